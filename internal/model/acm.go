@@ -1,0 +1,58 @@
+package model
+
+import (
+	"crypto/tls"
+	"time"
+)
+
+// Certificate status values, as ACM reports them.
+const (
+	CertPendingValidation = "PENDING_VALIDATION"
+	CertIssued            = "ISSUED"
+	CertFailed            = "FAILED"
+	CertTimedOut          = "VALIDATION_TIMED_OUT"
+)
+
+// Certificate is an ACM certificate. Requested certificates are issued by the
+// built-in CA once every domain's validation record answers in DNS.
+type Certificate struct {
+	ARN                     string
+	DomainName              string
+	SubjectAlternativeNames []string // includes DomainName first, as ACM reports it
+	ValidationMethod        string   // "DNS"
+	Type                    string   // "AMAZON_ISSUED" or "IMPORTED"
+	Status                  string
+	KeyAlgorithm            string // "EC_prime256v1"
+	Validations             []DomainValidation
+	CreatedAt               time.Time
+	IssuedAt                time.Time         `json:",omitzero"`
+	ImportedAt              time.Time         `json:",omitzero"`
+	NotBefore               time.Time         `json:",omitzero"`
+	NotAfter                time.Time         `json:",omitzero"`
+	Serial                  string            `json:",omitempty"` // colon-separated hex, as ACM shows it
+	CertificatePEM          string            `json:",omitempty"`
+	ChainPEM                string            `json:",omitempty"`
+	PrivateKeyPEM           string            `json:",omitempty"`
+	Tags                    map[string]string `json:",omitempty"`
+}
+
+// DomainValidation is one domain's DNS validation: the CNAME that must answer.
+type DomainValidation struct {
+	DomainName       string
+	ValidationDomain string
+	ValidationStatus string // PENDING_VALIDATION, SUCCESS, FAILED
+	ResourceRecord   ResourceRecord
+}
+
+// ResourceRecord is the validation CNAME: Name → Value, both fully qualified.
+type ResourceRecord struct {
+	Name  string
+	Type  string // "CNAME"
+	Value string
+}
+
+// TLS returns the certificate as a tls.Certificate (leaf, chain and key), for the
+// services that serve it. It fails unless the certificate is issued or imported.
+func (c *Certificate) TLS() (tls.Certificate, error) {
+	return tls.X509KeyPair([]byte(c.CertificatePEM+c.ChainPEM), []byte(c.PrivateKeyPEM))
+}

@@ -1,0 +1,160 @@
+package model
+
+import "time"
+
+// RestAPI is an API Gateway REST API with its resource tree. The tree is edited in
+// place by operations; a Deployment freezes a copy of it for stages to serve.
+type RestAPI struct {
+	ID                        string // 10 lowercase alphanumerics
+	Name                      string
+	Description               string `json:",omitempty"`
+	Version                   string `json:",omitempty"`
+	CreatedDate               time.Time
+	EndpointConfiguration     EndpointConfiguration
+	Policy                    string `json:",omitempty"` // resource policy JSON text
+	APIKeySource              string // "HEADER"
+	DisableExecuteAPIEndpoint bool
+	RootResourceID            string
+	Resources                 map[string]*Resource        // by resource id
+	GatewayResponses          map[string]*GatewayResponse `json:",omitempty"` // by response type
+	Tags                      map[string]string           `json:",omitempty"`
+}
+
+// EndpointConfiguration says how an API is reached: Types is ["PRIVATE"],
+// ["REGIONAL"] or ["EDGE"]; a private API lists the interface endpoints it admits.
+type EndpointConfiguration struct {
+	Types          []string
+	VpcEndpointIDs []string `json:",omitempty"`
+}
+
+// Resource is one node of the resource tree. Path is the full path ("/pets/{id}").
+type Resource struct {
+	ID       string
+	ParentID string `json:",omitempty"`
+	PathPart string `json:",omitempty"`
+	Path     string
+	Methods  map[string]*Method `json:",omitempty"` // by HTTP method, "ANY" included
+}
+
+// Method is a resource's method request, its integration and its method responses.
+type Method struct {
+	HTTPMethod        string
+	AuthorizationType string // "NONE"
+	APIKeyRequired    bool
+	OperationName     string                     `json:",omitempty"`
+	RequestParameters map[string]bool            `json:",omitempty"`
+	Integration       *Integration               `json:",omitempty"`
+	MethodResponses   map[string]*MethodResponse `json:",omitempty"` // by status code
+}
+
+// Integration types.
+const (
+	IntegrationMock      = "MOCK"
+	IntegrationHTTP      = "HTTP"
+	IntegrationHTTPProxy = "HTTP_PROXY"
+)
+
+// Integration is where a method sends the request: a MOCK that answers with the
+// status code its request template names, or an HTTP backend.
+type Integration struct {
+	Type                 string
+	HTTPMethod           string                          `json:",omitempty"`
+	URI                  string                          `json:",omitempty"`
+	RequestTemplates     map[string]string               `json:",omitempty"` // by content type
+	RequestParameters    map[string]string               `json:",omitempty"`
+	PassthroughBehavior  string                          // WHEN_NO_MATCH (default), WHEN_NO_TEMPLATES, NEVER
+	TimeoutInMillis      int                             // default 29000
+	CacheNamespace       string                          `json:",omitempty"`
+	IntegrationResponses map[string]*IntegrationResponse `json:",omitempty"` // by status code
+}
+
+// MethodResponse declares a status code the method may answer with.
+type MethodResponse struct {
+	StatusCode         string
+	ResponseParameters map[string]bool   `json:",omitempty"`
+	ResponseModels     map[string]string `json:",omitempty"`
+}
+
+// IntegrationResponse maps an integration's status to a method response. An empty
+// SelectionPattern makes it the default response.
+type IntegrationResponse struct {
+	StatusCode         string
+	SelectionPattern   string            `json:",omitempty"`
+	ResponseParameters map[string]string `json:",omitempty"`
+	ResponseTemplates  map[string]string `json:",omitempty"`
+}
+
+// GatewayResponse customises an error API Gateway itself generates.
+type GatewayResponse struct {
+	ResponseType       string
+	StatusCode         string            `json:",omitempty"`
+	ResponseParameters map[string]string `json:",omitempty"`
+	ResponseTemplates  map[string]string `json:",omitempty"`
+}
+
+// Deployment is an immutable snapshot of an API: its tree, policy and endpoint
+// configuration as they were when it was created. Store id: RestAPIID + "/" + ID.
+type Deployment struct {
+	ID          string // 6 lowercase alphanumerics
+	RestAPIID   string
+	Description string `json:",omitempty"`
+	CreatedDate time.Time
+	API         RestAPI // frozen copy
+}
+
+// Stage names a deployment. Store id: RestAPIID + "/" + StageName.
+type Stage struct {
+	RestAPIID       string
+	StageName       string
+	DeploymentID    string
+	Description     string                   `json:",omitempty"`
+	Variables       map[string]string        `json:",omitempty"`
+	MethodSettings  map[string]MethodSetting `json:",omitempty"` // by "resourcePath/method", "*/*"
+	CreatedDate     time.Time
+	LastUpdatedDate time.Time
+	Tags            map[string]string `json:",omitempty"`
+}
+
+// MethodSetting holds the per-method stage settings.
+type MethodSetting struct {
+	ThrottlingRateLimit  float64
+	ThrottlingBurstLimit int
+	MetricsEnabled       bool
+	LoggingLevel         string `json:",omitempty"`
+}
+
+// DomainName is a custom domain: a host name, its certificate and its mappings.
+type DomainName struct {
+	Name                   string // lowercase, no trailing dot
+	CertificateARN         string `json:",omitempty"` // EDGE
+	RegionalCertificateARN string `json:",omitempty"` // REGIONAL
+	EndpointConfiguration  EndpointConfiguration
+	SecurityPolicy         string // "TLS_1_2"
+	RegionalDomainName     string // "d-abcdefghij.execute-api.us-west-2.amazonaws.com"
+	RegionalHostedZoneID   string
+	DomainNameStatus       string // "AVAILABLE"
+	CreatedDate            time.Time
+	Tags                   map[string]string `json:",omitempty"`
+}
+
+// NoBasePath is how AWS names the empty base path in its API.
+const NoBasePath = "(none)"
+
+// BasePathMapping maps DomainName + BasePath to an API stage. BasePath is "" for
+// the (none) mapping; Stage "" means the caller names the stage in the path.
+// Store id: DomainName + "/" + BasePath (or NoBasePath).
+type BasePathMapping struct {
+	DomainName string
+	BasePath   string
+	RestAPIID  string
+	Stage      string
+	ID         string // apigatewayv2 ApiMappingId
+}
+
+// MappingID is the store id of a base path mapping.
+func MappingID(domain, basePath string) string {
+	if basePath == "" {
+		basePath = NoBasePath
+	}
+	return domain + "/" + basePath
+}

@@ -1,0 +1,80 @@
+package model
+
+import "time"
+
+// VPC is a virtual network. The embedded default is one default VPC whose CIDR is a
+// loopback range, so every private address in it is local to this machine.
+type VPC struct {
+	ID        string // "vpc-…"
+	CIDR      string // "127.31.0.0/16"
+	IsDefault bool
+	State     string // "available"
+}
+
+// Subnet is one availability zone's slice of a VPC.
+type Subnet struct {
+	ID                 string // "subnet-…"
+	VpcID              string
+	CIDR               string // "127.31.1.0/24"
+	AvailabilityZone   string // "us-west-2a"
+	AvailabilityZoneID string // "usw2-az1"
+	DefaultForAz       bool
+}
+
+// SecurityGroup filters inbound traffic to the network interfaces it is attached to.
+type SecurityGroup struct {
+	ID          string // "sg-…"
+	Name        string
+	Description string
+	VpcID       string
+	Ingress     []IPPermission
+	Tags        map[string]string `json:",omitempty"`
+}
+
+// IPPermission is one ingress rule: protocol, port range and source CIDRs.
+type IPPermission struct {
+	Protocol string   // "tcp", "udp", "icmp" or "-1" (all)
+	FromPort int      // -1 with Protocol "-1"
+	ToPort   int      // -1 with Protocol "-1"
+	CIDRs    []string // IPv4 or IPv6 CIDRs
+}
+
+// VPC endpoint states.
+const (
+	EndpointPending   = "pending"
+	EndpointAvailable = "available"
+	EndpointDeleting  = "deleting"
+)
+
+// VpcEndpoint is an interface endpoint: one network interface per subnet, each a
+// private address on which the service (execute-api) is reachable.
+type VpcEndpoint struct {
+	ID                  string // "vpce-…"
+	VpcID               string
+	ServiceName         string // "com.amazonaws.us-west-2.execute-api"
+	Type                string // "Interface"
+	SubnetIDs           []string
+	SecurityGroupIDs    []string
+	NetworkInterfaceIDs []string
+	PrivateDNSEnabled   bool
+	PolicyDocument      string // JSON text; empty means the default full-access policy
+	State               string // pending, available, failed
+	LastError           string `json:",omitempty"` // why it failed, e.g. a port already in use
+	DNSName             string // regional name, resolves to every interface's IP
+	CreatedAt           time.Time
+	Tags                map[string]string `json:",omitempty"`
+}
+
+// NetworkInterface is a private address in a subnet, owned by a VPC endpoint or a
+// load balancer node. Its IP is claimed once and never changes while it exists.
+type NetworkInterface struct {
+	ID               string // "eni-…"
+	SubnetID         string
+	VpcID            string
+	AvailabilityZone string
+	PrivateIP        string
+	Description      string // "VPC Endpoint Interface vpce-…", "ELB app/name/…"
+	InterfaceType    string // "vpc_endpoint" or "interface"
+	VpcEndpointID    string `json:",omitempty"`
+	SecurityGroupIDs []string
+}

@@ -1,0 +1,95 @@
+package model
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+)
+
+// Kind names a resource type; it is the first segment of the resource's store key.
+type Kind string
+
+// The resource kinds. One store key prefix each.
+const (
+	KindHostedZone      Kind = "hostedzone"
+	KindRecordSet       Kind = "recordset"
+	KindCertificate     Kind = "certificate"
+	KindVPC             Kind = "vpc"
+	KindSubnet          Kind = "subnet"
+	KindSecurityGroup   Kind = "securitygroup"
+	KindVpcEndpoint     Kind = "vpcendpoint"
+	KindNetworkIface    Kind = "eni"
+	KindRestAPI         Kind = "restapi"
+	KindDeployment      Kind = "deployment"
+	KindStage           Kind = "stage"
+	KindDomainName      Kind = "domainname"
+	KindBasePathMapping Kind = "basepathmapping"
+	KindLoadBalancer    Kind = "loadbalancer"
+	KindListener        Kind = "listener"
+	KindTargetGroup     Kind = "targetgroup"
+	KindTargetHealth    Kind = "targethealth"
+	KindAccelerator     Kind = "accelerator"
+	KindGAListener      Kind = "galistener"
+	KindEndpointGroup   Kind = "endpointgroup"
+)
+
+// Key is the store key of a resource: "<kind>/<id>". IDs may contain '/'.
+func Key(k Kind, id string) string { return string(k) + "/" + id }
+
+// Prefix is the store key prefix that lists every resource of a kind.
+func Prefix(k Kind) string { return string(k) + "/" }
+
+// SplitKey splits a store key into kind and id.
+func SplitKey(key string) (Kind, string) {
+	k, id, _ := strings.Cut(key, "/")
+	return Kind(k), id
+}
+
+// Env is where resources live: every ARN and DNS name is built from it.
+type Env struct {
+	Region  string // e.g. "us-west-2"
+	Account string // 12 digits, e.g. "000000000000"
+}
+
+// DefaultEnv is the embedded default's region and account.
+var DefaultEnv = Env{Region: "us-west-2", Account: "000000000000"}
+
+// RandomHex returns n random lowercase hex digits.
+func RandomHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b)[:n]
+}
+
+const lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+const upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// RandomID returns n random characters of lowercase letters and digits, the
+// alphabet of API Gateway IDs (rest API "a1b2c3d4e5", resource, deployment).
+func RandomID(n int) string { return randomFrom(lowerAlnum, n) }
+
+// RandomUpperID returns n random uppercase letters and digits (Route 53 IDs).
+func RandomUpperID(n int) string { return randomFrom(upperAlnum, n) }
+
+func randomFrom(alphabet string, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// UUID returns a random version 4 UUID, the form of ACM and Global Accelerator IDs.
+func UUID() string {
+	h := RandomHex(32)
+	b := []byte(h)
+	b[12] = '4'
+	b[16] = "89ab"[b[16]%4]
+	s := string(b)
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}

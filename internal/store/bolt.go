@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketKV   = []byte("kv")   // key → 8-byte big-endian mod revision + value
+	bucketMeta = []byte("meta") // "rev" → 8-byte big-endian store revision
+	keyRev     = []byte("rev")
+)
+
+// Bolt is the embedded default Store: one bbolt file. Every write is one bbolt
+// transaction, fsynced before it returns, so a change that was acknowledged
+// survives a crash.
+type Bolt struct {
+	db  *bolt.DB
+	mu  sync.Mutex // serialises writers so hub.publish sees revisions in order
+	hub *hub
+}
+
+// OpenBolt opens (creating if needed) the store file "gatehouse.db" in dir.
+func OpenBolt(dir string) (*Bolt, error) {
+	path := filepath.Join(dir, "gatehouse.db")
+	// The timeout turns a second daemon on the same data directory into an error
+	// instead of a hang on the file lock.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	var rev int64
+	err = db.Update(func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketKV); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if v := meta.Get(keyRev); len(v) == 8 {
+			rev = int64(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Bolt{db: db, hub: newHub(rev, historyLimit)}, nil
+}
+
+func (b *Bolt) Get(_ context.Context, key string) (KV, error) {
+	var kv KV
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketKV).Get([]byte(key))
+		if v == nil {
+			return ErrNotFound
+		}
+		kv = decodeKV(key, v)
+		return nil
+	})
+	return kv, mapBoltErr(err)
+}
+
+func (b *Bolt) List(_ context.Context, prefix string) ([]KV, int64, error) {
+	var out []KV
+	var rev int64
+	err := b.db.View(func(tx *bolt.Tx) error {
+		rev = readRev(tx)
+		c := tx.Bucket(bucketKV).Cursor()
+		p := []byte(prefix)
+		for k, v := c.Seek(p); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
+			out = append(out, decodeKV(string(k), v))
+		}
+		return nil
+	})
+	return out, rev, mapBoltErr(err)
+}
+
+func (b *Bolt) Put(_ context.Context, key string, value []byte, expect int64) (int64, error) {
+	return b.write(key, expect, false, value)
+}
+
+func (b *Bolt) Delete(_ context.Context, key string, expect int64) (int64, error) {
+	return b.write(key, expect, true, nil)
+}
+
+func (b *Bolt) write(key string, expect int64, del bool, value []byte) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var rev int64
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		kvb := tx.Bucket(bucketKV)
+		cur := kvb.Get([]byte(key))
+		var modRev int64
+		if cur != nil {
+			modRev = decodeKV(key, cur).ModRev
+		}
+		if del && cur == nil {
+			return ErrNotFound
+		}
+		if expect != Any && modRev != expect {
+			return ErrConflict
+		}
+		rev = readRev(tx) + 1
+		var buf [8]byte
+		binary.BigEndian.PutUint64(buf[:], uint64(rev))
+		if err := tx.Bucket(bucketMeta).Put(keyRev, buf[:]); err != nil {
+			return err
+		}
+		if del {
+			return kvb.Delete([]byte(key))
+		}
+		return kvb.Put([]byte(key), append(buf[:], value...))
+	})
+	if err != nil {
+		return 0, mapBoltErr(err)
+	}
+	e := Event{Rev: rev, Key: key, Delete: del}
+	if !del {
+		e.Value = append([]byte(nil), value...)
+	}
+	b.hub.publish(e)
+	return rev, nil
+}
+
+func (b *Bolt) Watch(ctx context.Context, prefix string, after int64) (<-chan Event, error) {
+	return b.hub.watch(ctx, prefix, after)
+}
+
+func (b *Bolt) Close() error {
+	b.hub.close()
+	return b.db.Close()
+}
+
+func readRev(tx *bolt.Tx) int64 {
+	v := tx.Bucket(bucketMeta).Get(keyRev)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+// decodeKV copies the value out: bbolt's memory is only valid inside the transaction.
+func decodeKV(key string, v []byte) KV {
+	return KV{Key: key, ModRev: int64(binary.BigEndian.Uint64(v[:8])), Value: append([]byte(nil), v[8:]...)}
+}
+
+func mapBoltErr(err error) error {
+	if err == bolt.ErrDatabaseNotOpen {
+		return ErrClosed
+	}
+	return err
+}

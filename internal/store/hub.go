@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// hub keeps the recent history of changes and fans them out to watchers. The
+// embedded backends share it; writers call publish while holding their write lock,
+// so history is in revision order. publish never blocks on a slow watcher: each
+// watcher has its own queue, drained by its own goroutine.
+type hub struct {
+	mu       sync.Mutex
+	history  []Event // the most recent changes, oldest first
+	limit    int
+	oldest   int64 // revision of the first event that history may be missing (compaction point)
+	watchers map[*watcher]struct{}
+	closed   bool
+}
+
+type watcher struct {
+	prefix string
+	mu     sync.Mutex
+	queue  []Event
+	wake   chan struct{}
+}
+
+func newHub(rev int64, limit int) *hub {
+	return &hub{limit: limit, oldest: rev, watchers: map[*watcher]struct{}{}}
+}
+
+func (h *hub) publish(e Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.history = append(h.history, e)
+	if len(h.history) > h.limit {
+		drop := len(h.history) - h.limit
+		h.oldest = h.history[drop-1].Rev
+		h.history = append([]Event(nil), h.history[drop:]...)
+	}
+	for w := range h.watchers {
+		w.push(e)
+	}
+}
+
+func (w *watcher) push(e Event) {
+	if !strings.HasPrefix(e.Key, w.prefix) {
+		return
+	}
+	w.mu.Lock()
+	w.queue = append(w.queue, e)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// watch registers a watcher that first replays history after rev.
+func (h *hub) watch(ctx context.Context, prefix string, after int64) (<-chan Event, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if after < h.oldest {
+		h.mu.Unlock()
+		return nil, ErrCompacted
+	}
+	w := &watcher{prefix: prefix, wake: make(chan struct{}, 1)}
+	for _, e := range h.history {
+		if e.Rev > after {
+			w.push(e)
+		}
+	}
+	h.watchers[w] = struct{}{}
+	h.mu.Unlock()
+
+	out := make(chan Event)
+	go func() {
+		defer close(out)
+		defer func() {
+			h.mu.Lock()
+			delete(h.watchers, w)
+			h.mu.Unlock()
+		}()
+		for {
+			w.mu.Lock()
+			batch := w.queue
+			w.queue = nil
+			w.mu.Unlock()
+			for _, e := range batch {
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case <-w.wake:
+			case <-ctx.Done():
+				return
+			}
+			if h.isClosed() {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (h *hub) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for w := range h.watchers {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"gatehouse/internal/store"
+	"gatehouse/internal/store/storetest"
+)
+
+func TestMem(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s := store.NewMem()
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestBolt(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := store.OpenBolt(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// TestBoltSurvivesRestart closes and reopens the file: values and the revision
+// counter must both come back.
+func TestBoltSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Put(ctx, "k", []byte("kept"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kv, err := s.Get(ctx, "k")
+	if err != nil || string(kv.Value) != "kept" || kv.ModRev != rev {
+		t.Fatalf("after reopen: got %+v, %v; want kept at rev %d", kv, err, rev)
+	}
+	next, err := s.Put(ctx, "k2", []byte("x"), 0)
+	if err != nil || next != rev+1 {
+		t.Fatalf("revision after reopen: got %d, %v; want %d", next, err, rev+1)
+	}
+}
+
+// TestBoltSecondOpenFails: two daemons on one data directory must not both run.
+func TestBoltSecondOpenFails(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s2, err := store.OpenBolt(dir); err == nil {
+		s2.Close()
+		t.Fatal("second open of the same data directory succeeded")
+	}
+}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Typed access: resources are stored as JSON. These helpers are what operations use.
+
+// Load decodes the key's value into a new T and returns it with its ModRev.
+func Load[T any](ctx context.Context, s Store, key string) (*T, int64, error) {
+	kv, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(kv.Value, v); err != nil {
+		return nil, 0, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return v, kv.ModRev, nil
+}
+
+// LoadAll decodes every value under prefix, in key order.
+func LoadAll[T any](ctx context.Context, s Store, prefix string) ([]*T, error) {
+	kvs, _, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*T, 0, len(kvs))
+	for _, kv := range kvs {
+		v := new(T)
+		if err := json.Unmarshal(kv.Value, v); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Save writes v as JSON under key if the key's ModRev equals expect (0: create).
+func Save(ctx context.Context, s Store, key string, v any, expect int64) (int64, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 0, fmt.Errorf("encode %s: %w", key, err)
+	}
+	return s.Put(ctx, key, b, expect)
+}
+
+// Update reads key, applies fn and writes the result back, retrying on a
+// concurrent change. fn may be called more than once and must only modify v; an
+// error from fn aborts the update and is returned as is (ErrNotFound if the key
+// does not exist). It returns the value as written.
+func Update[T any](ctx context.Context, s Store, key string, fn func(v *T) error) (*T, error) {
+	for {
+		v, rev, err := Load[T](ctx, s, key)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(v); err != nil {
+			return nil, err
+		}
+		_, err = Save(ctx, s, key, v, rev)
+		if errors.Is(err, ErrConflict) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
