@@ -34,6 +34,9 @@ type Certificate struct {
 	ChainPEM                string            `json:",omitempty"`
 	PrivateKeyPEM           string            `json:",omitempty"`
 	Tags                    map[string]string `json:",omitempty"`
+	// IdempotencyToken is the token RequestCertificate was called with: a repeat
+	// within an hour returns this certificate instead of requesting a new one.
+	IdempotencyToken string `json:",omitempty"`
 }
 
 // DomainValidation is one domain's DNS validation: the CNAME that must answer.

@@ -78,3 +78,11 @@ type NetworkInterface struct {
 	VpcEndpointID    string `json:",omitempty"`
 	SecurityGroupIDs []string
 }
+
+// EndpointFailed is the state of a VPC endpoint whose network interfaces could not
+// be served (LastError says why, e.g. an address already in use).
+const EndpointFailed = "failed"
+
+// ExecuteAPIService is the name of the execute-api endpoint service in a region,
+// the one interface endpoint service gatehouse offers.
+func ExecuteAPIService(region string) string { return "com.amazonaws." + region + ".execute-api" }

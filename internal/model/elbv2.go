@@ -78,6 +78,9 @@ type TargetGroup struct {
 	Targets         []Target
 	Attributes      map[string]string `json:",omitempty"`
 	Tags            map[string]string `json:",omitempty"`
+	// LoadBalancerARNs is filled in by the balancer's operations and never
+	// stored: the load balancers whose listeners forward to the group.
+	LoadBalancerARNs []string `json:"-"`
 }
 
 // HealthCheck is a target group's active health check (defaults as ALB's).

@@ -22,6 +22,9 @@ type Accelerator struct {
 	CreatedTime      time.Time
 	LastModifiedTime time.Time
 	Tags             map[string]string `json:",omitempty"`
+	// IdempotencyToken is the token CreateAccelerator was called with: a retry
+	// with the same token returns this accelerator instead of creating another.
+	IdempotencyToken string `json:",omitempty"`
 }
 
 // IPSet is the accelerator's addresses of one family.
@@ -64,4 +67,15 @@ type Endpoint struct {
 	EndpointID                  string
 	Weight                      int // 0–255, default 128
 	ClientIPPreservationEnabled bool
+}
+
+// EndpointInput is an endpoint as callers pass it to CreateEndpointGroup,
+// UpdateEndpointGroup and AddEndpoints (Global Accelerator's
+// EndpointConfiguration shape; the name is taken by API Gateway's): nil fields
+// take Global Accelerator's defaults (weight 128; client IP preservation on for
+// application load balancers).
+type EndpointInput struct {
+	EndpointID                  string
+	Weight                      *int
+	ClientIPPreservationEnabled *bool
 }

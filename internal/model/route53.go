@@ -44,3 +44,9 @@ const (
 	// ELBHostedZoneUSWest2 is the canonical hosted zone of ALBs in us-west-2.
 	ELBHostedZoneUSWest2 = "Z1H1FL5HABSF5"
 )
+
+// KindCallerReference marks a CallerReference as used (key "callerref/<reference>",
+// value the hosted zone id). Route 53 never accepts a CallerReference twice, not
+// even after its zone is deleted, so the marker outlives the zone. Snapshots do not
+// carry it: only the nameserver's operations read it.
+const KindCallerReference Kind = "callerref"

@@ -1,0 +1,48 @@
+package accelerator
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the data plane's counters. They are always kept; they are
+// exported only when Deps.Metrics is set.
+type metrics struct {
+	conns        *prometheus.CounterVec // by outcome
+	active       prometheus.Gauge
+	bytes        *prometheus.CounterVec // by direction: in (client → endpoint), out
+	dial         prometheus.Histogram
+	dialFailures prometheus.Counter
+	idleClosed   prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		conns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "connections_total",
+			Help: "Client connections accepted on static IPs, by outcome (proxied, no_endpoint, no_route, header_failed).",
+		}, []string{"outcome"}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "active_flows",
+			Help: "Established client-to-endpoint flows.",
+		}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "bytes_total",
+			Help: "Bytes proxied by finished flows, by direction (in: client to endpoint, out: endpoint to client).",
+		}, []string{"direction"}),
+		dial: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "dial_seconds",
+			Help:    "Time to connect to a load balancer node.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
+		}),
+		dialFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "dial_failures_total",
+			Help: "Failed connects to load balancer nodes.",
+		}),
+		idleClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "idle_closed_total",
+			Help: "Flows closed by the idle timeout.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.conns, m.active, m.bytes, m.dial, m.dialFailures, m.idleClosed)
+	}
+	return m
+}

@@ -1,0 +1,252 @@
+package accelerator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/internal/listen"
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// Defaults.
+const (
+	// DefaultIdleTimeout is Global Accelerator's TCP idle timeout.
+	DefaultIdleTimeout = 340 * time.Second
+	// DefaultDialTimeout bounds the connect to one load balancer node.
+	DefaultDialTimeout = 5 * time.Second
+
+	// retryInterval is how often sockets that failed to open are tried again
+	// while nothing else changes (a port held by another process may be freed).
+	retryInterval = 2 * time.Second
+	// headerWriteTimeout bounds writing the PROXY header to a fresh connection.
+	headerWriteTimeout = 5 * time.Second
+)
+
+// DefaultPools are the two network zones' static IP pools of the embedded default.
+var DefaultPools = []netip.Prefix{
+	netip.MustParsePrefix("127.77.1.0/24"),
+	netip.MustParsePrefix("127.77.2.0/24"),
+}
+
+// Deps is what the service needs from its owner.
+type Deps struct {
+	Store   store.Store
+	Feed    *live.Feed
+	Log     *slog.Logger
+	Env     model.Env
+	Metrics prometheus.Registerer // nil: metrics are kept but not exported
+
+	// Pools are the static IP pools of exactly two network zones; every
+	// accelerator gets one address from each. Default DefaultPools.
+	Pools []netip.Prefix
+	// DialTimeout bounds the connect to one load balancer node. Default 5s.
+	DialTimeout time.Duration
+	// IdleTimeout closes a TCP flow that moved no byte in either direction for
+	// this long. Default 340s, as Global Accelerator.
+	IdleTimeout time.Duration
+}
+
+// Service is the accelerator: Global Accelerator operations and the static-IP
+// L4 proxy. Create it with New and start the data plane with Run; operations
+// may be called before, during and after Run.
+type Service struct {
+	d       Deps
+	log     *slog.Logger
+	table   live.Table[table]
+	metrics *metrics
+
+	handlers sync.WaitGroup // one per accepted connection
+
+	mu     sync.Mutex
+	flows  map[*flow]struct{} // established flows, for shutdown and the idle sweep
+	closed bool               // Run is shutting down: no new flows
+}
+
+// New returns a service with defaults applied to d.
+func New(d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Pools == nil {
+		d.Pools = DefaultPools
+	}
+	if d.DialTimeout <= 0 {
+		d.DialTimeout = DefaultDialTimeout
+	}
+	if d.IdleTimeout <= 0 {
+		d.IdleTimeout = DefaultIdleTimeout
+	}
+	if d.Env == (model.Env{}) {
+		d.Env = model.DefaultEnv
+	}
+	return &Service{
+		d:       d,
+		log:     d.Log.With("service", "accelerator"),
+		metrics: newMetrics(d.Metrics),
+		flows:   map[*flow]struct{}{},
+	}
+}
+
+// checkPools reports a configuration the service cannot allocate from.
+func (s *Service) checkPools() error {
+	if len(s.d.Pools) != 2 {
+		return fmt.Errorf("accelerator: want static IP pools of exactly 2 network zones, have %d", len(s.d.Pools))
+	}
+	for _, p := range s.d.Pools {
+		if !p.IsValid() || !p.Addr().Is4() {
+			return fmt.Errorf("accelerator: static IP pool %s is not an IPv4 prefix", p)
+		}
+	}
+	return nil
+}
+
+// Run serves the data plane until ctx ends: it compiles every snapshot, keeps
+// the listening sockets in line with the table, writes accelerator status and
+// proxies connections. On return every socket is closed and every goroutine
+// it started has ended.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.checkPools(); err != nil {
+		return err
+	}
+	if s.d.Feed == nil || s.d.Store == nil {
+		return errors.New("accelerator: Deps.Feed and Deps.Store are required")
+	}
+	set := listen.NewSet(func(l net.Listener) { s.accept(ctx, l) })
+	var bg sync.WaitGroup
+	bg.Go(func() { s.sweepIdle(ctx) })
+
+	s.follow(ctx, set)
+
+	set.Close() // no new connections; accept loops have returned
+	s.closeFlows()
+	s.handlers.Wait()
+	bg.Wait()
+	return nil
+}
+
+// follow compiles each new snapshot, reconciles the sockets and reports status,
+// until ctx ends. While some socket fails to open it retries every
+// retryInterval even without a new snapshot.
+func (s *Service) follow(ctx context.Context, set *listen.Set) {
+	compiled := int64(-1)
+	for {
+		snap, changed := s.d.Feed.Current()
+		if snap.Rev != compiled {
+			if err := s.table.Compile(snap, compile); err != nil {
+				s.log.Error("table rejected", "err", err)
+			}
+			compiled = snap.Rev
+		}
+		var retry <-chan time.Time
+		if t := s.table.Load(); t != nil {
+			err := set.Reconcile(ctx, t.addrs)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				s.log.Warn("listeners not open", "err", err)
+				retry = time.After(retryInterval)
+			}
+			s.report(ctx, t, set.Addrs(), err)
+		}
+		select {
+		case <-changed:
+		case <-retry:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// report writes each accelerator's status where it differs from the stored one:
+// DEPLOYED once every socket of an enabled accelerator is open (or it is
+// disabled and therefore has none), IN_PROGRESS with the reason otherwise.
+func (s *Service) report(ctx context.Context, t *table, open []string, listenErr error) {
+	isOpen := map[string]bool{}
+	for _, a := range open {
+		isOpen[a] = true
+	}
+	var msgs []string
+	if listenErr != nil {
+		msgs = strings.Split(listenErr.Error(), "\n") // errors.Join: one line per address
+	}
+	for arn, st := range t.accelerators {
+		status, reason := model.AcceleratorDeployed, ""
+		switch {
+		case st.problem != "":
+			status, reason = model.AcceleratorInProgress, st.problem
+		case st.enabled:
+			var failed []string
+			for _, a := range st.addrs {
+				if !isOpen[a] {
+					failed = append(failed, listenFailure(msgs, a))
+				}
+			}
+			if len(failed) > 0 {
+				status, reason = model.AcceleratorInProgress, summarize(failed)
+			}
+		}
+		if status == st.status && reason == st.reason {
+			continue
+		}
+		if err := s.writeStatus(ctx, arn, t.rev, status, reason); err != nil && ctx.Err() == nil {
+			s.log.Error("write accelerator status", "accelerator", arn, "err", err)
+		}
+	}
+}
+
+// listenFailure finds listen.Set's message for addr ("listen ADDR: cause").
+func listenFailure(msgs []string, addr string) string {
+	prefix := "listen " + addr + ": "
+	for _, m := range msgs {
+		if strings.HasPrefix(m, prefix) {
+			return m
+		}
+	}
+	return prefix + "not open"
+}
+
+func summarize(failed []string) string {
+	const show = 3
+	if len(failed) <= show {
+		return strings.Join(failed, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(failed[:show], "; "), len(failed)-show)
+}
+
+// writeStatus stores the accelerator's observed status, unless the record
+// changed after the revision the table was compiled from: then a newer table is
+// on its way and will decide (an operation may just have marked it IN_PROGRESS
+// for a change this table does not carry yet).
+func (s *Service) writeStatus(ctx context.Context, arn string, rev int64, status, reason string) error {
+	key := model.Key(model.KindAccelerator, arn)
+	for {
+		acc, modRev, err := store.Load[model.Accelerator](ctx, s.d.Store, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if modRev > rev || (acc.Status == status && acc.StatusReason == reason) {
+			return nil
+		}
+		acc.Status, acc.StatusReason = status, reason
+		_, err = store.Save(ctx, s.d.Store, key, acc, modRev)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		return err
+	}
+}

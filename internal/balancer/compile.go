@@ -1,0 +1,259 @@
+package balancer
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"gatehouse/internal/model"
+)
+
+// compile turns a snapshot into the balancer's table. It is pure. A broken part
+// (an unusable certificate, a bad node IP) is left out and noted in
+// table.problems instead of failing the whole table, so one resource can never
+// take every load balancer down.
+func compile(snap *model.Snapshot) (*table, error) {
+	t := &table{
+		listeners: map[string]*listenerEntry{},
+		lbs:       map[string]*lbEntry{},
+		groups:    map[string]*group{},
+		checks:    map[string]checkSpec{},
+		nodeIPs:   map[string]bool{},
+	}
+	for _, tg := range snap.TargetGroups {
+		t.groups[tg.ARN] = compileGroup(tg, snap.TargetHealth[tg.ARN])
+	}
+	for arn := range snap.TargetHealth {
+		if snap.TargetGroups[arn] == nil {
+			t.stale = append(t.stale, arn)
+		}
+	}
+	slices.Sort(t.stale)
+
+	// sources: for each target group, the node IPs of the load balancers that use it.
+	sources := map[string][]string{}
+	certs := map[string]*tls.Certificate{} // parsed once per table
+	lbARNs := sortedKeys(snap.LoadBalancers)
+	listenerARNs := sortedKeys(snap.Listeners)
+	for _, lbARN := range lbARNs {
+		lb := snap.LoadBalancers[lbARN]
+		e := &lbEntry{arn: lb.ARN, state: lb.State, reason: lb.StateReason}
+		t.lbs[lb.ARN] = e
+		var ips []string
+		for _, n := range lb.Nodes {
+			a, err := netip.ParseAddr(n.IP)
+			if err != nil {
+				t.problems = append(t.problems, fmt.Sprintf("load balancer %s: node ip %q: %v", lb.ARN, n.IP, err))
+				continue
+			}
+			ips = append(ips, a.String())
+			t.nodeIPs[a.String()] = true
+		}
+		for _, lARN := range listenerARNs {
+			l := snap.Listeners[lARN]
+			if l.LoadBalancerARN != lb.ARN {
+				continue
+			}
+			le, err := compileListener(snap, l, t.groups, certs)
+			if err != nil {
+				t.problems = append(t.problems, fmt.Sprintf("listener %s: %v", l.ARN, err))
+				continue
+			}
+			if le.action.group != nil {
+				le.action.group.inUse = true
+				sources[le.action.group.arn] = append(sources[le.action.group.arn], ips...)
+			}
+			for _, ip := range ips {
+				addr := net.JoinHostPort(ip, strconv.Itoa(l.Port))
+				t.listeners[addr] = le
+				e.addrs = append(e.addrs, addr)
+				t.addrs = append(t.addrs, addr)
+			}
+		}
+	}
+	slices.Sort(t.addrs)
+
+	for arn, g := range t.groups {
+		if !g.inUse || !g.hc.Enabled || len(sources[arn]) == 0 {
+			continue
+		}
+		if _, err := ParseMatcher(g.hc.Matcher); err != nil {
+			t.problems = append(t.problems, fmt.Sprintf("target group %s: matcher: %v", arn, err))
+			continue
+		}
+		for _, tgt := range g.targets {
+			spec, err := compileCheck(g, tgt, sources[arn][0])
+			if err != nil {
+				t.problems = append(t.problems, fmt.Sprintf("target group %s: %v", arn, err))
+				continue
+			}
+			t.checks[spec.key] = spec
+		}
+	}
+	return t, nil
+}
+
+func compileGroup(tg *model.TargetGroup, h *model.TargetHealth) *group {
+	g := &group{
+		arn:      tg.ARN,
+		protocol: tg.Protocol,
+		hc:       tg.HealthCheck,
+		stored:   map[string]model.TargetState{},
+		next:     new(atomic.Uint64),
+	}
+	if h != nil {
+		for _, s := range h.Targets {
+			g.stored[net.JoinHostPort(s.ID, strconv.Itoa(s.Port))] = s
+		}
+	}
+	for _, tt := range tg.Targets {
+		port := tt.Port
+		if port == 0 {
+			port = tg.Port
+		}
+		a, err := netip.ParseAddr(tt.ID)
+		if err != nil {
+			continue // only ip targets are served; ops never store others
+		}
+		tgt := target{id: a.String(), port: port, addr: net.JoinHostPort(a.String(), strconv.Itoa(port))}
+		g.targets = append(g.targets, tgt)
+		if g.stored[tgt.addr].State == model.TargetHealthy {
+			g.healthy = append(g.healthy, tgt)
+		}
+	}
+	return g
+}
+
+func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]*group, cache map[string]*tls.Certificate) (*listenerEntry, error) {
+	le := &listenerEntry{lbARN: l.LoadBalancerARN, arn: l.ARN, protocol: l.Protocol, port: l.Port}
+	if l.Port < 1 || l.Port > 65535 {
+		return nil, fmt.Errorf("port %d out of range", l.Port)
+	}
+	switch l.Protocol {
+	case "HTTP":
+	case "HTTPS":
+		cs, err := compileCerts(snap, l.Certificates, cache)
+		if err != nil {
+			return nil, err
+		}
+		le.certs = cs
+	default:
+		return nil, fmt.Errorf("protocol %q not served", l.Protocol)
+	}
+	acts := slices.Clone(l.DefaultActions)
+	slices.SortStableFunc(acts, func(a, b model.Action) int { return a.Order - b.Order })
+	for _, a := range acts {
+		switch a.Type {
+		case "forward":
+			g := groups[a.TargetGroupARN]
+			if g == nil {
+				return nil, fmt.Errorf("target group %s not found", a.TargetGroupARN)
+			}
+			le.action = action{kind: a.Type, group: g}
+		case "fixed-response":
+			if a.FixedResponse == nil {
+				return nil, fmt.Errorf("fixed-response action without a response")
+			}
+			le.action = action{kind: a.Type, fixed: a.FixedResponse}
+		default:
+			continue
+		}
+		return le, nil
+	}
+	return nil, fmt.Errorf("no forward or fixed-response action")
+}
+
+func compileCerts(snap *model.Snapshot, lcs []model.ListenerCertificate, cache map[string]*tls.Certificate) (*certSet, error) {
+	cs := &certSet{exact: map[string]*tls.Certificate{}, wild: map[string]*tls.Certificate{}}
+	for _, lc := range lcs {
+		c := snap.Certificates[lc.CertificateARN]
+		if c == nil {
+			continue
+		}
+		tc := cache[c.ARN]
+		if tc == nil {
+			parsed, err := c.TLS()
+			if err != nil {
+				continue // not issued yet, or broken: served without it
+			}
+			tc = &parsed
+			cache[c.ARN] = tc
+		}
+		if cs.def == nil {
+			cs.def = tc
+		}
+		names := c.SubjectAlternativeNames
+		if tc.Leaf != nil && len(tc.Leaf.DNSNames) > 0 {
+			names = tc.Leaf.DNSNames
+		}
+		if len(names) == 0 && c.DomainName != "" {
+			names = []string{c.DomainName}
+		}
+		for _, n := range names {
+			n = strings.TrimSuffix(strings.ToLower(n), ".")
+			m := cs.exact
+			if rest, ok := strings.CutPrefix(n, "*."); ok {
+				n, m = rest, cs.wild
+			}
+			if m[n] == nil {
+				m[n] = tc
+			}
+		}
+	}
+	if cs.def == nil {
+		return nil, fmt.Errorf("no usable certificate")
+	}
+	return cs, nil
+}
+
+func compileCheck(g *group, tgt target, source string) (checkSpec, error) {
+	hc := g.hc
+	port := tgt.port
+	if hc.Port != "" && hc.Port != "traffic-port" {
+		p, err := strconv.Atoi(hc.Port)
+		if err != nil || p < 1 || p > 65535 {
+			return checkSpec{}, fmt.Errorf("health check port %q", hc.Port)
+		}
+		port = p
+	}
+	proto := hc.Protocol
+	if proto == "" {
+		proto = g.protocol
+	}
+	path := hc.Path
+	if path == "" {
+		path = "/"
+	}
+	interval := time.Duration(max(hc.IntervalSeconds, 5)) * time.Second
+	timeout := time.Duration(max(hc.TimeoutSeconds, 2)) * time.Second
+	return checkSpec{
+		key:       checkKey(g.arn, tgt.addr),
+		tgARN:     g.arn,
+		targetID:  tgt.id,
+		port:      tgt.port,
+		addr:      net.JoinHostPort(tgt.id, strconv.Itoa(port)),
+		protocol:  proto,
+		path:      path,
+		interval:  interval,
+		timeout:   timeout,
+		healthy:   max(hc.HealthyThreshold, 2),
+		unhealthy: max(hc.UnhealthyThreshold, 2),
+		matcher:   hc.Matcher,
+		source:    source,
+	}, nil
+}
+
+func sortedKeys[T any](m map[string]*T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,286 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"reflect"
+	"time"
+
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// Descriptions ALB reports with each reason code.
+const (
+	descRegistration = "Target registration is in progress"
+	descInitial      = "Initial health checks in progress"
+	descTimeout      = "Request timed out"
+	descFailed       = "Health checks failed"
+	descNotInUse     = "Target group is not configured to receive traffic from the load balancer"
+	descDisabled     = "Health checks are disabled"
+)
+
+// prober is one running health check (4 in doc.go).
+type prober struct {
+	spec   checkSpec
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// reconcileProbers starts, stops and restarts probers so that exactly the
+// table's checks run. A prober restarts only when its spec changed, and keeps
+// the target's state: thresholds decide from there.
+func (s *Service) reconcileProbers(ctx context.Context, t *table) {
+	var stopped []*prober
+	s.mu.Lock()
+	for key, p := range s.probers {
+		spec, ok := t.checks[key]
+		if ok && spec == p.spec {
+			continue
+		}
+		p.cancel() // under s.mu: observe sees the cancel before writing state
+		stopped = append(stopped, p)
+		delete(s.probers, key)
+		if !ok {
+			delete(s.states, key)
+		}
+	}
+	for key, spec := range t.checks {
+		if s.probers[key] != nil {
+			continue
+		}
+		if _, ok := s.states[key]; !ok {
+			s.states[key] = seedState(t, spec)
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		p := &prober{spec: spec, ctx: pctx, cancel: cancel, done: make(chan struct{})}
+		s.probers[key] = p
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer close(p.done)
+			s.probe(p)
+		}()
+	}
+	// States of checks that no longer run (target deregistered, group unused).
+	for key := range s.states {
+		if _, ok := t.checks[key]; !ok {
+			delete(s.states, key)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range stopped {
+		<-p.done
+	}
+}
+
+// seedState is a new prober's starting state: the stored one when the target
+// was already healthy or unhealthy (a restart of gatehouse), else initial.
+func seedState(t *table, spec checkSpec) model.TargetState {
+	st := model.TargetState{ID: spec.targetID, Port: spec.port, State: model.TargetInitial,
+		Reason: model.ReasonInitialHealthChecking, Description: descInitial}
+	if g := t.groups[spec.tgARN]; g != nil {
+		if old, ok := g.stored[net.JoinHostPort(spec.targetID, fmt.Sprint(spec.port))]; ok &&
+			(old.State == model.TargetHealthy || old.State == model.TargetUnhealthy) {
+			return old
+		}
+	}
+	return st
+}
+
+func (s *Service) stopProbers() {
+	s.mu.Lock()
+	ps := make([]*prober, 0, len(s.probers))
+	for key, p := range s.probers {
+		p.cancel()
+		ps = append(ps, p)
+		delete(s.probers, key)
+	}
+	s.mu.Unlock()
+	for _, p := range ps {
+		<-p.done
+	}
+}
+
+// probe checks one target every interval, the first time at once.
+func (s *Service) probe(p *prober) {
+	m, err := ParseMatcher(p.spec.matcher)
+	if err != nil {
+		return // compile only hands out specs with valid matchers
+	}
+	tr := newTransport(p.spec.source, true)
+	defer tr.CloseIdleConnections()
+	client := &http.Client{
+		Transport: tr,
+		// ALB matches the redirect's own code; it does not follow it.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	var ok, failed int
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-timer.C:
+		}
+		res := check(p.ctx, client, p.spec, m)
+		if p.ctx.Err() != nil {
+			return
+		}
+		if res.ok {
+			s.metrics.check("success")
+			ok, failed = ok+1, 0
+		} else {
+			s.metrics.check(res.reason)
+			ok, failed = 0, failed+1
+		}
+		s.observe(p, res, ok, failed)
+		timer.Reset(p.spec.interval)
+	}
+}
+
+type checkResult struct {
+	ok          bool
+	reason      string
+	description string
+}
+
+// check sends one health check: GET path with Host "ip:port" and ALB's user
+// agent, from the node IP, bounded by the timeout.
+func check(ctx context.Context, client *http.Client, spec checkSpec, m Matcher) checkResult {
+	ctx, cancel := context.WithTimeout(ctx, spec.timeout)
+	defer cancel()
+	scheme := "http"
+	if spec.protocol == "HTTPS" {
+		scheme = "https"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+spec.addr+spec.path, nil)
+	if err != nil {
+		return checkResult{reason: model.ReasonFailedHealthChecks, description: descFailed}
+	}
+	req.Host = spec.addr
+	req.Header.Set("User-Agent", "ELB-HealthChecker/2.0")
+	res, err := client.Do(req)
+	if err != nil {
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+			return checkResult{reason: model.ReasonTimeout, description: descTimeout}
+		}
+		return checkResult{reason: model.ReasonFailedHealthChecks, description: descFailed}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	res.Body.Close()
+	if m.Match(res.StatusCode) {
+		return checkResult{ok: true}
+	}
+	return checkResult{reason: model.ReasonResponseCodeMismatch,
+		description: fmt.Sprintf("Health checks failed with these codes: [%d]", res.StatusCode)}
+}
+
+// observe applies one result to the target's state as ALB does: healthy after
+// HealthyThreshold consecutive successes, unhealthy after UnhealthyThreshold
+// consecutive failures; an unhealthy target shows the latest failure.
+func (s *Service) observe(p *prober, res checkResult, ok, failed int) {
+	s.mu.Lock()
+	if p.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	cur := s.states[p.spec.key]
+	next := cur
+	switch {
+	case res.ok && cur.State != model.TargetHealthy && ok >= p.spec.healthy:
+		next.State, next.Reason, next.Description = model.TargetHealthy, "", ""
+	case !res.ok && (cur.State == model.TargetUnhealthy || failed >= p.spec.unhealthy):
+		next.State, next.Reason, next.Description = model.TargetUnhealthy, res.reason, res.description
+	}
+	changed := next != cur
+	s.states[p.spec.key] = next
+	s.mu.Unlock()
+	if changed {
+		s.d.Log.Info("target health", "target_group", p.spec.tgARN, "target", p.spec.addr,
+			"state", next.State, "reason", next.Reason)
+		if err := s.syncHealth(p.ctx, p.spec.tgARN); err != nil && p.ctx.Err() == nil {
+			s.d.Log.Error("write target health", "target_group", p.spec.tgARN, "err", err)
+		}
+	}
+}
+
+// desiredHealth is the TargetHealth record the table and the probers' states
+// call for; nil when the target group no longer exists.
+func (s *Service) desiredHealth(t *table, tgARN string) *model.TargetHealth {
+	g := t.groups[tgARN]
+	if g == nil {
+		return nil
+	}
+	h := &model.TargetHealth{TargetGroupARN: tgARN, Targets: []model.TargetState{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tgt := range g.targets {
+		st := model.TargetState{ID: tgt.id, Port: tgt.port}
+		switch {
+		case !g.inUse:
+			st.State, st.Reason, st.Description = model.TargetUnused, model.ReasonNotInUse, descNotInUse
+		case !g.hc.Enabled:
+			st.State, st.Reason, st.Description = model.TargetUnavailable, model.ReasonHealthCheckDisabled, descDisabled
+		default:
+			if cur, ok := s.states[checkKey(tgARN, tgt.addr)]; ok {
+				st = cur
+			} else {
+				st.State, st.Reason, st.Description = model.TargetInitial, model.ReasonRegistrationInProgress, descRegistration
+			}
+		}
+		h.Targets = append(h.Targets, st)
+	}
+	return h
+}
+
+// syncHealth writes the target group's TargetHealth record if it differs from
+// the stored one, or deletes it when the group is gone.
+func (s *Service) syncHealth(ctx context.Context, tgARN string) error {
+	t := s.table.Load()
+	if t == nil {
+		return nil
+	}
+	want := s.desiredHealth(t, tgARN)
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	key := model.Key(model.KindTargetHealth, tgARN)
+	for {
+		cur, rev, err := store.Load[model.TargetHealth](ctx, s.d.Store, key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if want == nil {
+				return nil
+			}
+			rev = 0
+		case err != nil:
+			return err
+		case want == nil:
+			_, err := s.d.Store.Delete(ctx, key, rev)
+			if errors.Is(err, store.ErrConflict) {
+				continue
+			}
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			return err
+		case reflect.DeepEqual(cur, want):
+			return nil
+		}
+		_, err = store.Save(ctx, s.d.Store, key, want, rev)
+		if errors.Is(err, store.ErrConflict) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			continue
+		}
+		return err
+	}
+}

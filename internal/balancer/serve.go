@@ -1,0 +1,388 @@
+package balancer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pires/go-proxyproto"
+
+	"gatehouse/internal/model"
+)
+
+// Limits of the data path. Idle timeout is the load balancer attribute
+// idle_timeout.timeout_seconds at its default.
+const (
+	proxyHeaderTimeout = 5 * time.Second
+	readHeaderTimeout  = 10 * time.Second
+	idleTimeout        = 60 * time.Second
+	maxHeaderBytes     = 64 << 10 // ALB: all request headers ≤ 64 KiB
+	connectTimeout     = 10 * time.Second
+	targetTLSTimeout   = 10 * time.Second
+	responseTimeout    = idleTimeout // no response within the idle timeout → 504
+	maxResponseHeaders = 32 << 10    // ALB: response headers > 32 KiB → 502
+	drainTimeout       = 5 * time.Second
+)
+
+const serverHeader = "awselb/2.0"
+
+// serveSocket is the listen.Serve of every listener socket (1 in doc.go): PROXY
+// protocol, then TLS or plain HTTP as the listener in the current table says.
+func (s *Service) serveSocket(l net.Listener) {
+	key := l.Addr().String()
+	tcp, _ := l.Addr().(*net.TCPAddr)
+	node := ""
+	port := 0
+	if tcp != nil {
+		node, port = tcp.IP.String(), tcp.Port
+	}
+	pl := &proxyproto.Listener{
+		Listener:          l,
+		ConnPolicy:        s.proxyPolicy,
+		ReadHeaderTimeout: proxyHeaderTimeout,
+	}
+	tlsConf := &tls.Config{
+		// ELBSecurityPolicy-2016-08 (the API default) also allows TLS 1.0 and 1.1;
+		// gatehouse serves TLS 1.2 and up for every policy name, because Go's TLS
+		// stack and today's clients are better off without the old versions.
+		MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"h2", "http/1.1"},
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			t := s.table.Load()
+			if t == nil || t.listeners[key] == nil {
+				return nil, errNoCertificate
+			}
+			return t.listeners[key].certs.get(hello.ServerName)
+		},
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.handle(w, r, key, node, port)
+		}),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
+	}
+	err := srv.Serve(&protoListener{Listener: pl, s: s, key: key, tls: tlsConf})
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		s.d.Log.Warn("serve listener", "addr", key, "err", err)
+	}
+	// The socket closed: the listener went away or the service stops. Let
+	// requests in flight finish for a while, then cut the rest.
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+	}
+}
+
+// proxyPolicy trusts PROXY headers only from the accelerator pools; anyone else
+// sending one is refused (the first read fails, the connection closes).
+func (s *Service) proxyPolicy(o proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
+	if ap, err := netip.ParseAddrPort(o.Upstream.String()); err == nil {
+		ip := ap.Addr().Unmap()
+		for _, p := range s.d.TrustedProxies {
+			if p.Contains(ip) {
+				return proxyproto.USE, nil
+			}
+		}
+	}
+	return proxyproto.REJECT, nil
+}
+
+// protoListener decides per connection, from the current table, whether the
+// socket speaks TLS, so a listener may change protocol without a new socket.
+type protoListener struct {
+	net.Listener
+	s   *Service
+	key string
+	tls *tls.Config
+}
+
+func (p *protoListener) Accept() (net.Conn, error) {
+	for {
+		c, err := p.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		t := p.s.table.Load()
+		var le *listenerEntry
+		if t != nil {
+			le = t.listeners[p.key]
+		}
+		switch {
+		case le == nil:
+			c.Close() // the listener is going away
+			continue
+		case le.protocol == "HTTPS":
+			return tls.Server(c, p.tls), nil
+		default:
+			return c, nil
+		}
+	}
+}
+
+// handle serves one request (2 in doc.go): the listener's default action.
+func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node string, port int) {
+	t := s.table.Load()
+	var le *listenerEntry
+	if t != nil {
+		le = t.listeners[key]
+	}
+	if le == nil {
+		s.errorPage(w, http.StatusServiceUnavailable)
+		return
+	}
+	switch le.action.kind {
+	case "fixed-response":
+		s.fixed(w, le.action.fixed)
+	case "forward":
+		tgt := le.action.group.pick()
+		if tgt == nil {
+			s.errorPage(w, http.StatusServiceUnavailable)
+			return
+		}
+		rt := route{
+			node:     node,
+			target:   tgt.addr,
+			tls:      le.action.group.protocol == "HTTPS",
+			port:     port,
+			https:    le.protocol == "HTTPS",
+			started:  time.Now(),
+			listener: le.arn,
+		}
+		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, &rt)))
+	default:
+		s.errorPage(w, http.StatusInternalServerError)
+	}
+}
+
+func (s *Service) fixed(w http.ResponseWriter, f *model.FixedResponse) {
+	code, err := strconv.Atoi(f.StatusCode)
+	if err != nil || code < 200 || code > 599 {
+		code = http.StatusInternalServerError
+	}
+	ct := f.ContentType
+	if ct == "" {
+		ct = "text/plain; charset=utf-8"
+	}
+	w.Header().Set("Server", serverHeader)
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.Itoa(len(f.MessageBody)))
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(f.MessageBody))
+	s.metrics.request(code)
+}
+
+// errorPage answers as ALB does when it cannot forward: a small HTML page.
+func (s *Service) errorPage(w http.ResponseWriter, code int) {
+	body := errorBody(code)
+	h := w.Header()
+	h.Set("Server", serverHeader)
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+	s.metrics.request(code)
+}
+
+func errorBody(code int) string {
+	title := strconv.Itoa(code) + " " + statusText(code)
+	return "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
+		"</h1></center>\r\n</body>\r\n</html>\r\n"
+}
+
+// statusText uses ALB's (nginx's) wording where it differs from Go's.
+func statusText(code int) string {
+	switch code {
+	case http.StatusServiceUnavailable:
+		return "Service Temporarily Unavailable"
+	case http.StatusGatewayTimeout:
+		return "Gateway Time-out"
+	}
+	return http.StatusText(code)
+}
+
+// route is what handle decided for one forwarded request.
+type route struct {
+	node     string // node IP that accepted the connection: the source of the dial
+	target   string // "ip:port"
+	tls      bool   // HTTPS to the target
+	port     int    // listener port, for X-Forwarded-Port
+	https    bool   // listener protocol, for X-Forwarded-Proto
+	started  time.Time
+	listener string
+}
+
+type routeKey struct{}
+
+func routeFrom(ctx context.Context) *route {
+	rt, _ := ctx.Value(routeKey{}).(*route)
+	return rt
+}
+
+func (s *Service) newProxy() *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:   rewrite,
+		Transport: s.transports,
+		ErrorLog:  slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
+		ModifyResponse: func(res *http.Response) error {
+			if rt := routeFrom(res.Request.Context()); rt != nil {
+				s.metrics.targetDone(rt.started)
+			}
+			s.metrics.request(res.StatusCode)
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() != nil {
+				// The client went away (ALB logs 460); nobody reads an answer.
+				s.metrics.request(460)
+				return
+			}
+			code := classify(err)
+			s.d.Log.Debug("forward failed", "target", routeFrom(r.Context()).target, "status", code, "err", err)
+			s.errorPage(w, code)
+		},
+	}
+}
+
+// rewrite builds the request to the target (3 in doc.go): the target's scheme
+// and address, the client's Host, and ALB's X-Forwarded-* and trace headers.
+func rewrite(pr *httputil.ProxyRequest) {
+	rt := routeFrom(pr.In.Context())
+	pr.Out.URL.Scheme = "http"
+	if rt.tls {
+		pr.Out.URL.Scheme = "https"
+	}
+	pr.Out.URL.Host = rt.target
+	pr.Out.Host = pr.In.Host
+
+	client := pr.In.RemoteAddr
+	if host, _, err := net.SplitHostPort(client); err == nil {
+		client = host
+	}
+	xff := client
+	if prior := pr.In.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+		xff = strings.Join(prior, ", ") + ", " + client
+	}
+	pr.Out.Header.Set("X-Forwarded-For", xff)
+	proto := "http"
+	if rt.https {
+		proto = "https"
+	}
+	pr.Out.Header.Set("X-Forwarded-Proto", proto)
+	pr.Out.Header.Set("X-Forwarded-Port", strconv.Itoa(rt.port))
+	pr.Out.Header.Set("X-Amzn-Trace-Id", traceID(pr.In.Header.Get("X-Amzn-Trace-Id"), time.Now()))
+}
+
+// traceID returns ALB's X-Amzn-Trace-Id: a new Root, or the caller's Root
+// kept with this hop's Self added.
+func traceID(in string, now time.Time) string {
+	id := fmt.Sprintf("1-%08x-%s", uint32(now.Unix()), model.RandomHex(24))
+	if strings.Contains(in, "Root=") && len(in) <= 1024 {
+		var kept []string
+		for f := range strings.SplitSeq(in, ";") {
+			if !strings.HasPrefix(strings.TrimSpace(f), "Self=") {
+				kept = append(kept, f)
+			}
+		}
+		return "Self=" + id + ";" + strings.Join(kept, ";")
+	}
+	return "Root=" + id
+}
+
+// classify maps a forwarding error to ALB's status: a connect timeout or no
+// response in time is 504, everything else (refused, reset, TLS failure,
+// malformed or oversized response) is 502.
+func classify(err error) int {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		if op.Timeout() {
+			return http.StatusGatewayTimeout
+		}
+		return http.StatusBadGateway
+	}
+	if strings.Contains(err.Error(), "TLS handshake") {
+		return http.StatusBadGateway
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusBadGateway
+}
+
+// transports holds one http.Transport per node IP, so every connection to a
+// target is dialed from the node that accepted the client, and a pooled
+// connection is never reused across nodes.
+type transports struct {
+	mu sync.Mutex
+	by map[string]*http.Transport
+}
+
+func newTransports() *transports { return &transports{by: map[string]*http.Transport{}} }
+
+func (ts *transports) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt := routeFrom(req.Context())
+	if rt == nil {
+		return nil, errors.New("request without a route")
+	}
+	return ts.get(rt.node).RoundTrip(req)
+}
+
+func (ts *transports) get(node string) *http.Transport {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if tr := ts.by[node]; tr != nil {
+		return tr
+	}
+	tr := newTransport(node, false)
+	ts.by[node] = tr
+	return tr
+}
+
+// keep drops the transports of node IPs that no longer exist.
+func (ts *transports) keep(nodes map[string]bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for n, tr := range ts.by {
+		if !nodes[n] {
+			tr.CloseIdleConnections()
+			delete(ts.by, n)
+		}
+	}
+}
+
+func (ts *transports) closeIdle() { ts.keep(nil) }
+
+// newTransport dials from source. ALB does not validate target certificates
+// and sends no SNI to IP targets (Go sends none for an IP host either).
+func newTransport(source string, oneShot bool) *http.Transport {
+	d := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+	if ip := net.ParseIP(source); ip != nil {
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	return &http.Transport{
+		DialContext:            d.DialContext,
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // ALB does not validate targets
+		TLSHandshakeTimeout:    targetTLSTimeout,
+		ResponseHeaderTimeout:  responseTimeout,
+		MaxResponseHeaderBytes: maxResponseHeaders,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        idleTimeout,
+		DisableKeepAlives:      oneShot,
+		ExpectContinueTimeout:  time.Second,
+	}
+}

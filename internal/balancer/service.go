@@ -1,0 +1,205 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http/httputil"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/internal/listen"
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// retryInterval is how often sockets that failed to open are tried again.
+const retryInterval = 5 * time.Second
+
+// Deps is what the balancer needs from the daemon.
+type Deps struct {
+	Store   store.Store
+	Feed    *live.Feed
+	Log     *slog.Logger
+	Env     model.Env
+	Metrics prometheus.Registerer
+	// TrustedProxies are the sources allowed to send PROXY protocol headers (the
+	// accelerator pools); a header from any other source is refused.
+	TrustedProxies []netip.Prefix
+}
+
+// Service is the application load balancer: data plane and ELBv2 operations.
+type Service struct {
+	d          Deps
+	table      live.Table[table]
+	metrics    *metrics
+	transports *transports
+	proxy      *httputil.ReverseProxy
+	set        *listen.Set
+
+	opMu     sync.Mutex // one mutating operation at a time (name uniqueness, ports)
+	applyMu  sync.Mutex // one apply at a time (table swaps and socket retries)
+	failing  atomic.Bool
+	healthMu sync.Mutex // one TargetHealth write at a time
+
+	mu      sync.Mutex                   // guards probers and states
+	probers map[string]*prober           // by check key
+	states  map[string]model.TargetState // by check key
+	wg      sync.WaitGroup               // probers
+}
+
+// New returns a balancer; Run starts serving.
+func New(d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Env == (model.Env{}) {
+		d.Env = model.DefaultEnv
+	}
+	s := &Service{
+		d:          d,
+		metrics:    newMetrics(d.Metrics),
+		transports: newTransports(),
+		probers:    map[string]*prober{},
+		states:     map[string]model.TargetState{},
+	}
+	s.proxy = s.newProxy()
+	s.set = listen.NewSet(s.serveSocket)
+	return s
+}
+
+// Run serves every load balancer's listeners and runs the health checks until
+// ctx ends, then closes the sockets and waits for its goroutines.
+func (s *Service) Run(ctx context.Context) error {
+	if s.d.Store == nil || s.d.Feed == nil {
+		return errors.New("balancer: store and feed are required")
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(retryInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if s.failing.Load() {
+					s.apply(ctx)
+				}
+			}
+		}
+	}()
+	s.table.Run(ctx, s.d.Feed, s.d.Log, compile, func(*table) { s.apply(ctx) })
+	wg.Wait()
+	s.stopProbers()
+	s.wg.Wait()
+	s.set.Close()
+	s.transports.closeIdle()
+	return nil
+}
+
+// apply brings sockets, load balancer states, probers and target health in
+// line with the table in force. It loads the table under applyMu, so a retry
+// never applies an older table after a newer one.
+func (s *Service) apply(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
+	t := s.table.Load()
+	if t == nil {
+		return
+	}
+	for _, p := range t.problems {
+		s.d.Log.Warn("balancer config left out", "problem", p)
+	}
+	failed := socketErrors(s.set.Reconcile(ctx, t.addrs))
+	s.failing.Store(len(failed) > 0)
+	for _, lb := range t.lbs {
+		var reasons []string
+		for _, a := range lb.addrs {
+			if msg, ok := failed[a]; ok {
+				reasons = append(reasons, msg)
+			}
+		}
+		state, reason := "active", ""
+		if len(reasons) > 0 {
+			state, reason = "failed", strings.Join(reasons, "; ")
+		}
+		if state == lb.state && reason == lb.reason {
+			continue
+		}
+		if err := s.setState(ctx, lb.arn, state, reason); err != nil && ctx.Err() == nil {
+			s.d.Log.Error("write load balancer state", "arn", lb.arn, "err", err)
+		}
+	}
+	s.transports.keep(t.nodeIPs)
+	s.reconcileProbers(ctx, t)
+	arns := append(sortedKeys(t.groups), t.stale...)
+	for _, arn := range arns {
+		if err := s.syncHealth(ctx, arn); err != nil && ctx.Err() == nil {
+			s.d.Log.Error("write target health", "target_group", arn, "err", err)
+		}
+	}
+}
+
+var errUnchanged = errors.New("unchanged")
+
+func (s *Service) setState(ctx context.Context, arn, state, reason string) error {
+	_, err := store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(lb *model.LoadBalancer) error {
+		if lb.State == state && lb.StateReason == reason {
+			return errUnchanged
+		}
+		lb.State, lb.StateReason = state, reason
+		return nil
+	})
+	if err == nil {
+		s.d.Log.Info("load balancer state", "arn", arn, "state", state, "reason", reason)
+	}
+	if errors.Is(err, errUnchanged) || errors.Is(err, store.ErrNotFound) {
+		return nil // already so, or deleted meanwhile
+	}
+	return err
+}
+
+// socketErrors splits listen.Set's joined error into one message per address
+// ("listen 127.0.0.1:443: bind: address already in use").
+func socketErrors(err error) map[string]string {
+	out := map[string]string{}
+	if err == nil {
+		return out
+	}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		msg := e.Error()
+		rest, ok := strings.CutPrefix(msg, "listen ")
+		if !ok {
+			continue
+		}
+		// The address ends at the ": " before the cause; IPv6 addresses are bracketed.
+		i := strings.Index(rest, ": ")
+		if i < 0 {
+			continue
+		}
+		out[rest[:i]] = msg
+	}
+	return out
+}
+
+// Addrs returns the socket addresses the balancer has open, sorted.
+func (s *Service) Addrs() []string { return slices.Clone(s.set.Addrs()) }

@@ -1,0 +1,127 @@
+package balancer
+
+import (
+	"crypto/tls"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"gatehouse/internal/model"
+)
+
+// table is the compiled, immutable view of every load balancer, listener and
+// target group. Only the round-robin counters in group change after compile.
+type table struct {
+	listeners map[string]*listenerEntry // by socket address "nodeIP:port"
+	addrs     []string                  // every socket address, sorted
+	lbs       map[string]*lbEntry       // by load balancer ARN
+	groups    map[string]*group         // by target group ARN
+	checks    map[string]checkSpec      // by check key (see checkKey)
+	nodeIPs   map[string]bool           // every node IP of every load balancer
+	stale     []string                  // TargetHealth records whose target group is gone
+	problems  []string                  // parts of the snapshot left out, for the log
+}
+
+// lbEntry is one load balancer's sockets and its last stored state.
+type lbEntry struct {
+	arn, state, reason string
+	addrs              []string
+}
+
+// listenerEntry is what one socket serves.
+type listenerEntry struct {
+	lbARN, arn string
+	protocol   string // "HTTP" or "HTTPS"
+	port       int
+	certs      *certSet // HTTPS only
+	action     action
+}
+
+// action is a listener's terminal default action.
+type action struct {
+	kind  string // "forward" or "fixed-response"
+	group *group
+	fixed *model.FixedResponse
+}
+
+// group is a target group as the data path needs it.
+type group struct {
+	arn      string
+	protocol string // to the targets: "HTTP" or "HTTPS"
+	inUse    bool   // some listener forwards to it
+	hc       model.HealthCheck
+	targets  []target                     // registered, in registration order
+	healthy  []target                     // of those, the ones the stored health says are healthy
+	stored   map[string]model.TargetState // stored health by "ip:port"
+	next     *atomic.Uint64               // round-robin position; restarts with each table
+}
+
+type target struct {
+	id   string
+	port int
+	addr string // "ip:port"
+}
+
+// pick chooses the next target round robin among the healthy targets, or among
+// all registered targets when none is healthy (ALB fails open). nil: no targets.
+func (g *group) pick() *target {
+	pool := g.healthy
+	if len(pool) == 0 {
+		pool = g.targets
+	}
+	if len(pool) == 0 {
+		return nil
+	}
+	n := g.next.Add(1) - 1
+	return &pool[n%uint64(len(pool))]
+}
+
+// checkSpec is one health check task: a (target group, target) pair and how to
+// check it. It is comparable: a prober restarts only when its spec changes.
+type checkSpec struct {
+	key       string
+	tgARN     string
+	targetID  string
+	port      int    // traffic port (the target's)
+	addr      string // "ip:port" checked (the health check port)
+	protocol  string // "HTTP" or "HTTPS"
+	path      string
+	interval  time.Duration
+	timeout   time.Duration
+	healthy   int
+	unhealthy int
+	matcher   string
+	source    string // node IP the probe is sent from
+}
+
+func checkKey(tgARN, addr string) string { return tgARN + "|" + addr }
+
+// certSet picks a listener certificate by SNI: exact name, then wildcard, then
+// the default (the listener's first certificate).
+type certSet struct {
+	def   *tls.Certificate
+	exact map[string]*tls.Certificate
+	wild  map[string]*tls.Certificate // "*.example.com" stored as "example.com"
+}
+
+var errNoCertificate = errors.New("listener has no usable certificate")
+
+func (c *certSet) get(sni string) (*tls.Certificate, error) {
+	if c == nil || c.def == nil {
+		return nil, errNoCertificate
+	}
+	name := strings.TrimSuffix(strings.ToLower(sni), ".")
+	if name == "" {
+		return c.def, nil
+	}
+	if cert := c.exact[name]; cert != nil {
+		return cert, nil
+	}
+	if _, parent, ok := strings.Cut(name, "."); ok {
+		if cert := c.wild[parent]; cert != nil {
+			return cert, nil
+		}
+	}
+	return c.def, nil
+}

@@ -1,0 +1,173 @@
+// Package cli holds gatehouse's subcommands and flags (cobra). Each command is a
+// thin shell over the daemon and stack packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"gatehouse/internal/daemon"
+	"gatehouse/internal/stack"
+)
+
+// Main runs the command line and returns the error to print.
+func Main(args []string, out io.Writer) error {
+	root := &cobra.Command{
+		Use:           "gatehouse",
+		Short:         "Private APIs on static IP addresses",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd(out), validateCmd(out), versionCmd(out))
+	root.SetArgs(args)
+	root.SetOut(out)
+	return root.Execute()
+}
+
+func serveCmd(out io.Writer) *cobra.Command {
+	cfg := daemon.Defaults()
+	var file, logLevel string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run every service and apply a stack file",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			cfg.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			var f *stack.File
+			if file != "" {
+				var err error
+				if f, err = readStack(file); err != nil {
+					return err
+				}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cfg, f, out)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store and the certificate authority (ca.pem)")
+	fl.StringVar(&cfg.DNSListen, "dns-listen", cfg.DNSListen, "address of the authoritative nameserver (UDP and TCP)")
+	fl.StringVarP(&file, "file", "f", "", "stack file to apply once the services run")
+	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func readStack(path string) (*stack.File, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := stack.Parse(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, oneLine(err))
+	}
+	return f, nil
+}
+
+// oneLine joins a multi-error into one line, as a terminal error should be.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+func serve(ctx context.Context, cfg daemon.Config, f *stack.File, out io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d, err := daemon.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		return err
+	}
+	if f != nil {
+		if err := applyAndWait(ctx, d, f); err != nil {
+			cancel()
+			<-done
+			return errors.New(oneLine(err))
+		}
+		printSummary(ctx, out, cfg, d, f)
+	}
+	fmt.Fprintf(out, "gatehouse serving (data %s, nameserver %s); Ctrl-C stops\n", cfg.DataDir, cfg.DNSListen)
+	return <-done
+}
+
+func applyAndWait(ctx context.Context, d *daemon.Daemon, f *stack.File) error {
+	svcs := d.Services()
+	if err := stack.Apply(ctx, svcs, f); err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	return stack.WaitReady(ctx, svcs, f)
+}
+
+func printSummary(ctx context.Context, out io.Writer, cfg daemon.Config, d *daemon.Daemon, f *stack.File) {
+	entries, err := stack.Entries(ctx, d.Store, f)
+	if err != nil || len(entries) == 0 {
+		return
+	}
+	host, port, _ := strings.Cut(cfg.DNSListen, ":")
+	ca := filepath.Join(cfg.DataDir, "ca.pem")
+	for _, e := range entries {
+		fmt.Fprintf(out, "%s → %s\n", e.Name, strings.Join(e.IPs, ", "))
+		fmt.Fprintf(out, "  dig @%s -p %s +short %s\n", host, port, e.Name)
+		for _, ip := range e.IPs {
+			fmt.Fprintf(out, "  curl --cacert %s --resolve %s:443:%s https://%s/\n", ca, e.Name, ip, e.Name)
+		}
+	}
+}
+
+func validateCmd(out io.Writer) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "validate -f FILE",
+		Short: "Check a stack file without applying it",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if _, err := readStack(file); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s: valid\n", file)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "stack file")
+	cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func versionCmd(out io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			v := "(devel)"
+			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+				v = bi.Main.Version
+			}
+			fmt.Fprintln(out, "gatehouse", v)
+		},
+	}
+}

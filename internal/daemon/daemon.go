@@ -1,0 +1,159 @@
+// Package daemon wires gatehouse together: it opens the store and the certificate
+// authority, builds every service with explicit dependencies, keeps the live
+// snapshot feed current, and runs it all under one errgroup.
+//
+// Start-up order matters and is the order of Open and Run: store → CA → snapshot
+// feed → default VPC → services (sockets) → the nameserver answering → stack apply
+// (certificate validation needs the nameserver up).
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"gatehouse/internal/accelerator"
+	"gatehouse/internal/balancer"
+	"gatehouse/internal/certs"
+	"gatehouse/internal/gateway"
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/nameserver"
+	"gatehouse/internal/network"
+	"gatehouse/internal/stack"
+	"gatehouse/internal/store"
+)
+
+// Config is everything a daemon needs; Defaults fills the embedded default.
+type Config struct {
+	DataDir      string
+	DNSListen    string // nameserver, UDP and TCP
+	Env          model.Env
+	Pools        []netip.Prefix // accelerator network zones, two
+	VPCCIDR      string
+	Subnets      []network.SubnetPlan
+	EndpointPort int // port of interface endpoints (execute-api: 443)
+	Log          *slog.Logger
+}
+
+// Defaults returns the embedded default: loopback addresses, us-west-2.
+func Defaults() Config {
+	env := model.DefaultEnv
+	return Config{
+		DataDir:   "data",
+		DNSListen: "127.0.0.1:1053",
+		Env:       env,
+		Pools:     []netip.Prefix{netip.MustParsePrefix("127.77.1.0/24"), netip.MustParsePrefix("127.77.2.0/24")},
+		VPCCIDR:   "127.31.0.0/16",
+		Subnets: []network.SubnetPlan{
+			{AZ: env.Region + "a", CIDR: "127.31.1.0/24"},
+			{AZ: env.Region + "b", CIDR: "127.31.2.0/24"},
+			{AZ: env.Region + "c", CIDR: "127.31.3.0/24"},
+		},
+		EndpointPort: 443,
+		Log:          slog.Default(),
+	}
+}
+
+// Daemon is one running gatehouse node.
+type Daemon struct {
+	cfg         Config
+	Store       store.Store
+	Feed        *live.Feed
+	CA          *certs.CA
+	Metrics     *prometheus.Registry
+	DNS         *nameserver.Service
+	Certs       *certs.Service
+	Network     *network.Service
+	Gateway     *gateway.Service
+	Balancer    *balancer.Service
+	Accelerator *accelerator.Service
+}
+
+// Open prepares a daemon: store, CA, snapshot and services. Nothing listens yet.
+func Open(ctx context.Context, cfg Config) (*Daemon, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := store.OpenBolt(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	d, err := build(ctx, cfg, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
+	ca, err := certs.LoadOrCreateCA(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := live.Load(ctx, st)
+	if snap == nil {
+		return nil, err
+	}
+	if err != nil {
+		cfg.Log.Error("store has undecodable records", "err", err)
+	}
+	d := &Daemon{cfg: cfg, Store: st, Feed: live.NewFeed(snap), CA: ca, Metrics: prometheus.NewRegistry()}
+	log, env, reg := cfg.Log, cfg.Env, d.Metrics
+
+	d.DNS = nameserver.New(nameserver.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "nameserver"), Env: env, Metrics: reg, Listen: cfg.DNSListen})
+	d.Certs = certs.New(certs.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "certs"), Env: env, Metrics: reg, CA: ca, Resolver: cfg.DNSListen})
+	// The interface endpoint presents the execute-api wildcard certificate, as
+	// AWS's endpoint does; custom domains bring their own.
+	endpointCert, err := d.Certs.IssueInternal("*.execute-api." + env.Region + ".amazonaws.com")
+	if err != nil {
+		return nil, fmt.Errorf("execute-api certificate: %w", err)
+	}
+	d.Gateway = gateway.New(gateway.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "gateway"), Env: env, Metrics: reg, DefaultCert: endpointCert})
+	d.Network = network.New(network.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "network"), Env: env, Metrics: reg,
+		VPCCIDR: cfg.VPCCIDR, Subnets: cfg.Subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn})
+	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, TrustedProxies: cfg.Pools})
+	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools})
+	if _, _, err := d.Network.EnsureDefaultVPC(ctx); err != nil {
+		return nil, fmt.Errorf("default VPC: %w", err)
+	}
+	return d, nil
+}
+
+// Run serves until ctx ends or a service fails to start. ready is closed once
+// the nameserver answers; Run closes the store when it returns.
+func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
+	defer d.Store.Close()
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := live.Watch(ctx, d.Store, d.Feed, d.cfg.Log.With("svc", "live"))
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	})
+	for _, svc := range []interface{ Run(context.Context) error }{d.DNS, d.Certs, d.Network, d.Gateway, d.Balancer, d.Accelerator} {
+		g.Go(func() error { return svc.Run(ctx) })
+	}
+	g.Go(func() error {
+		select {
+		case <-d.DNS.Ready():
+			close(ready)
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// Services returns what the stack file applies through.
+func (d *Daemon) Services() stack.Services {
+	return stack.Services{Store: d.Store, Env: d.cfg.Env, DNS: d.DNS, Certs: d.Certs, Network: d.Network,
+		Gateway: d.Gateway, Balancer: d.Balancer, Accelerator: d.Accelerator, Log: d.cfg.Log.With("svc", "stack")}
+}

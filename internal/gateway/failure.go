@@ -1,0 +1,138 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"gatehouse/internal/model"
+)
+
+// failure is an error API Gateway itself answers (a gateway response).
+type failure struct {
+	responseType string // gateway response type ("" when it cannot be customised)
+	status       int
+	errorType    string // x-amzn-ErrorType ("" when AWS's is not known)
+	message      string // $context.error.message
+	body         string // the default body
+}
+
+// The built-in gateway responses (aws-behaviors §A2, §A10). Bodies are AWS's
+// byte for byte where observed, including the space in the 5xx ones.
+var (
+	// Requests that name no private API this endpoint may reach. Not tied to an
+	// API, so not customisable.
+	failForbidden    = &failure{status: 403, errorType: "ForbiddenException", message: "Forbidden", body: `{"message":"Forbidden"}`}
+	failMissingToken = &failure{responseType: "MISSING_AUTHENTICATION_TOKEN", status: 403,
+		errorType: "MissingAuthenticationTokenException", message: "Missing Authentication Token",
+		body: `{"message":"Missing Authentication Token"}`}
+	failInvalidAPIKey = &failure{responseType: "INVALID_API_KEY", status: 403, errorType: "ForbiddenException",
+		message: "Forbidden", body: `{"message":"Forbidden"}`}
+	failConfig = &failure{responseType: "API_CONFIGURATION_ERROR", status: 500, errorType: "InternalServerErrorException",
+		message: "Internal server error", body: `{"message": "Internal server error"}`}
+	// A backend that cannot be reached: AWS's type is INTEGRATION_FAILURE (default
+	// 504) but observed answers are 500 Internal server error (§A5, UNVERIFIED).
+	failIntegration = &failure{responseType: "INTEGRATION_FAILURE", status: 500, errorType: "InternalServerErrorException",
+		message: "Internal server error", body: `{"message": "Internal server error"}`}
+	// x-amzn-ErrorType of a timeout is not documented; none is sent.
+	failTimeout = &failure{responseType: "INTEGRATION_TIMEOUT", status: 504,
+		message: "Endpoint request timed out", body: `{"message": "Endpoint request timed out"}`}
+	failUnsupportedMedia = &failure{responseType: "UNSUPPORTED_MEDIA_TYPE", status: 415, errorType: "UnsupportedMediaTypeException",
+		message: "Unsupported Media Type", body: `{"message":"Unsupported Media Type"}`}
+	// REQUEST_TOO_LARGE cannot be customised (§A10); its message text is UNVERIFIED.
+	failTooLarge = &failure{status: 413, message: "Request Too Long", body: `{"message":"Request Too Long"}`}
+)
+
+// accessDenied is the resource policy's refusal; the body's key is "Message"
+// (capitalised), as AWS answers it (§A2).
+func accessDenied(arn string, explicit bool) *failure {
+	msg := "User: anonymous is not authorized to perform: execute-api:Invoke on resource: " + arn
+	if explicit {
+		msg += " with an explicit deny"
+	}
+	b, _ := json.Marshal(map[string]string{"Message": msg})
+	return &failure{responseType: "ACCESS_DENIED", status: 403, errorType: "AccessDeniedException", message: msg, body: string(b)}
+}
+
+// writeFailure answers f, applying the API's gateway response override (its own
+// type, else DEFAULT_4XX/DEFAULT_5XX) when the stage is known.
+func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute, vars func(string) (string, bool)) {
+	status, body := f.status, f.body
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if f.errorType != "" {
+		h.Set("x-amzn-ErrorType", f.errorType)
+	}
+	if gr := override(f, sr); gr != nil {
+		if gr.StatusCode != "" {
+			if n, ok := parseStatus(gr.StatusCode); ok {
+				status = n
+			}
+		}
+		for k, v := range gr.ResponseParameters {
+			name, ok := strings.CutPrefix(k, "gatewayresponse.header.")
+			if lit, isLit := literal(v); ok && isLit {
+				h.Set(name, lit)
+			}
+		}
+		if tmpl, ok := gr.ResponseTemplates["application/json"]; ok {
+			errVars := func(name string) (string, bool) {
+				switch name {
+				case "context.error.message":
+					return f.message, true
+				case "context.error.messageString":
+					b, _ := json.Marshal(f.message)
+					return string(b), true
+				case "context.error.responseType":
+					return f.responseType, true
+				}
+				if vars != nil {
+					return vars(name)
+				}
+				return "", false
+			}
+			if out, err := render(tmpl, errVars); err == nil {
+				body = out
+			} else {
+				s.log.Warn("gateway response template not evaluated; default body sent", "type", f.responseType, "err", err)
+			}
+		}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+func override(f *failure, sr *stageRoute) *model.GatewayResponse {
+	if sr == nil || f.responseType == "" || len(sr.responses) == 0 {
+		return nil
+	}
+	if gr := sr.responses[f.responseType]; gr != nil {
+		return gr
+	}
+	if f.status >= 500 {
+		return sr.responses["DEFAULT_5XX"]
+	}
+	return sr.responses["DEFAULT_4XX"]
+}
+
+// literal unquotes a mapping value written as a static value: 'text'.
+func literal(v string) (string, bool) {
+	if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+		return v[1 : len(v)-1], true
+	}
+	return "", false
+}
+
+func parseStatus(s string) (int, bool) {
+	if len(s) != 3 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n >= 100 && n <= 599
+}

@@ -1,0 +1,654 @@
+// Package policy parses and evaluates API Gateway resource policies: the IAM
+// policy grammar (Version, Statement, Effect, Principal, Action/NotAction,
+// Resource/NotResource, Condition) as API Gateway applies it to execute-api:Invoke.
+//
+// Data path: Parse (JSON → *Policy, validated once, ≤ 8192 chars) → Bind (expand
+// the short form "execute-api:/stage/VERB/path" against one API's ARN) →
+// Evaluate (per request: explicit Deny wins, otherwise only an explicit Allow
+// allows).
+//
+// A *Policy is immutable after Parse/Bind and safe for concurrent use.
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxLength is API Gateway's limit on a resource policy's length in characters.
+const MaxLength = 8192
+
+// Decision is the outcome of evaluating a policy for one request.
+type Decision int
+
+// The three outcomes of IAM evaluation.
+const (
+	ImplicitDeny Decision = iota // no statement allows
+	Allow                        // a statement allows and none denies
+	ExplicitDeny                 // a statement denies
+)
+
+func (d Decision) String() string {
+	switch d {
+	case Allow:
+		return "Allow"
+	case ExplicitDeny:
+		return "ExplicitDeny"
+	default:
+		return "ImplicitDeny"
+	}
+}
+
+// Request is what a statement is matched against.
+type Request struct {
+	Action    string // "execute-api:Invoke"
+	Resource  string // full ARN: arn:aws:execute-api:region:account:api/stage/VERB/path
+	Principal string // caller ARN; "" for an anonymous caller (private APIs with auth NONE)
+	// APIARN expands short-form resources ("execute-api:/…") for a policy that
+	// was not bound with Bind: arn:aws:execute-api:region:account:api-id.
+	APIARN string
+	// Context holds the condition keys (aws:SourceVpce, aws:SourceIp, …); key
+	// lookup is case-insensitive, as in IAM.
+	Context map[string]string
+}
+
+// Policy is a parsed resource policy.
+type Policy struct {
+	Version    string
+	Statements []Statement
+}
+
+// Statement is one parsed statement.
+type Statement struct {
+	Sid          string
+	Effect       string // "Allow" or "Deny"
+	Principals   []string
+	NotPrincipal bool
+	Actions      []string
+	NotAction    bool
+	Resources    []string
+	NotResource  bool
+	Conditions   []Condition
+}
+
+// Condition is one operator applied to one key: all conditions of a statement
+// must hold (AND), any value of one condition may match (OR).
+type Condition struct {
+	Operator string // as written, e.g. "ForAnyValue:StringLikeIfExists"
+	Key      string // lowercased
+	Values   []string
+	op       string // base operator, e.g. "StringLike"
+	ifExists bool
+	set      string // "", "ForAnyValue" or "ForAllValues"
+	cidrs    []netip.Prefix
+}
+
+// Parse parses and validates a policy document.
+func Parse(doc string) (*Policy, error) {
+	if n := utf8.RuneCountInString(doc); n > MaxLength {
+		return nil, fmt.Errorf("policy is %d characters, more than %d", n, MaxLength)
+	}
+	var raw struct {
+		Version   string
+		ID        string `json:"Id"`
+		Statement json.RawMessage
+	}
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("policy is not valid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("policy has data after the JSON object")
+	}
+	switch raw.Version {
+	case "", "2012-10-17", "2008-10-17":
+	default:
+		return nil, fmt.Errorf("unsupported policy version %q", raw.Version)
+	}
+	var raws []json.RawMessage
+	trimmed := bytes.TrimSpace(raw.Statement)
+	switch {
+	case len(trimmed) == 0 || string(trimmed) == "null":
+		return nil, errors.New("policy has no Statement")
+	case trimmed[0] == '[':
+		if err := json.Unmarshal(trimmed, &raws); err != nil {
+			return nil, fmt.Errorf("statement list: %w", err)
+		}
+	default:
+		raws = []json.RawMessage{trimmed}
+	}
+	if len(raws) == 0 {
+		return nil, errors.New("policy has no Statement")
+	}
+	p := &Policy{Version: raw.Version}
+	for i, r := range raws {
+		st, err := parseStatement(r)
+		if err != nil {
+			return nil, fmt.Errorf("statement %d: %w", i, err)
+		}
+		p.Statements = append(p.Statements, st)
+	}
+	return p, nil
+}
+
+type rawStatement struct {
+	Sid          string
+	Effect       string
+	Principal    json.RawMessage
+	NotPrincipal json.RawMessage
+	Action       *stringList
+	NotAction    *stringList
+	Resource     *stringList
+	NotResource  *stringList
+	Condition    map[string]map[string]anyList
+}
+
+func parseStatement(b []byte) (Statement, error) {
+	var r rawStatement
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return Statement{}, err
+	}
+	st := Statement{Sid: r.Sid, Effect: r.Effect}
+	if r.Effect != "Allow" && r.Effect != "Deny" {
+		return st, fmt.Errorf("Effect must be Allow or Deny, not %q", r.Effect)
+	}
+	var err error
+	switch {
+	case r.Principal != nil && r.NotPrincipal != nil:
+		return st, errors.New("both Principal and NotPrincipal")
+	case r.Principal != nil:
+		st.Principals, err = parsePrincipal(r.Principal)
+	case r.NotPrincipal != nil:
+		st.NotPrincipal = true
+		st.Principals, err = parsePrincipal(r.NotPrincipal)
+	default:
+		// A resource policy must name who it applies to.
+		return st, errors.New("missing Principal")
+	}
+	if err != nil {
+		return st, err
+	}
+	switch {
+	case r.Action != nil && r.NotAction != nil:
+		return st, errors.New("both Action and NotAction")
+	case r.Action != nil:
+		st.Actions = *r.Action
+	case r.NotAction != nil:
+		st.Actions, st.NotAction = *r.NotAction, true
+	default:
+		return st, errors.New("missing Action")
+	}
+	switch {
+	case r.Resource != nil && r.NotResource != nil:
+		return st, errors.New("both Resource and NotResource")
+	case r.Resource != nil:
+		st.Resources = *r.Resource
+	case r.NotResource != nil:
+		st.Resources, st.NotResource = *r.NotResource, true
+	default:
+		return st, errors.New("missing Resource")
+	}
+	if len(st.Actions) == 0 || len(st.Resources) == 0 {
+		return st, errors.New("empty Action or Resource")
+	}
+	for opName, keys := range r.Condition {
+		for key, vals := range keys {
+			c, err := parseCondition(opName, key, vals)
+			if err != nil {
+				return st, err
+			}
+			st.Conditions = append(st.Conditions, c)
+		}
+	}
+	return st, nil
+}
+
+func parsePrincipal(b json.RawMessage) ([]string, error) {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		if s != "*" {
+			return nil, fmt.Errorf("principal %q: only \"*\" may be a plain string", s)
+		}
+		return []string{"*"}, nil
+	}
+	var m map[string]stringList
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("principal: %w", err)
+	}
+	var out []string
+	for k, v := range m {
+		switch k {
+		case "AWS":
+			for _, p := range v {
+				if p == "" {
+					return nil, errors.New("empty AWS principal")
+				}
+				// A bare account id stands for the account's root user.
+				if isAccountID(p) {
+					p = "arn:aws:iam::" + p + ":root"
+				}
+				out = append(out, p)
+			}
+		case "Service", "Federated", "CanonicalUser":
+			// Never an execute-api caller here; kept so that it parses but matches nothing.
+			for _, p := range v {
+				out = append(out, k+":"+p)
+			}
+		default:
+			return nil, fmt.Errorf("unknown principal type %q", k)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty Principal")
+	}
+	return out, nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var operators = map[string]bool{
+	"StringEquals": true, "StringNotEquals": true,
+	"StringEqualsIgnoreCase": true, "StringNotEqualsIgnoreCase": true,
+	"StringLike": true, "StringNotLike": true,
+	"IpAddress": true, "NotIpAddress": true,
+	"Bool": true, "Null": true,
+	"NumericEquals": true, "NumericNotEquals": true, "NumericLessThan": true,
+	"NumericLessThanEquals": true, "NumericGreaterThan": true, "NumericGreaterThanEquals": true,
+	"DateEquals": true, "DateNotEquals": true, "DateLessThan": true,
+	"DateLessThanEquals": true, "DateGreaterThan": true, "DateGreaterThanEquals": true,
+	"ArnEquals": true, "ArnNotEquals": true, "ArnLike": true, "ArnNotLike": true,
+}
+
+func parseCondition(opName, key string, vals []string) (Condition, error) {
+	c := Condition{Operator: opName, Key: strings.ToLower(key), Values: vals}
+	op := opName
+	if set, rest, ok := strings.Cut(op, ":"); ok {
+		if set != "ForAnyValue" && set != "ForAllValues" {
+			return c, fmt.Errorf("unknown condition set operator %q", set)
+		}
+		c.set, op = set, rest
+	}
+	if base, ok := strings.CutSuffix(op, "IfExists"); ok && op != "Null" {
+		c.ifExists, op = true, base
+	}
+	if !operators[op] {
+		return c, fmt.Errorf("unknown condition operator %q", opName)
+	}
+	if op == "Null" && c.ifExists {
+		return c, errors.New("NullIfExists is not an operator")
+	}
+	c.op = op
+	if len(vals) == 0 {
+		return c, fmt.Errorf("condition %s %s has no values", opName, key)
+	}
+	for _, v := range vals {
+		switch op {
+		case "IpAddress", "NotIpAddress":
+			p, err := parseCIDR(v)
+			if err != nil {
+				return c, fmt.Errorf("condition %s %s: %w", opName, key, err)
+			}
+			c.cidrs = append(c.cidrs, p)
+		case "Bool", "Null":
+			if _, err := strconv.ParseBool(v); err != nil {
+				return c, fmt.Errorf("condition %s %s: %q is not a boolean", opName, key, v)
+			}
+		case "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals":
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				return c, fmt.Errorf("condition %s %s: %q is not a number", opName, key, v)
+			}
+		case "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals":
+			if _, ok := parseDate(v); !ok {
+				return c, fmt.Errorf("condition %s %s: %q is not a date", opName, key, v)
+			}
+		}
+	}
+	return c, nil
+}
+
+func parseCIDR(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// parseDate accepts ISO 8601 forms IAM accepts and epoch seconds.
+func parseDate(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), true
+	}
+	return time.Time{}, false
+}
+
+// stringList is a JSON string or list of strings.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*l = stringList{s}
+		return nil
+	}
+	var ss []string
+	if err := json.Unmarshal(b, &ss); err != nil {
+		return errors.New("want a string or a list of strings")
+	}
+	*l = ss
+	return nil
+}
+
+// anyList is a condition value: a string, number or boolean, or a list of them.
+type anyList []string
+
+func (l *anyList) UnmarshalJSON(b []byte) error {
+	var vs []any
+	if err := json.Unmarshal(b, &vs); err != nil {
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		vs = []any{v}
+	}
+	out := make([]string, 0, len(vs))
+	for _, v := range vs {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+		case bool:
+			out = append(out, strconv.FormatBool(v))
+		case float64:
+			out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
+		default:
+			return errors.New("condition values must be strings, numbers or booleans")
+		}
+	}
+	*l = out
+	return nil
+}
+
+// ShortPrefix is the short form of an execute-api resource in a policy.
+const ShortPrefix = "execute-api:/"
+
+// Bind returns a copy of p whose short-form resources are expanded against
+// apiARN (arn:aws:execute-api:region:account:api-id), as API Gateway does when it
+// saves a policy. Compile it once per API; Evaluate then does no expansion.
+func (p *Policy) Bind(apiARN string) *Policy {
+	out := &Policy{Version: p.Version, Statements: make([]Statement, len(p.Statements))}
+	for i, st := range p.Statements {
+		res := make([]string, len(st.Resources))
+		for j, r := range st.Resources {
+			res[j] = expand(r, apiARN)
+		}
+		st.Resources = res
+		out.Statements[i] = st
+	}
+	return out
+}
+
+func expand(resource, apiARN string) string {
+	if rest, ok := strings.CutPrefix(resource, ShortPrefix); ok && apiARN != "" {
+		return apiARN + "/" + rest
+	}
+	return resource
+}
+
+// Evaluate decides the request: any matching Deny → ExplicitDeny; else any
+// matching Allow → Allow; else ImplicitDeny.
+func (p *Policy) Evaluate(req Request) Decision {
+	if p == nil {
+		return ImplicitDeny
+	}
+	allowed := false
+	for i := range p.Statements {
+		st := &p.Statements[i]
+		if !st.matches(&req) {
+			continue
+		}
+		if st.Effect == "Deny" {
+			return ExplicitDeny
+		}
+		allowed = true
+	}
+	if allowed {
+		return Allow
+	}
+	return ImplicitDeny
+}
+
+func (st *Statement) matches(req *Request) bool {
+	return st.matchPrincipal(req.Principal) &&
+		st.matchAction(req.Action) &&
+		st.matchResource(req) &&
+		st.matchConditions(req)
+}
+
+func (st *Statement) matchPrincipal(caller string) bool {
+	in := false
+	for _, p := range st.Principals {
+		if p == "*" || (caller != "" && Match(p, caller)) {
+			in = true
+			break
+		}
+	}
+	return in != st.NotPrincipal
+}
+
+func (st *Statement) matchAction(action string) bool {
+	in := false
+	for _, a := range st.Actions {
+		// Action names are case-insensitive in IAM.
+		if Match(strings.ToLower(a), strings.ToLower(action)) {
+			in = true
+			break
+		}
+	}
+	return in != st.NotAction
+}
+
+func (st *Statement) matchResource(req *Request) bool {
+	in := false
+	for _, r := range st.Resources {
+		if Match(expand(r, req.APIARN), req.Resource) {
+			in = true
+			break
+		}
+	}
+	return in != st.NotResource
+}
+
+func (st *Statement) matchConditions(req *Request) bool {
+	for i := range st.Conditions {
+		if !st.Conditions[i].holds(req) {
+			return false
+		}
+	}
+	return true
+}
+
+func lookup(ctx map[string]string, key string) (string, bool) {
+	if v, ok := ctx[key]; ok {
+		return v, true
+	}
+	for k, v := range ctx {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func negated(op string) bool {
+	switch op {
+	case "StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NotIpAddress",
+		"NumericNotEquals", "DateNotEquals", "ArnNotEquals", "ArnNotLike":
+		return true
+	}
+	return false
+}
+
+func (c *Condition) holds(req *Request) bool {
+	v, present := lookup(req.Context, c.Key)
+	if c.op == "Null" {
+		want, _ := strconv.ParseBool(c.Values[0])
+		return want == !present
+	}
+	if !present {
+		switch {
+		case c.ifExists:
+			return true
+		case c.set == "ForAllValues":
+			return true // vacuously true over an empty set
+		case c.set == "ForAnyValue":
+			return false
+		}
+		// IAM: a missing key fails a positive operator and satisfies a negated one.
+		return negated(c.op)
+	}
+	// Context values are single-valued here, so ForAnyValue/ForAllValues reduce
+	// to the plain operator over one value.
+	return c.match(v)
+}
+
+func (c *Condition) match(v string) bool {
+	if negated(c.op) {
+		return !c.matchAny(positive(c.op), v)
+	}
+	return c.matchAny(c.op, v)
+}
+
+func positive(op string) string {
+	switch op {
+	case "NotIpAddress":
+		return "IpAddress"
+	}
+	return strings.Replace(op, "Not", "", 1)
+}
+
+func (c *Condition) matchAny(op, v string) bool {
+	switch op {
+	case "IpAddress":
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range c.cidrs {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, want := range c.Values {
+		if matchValue(op, want, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchValue(op, want, v string) bool {
+	switch op {
+	case "StringEquals", "ArnEquals":
+		return want == v
+	case "StringEqualsIgnoreCase":
+		return strings.EqualFold(want, v)
+	case "StringLike", "ArnLike":
+		return Match(want, v)
+	case "Bool":
+		a, err1 := strconv.ParseBool(want)
+		b, err2 := strconv.ParseBool(v)
+		return err1 == nil && err2 == nil && a == b
+	case "NumericEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals":
+		a, err1 := strconv.ParseFloat(v, 64)
+		b, err2 := strconv.ParseFloat(want, 64)
+		return err1 == nil && err2 == nil && compare(op, cmpFloat(a, b))
+	case "DateEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals":
+		a, ok1 := parseDate(v)
+		b, ok2 := parseDate(want)
+		return ok1 && ok2 && compare(op, a.Compare(b))
+	}
+	return false
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compare(op string, c int) bool {
+	switch {
+	case strings.HasSuffix(op, "LessThanEquals"):
+		return c <= 0
+	case strings.HasSuffix(op, "LessThan"):
+		return c < 0
+	case strings.HasSuffix(op, "GreaterThanEquals"):
+		return c >= 0
+	case strings.HasSuffix(op, "GreaterThan"):
+		return c > 0
+	}
+	return c == 0
+}
+
+// Match reports whether s matches the IAM wildcard pattern: '*' any run of
+// characters (including none), '?' any one character. Linear backtracking, so a
+// hostile pattern cannot make it exponential.
+func Match(pattern, s string) bool {
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

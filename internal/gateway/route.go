@@ -1,0 +1,202 @@
+package gateway
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+
+	"gatehouse/internal/gateway/policy"
+)
+
+// routeInput is what the router needs from a request: all of it untrusted.
+type routeInput struct {
+	host      string // Host header, maybe with a port
+	path      string // decoded URL path
+	apiID     string // x-apigw-api-id header
+	method    string
+	vpce      string // the interface endpoint the connection arrived through
+	sourceIP  string // the connection's remote IP (the VPC source as API Gateway sees it)
+	userAgent string
+}
+
+// resolution is where a request goes, or the failure that answers it.
+type resolution struct {
+	stage   *stageRoute // set once the stage is known (for gateway-response overrides)
+	node    *node
+	route   *route
+	params  map[string]string // path parameters
+	path    string            // resource path as requested, "/" + segments after the stage
+	arn     string            // the execute-api ARN the policy was evaluated for
+	domain  string            // the custom domain name, if the host was one
+	fail    *failure
+	logNote string // why the request failed, for the log
+}
+
+// resolve runs steps 1–4 of the request path: host → API + stage (1),
+// private endpoint check (2), resource + method (3), resource policy (4).
+func (t *table) resolve(in routeInput) resolution {
+	var res resolution
+	if t == nil {
+		res.fail = failForbidden
+		res.logNote = "no table compiled yet"
+		return res
+	}
+	apiID, stageName, segs, fail := t.findStage(in, &res)
+	if fail != nil {
+		res.fail = fail
+		return res
+	}
+	// 2. The stage must exist and its deployment must admit this endpoint.
+	a := t.apis[apiID]
+	if a == nil {
+		res.fail, res.logNote = failForbidden, "unknown API "+apiID
+		return res
+	}
+	sr := a.stages[stageName]
+	if sr == nil {
+		res.fail, res.logNote = failForbidden, "unknown stage "+stageName+" of API "+apiID
+		return res
+	}
+	if !sr.private || !sr.vpces[in.vpce] {
+		res.fail, res.logNote = failForbidden, "API "+apiID+" deployment "+sr.deploymentID+" does not admit endpoint "+in.vpce
+		return res
+	}
+	res.stage = sr
+	// 3. Resource and method in the deployment's frozen tree.
+	res.path = "/" + strings.Join(segs, "/")
+	res.params = map[string]string{}
+	n := sr.root.match(segs, res.params)
+	if n == nil {
+		res.fail, res.logNote = failMissingToken, "no resource matches "+res.path
+		return res
+	}
+	rt := n.method(in.method)
+	if rt == nil {
+		res.fail, res.logNote = failMissingToken, "no method "+in.method+" on "+n.path
+		return res
+	}
+	res.node, res.route = n, rt
+	// 4. Resource policy, evaluated as the anonymous caller.
+	res.arn = sr.arn + "/" + sr.name + "/" + in.method + "/" + strings.Join(segs, "/")
+	if sr.policyErr != nil {
+		res.fail, res.logNote = accessDenied(res.arn, false), sr.policyErr.Error()
+		return res
+	}
+	ctx := map[string]string{
+		"aws:SourceVpce":      in.vpce,
+		"aws:SecureTransport": "true",
+	}
+	if ip := in.sourceIP; ip != "" {
+		ctx["aws:SourceIp"] = ip
+		ctx["aws:VpcSourceIp"] = ip
+	}
+	if in.userAgent != "" {
+		ctx["aws:UserAgent"] = in.userAgent
+	}
+	switch sr.policy.Evaluate(policy.Request{Action: "execute-api:Invoke", Resource: res.arn, Context: ctx}) {
+	case policy.Allow:
+	case policy.ExplicitDeny:
+		res.fail, res.logNote = accessDenied(res.arn, true), "resource policy denies explicitly"
+		return res
+	default:
+		res.fail, res.logNote = accessDenied(res.arn, false), "resource policy does not allow"
+		return res
+	}
+	return res
+}
+
+// findStage is step 1: the API and stage named by the Host header (custom
+// domain, default execute-api name) or the x-apigw-api-id header, and the path
+// segments left after the base path and stage.
+func (t *table) findStage(in routeInput, res *resolution) (apiID, stage string, segs []string, fail *failure) {
+	host := hostName(in.host)
+	segs = splitPath(in.path)
+	if d := t.domains[host]; d != nil {
+		res.domain = host
+		for _, m := range d.mappings {
+			rest, ok := cutBasePath(segs, m.basePath)
+			if !ok {
+				continue
+			}
+			if m.stage != "" {
+				return m.apiID, m.stage, rest, nil
+			}
+			if len(rest) == 0 {
+				res.logNote = "no stage after base path of " + host
+				return "", "", nil, failForbidden
+			}
+			return m.apiID, rest[0], rest[1:], nil
+		}
+		res.logNote = "no base path mapping of " + host + " matches " + in.path
+		return "", "", nil, failMissingToken
+	}
+	apiID = t.executeAPIHost(host)
+	if apiID == "" {
+		apiID = in.apiID
+	}
+	if apiID == "" {
+		res.logNote = "host " + host + " names no API"
+		return "", "", nil, failForbidden
+	}
+	if len(segs) == 0 {
+		res.logNote = "no stage in path"
+		return "", "", nil, failForbidden
+	}
+	return apiID, segs[0], segs[1:], nil
+}
+
+// executeAPIHost returns the API id of "{api}.execute-api.{region}.amazonaws.com"
+// or "{api}-{vpce-id}.execute-api.{region}.amazonaws.com", else "".
+func (t *table) executeAPIHost(host string) string {
+	label, ok := strings.CutSuffix(host, ".execute-api."+t.env.Region+".amazonaws.com")
+	if !ok || label == "" || strings.Contains(label, ".") {
+		return ""
+	}
+	if api, vpce, ok := strings.Cut(label, "-"); ok {
+		if !strings.HasPrefix(vpce, "vpce-") {
+			return ""
+		}
+		return api
+	}
+	return label
+}
+
+// hostName lowercases the Host header and strips the port and a trailing dot.
+func hostName(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		return "" // an IP names no API (a load balancer health check)
+	}
+	return h
+}
+
+// splitPath returns the non-empty segments of a path; a trailing slash is ignored.
+func splitPath(p string) []string {
+	var segs []string
+	for s := range strings.SplitSeq(p, "/") {
+		if s != "" {
+			segs = append(segs, s)
+		}
+	}
+	return segs
+}
+
+// cutBasePath strips a whole-segment base path prefix ("" matches everything).
+func cutBasePath(segs []string, basePath string) ([]string, bool) {
+	if basePath == "" {
+		return segs, true
+	}
+	want := strings.Split(basePath, "/")
+	if len(want) > len(segs) {
+		return nil, false
+	}
+	for i, w := range want {
+		if segs[i] != w {
+			return nil, false
+		}
+	}
+	return segs[len(want):], true
+}

@@ -1,0 +1,212 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// Deps is what the gateway needs from the daemon.
+type Deps struct {
+	Store   store.Store
+	Feed    *live.Feed
+	Log     *slog.Logger
+	Env     model.Env
+	Metrics prometheus.Registerer // nil: no metrics
+	// DefaultCert is the execute-api endpoint certificate, served when SNI names
+	// no custom domain (callers by IP, by the endpoint's DNS name, or no SNI).
+	DefaultCert tls.Certificate
+}
+
+// Timeouts and sizes a peer cannot exceed.
+const (
+	readHeaderTimeout = 10 * time.Second
+	// API Gateway keeps idle connections about 5 minutes (ALB's idle timeout
+	// toward targets is 60 s by default, so the balancer closes first).
+	idleTimeout     = 310 * time.Second
+	shutdownTimeout = 5 * time.Second
+)
+
+// Service is the private REST API data plane and API Gateway's operations.
+type Service struct {
+	d        Deps
+	env      model.Env
+	log      *slog.Logger
+	errorLog *log.Logger
+	table    live.Table[table]
+	metrics  *metrics
+
+	tlsConfig *tls.Config
+	transport *http.Transport
+	conns     chan net.Conn // ServeConn → the http.Server's listener
+	running   chan struct{} // closed when Run starts serving
+	stopped   chan struct{} // closed when Run stops serving
+	runOnce   sync.Once
+}
+
+// New builds the service; Run starts it.
+func New(d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Env == (model.Env{}) {
+		d.Env = model.DefaultEnv
+	}
+	s := &Service{
+		d:        d,
+		env:      d.Env,
+		log:      d.Log.With("service", "gateway"),
+		metrics:  newMetrics(d.Metrics),
+		conns:    make(chan net.Conn),
+		running:  make(chan struct{}),
+		stopped:  make(chan struct{}),
+		errorLog: slog.NewLogLogger(d.Log.Handler(), slog.LevelWarn),
+	}
+	s.tlsConfig = &tls.Config{
+		MinVersion:     tls.VersionTLS12, // private APIs accept TLS 1.2 and up (§A1)
+		NextProtos:     []string{"h2", "http/1.1"},
+		GetCertificate: s.certificate,
+	}
+	s.transport = &http.Transport{
+		Proxy:                  nil, // backends are reached directly, never via the environment's proxy
+		DialContext:            (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:    10 * time.Second,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    32,
+		IdleConnTimeout:        90 * time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+		ForceAttemptHTTP2:      false, // API Gateway calls backends with HTTP/1.1 (§A5)
+	}
+	return s
+}
+
+// certificate picks the custom domain's certificate by SNI, else the default.
+func (s *Service) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if c := s.table.Load().certificate(hello.ServerName); c != nil {
+		return c, nil
+	}
+	if len(s.d.DefaultCert.Certificate) == 0 {
+		return nil, errors.New("no certificate for " + hello.ServerName)
+	}
+	return &s.d.DefaultCert, nil
+}
+
+// Run follows the snapshots and serves the connections ServeConn hands over,
+// until ctx ends; then it closes every connection and waits for its goroutines.
+func (s *Service) Run(ctx context.Context) error {
+	if s.d.Feed == nil {
+		return errors.New("gateway: no snapshot feed")
+	}
+	started := false
+	s.runOnce.Do(func() { started = true })
+	if !started {
+		return errors.New("gateway: already running")
+	}
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() {
+		s.table.Run(ctx, s.d.Feed, s.log, func(snap *model.Snapshot) (*table, error) { return compile(s.env, snap) },
+			func(*table) { s.metrics.tableRev(s.table.Rev()) })
+	})
+
+	ln := &chanListener{conns: s.conns, done: make(chan struct{})}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          s.errorLog,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, keyConn, connInfoOf(c))
+		},
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	serveErr := make(chan error, 1)
+	wg.Go(func() { serveErr <- srv.Serve(ln) })
+	close(s.running)
+
+	<-ctx.Done()
+	close(s.stopped)
+	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer scancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	ln.Close()
+	wg.Wait()
+	s.transport.CloseIdleConnections()
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		s.log.Warn("serve ended", "err", err)
+	}
+	return nil
+}
+
+// ServeConn serves a connection accepted on an interface endpoint's address:
+// TLS (certificate by SNI), then HTTP/1.1 or h2. vpceID is the endpoint it came
+// through; the gateway owns and closes c from here. A connection offered before
+// Run starts serving waits for it; one offered after Run stopped is closed.
+func (s *Service) ServeConn(c net.Conn, vpceID string) {
+	tc := tls.Server(&endpointConn{Conn: c, vpce: vpceID}, s.tlsConfig)
+	select {
+	case s.conns <- tc:
+	case <-s.stopped:
+		_ = c.Close()
+	}
+}
+
+// endpointConn carries the endpoint id under the TLS layer, where ConnContext finds it.
+type endpointConn struct {
+	net.Conn
+	vpce string
+}
+
+func connInfoOf(c net.Conn) *connInfo {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if ec, ok := c.(*endpointConn); ok {
+		return &connInfo{vpce: ec.vpce}
+	}
+	return &connInfo{}
+}
+
+// chanListener is the net.Listener the http.Server accepts from: ServeConn sends.
+type chanListener struct {
+	conns <-chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return endpointAddr{} }
+
+type endpointAddr struct{}
+
+func (endpointAddr) Network() string { return "endpoint" }
+func (endpointAddr) String() string  { return "execute-api endpoint" }

@@ -1,0 +1,120 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"regexp"
+	"strings"
+
+	"gatehouse/internal/gateway/policy"
+	"gatehouse/internal/model"
+)
+
+// table is the compiled, immutable routing table of every REST API stage.
+type table struct {
+	env     model.Env
+	domains map[string]*domainRoute // by lowercase host name
+	apis    map[string]*apiRoute    // by API id
+}
+
+// domainRoute is a custom domain name: its certificate and its base path mappings.
+type domainRoute struct {
+	name     string
+	cert     *tls.Certificate // nil: serve the default certificate
+	mappings []mapping        // longest base path first; "" (none) last
+}
+
+type mapping struct {
+	basePath string // "" for (none), else without leading/trailing slash
+	apiID    string
+	stage    string // "" → next path segment names the stage
+}
+
+// apiRoute holds the stages of one API; each stage serves its own deployment.
+type apiRoute struct {
+	id     string
+	stages map[string]*stageRoute
+}
+
+// stageRoute is one stage with the deployment it points to, frozen and compiled.
+type stageRoute struct {
+	apiID        string
+	name         string
+	deploymentID string
+	private      bool
+	vpces        map[string]bool
+	arn          string         // arn:aws:execute-api:region:account:api-id
+	policy       *policy.Policy // bound to arn; nil when the deployment has none
+	policyErr    error          // a stored policy that no longer parses: deny, and log why
+	root         *node
+	variables    map[string]string
+	responses    map[string]*model.GatewayResponse
+}
+
+// node is one resource of a deployment's tree.
+type node struct {
+	path      string // resource path template, e.g. "/pets/{id}"
+	id        string
+	literal   map[string]*node
+	param     *node // {name}
+	paramKey  string
+	greedy    *node // {name+}, matches one or more segments
+	greedyKey string
+	methods   map[string]*route // by HTTP method, ANY included
+}
+
+// route is a method on a resource, ready to serve.
+type route struct {
+	resourcePath string
+	resourceID   string
+	httpMethod   string
+	auth         string
+	method       *model.Method
+	integ        *model.Integration
+	responses    []integrationResponse // explicit patterns in status-code order, then the default
+	err          error                 // a configuration error found at compile: answer 500
+}
+
+type integrationResponse struct {
+	pattern *regexp.Regexp // nil for the default response
+	resp    *model.IntegrationResponse
+}
+
+// hasMethods reports whether the node can be a match: a resource without methods
+// is only a path to its children (so a sibling {proxy+} may take the request).
+func (n *node) hasMethods() bool { return len(n.methods) > 0 }
+
+// match finds the resource for segs: literal beats {param} beats {proxy+},
+// backtracking when a branch leads nowhere. params gets the path parameters.
+func (n *node) match(segs []string, params map[string]string) *node {
+	if len(segs) == 0 {
+		if n.hasMethods() {
+			return n
+		}
+		return nil
+	}
+	seg := segs[0]
+	if c := n.literal[seg]; c != nil {
+		if m := c.match(segs[1:], params); m != nil {
+			return m
+		}
+	}
+	if n.param != nil {
+		if m := n.param.match(segs[1:], params); m != nil {
+			params[n.paramKey] = seg
+			return m
+		}
+	}
+	if n.greedy != nil && n.greedy.hasMethods() {
+		params[n.greedyKey] = strings.Join(segs, "/")
+		return n.greedy
+	}
+	return nil
+}
+
+// method picks the explicit method, else ANY.
+func (n *node) method(m string) *route {
+	if r := n.methods[m]; r != nil {
+		return r
+	}
+	return n.methods["ANY"]
+}

@@ -1,0 +1,109 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+)
+
+// render evaluates a mapping template that uses only plain references
+// ($context.requestId, ${stageVariables.x}, $!{…}). Anything else VTL can do —
+// directives (#if, #set, #foreach, comments) and method calls ($input.json(…),
+// $util.…) — is reported as an error: the caller answers 500 rather than
+// pretend (full VTL is the gateway/vtl package's job).
+func render(tmpl string, vars func(string) (string, bool)) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(tmpl); {
+		c := tmpl[i]
+		switch {
+		case c == '#' && directiveAt(tmpl[i:]):
+			return "", fmt.Errorf("VTL directive at offset %d not supported", i)
+		case c == '\\' && i+1 < len(tmpl) && (tmpl[i+1] == '$' || tmpl[i+1] == '#'):
+			b.WriteByte(tmpl[i+1]) // VTL escape of a reference
+			i += 2
+			continue
+		case c == '$':
+			name, n, quiet, ok := reference(tmpl[i:])
+			if !ok {
+				b.WriteByte(c)
+				i++
+				continue
+			}
+			if n < 0 {
+				return "", fmt.Errorf("VTL expression at offset %d not supported", i)
+			}
+			v, found := vars(name)
+			if !found && !quiet {
+				return "", fmt.Errorf("unknown reference $%s", name)
+			}
+			b.WriteString(v)
+			i += n
+			continue
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String(), nil
+}
+
+var directives = []string{"if", "elseif", "else", "end", "set", "foreach", "break", "stop", "macro", "define", "parse", "include", "evaluate", "{"}
+
+func directiveAt(s string) bool {
+	if strings.HasPrefix(s, "##") || strings.HasPrefix(s, "#*") {
+		return true
+	}
+	for _, d := range directives {
+		if rest, ok := strings.CutPrefix(s[1:], d); ok {
+			if d == "{" || rest == "" || !isIdent(rest[0]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// reference parses "$name.sub", "${name}", "$!name" or "$!{name}" at the start of
+// s. ok is false when '$' starts no reference (it is then literal); n < 0 when
+// the reference goes on to something render cannot evaluate (a call or index).
+func reference(s string) (name string, n int, quiet, ok bool) {
+	i := 1
+	if i < len(s) && s[i] == '!' {
+		quiet = true
+		i++
+	}
+	braced := i < len(s) && s[i] == '{'
+	if braced {
+		i++
+	}
+	start := i
+	for {
+		if i >= len(s) || !isIdentStart(s[i]) {
+			break
+		}
+		for i < len(s) && isIdent(s[i]) {
+			i++
+		}
+		if i+1 < len(s) && s[i] == '.' && isIdentStart(s[i+1]) {
+			i++
+			continue
+		}
+		break
+	}
+	if i == start {
+		return "", 0, false, false
+	}
+	name = s[start:i]
+	if braced {
+		if i >= len(s) || s[i] != '}' {
+			return name, -1, quiet, true
+		}
+		i++
+	} else if i < len(s) && (s[i] == '(' || s[i] == '[') {
+		return name, -1, quiet, true
+	}
+	return name, i, quiet, true
+}
+
+func isIdentStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isIdent(c byte) bool {
+	return isIdentStart(c) || c >= '0' && c <= '9' || c == '_' || c == '-'
+}

@@ -1,0 +1,219 @@
+package nameserver
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"gatehouse/internal/model"
+)
+
+// compile builds the DNS table of a snapshot. Pure: no I/O. Records that do not
+// parse are left out and listed in table.problems (the operations never store
+// such records, so they only come from hand-edited stores); one bad record must
+// not stop every other name from answering.
+func compile(snap *model.Snapshot) (*table, error) {
+	t := &table{
+		zones:        map[string]*zone{},
+		services:     map[string][]netip.Addr{},
+		wildServices: map[string][]netip.Addr{},
+	}
+	compileServices(snap, t)
+
+	// Route 53 allows several zones with one name; the oldest one answers, the
+	// way a registrar's delegation points at one delegation set.
+	var zones []*model.HostedZone
+	for _, z := range snap.HostedZones {
+		zones = append(zones, z)
+	}
+	slices.SortFunc(zones, func(a, b *model.HostedZone) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	byID := map[string]*zone{}
+	for _, hz := range zones {
+		name := canonical(hz.Name)
+		if _, taken := t.zones[name]; taken || name == "" {
+			continue
+		}
+		z := &zone{id: hz.ID, name: name, nodes: map[string]*node{name: {}}}
+		t.zones[name] = z
+		byID[hz.ID] = z
+	}
+
+	ids := make([]string, 0, len(snap.RecordSets))
+	for id := range snap.RecordSets {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		rs := snap.RecordSets[id]
+		z := byID[rs.ZoneID]
+		if z == nil {
+			continue
+		}
+		if err := z.add(rs); err != nil {
+			t.problems = append(t.problems, fmt.Sprintf("record set %s: %v", id, err))
+		}
+	}
+	for _, z := range t.zones {
+		if z.soa == nil {
+			z.soa = defaultSOA(z.name)
+		}
+	}
+	return t, nil
+}
+
+func compileServices(snap *model.Snapshot, t *table) {
+	for _, a := range snap.Accelerators {
+		var addrs []netip.Addr
+		for _, set := range a.IPSets {
+			addrs = appendAddrs(addrs, set.IPAddresses...)
+		}
+		addService(t.services, a.DNSName, addrs)
+	}
+	for _, lb := range snap.LoadBalancers {
+		var addrs []netip.Addr
+		for _, n := range lb.Nodes {
+			addrs = appendAddrs(addrs, n.IP)
+		}
+		addService(t.services, lb.DNSName, addrs)
+	}
+	// Map iteration is random; sort endpoints so a shared suffix always gets the
+	// same (first) endpoint's addresses.
+	eps := make([]*model.VpcEndpoint, 0, len(snap.VpcEndpoints))
+	for _, ep := range snap.VpcEndpoints {
+		eps = append(eps, ep)
+	}
+	slices.SortFunc(eps, func(a, b *model.VpcEndpoint) int { return cmp.Compare(a.ID, b.ID) })
+	for _, ep := range eps {
+		var addrs []netip.Addr
+		for _, id := range ep.NetworkInterfaceIDs {
+			if eni := snap.NetworkIfaces[id]; eni != nil {
+				addrs = appendAddrs(addrs, eni.PrivateIP)
+			}
+		}
+		addService(t.services, ep.DNSName, addrs)
+		// Private DNS: "<api-id>.execute-api.<region>.amazonaws.com" resolves to
+		// the endpoint, as the private hosted zone AWS installs does.
+		if region, ok := executeAPIRegion(ep.ServiceName); ok && ep.PrivateDNSEnabled {
+			suffix := "execute-api." + region + ".amazonaws.com."
+			if _, taken := t.wildServices[suffix]; !taken {
+				t.wildServices[suffix] = addrs
+			}
+		}
+	}
+}
+
+func executeAPIRegion(service string) (string, bool) {
+	rest, ok := strings.CutPrefix(service, "com.amazonaws.")
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(rest, ".execute-api")
+}
+
+func addService(m map[string][]netip.Addr, name string, addrs []netip.Addr) {
+	if name = canonical(name); name != "" && name != "." {
+		m[name] = append(m[name], addrs...)
+	}
+}
+
+func appendAddrs(dst []netip.Addr, ips ...string) []netip.Addr {
+	for _, ip := range ips {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			dst = append(dst, a.Unmap())
+		}
+	}
+	return dst
+}
+
+// add parses a record set into the zone.
+func (z *zone) add(rs *model.RecordSet) error {
+	name := canonical(rs.Name)
+	if !inZone(name, z.name) {
+		return fmt.Errorf("name %s is not in zone %s", name, z.name)
+	}
+	typ, ok := dns.StringToType[rs.Type]
+	if !ok {
+		return fmt.Errorf("unknown type %q", rs.Type)
+	}
+	set := &rrset{typ: typ}
+	if rs.Alias != nil {
+		a := *rs.Alias
+		a.DNSName = canonical(a.DNSName)
+		set.alias = &a
+	} else {
+		for _, v := range rs.Records {
+			rr, err := parseRR(name, rs.TTL, rs.Type, v)
+			if err != nil {
+				return err
+			}
+			set.rrs = append(set.rrs, rr)
+		}
+		if len(set.rrs) == 0 {
+			return fmt.Errorf("no records")
+		}
+	}
+	if typ == dns.TypeSOA && name == z.name && set.alias == nil {
+		z.soa = set.rrs[0].(*dns.SOA)
+	}
+	n := z.nodes[name]
+	if n == nil {
+		n = &node{}
+		z.nodes[name] = n
+	}
+	if n.sets == nil {
+		n.sets = map[uint16]*rrset{}
+	}
+	n.sets[typ] = set
+	// Empty non-terminals exist (NODATA, not NXDOMAIN) between a name and the apex.
+	for p := parent(name); p != "" && p != z.name && inZone(p, z.name); p = parent(p) {
+		if z.nodes[p] == nil {
+			z.nodes[p] = &node{}
+		}
+	}
+	return nil
+}
+
+// parseRR parses one value in presentation format. Relative names are taken as
+// fully qualified, as Route 53 does ("target.example" means "target.example.").
+func parseRR(name string, ttl int64, typ, value string) (dns.RR, error) {
+	if strings.ContainsAny(value, "\n\r;()") && typ != "TXT" && typ != "SPF" {
+		return nil, fmt.Errorf("value %q: invalid characters", value)
+	}
+	if ttl < 0 || ttl > 1<<31-1 {
+		return nil, fmt.Errorf("ttl %d out of range", ttl)
+	}
+	rr, err := dns.NewRR(fmt.Sprintf("%s %d IN %s %s", name, ttl, typ, value))
+	if err != nil {
+		return nil, fmt.Errorf("value %q: %w", value, err)
+	}
+	if rr == nil || rr.Header().Rrtype != dns.StringToType[typ] {
+		return nil, fmt.Errorf("value %q: not a %s record", value, typ)
+	}
+	rr.Header().Name = name
+	return rr, nil
+}
+
+// defaultSOA stands in when a zone lost its SOA record set (written around the
+// operations), so negative answers still carry an SOA.
+func defaultSOA(apex string) *dns.SOA {
+	return &dns.SOA{
+		Hdr: dns.RR_Header{Name: apex, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 900},
+		Ns:  "ns-0.awsdns-00.com.", Mbox: "awsdns-hostmaster.amazon.com.",
+		Serial: 1, Refresh: 7200, Retry: 900, Expire: 1209600, Minttl: 86400,
+	}
+}
+
+// canonical lowercases a name and makes it fully qualified; "" stays "".
+func canonical(name string) string {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return ""
+	}
+	return dns.CanonicalName(name)
+}

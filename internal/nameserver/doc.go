@@ -1,0 +1,26 @@
+// Package nameserver is gatehouse's Route 53: the hosted-zone and record-set
+// operations with Route 53's validation and errors, and an authoritative DNS
+// server (UDP and TCP, github.com/miekg/dns) that answers for every hosted zone
+// and for the names AWS itself would answer: accelerator, load balancer and VPC
+// endpoint DNS names, resolved from the current snapshot.
+//
+// Data path of one query:
+//  1. Service.ServeDNS: loads the table in force once (live.Table.Load).
+//  2. respond: checks the message (one question, class IN, EDNS version),
+//     answers, sizes the answer for the client's UDP buffer (TC bit) and adds OPT.
+//  3. table.answer: service name → A/AAAA; otherwise the zone with the longest
+//     matching suffix (REFUSED if none): delegation, CNAME chase, wildcard,
+//     NXDOMAIN/NODATA with the zone's SOA in the authority section.
+//  4. zone.values: a record set's records; an alias resolves to the target's
+//     current addresses (table.services) or to the aliased in-zone record set.
+//
+// Control path: ops (CreateHostedZone, ChangeRecordSets, …) validate against the
+// store and write spec; the live feed delivers the new snapshot; compile builds a
+// new immutable table (pure, no I/O) and it is swapped in atomically.
+//
+// Concurrency: queries run on miekg/dns's goroutines and only read the immutable
+// table. Run owns the UDP and TCP servers and the table follower and waits for
+// them on shutdown. Operations on one Service are serialised by a mutex so that a
+// batch is validated against the writes of the batch before it; writes are CAS, so
+// a concurrent writer elsewhere makes a batch retry rather than interleave.
+package nameserver

@@ -1,0 +1,288 @@
+package nameserver
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// maxChase bounds CNAME chains and alias-to-alias hops inside one zone, so a
+// loop written into the zone costs a few lookups, not a hang.
+const maxChase = 8
+
+// ServeDNS answers one query; it is the dns.Handler of both servers.
+func (s *Service) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	start := time.Now()
+	proto := "udp"
+	if _, ok := w.LocalAddr().(*net.TCPAddr); ok {
+		proto = "tcp"
+	}
+	resp := respond(s.tab.Load(), req, proto == "udp")
+	if resp == nil {
+		return
+	}
+	if err := w.WriteMsg(resp); err != nil {
+		s.log.Debug("dns write", "remote", w.RemoteAddr(), "err", err)
+	}
+	s.m.queries.WithLabelValues(proto, dns.RcodeToString[resp.Rcode]).Inc()
+	s.m.duration.WithLabelValues(proto).Observe(time.Since(start).Seconds())
+}
+
+// respond builds the answer to req from t (nil: no table yet). It never panics
+// on a parsed message; it returns nil when nothing must be sent (a response).
+func respond(t *table, req *dns.Msg, udp bool) *dns.Msg {
+	if req == nil || req.Response {
+		return nil
+	}
+	m := &dns.Msg{}
+	m.Id = req.Id
+	m.Response = true
+	m.Opcode = req.Opcode
+	m.RecursionDesired = req.RecursionDesired
+	m.CheckingDisabled = req.CheckingDisabled
+	if len(req.Question) == 1 {
+		m.Question = []dns.Question{req.Question[0]}
+	}
+
+	var opt *dns.OPT
+	opts := 0
+	for _, rr := range req.Extra {
+		if o, ok := rr.(*dns.OPT); ok {
+			opt, opts = o, opts+1
+		}
+	}
+	size := dns.MinMsgSize
+	switch {
+	case opts > 1 || (opt != nil && opt.Hdr.Name != "."):
+		// RFC 6891 §6.1.1: more than one OPT, or one not at the root, is FORMERR.
+		m.Rcode = dns.RcodeFormatError
+		return m
+	case opt != nil && opt.Version() != 0:
+		m.Rcode = dns.RcodeBadVers
+		m.SetEdns0(udpBufferSize, false)
+		return m
+	case opt != nil:
+		size = min(max(int(opt.UDPSize()), dns.MinMsgSize), udpBufferSize)
+	}
+
+	switch {
+	case req.Opcode != dns.OpcodeQuery:
+		m.Rcode = dns.RcodeNotImplemented
+	case len(req.Question) != 1:
+		m.Rcode = dns.RcodeFormatError
+	case t == nil:
+		m.Rcode = dns.RcodeServerFailure
+	default:
+		t.answer(m, req.Question[0])
+	}
+	if opt != nil {
+		m.SetEdns0(udpBufferSize, false)
+	}
+	if !udp {
+		size = dns.MaxMsgSize
+	}
+	m.Truncate(size) // sets TC and drops whole RRsets when the answer does not fit
+	return m
+}
+
+// answer fills m with the answer to q.
+func (t *table) answer(m *dns.Msg, q dns.Question) {
+	switch q.Qtype {
+	case 0, dns.TypeOPT, dns.TypeTSIG, dns.TypeTKEY:
+		m.Rcode = dns.RcodeFormatError
+		return
+	case dns.TypeAXFR, dns.TypeIXFR, dns.TypeMAILA, dns.TypeMAILB:
+		m.Rcode = dns.RcodeRefused // Route 53 does not transfer zones
+		return
+	}
+	if q.Qclass != dns.ClassINET {
+		m.Rcode = dns.RcodeRefused
+		return
+	}
+	name := canonical(q.Name)
+	if name == "" {
+		m.Rcode = dns.RcodeFormatError
+		return
+	}
+	if addrs, ok := t.service(name); ok {
+		m.Authoritative = true
+		m.Answer = addrRRs(name, q.Qtype, addrs)
+		return
+	}
+	z := t.zoneFor(name)
+	if z == nil {
+		m.Rcode = dns.RcodeRefused
+		return
+	}
+	m.Authoritative = true
+	z.resolve(t, m, name, q.Qtype, 0)
+}
+
+// resolve answers name/qtype inside z, following CNAMEs that stay in the zone.
+func (z *zone) resolve(t *table, m *dns.Msg, name string, qtype uint16, depth int) {
+	if cut := z.delegation(name, qtype); cut != nil {
+		if depth == 0 {
+			m.Authoritative = false // a referral, not an answer
+		}
+		for _, rr := range cut.rrs {
+			m.Ns = append(m.Ns, dns.Copy(rr))
+		}
+		m.Extra = append(m.Extra, z.glue(cut)...)
+		return
+	}
+	n := z.nodes[name]
+	if n == nil {
+		if n = z.wildcard(name); n == nil {
+			m.Rcode = dns.RcodeNameError
+			m.Ns = []dns.RR{z.negativeSOA()}
+			return
+		}
+	}
+	if qtype != dns.TypeCNAME && qtype != dns.TypeANY {
+		if set := n.sets[dns.TypeCNAME]; set != nil {
+			if rrs := z.values(t, set, name, 0); len(rrs) > 0 {
+				m.Answer = append(m.Answer, rrs...)
+				target := canonical(rrs[0].(*dns.CNAME).Target)
+				if depth < maxChase && inZone(target, z.name) {
+					z.resolve(t, m, target, qtype, depth+1)
+				}
+				return
+			}
+		}
+	}
+	var rrs []dns.RR
+	if qtype == dns.TypeANY {
+		types := make([]uint16, 0, len(n.sets))
+		for typ := range n.sets {
+			types = append(types, typ)
+		}
+		slices.Sort(types)
+		for _, typ := range types {
+			rrs = append(rrs, z.values(t, n.sets[typ], name, 0)...)
+		}
+	} else if set := n.sets[qtype]; set != nil {
+		rrs = z.values(t, set, name, 0)
+	}
+	if len(rrs) == 0 {
+		m.Ns = []dns.RR{z.negativeSOA()} // NODATA (RFC 2308 §2.2)
+		return
+	}
+	m.Answer = append(m.Answer, rrs...)
+}
+
+// values returns a record set's records owned by owner; an alias resolves to its
+// target's current records.
+func (z *zone) values(t *table, set *rrset, owner string, depth int) []dns.RR {
+	if set.alias == nil {
+		out := make([]dns.RR, len(set.rrs))
+		for i, rr := range set.rrs {
+			out[i] = dns.Copy(rr)
+			out[i].Header().Name = owner
+		}
+		return out
+	}
+	target := set.alias.DNSName
+	if addrs := t.serviceAddrs(target); addrs != nil {
+		return addrRRs(owner, set.typ, addrs)
+	}
+	if !inZone(target, z.name) || depth >= maxChase {
+		return nil
+	}
+	// An alias to a record set in the same zone answers with that set's records
+	// and TTL, as Route 53 does.
+	n := z.nodes[target]
+	if n == nil || n.sets[set.typ] == nil {
+		return nil
+	}
+	return z.values(t, n.sets[set.typ], owner, depth+1)
+}
+
+// delegation returns the NS set of the topmost zone cut at or above name (below
+// the apex), or nil. At the cut itself DS is answered from this zone.
+func (z *zone) delegation(name string, qtype uint16) *rrset {
+	var chain []string
+	for p := name; p != "" && p != z.name; p = parent(p) {
+		chain = append(chain, p)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		n := z.nodes[chain[i]]
+		if n == nil {
+			continue
+		}
+		ns := n.sets[dns.TypeNS]
+		if ns == nil || ns.alias != nil || (chain[i] == name && qtype == dns.TypeDS) {
+			continue
+		}
+		return ns
+	}
+	return nil
+}
+
+// glue returns in-zone addresses of a delegation's name servers.
+func (z *zone) glue(cut *rrset) []dns.RR {
+	var out []dns.RR
+	for _, rr := range cut.rrs {
+		ns, ok := rr.(*dns.NS)
+		if !ok {
+			continue
+		}
+		n := z.nodes[canonical(ns.Ns)]
+		if n == nil {
+			continue
+		}
+		for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			if set := n.sets[typ]; set != nil && set.alias == nil {
+				for _, a := range set.rrs {
+					out = append(out, dns.Copy(a))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// wildcard returns the node "*.<closest encloser>" that synthesises name, or nil
+// (RFC 4592: only the closest existing ancestor's wildcard applies).
+func (z *zone) wildcard(name string) *node {
+	for p := parent(name); p != ""; p = parent(p) {
+		if z.nodes[p] != nil {
+			return z.nodes["*."+p]
+		}
+		if p == z.name {
+			break
+		}
+	}
+	return nil
+}
+
+// negativeSOA is the zone's SOA for NXDOMAIN/NODATA answers, with the TTL RFC
+// 2308 §5 asks for: the smaller of the SOA's TTL and its MINIMUM field.
+func (z *zone) negativeSOA() dns.RR {
+	soa := dns.Copy(z.soa).(*dns.SOA)
+	soa.Hdr.Name = z.name
+	soa.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+	return soa
+}
+
+// addrRRs turns addresses into A (IPv4) or AAAA (IPv6) records; ANY gets both.
+func addrRRs(owner string, qtype uint16, addrs []netip.Addr) []dns.RR {
+	var out []dns.RR
+	for _, a := range addrs {
+		switch {
+		case a.Is4() && (qtype == dns.TypeA || qtype == dns.TypeANY):
+			out = append(out, &dns.A{
+				Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: serviceTTL},
+				A:   net.IP(a.AsSlice()),
+			})
+		case a.Is6() && (qtype == dns.TypeAAAA || qtype == dns.TypeANY):
+			out = append(out, &dns.AAAA{
+				Hdr:  dns.RR_Header{Name: owner, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: serviceTTL},
+				AAAA: net.IP(a.AsSlice()),
+			})
+		}
+	}
+	return out
+}

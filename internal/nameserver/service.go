@@ -1,0 +1,293 @@
+package nameserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// Limits on what a peer can hold.
+const (
+	udpBufferSize   = 4096             // largest query we read over UDP, and our advertised EDNS size
+	tcpReadTimeout  = 5 * time.Second  // first query on a TCP connection
+	tcpIdleTimeout  = 10 * time.Second // between queries on one TCP connection (RFC 7766 suggests seconds)
+	writeTimeout    = 5 * time.Second
+	maxTCPConns     = 512 // concurrent TCP connections; more wait in the kernel's accept queue
+	maxTCPQueries   = 256 // queries per TCP connection before we close it
+	bindAttempts    = 8   // for ":0" ports: TCP may find the UDP port taken
+	insyncWait      = 2 * time.Second
+	maxChangeInfos  = 1024 // GetChange remembers this many recent changes
+	shutdownTimeout = 5 * time.Second
+)
+
+// Deps is what the nameserver needs.
+type Deps struct {
+	Store   store.Store
+	Feed    *live.Feed
+	Log     *slog.Logger
+	Env     model.Env
+	Metrics prometheus.Registerer // optional
+	// Listen is the address served over both UDP and TCP, e.g. "127.0.0.1:1053".
+	// Port 0 picks a free port that is free for both.
+	Listen string
+}
+
+// Service is the Route 53 operations and the authoritative DNS server.
+type Service struct {
+	d   Deps
+	log *slog.Logger
+	m   *metrics
+	tab live.Table[table]
+
+	ready     chan struct{}
+	readyOnce sync.Once
+	addr      atomic.Pointer[string]
+
+	// swapped is closed and replaced whenever a new table is in force, so a change
+	// can wait until it answers (ChangeInfo INSYNC) without polling.
+	swapMu  sync.Mutex
+	swapped chan struct{}
+	running atomic.Bool
+
+	// opMu serialises this node's zone and record writes (validate-then-write).
+	opMu sync.Mutex
+
+	changeMu sync.Mutex
+	changes  map[string]ChangeInfo
+	order    []string
+}
+
+// New returns a Service; Run starts serving DNS. Operations work without Run.
+func New(d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		d:       d,
+		log:     d.Log.With("svc", "nameserver"),
+		m:       newMetrics(d.Metrics, d.Log),
+		ready:   make(chan struct{}),
+		swapped: make(chan struct{}),
+		changes: map[string]ChangeInfo{},
+	}
+}
+
+// Ready is closed once the server listens on both UDP and TCP.
+func (s *Service) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the bound address ("127.0.10.1:40123") once Run has bound, else "".
+func (s *Service) Addr() string {
+	if p := s.addr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Run serves DNS on Deps.Listen until ctx ends, then closes its sockets and waits
+// for its goroutines. It returns an error only if it cannot start.
+func (s *Service) Run(ctx context.Context) error {
+	if s.d.Feed == nil {
+		return errors.New("nameserver: no snapshot feed")
+	}
+	// Compile before listening so the first query already has a table.
+	snap, _ := s.d.Feed.Current()
+	if err := s.tab.Compile(snap, compile); err != nil {
+		s.m.rejected.Inc()
+		s.log.Error("dns table rejected", "err", err)
+	}
+
+	pc, ln, err := bind(s.d.Listen)
+	if err != nil {
+		return err
+	}
+	addr := pc.LocalAddr().String()
+	s.addr.Store(&addr)
+
+	handler := dns.HandlerFunc(s.ServeDNS)
+	servers := []*dns.Server{
+		{PacketConn: pc, Handler: handler, UDPSize: udpBufferSize,
+			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout},
+		{Listener: newLimitListener(ln, maxTCPConns), Handler: handler,
+			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout, MaxTCPQueries: maxTCPQueries,
+			IdleTimeout: func() time.Duration { return tcpIdleTimeout }},
+	}
+
+	fctx, stopFollow := context.WithCancel(ctx)
+	defer stopFollow()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.follow(fctx) })
+
+	started := make([]chan struct{}, len(servers))
+	done := make([]chan struct{}, len(servers))
+	for i, srv := range servers {
+		started[i], done[i] = make(chan struct{}), make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started[i]) }
+		wg.Go(func() {
+			defer close(done[i])
+			if err := srv.ActivateAndServe(); err != nil && ctx.Err() == nil {
+				s.log.Error("dns server stopped", "addr", addr, "err", err)
+			}
+		})
+	}
+	for i := range servers {
+		select {
+		case <-started[i]:
+		case <-done[i]:
+		}
+	}
+	s.running.Store(true)
+	s.readyOnce.Do(func() { close(s.ready) })
+	s.log.Info("dns listening", "addr", addr)
+
+	<-ctx.Done()
+	s.running.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	for i, srv := range servers {
+		select {
+		case <-done[i]: // already stopped; its socket is closed
+		default:
+			if err := srv.ShutdownContext(sctx); err != nil {
+				s.log.Warn("dns shutdown", "err", err)
+			}
+		}
+	}
+	stopFollow()
+	wg.Wait()
+	return nil
+}
+
+// follow compiles every new snapshot into the table and wakes change waiters.
+func (s *Service) follow(ctx context.Context) {
+	live.Follow(ctx, s.d.Feed, func(snap *model.Snapshot) {
+		if snap.Rev == s.tab.Rev() && s.tab.Load() != nil {
+			return
+		}
+		if err := s.tab.Compile(snap, compile); err != nil {
+			s.m.rejected.Inc()
+			s.log.Error("dns table rejected", "err", err)
+			return
+		}
+		if t := s.tab.Load(); len(t.problems) > 0 {
+			s.log.Warn("dns records skipped", "rev", snap.Rev, "count", len(t.problems), "first", t.problems[0])
+		}
+		s.swapMu.Lock()
+		close(s.swapped)
+		s.swapped = make(chan struct{})
+		s.swapMu.Unlock()
+	})
+}
+
+// waitServed waits (briefly) until the table in force reflects rev. It reports
+// false if the server is not running or the wait timed out.
+func (s *Service) waitServed(ctx context.Context, rev int64) bool {
+	if !s.running.Load() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, insyncWait)
+	defer cancel()
+	for {
+		s.swapMu.Lock()
+		ch := s.swapped
+		s.swapMu.Unlock()
+		if s.tab.Rev() >= rev {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// bind opens UDP then TCP on the same address. With port 0 the kernel picks the
+// UDP port, which TCP may find taken: then both are retried on a new port.
+func bind(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dns listen %s: %w", addr, err)
+	}
+	for attempt := 1; ; attempt++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns listen %s: %w", addr, opErr(err))
+		}
+		bound := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(bound)))
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" || !errors.Is(err, syscall.EADDRINUSE) || attempt == bindAttempts {
+			return nil, nil, fmt.Errorf("dns listen %s: %w", addr, opErr(err))
+		}
+	}
+}
+
+// opErr drops net.OpError's "listen udp <addr>" prefix: the caller names the address.
+func opErr(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}
+
+// limitListener caps concurrent TCP connections: each slow or idle peer holds a
+// goroutine and a buffer until its timeout.
+type limitListener struct {
+	net.Listener
+	sem       chan struct{}
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.closeOnce.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

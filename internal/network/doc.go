@@ -1,0 +1,27 @@
+// Package network is gatehouse's VPC: the default VPC and its subnets, security
+// groups, and execute-api interface endpoints. An interface endpoint is one
+// network interface per subnet, each a private address (claimed through ipam and
+// never changed while the endpoint exists) on which the endpoint listens; the
+// bytes of an admitted connection belong to the gateway (Deps.Handoff).
+//
+// Data path, per connection:
+//  1. compile turns a snapshot into a table: listen address → endpoint id and the
+//     ingress rules of the endpoint's security groups (parsed once, here).
+//  2. Service.apply (after every table swap) reconciles the listening sockets with
+//     the table through listen.Set, so sockets that stay are never closed, and
+//     writes each endpoint's observed state (available, or failed with LastError).
+//  3. Service.serveListener accepts on each socket; Service.admit loads the table
+//     once, finds the binding by the connection's local address and checks the
+//     source IP against the rules (binding.allows → rule.allows).
+//  4. An allowed connection goes to Deps.Handoff with the endpoint id; a denied one
+//     is closed at once, before a byte is read (a security group has no reply).
+//
+// Concurrency: Run owns every goroutine: the table follower, one accept loop per
+// socket (owned by the listen.Set) and one goroutine per admitted connection that
+// runs Handoff; Run waits for all of them before it returns. Tables are immutable
+// and swapped atomically, so a security-group change applies to the next
+// connection while connections already admitted keep going, as EC2's stateful
+// security groups do. Operations serialise their read-validate-write sequences on
+// one mutex and write with compare-and-swap, so concurrent calls never lose a rule
+// or hand out an address twice.
+package network

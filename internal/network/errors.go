@@ -1,0 +1,64 @@
+package network
+
+import (
+	"fmt"
+	"strings"
+
+	"gatehouse/internal/model"
+)
+
+// EC2 answers every client error with HTTP 400 and an error code; these build the
+// ones the operations return. Messages follow the text EC2 sends where it is
+// known from recorded responses; the ones marked "best match" are not documented
+// and were written to read like their neighbours.
+
+func ec2Error(code, format string, args ...any) *model.Error {
+	return model.BadRequest(code, format, args...)
+}
+
+func errMissing(param string) *model.Error {
+	return ec2Error("MissingParameter", "The request must contain the parameter %s", param)
+}
+
+func errVpcNotFound(id string) *model.Error {
+	return ec2Error("InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
+}
+
+func errSubnetNotFound(id string) *model.Error {
+	return ec2Error("InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", id)
+}
+
+func errGroupNotFound(id string) *model.Error {
+	return ec2Error("InvalidGroup.NotFound", "The security group '%s' does not exist", id)
+}
+
+// best match: EC2 answers DescribeVpcEndpoints/ModifyVpcEndpoint this way; the
+// exact capitalisation of "Vpc Endpoint Id" is not documented.
+func errEndpointNotFound(id string) *model.Error {
+	return ec2Error("InvalidVpcEndpointId.NotFound", "The Vpc Endpoint Id '%s' does not exist", id)
+}
+
+func errInvalidValue(format string, args ...any) *model.Error {
+	return ec2Error("InvalidParameterValue", format, args...)
+}
+
+func errInvalidParam(format string, args ...any) *model.Error {
+	return ec2Error("InvalidParameter", format, args...)
+}
+
+// peer renders a rule the way EC2 names it in InvalidPermission.Duplicate:
+// `peer: 0.0.0.0/0, TCP, from port: 443, to port: 443, ALLOW` (recorded), `peer:
+// 0.0.0.0/0, ALL, ALLOW` (recorded), `peer: x, protocol: 50, ALLOW` (recorded);
+// the ICMP form is a best match.
+func peer(a atom) string {
+	switch a.proto {
+	case "-1":
+		return fmt.Sprintf("peer: %s, ALL, ALLOW", a.cidr)
+	case "tcp", "udp":
+		return fmt.Sprintf("peer: %s, %s, from port: %d, to port: %d, ALLOW", a.cidr, strings.ToUpper(a.proto), a.from, a.to)
+	case "icmp":
+		return fmt.Sprintf("peer: %s, ICMP, type: %d, code: %d, ALLOW", a.cidr, a.from, a.to)
+	default:
+		return fmt.Sprintf("peer: %s, protocol: %s, ALLOW", a.cidr, a.proto)
+	}
+}

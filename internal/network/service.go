@@ -1,0 +1,215 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/internal/listen"
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// DefaultVPCCIDR is the default VPC's range: a loopback range, so every private
+// address in it is local to this machine.
+const DefaultVPCCIDR = "127.31.0.0/16"
+
+// DefaultPort is the port interface endpoints listen on (HTTPS).
+const DefaultPort = 443
+
+// SubnetPlan is one subnet of the default VPC: its availability zone (a full name
+// such as "us-west-2a", or only the letter "a") and its CIDR inside the VPC CIDR.
+type SubnetPlan struct {
+	AZ   string
+	CIDR string
+}
+
+// Deps is what the service needs. Zero values take the defaults noted.
+type Deps struct {
+	Store   store.Store
+	Feed    *live.Feed
+	Log     *slog.Logger // default: slog.Default()
+	Env     model.Env    // default: model.DefaultEnv
+	Metrics prometheus.Registerer
+
+	// VPCCIDR is the default VPC's CIDR (default DefaultVPCCIDR).
+	VPCCIDR string
+	// Subnets are the default VPC's subnets (default: <region>a, b, c on
+	// 127.31.1.0/24, 127.31.2.0/24, 127.31.3.0/24). They are created once; a later
+	// start with another plan keeps the subnets that exist.
+	Subnets []SubnetPlan
+	// Port is the port endpoints listen on (default DefaultPort).
+	Port int
+	// Handoff serves the bytes of an admitted connection: the gateway. It owns c
+	// (and must close it) and runs on its own goroutine, which Run waits for on
+	// shutdown, so it must return once the daemon's context ends. nil closes
+	// admitted connections at once.
+	Handoff func(c net.Conn, vpceID string)
+}
+
+// Service is the network service: operations on VPC resources and the data plane
+// of interface endpoints.
+type Service struct {
+	st      store.Store
+	feed    *live.Feed
+	log     *slog.Logger
+	env     model.Env
+	cidr    string
+	plan    []SubnetPlan
+	port    int
+	handoff func(net.Conn, string)
+	m       *metrics
+
+	table live.Table[table]
+	conns sync.WaitGroup // Handoff goroutines
+
+	// mu serialises operations' read-validate-write sequences in this process;
+	// compare-and-swap on the records keeps several processes correct.
+	mu sync.Mutex
+}
+
+// New returns a service with defaults applied. It does not touch the store.
+func New(d Deps) *Service {
+	s := &Service{
+		st:      d.Store,
+		feed:    d.Feed,
+		log:     d.Log,
+		env:     d.Env,
+		cidr:    d.VPCCIDR,
+		plan:    d.Subnets,
+		port:    d.Port,
+		handoff: d.Handoff,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.env.Region == "" {
+		s.env = model.DefaultEnv
+	}
+	if s.cidr == "" {
+		s.cidr = DefaultVPCCIDR
+	}
+	if len(s.plan) == 0 {
+		s.plan = []SubnetPlan{
+			{AZ: "a", CIDR: "127.31.1.0/24"},
+			{AZ: "b", CIDR: "127.31.2.0/24"},
+			{AZ: "c", CIDR: "127.31.3.0/24"},
+		}
+	}
+	s.plan = append([]SubnetPlan(nil), s.plan...)
+	for i, p := range s.plan {
+		if len(p.AZ) == 1 {
+			s.plan[i].AZ = s.env.Region + p.AZ
+		}
+	}
+	if s.port == 0 {
+		s.port = DefaultPort
+	}
+	s.m = newMetrics(d.Metrics, s.log)
+	return s
+}
+
+// Run ensures the default VPC exists, then serves interface endpoints until ctx
+// ends. It closes its sockets and waits for its goroutines before it returns.
+func (s *Service) Run(ctx context.Context) error {
+	if s.feed == nil {
+		return fmt.Errorf("network: no snapshot feed")
+	}
+	if _, _, err := s.EnsureDefaultVPC(ctx); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	set := listen.NewSet(s.serveListener)
+	cfg := compileConfig{service: model.ExecuteAPIService(s.env.Region), port: s.port}
+	s.table.Run(ctx, s.feed, s.log, func(snap *model.Snapshot) (*table, error) {
+		return compile(snap, cfg)
+	}, func(t *table) { s.apply(ctx, set, t) })
+	set.Close() // stops the accept loops: no Handoff starts after this
+	s.conns.Wait()
+	return nil
+}
+
+// apply brings the sockets in line with t and records each endpoint's observed
+// state. It runs on the table follower's goroutine, after each swap.
+func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) {
+	err := set.Reconcile(ctx, t.addrs)
+	failed := listenErrors(err)
+	s.m.listeners.Set(float64(len(set.Addrs())))
+	for _, ep := range t.endpoints {
+		state, lastErr := model.EndpointAvailable, ep.problem
+		var msgs []string
+		if lastErr != "" {
+			msgs = append(msgs, lastErr)
+		}
+		for _, a := range ep.addrs {
+			if m, ok := failed[a]; ok {
+				msgs = append(msgs, m)
+			}
+		}
+		if len(msgs) > 0 {
+			state, lastErr = model.EndpointFailed, strings.Join(msgs, "; ")
+		}
+		if state == ep.state && lastErr == ep.lastError {
+			continue
+		}
+		if state == model.EndpointFailed {
+			s.m.listenFailures.Inc()
+			s.log.Warn("vpc endpoint failed", "vpce", ep.id, "err", lastErr)
+		}
+		s.setState(ctx, ep, state, lastErr)
+	}
+}
+
+// setState writes an endpoint's observed state, unless an operation changed the
+// endpoint's interfaces since the table was compiled (a newer table will tell).
+func (s *Service) setState(ctx context.Context, ep endpointPlan, state, lastErr string) {
+	_, err := store.Update(ctx, s.st, model.Key(model.KindVpcEndpoint, ep.id), func(v *model.VpcEndpoint) error {
+		if v.State == model.EndpointDeleting || !slices.Equal(v.NetworkInterfaceIDs, ep.enis) {
+			return errStale
+		}
+		v.State, v.LastError = state, lastErr
+		return nil
+	})
+	switch {
+	case err == nil:
+		s.log.Info("vpc endpoint state", "vpce", ep.id, "state", state)
+	case errors.Is(err, errStale) || errors.Is(err, store.ErrNotFound) || ctx.Err() != nil:
+	default:
+		s.log.Error("write vpc endpoint state", "vpce", ep.id, "err", err)
+	}
+}
+
+var errStale = errors.New("endpoint changed since the table was compiled")
+
+// listenErrors maps each address that failed to open to its error text, from the
+// joined error of listen.Set.Reconcile ("listen ADDR: bind: …").
+func listenErrors(err error) map[string]string {
+	out := map[string]string{}
+	if err == nil {
+		return out
+	}
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok { // errors.Join
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		msg := e.Error()
+		rest, ok := strings.CutPrefix(msg, "listen ")
+		if !ok {
+			continue
+		}
+		if i := strings.Index(rest, ": "); i > 0 {
+			out[rest[:i]] = msg
+		}
+	}
+	return out
+}

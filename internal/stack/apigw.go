@@ -1,0 +1,370 @@
+package stack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"gatehouse/internal/gateway"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+func (a *applier) restAPIs(ctx context.Context) error {
+	have, err := all[model.RestAPI](ctx, a.Store, model.KindRestAPI)
+	if err != nil {
+		return err
+	}
+	for i, spec := range a.f.APIs {
+		where := fmt.Sprintf("apis[%d] %q", i, spec.Name)
+		if err := a.restAPI(ctx, spec, have); err != nil {
+			return fmt.Errorf("%s%w", where, err)
+		}
+	}
+	return nil
+}
+
+// fieldErr prefixes an error with the field it concerns: ".stages[0]: …".
+func fieldErr(field string, err error) error { return fmt.Errorf(".%s: %w", field, err) }
+
+func (a *applier) restAPI(ctx context.Context, spec API, have []*model.RestAPI) error {
+	ec := model.EndpointConfiguration{Types: []string{strings.ToUpper(spec.EndpointType)}}
+	if ec.Types[0] == "" {
+		ec.Types[0] = "EDGE"
+	}
+	for _, n := range spec.VpcEndpoints {
+		ec.VpcEndpointIDs = append(ec.VpcEndpointIDs, a.vpces[n].ID)
+	}
+	policy, err := policyJSON(spec.Policy)
+	if err != nil {
+		return fieldErr("policy", err)
+	}
+	var api *model.RestAPI
+	for _, h := range have {
+		if h.Name == spec.Name {
+			api = h
+		}
+	}
+	if api == nil {
+		api, err = a.Gateway.CreateRestAPI(ctx, gateway.CreateRestAPIInput{Name: spec.Name, Description: spec.Description,
+			EndpointConfiguration: &ec, Policy: policy})
+		if err != nil {
+			return fieldErr("name", err)
+		}
+	} else if !reflect.DeepEqual(api.EndpointConfiguration, ec) || !sameJSON(api.Policy, policy) || api.Description != spec.Description {
+		api, err = a.Gateway.UpdateRestAPI(ctx, api.ID, func(r *model.RestAPI) error {
+			r.EndpointConfiguration, r.Policy, r.Description = ec, policy, spec.Description
+			return nil
+		})
+		if err != nil {
+			return fieldErr("policy", err)
+		}
+	}
+	if err := a.resources(ctx, api.ID, spec); err != nil {
+		return err
+	}
+	api, _, err = store.Load[model.RestAPI](ctx, a.Store, model.Key(model.KindRestAPI, api.ID))
+	if err != nil {
+		return err
+	}
+	a.apis[spec.Name] = api
+	for j, st := range spec.Stages {
+		if err := a.stage(ctx, api, st); err != nil {
+			return fieldErr(fmt.Sprintf("stages[%d] %q", j, st.Name), err)
+		}
+	}
+	return nil
+}
+
+// resources makes the API's tree hold exactly the file's paths and methods.
+func (a *applier) resources(ctx context.Context, apiID string, spec API) error {
+	api, _, err := store.Load[model.RestAPI](ctx, a.Store, model.Key(model.KindRestAPI, apiID))
+	if err != nil {
+		return err
+	}
+	byPath := map[string]*model.Resource{}
+	for _, r := range api.Resources {
+		byPath[r.Path] = r
+	}
+	needed := map[string]bool{"/": true}
+	paths := sortedKeys(spec.Resources)
+	for _, p := range paths {
+		p = cleanPath(p)
+		for q := p; q != "/"; q = parentPath(q) {
+			needed[q] = true
+		}
+	}
+	// Delete what the file no longer has, shallowest first (children go with it).
+	for _, p := range slices.Sorted(maps.Keys(byPath)) {
+		if !needed[p] && needed[parentPath(p)] {
+			if err := a.Gateway.DeleteResource(ctx, apiID, byPath[p].ID); err != nil {
+				return fieldErr("resources", err)
+			}
+		}
+	}
+	// Create missing resources, parents first (sorted paths put parents first).
+	for _, p := range slices.Sorted(maps.Keys(needed)) {
+		if byPath[p] != nil {
+			continue
+		}
+		parent := byPath[parentPath(p)]
+		r, err := a.Gateway.CreateResource(ctx, apiID, parent.ID, p[strings.LastIndex(p, "/")+1:])
+		if err != nil {
+			return fieldErr(fmt.Sprintf("resources[%q]", p), err)
+		}
+		byPath[p] = r
+	}
+	for p := range needed {
+		res := byPath[p]
+		want := map[string]Method{}
+		for _, raw := range paths {
+			if cleanPath(raw) == p {
+				want = spec.Resources[raw]
+			}
+		}
+		for verb := range res.Methods {
+			if _, ok := want[verb]; !ok {
+				if err := a.Gateway.DeleteMethod(ctx, apiID, res.ID, verb); err != nil {
+					return fieldErr(fmt.Sprintf("resources[%q].%s", p, verb), err)
+				}
+			}
+		}
+		for _, verb := range sortedKeys(want) {
+			if err := a.method(ctx, apiID, res, verb, want[verb]); err != nil {
+				return fieldErr(fmt.Sprintf("resources[%q].%s", p, verb), err)
+			}
+		}
+	}
+	return nil
+}
+
+func cleanPath(p string) string {
+	if p != "/" {
+		p = strings.TrimSuffix(p, "/")
+	}
+	return p
+}
+
+func parentPath(p string) string {
+	i := strings.LastIndex(p, "/")
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+// desired is the method as the file describes it, in the model's terms.
+func (m Method) desired(verb string) model.Method {
+	auth := m.Authorization
+	if auth == "" {
+		auth = "NONE"
+	}
+	in := model.Integration{Type: strings.ToUpper(m.Integration.Type), HTTPMethod: m.Integration.HTTPMethod,
+		URI: m.Integration.URI, RequestTemplates: m.Integration.RequestTemplates, TimeoutInMillis: m.Integration.TimeoutInMillis}
+	if in.Type != model.IntegrationMock && in.HTTPMethod == "" {
+		in.HTTPMethod = verb
+		if verb == "ANY" {
+			in.HTTPMethod = "ANY"
+		}
+	}
+	replies := m.Responses
+	if len(replies) == 0 {
+		replies = []MethodReply{{StatusCode: "200"}}
+	}
+	out := model.Method{HTTPMethod: verb, AuthorizationType: auth, APIKeyRequired: m.APIKeyRequired, Integration: &in,
+		MethodResponses: map[string]*model.MethodResponse{}}
+	in.IntegrationResponses = map[string]*model.IntegrationResponse{}
+	for _, r := range replies {
+		mr := &model.MethodResponse{StatusCode: r.StatusCode}
+		ir := &model.IntegrationResponse{StatusCode: r.StatusCode, SelectionPattern: r.SelectionPattern, ResponseTemplates: r.Templates}
+		for h, v := range r.Headers {
+			key := "method.response.header." + h
+			if mr.ResponseParameters == nil {
+				mr.ResponseParameters, ir.ResponseParameters = map[string]bool{}, map[string]string{}
+			}
+			mr.ResponseParameters[key] = false
+			ir.ResponseParameters[key] = v
+		}
+		out.MethodResponses[r.StatusCode] = mr
+		if in.Type != model.IntegrationHTTPProxy {
+			in.IntegrationResponses[r.StatusCode] = ir
+		}
+	}
+	return out
+}
+
+// sameMethod compares the fields the file controls; the gateway fills defaults
+// (passthrough behaviour, timeout) that the file may leave out.
+func sameMethod(have *model.Method, want model.Method) bool {
+	if have == nil || have.Integration == nil || have.AuthorizationType != want.AuthorizationType || have.APIKeyRequired != want.APIKeyRequired {
+		return false
+	}
+	hi, wi := have.Integration, want.Integration
+	if hi.Type != wi.Type || hi.URI != wi.URI || (wi.HTTPMethod != "" && hi.HTTPMethod != wi.HTTPMethod) ||
+		(wi.TimeoutInMillis != 0 && hi.TimeoutInMillis != wi.TimeoutInMillis) || !equalMaps(hi.RequestTemplates, wi.RequestTemplates) {
+		return false
+	}
+	if len(have.MethodResponses) != len(want.MethodResponses) || len(hi.IntegrationResponses) != len(wi.IntegrationResponses) {
+		return false
+	}
+	for code, w := range want.MethodResponses {
+		h := have.MethodResponses[code]
+		if h == nil || !equalMaps(h.ResponseParameters, w.ResponseParameters) {
+			return false
+		}
+	}
+	for code, w := range wi.IntegrationResponses {
+		h := hi.IntegrationResponses[code]
+		if h == nil || h.SelectionPattern != w.SelectionPattern || !equalMaps(h.ResponseParameters, w.ResponseParameters) ||
+			!equalMaps(h.ResponseTemplates, w.ResponseTemplates) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalMaps[V comparable](x, y map[string]V) bool { return len(x) == len(y) && maps.Equal(x, y) }
+
+// method puts a method exactly as the file says, replacing one that differs.
+func (a *applier) method(ctx context.Context, apiID string, res *model.Resource, verb string, m Method) error {
+	want := m.desired(verb)
+	have := res.Methods[verb]
+	if sameMethod(have, want) {
+		return nil
+	}
+	if have != nil {
+		if err := a.Gateway.DeleteMethod(ctx, apiID, res.ID, verb); err != nil {
+			return err
+		}
+	}
+	if _, err := a.Gateway.PutMethod(ctx, apiID, res.ID, verb, gateway.PutMethodInput{AuthorizationType: want.AuthorizationType, APIKeyRequired: want.APIKeyRequired}); err != nil {
+		return err
+	}
+	in := *want.Integration
+	in.IntegrationResponses = nil
+	if _, err := a.Gateway.PutIntegration(ctx, apiID, res.ID, verb, in); err != nil {
+		return fieldErr("integration", err)
+	}
+	for _, code := range sortedKeys(want.MethodResponses) {
+		if _, err := a.Gateway.PutMethodResponse(ctx, apiID, res.ID, verb, code, *want.MethodResponses[code]); err != nil {
+			return fieldErr("responses", err)
+		}
+	}
+	for _, code := range sortedKeys(want.Integration.IntegrationResponses) {
+		if _, err := a.Gateway.PutIntegrationResponse(ctx, apiID, res.ID, verb, code, *want.Integration.IntegrationResponses[code]); err != nil {
+			return fieldErr("responses", err)
+		}
+	}
+	return nil
+}
+
+// stage deploys the API to the stage when the stage is missing or serves a
+// deployment that differs from the API as it is now.
+func (a *applier) stage(ctx context.Context, api *model.RestAPI, st Stage) error {
+	stage, _, err := store.Load[model.Stage](ctx, a.Store, model.Key(model.KindStage, api.ID+"/"+st.Name))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	current := stage != nil
+	if current {
+		dep, _, err := store.Load[model.Deployment](ctx, a.Store, model.Key(model.KindDeployment, api.ID+"/"+stage.DeploymentID))
+		current = err == nil && sameDeployment(&dep.API, api)
+	}
+	if !current {
+		if _, err := a.Gateway.CreateDeployment(ctx, api.ID, st.Name, "applied by gatehouse stack"); err != nil {
+			return err
+		}
+	}
+	stage, _, err = store.Load[model.Stage](ctx, a.Store, model.Key(model.KindStage, api.ID+"/"+st.Name))
+	if err != nil {
+		return err
+	}
+	if stage.Description != st.Description || !equalMaps(stage.Variables, st.Variables) {
+		_, err = a.Gateway.UpdateStage(ctx, api.ID, st.Name, func(s *model.Stage) error {
+			s.Description, s.Variables = st.Description, st.Variables
+			return nil
+		})
+	}
+	return err
+}
+
+// sameDeployment reports whether a deployment's frozen copy serves what the API
+// holds now: the same tree, policy and endpoint configuration.
+func sameDeployment(frozen, api *model.RestAPI) bool {
+	fj, _ := json.Marshal(frozen.Resources)
+	aj, _ := json.Marshal(api.Resources)
+	return string(fj) == string(aj) && frozen.Policy == api.Policy && reflect.DeepEqual(frozen.EndpointConfiguration, api.EndpointConfiguration)
+}
+
+func (a *applier) domainNames(ctx context.Context) error {
+	for i, d := range a.f.DomainNames {
+		where := fmt.Sprintf("domainNames[%d] %q", i, d.Name)
+		name := bare(d.Name)
+		cert := a.certs[d.Certificate]
+		dn, _, err := store.Load[model.DomainName](ctx, a.Store, model.Key(model.KindDomainName, name))
+		if errors.Is(err, store.ErrNotFound) {
+			typ := strings.ToUpper(d.EndpointType)
+			if typ == "" {
+				typ = "REGIONAL"
+			}
+			in := gateway.CreateDomainNameInput{DomainName: name, SecurityPolicy: "TLS_1_2",
+				EndpointConfiguration: &model.EndpointConfiguration{Types: []string{typ}}}
+			if typ == "EDGE" {
+				in.CertificateARN = cert.ARN
+			} else {
+				in.RegionalCertificateARN = cert.ARN
+			}
+			dn, err = a.Gateway.CreateDomainName(ctx, in)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		if dn.RegionalCertificateARN != cert.ARN && dn.CertificateARN != cert.ARN {
+			return fmt.Errorf("%s.certificate: the domain already uses %s; delete the domain name to change it", where, dn.RegionalCertificateARN+dn.CertificateARN)
+		}
+		if err := a.mappings(ctx, where, name, d.Mappings); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *applier) mappings(ctx context.Context, where, domain string, specs []Mapping) error {
+	have, err := all[model.BasePathMapping](ctx, a.Store, model.KindBasePathMapping)
+	if err != nil {
+		return err
+	}
+	want := map[string]Mapping{}
+	for _, m := range specs {
+		bp := m.BasePath
+		if bp == model.NoBasePath {
+			bp = ""
+		}
+		want[bp] = m
+	}
+	for _, h := range have {
+		if h.DomainName != domain {
+			continue
+		}
+		m, ok := want[h.BasePath]
+		if ok && h.RestAPIID == a.apis[m.API].ID && h.Stage == m.Stage {
+			delete(want, h.BasePath) // already as the file says
+			continue
+		}
+		if err := a.Gateway.DeleteBasePathMapping(ctx, domain, h.BasePath); err != nil {
+			return fmt.Errorf("%s.mappings: %w", where, err)
+		}
+	}
+	for _, bp := range sortedKeys(want) {
+		m := want[bp]
+		if _, err := a.Gateway.CreateBasePathMapping(ctx, domain, bp, a.apis[m.API].ID, m.Stage); err != nil {
+			return fmt.Errorf("%s.mappings[basePath %q]: %w", where, bp, err)
+		}
+	}
+	return nil
+}
