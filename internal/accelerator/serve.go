@@ -228,9 +228,16 @@ func (s *Service) sweepIdle(ctx context.Context) {
 }
 
 func (s *Service) sweep(now time.Time) {
+	// Read the counters without the lock: the syscalls should not hold up
+	// connections that start or end meanwhile. Only this goroutine touches
+	// received and active after track.
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	flows := make([]*flow, 0, len(s.flows))
 	for f := range s.flows {
+		flows = append(flows, f)
+	}
+	s.mu.Unlock()
+	for _, f := range flows {
 		a, okA := bytesReceived(f.client)
 		b, okB := bytesReceived(f.up)
 		if !okA || !okB {
@@ -242,8 +249,7 @@ func (s *Service) sweep(now time.Time) {
 		}
 		if now.Sub(f.active) >= s.d.IdleTimeout {
 			s.metrics.idleClosed.Inc()
-			f.close()
-			delete(s.flows, f)
+			f.close() // the handler's pipe returns and untracks it
 		}
 	}
 }

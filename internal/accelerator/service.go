@@ -33,10 +33,12 @@ const (
 	headerWriteTimeout = 5 * time.Second
 )
 
-// DefaultPools are the two network zones' static IP pools of the embedded default.
-var DefaultPools = []netip.Prefix{
-	netip.MustParsePrefix("127.77.1.0/24"),
-	netip.MustParsePrefix("127.77.2.0/24"),
+// DefaultPools returns the two network zones' static IP pools of the embedded default.
+func DefaultPools() []netip.Prefix {
+	return []netip.Prefix{
+		netip.MustParsePrefix("127.77.1.0/24"),
+		netip.MustParsePrefix("127.77.2.0/24"),
+	}
 }
 
 // Deps is what the service needs from its owner.
@@ -48,7 +50,7 @@ type Deps struct {
 	Metrics prometheus.Registerer // nil: metrics are kept but not exported
 
 	// Pools are the static IP pools of exactly two network zones; every
-	// accelerator gets one address from each. Default DefaultPools.
+	// accelerator gets one address from each. Default DefaultPools().
 	Pools []netip.Prefix
 	// DialTimeout bounds the connect to one load balancer node. Default 5s.
 	DialTimeout time.Duration
@@ -79,7 +81,7 @@ func New(d Deps) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	if d.Pools == nil {
-		d.Pools = DefaultPools
+		d.Pools = DefaultPools()
 	}
 	if d.DialTimeout <= 0 {
 		d.DialTimeout = DefaultDialTimeout
@@ -122,6 +124,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.d.Feed == nil || s.d.Store == nil {
 		return errors.New("accelerator: Deps.Feed and Deps.Store are required")
 	}
+	s.mu.Lock()
+	s.closed = false // a Run after an earlier one returned
+	s.mu.Unlock()
 	set := listen.NewSet(func(l net.Listener) { s.accept(ctx, l) })
 	var bg sync.WaitGroup
 	bg.Go(func() { s.sweepIdle(ctx) })

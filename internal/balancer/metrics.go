@@ -37,6 +37,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) request(code int)            { m.requests.WithLabelValues(strconv.Itoa(code)).Inc() }
+func (m *metrics) request(code int)             { m.requests.WithLabelValues(strconv.Itoa(code)).Inc() }
 func (m *metrics) targetDone(started time.Time) { m.target.Observe(time.Since(started).Seconds()) }
-func (m *metrics) check(result string)         { m.checks.WithLabelValues(result).Inc() }
+func (m *metrics) check(result string)          { m.checks.WithLabelValues(result).Inc() }

@@ -119,7 +119,7 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := time.Now()
 	if in.IdempotencyToken != "" {
 		all, err := store.LoadAll[model.Certificate](ctx, s.st, model.Prefix(model.KindCertificate))
 		if err != nil {
@@ -422,11 +422,11 @@ func (s *Service) ImportCertificate(ctx context.Context, certPEM, keyPEM, chainP
 			return nil, model.BadRequest(codeInvalidParameter, "You cannot apply tags when reimporting a certificate.")
 		}
 	}
-	parsed, err := parseImport(certPEM, keyPEM, chainPEM, s.now())
+	parsed, err := parseImport(certPEM, keyPEM, chainPEM, time.Now())
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := time.Now()
 	c := &model.Certificate{
 		ARN:                     arn,
 		DomainName:              parsed.domain,

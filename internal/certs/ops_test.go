@@ -365,11 +365,11 @@ func TestImportCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name                 string
-		cert, key, chain     string
-		arn                  string
-		tags                 map[string]string
-		code, msg            string
+		name             string
+		cert, key, chain string
+		arn              string
+		tags             map[string]string
+		code, msg        string
 	}{
 		{"mismatched key", certPEM, otherKey, "", "", nil, "ValidationException", "does not match"},
 		{"garbage certificate", "hello", keyPEM, "", "", nil, "ValidationException", "Unable to parse certificate"},

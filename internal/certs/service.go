@@ -51,9 +51,6 @@ type Service struct {
 	interval time.Duration
 	metrics  *metrics
 	table    live.Table[table]
-
-	// now is the clock; tests move it to reach the validation timeout.
-	now func() time.Time
 }
 
 // New returns a service. It does no I/O; Run starts the validation loop.
@@ -69,13 +66,12 @@ func New(d Deps) *Service {
 	return &Service{
 		st:       d.Store,
 		feed:     d.Feed,
-		log:      log.With("service", "certs"),
+		log:      log,
 		env:      d.Env,
 		ca:       d.CA,
 		resolver: d.Resolver,
 		interval: interval,
 		metrics:  newMetrics(d.Metrics),
-		now:      time.Now,
 	}
 }
 
@@ -125,7 +121,7 @@ func (s *Service) IssueInternal(names ...string) (tls.Certificate, error) {
 	if s.ca == nil {
 		return tls.Certificate{}, errors.New("issue internal certificate: no CA")
 	}
-	certPEM, keyPEM, leaf, err := s.ca.Issue(names, s.now().Add(Validity))
+	certPEM, keyPEM, leaf, err := s.ca.Issue(names, time.Now().Add(Validity))
 	if err != nil {
 		return tls.Certificate{}, err
 	}

@@ -1,6 +1,7 @@
 package nameserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -29,7 +30,7 @@ const (
 
 // fatal formats Route 53's message for a record value it cannot accept, e.g.
 // "Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is
-// not a valid IPv4 address) encountered with '999.1.1.1''".
+// not a valid IPv4 address) encountered with '999.1.1.1”".
 func fatal(problem, value string) string {
 	return fmt.Sprintf("Invalid Resource Record: 'FATAL problem: %s encountered with '%s''", problem, value)
 }
@@ -178,4 +179,20 @@ func reversedName(name string) string {
 	labels := dns.SplitDomainName(name)
 	slices.Reverse(labels)
 	return strings.Join(labels, ".")
+}
+
+func decodeSet(b []byte) (*model.RecordSet, error) {
+	rs := new(model.RecordSet)
+	if err := json.Unmarshal(b, rs); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // model types always marshal
+	}
+	return b
 }

@@ -146,7 +146,7 @@ func (z *zone) resolve(t *table, m *dns.Msg, name string, qtype uint16, depth in
 			if rrs := z.values(t, set, name, 0); len(rrs) > 0 {
 				m.Answer = append(m.Answer, rrs...)
 				target := canonical(rrs[0].(*dns.CNAME).Target)
-				if depth < maxChase && inZone(target, z.name) {
+				if depth < maxChase && inZone(target, z.name) && !owns(m.Answer, target) {
 					z.resolve(t, m, target, qtype, depth+1)
 				}
 				return
@@ -285,4 +285,14 @@ func addrRRs(owner string, qtype uint16, addrs []netip.Addr) []dns.RR {
 		}
 	}
 	return out
+}
+
+// owns reports whether an answer already holds records of name (a CNAME loop).
+func owns(answer []dns.RR, name string) bool {
+	for _, rr := range answer {
+		if rr.Header().Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -67,7 +67,7 @@ type Service struct {
 	opMu sync.Mutex
 
 	changeMu sync.Mutex
-	changes  map[string]ChangeInfo
+	changes  map[string]changeRecord
 	order    []string
 }
 
@@ -82,7 +82,7 @@ func New(d Deps) *Service {
 		m:       newMetrics(d.Metrics, d.Log),
 		ready:   make(chan struct{}),
 		swapped: make(chan struct{}),
-		changes: map[string]ChangeInfo{},
+		changes: map[string]changeRecord{},
 	}
 }
 

@@ -968,8 +968,8 @@ func (s *Service) DeleteVpcEndpoints(ctx context.Context, ids []string) ([]Unsuc
 			errs = append(errs, err)
 			continue
 		}
-		// The endpoint goes first, so the data plane closes its sockets before its
-		// addresses can be claimed again.
+		// The endpoint goes first, so no endpoint ever names an interface that is
+		// gone; its sockets close with the next table.
 		if _, err := s.st.Delete(ctx, key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("delete vpc endpoint %s: %w", id, err))
 			continue

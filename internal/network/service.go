@@ -140,6 +140,9 @@ func (s *Service) Run(ctx context.Context) error {
 // state. It runs on the table follower's goroutine, after each swap.
 func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) {
 	err := set.Reconcile(ctx, t.addrs)
+	if ctx.Err() != nil {
+		return // shutting down: a cancelled listen is no endpoint failure
+	}
 	failed := listenErrors(err)
 	s.m.listeners.Set(float64(len(set.Addrs())))
 	for _, ep := range t.endpoints {

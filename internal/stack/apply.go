@@ -247,11 +247,20 @@ func (a *applier) securityGroups(ctx context.Context) error {
 
 func (r IngressRule) permission() (model.IPPermission, error) {
 	p := model.IPPermission{Protocol: strings.ToLower(r.Protocol), FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: []string{r.CIDR}}
-	if p.Protocol == "" {
+	// Stored as EC2 normalises it, so re-applying compares equal.
+	switch p.Protocol {
+	case "", "6":
 		p.Protocol = "tcp"
+	case "17":
+		p.Protocol = "udp"
+	case "all":
+		p.Protocol = "-1"
 	}
 	if r.Port != 0 {
 		p.FromPort, p.ToPort = r.Port, r.Port
+	}
+	if p.Protocol == "-1" {
+		p.FromPort, p.ToPort = -1, -1
 	}
 	if r.CIDR == "" {
 		return p, errors.New("cidr is required")

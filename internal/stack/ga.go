@@ -124,7 +124,8 @@ func (a *applier) endpointGroups(ctx context.Context, where string, l *model.GAL
 		if region == "" {
 			region = a.Env.Region
 		}
-		var eps []model.Endpoint
+		var in []model.EndpointInput
+		var eps []model.Endpoint // as the accelerator will store them, to compare
 		for _, e := range spec.Endpoints {
 			ep := model.Endpoint{EndpointID: a.lbs[e.LoadBalancer].ARN, Weight: 128, ClientIPPreservationEnabled: true}
 			if e.Weight != nil {
@@ -134,6 +135,7 @@ func (a *applier) endpointGroups(ctx context.Context, where string, l *model.GAL
 				ep.ClientIPPreservationEnabled = *e.ClientIPPreservation
 			}
 			eps = append(eps, ep)
+			in = append(in, model.EndpointInput{EndpointID: ep.EndpointID, Weight: &ep.Weight, ClientIPPreservationEnabled: &ep.ClientIPPreservationEnabled})
 		}
 		dial := 100.0
 		if spec.TrafficDial != nil {
@@ -144,9 +146,9 @@ func (a *applier) endpointGroups(ctx context.Context, where string, l *model.GAL
 		switch {
 		case g == nil:
 			_, err = a.Accelerator.CreateEndpointGroup(ctx, accelerator.CreateEndpointGroupInput{ListenerARN: l.ARN, Region: region,
-				Endpoints: eps, TrafficDialPercentage: &dial})
+				Endpoints: in, TrafficDialPercentage: &dial})
 		case !reflect.DeepEqual(g.Endpoints, eps) || g.TrafficDialPercentage != dial:
-			_, err = a.Accelerator.UpdateEndpointGroup(ctx, g.ARN, accelerator.UpdateEndpointGroupInput{Endpoints: eps, TrafficDialPercentage: &dial})
+			_, err = a.Accelerator.UpdateEndpointGroup(ctx, g.ARN, accelerator.UpdateEndpointGroupInput{Endpoints: in, TrafficDialPercentage: &dial})
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", gw, err)

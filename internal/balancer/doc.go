@@ -1,0 +1,30 @@
+// Package balancer is gatehouse's application load balancer (ALB): TLS
+// termination with the certificate chosen by SNI, forwarding to target groups
+// round robin among healthy targets, active health checks with a success-code
+// matcher, and the ELBv2 control operations (ops.go) that write its spec.
+//
+// Data path, per connection and request:
+//
+//  1. serveSocket: every load balancer node IP × listener port is one socket
+//     (listen.Set keeps sockets that stay open across changes). The PROXY
+//     protocol header is used from TrustedProxies and refused from anyone
+//     else; protoListener then wraps the connection in TLS when the listener
+//     in the current table is HTTPS (certSet.get picks the certificate).
+//  2. handle: loads the table once per request and runs the listener's
+//     default action: fixed-response, or forward to group.pick (healthy
+//     targets round robin, all targets when none is healthy, 503 when none).
+//  3. rewrite + transports.RoundTrip: httputil.ReverseProxy sends the request
+//     to the target from the node IP that accepted the client, with
+//     X-Forwarded-For/Proto/Port and X-Amzn-Trace-Id; failures answer
+//     ALB's 502/503/504 pages (classify, errorPage).
+//  4. probe: one goroutine per (target group, target) of every group a
+//     listener forwards to; results drive the ALB state machine (observe),
+//     and syncHealth writes model.TargetHealth only when it changes.
+//
+// Concurrency: Run owns every goroutine. The table follows the live feed
+// (live.Table.Run); each swap runs apply (serialized by applyMu): reconcile
+// sockets, write load balancer State (active, or failed with the socket
+// error), restart probers whose check changed, sync target health. Sockets
+// that failed are retried every few seconds. Probers are stopped and waited
+// for before Run returns; the sockets then drain for up to 5 s.
+package balancer

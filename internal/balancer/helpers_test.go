@@ -1,0 +1,259 @@
+package balancer
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// Test addresses, all inside this package's range 127.0.14.0/24.
+const (
+	testVPC     = "vpc-test"
+	subnetA     = "subnet-a" // 127.0.14.0/26: node IPs start at 127.0.14.4
+	subnetB     = "subnet-b" // 127.0.14.64/26: node IPs start at 127.0.14.68
+	subnetT     = "subnet-t" // 127.0.14.192/26: targets
+	clientIP    = "127.0.14.150"
+	trustedIP   = "127.0.14.241"
+	targetIP    = "127.0.14.200"
+	testCertARN = "arn:aws:acm:us-west-2:000000000000:certificate/11111111-2222-4333-8444-555555555555"
+	testDomain  = "api.example.test"
+)
+
+var trusted = []netip.Prefix{netip.MustParsePrefix("127.0.14.240/29")}
+
+type env struct {
+	st   store.Store
+	feed *live.Feed
+	svc  *Service
+	pool *x509.CertPool
+	ctx  context.Context
+}
+
+// newEnv builds a mem store with a VPC, three subnets and an issued
+// certificate, a live feed, and a running balancer.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st := store.NewMem()
+	put := func(k model.Kind, id string, v any) {
+		if _, err := store.Save(ctx, st, model.Key(k, id), v, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(model.KindVPC, testVPC, &model.VPC{ID: testVPC, CIDR: "127.0.14.0/24", State: "available"})
+	put(model.KindSubnet, subnetA, &model.Subnet{ID: subnetA, VpcID: testVPC, CIDR: "127.0.14.0/26", AvailabilityZone: "us-west-2a"})
+	put(model.KindSubnet, subnetB, &model.Subnet{ID: subnetB, VpcID: testVPC, CIDR: "127.0.14.64/26", AvailabilityZone: "us-west-2b"})
+	put(model.KindSubnet, subnetT, &model.Subnet{ID: subnetT, VpcID: testVPC, CIDR: "127.0.14.192/26", AvailabilityZone: "us-west-2c"})
+	cert, pool := selfSigned(t, testDomain)
+	cert.ARN = testCertARN
+	put(model.KindCertificate, cert.ARN, cert)
+
+	snap, err := live.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := live.NewFeed(snap)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	svc := New(Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, TrustedProxies: trusted})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = live.Watch(ctx, st, feed, log) }()
+	go func() {
+		defer wg.Done()
+		if err := svc.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait(); st.Close() })
+	return &env{st: st, feed: feed, svc: svc, pool: pool, ctx: ctx}
+}
+
+func selfSigned(t *testing.T, name string) (*model.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return &model.Certificate{
+		DomainName: name, SubjectAlternativeNames: []string{name}, Status: model.CertIssued, Type: "IMPORTED",
+		CertificatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		PrivateKeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})),
+	}, pool
+}
+
+// backend is an HTTPS target like an execute-api endpoint: 403 to a request
+// whose Host is an IP (the health checks), 200 otherwise, echoing what the
+// balancer sent.
+func backend(t *testing.T) (*httptest.Server, int) {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(targetIP, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.Host)
+		if err != nil {
+			host = r.Host
+		}
+		h := w.Header()
+		h.Set("Echo-XFF", r.Header.Get("X-Forwarded-For"))
+		h.Set("Echo-Proto", r.Header.Get("X-Forwarded-Proto"))
+		h.Set("Echo-Port", r.Header.Get("X-Forwarded-Port"))
+		h.Set("Echo-Trace", r.Header.Get("X-Amzn-Trace-Id"))
+		h.Set("Echo-Host", r.Host)
+		h.Set("Echo-Peer", r.RemoteAddr)
+		h.Set("Echo-UA", r.Header.Get("User-Agent"))
+		if _, err := netip.ParseAddr(host); err == nil {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		_, _ = w.Write([]byte("hello from target"))
+	}))
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv, l.Addr().(*net.TCPAddr).Port
+}
+
+// client dials from clientIP and verifies the test certificate for testDomain.
+func (e *env) client(h2 bool) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(clientIP)}}
+	return &http.Client{
+		Timeout: 20 * time.Second,
+		Transport: &http.Transport{
+			DialContext:       d.DialContext,
+			TLSClientConfig:   &tls.Config{RootCAs: e.pool, ServerName: testDomain},
+			ForceAttemptHTTP2: h2,
+			DisableKeepAlives: true,
+		},
+	}
+}
+
+// eventually polls cond every 200ms for up to limit. Health checks run every
+// 5 s (the minimum interval ELBv2 allows), so health tests wait up to ~30 s;
+// nothing asserts how long anything took.
+func eventually(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: still not so after %s; last: %s", what, limit, last)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// setup creates a load balancer in subnets a and b.
+func (e *env) createLB(t *testing.T, name string) *model.LoadBalancer {
+	t.Helper()
+	lb, err := e.svc.CreateLoadBalancer(e.ctx, CreateLBInput{Name: name, SubnetIDs: []string{subnetA, subnetB}})
+	if err != nil {
+		t.Fatalf("CreateLoadBalancer: %v", err)
+	}
+	return lb
+}
+
+func (e *env) waitState(t *testing.T, arn, state string) *model.LoadBalancer {
+	t.Helper()
+	var got *model.LoadBalancer
+	eventually(t, 20*time.Second, "load balancer "+state, func() (bool, string) {
+		lbs, err := e.svc.DescribeLoadBalancers(e.ctx, []string{arn}, nil)
+		if err != nil {
+			return false, err.Error()
+		}
+		got = lbs[0]
+		return got.State == state, got.State + " " + got.StateReason
+	})
+	return got
+}
+
+func (e *env) waitHealth(t *testing.T, tgARN, state, reason string) model.TargetState {
+	t.Helper()
+	var got model.TargetState
+	eventually(t, 40*time.Second, "target "+state+" "+reason, func() (bool, string) {
+		hs, err := e.svc.DescribeTargetHealth(e.ctx, tgARN)
+		if err != nil || len(hs) == 0 {
+			return false, "no health"
+		}
+		got = hs[0]
+		return got.State == state && got.Reason == reason, got.State + " " + got.Reason + " " + got.Description
+	})
+	return got
+}
+
+func asAWS(t *testing.T, err error) *model.Error {
+	t.Helper()
+	var me *model.Error
+	if !errors.As(err, &me) {
+		t.Fatalf("got error %v, want a *model.Error", err)
+	}
+	return me
+}
+
+// get sends GET url with Host testDomain, as a client that resolved the API's
+// name to the load balancer would.
+func (e *env) get(h2 bool, url string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Host = testDomain
+	return e.client(h2).Do(req)
+}
+
+// waitOpen waits until the balancer has the socket open: a load balancer is
+// active as soon as the sockets it had were open, which may be before a
+// listener created just now has its socket.
+func (e *env) waitOpen(t *testing.T, node string, port int) {
+	t.Helper()
+	addr := net.JoinHostPort(node, strconv.Itoa(port))
+	eventually(t, 10*time.Second, "socket "+addr+" open", func() (bool, string) {
+		return slices.Contains(e.svc.Addrs(), addr), strings.Join(e.svc.Addrs(), " ")
+	})
+}

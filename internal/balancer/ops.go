@@ -1,0 +1,1244 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gatehouse/internal/ipam"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// ELBv2 error codes. Every ELBv2 client error answers HTTP 400 (awsQuery).
+const (
+	codeLBNotFound       = "LoadBalancerNotFound"
+	codeTGNotFound       = "TargetGroupNotFound"
+	codeListenerNotFound = "ListenerNotFound"
+	codeDuplicateLB      = "DuplicateLoadBalancerName"
+	codeDuplicateTG      = "DuplicateTargetGroupName"
+	codeDuplicateLis     = "DuplicateListener"
+	codeCertNotFound     = "CertificateNotFound"
+	codeInUse            = "ResourceInUse"
+	codeInvalidConfig    = "InvalidConfigurationRequest"
+	codeValidation       = "ValidationError"
+	codeSubnetNotFound   = "SubnetNotFound"
+	codeInvalidSubnet    = "InvalidSubnet"
+	codeInvalidSG        = "InvalidSecurityGroup"
+	codeInvalidTarget    = "InvalidTarget"
+	codeTooManyTargets   = "TooManyTargets"
+	codeSSLPolicy        = "SSLPolicyNotFound"
+	codeInvalidAction    = "InvalidLoadBalancerAction"
+	codeNotPermitted     = "OperationNotPermitted"
+)
+
+// Quotas (ALB user guide, "Quotas for your Application Load Balancers").
+const (
+	maxTargetsPerGroup = 1000
+	maxListeners       = 50
+	maxFixedBody       = 1024
+)
+
+// DefaultSSLPolicy is the policy CreateListener applies when none is given
+// (the API's default; the console's is ELBSecurityPolicy-TLS13-1-2-2021-06).
+const DefaultSSLPolicy = "ELBSecurityPolicy-2016-08"
+
+// sslPolicies are the predefined policy names ELBv2 accepts. gatehouse serves
+// TLS 1.2 and 1.3 with Go's cipher suites for every one of them (see serve.go).
+var sslPolicies = []string{
+	"ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS13-1-2-2021-06",
+	"ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+	"ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", "ELBSecurityPolicy-TLS13-1-1-2021-06",
+	"ELBSecurityPolicy-TLS13-1-0-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06",
+	"ELBSecurityPolicy-FS-1-2-Res-2020-10", "ELBSecurityPolicy-FS-1-2-Res-2019-08",
+	"ELBSecurityPolicy-FS-1-2-2019-08", "ELBSecurityPolicy-FS-1-1-2019-08", "ELBSecurityPolicy-FS-2018-06",
+	"ELBSecurityPolicy-TLS-1-2-Ext-2018-06", "ELBSecurityPolicy-TLS-1-2-2017-01",
+	"ELBSecurityPolicy-TLS-1-1-2017-01", "ELBSecurityPolicy-TLS-1-0-2015-04", "ELBSecurityPolicy-2015-05",
+}
+
+// canonicalZones are the Route 53 hosted zones of ALB DNS names per region.
+var canonicalZones = map[string]string{
+	"us-west-2":    model.ELBHostedZoneUSWest2,
+	"us-east-1":    "Z35SXDOTRQ7X7K",
+	"us-east-2":    "Z3AADJGX6KTTL2",
+	"us-west-1":    "Z368ELLRRE2KJ0",
+	"eu-west-1":    "Z32O12XQLNTSW2",
+	"eu-central-1": "Z215JYRZR1TBD5",
+}
+
+func defaultLBAttributes() map[string]string {
+	return map[string]string{
+		"access_logs.s3.enabled":                                   "false",
+		"access_logs.s3.bucket":                                    "",
+		"access_logs.s3.prefix":                                    "",
+		"deletion_protection.enabled":                              "false",
+		"idle_timeout.timeout_seconds":                             "60",
+		"client_keep_alive.seconds":                                "3600",
+		"routing.http.desync_mitigation_mode":                      "defensive",
+		"routing.http.drop_invalid_header_fields.enabled":          "false",
+		"routing.http.preserve_host_header.enabled":                "false",
+		"routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+		"routing.http.xff_client_port.enabled":                     "false",
+		"routing.http.xff_header_processing.mode":                  "append",
+		"routing.http2.enabled":                                    "true",
+		"waf.fail_open.enabled":                                    "false",
+	}
+}
+
+func defaultTGAttributes() map[string]string {
+	return map[string]string{
+		"deregistration_delay.timeout_seconds":  "300",
+		"stickiness.enabled":                    "false",
+		"stickiness.type":                       "lb_cookie",
+		"stickiness.lb_cookie.duration_seconds": "86400",
+		"load_balancing.algorithm.type":         "round_robin",
+		"load_balancing.cross_zone.enabled":     "use_load_balancer_configuration",
+		"slow_start.duration_seconds":           "0",
+	}
+}
+
+func validationError(format string, args ...any) *model.Error {
+	return model.BadRequest(codeValidation, format, args...)
+}
+
+// rangeError is the AWS (Coral) validation message for a number out of range.
+func rangeError(field string, v, lo, hi int) error {
+	if v < lo {
+		return validationError("1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", v, field, lo)
+	}
+	if v > hi {
+		return validationError("1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", v, field, hi)
+	}
+	return nil
+}
+
+func enumError(field, v string, allowed []string) error {
+	return validationError("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]", v, field, strings.Join(allowed, ", "))
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+
+// checkName applies ELBv2's name rules. what is "Load balancer" or "Target
+// group". The texts follow ELBv2's target group messages (seen in moto, which
+// copies AWS); the load balancer variants are the same sentences, unconfirmed.
+func checkName(what, name string) error {
+	switch {
+	case name == "":
+		return validationError("%s name cannot be empty", what) // unconfirmed text
+	case len(name) > 32:
+		return validationError("%s name '%s' cannot be longer than '32' characters", what, name)
+	case !nameRE.MatchString(name):
+		return validationError("%s name '%s' can only contain characters that are alphanumeric characters or hyphens(-)", what, name)
+	case strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-"):
+		return validationError("%s name '%s' cannot begin or end with '-'", what, name)
+	case what == "Load balancer" && strings.HasPrefix(strings.ToLower(name), "internal-"):
+		return validationError("Load balancer name '%s' cannot begin with 'internal-'", name)
+	}
+	return nil
+}
+
+// ---- Load balancers ----
+
+// CreateLBInput is CreateLoadBalancer's input.
+type CreateLBInput struct {
+	Name             string
+	SubnetIDs        []string
+	SecurityGroupIDs []string
+	Scheme           string // "internet-facing" (default) or "internal"
+	Type             string // "application" (default)
+	IPAddressType    string // "ipv4" (default)
+	Tags             map[string]string
+}
+
+// CreateLoadBalancer creates an application load balancer with one node (a
+// network interface with a private IP) in each subnet. It starts in state
+// provisioning; the service makes it active once its sockets are open.
+// Creating it again with the same settings returns the existing one.
+func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*model.LoadBalancer, error) {
+	if in.Type == "" {
+		in.Type = "application"
+	}
+	if in.Scheme == "" {
+		in.Scheme = "internet-facing"
+	}
+	if in.IPAddressType == "" {
+		in.IPAddressType = "ipv4"
+	}
+	if err := checkName("Load balancer", in.Name); err != nil {
+		return nil, err
+	}
+	switch in.Type {
+	case "application":
+	case "network", "gateway":
+		return nil, model.BadRequest(codeInvalidConfig, "Load balancer type '%s' is not supported", in.Type) // gatehouse's own text
+	default:
+		return nil, enumError("type", in.Type, []string{"application", "network", "gateway"})
+	}
+	if in.Scheme != "internet-facing" && in.Scheme != "internal" {
+		return nil, enumError("scheme", in.Scheme, []string{"internet-facing", "internal"})
+	}
+	if in.IPAddressType != "ipv4" {
+		return nil, model.BadRequest(codeInvalidConfig, "IP address type '%s' is not supported", in.IPAddressType) // gatehouse's own text
+	}
+
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+
+	subnets := make([]*model.Subnet, 0, len(in.SubnetIDs))
+	azs := map[string]bool{}
+	for _, id := range in.SubnetIDs {
+		sn, _, err := store.Load[model.Subnet](ctx, s.d.Store, model.Key(model.KindSubnet, id))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, model.BadRequest(codeSubnetNotFound, "The subnet ID '%s' is not valid", id) // unconfirmed text
+		}
+		if err != nil {
+			return nil, err
+		}
+		if azs[sn.AvailabilityZone] {
+			return nil, model.BadRequest(codeInvalidConfig, "A load balancer cannot be attached to multiple subnets in the same Availability Zone")
+		}
+		if len(subnets) > 0 && sn.VpcID != subnets[0].VpcID {
+			return nil, model.BadRequest(codeInvalidConfig, "The subnets must belong to the same VPC") // unconfirmed text
+		}
+		azs[sn.AvailabilityZone] = true
+		subnets = append(subnets, sn)
+	}
+	if len(azs) < 2 {
+		return nil, validationError("At least two subnets in two different Availability Zones must be specified")
+	}
+	vpcID := subnets[0].VpcID
+	sgs, err := s.securityGroups(ctx, vpcID, in.SecurityGroupIDs)
+	if err != nil {
+		return nil, err
+	}
+
+	all, err := store.LoadAll[model.LoadBalancer](ctx, s.d.Store, model.Prefix(model.KindLoadBalancer))
+	if err != nil {
+		return nil, err
+	}
+	for _, lb := range all {
+		if lb.Name != in.Name {
+			continue
+		}
+		if lb.Scheme == in.Scheme && lb.Type == in.Type && slices.Equal(sortedCopy(lb.SubnetIDs), sortedCopy(in.SubnetIDs)) &&
+			slices.Equal(sortedCopy(lb.SecurityGroupIDs), sortedCopy(sgs)) {
+			return lb, nil
+		}
+		return nil, model.BadRequest(codeDuplicateLB, "A load balancer with the same name '%s' exists, but with different settings", in.Name)
+	}
+
+	id := model.RandomHex(16)
+	arn := fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/%s", s.d.Env.Region, s.d.Env.Account, in.Name, id)
+	dns := fmt.Sprintf("%s-%s.%s.elb.amazonaws.com", in.Name, randomDigits(10), s.d.Env.Region)
+	if in.Scheme == "internal" {
+		dns = "internal-" + dns
+	}
+	zone := canonicalZones[s.d.Env.Region]
+	if zone == "" {
+		zone = model.ELBHostedZoneUSWest2 // unknown region: the one zone gatehouse knows for sure
+	}
+	lb := &model.LoadBalancer{
+		ARN: arn, Name: in.Name, DNSName: dns, CanonicalHostedZoneID: zone,
+		Scheme: in.Scheme, Type: in.Type, IPAddressType: in.IPAddressType, State: "provisioning",
+		VpcID: vpcID, SubnetIDs: slices.Clone(in.SubnetIDs), SecurityGroupIDs: sgs,
+		Attributes: defaultLBAttributes(), CreatedTime: time.Now().UTC(), Tags: in.Tags,
+	}
+	// One node per subnet. Undo every claim if any fails.
+	var claimed []model.LBNode
+	undo := func() {
+		for _, n := range claimed {
+			_, _ = s.d.Store.Delete(ctx, model.Key(model.KindNetworkIface, n.NetworkInterfaceID), store.Any)
+			_ = ipam.Release(ctx, s.d.Store, n.IP)
+		}
+	}
+	for _, sn := range subnets {
+		ip, err := ipam.Allocate(ctx, s.d.Store, sn.CIDR, arn)
+		if errors.Is(err, ipam.ErrExhausted) {
+			undo()
+			return nil, model.BadRequest(codeInvalidSubnet, "Not enough IP space available in %s. ELB requires at least 8 free IP addresses in each subnet.", sn.ID)
+		}
+		if err != nil {
+			undo()
+			return nil, err
+		}
+		eni := &model.NetworkInterface{
+			ID: "eni-" + model.RandomHex(17), SubnetID: sn.ID, VpcID: vpcID, AvailabilityZone: sn.AvailabilityZone,
+			PrivateIP: ip.String(), Description: "ELB app/" + in.Name + "/" + id, InterfaceType: "interface",
+			SecurityGroupIDs: sgs,
+		}
+		if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindNetworkIface, eni.ID), eni, 0); err != nil {
+			_ = ipam.Release(ctx, s.d.Store, ip.String())
+			undo()
+			return nil, err
+		}
+		n := model.LBNode{SubnetID: sn.ID, AvailabilityZone: sn.AvailabilityZone, IP: ip.String(), NetworkInterfaceID: eni.ID}
+		claimed = append(claimed, n)
+	}
+	lb.Nodes = claimed
+	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), lb, 0); err != nil {
+		undo()
+		return nil, err
+	}
+	return lb, nil
+}
+
+// securityGroups checks the given groups, or picks the VPC's default group
+// when none is given (as ELBv2 does).
+func (s *Service) securityGroups(ctx context.Context, vpcID string, ids []string) ([]string, error) {
+	all, err := store.LoadAll[model.SecurityGroup](ctx, s.d.Store, model.Prefix(model.KindSecurityGroup))
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		for _, sg := range all {
+			if sg.VpcID == vpcID && sg.Name == "default" {
+				return []string{sg.ID}, nil
+			}
+		}
+		return []string{}, nil
+	}
+	for _, id := range ids {
+		ok := false
+		for _, sg := range all {
+			if sg.ID == id && sg.VpcID == vpcID {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, model.BadRequest(codeInvalidSG, "One or more security groups are invalid") // unconfirmed text
+		}
+	}
+	return slices.Clone(ids), nil
+}
+
+// DescribeLoadBalancers returns the load balancers named by ARN or by name, or
+// every load balancer when both are empty.
+func (s *Service) DescribeLoadBalancers(ctx context.Context, arns, names []string) ([]*model.LoadBalancer, error) {
+	if len(arns) > 0 && len(names) > 0 {
+		return nil, validationError("Load balancer names and load balancer ARNs cannot be specified at the same time")
+	}
+	all, err := store.LoadAll[model.LoadBalancer](ctx, s.d.Store, model.Prefix(model.KindLoadBalancer))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(arns) > 0:
+		out, missing := pick(all, arns, func(lb *model.LoadBalancer) string { return lb.ARN })
+		if len(missing) > 0 {
+			return nil, model.BadRequest(codeLBNotFound, "One or more load balancers not found")
+		}
+		return out, nil
+	case len(names) > 0:
+		out, missing := pick(all, names, func(lb *model.LoadBalancer) string { return lb.Name })
+		if len(missing) > 0 {
+			return nil, model.BadRequest(codeLBNotFound, "Load balancers '[%s]' not found", strings.Join(missing, ", "))
+		}
+		return out, nil
+	}
+	return all, nil
+}
+
+// DeleteLoadBalancer deletes the load balancer and its listeners and releases
+// its nodes' addresses. A load balancer that does not exist is no error.
+func (s *Service) DeleteLoadBalancer(ctx context.Context, arn string) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	lb, _, err := store.Load[model.LoadBalancer](ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if lb.Attributes["deletion_protection.enabled"] == "true" {
+		return model.BadRequest(codeNotPermitted, "Load balancer '%s' cannot be deleted because deletion protection is enabled", arn)
+	}
+	listeners, err := s.listenersOf(ctx, arn)
+	if err != nil {
+		return err
+	}
+	for _, l := range listeners {
+		if _, err := s.d.Store.Delete(ctx, model.Key(model.KindListener, l.ARN), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if _, err := s.d.Store.Delete(ctx, model.Key(model.KindLoadBalancer, arn), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	for _, n := range lb.Nodes {
+		if _, err := s.d.Store.Delete(ctx, model.Key(model.KindNetworkIface, n.NetworkInterfaceID), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := ipam.Release(ctx, s.d.Store, n.IP); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DescribeLoadBalancerAttributes returns the load balancer's attributes.
+func (s *Service) DescribeLoadBalancerAttributes(ctx context.Context, arn string) (map[string]string, error) {
+	lb, err := s.loadLB(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	attrs := defaultLBAttributes()
+	maps.Copy(attrs, lb.Attributes)
+	return attrs, nil
+}
+
+// ModifyLoadBalancerAttributes changes the given attributes and returns them all.
+func (s *Service) ModifyLoadBalancerAttributes(ctx context.Context, arn string, attrs map[string]string) (map[string]string, error) {
+	defaults := defaultLBAttributes()
+	for k, v := range attrs {
+		if _, ok := defaults[k]; !ok {
+			return nil, validationError("Load balancer attribute key '%s' is not recognized", k) // unconfirmed text
+		}
+		switch {
+		case k == "idle_timeout.timeout_seconds":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 4000 {
+				return nil, validationError("Idle timeout must be between 1 and 4000 seconds") // unconfirmed text
+			}
+		case strings.HasSuffix(k, ".enabled") && v != "true" && v != "false":
+			return nil, validationError("Load balancer attribute value '%s' for '%s' must be 'true' or 'false'", v, k) // unconfirmed text
+		}
+	}
+	if _, err := s.loadLB(ctx, arn); err != nil {
+		return nil, err
+	}
+	lb, err := store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(lb *model.LoadBalancer) error {
+		if lb.Attributes == nil {
+			lb.Attributes = defaultLBAttributes()
+		}
+		maps.Copy(lb.Attributes, attrs)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, lbNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := defaultLBAttributes()
+	maps.Copy(out, lb.Attributes)
+	return out, nil
+}
+
+func lbNotFound() error {
+	return model.BadRequest(codeLBNotFound, "One or more load balancers not found")
+}
+
+func (s *Service) loadLB(ctx context.Context, arn string) (*model.LoadBalancer, error) {
+	lb, _, err := store.Load[model.LoadBalancer](ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, lbNotFound()
+	}
+	return lb, err
+}
+
+// ---- Target groups ----
+
+// HealthCheckInput is a target group's health check settings as callers pass
+// them: nil fields take ALB's defaults (create) or stay as they are (modify).
+type HealthCheckInput struct {
+	Enabled            *bool
+	Protocol           *string // "HTTP" or "HTTPS"; default: the target group's protocol
+	Port               *string // "traffic-port" (default) or a port number
+	Path               *string // default "/"
+	IntervalSeconds    *int    // 5–300, default 30
+	TimeoutSeconds     *int    // 2–120, default 5
+	HealthyThreshold   *int    // 2–10, default 5
+	UnhealthyThreshold *int    // 2–10, default 2
+	Matcher            *string // HttpCode, default "200"
+}
+
+// CreateTGInput is CreateTargetGroup's input.
+type CreateTGInput struct {
+	Name            string
+	Protocol        string // "HTTP" or "HTTPS"
+	ProtocolVersion string // "HTTP1" (default)
+	TargetType      string // "instance" (default, as ELBv2) or "ip"
+	VpcID           string
+	Port            int
+	HealthCheck     HealthCheckInput
+	Tags            map[string]string
+}
+
+func applyHealthCheck(hc *model.HealthCheck, in HealthCheckInput) {
+	if in.Enabled != nil {
+		hc.Enabled = *in.Enabled
+	}
+	if in.Protocol != nil {
+		hc.Protocol = *in.Protocol
+	}
+	if in.Port != nil {
+		hc.Port = *in.Port
+	}
+	if in.Path != nil {
+		hc.Path = *in.Path
+	}
+	if in.IntervalSeconds != nil {
+		hc.IntervalSeconds = *in.IntervalSeconds
+	}
+	if in.TimeoutSeconds != nil {
+		hc.TimeoutSeconds = *in.TimeoutSeconds
+	}
+	if in.HealthyThreshold != nil {
+		hc.HealthyThreshold = *in.HealthyThreshold
+	}
+	if in.UnhealthyThreshold != nil {
+		hc.UnhealthyThreshold = *in.UnhealthyThreshold
+	}
+	if in.Matcher != nil {
+		hc.Matcher = *in.Matcher
+	}
+}
+
+// checkHealthCheck validates a complete health check. The range texts are
+// AWS's standard validation messages; the others are noted where unconfirmed.
+func checkHealthCheck(hc model.HealthCheck) error {
+	if !hc.Enabled {
+		// ip and instance target groups always check health (ELBv2 API reference).
+		return validationError("Health checks cannot be disabled for target groups with target type 'ip' or 'instance'") // unconfirmed text
+	}
+	if hc.Protocol != "HTTP" && hc.Protocol != "HTTPS" {
+		return enumError("healthCheckProtocol", hc.Protocol, []string{"HTTP", "HTTPS"})
+	}
+	if hc.Port != "traffic-port" {
+		p, err := strconv.Atoi(hc.Port)
+		if err != nil || p < 1 || p > 65535 {
+			return validationError("Health check port '%s' must be 'traffic-port' or a number between 1 and 65535", hc.Port) // unconfirmed text
+		}
+	}
+	if hc.Path == "" || len(hc.Path) > 1024 {
+		return validationError("1 validation error detected: Value '%s' at 'healthCheckPath' failed to satisfy constraint: Member must have length between 1 and 1024", hc.Path)
+	}
+	if !strings.HasPrefix(hc.Path, "/") {
+		return validationError("Health check path must begin with '/'") // unconfirmed text
+	}
+	for _, c := range []byte(hc.Path) {
+		if c <= ' ' || c == 0x7f {
+			return validationError("Health check path '%s' contains invalid characters", hc.Path) // unconfirmed text
+		}
+	}
+	if err := rangeError("healthCheckIntervalSeconds", hc.IntervalSeconds, 5, 300); err != nil {
+		return err
+	}
+	if err := rangeError("healthCheckTimeoutSeconds", hc.TimeoutSeconds, 2, 120); err != nil {
+		return err
+	}
+	if err := rangeError("healthyThresholdCount", hc.HealthyThreshold, 2, 10); err != nil {
+		return err
+	}
+	if err := rangeError("unhealthyThresholdCount", hc.UnhealthyThreshold, 2, 10); err != nil {
+		return err
+	}
+	if hc.TimeoutSeconds >= hc.IntervalSeconds {
+		return validationError("Health check timeout '%d' must be smaller than the interval '%d'", hc.TimeoutSeconds, hc.IntervalSeconds)
+	}
+	if hc.Matcher == "" {
+		return validationError("Health check matcher HTTP code cannot be empty")
+	}
+	if _, err := ParseMatcher(hc.Matcher); err != nil {
+		// unconfirmed text
+		return validationError("Health check matcher HTTP code '%s' is not valid: values must be between 200 and 499, as a list (200,202) or a range (200-299)", hc.Matcher)
+	}
+	return nil
+}
+
+// CreateTargetGroup creates a target group. Creating it again with the same
+// settings returns the existing one (ELBv2 is idempotent here).
+func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*model.TargetGroup, error) {
+	if err := checkName("Target group", in.Name); err != nil {
+		return nil, err
+	}
+	if in.TargetType == "" {
+		in.TargetType = "instance"
+	}
+	switch in.TargetType {
+	case "ip", "instance":
+	case "lambda", "alb":
+		return nil, model.BadRequest(codeInvalidConfig, "Target type '%s' is not supported", in.TargetType) // gatehouse's own text
+	default:
+		return nil, enumError("targetType", in.TargetType, []string{"instance", "ip", "lambda", "alb"})
+	}
+	if in.Protocol == "" {
+		return nil, validationError("A protocol must be specified")
+	}
+	if in.Port == 0 {
+		return nil, validationError("A port must be specified")
+	}
+	if in.VpcID == "" {
+		return nil, validationError("A VPC ID must be specified")
+	}
+	switch in.Protocol {
+	case "HTTP", "HTTPS":
+	case "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC":
+		return nil, model.BadRequest(codeInvalidConfig, "Protocol '%s' is not supported: gatehouse serves application load balancers (HTTP, HTTPS)", in.Protocol) // gatehouse's own text
+	default:
+		return nil, enumError("protocol", in.Protocol, []string{"HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"})
+	}
+	if err := rangeError("port", in.Port, 1, 65535); err != nil {
+		return nil, err
+	}
+	if in.ProtocolVersion == "" {
+		in.ProtocolVersion = "HTTP1"
+	}
+	if in.ProtocolVersion != "HTTP1" {
+		return nil, model.BadRequest(codeInvalidConfig, "Protocol version '%s' is not supported", in.ProtocolVersion) // gatehouse's own text
+	}
+	// ALB defaults. The API reference says the check protocol defaults to HTTP,
+	// but ELBv2 sets it to the group's protocol for HTTP/HTTPS groups (what
+	// describe-target-groups shows after create), so an HTTPS group checks over HTTPS.
+	hc := model.HealthCheck{
+		Enabled: true, Protocol: in.Protocol, Port: "traffic-port", Path: "/",
+		IntervalSeconds: 30, TimeoutSeconds: 5, HealthyThreshold: 5, UnhealthyThreshold: 2, Matcher: "200",
+	}
+	applyHealthCheck(&hc, in.HealthCheck)
+	if err := checkHealthCheck(hc); err != nil {
+		return nil, err
+	}
+
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	if _, _, err := store.Load[model.VPC](ctx, s.d.Store, model.Key(model.KindVPC, in.VpcID)); errors.Is(err, store.ErrNotFound) {
+		return nil, validationError("The VPC ID '%s' is not found", in.VpcID)
+	} else if err != nil {
+		return nil, err
+	}
+	all, err := store.LoadAll[model.TargetGroup](ctx, s.d.Store, model.Prefix(model.KindTargetGroup))
+	if err != nil {
+		return nil, err
+	}
+	for _, tg := range all {
+		if tg.Name != in.Name {
+			continue
+		}
+		if tg.Protocol == in.Protocol && tg.Port == in.Port && tg.VpcID == in.VpcID && tg.TargetType == in.TargetType &&
+			tg.ProtocolVersion == in.ProtocolVersion && tg.HealthCheck == hc {
+			return s.withLBs(ctx, tg)
+		}
+		return nil, model.BadRequest(codeDuplicateTG, "A target group with the same name '%s' exists, but with different settings", in.Name)
+	}
+	tg := &model.TargetGroup{
+		ARN:      fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", s.d.Env.Region, s.d.Env.Account, in.Name, model.RandomHex(16)),
+		Name:     in.Name,
+		Protocol: in.Protocol, ProtocolVersion: in.ProtocolVersion, Port: in.Port,
+		TargetType: in.TargetType, VpcID: in.VpcID, HealthCheck: hc, Targets: []model.Target{},
+		Attributes: defaultTGAttributes(), Tags: in.Tags,
+	}
+	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindTargetGroup, tg.ARN), tg, 0); err != nil {
+		return nil, err
+	}
+	tg.LoadBalancerARNs = []string{}
+	return tg, nil
+}
+
+// ModifyTargetGroup changes the target group's health check. The probers pick
+// the change up at once; target states stay until the thresholds say otherwise.
+func (s *Service) ModifyTargetGroup(ctx context.Context, arn string, in HealthCheckInput) (*model.TargetGroup, error) {
+	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, tgNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	hc := tg.HealthCheck
+	applyHealthCheck(&hc, in)
+	if err := checkHealthCheck(hc); err != nil {
+		return nil, err
+	}
+	tg, err = store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), func(tg *model.TargetGroup) error {
+		applyHealthCheck(&tg.HealthCheck, in)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, tgNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.withLBs(ctx, tg)
+}
+
+func tgNotFound() error {
+	return model.BadRequest(codeTGNotFound, "One or more target groups not found")
+}
+
+// DescribeTargetGroups returns target groups by ARN, by name, or those a load
+// balancer forwards to; every target group when all are empty.
+func (s *Service) DescribeTargetGroups(ctx context.Context, arns, names []string, lbARN string) ([]*model.TargetGroup, error) {
+	all, err := store.LoadAll[model.TargetGroup](ctx, s.d.Store, model.Prefix(model.KindTargetGroup))
+	if err != nil {
+		return nil, err
+	}
+	var out []*model.TargetGroup
+	switch {
+	case lbARN != "":
+		if _, err := s.loadLB(ctx, lbARN); err != nil {
+			return nil, err
+		}
+		used, err := s.groupsOf(ctx, lbARN)
+		if err != nil {
+			return nil, err
+		}
+		for _, tg := range all {
+			if used[tg.ARN] {
+				out = append(out, tg)
+			}
+		}
+	case len(arns) > 0:
+		var missing []string
+		if out, missing = pick(all, arns, func(tg *model.TargetGroup) string { return tg.ARN }); len(missing) > 0 {
+			return nil, tgNotFound()
+		}
+	case len(names) > 0:
+		var missing []string
+		if out, missing = pick(all, names, func(tg *model.TargetGroup) string { return tg.Name }); len(missing) > 0 {
+			return nil, model.BadRequest(codeTGNotFound, "Target groups '[%s]' not found", strings.Join(missing, ", "))
+		}
+	default:
+		out = all
+	}
+	for _, tg := range out {
+		if _, err := s.withLBs(ctx, tg); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// DeleteTargetGroup deletes a target group no listener forwards to. A target
+// group that does not exist is no error.
+func (s *Service) DeleteTargetGroup(ctx context.Context, arn string) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	key := model.Key(model.KindTargetGroup, arn)
+	if _, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, key); errors.Is(err, store.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	listeners, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
+	if err != nil {
+		return err
+	}
+	for _, l := range listeners {
+		for _, a := range l.DefaultActions {
+			if a.TargetGroupARN == arn {
+				return model.BadRequest(codeInUse, "Target group '%s' is currently in use by a listener or a rule", arn)
+			}
+		}
+	}
+	if _, err := s.d.Store.Delete(ctx, key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if _, err := s.d.Store.Delete(ctx, model.Key(model.KindTargetHealth, arn), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// RegisterTargets adds targets to the group (a target already registered on
+// the same port stays as it is). Port 0 means the group's port. IP targets must
+// lie in a subnet of one of the store's VPCs.
+func (s *Service) RegisterTargets(ctx context.Context, tgARN string, targets []model.Target) error {
+	if len(targets) == 0 {
+		return validationError("1 validation error detected: Value null at 'targets' failed to satisfy constraint: Member must not be null")
+	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, tgARN))
+	if errors.Is(err, store.ErrNotFound) {
+		return tgNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	subnets, err := store.LoadAll[model.Subnet](ctx, s.d.Store, model.Prefix(model.KindSubnet))
+	if err != nil {
+		return err
+	}
+	add := make([]model.Target, 0, len(targets))
+	for _, t := range targets {
+		if t.Port == 0 {
+			t.Port = tg.Port
+		}
+		if err := rangeError("port", t.Port, 1, 65535); err != nil {
+			return err
+		}
+		if tg.TargetType != "ip" {
+			// gatehouse has no EC2 instances to register.
+			return model.BadRequest(codeInvalidTarget, "The following targets are not valid instances: '%s'", t.ID) // unconfirmed text
+		}
+		a, err := netip.ParseAddr(t.ID)
+		if err != nil || !a.Is4() {
+			return validationError("The IP address '%s' is not a valid IPv4 address", t.ID) // unconfirmed text
+		}
+		var az string
+		for _, sn := range subnets {
+			if p, err := netip.ParsePrefix(sn.CIDR); err == nil && p.Contains(a) {
+				az = sn.AvailabilityZone
+				break
+			}
+		}
+		if az == "" {
+			return model.BadRequest(codeInvalidTarget, "The IP address '%s' is not in a subnet of a VPC", t.ID) // unconfirmed text
+		}
+		t.ID = a.String()
+		if t.AvailabilityZone == "" {
+			t.AvailabilityZone = az
+		}
+		add = append(add, t)
+	}
+	_, err = store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, tgARN), func(tg *model.TargetGroup) error {
+		for _, t := range add {
+			if !slices.ContainsFunc(tg.Targets, func(o model.Target) bool { return o.ID == t.ID && o.Port == t.Port }) {
+				tg.Targets = append(tg.Targets, t)
+			}
+		}
+		if len(tg.Targets) > maxTargetsPerGroup {
+			return model.BadRequest(codeTooManyTargets, "You've reached the limit on the number of targets.")
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return tgNotFound()
+	}
+	return err
+}
+
+// DeregisterTargets removes targets from the group. Port 0 means the group's
+// port. A target that is not registered is no error.
+func (s *Service) DeregisterTargets(ctx context.Context, tgARN string, targets []model.Target) error {
+	if len(targets) == 0 {
+		return validationError("1 validation error detected: Value null at 'targets' failed to satisfy constraint: Member must not be null")
+	}
+	_, err := store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, tgARN), func(tg *model.TargetGroup) error {
+		tg.Targets = slices.DeleteFunc(tg.Targets, func(o model.Target) bool {
+			for _, t := range targets {
+				port := t.Port
+				if port == 0 {
+					port = tg.Port
+				}
+				if o.ID == t.ID && o.Port == port {
+					return true
+				}
+			}
+			return false
+		})
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return tgNotFound()
+	}
+	return err
+}
+
+// DescribeTargetHealth returns the health of every registered target, as the
+// balancer last observed it. A target not checked yet is initial
+// (Elb.RegistrationInProgress); a group no listener uses reports unused.
+func (s *Service) DescribeTargetHealth(ctx context.Context, tgARN string) ([]model.TargetState, error) {
+	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, tgARN))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, tgNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	h, _, err := store.Load[model.TargetHealth](ctx, s.d.Store, model.Key(model.KindTargetHealth, tgARN))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	var inUse *bool
+	out := make([]model.TargetState, 0, len(tg.Targets))
+	for _, t := range tg.Targets {
+		port := t.Port
+		if port == 0 {
+			port = tg.Port
+		}
+		st := model.TargetState{ID: t.ID, Port: port, State: model.TargetInitial,
+			Reason: model.ReasonRegistrationInProgress, Description: descRegistration}
+		found := false
+		if h != nil {
+			for _, o := range h.Targets {
+				if o.ID == t.ID && o.Port == port {
+					st, found = o, true
+					break
+				}
+			}
+		}
+		if !found {
+			if inUse == nil {
+				lbs, err := s.lbsOf(ctx, tgARN)
+				if err != nil {
+					return nil, err
+				}
+				inUse = new(bool)
+				*inUse = len(lbs) > 0
+			}
+			if !*inUse {
+				st.State, st.Reason, st.Description = model.TargetUnused, model.ReasonNotInUse, descNotInUse
+			}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// ---- Listeners ----
+
+// CreateListenerInput is CreateListener's input.
+type CreateListenerInput struct {
+	LoadBalancerARN string
+	Protocol        string // "HTTP" or "HTTPS"
+	Port            int
+	SslPolicy       string // HTTPS; default DefaultSSLPolicy
+	Certificates    []model.ListenerCertificate
+	DefaultActions  []model.Action
+	Tags            map[string]string
+}
+
+// ModifyListenerInput is ModifyListener's input: nil / empty fields stay.
+type ModifyListenerInput struct {
+	ListenerARN    string
+	Protocol       *string
+	Port           *int
+	SslPolicy      *string
+	Certificates   []model.ListenerCertificate
+	DefaultActions []model.Action
+}
+
+// checkListener validates a listener against the store: protocol and port,
+// certificates, SSL policy and actions.
+func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *model.Listener) error {
+	switch l.Protocol {
+	case "HTTP", "HTTPS":
+	case "":
+		return validationError("A listener protocol must be specified")
+	default:
+		return model.BadRequest("UnsupportedProtocol", "Protocol '%s' is not supported for listeners of application load balancers", l.Protocol) // unconfirmed text
+	}
+	if err := rangeError("port", l.Port, 1, 65535); err != nil {
+		return err
+	}
+	if l.Protocol == "HTTPS" {
+		if len(l.Certificates) == 0 {
+			return validationError("A certificate must be specified for HTTPS listeners")
+		}
+		for i := range l.Certificates {
+			arn := l.Certificates[i].CertificateARN
+			c, _, err := store.Load[model.Certificate](ctx, s.d.Store, model.Key(model.KindCertificate, arn))
+			if errors.Is(err, store.ErrNotFound) || err == nil && c.Status != model.CertIssued {
+				return model.BadRequest(codeCertNotFound, "Certificate '%s' not found", arn)
+			}
+			if err != nil {
+				return err
+			}
+			l.Certificates[i].IsDefault = i == 0
+		}
+		if l.SslPolicy == "" {
+			l.SslPolicy = DefaultSSLPolicy
+		}
+		if !slices.Contains(sslPolicies, l.SslPolicy) {
+			return model.BadRequest(codeSSLPolicy, "SSL policy '%s' not found", l.SslPolicy) // unconfirmed text
+		}
+	} else {
+		if len(l.Certificates) > 0 {
+			return validationError("Certificates cannot be specified for HTTP listeners") // unconfirmed text
+		}
+		if l.SslPolicy != "" {
+			return validationError("An SSL policy cannot be specified for HTTP listeners") // unconfirmed text
+		}
+	}
+	if len(l.DefaultActions) == 0 {
+		return validationError("1 validation error detected: Value null at 'defaultActions' failed to satisfy constraint: Member must not be null")
+	}
+	if len(l.DefaultActions) > 1 {
+		return model.BadRequest(codeInvalidAction, "gatehouse serves exactly one default action, a forward or a fixed-response") // gatehouse's own text
+	}
+	a := &l.DefaultActions[0]
+	if a.Order == 0 {
+		a.Order = 1
+	}
+	switch a.Type {
+	case "forward":
+		a.FixedResponse = nil
+		tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, a.TargetGroupARN))
+		if errors.Is(err, store.ErrNotFound) {
+			return model.BadRequest(codeTGNotFound, "Target group '%s' not found", a.TargetGroupARN)
+		}
+		if err != nil {
+			return err
+		}
+		if tg.VpcID != lb.VpcID {
+			return model.BadRequest(codeInvalidConfig, "The target group '%s' is not in the same VPC as the load balancer '%s'", tg.ARN, lb.ARN) // unconfirmed text
+		}
+	case "fixed-response":
+		a.TargetGroupARN = ""
+		f := a.FixedResponse
+		if f == nil {
+			return validationError("A fixed response configuration must be specified for the 'fixed-response' action type") // unconfirmed text
+		}
+		if !regexp.MustCompile(`^(2|4|5)\d\d$`).MatchString(f.StatusCode) {
+			return validationError("1 validation error detected: Value '%s' at 'defaultActions.1.member.fixedResponseConfig.statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(2|4|5)\\d\\d$", f.StatusCode)
+		}
+		switch f.ContentType {
+		case "", "text/plain", "text/css", "text/html", "application/javascript", "application/json":
+		default:
+			return model.BadRequest(codeInvalidAction, "The ContentType must be one of:'text/html', 'application/json', 'application/javascript', 'text/css', 'text/plain'")
+		}
+		if len(f.MessageBody) > maxFixedBody {
+			return validationError("1 validation error detected: Value at 'defaultActions.1.member.fixedResponseConfig.messageBody' failed to satisfy constraint: Member must have length less than or equal to 1024")
+		}
+	case "redirect", "authenticate-oidc", "authenticate-cognito":
+		return model.BadRequest(codeInvalidAction, "Action type '%s' is not supported", a.Type) // gatehouse's own text
+	default:
+		return enumError("defaultActions.1.member.type", a.Type, []string{"forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response"})
+	}
+	return nil
+}
+
+// CreateListener adds a listener to a load balancer. Creating it again with
+// the same settings returns the existing one.
+func (s *Service) CreateListener(ctx context.Context, in CreateListenerInput) (*model.Listener, error) {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	lb, err := s.loadLB(ctx, in.LoadBalancerARN)
+	if err != nil {
+		return nil, err
+	}
+	l := &model.Listener{
+		LoadBalancerARN: lb.ARN, Protocol: in.Protocol, Port: in.Port, SslPolicy: in.SslPolicy,
+		Certificates: slices.Clone(in.Certificates), DefaultActions: slices.Clone(in.DefaultActions), Tags: in.Tags,
+	}
+	if err := s.checkListener(ctx, lb, l); err != nil {
+		return nil, err
+	}
+	existing, err := s.listenersOf(ctx, lb.ARN)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range existing {
+		if o.Port != l.Port {
+			continue
+		}
+		if o.Protocol == l.Protocol && o.SslPolicy == l.SslPolicy && slices.Equal(o.Certificates, l.Certificates) &&
+			slices.EqualFunc(o.DefaultActions, l.DefaultActions, sameAction) {
+			return o, nil
+		}
+		return nil, model.BadRequest(codeDuplicateLis, "A listener already exists on this port for this load balancer '%s'", lb.ARN)
+	}
+	if len(existing) >= maxListeners {
+		return nil, model.BadRequest("TooManyListeners", "You've reached the limit on the number of listeners per load balancer.")
+	}
+	l.ARN = strings.Replace(lb.ARN, ":loadbalancer/", ":listener/", 1) + "/" + model.RandomHex(16)
+	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindListener, l.ARN), l, 0); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func sameAction(a, b model.Action) bool {
+	if a.Type != b.Type || a.Order != b.Order || a.TargetGroupARN != b.TargetGroupARN {
+		return false
+	}
+	if a.FixedResponse == nil || b.FixedResponse == nil {
+		return a.FixedResponse == b.FixedResponse
+	}
+	return *a.FixedResponse == *b.FixedResponse
+}
+
+// DescribeListeners returns a load balancer's listeners, or listeners by ARN.
+func (s *Service) DescribeListeners(ctx context.Context, lbARN string, arns []string) ([]*model.Listener, error) {
+	if lbARN == "" && len(arns) == 0 {
+		return nil, validationError("You must specify either listener ARNs or a load balancer ARN")
+	}
+	if lbARN != "" && len(arns) > 0 {
+		return nil, validationError("Listener ARNs and a load balancer ARN cannot be specified at the same time")
+	}
+	if lbARN != "" {
+		if _, err := s.loadLB(ctx, lbARN); err != nil {
+			return nil, err
+		}
+		return s.listenersOf(ctx, lbARN)
+	}
+	all, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
+	if err != nil {
+		return nil, err
+	}
+	out, missing := pick(all, arns, func(l *model.Listener) string { return l.ARN })
+	if len(missing) > 0 {
+		return nil, listenerNotFound()
+	}
+	return out, nil
+}
+
+func listenerNotFound() error {
+	return model.BadRequest(codeListenerNotFound, "One or more listeners not found")
+}
+
+// ModifyListener changes a listener's protocol, port, policy, certificates or
+// default actions. Its socket moves without touching the others.
+func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*model.Listener, error) {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, in.ListenerARN))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, listenerNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	lb, err := s.loadLB(ctx, l.LoadBalancerARN)
+	if err != nil {
+		return nil, err
+	}
+	if in.Protocol != nil {
+		if *in.Protocol == "HTTP" && l.Protocol == "HTTPS" {
+			l.Certificates, l.SslPolicy = nil, ""
+		}
+		l.Protocol = *in.Protocol
+	}
+	if in.Port != nil {
+		l.Port = *in.Port
+	}
+	if in.SslPolicy != nil {
+		l.SslPolicy = *in.SslPolicy
+	}
+	if len(in.Certificates) > 0 {
+		l.Certificates = slices.Clone(in.Certificates)
+	}
+	if len(in.DefaultActions) > 0 {
+		l.DefaultActions = slices.Clone(in.DefaultActions)
+	}
+	if err := s.checkListener(ctx, lb, l); err != nil {
+		return nil, err
+	}
+	others, err := s.listenersOf(ctx, lb.ARN)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range others {
+		if o.ARN != l.ARN && o.Port == l.Port {
+			return nil, model.BadRequest(codeDuplicateLis, "A listener already exists on this port for this load balancer '%s'", lb.ARN)
+		}
+	}
+	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindListener, l.ARN), l, rev); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, model.Errorf(http.StatusBadRequest, "PriorRequestNotComplete", "This operation is not allowed while a prior request has not been completed.")
+		}
+		return nil, err
+	}
+	return l, nil
+}
+
+// DeleteListener deletes a listener; its sockets close.
+func (s *Service) DeleteListener(ctx context.Context, arn string) error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	_, err := s.d.Store.Delete(ctx, model.Key(model.KindListener, arn), store.Any)
+	if errors.Is(err, store.ErrNotFound) {
+		return listenerNotFound()
+	}
+	return err
+}
+
+// ---- helpers ----
+
+func (s *Service) listenersOf(ctx context.Context, lbARN string) ([]*model.Listener, error) {
+	all, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(l *model.Listener) bool { return l.LoadBalancerARN != lbARN }), nil
+}
+
+// groupsOf returns the target groups the load balancer's listeners forward to.
+func (s *Service) groupsOf(ctx context.Context, lbARN string) (map[string]bool, error) {
+	ls, err := s.listenersOf(ctx, lbARN)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, l := range ls {
+		for _, a := range l.DefaultActions {
+			if a.TargetGroupARN != "" {
+				out[a.TargetGroupARN] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// lbsOf returns the load balancers whose listeners forward to the target group.
+func (s *Service) lbsOf(ctx context.Context, tgARN string) ([]string, error) {
+	all, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, l := range all {
+		for _, a := range l.DefaultActions {
+			if a.TargetGroupARN == tgARN && !slices.Contains(out, l.LoadBalancerARN) {
+				out = append(out, l.LoadBalancerARN)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (s *Service) withLBs(ctx context.Context, tg *model.TargetGroup) (*model.TargetGroup, error) {
+	lbs, err := s.lbsOf(ctx, tg.ARN)
+	if err != nil {
+		return nil, err
+	}
+	tg.LoadBalancerARNs = lbs
+	return tg, nil
+}
+
+// pick returns the items whose key is in keys, in keys' order, and the keys
+// that matched nothing.
+func pick[T any](all []*T, keys []string, key func(*T) string) (out []*T, missing []string) {
+	for _, k := range keys {
+		found := false
+		for _, v := range all {
+			if key(v) == k {
+				out = append(out, v)
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, k)
+		}
+	}
+	return out, missing
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+func randomDigits(n int) string {
+	h := model.RandomHex(2 * n)
+	b := make([]byte, n)
+	for i := range b {
+		v, _ := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		b[i] = '0' + byte(v%10)
+	}
+	return string(b)
+}

@@ -1,0 +1,40 @@
+// Package gateway is the private REST API data plane (API Gateway behind an
+// execute-api interface endpoint) and API Gateway's control operations.
+//
+// Role: the network service accepts TCP connections on an interface endpoint's
+// addresses and hands each to ServeConn with the endpoint's id. The gateway
+// terminates TLS and answers HTTP exactly as a private REST API does: status
+// codes, bodies and x-amzn-ErrorType of API Gateway's own errors included.
+//
+// Data path, one function per step:
+//
+//  0. Service.ServeConn: TLS 1.2+ (Service.certificate: the custom domain's
+//     certificate by SNI, else Deps.DefaultCert), then one http.Server fed by a
+//     channel listener; the endpoint id rides under the TLS layer
+//     (endpointConn) into every request via ConnContext.
+//  1. table.findStage: Host → custom domain (longest whole-segment base path
+//     mapping, base path stripped) or {api}[-{vpce}].execute-api.{region}.amazonaws.com
+//     or the x-apigw-api-id header → API + stage. Anything else → 403 Forbidden.
+//  2. table.resolve: the stage's deployment must be PRIVATE and list the
+//     endpoint → else 403 Forbidden.
+//  3. node.match / node.method: resource in the deployment's frozen tree
+//     (literal > {param} > {proxy+}), then the method (explicit > ANY) →
+//     else 403 Missing Authentication Token.
+//  4. table.resolve: the deployment's resource policy (package policy, compiled
+//     once per table) for execute-api:Invoke on the request's ARN → else 403
+//     AccessDeniedException.
+//  5. Service.serveMock / serveHTTPProxy / serveHTTP: the integration.
+//  6. Service.respond: integration response by selection pattern, method
+//     response check, literal header parameters, response template.
+//  7. Service.writeFailure: API Gateway's own errors, with the API's gateway
+//     response overrides.
+//
+// Control operations (ops.go) validate and write spec to the store; compile
+// (compile.go) turns every snapshot into an immutable table (table.go) that the
+// hot path (route.go, serve.go) loads once per request.
+//
+// Concurrency: Run owns two goroutines — the table follower (live.Table.Run)
+// and the http.Server — and stops and waits for both when its context ends.
+// The http.Server owns one goroutine per connection. Requests in flight finish
+// on the table they started with.
+package gateway

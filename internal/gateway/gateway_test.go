@@ -1,0 +1,641 @@
+package gateway
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+const (
+	openPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
+	denyPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},
+		{"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-elsewhere"}}}]}`
+	onlyPetsPolicy = `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/prod/GET/pets"}]}`
+	domain         = "api.example.test"
+	certARN        = "arn:aws:acm:us-west-2:000000000000:certificate/11111111-2222-4333-8444-555555555555"
+)
+
+// selfSigned returns a PEM certificate and key for names, and the parsed leaf.
+func selfSigned(t testing.TB, names ...string) (certPEM, keyPEM string, leaf *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ = x509.ParseCertificate(der)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})), leaf
+}
+
+// harness is a running gateway on the mem store, with endpoints (test
+// listeners) that hand their connections to ServeConn.
+type harness struct {
+	t     *testing.T
+	st    store.Store
+	svc   *Service
+	roots *x509.CertPool
+	ctx   context.Context
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	st := store.NewMem()
+	snap, err := live.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := live.NewFeed(snap)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	defPEM, defKey, defLeaf := selfSigned(t, "*.execute-api.us-west-2.amazonaws.com")
+	defCert, err := tls.X509KeyPair([]byte(defPEM), []byte(defKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := New(Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, DefaultCert: defCert})
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = live.Watch(ctx, st, feed, log) })
+	wg.Go(func() {
+		if err := svc.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	roots := x509.NewCertPool()
+	roots.AddCert(defLeaf)
+	return &harness{t: t, st: st, svc: svc, roots: roots, ctx: ctx}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// endpoint listens on addr and hands every connection to the gateway as vpce.
+func (h *harness) endpoint(addr, vpce string) string {
+	h.t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			h.svc.ServeConn(c, vpce)
+		}
+	})
+	h.t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+// sync waits until the gateway's table reflects every write so far.
+func (h *harness) sync() {
+	h.t.Helper()
+	_, rev, err := h.st.List(h.ctx, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for h.svc.table.Rev() < rev || h.svc.table.Load() == nil {
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// client dials addr whatever the URL says, verifying TLS against the harness's roots.
+func (h *harness) client(addr string) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", addr)
+		},
+		TLSClientConfig: &tls.Config{RootCAs: h.roots},
+	}}
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   string
+	tls    *tls.ConnectionState
+}
+
+// do sends method url (its host is the SNI and Host), with Host overridden if host != "".
+func (h *harness) do(addr, method, url, host string, hdr map[string]string, body string) result {
+	h.t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	c := h.client(addr)
+	// Like curl -k (and the load balancer, which never validates targets), do not
+	// verify names the test certificates do not cover.
+	if n := req.URL.Hostname(); n != domain && !strings.HasSuffix(n, ".execute-api.us-west-2.amazonaws.com") {
+		c.Transport.(*http.Transport).TLSClientConfig.InsecureSkipVerify = true
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return result{status: resp.StatusCode, header: resp.Header, body: string(b), tls: resp.TLS}
+}
+
+// addCert writes an issued certificate for name to the store, as the certs service would.
+func (h *harness) addCert(arn, name string) {
+	h.t.Helper()
+	certPEM, keyPEM, leaf := selfSigned(h.t, name)
+	h.roots.AddCert(leaf)
+	c := &model.Certificate{ARN: arn, DomainName: name, SubjectAlternativeNames: []string{name}, Status: model.CertIssued,
+		Type: "AMAZON_ISSUED", CertificatePEM: certPEM, PrivateKeyPEM: keyPEM}
+	if _, err := store.Save(h.ctx, h.st, model.Key(model.KindCertificate, arn), c, store.Any); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func must[T any](t *testing.T) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// walkthroughAPI builds the walkthrough's API through the operations: PRIVATE on
+// vpce-test, MOCK GET / answering 200, open policy, stage prod, custom domain
+// with a (none) mapping. It returns the API id.
+func (h *harness) walkthroughAPI() string {
+	t, ctx, s := h.t, h.ctx, h.svc
+	t.Helper()
+	api := must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{
+		Name:                  "demo",
+		EndpointConfiguration: &model.EndpointConfiguration{Types: []string{"PRIVATE"}, VpcEndpointIDs: []string{"vpce-test"}},
+		Policy:                openPolicy,
+	}))
+	root := api.RootResourceID
+	must[*model.Method](t)(s.PutMethod(ctx, api.ID, root, "GET", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api.ID, root, "GET", model.Integration{
+		Type: "MOCK", RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}}))
+	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api.ID, root, "GET", "200", model.MethodResponse{}))
+	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api.ID, root, "GET", "200", model.IntegrationResponse{}))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api.ID, "prod", ""))
+	h.addCert(certARN, domain)
+	must[*model.DomainName](t)(s.CreateDomainName(ctx, CreateDomainNameInput{
+		DomainName: domain, RegionalCertificateARN: certARN,
+		EndpointConfiguration: &model.EndpointConfiguration{Types: []string{"REGIONAL"}}}))
+	must[*model.BasePathMapping](t)(s.CreateBasePathMapping(ctx, domain, "(none)", api.ID, "prod"))
+	h.sync()
+	return api.ID
+}
+
+func checkResult(t *testing.T, got result, wantStatus int, wantBody, wantType string) {
+	t.Helper()
+	if got.status != wantStatus {
+		t.Errorf("status: got %d, want %d (body %s)", got.status, wantStatus, got.body)
+	}
+	if got.body != wantBody {
+		t.Errorf("body: got %q, want %q", got.body, wantBody)
+	}
+	if g := got.header.Get("x-amzn-ErrorType"); g != wantType {
+		t.Errorf("x-amzn-ErrorType: got %q, want %q", g, wantType)
+	}
+	if got.header.Get("x-amzn-RequestId") == "" || got.header.Get("x-amz-apigw-id") == "" {
+		t.Errorf("headers: got x-amzn-RequestId %q x-amz-apigw-id %q, want both set",
+			got.header.Get("x-amzn-RequestId"), got.header.Get("x-amz-apigw-id"))
+	}
+	if ct := got.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type: got %q, want application/json", ct)
+	}
+}
+
+const (
+	bodyForbidden = `{"message":"Forbidden"}`
+	bodyMissing   = `{"message":"Missing Authentication Token"}`
+)
+
+func TestWalkthrough(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.1:0", "vpce-test")
+	other := h.endpoint("127.0.13.2:0", "vpce-other")
+	execHost := api + ".execute-api.us-west-2.amazonaws.com"
+
+	tests := []struct {
+		name           string
+		addr           string
+		method, url    string
+		host           string
+		hdr            map[string]string
+		wantStatus     int
+		wantBody, want string
+	}{
+		{"custom domain GET /", ep, "GET", "https://api.example.test/", "", nil, 200, "", ""},
+		{"custom domain trailing slash ignored", ep, "GET", "https://api.example.test//", "", nil, 200, "", ""},
+		{"host case and port", ep, "GET", "https://api.example.test/", "API.Example.TEST:443", nil, 200, "", ""},
+		{"unknown path", ep, "GET", "https://api.example.test/nope", "", nil, 403, bodyMissing, "MissingAuthenticationTokenException"},
+		{"unknown method", ep, "POST", "https://api.example.test/", "", nil, 403, bodyMissing, "MissingAuthenticationTokenException"},
+		{"stage repeated after (none) mapping", ep, "GET", "https://api.example.test/prod", "", nil, 403, bodyMissing, "MissingAuthenticationTokenException"},
+		{"health check by IP", ep, "GET", "https://127.0.13.1/", "127.0.13.1:443", nil, 403, bodyForbidden, "ForbiddenException"},
+		{"endpoint not listed", other, "GET", "https://api.example.test/", "", nil, 403, bodyForbidden, "ForbiddenException"},
+		{"default host", ep, "GET", "https://" + execHost + "/prod/", "", nil, 200, "", ""},
+		{"default host no stage", ep, "GET", "https://" + execHost + "/", "", nil, 403, bodyForbidden, "ForbiddenException"},
+		{"default host unknown stage", ep, "GET", "https://" + execHost + "/dev/", "", nil, 403, bodyForbidden, "ForbiddenException"},
+		{"default host unknown path", ep, "GET", "https://" + execHost + "/prod/x", "", nil, 403, bodyMissing, "MissingAuthenticationTokenException"},
+		{"vpce alias host", ep, "GET", "https://" + api + "-vpce-test.execute-api.us-west-2.amazonaws.com/prod", "", nil, 200, "", ""},
+		{"x-apigw-api-id", ep, "GET", "https://vpce-test-abc.execute-api.us-west-2.vpce.amazonaws.com/prod", "",
+			map[string]string{"x-apigw-api-id": api}, 200, "", ""},
+		{"unknown api", ep, "GET", "https://zzzzzzzzzz.execute-api.us-west-2.amazonaws.com/prod", "", nil, 403, bodyForbidden, "ForbiddenException"},
+		{"unknown host", ep, "GET", "https://nobody.example.test/", "", nil, 403, bodyForbidden, "ForbiddenException"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.t = t
+			got := h.do(tt.addr, tt.method, tt.url, tt.host, tt.hdr, "")
+			checkResult(t, got, tt.wantStatus, tt.wantBody, tt.want)
+		})
+	}
+}
+
+func TestCertificateBySNI(t *testing.T) {
+	h := newHarness(t)
+	h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.3:0", "vpce-test")
+	tests := []struct {
+		name, sni, wantName string
+	}{
+		{"custom domain", domain, domain},
+		{"execute-api name", "abc.execute-api.us-west-2.amazonaws.com", "*.execute-api.us-west-2.amazonaws.com"},
+		{"no SNI", "", "*.execute-api.us-west-2.amazonaws.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tls.Dial("tcp", ep, &tls.Config{ServerName: tt.sni, InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if got := c.ConnectionState().PeerCertificates[0].Subject.CommonName; got != tt.wantName {
+				t.Errorf("certificate: got %q, want %q", got, tt.wantName)
+			}
+		})
+	}
+	// TLS 1.1 is refused: private APIs accept TLS 1.2 and up.
+	c, err := tls.Dial("tcp", ep, &tls.Config{ServerName: domain, InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11})
+	if err == nil {
+		c.Close()
+		t.Errorf("TLS 1.1 handshake: got success, want failure")
+	}
+}
+
+func TestHTTP2(t *testing.T) {
+	h := newHarness(t)
+	h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.4:0", "vpce-test")
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", ep)
+		},
+		TLSClientConfig:   &tls.Config{RootCAs: h.roots},
+		ForceAttemptHTTP2: true,
+	}
+	resp, err := (&http.Client{Transport: tr}).Get("https://" + domain + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+		t.Errorf("got %d over %s, want 200 over HTTP/2", resp.StatusCode, resp.Proto)
+	}
+}
+
+func TestPolicyFrozenByDeployment(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.5:0", "vpce-test")
+	setPolicy := func(p string) {
+		t.Helper()
+		must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error { a.Policy = p; return nil }))
+	}
+	arn := "arn:aws:execute-api:us-west-2:000000000000:" + api + "/prod/GET/"
+
+	setPolicy(denyPolicy)
+	h.sync()
+	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 200, "", "")
+
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", "deny"))
+	h.sync()
+	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403,
+		`{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: `+arn+` with an explicit deny"}`,
+		"AccessDeniedException")
+
+	setPolicy(onlyPetsPolicy)
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", "pets only"))
+	h.sync()
+	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403,
+		`{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: `+arn+`"}`,
+		"AccessDeniedException")
+
+	// The endpoint list is frozen too: removing vpce-test takes effect on redeploy only.
+	must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error {
+		a.Policy = openPolicy
+		a.EndpointConfiguration.VpcEndpointIDs = []string{"vpce-elsewhere"}
+		return nil
+	}))
+	h.sync()
+	if got := h.do(ep, "GET", "https://"+domain+"/", "", nil, ""); got.status != 403 || !strings.Contains(got.body, "anonymous") {
+		t.Errorf("before redeploy: got %d %s, want the old deployment's AccessDenied", got.status, got.body)
+	}
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", "moved"))
+	h.sync()
+	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403, bodyForbidden, "ForbiddenException")
+}
+
+// echoBackend is an HTTP backend on the test range answering with what it got.
+func echoBackend(t *testing.T, addr string, handler http.HandlerFunc) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = srv.Serve(ln) })
+	t.Cleanup(func() { srv.Close(); wg.Wait() })
+	return ln.Addr().String()
+}
+
+func TestHTTPProxy(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.6:0", "vpce-test")
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	backend := echoBackend(t, "127.0.13.7:0", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Server", "echo")
+		w.Header().Set("X-Got-Method", r.Method)
+		w.Header().Set("X-Got-Path", r.URL.Path)
+		w.Header().Set("X-Got-Query", r.URL.RawQuery)
+		w.Header().Set("X-Got-Host", r.Host)
+		w.Header().Set("X-Got-XFF", r.Header.Get("X-Forwarded-For"))
+		w.Header().Set("X-Got-Api", r.Header.Get("X-Amzn-Apigateway-Api-Id"))
+		w.WriteHeader(201)
+		_, _ = io.Copy(w, r.Body)
+	})
+	s, ctx := h.svc, h.ctx
+	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	proxy := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "{proxy+}"))
+	must[*model.Method](t)(s.PutMethod(ctx, api, proxy.ID, "ANY", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api, proxy.ID, "ANY", model.Integration{
+		Type: "HTTP_PROXY", HTTPMethod: "ANY", URI: "http://" + backend + "/echo/{proxy}"}))
+	slow := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "slow"))
+	must[*model.Method](t)(s.PutMethod(ctx, api, slow.ID, "GET", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api, slow.ID, "GET", model.Integration{
+		Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/slow", TimeoutInMillis: 50}))
+	dead := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "dead"))
+	must[*model.Method](t)(s.PutMethod(ctx, api, dead.ID, "GET", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api, dead.ID, "GET", model.Integration{
+		Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://127.0.13.7:1/"}))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	h.sync()
+
+	got := h.do(ep, "PUT", "https://"+domain+"/a/b%20c?x=1&y=2", "", map[string]string{"X-Forwarded-For": "203.0.113.9"}, "hello")
+	want := map[string]string{
+		"X-Got-Method":           "PUT",
+		"X-Got-Path":             "/echo/a/b c",
+		"X-Got-Query":            "x=1&y=2",
+		"X-Got-Host":             backend,
+		"X-Got-XFF":              "203.0.113.9, 127.0.0.1",
+		"X-Got-Api":              api,
+		"X-Amzn-Remapped-Server": "echo",
+	}
+	if got.status != 201 || got.body != "hello" {
+		t.Errorf("proxy: got %d %q, want 201 %q", got.status, got.body, "hello")
+	}
+	for k, v := range want {
+		if g := got.header.Get(k); g != v {
+			t.Errorf("%s: got %q, want %q", k, g, v)
+		}
+	}
+	if got.header.Get("x-amzn-RequestId") == "" {
+		t.Errorf("x-amzn-RequestId: got none, want one")
+	}
+
+	got = h.do(ep, "GET", "https://"+domain+"/slow", "", nil, "")
+	if got.status != 504 || got.body != `{"message": "Endpoint request timed out"}` {
+		t.Errorf("timeout: got %d %s, want 504 Endpoint request timed out", got.status, got.body)
+	}
+	got = h.do(ep, "GET", "https://"+domain+"/dead", "", nil, "")
+	checkResult(t, got, 500, `{"message": "Internal server error"}`, "InternalServerErrorException")
+}
+
+func TestXForwardedForWithoutHeader(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.8:0", "vpce-test")
+	backend := echoBackend(t, "127.0.13.9:0", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.Header.Get("X-Forwarded-For"))
+	})
+	s, ctx := h.svc, h.ctx
+	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "xff"))
+	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	h.sync()
+	if got := h.do(ep, "GET", "https://"+domain+"/xff", "", nil, ""); got.body != "127.0.0.1" {
+		t.Errorf("X-Forwarded-For: got %q, want the peer 127.0.0.1", got.body)
+	}
+}
+
+func TestMockResponses(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.10:0", "vpce-test")
+	s, ctx := h.svc, h.ctx
+	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	type irSpec struct {
+		code, pattern string
+		params        map[string]string
+		templates     map[string]string
+	}
+	add := func(part, tmpl string, methodResponses []string, irs []irSpec, passthrough string) string {
+		t.Helper()
+		r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, part))
+		must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "POST", PutMethodInput{}))
+		integ := model.Integration{Type: "MOCK", PassthroughBehavior: passthrough}
+		if tmpl != "" {
+			integ.RequestTemplates = map[string]string{"application/json": tmpl}
+		}
+		must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "POST", integ))
+		for _, c := range methodResponses {
+			must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, r.ID, "POST", c, model.MethodResponse{}))
+		}
+		for _, ir := range irs {
+			must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, r.ID, "POST", ir.code, model.IntegrationResponse{
+				SelectionPattern: ir.pattern, ResponseParameters: ir.params, ResponseTemplates: ir.templates}))
+		}
+		return r.ID
+	}
+	add("selected", `{"statusCode": 503}`, []string{"200", "500"}, []irSpec{{code: "200"}, {code: "500", pattern: `5\d{2}`,
+		params: map[string]string{"method.response.header.X-Why": "'down'"}, templates: map[string]string{"application/json": `{"down":true,"stage":"$context.stage"}`}}}, "")
+	add("nodefault", `{"statusCode": 404}`, []string{"200"}, []irSpec{{code: "200", pattern: "2.."}}, "")
+	// The method response goes after its integration response was mapped to it.
+	nmr := add("nomethodresponse", `{"statusCode": 200}`, []string{"200"}, []irSpec{{code: "200"}}, "")
+	if err := s.DeleteMethodResponse(ctx, api, nmr, "POST", "200"); err != nil {
+		t.Fatal(err)
+	}
+	add("vtl", `#if($input.params('a') == "b") {"statusCode": 200} #end`, []string{"200"}, []irSpec{{code: "200"}}, "")
+	add("badstatus", `{"statusCode": "abc"}`, []string{"200"}, []irSpec{{code: "200"}}, "")
+	add("passthrough", `{"statusCode": 200}`, []string{"200", "202"}, []irSpec{{code: "200"}, {code: "202", pattern: "202"}}, "")
+	add("never", `{"statusCode": 200}`, []string{"200"}, []irSpec{{code: "200"}}, "NEVER")
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	h.sync()
+
+	ise := `{"message": "Internal server error"}`
+	tests := []struct {
+		name, path, ctype, body string
+		wantStatus              int
+		wantBody, wantType      string
+		wantHeader              [2]string
+	}{
+		{"selection pattern and template", "/selected", "", "", 500, `{"down":true,"stage":"prod"}`, "", [2]string{"X-Why", "down"}},
+		{"no match, no default", "/nodefault", "", "", 500, ise, "InternalServerErrorException", [2]string{}},
+		{"no method response", "/nomethodresponse", "", "", 500, ise, "InternalServerErrorException", [2]string{}},
+		{"VTL not evaluated", "/vtl", "", "", 500, ise, "InternalServerErrorException", [2]string{}},
+		{"statusCode not an integer", "/badstatus", "", "", 500, ise, "InternalServerErrorException", [2]string{}},
+		{"passthrough body is the template", "/passthrough", "text/plain", `{"statusCode": 202}`, 202, "", "", [2]string{}},
+		{"passthrough NEVER", "/never", "text/plain", "x", 415, `{"message":"Unsupported Media Type"}`, "UnsupportedMediaTypeException", [2]string{}},
+		{"content type parameters ignored", "/passthrough", "application/json; charset=utf-8", "", 200, "", "", [2]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.t = t
+			hdr := map[string]string{}
+			if tt.ctype != "" {
+				hdr["Content-Type"] = tt.ctype
+			}
+			got := h.do(ep, "POST", "https://"+domain+tt.path, "", hdr, tt.body)
+			checkResult(t, got, tt.wantStatus, tt.wantBody, tt.wantType)
+			if tt.wantHeader[0] != "" && got.header.Get(tt.wantHeader[0]) != tt.wantHeader[1] {
+				t.Errorf("%s: got %q, want %q", tt.wantHeader[0], got.header.Get(tt.wantHeader[0]), tt.wantHeader[1])
+			}
+		})
+	}
+}
+
+func TestGatewayResponseOverride(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.11:0", "vpce-test")
+	must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error {
+		a.GatewayResponses = map[string]*model.GatewayResponse{
+			"MISSING_AUTHENTICATION_TOKEN": {ResponseType: "MISSING_AUTHENTICATION_TOKEN", StatusCode: "404",
+				ResponseParameters: map[string]string{"gatewayresponse.header.X-Custom": "'yes'"},
+				ResponseTemplates:  map[string]string{"application/json": `{"error":$context.error.messageString,"id":"$context.requestId"}`}},
+		}
+		return nil
+	}))
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", ""))
+	h.sync()
+	got := h.do(ep, "GET", "https://"+domain+"/nope", "", nil, "")
+	wantBody := `{"error":"Missing Authentication Token","id":"` + got.header.Get("x-amzn-RequestId") + `"}`
+	checkResult(t, got, 404, wantBody, "MissingAuthenticationTokenException")
+	if got.header.Get("X-Custom") != "yes" {
+		t.Errorf("X-Custom: got %q, want yes", got.header.Get("X-Custom"))
+	}
+}
+
+func TestRequestLimits(t *testing.T) {
+	h := newHarness(t)
+	h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.12:0", "vpce-test")
+	got := h.do(ep, "GET", "https://"+domain+"/", "", nil, strings.Repeat("x", maxBodyBytes+1))
+	if got.status != 413 {
+		t.Errorf("11 MB body: got %d, want 413", got.status)
+	}
+	got = h.do(ep, "GET", "https://"+domain+"/", "", map[string]string{"X-Big": strings.Repeat("y", 20000)}, "")
+	if got.status != 431 {
+		t.Errorf("20 KB header: got %d, want 431", got.status)
+	}
+}
+
+func TestServeConnAfterStop(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	svc := New(Deps{Store: h.st, Feed: live.NewFeed(model.EmptySnapshot())})
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	<-svc.running
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: got %v, want nil", err)
+	}
+	a, b := net.Pipe()
+	svc.ServeConn(a, "vpce-x") // must return and close a
+	if _, err := b.Write([]byte("x")); !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("write to a connection offered after stop: got %v, want io.ErrClosedPipe", err)
+	}
+}

@@ -1,0 +1,332 @@
+package nameserver
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gatehouse/internal/live"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// newOps is a Service without a running DNS server: operations only.
+func newOps(t *testing.T) (*Service, store.Store) {
+	t.Helper()
+	st := store.NewMem()
+	t.Cleanup(func() { st.Close() })
+	return New(Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: model.DefaultEnv}), st
+}
+
+func wantError(t *testing.T, err error, status int, code, message string) {
+	t.Helper()
+	var me *model.Error
+	if !errors.As(err, &me) {
+		t.Fatalf("got error %v, want *model.Error %s", err, code)
+	}
+	if me.Status != status || me.Code != code || (message != "" && me.Message != message) {
+		t.Errorf("got %d %s %q,\nwant %d %s %q", me.Status, me.Code, me.Message, status, code, message)
+	}
+}
+
+func TestCreateHostedZone(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newOps(t)
+	z, err := s.CreateHostedZone(ctx, "Example.TEST", "ref-1", "demo")
+	if err != nil {
+		t.Fatalf("CreateHostedZone: %v", err)
+	}
+	if !regexp.MustCompile(`^Z[A-Z0-9]{20}$`).MatchString(z.ID) {
+		t.Errorf("id: got %q, want Z and 20 uppercase letters or digits", z.ID)
+	}
+	if z.Name != "example.test." {
+		t.Errorf("name: got %q, want %q", z.Name, "example.test.")
+	}
+	nsRe := regexp.MustCompile(`^ns-\d{1,4}\.awsdns-\d{2}\.(org|co\.uk|com|net)\.$`)
+	if len(z.NameServers) != 4 {
+		t.Fatalf("name servers: got %q, want 4", z.NameServers)
+	}
+	for _, ns := range z.NameServers {
+		if !nsRe.MatchString(ns) {
+			t.Errorf("name server %q does not look like Route 53's", ns)
+		}
+	}
+
+	sets, err := s.ListRecordSets(ctx, "/hostedzone/"+z.ID)
+	if err != nil {
+		t.Fatalf("ListRecordSets: %v", err)
+	}
+	if len(sets) != 2 || sets[0].Type != "NS" || sets[1].Type != "SOA" {
+		t.Fatalf("record sets of a new zone: got %+v, want NS and SOA", sets)
+	}
+	if sets[0].TTL != 172800 || !slices.Equal(sets[0].Records, z.NameServers) {
+		t.Errorf("NS: got TTL %d %q, want 172800 %q", sets[0].TTL, sets[0].Records, z.NameServers)
+	}
+	wantSOA := z.NameServers[0] + " awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"
+	if sets[1].TTL != 900 || len(sets[1].Records) != 1 || sets[1].Records[0] != wantSOA {
+		t.Errorf("SOA: got TTL %d %q, want 900 %q", sets[1].TTL, sets[1].Records, wantSOA)
+	}
+
+	t.Run("caller reference is single-use", func(t *testing.T) {
+		_, err := s.CreateHostedZone(ctx, "other.test", "ref-1", "")
+		wantError(t, err, http.StatusConflict, "HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
+	})
+	t.Run("caller reference stays used after the zone is deleted", func(t *testing.T) {
+		if _, err := s.DeleteHostedZone(ctx, z.ID); err != nil {
+			t.Fatalf("DeleteHostedZone: %v", err)
+		}
+		_, err := s.CreateHostedZone(ctx, "example.test", "ref-1", "")
+		wantError(t, err, http.StatusConflict, "HostedZoneAlreadyExists", "")
+	})
+	for _, bad := range []string{"", ".", "exa mple.test", "a..b", strings.Repeat("a", 64) + ".test", "bad!.test"} {
+		t.Run("invalid name "+bad, func(t *testing.T) {
+			_, err := s.CreateHostedZone(ctx, bad, "ref-"+bad, "")
+			wantError(t, err, http.StatusBadRequest, "InvalidDomainName", "")
+		})
+	}
+}
+
+func TestListHostedZones(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newOps(t)
+	for i, name := range []string{"b.example.test", "example.test", "a.test", "z.example.org"} {
+		if _, err := s.CreateHostedZone(ctx, name, "ref"+string(rune('0'+i)), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zones, err := s.ListHostedZones(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, z := range zones {
+		got = append(got, z.Name)
+	}
+	want := []string{"z.example.org.", "a.test.", "example.test.", "b.example.test."}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestDeleteHostedZone(t *testing.T) {
+	ctx := context.Background()
+	s, st := newOps(t)
+	z, err := s.CreateHostedZone(ctx, "example.test", "ref", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := create("api.example.test", "A", 60, "192.0.2.1")
+	if _, err := s.ChangeRecordSets(ctx, z.ID, []Change{rec}); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = s.DeleteHostedZone(ctx, z.ID)
+	wantError(t, err, http.StatusBadRequest, "HostedZoneNotEmpty",
+		"The specified hosted zone contains non-required resource record sets and so cannot be deleted.")
+
+	rec.Action = "DELETE"
+	if _, err := s.ChangeRecordSets(ctx, z.ID, []Change{rec}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.DeleteHostedZone(ctx, z.ID)
+	if err != nil {
+		t.Fatalf("DeleteHostedZone: %v", err)
+	}
+	if info.Status != ChangeInsync || !strings.HasPrefix(info.ID, "C") {
+		t.Errorf("change info: got %+v", info)
+	}
+	if kvs, _, _ := st.List(ctx, recordSetPrefix(z.ID)); len(kvs) != 0 {
+		t.Errorf("record sets left after delete: %d", len(kvs))
+	}
+	_, err = s.GetHostedZone(ctx, z.ID)
+	wantError(t, err, http.StatusNotFound, "NoSuchHostedZone", "No hosted zone found with ID: "+z.ID)
+	_, err = s.DeleteHostedZone(ctx, z.ID)
+	wantError(t, err, http.StatusNotFound, "NoSuchHostedZone", "")
+}
+
+func TestChangeRecordSetsErrors(t *testing.T) {
+	ctx := context.Background()
+	s, st := newOps(t)
+	z, err := s.CreateHostedZone(ctx, "example.test", "ref", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := []Change{
+		create("api.example.test", "A", 300, "192.0.2.1"),
+		create("www.example.test", "CNAME", 300, "api.example.test"),
+	}
+	if _, err := s.ChangeRecordSets(ctx, z.ID, setup); err != nil {
+		t.Fatal(err)
+	}
+	del := func(c Change) Change { c.Action = "DELETE"; return c }
+	upsert := func(c Change) Change { c.Action = "UPSERT"; return c }
+
+	tests := []struct {
+		name    string
+		changes []Change
+		code    string
+		message string
+	}{
+		{name: "create existing", code: "InvalidChangeBatch",
+			changes: []Change{create("api.example.test", "A", 300, "192.0.2.9")},
+			message: "Tried to create resource record set [name='api.example.test.', type='A'] but it already exists"},
+		{name: "delete missing", code: "InvalidChangeBatch",
+			changes: []Change{del(create("x.example.test", "A", 300, "192.0.2.1"))},
+			message: "Tried to delete resource record set [name='x.example.test.', type='A'] but it was not found"},
+		{name: "delete with other values", code: "InvalidChangeBatch",
+			changes: []Change{del(create("api.example.test", "A", 300, "192.0.2.2"))},
+			message: "Tried to delete resource record set [name='api.example.test.', type='A'] but the values provided do not match the current values"},
+		{name: "name outside zone", code: "InvalidChangeBatch",
+			changes: []Change{create("api.example.com", "A", 300, "192.0.2.1")},
+			message: "RRSet with DNS name api.example.com. is not permitted in zone example.test."},
+		{name: "CNAME beside other records", code: "InvalidChangeBatch",
+			changes: []Change{create("api.example.test", "CNAME", 300, "other.example.test")},
+			message: "RRSet of type CNAME with DNS name api.example.test. is not permitted as it conflicts with other records with the same DNS name in zone example.test."},
+		{name: "record beside a CNAME", code: "InvalidChangeBatch",
+			changes: []Change{create("www.example.test", "TXT", 300, `"x"`)},
+			message: "RRSet of type TXT with DNS name www.example.test. is not permitted because a conflicting RRSet of type  CNAME with the same DNS name already exists in zone example.test."},
+		{name: "CNAME at apex", code: "InvalidChangeBatch",
+			changes: []Change{create("example.test", "CNAME", 300, "api.example.test")},
+			message: "RRSet of type CNAME with DNS name example.test. is not permitted at apex in zone example.test."},
+		{name: "bad IPv4", code: "InvalidChangeBatch",
+			changes: []Change{create("v4.example.test", "A", 300, "999.1.1.1")},
+			message: "Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '999.1.1.1''"},
+		{name: "IPv6 in an A record", code: "InvalidChangeBatch",
+			changes: []Change{create("v4.example.test", "A", 300, "2001:db8::1")},
+			message: "Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '2001:db8::1''"},
+		{name: "bad IPv6", code: "InvalidChangeBatch",
+			changes: []Change{create("v6.example.test", "AAAA", 300, "192.0.2.1")},
+			message: "Invalid Resource Record: 'FATAL problem: AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address) encountered with '192.0.2.1''"},
+		{name: "unquoted TXT", code: "InvalidChangeBatch",
+			changes: []Change{create("t.example.test", "TXT", 300, "hello")},
+			message: "Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with 'hello''"},
+		{name: "MX without priority", code: "InvalidChangeBatch",
+			changes: []Change{create("example.test", "MX", 300, "mail.example.test.")}},
+		{name: "bad SRV", code: "InvalidChangeBatch",
+			changes: []Change{create("_x._tcp.example.test", "SRV", 300, "1 2 notaport host.example.test.")}},
+		{name: "same record set twice", code: "InvalidChangeBatch",
+			changes: []Change{create("n.example.test", "A", 300, "192.0.2.1"), upsert(create("n.example.test", "A", 300, "192.0.2.2"))},
+			message: "The request contains an invalid set of changes for a resource record set 'A n.example.test.'"},
+		{name: "delete the SOA", code: "InvalidChangeBatch",
+			changes: []Change{del(soaChange(t, s, z.ID))},
+			message: "A HostedZone must contain exactly one SOA record."},
+		{name: "alias and records", code: "InvalidInput",
+			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", Records: []string{"192.0.2.1"},
+				Alias: &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: gaName}}}},
+			message: "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found more than one in Change with [Action=CREATE, Name=a.example.test, Type=A, SetIdentifier=null]"},
+		{name: "alias with TTL", code: "InvalidInput",
+			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 60,
+				Alias: &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: gaName}}}},
+			message: "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found more than one in Change with [Action=CREATE, Name=a.example.test, Type=A, SetIdentifier=null]"},
+		{name: "neither alias nor records", code: "InvalidInput",
+			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 60}}},
+			message: "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=CREATE, Name=a.example.test, Type=A, SetIdentifier=null]"},
+		{name: "alias to a missing record in zone", code: "InvalidChangeBatch",
+			changes: []Change{alias("a.example.test", "A", z.ID, "nothing.example.test")},
+			message: "Tried to create an alias that targets nothing.example.test., type A in zone " + z.ID + ", but that target was not found"},
+		{name: "accelerator alias outside its zone", code: "InvalidChangeBatch",
+			changes: []Change{alias("a.example.test", "A", model.AcceleratorHostedZoneID, "api.example.test")},
+			message: "Tried to create an alias that targets api.example.test., type A in zone Z2BJ6XQ5FK7U4H, but the alias target name does not lie within the target zone"},
+		{name: "unknown action", code: "InvalidInput",
+			changes: []Change{{Action: "REPLACE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 1, Records: []string{"192.0.2.1"}}}},
+			message: "1 validation error detected: Value 'REPLACE' at 'changeBatch.changes.1.member.action' failed to satisfy constraint: Member must satisfy enum value set: [CREATE, DELETE, UPSERT]"},
+		{name: "unknown type", code: "InvalidInput",
+			changes: []Change{create("a.example.test", "WKS", 60, "x")}},
+		{name: "empty batch", code: "InvalidInput", changes: nil},
+		// A later bad change rejects the good ones before it.
+		{name: "all or nothing", code: "InvalidChangeBatch",
+			changes: []Change{create("good.example.test", "A", 300, "192.0.2.7"), create("bad.example.test", "A", 300, "nope")}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, before, _ := st.List(ctx, "")
+			_, err := s.ChangeRecordSets(ctx, z.ID, tc.changes)
+			wantError(t, err, http.StatusBadRequest, tc.code, tc.message)
+			if _, after, _ := st.List(ctx, ""); after != before {
+				t.Errorf("store changed by a rejected batch: rev %d → %d", before, after)
+			}
+		})
+	}
+
+	t.Run("unknown zone", func(t *testing.T) {
+		_, err := s.ChangeRecordSets(ctx, "ZNOSUCHZONE", setup)
+		wantError(t, err, http.StatusNotFound, "NoSuchHostedZone", "No hosted zone found with ID: ZNOSUCHZONE")
+	})
+}
+
+func soaChange(t *testing.T, s *Service, zoneID string) Change {
+	t.Helper()
+	sets, err := s.ListRecordSets(context.Background(), zoneID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rs := range sets {
+		if rs.Type == "SOA" {
+			return Change{Action: "CREATE", Set: *rs}
+		}
+	}
+	t.Fatal("no SOA")
+	return Change{}
+}
+
+func TestChangeRecordSetsApplies(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newOps(t)
+	z, err := s.CreateHostedZone(ctx, "example.test", "ref", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name    string
+		changes []Change
+		want    []string // "name type" of every record set after the step, in list order
+	}{
+		{name: "create", want: []string{"example.test. NS", "example.test. SOA", "a.example.test. A", "www.example.test. CNAME", "z.example.test. TXT"},
+			changes: []Change{
+				create("WWW.example.test", "CNAME", 60, "a.example.test"),
+				create("a.example.test.", "A", 60, "192.0.2.1"),
+				create("z.example.test", "TXT", 60, `"v=1"`),
+			}},
+		{name: "replace a CNAME by an A in one batch (delete first)",
+			want: []string{"example.test. NS", "example.test. SOA", "a.example.test. A", "www.example.test. A", "z.example.test. TXT"},
+			changes: []Change{
+				{Action: "DELETE", Set: model.RecordSet{Name: "www.example.test", Type: "CNAME", TTL: 60, Records: []string{"a.example.test."}}},
+				create("www.example.test", "A", 60, "192.0.2.2"),
+			}},
+		{name: "upsert changes values and creates", want: []string{"example.test. A", "example.test. NS", "example.test. SOA", "a.example.test. A", "www.example.test. A", "z.example.test. TXT"},
+			changes: []Change{
+				{Action: "UPSERT", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 300, Records: []string{"192.0.2.3"}}},
+				{Action: "UPSERT", Set: model.RecordSet{Name: "example.test", Type: "A",
+					Alias: &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: strings.ToUpper(gaName)}}},
+			}},
+	}
+	for _, step := range steps {
+		info, err := s.ChangeRecordSets(ctx, z.ID, step.changes)
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if got, err := s.GetChange(ctx, "/change/"+info.ID); err != nil || got.Status != ChangeInsync {
+			t.Errorf("%s: GetChange: got %+v, %v, want INSYNC", step.name, got, err)
+		}
+		sets, err := s.ListRecordSets(ctx, z.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, rs := range sets {
+			got = append(got, rs.Name+" "+rs.Type)
+		}
+		if !slices.Equal(got, step.want) {
+			t.Errorf("%s:\ngot  %q\nwant %q", step.name, got, step.want)
+		}
+		for _, rs := range sets {
+			if rs.Alias != nil && rs.Alias.DNSName != gaName+"." {
+				t.Errorf("alias target not normalised: %q", rs.Alias.DNSName)
+			}
+		}
+	}
+}
