@@ -164,6 +164,7 @@ func (s *Service) follow(ctx context.Context, set *listen.Set) {
 				retry = time.After(retryInterval)
 			}
 			s.report(ctx, t, set.Addrs(), err)
+			s.table.MarkServed(compiled)
 		}
 		select {
 		case <-changed:
@@ -255,3 +256,7 @@ func (s *Service) writeStatus(ctx context.Context, arn string, rev int64, status
 		return err
 	}
 }
+
+// Served is the newest snapshot revision the data plane serves, sockets and
+// status included.
+func (s *Service) Served() int64 { return s.table.Served() }

@@ -203,3 +203,7 @@ func socketErrors(err error) map[string]string {
 
 // Addrs returns the socket addresses the balancer has open, sorted.
 func (s *Service) Addrs() []string { return slices.Clone(s.set.Addrs()) }
+
+// Served is the newest snapshot revision the data plane serves, sockets and
+// status included.
+func (s *Service) Served() int64 { return s.table.Served() }

@@ -155,5 +155,10 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 // Services returns what the stack file applies through.
 func (d *Daemon) Services() stack.Services {
 	return stack.Services{Store: d.Store, Env: d.cfg.Env, DNS: d.DNS, Certs: d.Certs, Network: d.Network,
-		Gateway: d.Gateway, Balancer: d.Balancer, Accelerator: d.Accelerator, Log: d.cfg.Log.With("svc", "stack")}
+		Gateway: d.Gateway, Balancer: d.Balancer, Accelerator: d.Accelerator, Log: d.cfg.Log.With("svc", "stack"), Served: d.Served}
+}
+
+// Served is the newest store revision that every data-plane service serves.
+func (d *Daemon) Served() int64 {
+	return min(d.DNS.Served(), d.Network.Served(), d.Balancer.Served(), d.Accelerator.Served())
 }

@@ -150,8 +150,9 @@ func Follow(ctx context.Context, feed *Feed, apply func(*model.Snapshot)) {
 // Table is a service's compiled lookup table, swapped atomically. The zero value
 // holds nil until the first successful Compile.
 type Table[T any] struct {
-	p   atomic.Pointer[T]
-	rev atomic.Int64
+	p      atomic.Pointer[T]
+	rev    atomic.Int64
+	served atomic.Int64
 }
 
 // Load returns the table in force. Hot paths call it once per request or
@@ -160,6 +161,14 @@ func (t *Table[T]) Load() *T { return t.p.Load() }
 
 // Rev is the snapshot revision of the table in force.
 func (t *Table[T]) Rev() int64 { return t.rev.Load() }
+
+// Served is the newest snapshot revision whose table is in force with every side
+// effect done (sockets opened, status written): what "my change is live" waits for.
+func (t *Table[T]) Served() int64 { return t.served.Load() }
+
+// MarkServed records that the table compiled from rev is fully in force. Run does
+// it after onSwap; services that drive Compile themselves call it.
+func (t *Table[T]) MarkServed(rev int64) { t.served.Store(rev) }
 
 // Compile builds a table from snap and swaps it in. If compile fails, the old
 // table keeps serving and the error is returned for the caller to log.
@@ -184,5 +193,6 @@ func (t *Table[T]) Run(ctx context.Context, feed *Feed, log *slog.Logger, compil
 		if onSwap != nil {
 			onSwap(t.Load())
 		}
+		t.MarkServed(snap.Rev)
 	})
 }

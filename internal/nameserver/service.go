@@ -108,6 +108,8 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.tab.Compile(snap, compile); err != nil {
 		s.m.rejected.Inc()
 		s.log.Error("dns table rejected", "err", err)
+	} else {
+		s.tab.MarkServed(snap.Rev)
 	}
 
 	pc, ln, err := bind(s.d.Listen)
@@ -182,6 +184,7 @@ func (s *Service) follow(ctx context.Context) {
 			s.log.Error("dns table rejected", "err", err)
 			return
 		}
+		s.tab.MarkServed(snap.Rev)
 		if t := s.tab.Load(); len(t.problems) > 0 {
 			s.log.Warn("dns records skipped", "rev", snap.Rev, "count", len(t.problems), "first", t.problems[0])
 		}
@@ -291,3 +294,6 @@ func (c *limitConn) Close() error {
 	c.once.Do(c.release)
 	return err
 }
+
+// Served is the newest snapshot revision the nameserver answers from.
+func (s *Service) Served() int64 { return s.tab.Served() }

@@ -216,3 +216,7 @@ func listenErrors(err error) map[string]string {
 	}
 	return out
 }
+
+// Served is the newest snapshot revision the data plane serves, sockets and
+// status included.
+func (s *Service) Served() int64 { return s.table.Served() }

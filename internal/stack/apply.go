@@ -33,6 +33,8 @@ type Services struct {
 	Balancer    *balancer.Service
 	Accelerator *accelerator.Service
 	Log         *slog.Logger
+	// Served is the newest store revision every data-plane service serves.
+	Served func() int64
 }
 
 // IssueTimeout bounds how long Apply waits for a certificate's DNS validation.

@@ -217,9 +217,7 @@ func (a *applier) listener(lbARN string, ls Listener) model.Listener {
 			l.Protocol = "HTTPS"
 		}
 	}
-	if l.Port == 0 {
-		l.Port = map[string]int{"HTTP": 80, "HTTPS": 443}[l.Protocol]
-	}
+	l.Port = listenerPort(ls)
 	if ls.Certificate != "" {
 		l.Certificates = []model.ListenerCertificate{{CertificateARN: a.certs[ls.Certificate].ARN, IsDefault: true}}
 	}

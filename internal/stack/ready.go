@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,19 @@ const ReadyTimeout = 30 * time.Second
 func WaitReady(ctx context.Context, s Services, f *File) error {
 	ctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
 	defer cancel()
+	// Status in the store may be older than the data plane (left by an earlier
+	// run): first wait until every service serves what Apply wrote.
+	_, rev, err := s.Store.List(ctx, model.Prefix(model.KindVPC))
+	if err != nil {
+		return err
+	}
+	for s.Served() < rev {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready after %s: the data plane has not caught up with revision %d", ReadyTimeout, rev)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	for {
 		pending, err := notReady(ctx, s.Store, f)
 		if err != nil || pending == "" {
@@ -64,6 +79,18 @@ func notReady(ctx context.Context, st store.Store, f *File) (string, error) {
 			}
 			switch lb.State {
 			case "active":
+				// A listener added to an active load balancer opens a moment
+				// later: ready means its sockets accept.
+				for _, l := range spec.Listeners {
+					for _, n := range lb.Nodes {
+						addr := net.JoinHostPort(n.IP, strconv.Itoa(listenerPort(l)))
+						c, err := net.DialTimeout("tcp", addr, time.Second)
+						if err != nil {
+							return fmt.Sprintf("loadBalancers[%d] %q: %s not accepting yet", i, spec.Name, addr), nil
+						}
+						c.Close()
+					}
+				}
 			case "failed":
 				return "", fmt.Errorf("loadBalancers[%d] %q: %s", i, spec.Name, lb.StateReason)
 			default:
@@ -121,4 +148,14 @@ func Entries(ctx context.Context, st store.Store, f *File) ([]Entry, error) {
 		}
 	}
 	return out, nil
+}
+
+func listenerPort(l Listener) int {
+	if l.Port != 0 {
+		return l.Port
+	}
+	if l.Certificate != "" || strings.EqualFold(l.Protocol, "HTTPS") {
+		return 443
+	}
+	return 80
 }

@@ -48,6 +48,12 @@ func serve(t *testing.T, bin string, args ...string) (*proc, error) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // never leak a daemon holding the test addresses
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -151,9 +157,10 @@ func TestServeRestartKeepsStackAndReportsErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = serve(t, bin, args...)
+		started, err := serve(t, bin, args...)
 		hold.Close()
 		if err == nil {
+			started.stop(t)
 			t.Fatal("serve started with the accelerator's port taken")
 		}
 		line := lastLine(err.(*exitError).stderr)
