@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -63,6 +64,8 @@ func serveCmd(out io.Writer) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store and the certificate authority (ca.pem)")
 	fl.StringVar(&cfg.DNSListen, "dns-listen", cfg.DNSListen, "address of the authoritative nameserver (UDP and TCP)")
+	fl.StringVar(&cfg.VPCCIDR, "vpc-cidr", cfg.VPCCIDR, "the default VPC; subnets a, b, c are its 2nd, 3rd and 4th /24")
+	fl.Var(prefixList{&cfg.Pools}, "static-ip-pools", "the two network zones' pools that accelerators' static IPs come from")
 	fl.StringVarP(&file, "file", "f", "", "stack file to apply once the services run")
 	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
@@ -171,3 +174,32 @@ func versionCmd(out io.Writer) *cobra.Command {
 		},
 	}
 }
+
+// prefixList is a comma-separated list of CIDR prefixes as a flag value.
+type prefixList struct{ p *[]netip.Prefix }
+
+func (l prefixList) String() string {
+	if l.p == nil {
+		return ""
+	}
+	var out []string
+	for _, p := range *l.p {
+		out = append(out, p.String())
+	}
+	return strings.Join(out, ",")
+}
+
+func (l prefixList) Set(v string) error {
+	var ps []netip.Prefix
+	for _, s := range strings.Split(v, ",") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+	}
+	*l.p = ps
+	return nil
+}
+
+func (prefixList) Type() string { return "cidrs" }

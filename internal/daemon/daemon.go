@@ -35,9 +35,8 @@ type Config struct {
 	DNSListen    string // nameserver, UDP and TCP
 	Env          model.Env
 	Pools        []netip.Prefix // accelerator network zones, two
-	VPCCIDR      string
-	Subnets      []network.SubnetPlan
-	EndpointPort int // port of interface endpoints (execute-api: 443)
+	VPCCIDR      string         // the default VPC; its subnets are its 2nd, 3rd and 4th /24
+	EndpointPort int            // port of interface endpoints (execute-api: 443)
 	Log          *slog.Logger
 }
 
@@ -45,16 +44,11 @@ type Config struct {
 func Defaults() Config {
 	env := model.DefaultEnv
 	return Config{
-		DataDir:   "data",
-		DNSListen: "127.0.0.1:1053",
-		Env:       env,
-		Pools:     []netip.Prefix{netip.MustParsePrefix("127.77.1.0/24"), netip.MustParsePrefix("127.77.2.0/24")},
-		VPCCIDR:   "127.31.0.0/16",
-		Subnets: []network.SubnetPlan{
-			{AZ: env.Region + "a", CIDR: "127.31.1.0/24"},
-			{AZ: env.Region + "b", CIDR: "127.31.2.0/24"},
-			{AZ: env.Region + "c", CIDR: "127.31.3.0/24"},
-		},
+		DataDir:      "data",
+		DNSListen:    "127.0.0.1:1053",
+		Env:          env,
+		Pools:        []netip.Prefix{netip.MustParsePrefix("127.77.1.0/24"), netip.MustParsePrefix("127.77.2.0/24")},
+		VPCCIDR:      "127.31.0.0/16",
 		EndpointPort: 443,
 		Log:          slog.Default(),
 	}
@@ -104,6 +98,13 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 	if err != nil {
 		cfg.Log.Error("store has undecodable records", "err", err)
 	}
+	subnets, err := subnetPlan(cfg.VPCCIDR, cfg.Env.Region)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Pools) != 2 {
+		return nil, fmt.Errorf("static IP pools: got %d, want 2 (one per network zone)", len(cfg.Pools))
+	}
 	d := &Daemon{cfg: cfg, Store: st, Feed: live.NewFeed(snap), CA: ca, Metrics: prometheus.NewRegistry()}
 	log, env, reg := cfg.Log, cfg.Env, d.Metrics
 
@@ -117,7 +118,7 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 	}
 	d.Gateway = gateway.New(gateway.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "gateway"), Env: env, Metrics: reg, DefaultCert: endpointCert})
 	d.Network = network.New(network.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "network"), Env: env, Metrics: reg,
-		VPCCIDR: cfg.VPCCIDR, Subnets: cfg.Subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn})
+		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn})
 	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, TrustedProxies: cfg.Pools})
 	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools})
 	if _, _, err := d.Network.EnsureDefaultVPC(ctx); err != nil {
@@ -161,4 +162,21 @@ func (d *Daemon) Services() stack.Services {
 // Served is the newest store revision that every data-plane service serves.
 func (d *Daemon) Served() int64 {
 	return min(d.DNS.Served(), d.Network.Served(), d.Balancer.Served(), d.Accelerator.Served())
+}
+
+// subnetPlan gives the default VPC one /24 subnet per availability zone (a, b,
+// c): the VPC's 2nd, 3rd and 4th /24, so 127.31.0.0/16 has 127.31.1.0/24 in "a".
+func subnetPlan(vpcCIDR, region string) ([]network.SubnetPlan, error) {
+	p, err := netip.ParsePrefix(vpcCIDR)
+	if err != nil || !p.Addr().Is4() || p.Bits() > 22 {
+		return nil, fmt.Errorf("VPC CIDR %q: want an IPv4 prefix of /22 or larger", vpcCIDR)
+	}
+	base := p.Masked().Addr().As4()
+	var plan []network.SubnetPlan
+	for i, az := range []string{"a", "b", "c"} {
+		b := base
+		b[2] += byte(i + 1)
+		plan = append(plan, network.SubnetPlan{AZ: region + az, CIDR: netip.PrefixFrom(netip.AddrFrom4(b), 24).String()})
+	}
+	return plan, nil
 }

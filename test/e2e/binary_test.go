@@ -115,7 +115,8 @@ func TestServeRestartKeepsStackAndReportsErrors(t *testing.T) {
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
 	dnsAddr := freeAddr(t)
-	args := []string{"--data-dir", dataDir, "--dns-listen", dnsAddr, "-f", exampleFile, "--log-level", "warn"}
+	args := []string{"--data-dir", dataDir, "--dns-listen", dnsAddr, "-f", exampleFile, "--log-level", "warn",
+		"--vpc-cidr", "127.33.0.0/16", "--static-ip-pools", "127.79.1.0/24,127.79.2.0/24"}
 
 	p, err := serve(t, bin, args...)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,6 +85,10 @@ func start(t *testing.T) *running {
 	cfg := daemon.Defaults()
 	cfg.DataDir = t.TempDir()
 	cfg.DNSListen = freeAddr(t)
+	// An address plan of its own, so the tests run beside a gatehouse serving
+	// the default plan (127.31.0.0/16, 127.77.x.0/24) on the same machine.
+	cfg.VPCCIDR = "127.32.0.0/16"
+	cfg.Pools = []netip.Prefix{netip.MustParsePrefix("127.78.1.0/24"), netip.MustParsePrefix("127.78.2.0/24")}
 	cfg.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := daemon.Open(ctx, cfg)
@@ -265,8 +270,8 @@ func TestWalkthroughStack(t *testing.T) {
 		if !slices.Equal(got, ips) {
 			t.Fatalf("dig %s: got %v, want the accelerator's %v", domain, got, ips)
 		}
-		if !strings.HasPrefix(ips[0], "127.77.1.") || !strings.HasPrefix(ips[1], "127.77.2.") {
-			t.Fatalf("static IPs %v: want one from each network zone pool (127.77.1.0/24, 127.77.2.0/24)", ips)
+		if !strings.HasPrefix(ips[0], "127.78.1.") || !strings.HasPrefix(ips[1], "127.78.2.") {
+			t.Fatalf("static IPs %v: want one from each network zone pool (127.78.1.0/24, 127.78.2.0/24)", ips)
 		}
 	})
 
