@@ -9,12 +9,17 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"gatehouse/internal/accelerator"
@@ -37,6 +42,7 @@ type Config struct {
 	Pools        []netip.Prefix // accelerator network zones, two
 	VPCCIDR      string         // the default VPC; its subnets are its 2nd, 3rd and 4th /24
 	EndpointPort int            // port of interface endpoints (execute-api: 443)
+	MetricsAddr  string         // Prometheus /metrics; empty: off
 	Log          *slog.Logger
 }
 
@@ -141,6 +147,25 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	})
 	for _, svc := range []interface{ Run(context.Context) error }{d.DNS, d.Certs, d.Network, d.Gateway, d.Balancer, d.Accelerator} {
 		g.Go(func() error { return svc.Run(ctx) })
+	}
+	if d.cfg.MetricsAddr != "" {
+		l, err := net.Listen("tcp", d.cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		g.Go(func() error {
+			<-ctx.Done()
+			return srv.Close()
+		})
+		g.Go(func() error {
+			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics: %w", err)
+			}
+			return nil
+		})
 	}
 	g.Go(func() error {
 		select {

@@ -87,6 +87,7 @@ func start(t *testing.T) *running {
 	cfg.DNSListen = freeAddr(t)
 	// An address plan of its own, so the tests run beside a gatehouse serving
 	// the default plan (127.31.0.0/16, 127.77.x.0/24) on the same machine.
+	cfg.MetricsAddr = freeAddr(t)
 	cfg.VPCCIDR = "127.32.0.0/16"
 	cfg.Pools = []netip.Prefix{netip.MustParsePrefix("127.78.1.0/24"), netip.MustParsePrefix("127.78.2.0/24")}
 	cfg.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -303,6 +304,20 @@ func TestWalkthroughStack(t *testing.T) {
 		}
 		if first, _, _ := strings.Cut(got.XFF, ","); strings.TrimSpace(first) != me {
 			t.Fatalf("X-Forwarded-For at the backend: got %q, want it to start with the client's %s", got.XFF, me)
+		}
+	})
+
+	t.Run("metrics count what was served", func(t *testing.T) {
+		resp, err := http.Get("http://" + r.cfg.MetricsAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, want := range []string{`gatehouse_balancer_requests_total{code="200"}`, `gatehouse_balancer_requests_total{code="403"}`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("/metrics has no %s", want)
+			}
 		}
 	})
 
