@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -318,6 +319,40 @@ func TestWalkthroughStack(t *testing.T) {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("/metrics has no %s", want)
 			}
+		}
+	})
+
+	t.Run("a configuration change drops no connection", func(t *testing.T) {
+		c := client(t, r.cfg.DataDir, ips[0], "")
+		c.Transport.(*http.Transport).DisableKeepAlives = false
+		var reused []bool
+		getOnce := func(path string) int {
+			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+				GotConn: func(i httptrace.GotConnInfo) { reused = append(reused, i.Reused) },
+			})
+			req, _ := http.NewRequestWithContext(ctx, "GET", "https://"+domain+path, nil)
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := getOnce("/"); code != 200 {
+			t.Fatalf("GET /: got %d", code)
+		}
+		// A change every service compiles: a new route (gateway redeploy), a new
+		// health-check interval (balancer), a new record (nameserver).
+		f.APIs[0].Resources["/v2"] = map[string]stack.Method{"GET": f.APIs[0].Resources["/"]["GET"]}
+		f.TargetGroups[0].HealthCheck.IntervalSeconds = 6
+		f.Records = append(f.Records, stack.Record{Zone: "example.test", Name: "www.example.test", Type: "TXT", Values: []string{`"hello"`}})
+		r.apply(t, f)
+		if code := getOnce("/v2"); code != 200 {
+			t.Fatalf("GET /v2 after the change: got %d, want 200", code)
+		}
+		if len(reused) != 2 || !reused[1] {
+			t.Fatalf("connection reuse across the change: got %v, want the second request on the first connection", reused)
 		}
 	})
 
