@@ -186,7 +186,7 @@ func (d *Daemon) Services() stack.Services {
 
 // Served is the newest store revision that every data-plane service serves.
 func (d *Daemon) Served() int64 {
-	return min(d.DNS.Served(), d.Network.Served(), d.Balancer.Served(), d.Accelerator.Served())
+	return min(d.DNS.Served(), d.Network.Served(), d.Gateway.Served(), d.Balancer.Served(), d.Accelerator.Served())
 }
 
 // subnetPlan gives the default VPC one /24 subnet per availability zone (a, b,

@@ -13,7 +13,11 @@ func treeAPI(paths map[string][]string) *model.RestAPI {
 	byPath := map[string]string{"/": "root"}
 	api.Resources["root"] = &model.Resource{ID: "root", Path: "/", Methods: map[string]*model.Method{}}
 	// Create parents before children: sort by depth via repeated passes.
-	for len(byPath) < len(paths)+1 {
+	want := len(paths)
+	if _, ok := paths["/"]; !ok {
+		want++
+	}
+	for len(byPath) < want {
 		for p := range paths {
 			if _, done := byPath[p]; done || p == "/" {
 				continue

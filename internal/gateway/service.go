@@ -67,7 +67,7 @@ func New(d Deps) *Service {
 	s := &Service{
 		d:        d,
 		env:      d.Env,
-		log:      d.Log.With("service", "gateway"),
+		log:      d.Log,
 		metrics:  newMetrics(d.Metrics),
 		conns:    make(chan net.Conn),
 		running:  make(chan struct{}),
@@ -210,3 +210,6 @@ type endpointAddr struct{}
 
 func (endpointAddr) Network() string { return "endpoint" }
 func (endpointAddr) String() string  { return "execute-api endpoint" }
+
+// Served is the newest snapshot revision the gateway answers from.
+func (s *Service) Served() int64 { return s.table.Served() }

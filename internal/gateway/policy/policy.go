@@ -160,7 +160,7 @@ func parseStatement(b []byte) (Statement, error) {
 	}
 	st := Statement{Sid: r.Sid, Effect: r.Effect}
 	if r.Effect != "Allow" && r.Effect != "Deny" {
-		return st, fmt.Errorf("Effect must be Allow or Deny, not %q", r.Effect)
+		return st, fmt.Errorf("effect must be Allow or Deny, not %q", r.Effect)
 	}
 	var err error
 	switch {

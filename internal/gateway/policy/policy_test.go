@@ -114,7 +114,7 @@ func TestParseErrors(t *testing.T) {
 		{"no statement", `{"Version":"2012-10-17"}`, "no Statement"},
 		{"empty statements", `{"Statement":[]}`, "no Statement"},
 		{"bad version", `{"Version":"2020-01-01","Statement":[]}`, "version"},
-		{"bad effect", `{"Statement":{"Effect":"Maybe","Principal":"*","Action":"a","Resource":"*"}}`, "Effect"},
+		{"bad effect", `{"Statement":{"Effect":"Maybe","Principal":"*","Action":"a","Resource":"*"}}`, "effect must be"},
 		{"no principal", `{"Statement":{"Effect":"Allow","Action":"a","Resource":"*"}}`, "Principal"},
 		{"no action", `{"Statement":{"Effect":"Allow","Principal":"*","Resource":"*"}}`, "Action"},
 		{"both actions", `{"Statement":{"Effect":"Allow","Principal":"*","Action":"a","NotAction":"b","Resource":"*"}}`, "both Action"},
