@@ -155,15 +155,15 @@ func (s *Service) follow(ctx context.Context, set *listen.Set) {
 		}
 		var retry <-chan time.Time
 		if t := s.table.Load(); t != nil {
-			err := set.Reconcile(ctx, t.addrs)
+			failed := set.Reconcile(ctx, t.addrs)
 			if ctx.Err() != nil {
 				return
 			}
-			if err != nil {
-				s.log.Warn("listeners not open", "err", err)
+			if failed != nil {
+				s.log.Warn("listeners not open", "err", failed.Err())
 				retry = time.After(retryInterval)
 			}
-			s.report(ctx, t, set.Addrs(), err)
+			s.report(ctx, t, failed)
 			s.table.MarkServed(compiled)
 		}
 		select {
@@ -178,29 +178,21 @@ func (s *Service) follow(ctx context.Context, set *listen.Set) {
 // report writes each accelerator's status where it differs from the stored one:
 // DEPLOYED once every socket of an enabled accelerator is open (or it is
 // disabled and therefore has none), IN_PROGRESS with the reason otherwise.
-func (s *Service) report(ctx context.Context, t *table, open []string, listenErr error) {
-	isOpen := map[string]bool{}
-	for _, a := range open {
-		isOpen[a] = true
-	}
-	var msgs []string
-	if listenErr != nil {
-		msgs = strings.Split(listenErr.Error(), "\n") // errors.Join: one line per address
-	}
+func (s *Service) report(ctx context.Context, t *table, failed listen.Failures) {
 	for arn, st := range t.accelerators {
 		status, reason := model.AcceleratorDeployed, ""
 		switch {
 		case st.problem != "":
 			status, reason = model.AcceleratorInProgress, st.problem
 		case st.enabled:
-			var failed []string
+			var msgs []string
 			for _, a := range st.addrs {
-				if !isOpen[a] {
-					failed = append(failed, listenFailure(msgs, a))
+				if m, ok := failed[a]; ok {
+					msgs = append(msgs, m)
 				}
 			}
-			if len(failed) > 0 {
-				status, reason = model.AcceleratorInProgress, summarize(failed)
+			if len(msgs) > 0 {
+				status, reason = model.AcceleratorInProgress, summarize(msgs)
 			}
 		}
 		if status == st.status && reason == st.reason {
@@ -210,17 +202,6 @@ func (s *Service) report(ctx context.Context, t *table, open []string, listenErr
 			s.log.Error("write accelerator status", "accelerator", arn, "err", err)
 		}
 	}
-}
-
-// listenFailure finds listen.Set's message for addr ("listen ADDR: cause").
-func listenFailure(msgs []string, addr string) string {
-	prefix := "listen " + addr + ": "
-	for _, m := range msgs {
-		if strings.HasPrefix(m, prefix) {
-			return m
-		}
-	}
-	return prefix + "not open"
 }
 
 func summarize(failed []string) string {

@@ -123,7 +123,7 @@ func (s *Service) apply(ctx context.Context) {
 	for _, p := range t.problems {
 		s.d.Log.Warn("balancer config left out", "problem", p)
 	}
-	failed := socketErrors(s.set.Reconcile(ctx, t.addrs))
+	failed := s.set.Reconcile(ctx, t.addrs)
 	s.failing.Store(len(failed) > 0)
 	for _, lb := range t.lbs {
 		var reasons []string
@@ -170,35 +170,6 @@ func (s *Service) setState(ctx context.Context, arn, state, reason string) error
 		return nil // already so, or deleted meanwhile
 	}
 	return err
-}
-
-// socketErrors splits listen.Set's joined error into one message per address
-// ("listen 127.0.0.1:443: bind: address already in use").
-func socketErrors(err error) map[string]string {
-	out := map[string]string{}
-	if err == nil {
-		return out
-	}
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		msg := e.Error()
-		rest, ok := strings.CutPrefix(msg, "listen ")
-		if !ok {
-			continue
-		}
-		// The address ends at the ": " before the cause; IPv6 addresses are bracketed.
-		i := strings.Index(rest, ": ")
-		if i < 0 {
-			continue
-		}
-		out[rest[:i]] = msg
-	}
-	return out
 }
 
 // Addrs returns the socket addresses the balancer has open, sorted.

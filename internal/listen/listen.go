@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"sync"
@@ -29,10 +30,26 @@ func NewSet(serve Serve) *Set {
 	return &Set{serve: serve, open: map[string]net.Listener{}}
 }
 
+// Failures maps each address that could not be opened to a one-line message
+// naming it and the cause: "listen 127.0.0.1:443: bind: address already in use".
+type Failures map[string]string
+
+// Err joins the failures into one error, in address order; nil if there are none.
+func (f Failures) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, a := range slices.Sorted(maps.Keys(f)) {
+		errs = append(errs, errors.New(f[a]))
+	}
+	return errors.Join(errs...)
+}
+
 // Reconcile opens every address in addrs that is not open yet and closes every
-// open address that is not in addrs. It returns one error per address that could
-// not be opened (errors.Join); the others are open regardless.
-func (s *Set) Reconcile(ctx context.Context, addrs []string) error {
+// open address that is not in addrs. It returns the addresses that could not be
+// opened (nil if none); the others are open regardless.
+func (s *Set) Reconcile(ctx context.Context, addrs []string) Failures {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for addr, l := range s.open {
@@ -41,7 +58,7 @@ func (s *Set) Reconcile(ctx context.Context, addrs []string) error {
 			delete(s.open, addr)
 		}
 	}
-	var errs []error
+	var failed Failures
 	var lc net.ListenConfig
 	for _, addr := range addrs {
 		if _, ok := s.open[addr]; ok {
@@ -49,7 +66,10 @@ func (s *Set) Reconcile(ctx context.Context, addrs []string) error {
 		}
 		l, err := lc.Listen(ctx, "tcp", addr)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listen %s: %w", addr, unwrapSyscall(err)))
+			if failed == nil {
+				failed = Failures{}
+			}
+			failed[addr] = fmt.Sprintf("listen %s: %v", addr, unwrapSyscall(err))
 			continue
 		}
 		s.open[addr] = l
@@ -59,7 +79,7 @@ func (s *Set) Reconcile(ctx context.Context, addrs []string) error {
 			s.serve(l)
 		}()
 	}
-	return errors.Join(errs...)
+	return failed
 }
 
 // Addrs returns the addresses open now.

@@ -37,7 +37,7 @@ func TestReconcileKeepsOpenSocketsAndReportsBusyPorts(t *testing.T) {
 	a := free.Addr().String()
 	free.Close()
 
-	err = set.Reconcile(ctx, []string{a, busy.Addr().String()})
+	err = set.Reconcile(ctx, []string{a, busy.Addr().String()}).Err()
 	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), busy.Addr().String()) {
 		t.Fatalf("busy port: got %v, want an error naming %s and 'address already in use'", err, busy.Addr())
 	}
@@ -50,15 +50,15 @@ func TestReconcileKeepsOpenSocketsAndReportsBusyPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := set.Reconcile(ctx, []string{a}); err != nil {
-		t.Fatal(err)
+	if failed := set.Reconcile(ctx, []string{a}); failed != nil {
+		t.Fatal(failed.Err())
 	}
 	buf := make([]byte, 2)
 	if _, err := c.Read(buf); err != nil || string(buf) != "hi" {
 		t.Fatalf("connection across reconcile: got %q, %v", buf, err)
 	}
-	if err := set.Reconcile(ctx, nil); err != nil {
-		t.Fatal(err)
+	if failed := set.Reconcile(ctx, nil); failed != nil {
+		t.Fatal(failed.Err())
 	}
 	if _, err := net.Dial("tcp", a); err == nil {
 		t.Fatal("address still accepts after it left the set")

@@ -139,11 +139,10 @@ func (s *Service) Run(ctx context.Context) error {
 // apply brings the sockets in line with t and records each endpoint's observed
 // state. It runs on the table follower's goroutine, after each swap.
 func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) {
-	err := set.Reconcile(ctx, t.addrs)
+	failed := set.Reconcile(ctx, t.addrs)
 	if ctx.Err() != nil {
 		return // shutting down: a cancelled listen is no endpoint failure
 	}
-	failed := listenErrors(err)
 	s.m.listeners.Set(float64(len(set.Addrs())))
 	for _, ep := range t.endpoints {
 		state, lastErr := model.EndpointAvailable, ep.problem
@@ -190,32 +189,6 @@ func (s *Service) setState(ctx context.Context, ep endpointPlan, state, lastErr 
 }
 
 var errStale = errors.New("endpoint changed since the table was compiled")
-
-// listenErrors maps each address that failed to open to its error text, from the
-// joined error of listen.Set.Reconcile ("listen ADDR: bind: …").
-func listenErrors(err error) map[string]string {
-	out := map[string]string{}
-	if err == nil {
-		return out
-	}
-	var errs []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok { // errors.Join
-		errs = j.Unwrap()
-	} else {
-		errs = []error{err}
-	}
-	for _, e := range errs {
-		msg := e.Error()
-		rest, ok := strings.CutPrefix(msg, "listen ")
-		if !ok {
-			continue
-		}
-		if i := strings.Index(rest, ": "); i > 0 {
-			out[rest[:i]] = msg
-		}
-	}
-	return out
-}
 
 // Served is the newest snapshot revision the data plane serves, sockets and
 // status included.
