@@ -44,12 +44,7 @@ func (a *applier) restAPI(ctx context.Context, spec API, have []*model.RestAPI) 
 	if err != nil {
 		return fieldErr("policy", err)
 	}
-	var api *model.RestAPI
-	for _, h := range have {
-		if h.Name == spec.Name {
-			api = h
-		}
-	}
+	api := find(have, func(h *model.RestAPI) bool { return h.Name == spec.Name })
 	if api == nil {
 		api, err = a.Gateway.CreateRestAPI(ctx, gateway.CreateRestAPIInput{Name: spec.Name, Description: spec.Description,
 			EndpointConfiguration: &ec, Policy: policy})

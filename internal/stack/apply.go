@@ -85,6 +85,16 @@ func all[T any](ctx context.Context, st store.Store, k model.Kind) ([]*T, error)
 	return store.LoadAll[T](ctx, st, model.Prefix(k))
 }
 
+// find returns the first item that matches, or nil.
+func find[T any](items []*T, match func(*T) bool) *T {
+	for _, it := range items {
+		if match(it) {
+			return it
+		}
+	}
+	return nil
+}
+
 func fqdn(name string) string { return strings.TrimSuffix(strings.ToLower(name), ".") + "." }
 func bare(name string) string { return strings.TrimSuffix(strings.ToLower(name), ".") }
 
@@ -139,12 +149,7 @@ func (a *applier) zones_(ctx context.Context) error {
 	}
 	for i, z := range a.f.Zones {
 		name := fqdn(z.Name)
-		for _, h := range have {
-			if h.Name == name {
-				a.zones[bare(name)] = h
-			}
-		}
-		if a.zones[bare(name)] != nil {
+		if a.zones[bare(name)] = find(have, func(h *model.HostedZone) bool { return h.Name == name }); a.zones[bare(name)] != nil {
 			continue
 		}
 		hz, err := a.DNS.CreateHostedZone(ctx, name, "gatehouse-stack-"+model.RandomHex(12), z.Comment)
@@ -163,20 +168,15 @@ func (a *applier) certificates(ctx context.Context) error {
 	}
 	for i, c := range a.f.Certificates {
 		where := fmt.Sprintf("certificates[%d] %q", i, c.Name)
-		for _, h := range have {
-			if h.Tags["Name"] == c.Name && bare(h.DomainName) == bare(c.Domain) {
-				a.certs[c.Name] = h
-			}
-		}
-		cert := a.certs[c.Name]
+		cert := find(have, func(h *model.Certificate) bool { return h.Tags["Name"] == c.Name && bare(h.DomainName) == bare(c.Domain) })
 		if cert == nil {
 			cert, err = a.Certs.RequestCertificate(ctx, certs.RequestInput{DomainName: bare(c.Domain),
 				SubjectAlternativeNames: c.AltNames, ValidationMethod: "DNS", Tags: map[string]string{"Name": c.Name}})
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
-			a.certs[c.Name] = cert
 		}
+		a.certs[c.Name] = cert
 		if c.Validation.Zone == "" || cert.Status != model.CertPendingValidation {
 			continue
 		}
@@ -212,12 +212,7 @@ func (a *applier) securityGroups(ctx context.Context) error {
 	}
 	for i, g := range a.f.SecurityGroups {
 		where := fmt.Sprintf("securityGroups[%d] %q", i, g.Name)
-		var sg *model.SecurityGroup
-		for _, h := range have {
-			if h.Name == g.Name && h.VpcID == a.vpc.ID {
-				sg = h
-			}
-		}
+		sg := find(have, func(h *model.SecurityGroup) bool { return h.Name == g.Name && h.VpcID == a.vpc.ID })
 		if sg == nil {
 			desc := g.Description
 			if desc == "" {
@@ -298,12 +293,7 @@ func (a *applier) vpcEndpoints(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("%s.policy: %w", where, err)
 		}
-		var ep *model.VpcEndpoint
-		for _, h := range have {
-			if h.Tags["Name"] == v.Name {
-				ep = h
-			}
-		}
+		ep := find(have, func(h *model.VpcEndpoint) bool { return h.Tags["Name"] == v.Name })
 		if ep == nil {
 			ep, err = a.Network.CreateVpcEndpoint(ctx, network.CreateEndpointInput{VpcID: a.vpc.ID,
 				ServiceName: "com.amazonaws." + a.Env.Region + ".execute-api", VpcEndpointType: "Interface",

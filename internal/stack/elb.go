@@ -26,12 +26,7 @@ func (a *applier) targetGroups(ctx context.Context) error {
 			port = map[string]int{"HTTP": 80, "HTTPS": 443}[proto]
 		}
 		hc := t.HealthCheck.input()
-		var tg *model.TargetGroup
-		for _, h := range have {
-			if h.Name == t.Name {
-				tg = h
-			}
-		}
+		tg := find(have, func(h *model.TargetGroup) bool { return h.Name == t.Name })
 		if tg == nil {
 			tt := t.TargetType
 			if tt == "" {
@@ -157,12 +152,7 @@ func (a *applier) loadBalancers(ctx context.Context) error {
 		for _, n := range spec.SecurityGroups {
 			sgs = append(sgs, a.sgs[n])
 		}
-		var lb *model.LoadBalancer
-		for _, h := range have {
-			if h.Name == spec.Name {
-				lb = h
-			}
-		}
+		lb := find(have, func(h *model.LoadBalancer) bool { return h.Name == spec.Name })
 		if lb == nil {
 			scheme := spec.Scheme
 			if scheme == "" {

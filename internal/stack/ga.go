@@ -17,12 +17,7 @@ func (a *applier) accelerators(ctx context.Context) error {
 	}
 	for i, spec := range a.f.Accelerators {
 		where := fmt.Sprintf("accelerators[%d] %q", i, spec.Name)
-		var acc *model.Accelerator
-		for _, h := range have {
-			if h.Name == spec.Name {
-				acc = h
-			}
-		}
+		acc := find(have, func(h *model.Accelerator) bool { return h.Name == spec.Name })
 		enabled := spec.Enabled == nil || *spec.Enabled
 		if acc == nil {
 			acc, err = a.Accelerator.CreateAccelerator(ctx, accelerator.CreateAcceleratorInput{Name: spec.Name, IPAddressType: "IPV4", Enabled: &enabled})
@@ -69,12 +64,9 @@ func (a *applier) gaListeners(ctx context.Context, where string, acc *model.Acce
 		if affinity == "" {
 			affinity = "NONE"
 		}
-		var l *model.GAListener
-		for _, h := range have {
-			if h.Protocol == proto && reflect.DeepEqual(h.PortRanges, spec.ranges()) {
-				l = h
-			}
-		}
+		l := find(have, func(h *model.GAListener) bool {
+			return h.Protocol == proto && reflect.DeepEqual(h.PortRanges, spec.ranges())
+		})
 		if l == nil {
 			if l, err = a.Accelerator.CreateListener(ctx, acc.ARN, proto, spec.ranges(), affinity); err != nil {
 				return fmt.Errorf("%s: %w", lw, err)
