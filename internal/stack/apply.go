@@ -168,7 +168,9 @@ func (a *applier) certificates(ctx context.Context) error {
 	}
 	for i, c := range a.f.Certificates {
 		where := fmt.Sprintf("certificates[%d] %q", i, c.Name)
-		cert := find(have, func(h *model.Certificate) bool { return h.Tags["Name"] == c.Name && bare(h.DomainName) == bare(c.Domain) })
+		cert := find(have, func(h *model.Certificate) bool {
+			return h.Tags["Name"] == c.Name && bare(h.DomainName) == bare(c.Domain)
+		})
 		if cert == nil {
 			cert, err = a.Certs.RequestCertificate(ctx, certs.RequestInput{DomainName: bare(c.Domain),
 				SubjectAlternativeNames: c.AltNames, ValidationMethod: "DNS", Tags: map[string]string{"Name": c.Name}})
