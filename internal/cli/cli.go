@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -131,7 +132,7 @@ func printSummary(ctx context.Context, out io.Writer, cfg daemon.Config, d *daem
 	if err != nil || len(entries) == 0 {
 		return
 	}
-	host, port, _ := strings.Cut(cfg.DNSListen, ":")
+	host, port, _ := net.SplitHostPort(cfg.DNSListen)
 	ca := filepath.Join(cfg.DataDir, "ca.pem")
 	for _, e := range entries {
 		fmt.Fprintf(out, "%s → %s\n", e.Name, strings.Join(e.IPs, ", "))

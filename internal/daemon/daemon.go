@@ -137,7 +137,32 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 // the nameserver answers; Run closes the store when it returns.
 func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	defer d.Store.Close()
+	// Every socket Run opens itself is opened before any goroutine starts, so a
+	// failure here leaves nothing running.
+	var metrics net.Listener
+	if d.cfg.MetricsAddr != "" {
+		l, err := net.Listen("tcp", d.cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		metrics = l
+	}
 	g, ctx := errgroup.WithContext(ctx)
+	if metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		g.Go(func() error {
+			<-ctx.Done()
+			return srv.Close()
+		})
+		g.Go(func() error {
+			if err := srv.Serve(metrics); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		err := live.Watch(ctx, d.Store, d.Feed, d.cfg.Log.With("svc", "live"))
 		if ctx.Err() != nil {
@@ -147,25 +172,6 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	})
 	for _, svc := range []interface{ Run(context.Context) error }{d.DNS, d.Certs, d.Network, d.Gateway, d.Balancer, d.Accelerator} {
 		g.Go(func() error { return svc.Run(ctx) })
-	}
-	if d.cfg.MetricsAddr != "" {
-		l, err := net.Listen("tcp", d.cfg.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("metrics: %w", err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		g.Go(func() error {
-			<-ctx.Done()
-			return srv.Close()
-		})
-		g.Go(func() error {
-			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("metrics: %w", err)
-			}
-			return nil
-		})
 	}
 	g.Go(func() error {
 		select {

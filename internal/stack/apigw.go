@@ -336,9 +336,13 @@ func (a *applier) mappings(ctx context.Context, where, domain string, specs []Ma
 	}
 	want := map[string]Mapping{}
 	for _, m := range specs {
-		bp := m.BasePath
+		// As the gateway stores them: "(none)" is empty, slashes are trimmed.
+		bp := strings.Trim(m.BasePath, "/")
 		if bp == model.NoBasePath {
 			bp = ""
+		}
+		if m.Stage == model.NoBasePath {
+			m.Stage = ""
 		}
 		want[bp] = m
 	}

@@ -225,14 +225,22 @@ func (a *applier) securityGroups(ctx context.Context) error {
 			}
 		}
 		a.sgs[g.Name] = sg.ID
-		var missing []model.IPPermission
+		var want, missing []model.IPPermission
 		for j, r := range g.Ingress {
 			p, err := r.permission()
 			if err != nil {
 				return fmt.Errorf("%s.ingress[%d]: %w", where, j, err)
 			}
+			want = append(want, p)
 			if !hasPermission(sg.Ingress, p) {
 				missing = append(missing, p)
+			}
+		}
+		// Revoke first what the file no longer allows: a rule removed from the
+		// file must stop admitting traffic.
+		if extra := extraPermissions(sg.Ingress, want); len(extra) > 0 {
+			if _, err := a.Network.RevokeIngress(ctx, sg.ID, extra); err != nil {
+				return fmt.Errorf("%s.ingress: %w", where, err)
 			}
 		}
 		if len(missing) > 0 {
@@ -242,6 +250,20 @@ func (a *applier) securityGroups(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// extraPermissions returns, one CIDR each, the rules in have that want lacks.
+func extraPermissions(have, want []model.IPPermission) []model.IPPermission {
+	var extra []model.IPPermission
+	for _, h := range have {
+		for _, cidr := range h.CIDRs {
+			p := model.IPPermission{Protocol: h.Protocol, FromPort: h.FromPort, ToPort: h.ToPort, CIDRs: []string{cidr}}
+			if !hasPermission(want, p) {
+				extra = append(extra, p)
+			}
+		}
+	}
+	return extra
 }
 
 func (r IngressRule) permission() (model.IPPermission, error) {
@@ -263,6 +285,9 @@ func (r IngressRule) permission() (model.IPPermission, error) {
 	}
 	if r.CIDR == "" {
 		return p, errors.New("cidr is required")
+	}
+	if (p.Protocol == "tcp" || p.Protocol == "udp") && r.Port == 0 && r.FromPort == 0 && r.ToPort == 0 {
+		return p, errors.New("port (or fromPort and toPort) is required for tcp and udp")
 	}
 	return p, nil
 }

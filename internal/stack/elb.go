@@ -102,13 +102,14 @@ func (a *applier) targets(ctx context.Context, where string, tg *model.TargetGro
 			remove = append(remove, t)
 		}
 	}
-	if len(remove) > 0 {
-		if err := a.Balancer.DeregisterTargets(ctx, tg.ARN, remove); err != nil {
+	// Register before deregistering, so the group never passes through empty.
+	if len(add) > 0 {
+		if err := a.Balancer.RegisterTargets(ctx, tg.ARN, add); err != nil {
 			return fmt.Errorf("%s.targets: %w", where, err)
 		}
 	}
-	if len(add) > 0 {
-		if err := a.Balancer.RegisterTargets(ctx, tg.ARN, add); err != nil {
+	if len(remove) > 0 {
+		if err := a.Balancer.DeregisterTargets(ctx, tg.ARN, remove); err != nil {
 			return fmt.Errorf("%s.targets: %w", where, err)
 		}
 	}
@@ -176,16 +177,20 @@ func (a *applier) loadBalancers(ctx context.Context) error {
 			want := a.listener(lb.ARN, ls)
 			have := byPort[want.Port]
 			delete(byPort, want.Port)
-			if have != nil && sameListener(have, want) {
-				continue
-			}
-			if have != nil {
-				if err := a.Balancer.DeleteListener(ctx, have.ARN); err != nil {
-					return fmt.Errorf("%s: %w", lw, err)
+			switch {
+			case have == nil:
+				_, err = a.Balancer.CreateListener(ctx, balancer.CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: want.Protocol,
+					Port: want.Port, SslPolicy: want.SslPolicy, Certificates: want.Certificates, DefaultActions: want.DefaultActions})
+			case !sameListener(have, want):
+				// Modified in place: the socket stays open, so no connection drops.
+				in := balancer.ModifyListenerInput{ListenerARN: have.ARN, Protocol: &want.Protocol,
+					Certificates: want.Certificates, DefaultActions: want.DefaultActions}
+				if want.SslPolicy != "" {
+					in.SslPolicy = &want.SslPolicy
 				}
+				_, err = a.Balancer.ModifyListener(ctx, in)
 			}
-			if _, err := a.Balancer.CreateListener(ctx, balancer.CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: want.Protocol,
-				Port: want.Port, SslPolicy: want.SslPolicy, Certificates: want.Certificates, DefaultActions: want.DefaultActions}); err != nil {
+			if err != nil {
 				return fmt.Errorf("%s: %w", lw, err)
 			}
 		}

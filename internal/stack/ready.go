@@ -61,7 +61,7 @@ func notReady(ctx context.Context, st store.Store, f *File) (string, error) {
 			}
 			switch ep.State {
 			case model.EndpointAvailable:
-			case "failed":
+			case model.EndpointFailed:
 				return "", fmt.Errorf("vpcEndpoints[%d] %q: %s", i, spec.Name, ep.LastError)
 			default:
 				return fmt.Sprintf("vpcEndpoints[%d] %q is %s", i, spec.Name, ep.State), nil
