@@ -3,6 +3,7 @@ package live_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -75,5 +76,33 @@ func TestTableKeepsOldTableOnCompileError(t *testing.T) {
 	}
 	if got := tab.Load(); got == nil || *got != "v1" {
 		t.Fatalf("table after rejected compile: got %v, want v1", got)
+	}
+}
+
+// TestWatchRecoversFromCompaction: a feed that fell behind the store's history
+// starts again from a full listing and still ends at the newest revision.
+func TestWatchRecoversFromCompaction(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := store.NewMem()
+	defer st.Close()
+	feed := live.NewFeed(model.EmptySnapshot())
+	var rev int64
+	for i := range 10001 {
+		var err error
+		rev, err = store.Save(ctx, st, model.Key(model.KindHostedZone, "Z1"), model.HostedZone{ID: "Z1", Comment: fmt.Sprint(i)}, store.Any)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	go live.Watch(ctx, st, feed, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	snap, err := feed.WaitFor(wctx, rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z := snap.HostedZones["Z1"]; z == nil || z.Comment != "10000" {
+		t.Fatalf("zone after recovery: got %+v, want the last write", z)
 	}
 }

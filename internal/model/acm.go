@@ -55,7 +55,8 @@ type ResourceRecord struct {
 }
 
 // TLS returns the certificate as a tls.Certificate (leaf, chain and key), for the
-// services that serve it. It fails unless the certificate is issued or imported.
+// services that serve it. It fails while the certificate has no key pair yet
+// (pending validation); callers serve only ISSUED certificates.
 func (c *Certificate) TLS() (tls.Certificate, error) {
 	return tls.X509KeyPair([]byte(c.CertificatePEM+c.ChainPEM), []byte(c.PrivateKeyPEM))
 }

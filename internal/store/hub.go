@@ -21,6 +21,7 @@ type hub struct {
 
 type watcher struct {
 	prefix string
+	after  int64 // events at or before it were seen by the caller's List
 	mu     sync.Mutex
 	queue  []Event
 	wake   chan struct{}
@@ -45,7 +46,9 @@ func (h *hub) publish(e Event) {
 }
 
 func (w *watcher) push(e Event) {
-	if !strings.HasPrefix(e.Key, w.prefix) {
+	// A write commits before it is published: a List in between already
+	// reflects it, so a watch started at that List's revision must skip it.
+	if e.Rev <= w.after || !strings.HasPrefix(e.Key, w.prefix) {
 		return
 	}
 	w.mu.Lock()
@@ -68,11 +71,9 @@ func (h *hub) watch(ctx context.Context, prefix string, after int64) (<-chan Eve
 		h.mu.Unlock()
 		return nil, ErrCompacted
 	}
-	w := &watcher{prefix: prefix, wake: make(chan struct{}, 1)}
+	w := &watcher{prefix: prefix, after: after, wake: make(chan struct{}, 1)}
 	for _, e := range h.history {
-		if e.Rev > after {
-			w.push(e)
-		}
+		w.push(e)
 	}
 	h.watchers[w] = struct{}{}
 	h.mu.Unlock()

@@ -7,8 +7,10 @@ import (
 	"sync"
 )
 
-// historyLimit is how many recent changes the embedded backends keep for Watch.
-// A watcher that falls further behind gets ErrCompacted and must List again.
+// historyLimit is how many recent changes the embedded backends keep for Watch:
+// a Watch that asks to start further back gets ErrCompacted and must List again.
+// A registered watcher never misses a change: its queue holds what it has not
+// received yet.
 const historyLimit = 10000
 
 // Mem is an in-memory Store for tests. The zero value is not usable; call NewMem.

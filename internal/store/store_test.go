@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"gatehouse/internal/store"
@@ -68,5 +69,24 @@ func TestBoltSecondOpenFails(t *testing.T) {
 	if s2, err := store.OpenBolt(dir); err == nil {
 		s2.Close()
 		t.Fatal("second open of the same data directory succeeded")
+	}
+}
+
+// TestMemCompaction: a watch that starts behind the kept history is refused with
+// ErrCompacted (the caller lists again), never silently short of changes.
+func TestMemCompaction(t *testing.T) {
+	ctx := context.Background()
+	s := store.NewMem()
+	defer s.Close()
+	for i := range 10001 {
+		if _, err := s.Put(ctx, "k", []byte{byte(i)}, store.Any); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Watch(ctx, "", 0); !errors.Is(err, store.ErrCompacted) {
+		t.Fatalf("watch from revision 0 after 10001 writes: got %v, want ErrCompacted", err)
+	}
+	if _, err := s.Watch(ctx, "", 10000); err != nil {
+		t.Fatalf("watch from a kept revision: %v", err)
 	}
 }

@@ -21,6 +21,71 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("WatchDeliversEveryChangeOnceInOrder", func(t *testing.T) { testWatch(t, open(t)) })
 	t.Run("WatchReplaysAfterRevision", func(t *testing.T) { testWatchReplay(t, open(t)) })
 	t.Run("UpdateLosesNoConcurrentChange", func(t *testing.T) { testUpdate(t, open(t)) })
+	t.Run("ListThenWatchUnderWritesSeesEachChangeOnce", func(t *testing.T) { testListThenWatch(t, open(t)) })
+	t.Run("CloseEndsWatch", func(t *testing.T) { testCloseEndsWatch(t, open(t)) })
+}
+
+// testListThenWatch is how live.Watch uses a store: List, then Watch from the
+// listing's revision, while writers run. Every key must arrive exactly once,
+// counting the listing and the watch together.
+func testListThenWatch(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const n = 300
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			if _, err := s.Put(ctx, fmt.Sprintf("lw/%03d", i), []byte("x"), 0); err != nil {
+				t.Errorf("Put: %v", err)
+				return
+			}
+		}
+	}()
+	seen := map[string]int{}
+	kvs, rev, err := s.List(ctx, "lw/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range kvs {
+		seen[kv.Key]++
+	}
+	ch, err := s.Watch(ctx, "lw/", rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	timeout := time.After(10 * time.Second)
+	for len(seen) < n {
+		select {
+		case e := <-ch:
+			seen[e.Key]++
+		case <-timeout:
+			t.Fatalf("saw %d of %d keys", len(seen), n)
+		}
+	}
+	for k, c := range seen {
+		if c != 1 {
+			t.Fatalf("%s seen %d times (listing and watch together)", k, c)
+		}
+	}
+}
+
+func testCloseEndsWatch(t *testing.T, s store.Store) {
+	ch, err := s.Watch(context.Background(), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	select {
+	case _, ok := <-ch:
+		if ok {
+			for range ch {
+			}
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch channel still open 5s after Close")
+	}
 }
 
 func testCRUD(t *testing.T, s store.Store) {
@@ -93,8 +158,12 @@ func testWatch(t *testing.T, s store.Store) {
 		go func() {
 			defer wg.Done()
 			for i := range n / 4 {
-				mustPut(t, s, fmt.Sprintf("w/%d/%d", w, i), "x", 0)
-				mustPut(t, s, fmt.Sprintf("other/%d/%d", w, i), "x", 0)
+				for _, k := range []string{fmt.Sprintf("w/%d/%d", w, i), fmt.Sprintf("other/%d/%d", w, i)} {
+					if _, err := s.Put(ctx, k, []byte("x"), 0); err != nil {
+						t.Errorf("Put %s: %v", k, err) // not Fatal: this is not the test goroutine
+						return
+					}
+				}
 			}
 		}()
 	}
