@@ -7,7 +7,8 @@
 // Data path of one query:
 //  1. Service.ServeDNS: loads the table in force once (live.Table.Load).
 //  2. respond: checks the message (one question, class IN, EDNS version),
-//     answers, sizes the answer for the client's UDP buffer (TC bit) and adds OPT.
+//     answers, sizes the answer for the client's UDP buffer (TC bit) and adds OPT;
+//     a positive ANY over UDP is answered by TC alone (RFC 8482, minimalANY).
 //  3. table.answer: service name → A/AAAA; otherwise the zone with the longest
 //     matching suffix (REFUSED if none): delegation, CNAME chase, wildcard,
 //     NXDOMAIN/NODATA with the zone's SOA in the authority section.

@@ -80,6 +80,9 @@ func FuzzRespond(f *testing.F) {
 			if udp && len(out) > udpBufferSize {
 				t.Fatalf("UDP answer of %d bytes", len(out))
 			}
+			if udp && len(req.Question) == 1 && req.Question[0].Qtype == dns.TypeANY && len(resp.Answer) > 0 {
+				t.Fatalf("UDP answer to ANY holds %d records, want none (RFC 8482)", len(resp.Answer))
+			}
 		}
 	})
 }

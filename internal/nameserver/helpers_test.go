@@ -38,7 +38,12 @@ type harness struct {
 
 func start(t *testing.T) *harness {
 	t.Helper()
-	st := store.NewMem()
+	return startOn(t, store.NewMem())
+}
+
+// startOn is start on a given store (closed when the test ends).
+func startOn(t *testing.T, st store.Store) *harness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.DiscardHandler)
 	snap, err := live.Load(ctx, st)

@@ -419,7 +419,7 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 	// Normalise, then the checks that need no zone state.
 	sets := make([]*model.RecordSet, len(changes))
 	var msgs []string
-	seen := map[string]bool{}
+	seen := map[string]string{} // "type name" → the last action on it
 	for i, c := range changes {
 		rs := c.Set
 		rs.ZoneID = z.ID
@@ -448,10 +448,13 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 			msgs = append(msgs, fmt.Sprintf("RRSet of type %s with DNS name %s has more than one resource record", rs.Type, rs.Name))
 		}
 		dup := rs.Type + " " + rs.Name
-		if seen[dup] {
+		// A set may appear twice only as DELETE then CREATE/UPSERT: the way to
+		// replace a set before UPSERT existed, which Route 53 still accepts
+		// (observed by emulators; not in the API reference).
+		if prev, ok := seen[dup]; ok && (prev != "DELETE" || c.Action == "DELETE") {
 			msgs = append(msgs, fmt.Sprintf("The request contains an invalid set of changes for a resource record set '%s'", dup))
 		}
-		seen[dup] = true
+		seen[dup] = c.Action
 	}
 	if len(msgs) > 0 {
 		return nil, invalidChangeBatch(msgs[0])
@@ -530,8 +533,15 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 		return nil, invalidChangeBatch(msgs[0])
 	}
 
-	// Deletes first, so a snapshot taken mid-batch never shows a CNAME beside
-	// the records it replaces.
+	// Each write is its own store revision and the live feed may publish any of
+	// them, so order them for the state in between: puts first, then deletes. A
+	// name that keeps existing (DELETE www A + CREATE www CNAME) then never
+	// disappears for a moment; an NXDOMAIN there would be cached by resolvers
+	// for the SOA's negative TTL. The in-between state may hold a CNAME beside
+	// the sets it replaces (or an alias beside its old target), which resolve
+	// answers by the CNAME, so it serves either the old or the new data. A set
+	// replaced in place (UPSERT, or DELETE+CREATE of one name and type) is one
+	// write, since touched is deduplicated by id.
 	var dels, puts []write
 	done := map[string]bool{}
 	for _, id := range touched {
@@ -551,7 +561,7 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 			puts = append(puts, write{key: key, val: set, old: old})
 		}
 	}
-	return append(dels, puts...), nil
+	return append(puts, dels...), nil
 }
 
 // checkAlias validates an alias target the way Route 53 does for the targets

@@ -211,6 +211,12 @@ func TestChangeRecordSetsErrors(t *testing.T) {
 		{name: "same record set twice", code: "InvalidChangeBatch",
 			changes: []Change{create("n.example.test", "A", 300, "192.0.2.1"), upsert(create("n.example.test", "A", 300, "192.0.2.2"))},
 			message: "The request contains an invalid set of changes for a resource record set 'A n.example.test.'"},
+		{name: "same record set deleted twice", code: "InvalidChangeBatch",
+			changes: []Change{
+				{Action: "DELETE", Set: model.RecordSet{Name: "example.test", Type: "MX", TTL: 300, Records: []string{"10 mx.example.test."}}},
+				{Action: "DELETE", Set: model.RecordSet{Name: "example.test", Type: "MX", TTL: 300, Records: []string{"10 mx.example.test."}}},
+			},
+			message: "The request contains an invalid set of changes for a resource record set 'MX example.test.'"},
 		{name: "delete the SOA", code: "InvalidChangeBatch",
 			changes: []Change{del(soaChange(t, s, z.ID))},
 			message: "A HostedZone must contain exactly one SOA record."},
@@ -283,7 +289,8 @@ func TestChangeRecordSetsApplies(t *testing.T) {
 	steps := []struct {
 		name    string
 		changes []Change
-		want    []string // "name type" of every record set after the step, in list order
+		want    []string            // "name type" of every record set after the step, in list order
+		values  map[string][]string // "name type" → records, for the sets a step replaces
 	}{
 		{name: "create", want: []string{"example.test. NS", "example.test. SOA", "a.example.test. A", "www.example.test. CNAME", "z.example.test. TXT"},
 			changes: []Change{
@@ -302,6 +309,19 @@ func TestChangeRecordSetsApplies(t *testing.T) {
 				{Action: "UPSERT", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 300, Records: []string{"192.0.2.3"}}},
 				{Action: "UPSERT", Set: model.RecordSet{Name: "example.test", Type: "A",
 					Alias: &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: strings.ToUpper(gaName)}}},
+			}},
+		{name: "upsert replaces a set's values",
+			want:   []string{"example.test. A", "example.test. NS", "example.test. SOA", "a.example.test. A", "www.example.test. A", "z.example.test. TXT"},
+			values: map[string][]string{"a.example.test. A": {"192.0.2.4", "192.0.2.5"}},
+			changes: []Change{
+				{Action: "UPSERT", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 60, Records: []string{"192.0.2.4", "192.0.2.5"}}},
+			}},
+		{name: "delete and create of one name and type replaces the set",
+			want:   []string{"example.test. A", "example.test. NS", "example.test. SOA", "a.example.test. A", "www.example.test. A", "z.example.test. TXT"},
+			values: map[string][]string{"www.example.test. A": {"192.0.2.9"}},
+			changes: []Change{
+				{Action: "DELETE", Set: model.RecordSet{Name: "www.example.test", Type: "A", TTL: 60, Records: []string{"192.0.2.2"}}},
+				create("www.example.test", "A", 60, "192.0.2.9"),
 			}},
 	}
 	for _, step := range steps {
@@ -324,6 +344,9 @@ func TestChangeRecordSetsApplies(t *testing.T) {
 			t.Errorf("%s:\ngot  %q\nwant %q", step.name, got, step.want)
 		}
 		for _, rs := range sets {
+			if want, ok := step.values[rs.Name+" "+rs.Type]; ok && !slices.Equal(rs.Records, want) {
+				t.Errorf("%s: %s %s: got %q, want %q", step.name, rs.Name, rs.Type, rs.Records, want)
+			}
 			if rs.Alias != nil && rs.Alias.DNSName != gaName+"." {
 				t.Errorf("alias target not normalised: %q", rs.Alias.DNSName)
 			}

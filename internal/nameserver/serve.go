@@ -77,6 +77,9 @@ func respond(t *table, req *dns.Msg, udp bool) *dns.Msg {
 		m.Rcode = dns.RcodeServerFailure
 	default:
 		t.answer(m, req.Question[0])
+		if udp && req.Question[0].Qtype == dns.TypeANY {
+			minimalANY(m)
+		}
 	}
 	if opt != nil {
 		m.SetEdns0(udpBufferSize, false)
@@ -86,6 +89,21 @@ func respond(t *table, req *dns.Msg, udp bool) *dns.Msg {
 	}
 	m.Truncate(size) // sets TC and drops whole RRsets when the answer does not fit
 	return m
+}
+
+// minimalANY answers an ANY query over UDP minimally (RFC 8482): a positive
+// answer loses its records and gets the TC bit, so the client asks again over
+// TCP, where it gets every RRset. A spoofed ~50-byte ANY thus reflects a reply
+// about its own size instead of every record at the name (RFC 8482 §4.1 allows
+// any subset; the empty one with TC keeps ANY complete for real clients, which
+// a synthesized HINFO, §4.2, would not). Negative answers and referrals are
+// sized like those to any other type and stay as they are.
+func minimalANY(m *dns.Msg) {
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) == 0 {
+		return
+	}
+	m.Answer, m.Ns, m.Extra = nil, nil, nil
+	m.Truncated = true
 }
 
 // answer fills m with the answer to q.

@@ -251,6 +251,67 @@ func TestTruncation(t *testing.T) {
 	}
 }
 
+// TestAnyOverUDP proves ANY is answered minimally over UDP (RFC 8482: TC and no
+// records, so a spoofed query reflects no more than its own size) and in full
+// over TCP.
+func TestAnyOverUDP(t *testing.T) {
+	h := start(t)
+	populate(h)
+	z := h.zone("big.test")
+	var values []string
+	for i := range 20 {
+		values = append(values, `"`+strings.Repeat(string(rune('a'+i)), 200)+`"`)
+	}
+	h.change(z.ID, create("big.test", "TXT", 60, values...))
+
+	tests := []struct {
+		name      string
+		proto     string
+		qname     string
+		edns      uint16
+		rcode     int
+		wantTC    bool
+		wantTypes []string // types in the answer, sorted and deduplicated
+	}{
+		{name: "UDP with EDNS 4096", proto: "udp", qname: "big.test.", edns: 4096, wantTC: true},
+		{name: "UDP without EDNS", proto: "udp", qname: "example.test.", wantTC: true},
+		{name: "UDP to a service name", proto: "udp", qname: gaName + ".", edns: 1232, wantTC: true},
+		{name: "UDP NXDOMAIN stays", proto: "udp", qname: "nope.example.test.", edns: 1232, rcode: dns.RcodeNameError},
+		{name: "TCP gets every RRset", proto: "tcp", qname: "example.test.", wantTypes: []string{"A", "MX", "NS", "SOA"}},
+		{name: "TCP gets big answers", proto: "tcp", qname: "big.test.", edns: 4096, wantTypes: []string{"NS", "SOA", "TXT"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := new(dns.Msg)
+			req.SetQuestion(tc.qname, dns.TypeANY)
+			if tc.edns > 0 {
+				req.SetEdns0(tc.edns, false)
+			}
+			resp := h.exchange(tc.proto, req)
+			if resp.Rcode != tc.rcode {
+				t.Errorf("rcode: got %s, want %s", dns.RcodeToString[resp.Rcode], dns.RcodeToString[tc.rcode])
+			}
+			if resp.Truncated != tc.wantTC {
+				t.Errorf("TC: got %v, want %v", resp.Truncated, tc.wantTC)
+			}
+			var types []string
+			for _, rr := range resp.Answer {
+				types = append(types, dns.TypeToString[rr.Header().Rrtype])
+			}
+			slices.Sort(types)
+			if types = slices.Compact(types); !slices.Equal(types, tc.wantTypes) {
+				t.Errorf("answer types: got %q, want %q", types, tc.wantTypes)
+			}
+			if tc.wantTC { // a negative answer is sized like one to any other type
+				req.Compress, resp.Compress = true, true
+				if resp.Len() > req.Len()+64 {
+					t.Errorf("UDP answer is %d bytes for a %d-byte query", resp.Len(), req.Len())
+				}
+			}
+		})
+	}
+}
+
 func TestMalformedQueries(t *testing.T) {
 	h := start(t)
 	populate(h)
