@@ -19,7 +19,10 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("no snapshot")
 	}
-	t := &table{env: env, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}}
+	t := &table{env: env, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}, vpcs: map[string]string{}}
+	for id, ep := range snap.VpcEndpoints {
+		t.vpcs[id] = ep.VpcID
+	}
 
 	for _, st := range snap.Stages {
 		dep := snap.Deployments[st.RestAPIID+"/"+st.DeploymentID]

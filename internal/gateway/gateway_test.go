@@ -67,11 +67,13 @@ func selfSigned(t testing.TB, names ...string) (certPEM, keyPEM string, leaf *x5
 // harness is a running gateway on the mem store, with endpoints (test
 // listeners) that hand their connections to ServeConn.
 type harness struct {
-	t     *testing.T
-	st    store.Store
-	svc   *Service
-	roots *x509.CertPool
-	ctx   context.Context
+	t       *testing.T
+	st      store.Store
+	svc     *Service
+	roots   *x509.CertPool
+	ctx     context.Context
+	stopRun context.CancelFunc // ends the gateway's Run only
+	runDone chan error         // Run's result
 }
 
 func newHarness(t *testing.T) *harness {
@@ -95,15 +97,23 @@ func newHarness(t *testing.T) *harness {
 	svc := New(Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, DefaultCert: defCert})
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = live.Watch(ctx, st, feed, log) })
-	wg.Go(func() {
-		if err := svc.Run(ctx); err != nil {
-			t.Errorf("Run: %v", err)
+	runCtx, stopRun := context.WithCancel(ctx)
+	runDone := make(chan error, 1)
+	wg.Go(func() { runDone <- svc.Run(runCtx) })
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		select {
+		case err := <-runDone:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		default: // a test took the result
 		}
 	})
-	t.Cleanup(func() { cancel(); wg.Wait() })
 	roots := x509.NewCertPool()
 	roots.AddCert(defLeaf)
-	return &harness{t: t, st: st, svc: svc, roots: roots, ctx: ctx}
+	return &harness{t: t, st: st, svc: svc, roots: roots, ctx: ctx, stopRun: stopRun, runDone: runDone}
 }
 
 type testWriter struct{ t *testing.T }
@@ -489,6 +499,169 @@ func TestHTTPProxy(t *testing.T) {
 	}
 	got = h.do(ep, "GET", "https://"+domain+"/dead", "", nil, "")
 	checkResult(t, got, 500, `{"message": "Internal server error"}`, "InternalServerErrorException")
+
+	// What the policy sees is what the backend gets: no dot segments, and only
+	// the seven methods ANY stands for, case-sensitively.
+	for _, tt := range []struct{ method, path string }{
+		{"GET", "/x/../admin"},
+		{"GET", "/x/%2e%2e/admin"},
+		{"GET", "/./admin"},
+		{"delete", "/a"},
+		{"FOO", "/a"},
+	} {
+		got = h.do(ep, tt.method, "https://"+domain+tt.path, "", nil, "")
+		checkResult(t, got, 403, bodyMissing, "MissingAuthenticationTokenException")
+		if g := got.header.Get("X-Got-Path"); g != "" {
+			t.Errorf("%s %s: the backend got %q, want no request", tt.method, tt.path, g)
+		}
+	}
+}
+
+// A request in flight when Run's context ends is finished, not aborted.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.13:0", "vpce-test")
+	arrived, release := make(chan struct{}), make(chan struct{})
+	backend := echoBackend(t, "127.0.13.14:0", func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, "done")
+	})
+	s, ctx := h.svc, h.ctx
+	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "hold"))
+	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	h.sync()
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := h.client(ep).Get("https://" + domain + "/hold")
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answered <- answer{resp.StatusCode, string(b), err}
+	}()
+	<-arrived
+	h.stopRun()
+	<-h.svc.stopped // Run has seen its context end
+	close(release)
+	if got := <-answered; got.err != nil || got.status != 200 || got.body != "done" {
+		t.Errorf("request in flight at shutdown: got %d %q (err %v), want 200 \"done\"", got.status, got.body, got.err)
+	}
+	if err := <-h.runDone; err != nil {
+		t.Errorf("Run: got %v, want nil", err)
+	}
+}
+
+// A caller that sends its headers and then trickles the body is cut off once the
+// integration's timeout has passed, over HTTP/1.1 and HTTP/2.
+func TestSlowBody(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.15:0", "vpce-test")
+	s, ctx := h.svc, h.ctx
+	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "upload"))
+	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "POST", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "POST", model.Integration{Type: "MOCK", TimeoutInMillis: 50}))
+	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, r.ID, "POST", "200", model.MethodResponse{}))
+	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, r.ID, "POST", "200", model.IntegrationResponse{}))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	h.sync()
+	// guard only turns a hang into a failure; it is no timing assertion.
+	const guard = 20 * time.Second
+
+	t.Run("HTTP/1.1", func(t *testing.T) {
+		c, err := tls.Dial("tcp", ep, &tls.Config{ServerName: domain, RootCAs: h.roots, NextProtos: []string{"http/1.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_, err = io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: "+domain+"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(guard))
+		_, err = io.ReadAll(c)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("trickled body: connection still open after %v, want the server to close it", guard)
+		}
+	})
+
+	t.Run("HTTP/2", func(t *testing.T) {
+		tr := &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, "tcp", ep)
+			},
+			TLSClientConfig:   &tls.Config{RootCAs: h.roots},
+			ForceAttemptHTTP2: true,
+		}
+		defer tr.CloseIdleConnections()
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		req, err := http.NewRequest("POST", "https://"+domain+"/upload", pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		type answer struct {
+			resp *http.Response
+			err  error
+		}
+		answered := make(chan answer, 1)
+		go func() {
+			resp, err := (&http.Client{Transport: tr}).Do(req)
+			answered <- answer{resp, err}
+		}()
+		if _, err := io.WriteString(pw, "{"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-answered:
+			if got.err == nil {
+				got.resp.Body.Close()
+				if got.resp.ProtoMajor != 2 {
+					t.Errorf("got %s, want HTTP/2", got.resp.Proto)
+				}
+			}
+		case <-time.After(guard):
+			t.Fatalf("trickled body: stream still open after %v, want the server to end it", guard)
+		}
+	})
+}
+
+func TestServeConnAfterFailedRun(t *testing.T) {
+	svc := New(Deps{}) // no feed: Run cannot start
+	if err := svc.Run(context.Background()); err == nil {
+		t.Fatal("Run without a feed: got nil, want an error")
+	}
+	a, b := net.Pipe()
+	done := make(chan struct{})
+	go func() { svc.ServeConn(a, "vpce-x"); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second): // a guard against a hang, no timing assertion
+		t.Fatal("ServeConn after a failed Run: still blocked, want it to return")
+	}
+	if _, err := b.Write([]byte("x")); !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("write to a connection offered after a failed Run: got %v, want io.ErrClosedPipe", err)
+	}
 }
 
 func TestXForwardedForWithoutHeader(t *testing.T) {
@@ -625,10 +798,14 @@ func TestRequestLimits(t *testing.T) {
 func TestServeConnAfterStop(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	svc := New(Deps{Store: h.st, Feed: live.NewFeed(model.EmptySnapshot())})
+	snap := model.EmptySnapshot()
+	snap.Rev = 1
+	svc := New(Deps{Store: h.st, Feed: live.NewFeed(snap)})
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	<-svc.running
+	for svc.Served() < 1 { // Run is up: it compiled the feed's snapshot
+		time.Sleep(time.Millisecond)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: got %v, want nil", err)

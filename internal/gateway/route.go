@@ -3,7 +3,9 @@ package gateway
 import (
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"gatehouse/internal/gateway/policy"
 )
@@ -17,6 +19,7 @@ type routeInput struct {
 	vpce      string // the interface endpoint the connection arrived through
 	sourceIP  string // the connection's remote IP (the VPC source as API Gateway sees it)
 	userAgent string
+	now       time.Time // when the request arrived (aws:CurrentTime); zero: now
 }
 
 // resolution is where a request goes, or the failure that answers it.
@@ -39,6 +42,14 @@ func (t *table) resolve(in routeInput) resolution {
 	if t == nil {
 		res.fail = failForbidden
 		res.logNote = "no table compiled yet"
+		return res
+	}
+	// A "." or ".." segment would name one resource to the policy and another to
+	// a backend that resolves it (RFC 3986 §5.2.4), so it is refused before
+	// anything matches. in.path is already percent-decoded, so %2e%2e is caught.
+	// UNVERIFIED: what AWS answers; the unknown-resource answer is the safe one.
+	if hasDotSegment(in.path) {
+		res.fail, res.logNote = failMissingToken, "dot segment in path "+in.path
 		return res
 	}
 	apiID, stageName, segs, fail := t.findStage(in, &res)
@@ -82,9 +93,18 @@ func (t *table) resolve(in routeInput) resolution {
 		res.fail, res.logNote = accessDenied(res.arn, false), sr.policyErr.Error()
 		return res
 	}
+	now := in.now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	ctx := map[string]string{
 		"aws:SourceVpce":      in.vpce,
 		"aws:SecureTransport": "true",
+		"aws:CurrentTime":     now.UTC().Format(time.RFC3339),
+		"aws:EpochTime":       strconv.FormatInt(now.Unix(), 10),
+	}
+	if vpc := t.vpcs[in.vpce]; vpc != "" {
+		ctx["aws:SourceVpc"] = vpc
 	}
 	if ip := in.sourceIP; ip != "" {
 		ctx["aws:SourceIp"] = ip
@@ -182,6 +202,16 @@ func splitPath(p string) []string {
 		}
 	}
 	return segs
+}
+
+// hasDotSegment reports whether a path has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	for s := range strings.SplitSeq(p, "/") {
+		if s == "." || s == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // cutBasePath strips a whole-segment base path prefix ("" matches everything).

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"maps"
+	"strings"
 	"testing"
+	"time"
 
 	"gatehouse/internal/model"
 )
@@ -214,8 +216,13 @@ func fuzzTable(tb testing.TB) *table {
 		"/": {"GET"}, "/pets": {"ANY"}, "/pets/{id}": {"GET"}, "/{proxy+}": {"ANY"}, "/a": nil, "/a/{b+}": {"POST"},
 	})
 	api.EndpointConfiguration = model.EndpointConfiguration{Types: []string{"PRIVATE"}, VpcEndpointIDs: []string{"vpce-1"}}
-	api.Policy = `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},
-		{"Effect":"Deny","Principal":"*","Action":"*","Resource":"execute-api:/prod/DELETE/*"}]}`
+	// Everything but PATCH is allowed (PATCH is denied implicitly); DELETE and
+	// GET /admin are denied explicitly.
+	api.Policy = `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":[
+			"execute-api:/*/GET/*","execute-api:/*/HEAD/*","execute-api:/*/OPTIONS/*","execute-api:/*/POST/*",
+			"execute-api:/*/PUT/*","execute-api:/*/DELETE/*"]},
+		{"Effect":"Deny","Principal":"*","Action":"*","Resource":"execute-api:/prod/DELETE/*"},
+		{"Effect":"Deny","Principal":"*","Action":"*","Resource":"execute-api:/prod/GET/admin"}]}`
 	snap.RestAPIs[api.ID] = api
 	snap.Deployments[api.ID+"/d1"] = &model.Deployment{ID: "d1", RestAPIID: api.ID, API: *api}
 	snap.Stages[api.ID+"/prod"] = &model.Stage{RestAPIID: api.ID, StageName: "prod", DeploymentID: "d1"}
@@ -231,23 +238,40 @@ func fuzzTable(tb testing.TB) *table {
 
 func TestResolveFixture(t *testing.T) {
 	tbl := fuzzTable(t)
+	const arn = "arn:aws:execute-api:us-west-2:000000000000:a1b2c3d4e5/prod/"
 	tests := []struct {
 		name     string
 		in       routeInput
 		wantFail *failure
 		wantPath string
+		wantDeny string // "explicit" or "implicit": AccessDeniedException for wantARN
+		wantARN  string
 	}{
-		{"allowed", routeInput{host: "api.example.test", path: "/prod/pets/1", method: "GET", vpce: "vpce-1"}, nil, "/pets/{id}"},
-		{"multi-level mapping", routeInput{host: "api.example.test", path: "/v1/x/pets", method: "PUT", vpce: "vpce-1"}, nil, "/pets"},
-		{"denied verb", routeInput{host: "api.example.test", path: "/prod/pets", method: "DELETE", vpce: "vpce-1"}, nil, ""},
-		{"wrong endpoint", routeInput{host: "api.example.test", path: "/prod/", method: "GET", vpce: "vpce-2"}, failForbidden, ""},
+		{"allowed", routeInput{host: "api.example.test", path: "/prod/pets/1", method: "GET", vpce: "vpce-1"}, nil, "/pets/{id}", "", ""},
+		{"multi-level mapping", routeInput{host: "api.example.test", path: "/v1/x/pets", method: "PUT", vpce: "vpce-1"}, nil, "/pets", "", ""},
+		{"denied verb", routeInput{host: "api.example.test", path: "/prod/pets", method: "DELETE", vpce: "vpce-1"}, nil, "", "explicit", arn + "DELETE/pets"},
+		{"verb nothing allows", routeInput{host: "api.example.test", path: "/prod/pets", method: "PATCH", vpce: "vpce-1"}, nil, "", "implicit", arn + "PATCH/pets"},
+		{"denied path", routeInput{host: "api.example.test", path: "/prod/admin", method: "GET", vpce: "vpce-1"}, nil, "", "explicit", arn + "GET/admin"},
+		{"wrong endpoint", routeInput{host: "api.example.test", path: "/prod/", method: "GET", vpce: "vpce-2"}, failForbidden, "", "", ""},
+		// The policy and the backend must see the same request.
+		{"dot-dot segment", routeInput{host: "api.example.test", path: "/prod/x/../admin", method: "GET", vpce: "vpce-1"}, failMissingToken, "", "", ""},
+		{"dot segment", routeInput{host: "api.example.test", path: "/prod/./admin", method: "GET", vpce: "vpce-1"}, failMissingToken, "", "", ""},
+		{"trailing dot-dot", routeInput{host: "api.example.test", path: "/prod/admin/x/..", method: "GET", vpce: "vpce-1"}, failMissingToken, "", "", ""},
+		{"dots in a name are fine", routeInput{host: "api.example.test", path: "/prod/a..b/.c", method: "GET", vpce: "vpce-1"}, nil, "/{proxy+}", "", ""},
+		{"lowercase method", routeInput{host: "api.example.test", path: "/prod/pets", method: "delete", vpce: "vpce-1"}, failMissingToken, "", "", ""},
+		{"unknown method", routeInput{host: "api.example.test", path: "/prod/pets", method: "FOO", vpce: "vpce-1"}, failMissingToken, "", "", ""},
+		{"ANY is no method", routeInput{host: "api.example.test", path: "/prod/pets", method: "ANY", vpce: "vpce-1"}, failMissingToken, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := tbl.resolve(tt.in)
-			if tt.wantPath == "" && tt.wantFail == nil {
-				if res.fail == nil || res.fail.errorType != "AccessDeniedException" {
-					t.Fatalf("got %+v, want AccessDeniedException", res.fail)
+			if tt.wantDeny != "" {
+				want := "User: anonymous is not authorized to perform: execute-api:Invoke on resource: " + tt.wantARN
+				if tt.wantDeny == "explicit" {
+					want += " with an explicit deny"
+				}
+				if res.fail == nil || res.fail.errorType != "AccessDeniedException" || res.fail.message != want {
+					t.Fatalf("got %+v, want AccessDeniedException %q", res.fail, want)
 				}
 				return
 			}
@@ -261,6 +285,71 @@ func TestResolveFixture(t *testing.T) {
 	}
 }
 
+// The standard private-API policies (aws-behaviors §A7), written for one
+// endpoint or one VPC: allowed through it, explicitly denied otherwise.
+func TestResolveStandardPolicies(t *testing.T) {
+	const (
+		vpcePolicy = `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},
+			{"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*",
+			 "Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}}]}`
+		vpcPolicy = `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},
+			{"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*",
+			 "Condition":{"StringNotEquals":{"aws:SourceVpc":"vpc-111"}}}]}`
+		timePolicy = `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*",
+			 "Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"},"NumericLessThan":{"aws:EpochTime":"1893456000"}}}]}`
+	)
+	tests := []struct {
+		name, policy, vpce string
+		now                time.Time
+		want               string // "allow", "explicit" or "implicit"
+	}{
+		{"vpce: its endpoint", vpcePolicy, "vpce-1", time.Time{}, "allow"},
+		{"vpce: same VPC, other endpoint", vpcePolicy, "vpce-2", time.Time{}, "explicit"},
+		{"vpc: its endpoint", vpcPolicy, "vpce-1", time.Time{}, "allow"},
+		{"vpc: other endpoint in the VPC", vpcPolicy, "vpce-2", time.Time{}, "allow"},
+		{"vpc: endpoint in another VPC", vpcPolicy, "vpce-3", time.Time{}, "explicit"},
+		{"time: inside the window", timePolicy, "vpce-1", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), "allow"},
+		{"time: before it", timePolicy, "vpce-1", time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), "implicit"},
+		{"time: after it (epoch)", timePolicy, "vpce-1", time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), "implicit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			snap := model.EmptySnapshot()
+			api := treeAPI(map[string][]string{"/": {"GET"}})
+			api.EndpointConfiguration = model.EndpointConfiguration{Types: []string{"PRIVATE"}, VpcEndpointIDs: []string{"vpce-1", "vpce-2", "vpce-3"}}
+			api.Policy = tt.policy
+			snap.RestAPIs[api.ID] = api
+			snap.Deployments[api.ID+"/d1"] = &model.Deployment{ID: "d1", RestAPIID: api.ID, API: *api}
+			snap.Stages[api.ID+"/prod"] = &model.Stage{RestAPIID: api.ID, StageName: "prod", DeploymentID: "d1"}
+			for id, vpc := range map[string]string{"vpce-1": "vpc-111", "vpce-2": "vpc-111", "vpce-3": "vpc-222"} {
+				snap.VpcEndpoints[id] = &model.VpcEndpoint{ID: id, VpcID: vpc, ServiceName: model.ExecuteAPIService("us-west-2"), Type: "Interface"}
+			}
+			tbl, err := compile(model.DefaultEnv, snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := tbl.resolve(routeInput{host: api.ID + ".execute-api.us-west-2.amazonaws.com", path: "/prod/", method: "GET",
+				vpce: tt.vpce, sourceIP: "127.0.13.9", now: tt.now})
+			got := "allow"
+			if res.fail != nil {
+				got = "implicit"
+				if strings.HasSuffix(res.fail.message, " with an explicit deny") {
+					got = "explicit"
+				}
+				if res.fail.errorType != "AccessDeniedException" {
+					got = res.fail.message
+				}
+			}
+			if got != tt.want {
+				t.Errorf("got %s (%s), want %s", got, res.logNote, tt.want)
+			}
+		})
+	}
+}
+
 func FuzzResolve(f *testing.F) {
 	tbl := fuzzTable(f)
 	f.Add("api.example.test", "/prod/pets/1", "GET", "", "vpce-1")
@@ -268,10 +357,31 @@ func FuzzResolve(f *testing.F) {
 	f.Add("a1b2c3d4e5-vpce-1.execute-api.us-west-2.amazonaws.com", "//prod//", "DELETE", "", "vpce-1")
 	f.Add("127.0.13.1:443", "/", "GET", "a1b2c3d4e5", "vpce-1")
 	f.Add("[::1]:443", "/v1/x/pets", "PUT", "", "")
+	f.Add("api.example.test", "/prod/x/../admin", "GET", "", "vpce-1")
+	f.Add("api.example.test", "/prod/pets", "delete", "", "vpce-1")
+	f.Add("api.example.test", "/prod/pets", "FOO", "", "vpce-1")
 	f.Fuzz(func(t *testing.T, host, path, method, apiID, vpce string) {
 		res := tbl.resolve(routeInput{host: host, path: path, method: method, apiID: apiID, vpce: vpce, sourceIP: "127.0.0.1"})
 		if res.fail == nil && res.route == nil {
 			t.Fatalf("neither a route nor a failure for %q %q %q", host, path, method)
+		}
+		if res.fail != nil {
+			return
+		}
+		// What the policy allowed is what the backend gets: a clean path and
+		// one of the seven methods.
+		rest, ok := strings.CutPrefix(res.arn, "arn:aws:execute-api:us-west-2:000000000000:a1b2c3d4e5/")
+		if !ok {
+			t.Fatalf("allowed %q %q %q: ARN %q names another API", host, path, method, res.arn)
+		}
+		parts := strings.Split(rest, "/")
+		if len(parts) < 3 || !anyMethod(parts[1]) {
+			t.Fatalf("allowed %q %q %q: ARN %q has no standard verb", host, path, method, res.arn)
+		}
+		for _, seg := range parts {
+			if seg == "." || seg == ".." {
+				t.Fatalf("allowed %q %q %q: ARN %q has a dot segment", host, path, method, res.arn)
+			}
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ const (
 	maxBodyBytes        = 10 << 20 // payload 10 MB
 	maxHeaderBytes      = 10240    // request line + headers
 	defaultTimeoutMilli = 29000
+	// bodyReadSlack lets the integration timeout fire (504) before the body's
+	// read deadline cuts the connection of a caller still sending.
+	bodyReadSlack = time.Second
 )
 
 type ctxKey int
@@ -63,7 +67,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	t := s.table.Load()
 	res := t.resolve(routeInput{
 		host: r.Host, path: r.URL.Path, apiID: r.Header.Get("x-apigw-api-id"), method: r.Method,
-		vpce: vpce, sourceIP: sourceIP, userAgent: r.UserAgent(),
+		vpce: vpce, sourceIP: sourceIP, userAgent: r.UserAgent(), now: time.Now(),
 	})
 	vars := s.contextVars(r, &res, reqID, sourceIP)
 	if res.fail != nil {
@@ -102,6 +106,12 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeFailure(w, failInvalidAPIKey, res.stage, vars)
 		return
 	}
+	// The body is read (MOCK, HTTP) or streamed (HTTP_PROXY) from here: a caller
+	// trickling it must not hold the connection or stream past the integration's
+	// timeout. The deadline works for HTTP/1.1 and h2 streams alike.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout(rt.integ) + bodyReadSlack)); err != nil {
+		s.log.Debug("set body read deadline", "requestId", reqID, "err", err)
+	}
 	switch rt.integ.Type {
 	case model.IntegrationMock:
 		s.serveMock(w, r, &res, vars, fail)
@@ -118,9 +128,8 @@ type failFunc func(f *failure, why string, args ...any)
 
 // serveMock is step 5 for MOCK: the request template yields {"statusCode": N}.
 func (s *Service) serveMock(w http.ResponseWriter, r *http.Request, res *resolution, vars func(string) (string, bool), fail failFunc) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		s.writeFailure(w, failTooLarge, nil, nil)
+	body, ok := s.readBody(w, r)
+	if !ok {
 		return
 	}
 	out, f, why := requestPayload(res.route.integ, r.Header.Get("Content-Type"), body, vars)
@@ -145,6 +154,23 @@ func (s *Service) serveMock(w http.ResponseWriter, r *http.Request, res *resolut
 	// UNVERIFIED: an empty template output (no template, empty passthrough body)
 	// answers 200, as LocalStack does.
 	s.respond(w, res, status, nil, nil, vars, fail)
+}
+
+// readBody reads the whole request body, at most maxBodyBytes (413 beyond). A
+// body that stops arriving (the read deadline passed) or a caller gone aborts
+// the exchange: there is no one to answer.
+func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err == nil {
+		return body, true
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.writeFailure(w, failTooLarge, nil, nil)
+		return nil, false
+	}
+	s.log.Debug("request body unreadable; connection aborted", "err", err)
+	panic(http.ErrAbortHandler)
 }
 
 // requestPayload is the integration request body: the template for the
@@ -293,7 +319,8 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 		fail(failConfig, "invalid endpoint", "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout(integ))
+	inCtx := r.Context()
+	ctx, cancel := context.WithTimeout(inCtx, timeout(integ))
 	defer cancel()
 	r = r.WithContext(ctx)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
@@ -337,6 +364,14 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 				s.writeFailure(w, failTooLarge, nil, nil)
 			case errors.Is(err, context.DeadlineExceeded):
 				fail(failTimeout, "endpoint request timed out", "uri", target.Redacted(), "err", err)
+			case errors.Is(err, context.Canceled) && inCtx.Err() != nil:
+				// The caller went away (or the server closed its connection at the
+				// end of a shutdown): nothing failed that anyone could see.
+				s.log.Debug("caller gone during endpoint request", "uri", target.Redacted(), "err", err)
+				s.writeFailure(w, failIntegration, nil, nil)
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				s.log.Debug("request body unreadable; connection aborted", "err", err)
+				panic(http.ErrAbortHandler)
 			default:
 				fail(failIntegration, "endpoint request failed", "uri", target.Redacted(), "err", err)
 			}
@@ -350,9 +385,8 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 // passthrough) goes to the backend; its status selects the integration response.
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request, res *resolution, vars func(string) (string, bool), fail failFunc) {
 	integ := res.route.integ
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		s.writeFailure(w, failTooLarge, nil, nil)
+	body, ok := s.readBody(w, r)
+	if !ok {
 		return
 	}
 	payload, f, why := requestPayload(integ, r.Header.Get("Content-Type"), body, vars)
@@ -378,9 +412,13 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request, res *resolut
 	out.Header.Set("X-Amzn-Apigateway-Api-Id", res.stage.apiID)
 	resp, err := s.transport.RoundTrip(out)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			fail(failTimeout, "endpoint request timed out", "uri", target.Redacted(), "err", err)
-		} else {
+		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+			s.log.Debug("caller gone during endpoint request", "uri", target.Redacted(), "err", err)
+			s.writeFailure(w, failIntegration, nil, nil)
+		default:
 			fail(failIntegration, "endpoint request failed", "uri", target.Redacted(), "err", err)
 		}
 		return

@@ -33,6 +33,11 @@ type Deps struct {
 // Timeouts and sizes a peer cannot exceed.
 const (
 	readHeaderTimeout = 10 * time.Second
+	// readTimeout bounds reading a whole request where no integration sets a
+	// tighter deadline (a refused request's unread body, drained by the server).
+	// Longer than readHeaderTimeout plus the 29 s integration limit, so it never
+	// cuts a request an integration still serves.
+	readTimeout = 45 * time.Second
 	// API Gateway keeps idle connections about 5 minutes (ALB's idle timeout
 	// toward targets is 60 s by default, so the balancer closes first).
 	idleTimeout     = 310 * time.Second
@@ -51,8 +56,8 @@ type Service struct {
 	tlsConfig *tls.Config
 	transport *http.Transport
 	conns     chan net.Conn // ServeConn → the http.Server's listener
-	running   chan struct{} // closed when Run starts serving
-	stopped   chan struct{} // closed when Run stops serving
+	stopped   chan struct{} // closed when Run stops serving (or fails to start)
+	stopOnce  sync.Once
 	runOnce   sync.Once
 }
 
@@ -70,7 +75,6 @@ func New(d Deps) *Service {
 		log:      d.Log,
 		metrics:  newMetrics(d.Metrics),
 		conns:    make(chan net.Conn),
-		running:  make(chan struct{}),
 		stopped:  make(chan struct{}),
 		errorLog: slog.NewLogLogger(d.Log.Handler(), slog.LevelWarn),
 	}
@@ -106,13 +110,15 @@ func (s *Service) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, err
 // Run follows the snapshots and serves the connections ServeConn hands over,
 // until ctx ends; then it closes every connection and waits for its goroutines.
 func (s *Service) Run(ctx context.Context) error {
-	if s.d.Feed == nil {
-		return errors.New("gateway: no snapshot feed")
-	}
 	started := false
 	s.runOnce.Do(func() { started = true })
 	if !started {
-		return errors.New("gateway: already running")
+		return errors.New("gateway: already running") // the first Run owns stopped
+	}
+	// However Run ends, ServeConn must stop waiting for it.
+	defer s.stop()
+	if s.d.Feed == nil {
+		return errors.New("gateway: no snapshot feed")
 	}
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
@@ -126,20 +132,22 @@ func (s *Service) Run(ctx context.Context) error {
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          s.errorLog,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, keyConn, connInfoOf(c))
 		},
-		BaseContext: func(net.Listener) context.Context { return ctx },
+		// Requests must outlive ctx: Shutdown lets them finish (up to
+		// shutdownTimeout), and Close then cancels them through their connections.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	serveErr := make(chan error, 1)
 	wg.Go(func() { serveErr <- srv.Serve(ln) })
-	close(s.running)
 
 	<-ctx.Done()
-	close(s.stopped)
+	s.stop()
 	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer scancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -153,6 +161,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// stop makes ServeConn refuse connections from now on.
+func (s *Service) stop() { s.stopOnce.Do(func() { close(s.stopped) }) }
 
 // ServeConn serves a connection accepted on an interface endpoint's address:
 // TLS (certificate by SNI), then HTTP/1.1 or h2. vpceID is the endpoint it came

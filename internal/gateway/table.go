@@ -14,6 +14,7 @@ type table struct {
 	env     model.Env
 	domains map[string]*domainRoute // by lowercase host name
 	apis    map[string]*apiRoute    // by API id
+	vpcs    map[string]string       // VPC id by interface endpoint id (aws:SourceVpc)
 }
 
 // domainRoute is a custom domain name: its certificate and its base path mappings.
@@ -111,10 +112,28 @@ func (n *node) match(segs []string, params map[string]string) *node {
 	return nil
 }
 
-// method picks the explicit method, else ANY.
+// anyMethod reports whether m is one of the seven methods ANY stands for; API
+// Gateway knows no others.
+func anyMethod(m string) bool {
+	switch m {
+	case "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT":
+		return true
+	}
+	return false
+}
+
+// method picks the explicit method, else ANY for one of the seven methods it
+// covers. Methods are case-sensitive (RFC 9110 §9.1): "delete" or "FOO" match
+// nothing, so they can never slip past a policy written for "DELETE".
 func (n *node) method(m string) *route {
+	if m == "ANY" {
+		return nil // a method name, not a wildcard a caller may send
+	}
 	if r := n.methods[m]; r != nil {
 		return r
+	}
+	if !anyMethod(m) {
+		return nil
 	}
 	return n.methods["ANY"]
 }

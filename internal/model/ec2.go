@@ -43,7 +43,6 @@ type IPPermission struct {
 const (
 	EndpointPending   = "pending"
 	EndpointAvailable = "available"
-	EndpointDeleting  = "deleting"
 )
 
 // VpcEndpoint is an interface endpoint: one network interface per subnet, each a

@@ -31,7 +31,7 @@ func compile(snap *model.Snapshot, cfg compileConfig) (*table, error) {
 	slices.Sort(ids) // deterministic: the same snapshot always yields the same table
 	for _, id := range ids {
 		ep := snap.VpcEndpoints[id]
-		if ep.ServiceName != cfg.service || ep.Type != "Interface" || ep.State == model.EndpointDeleting {
+		if ep.ServiceName != cfg.service || ep.Type != "Interface" {
 			continue
 		}
 		b := &binding{vpceID: ep.ID}

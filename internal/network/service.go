@@ -173,7 +173,7 @@ func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) {
 // endpoint's interfaces since the table was compiled (a newer table will tell).
 func (s *Service) setState(ctx context.Context, ep endpointPlan, state, lastErr string) {
 	_, err := store.Update(ctx, s.st, model.Key(model.KindVpcEndpoint, ep.id), func(v *model.VpcEndpoint) error {
-		if v.State == model.EndpointDeleting || !slices.Equal(v.NetworkInterfaceIDs, ep.enis) {
+		if !slices.Equal(v.NetworkInterfaceIDs, ep.enis) {
 			return errStale
 		}
 		v.State, v.LastError = state, lastErr

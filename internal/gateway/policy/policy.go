@@ -51,9 +51,6 @@ type Request struct {
 	Action    string // "execute-api:Invoke"
 	Resource  string // full ARN: arn:aws:execute-api:region:account:api/stage/VERB/path
 	Principal string // caller ARN; "" for an anonymous caller (private APIs with auth NONE)
-	// APIARN expands short-form resources ("execute-api:/…") for a policy that
-	// was not bound with Bind: arn:aws:execute-api:region:account:api-id.
-	APIARN string
 	// Context holds the condition keys (aws:SourceVpce, aws:SourceIp, …); key
 	// lookup is case-insensitive, as in IAM.
 	Context map[string]string
@@ -396,12 +393,13 @@ func (l *anyList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ShortPrefix is the short form of an execute-api resource in a policy.
-const ShortPrefix = "execute-api:/"
+// shortPrefix is the short form of an execute-api resource in a policy.
+const shortPrefix = "execute-api:/"
 
 // Bind returns a copy of p whose short-form resources are expanded against
 // apiARN (arn:aws:execute-api:region:account:api-id), as API Gateway does when it
-// saves a policy. Compile it once per API; Evaluate then does no expansion.
+// saves a policy. Short-form resources of an unbound policy match nothing, so
+// bind once per API before evaluating.
 func (p *Policy) Bind(apiARN string) *Policy {
 	out := &Policy{Version: p.Version, Statements: make([]Statement, len(p.Statements))}
 	for i, st := range p.Statements {
@@ -416,7 +414,7 @@ func (p *Policy) Bind(apiARN string) *Policy {
 }
 
 func expand(resource, apiARN string) string {
-	if rest, ok := strings.CutPrefix(resource, ShortPrefix); ok && apiARN != "" {
+	if rest, ok := strings.CutPrefix(resource, shortPrefix); ok && apiARN != "" {
 		return apiARN + "/" + rest
 	}
 	return resource
@@ -455,7 +453,7 @@ func (st *Statement) matches(req *Request) bool {
 func (st *Statement) matchPrincipal(caller string) bool {
 	in := false
 	for _, p := range st.Principals {
-		if p == "*" || (caller != "" && Match(p, caller)) {
+		if p == "*" || (caller != "" && wildcard(p, caller)) {
 			in = true
 			break
 		}
@@ -467,7 +465,7 @@ func (st *Statement) matchAction(action string) bool {
 	in := false
 	for _, a := range st.Actions {
 		// Action names are case-insensitive in IAM.
-		if Match(strings.ToLower(a), strings.ToLower(action)) {
+		if wildcard(strings.ToLower(a), strings.ToLower(action)) {
 			in = true
 			break
 		}
@@ -478,7 +476,7 @@ func (st *Statement) matchAction(action string) bool {
 func (st *Statement) matchResource(req *Request) bool {
 	in := false
 	for _, r := range st.Resources {
-		if Match(expand(r, req.APIARN), req.Resource) {
+		if wildcard(r, req.Resource) {
 			in = true
 			break
 		}
@@ -584,7 +582,7 @@ func matchValue(op, want, v string) bool {
 	case "StringEqualsIgnoreCase":
 		return strings.EqualFold(want, v)
 	case "StringLike", "ArnLike":
-		return Match(want, v)
+		return wildcard(want, v)
 	case "Bool":
 		a, err1 := strconv.ParseBool(want)
 		b, err2 := strconv.ParseBool(v)
@@ -625,10 +623,10 @@ func compare(op string, c int) bool {
 	return c == 0
 }
 
-// Match reports whether s matches the IAM wildcard pattern: '*' any run of
+// wildcard reports whether s matches the IAM wildcard pattern: '*' any run of
 // characters (including none), '?' any one character. Linear backtracking, so a
 // hostile pattern cannot make it exponential.
-func Match(pattern, s string) bool {
+func wildcard(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {
