@@ -45,6 +45,10 @@ func compile(snap *model.Snapshot) (*table, error) {
 		lb := snap.LoadBalancers[lbARN]
 		e := &lbEntry{arn: lb.ARN, state: lb.State, reason: lb.StateReason}
 		t.lbs[lb.ARN] = e
+		idle, err := idleTimeoutOf(lb)
+		if err != nil {
+			t.problems = append(t.problems, fmt.Sprintf("load balancer %s: %v", lb.ARN, err))
+		}
 		var ips []string
 		for _, n := range lb.Nodes {
 			a, err := netip.ParseAddr(n.IP)
@@ -65,6 +69,7 @@ func compile(snap *model.Snapshot) (*table, error) {
 				t.problems = append(t.problems, fmt.Sprintf("listener %s: %v", l.ARN, err))
 				continue
 			}
+			le.idle = idle
 			if le.action.group != nil {
 				le.action.group.inUse = true
 				sources[le.action.group.arn] = append(sources[le.action.group.arn], ips...)
@@ -143,6 +148,7 @@ func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]
 			return nil, err
 		}
 		le.certs = cs
+		le.tls = listenerTLS(l.SslPolicy, cs)
 	default:
 		return nil, fmt.Errorf("protocol %q not served", l.Protocol)
 	}
@@ -167,6 +173,39 @@ func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]
 		return le, nil
 	}
 	return nil, fmt.Errorf("no forward or fixed-response action")
+}
+
+// idleTimeoutOf is the load balancer's idle_timeout.timeout_seconds (1–4000,
+// as ModifyLoadBalancerAttributes enforces); the default when unset or broken.
+func idleTimeoutOf(lb *model.LoadBalancer) (time.Duration, error) {
+	v, ok := lb.Attributes["idle_timeout.timeout_seconds"]
+	if !ok {
+		return defaultIdleTimeout, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 4000 {
+		return defaultIdleTimeout, fmt.Errorf("idle_timeout.timeout_seconds %q: using %s", v, defaultIdleTimeout)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// listenerTLS is the TLS configuration an HTTPS listener serves: the minimum
+// version from its SslPolicy, and its certificates by SNI. The
+// ELBSecurityPolicy-*TLS13-1-3* policies are TLS 1.3 only; every other policy
+// is served as TLS 1.2 and up, although several of them also allow TLS 1.0 and
+// 1.1 on AWS: Go's TLS stack and today's clients are better off without them.
+func listenerTLS(policy string, certs *certSet) *tls.Config {
+	minVersion := uint16(tls.VersionTLS12)
+	if strings.Contains(policy, "TLS13-1-3") {
+		minVersion = tls.VersionTLS13
+	}
+	return &tls.Config{
+		MinVersion: minVersion,
+		NextProtos: []string{"h2", "http/1.1"},
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return certs.get(hello.ServerName)
+		},
+	}
 }
 
 func compileCerts(snap *model.Snapshot, lcs []model.ListenerCertificate, cache map[string]*tls.Certificate) (*certSet, error) {

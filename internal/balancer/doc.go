@@ -8,8 +8,10 @@
 //  1. serveSocket: every load balancer node IP × listener port is one socket
 //     (listen.Set keeps sockets that stay open across changes). The PROXY
 //     protocol header is used from TrustedProxies and refused from anyone
-//     else; protoListener then wraps the connection in TLS when the listener
-//     in the current table is HTTPS (certSet.get picks the certificate).
+//     else; protoListener then wraps the connection in idleConn (closed after
+//     the load balancer's idle timeout with no bytes either way) and in TLS
+//     when the listener in the current table is HTTPS (listenerTLS: minimum
+//     version by SslPolicy; certSet.get picks the certificate).
 //  2. handle: loads the table once per request and runs the listener's
 //     default action: fixed-response, or forward to group.pick (healthy
 //     targets round robin, all targets when none is healthy, 503 when none).
@@ -26,5 +28,7 @@
 // sockets, write load balancer State (active, or failed with the socket
 // error), restart probers whose check changed, sync target health. Sockets
 // that failed are retried every few seconds. Probers are stopped and waited
-// for before Run returns; the sockets then drain for up to 5 s.
+// for before Run returns; the sockets then drain for up to 5 s, after which
+// each socket's base context ends (cancelling requests still running and
+// upgraded streams) and serveSocket waits for every handler.
 package balancer

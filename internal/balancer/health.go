@@ -244,13 +244,15 @@ func (s *Service) desiredHealth(t *table, tgARN string) *model.TargetHealth {
 // syncHealth writes the target group's TargetHealth record if it differs from
 // the stored one, or deletes it when the group is gone.
 func (s *Service) syncHealth(ctx context.Context, tgARN string) error {
+	// Compute under healthMu: two writers that computed first could write in
+	// the opposite order, and the older state would win.
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
 	t := s.table.Load()
 	if t == nil {
 		return nil
 	}
 	want := s.desiredHealth(t, tgARN)
-	s.healthMu.Lock()
-	defer s.healthMu.Unlock()
 	key := model.Key(model.KindTargetHealth, tgARN)
 	for {
 		cur, rev, err := store.Load[model.TargetHealth](ctx, s.d.Store, key)

@@ -50,6 +50,7 @@ type env struct {
 	svc  *Service
 	pool *x509.CertPool
 	ctx  context.Context
+	stop func() // ends Run and waits for it to return
 }
 
 // newEnv builds a mem store with a VPC, three subnets and an issued
@@ -87,8 +88,9 @@ func newEnv(t *testing.T) *env {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	t.Cleanup(func() { cancel(); wg.Wait(); st.Close() })
-	return &env{st: st, feed: feed, svc: svc, pool: pool, ctx: ctx}
+	stop := func() { cancel(); wg.Wait() }
+	t.Cleanup(func() { stop(); st.Close() })
+	return &env{st: st, feed: feed, svc: svc, pool: pool, ctx: ctx, stop: stop}
 }
 
 func selfSigned(t *testing.T, name string) (*model.Certificate, *x509.CertPool) {

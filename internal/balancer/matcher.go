@@ -96,12 +96,3 @@ func (m Matcher) String() string {
 	}
 	return b.String()
 }
-
-// Matches reports whether code satisfies the matcher string.
-func Matches(matcher string, code int) (bool, error) {
-	m, err := ParseMatcher(matcher)
-	if err != nil {
-		return false, err
-	}
-	return m.Match(code), nil
-}

@@ -52,7 +52,8 @@ const (
 const DefaultSSLPolicy = "ELBSecurityPolicy-2016-08"
 
 // sslPolicies are the predefined policy names ELBv2 accepts. gatehouse serves
-// TLS 1.2 and 1.3 with Go's cipher suites for every one of them (see serve.go).
+// TLS 1.3 only for the TLS13-1-3 policies and TLS 1.2 and 1.3 for the others,
+// with Go's cipher suites (see listenerTLS in compile.go).
 var sslPolicies = []string{
 	"ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS13-1-2-2021-06",
 	"ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",

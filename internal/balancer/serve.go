@@ -20,17 +20,18 @@ import (
 	"gatehouse/internal/model"
 )
 
-// Limits of the data path. Idle timeout is the load balancer attribute
-// idle_timeout.timeout_seconds at its default.
+// Limits of the data path. The default idle timeout is the load balancer
+// attribute idle_timeout.timeout_seconds at its default; a listener uses its
+// load balancer's value (listenerEntry.idle).
 const (
 	proxyHeaderTimeout = 5 * time.Second
 	readHeaderTimeout  = 10 * time.Second
-	idleTimeout        = 60 * time.Second
+	defaultIdleTimeout = 60 * time.Second
 	maxHeaderBytes     = 64 << 10 // ALB: all request headers ≤ 64 KiB
 	connectTimeout     = 10 * time.Second
 	targetTLSTimeout   = 10 * time.Second
-	responseTimeout    = idleTimeout // no response within the idle timeout → 504
-	maxResponseHeaders = 32 << 10    // ALB: response headers > 32 KiB → 502
+	responseTimeout    = defaultIdleTimeout // no response within the idle timeout → 504
+	maxResponseHeaders = 32 << 10           // ALB: response headers > 32 KiB → 502
 	drainTimeout       = 5 * time.Second
 )
 
@@ -52,39 +53,92 @@ func (s *Service) serveSocket(l net.Listener) {
 		ReadHeaderTimeout: proxyHeaderTimeout,
 	}
 	tlsConf := &tls.Config{
-		// ELBSecurityPolicy-2016-08 (the API default) also allows TLS 1.0 and 1.1;
-		// gatehouse serves TLS 1.2 and up for every policy name, because Go's TLS
-		// stack and today's clients are better off without the old versions.
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"h2", "http/1.1"},
-		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		// Each HTTPS listener has its own configuration (SslPolicy and
+		// certificates, compiled into listenerEntry.tls); the table in force
+		// at the ClientHello decides.
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
 			t := s.table.Load()
-			if t == nil || t.listeners[key] == nil {
+			if t == nil || t.listeners[key] == nil || t.listeners[key].tls == nil {
 				return nil, errNoCertificate
 			}
-			return t.listeners[key].certs.get(hello.ServerName)
+			return t.listeners[key].tls, nil
 		},
 	}
+	// base ends once the socket has drained (below), which is before Run
+	// returns: requests still running then are cancelled, and so are upgraded
+	// (WebSocket) streams, which ReverseProxy ties to the request context and
+	// which srv.Shutdown and srv.Close do not see once hijacked.
+	base, cancel := context.WithCancel(context.Background())
+	var handlers inflight
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !handlers.enter() {
+				s.errorPage(w, http.StatusServiceUnavailable)
+				return
+			}
+			defer handlers.leave()
 			s.handle(w, r, key, node, port)
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
+		// No IdleTimeout: idleConn closes a connection idle for the load
+		// balancer's idle timeout, between requests as well as within one.
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
+		BaseContext:    func(net.Listener) context.Context { return base },
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			if tc, ok := c.(*tls.Conn); ok {
+				c = tc.NetConn()
+			}
+			if ic, ok := c.(*idleConn); ok {
+				ctx = context.WithValue(ctx, idleKey{}, ic)
+			}
+			return ctx
+		},
 	}
 	err := srv.Serve(&protoListener{Listener: pl, s: s, key: key, tls: tlsConf})
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		s.d.Log.Warn("serve listener", "addr", key, "err", err)
 	}
 	// The socket closed: the listener went away or the service stops. Let
-	// requests in flight finish for a while, then cut the rest.
-	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-	defer cancel()
+	// requests in flight finish for a while, then cut the rest, upgraded
+	// streams included, and wait for every handler.
+	ctx, cancelDrain := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancelDrain()
 	if err := srv.Shutdown(ctx); err != nil {
 		srv.Close()
 	}
+	cancel()
+	handlers.close()
+}
+
+// inflight counts running handlers so the socket's owner can wait for them,
+// hijacked (upgraded) ones included.
+type inflight struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func (f *inflight) enter() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false
+	}
+	f.wg.Add(1)
+	return true
+}
+
+func (f *inflight) leave() { f.wg.Done() }
+
+// close refuses new handlers and waits for the running ones.
+func (f *inflight) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.wg.Wait()
 }
 
 // proxyPolicy trusts PROXY headers only from the accelerator pools; anyone else
@@ -121,15 +175,15 @@ func (p *protoListener) Accept() (net.Conn, error) {
 		if t != nil {
 			le = t.listeners[p.key]
 		}
-		switch {
-		case le == nil:
+		if le == nil {
 			c.Close() // the listener is going away
 			continue
-		case le.protocol == "HTTPS":
-			return tls.Server(c, p.tls), nil
-		default:
-			return c, nil
 		}
+		ic := newIdleConn(c, le.idle)
+		if le.protocol == "HTTPS" {
+			return tls.Server(ic, p.tls), nil
+		}
+		return ic, nil
 	}
 }
 
@@ -153,7 +207,18 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 			s.errorPage(w, http.StatusServiceUnavailable)
 			return
 		}
+		// The connection waits for the target from the end of the request
+		// body until the response (or error): that wait is bounded by
+		// responseTimeout (504), not by the client connection's idle timeout.
+		wait := &targetWait{c: connFrom(r.Context())}
+		defer wait.release()
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+			wait.hold()
+		} else {
+			r.Body = &eofBody{ReadCloser: r.Body, onEOF: wait.hold}
+		}
 		rt := route{
+			wait:     wait,
 			node:     node,
 			target:   tgt.addr,
 			tls:      le.action.group.protocol == "HTTPS",
@@ -223,6 +288,7 @@ type route struct {
 	https    bool   // listener protocol, for X-Forwarded-Proto
 	started  time.Time
 	listener string
+	wait     *targetWait
 }
 
 type routeKey struct{}
@@ -239,12 +305,16 @@ func (s *Service) newProxy() *httputil.ReverseProxy {
 		ErrorLog:  slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
 		ModifyResponse: func(res *http.Response) error {
 			if rt := routeFrom(res.Request.Context()); rt != nil {
+				rt.wait.release()
 				s.metrics.targetDone(rt.started)
 			}
 			s.metrics.request(res.StatusCode)
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if rt := routeFrom(r.Context()); rt != nil {
+				rt.wait.release()
+			}
 			if r.Context().Err() != nil {
 				// The client went away (ALB logs 460); nobody reads an answer.
 				s.metrics.request(460)
@@ -381,7 +451,7 @@ func newTransport(source string, oneShot bool) *http.Transport {
 		MaxResponseHeaderBytes: maxResponseHeaders,
 		MaxIdleConns:           256,
 		MaxIdleConnsPerHost:    64,
-		IdleConnTimeout:        idleTimeout,
+		IdleConnTimeout:        defaultIdleTimeout,
 		DisableKeepAlives:      oneShot,
 		ExpectContinueTimeout:  time.Second,
 	}

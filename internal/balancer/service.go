@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http/httputil"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,7 +172,7 @@ func (s *Service) setState(ctx context.Context, arn, state, reason string) error
 }
 
 // Addrs returns the socket addresses the balancer has open, sorted.
-func (s *Service) Addrs() []string { return slices.Clone(s.set.Addrs()) }
+func (s *Service) Addrs() []string { return s.set.Addrs() }
 
 // Served is the newest snapshot revision the data plane serves, sockets and
 // status included.

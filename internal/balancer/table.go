@@ -34,7 +34,9 @@ type listenerEntry struct {
 	lbARN, arn string
 	protocol   string // "HTTP" or "HTTPS"
 	port       int
-	certs      *certSet // HTTPS only
+	certs      *certSet      // HTTPS only
+	tls        *tls.Config   // HTTPS only: the listener's SslPolicy and certificates
+	idle       time.Duration // the load balancer's idle_timeout.timeout_seconds
 	action     action
 }
 

@@ -1,0 +1,146 @@
+package balancer
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// idleConn is a client connection that closes once no byte has moved either
+// way for its idle timeout (ALB's idle_timeout.timeout_seconds), so a client
+// trickling a body or reading a response a byte a minute cannot hold it, and
+// the target connection behind it, forever. Upgraded (hijacked) connections
+// keep it: they read and write through it.
+//
+// It is a watchdog timer rather than conn deadlines pushed on every Read and
+// Write, because http.Server sets read deadlines of its own (the header
+// timeout, and a deadline in the past to abort its background read) that such
+// pushes would override.
+type idleConn struct {
+	net.Conn
+	idle  time.Duration
+	start time.Time
+	last  atomic.Int64 // time of the latest byte moved, as time.Since(start)
+	held  atomic.Int32 // requests waiting for their target (see targetWait)
+
+	mu     sync.Mutex // guards timer and closed
+	timer  *time.Timer
+	closed bool
+}
+
+func newIdleConn(c net.Conn, idle time.Duration) *idleConn {
+	if idle <= 0 {
+		idle = defaultIdleTimeout
+	}
+	ic := &idleConn{Conn: c, idle: idle, start: time.Now()}
+	ic.mu.Lock()
+	ic.timer = time.AfterFunc(idle, ic.expire)
+	ic.mu.Unlock()
+	return ic
+}
+
+func (c *idleConn) touch() { c.last.Store(int64(time.Since(c.start))) }
+
+func (c *idleConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.touch()
+	}
+	return n, err
+}
+
+func (c *idleConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if n > 0 {
+		c.touch()
+	}
+	return n, err
+}
+
+func (c *idleConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.timer.Stop()
+	c.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// expire runs when the timer fires: it closes the connection if it has been
+// idle long enough, else rearms for the rest.
+func (c *idleConn) expire() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	left := c.idle - (time.Since(c.start) - time.Duration(c.last.Load()))
+	if c.held.Load() > 0 {
+		left = c.idle // look again later; responseTimeout bounds the wait
+	}
+	if left > 0 {
+		c.timer.Reset(left)
+		return
+	}
+	c.closed = true
+	c.Conn.Close()
+}
+
+type idleKey struct{}
+
+func connFrom(ctx context.Context) *idleConn {
+	c, _ := ctx.Value(idleKey{}).(*idleConn)
+	return c
+}
+
+// targetWait marks one forwarded request's wait for its target: from the end
+// of the request body (hold) to the response or the error (release). While any
+// request on the connection waits, the idle timer does not close it, so a slow
+// target gets ALB's 504 instead of a dropped connection. A nil conn (not
+// expected) makes both no-ops.
+type targetWait struct {
+	c     *idleConn
+	mu    sync.Mutex
+	state int // 0 before hold, 1 holding, 2 released
+}
+
+func (w *targetWait) hold() {
+	if w == nil || w.c == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.state == 0 {
+		w.state = 1
+		w.c.held.Add(1)
+	}
+}
+
+func (w *targetWait) release() {
+	if w == nil || w.c == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.state == 1 {
+		w.c.held.Add(-1)
+		w.c.touch() // the idle time counts from here
+	}
+	w.state = 2
+}
+
+// eofBody calls onEOF when the request body has been read to its end.
+type eofBody struct {
+	io.ReadCloser
+	onEOF func()
+}
+
+func (b *eofBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.onEOF()
+	}
+	return n, err
+}
