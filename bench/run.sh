@@ -17,8 +17,10 @@ CONNS=${CONNS:-32}                 # wrk -c
 DURATION=${DURATION:-10s}          # wrk -d, keep-alive scenarios
 CHURN_DURATION=${CHURN_DURATION:-5s} # wrk -d, new connection per request
 WARMUP=${WARMUP:-1s}               # discarded wrk run before each measured run
-ROUNDS=${ROUNDS:-2}                # rounds, order reversed every other round; medians reported
-GROUPS_TO_RUN=${GROUPS_TO_RUN:-"l4 churn l7"}
+ROUNDS=${ROUNDS:-3}                # rounds, order reversed every other round; medians reported
+GROUPS_TO_RUN=${GROUPS_TO_RUN:-"l4 churn l7"} # add "wide" for the L7 pair at WIDE_CONNS connections
+WIDE_CONNS=${WIDE_CONNS:-512}      # wrk -c of the "wide" group
+CLEAN_MAX=${CLEAN_MAX:-25}         # rounds where other processes took more CPU (% of machine) are left out of the medians, if a cleaner round exists
 DNS_PORT=${DNS_PORT:-15353}        # gatehouse's nameserver (not 1053: leave the default free)
 PEER_NET=${PEER_NET:-127.66.0}     # peers listen on $PEER_NET.{1,2,3}:443, outside gatehouse's ranges
 HOST=${HOST:-api.example.test}     # the API's host name in the stack
@@ -290,13 +292,18 @@ SCENARIOS=(
 	"l7.gatehouse-balancer|l7|https://$NODE_IP/||l7.nginx|$GH_PID"
 	"l7.nginx|l7|https://$NGINX_IP/|||$GH_PID NGINX"
 	"l7.haproxy-http|l7|https://$HAP_L7_IP/|||$GH_PID $HAP_L7_PID"
+	"wide.gatehouse-balancer|wide|https://$NODE_IP/||wide.nginx|$GH_PID"
+	"wide.nginx|wide|https://$NGINX_IP/|||$GH_PID NGINX"
 )
 # Secondary ratios printed under the table: numerator denominator.
 EXTRA_RATIOS=(
 	"l4.gatehouse-accelerator l4.direct-to-balancer"
 	"l4.haproxy-tcp l4.direct-to-balancer"
 	"churn.gatehouse-accelerator churn.direct-to-balancer"
+	"churn.haproxy-tcp churn.direct-to-balancer"
 	"l7.gatehouse-balancer l7.haproxy-http"
+	"wide.gatehouse-balancer l7.gatehouse-balancer"
+	"wide.nginx l7.nginx"
 )
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -320,6 +327,17 @@ cpu_ticks() { # pids (NGINX: nginx's master and workers) → utime+stime, clock 
 	echo "$sum"
 }
 
+tcp_counters() { # system-wide TCP counters: ActiveOpens EstabResets RetransSegs
+	awk '$1 == "Tcp:" { if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 } else print $col["ActiveOpens"], $col["EstabResets"], $col["RetransSegs"] }' /proc/net/snmp
+}
+
+machine_ticks() { # "busy idle": user+nice+system and idle+iowait of all CPUs, clock ticks
+	awk '$1 == "cpu" { print $2 + $3 + $4, $5 + $6 }' /proc/stat
+}
+own_ticks() { # CPU of this script's reaped children (wrk), clock ticks
+	sed 's/.*) //' /proc/$$/stat | awk '{print $14 + $15}'
+}
+
 to_ms() { # wrk duration (12.3us, 4.5ms, 1.2s, 1.0m) → milliseconds
 	awk -v v="$1" 'BEGIN {
 		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
@@ -328,22 +346,37 @@ to_ms() { # wrk duration (12.3us, 4.5ms, 1.2s, 1.0m) → milliseconds
 }
 
 TSV=$RESULTS/results.tsv
-printf 'scenario\tround\trps\tp99_ms\trequests\tsocket_errors\tnon_2xx\tcpu_us_per_req\n' >"$TSV"
+printf 'scenario\tround\trps\tp99_ms\trequests\tsocket_errors\tnon_2xx\tcpu_us_per_req\topens_per_kreq\tresets_per_kreq\tretrans_per_kreq\tforeign_cpu_pct\n' >"$TSV"
 
 run_one() { # spec round
 	local name group url hdr peer pids
 	IFS='|' read -r name group url hdr peer pids <<<"$1"
 	local round=$2 raw="$RESULTS/raw/$name.r$2.txt" dur=$DURATION
 	[[ $group == churn ]] && dur=$CHURN_DURATION
-	local args=(-t"$THREADS" -c"$CONNS" --latency -H "Host: $HOST")
+	local conns=$CONNS
+	[[ $group == wide ]] && conns=$WIDE_CONNS
+	local args=(-t"$THREADS" -c"$conns" --latency -H "Host: $HOST")
 	[[ -n $hdr ]] && args+=(-H "$hdr")
 	wrk "${args[@]}" -d"$WARMUP" "$url" >"$RESULTS/raw/$name.r$round.warmup.txt" 2>&1 || true
-	local c0 c1
+	local c0 c1 t0 t1 m0 m1 i0 i1
 	# shellcheck disable=SC2086 # pids is a list
 	c0=$(cpu_ticks $pids)
+	local all0 all1 w0 w1
+	all0=$(cpu_ticks "$GH_PID" "$HAP_TCP_PID" "$HAP_L7_PID" NGINX)
+	w0=$(own_ticks)
+	read -r m0 i0 <<<"$(machine_ticks)"
+	t0=$(tcp_counters)
 	wrk "${args[@]}" -d"$dur" "$url" >"$raw" 2>&1 || log "wrk failed for $name (see $raw)"
+	t1=$(tcp_counters)
+	read -r m1 i1 <<<"$(machine_ticks)"
+	w1=$(own_ticks)
+	all1=$(cpu_ticks "$GH_PID" "$HAP_TCP_PID" "$HAP_L7_PID" NGINX)
 	# shellcheck disable=SC2086
 	c1=$(cpu_ticks $pids)
+	# CPU taken by processes outside the benchmark (neighbours), % of the machine.
+	local foreign
+	foreign=$(awk -v m=$((m1 - m0)) -v i=$((i1 - i0)) -v o=$((all1 - all0 + w1 - w0)) \
+		'BEGIN { f = m - o; if (f < 0) f = 0; printf "%.0f", (m + i > 0) ? f * 100 / (m + i) : 0 }')
 	local rps p99 reqs serr non2xx cpu
 	rps=$(awk '/^Requests\/sec:/ {print $2}' "$raw")
 	p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$raw")")
@@ -351,8 +384,13 @@ run_one() { # spec round
 	serr=$(awk -F'[ ,]+' '/Socket errors:/ {print $4 + $6 + $8 + $10}' "$raw")
 	non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$raw")
 	cpu=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="${reqs:-0}" 'BEGIN { if (n > 0) printf "%.1f", d * 1e6 / hz / n; else print "-" }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "${rps:-0}" "$p99" "${reqs:-0}" "${serr:-0}" "${non2xx:-0}" "$cpu" >>"$TSV"
-	log "$(printf '%-28s r%s %10s req/s  p99 %8s ms  errors %s  non-2xx %s' "$name" "$round" "${rps:-0}" "$p99" "${serr:-0}" "${non2xx:-0}")"
+	local tcp
+	tcp=$(awk -v a="$t0" -v b="$t1" -v n="${reqs:-0}" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= 3; i++) printf "%s%s", (n > 0 ? sprintf("%.1f", (y[i] - x[i]) * 1000 / n) : "-"), (i < 3 ? "\t" : "") }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "${rps:-0}" "$p99" "${reqs:-0}" "${serr:-0}" "${non2xx:-0}" "$cpu" "$tcp" "$foreign" >>"$TSV"
+	echo "CPU of processes outside the benchmark: $foreign% of the machine" >>"$raw"
+	echo "TCP counters (system-wide) per 1000 requests: opens resets retrans = $tcp" >>"$raw"
+	log "$(printf '%-28s r%s %10s req/s  p99 %8s ms  errors %s  non-2xx %s  foreign cpu %s%%' "$name" "$round" "${rps:-0}" "$p99" "${serr:-0}" "${non2xx:-0}" "$foreign")"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -384,15 +422,24 @@ echo "gatehouse log lines at WARN/ERROR: $(grep -cE 'level=(WARN|ERROR)' "$RESUL
 # ---- report --------------------------------------------------------------------------
 # Medians over rounds; ratio = gatehouse / peer of the same run.
 SUMMARY=$RESULTS/summary.tsv
-tail -n +2 "$TSV" | sort -t$'\t' -k1,1 -k3,3g | awk -F'\t' '
-	{ n[$1]++; rps[$1, n[$1]] = $3; err[$1] += $6; non[$1] += $7
-	  p99s[$1, n[$1]] = $4; cpus[$1, n[$1]] = $8 }
-	function med(a, k, c,   i, j, t, v) {
-		for (i = 1; i <= c; i++) v[i] = a[k, i] + 0
-		for (i = 2; i <= c; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-		return (c % 2) ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
+tail -n +2 "$TSV" | awk -F'\t' -v clean="$CLEAN_MAX" '
+	{ n[$1]++; row[$1, n[$1]] = $0; if ($12 <= clean) c[$1]++ }
+	function med(v, m,   i, j, t) {
+		for (i = 2; i <= m; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+		return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
 	}
-	END { for (k in n) printf "%s\t%.0f\t%.2f\t%.1f\t%d\t%d\n", k, med(rps, k, n[k]), med(p99s, k, n[k]), med(cpus, k, n[k]), err[k], non[k] }
+	END { for (k in n) {
+		m = 0; lo = ""; hi = 0; err = 0; non = 0; fmax = 0
+		split("", r); split("", p); split("", u); split("", o); split("", x)
+		for (i = 1; i <= n[k]; i++) {
+			split(row[k, i], f, "\t"); err += f[6]; non += f[7]
+			if (c[k] > 0 && f[12] > clean) continue # a neighbour took the CPU: use the clean rounds
+			m++; r[m] = f[3]; p[m] = f[4]; u[m] = f[8]; o[m] = f[9]; x[m] = f[10]
+			if (lo == "" || f[3] + 0 < lo) lo = f[3] + 0; if (f[3] + 0 > hi) hi = f[3] + 0; if (f[12] + 0 > fmax) fmax = f[12] + 0
+		}
+		md = med(r, m)
+		printf "%s\t%.0f\t%.2f\t%.1f\t%d\t%d\t%.0f\t%.1f\t%.1f\t%d\t%d/%d\n", k, md, med(p, m), med(u, m), err, non,
+			(md > 0 ? (hi - lo) * 100 / md : 0), med(o, m), med(x, m), fmax, m, n[k] } }
 ' >"$SUMMARY"
 
 get() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k {print $c}' "$SUMMARY"; }
@@ -400,25 +447,30 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", 
 {
 	echo
 	echo "gatehouse bench: wrk -t$THREADS -c$CONNS, ${DURATION} keep-alive / ${CHURN_DURATION} churn, median of $ROUNDS round(s), $(nproc) cores, $(date -u +%FT%TZ)"
-	printf '%-28s %9s %9s %11s %7s  %s\n' scenario "req/s" "p99 ms" "cpu µs/req" errors "ratio vs peer (req/s; p99)"
+	printf '%-27s %7s %7s %8s %7s %13s %6s %5s %6s  %s\n' scenario "req/s" spread "p99 ms" "cpu µs" "opens/rst" errors nbr% rounds "gatehouse/peer: req/s, p99, cpu"
 	for s in "${SCENARIOS[@]}"; do
 		IFS='|' read -r name group _ _ peer _ <<<"$s"
 		[[ " $GROUPS_TO_RUN " == *" $group "* ]] || continue
 		r="" 
 		if [[ -n $peer ]]; then
-			r="vs $peer: $(ratio "$(get "$name" 2)" "$(get "$peer" 2)"); p99 $(ratio "$(get "$name" 3)" "$(get "$peer" 3)")"
+			r="/${peer#*.}: $(ratio "$(get "$name" 2)" "$(get "$peer" 2)"), $(ratio "$(get "$name" 3)" "$(get "$peer" 3)"), $(ratio "$(get "$name" 4)" "$(get "$peer" 4)")"
 		fi
-		printf '%-28s %9s %9s %11s %7s  %s\n' "$name" "$(get "$name" 2)" "$(get "$name" 3)" "$(get "$name" 4)" \
-			"$(($(get "$name" 5) + $(get "$name" 6)))" "$r"
+		printf '%-27s %7s %6s%% %8s %7s %13s %6s %5s %6s  %s\n' "$name" "$(get "$name" 2)" "$(get "$name" 7)" "$(get "$name" 3)" "$(get "$name" 4)" \
+			"$(get "$name" 8)/$(get "$name" 9)" "$(($(get "$name" 5) + $(get "$name" 6)))" "$(get "$name" 10)" "$(get "$name" 11)" "$r"
 	done
 	echo
 	for pair in "${EXTRA_RATIOS[@]}"; do
 		read -r a b <<<"$pair"
 		[[ -n $(get "$a" 2) && -n $(get "$b" 2) ]] || continue
-		printf '%-52s req/s %s  p99 %s\n' "$a / $b:" "$(ratio "$(get "$a" 2)" "$(get "$b" 2)")" "$(ratio "$(get "$a" 3)" "$(get "$b" 3)")"
+		printf '%-55s req/s %s  p99 %s  cpu %s\n' "$a / $b:" "$(ratio "$(get "$a" 2)" "$(get "$b" 2)")" "$(ratio "$(get "$a" 3)" "$(get "$b" 3)")" "$(ratio "$(get "$a" 4)" "$(get "$b" 4)")"
 	done
 	echo
-	echo "errors = wrk socket errors + non-2xx responses, summed over rounds; cpu = server CPU"
-	echo "(gatehouse + the scenario's peer) per request. Raw wrk output: $RESULTS/raw"
+	echo "spread = (max-min)/median req/s over the rounds; cpu µs = server CPU (gatehouse + the"
+	echo "scenario's peer) per request; opens/rst = new TCP connections / TCP resets per 1000"
+	echo "requests (system-wide counters); errors = wrk socket errors + non-2xx, all rounds;"
+	echo "nbr% = most CPU that processes outside the benchmark took in a counted round (% of the"
+	echo "machine); rounds = rounds counted / run: rounds with nbr% > $CLEAN_MAX are left out when a"
+	echo "cleaner round exists. Medians and spread are over the counted rounds."
+	echo "Raw wrk output: $RESULTS/raw"
 	cat "$RESULTS/health.txt"
 } | tee "$RESULTS/table.txt"
