@@ -76,7 +76,9 @@ func New(d Deps) *Service {
 		metrics:  newMetrics(d.Metrics),
 		conns:    make(chan net.Conn),
 		stopped:  make(chan struct{}),
-		errorLog: slog.NewLogLogger(d.Log.Handler(), slog.LevelWarn),
+		// net/http reports peers that abort (TLS handshakes reset by clients
+		// that hang up): routine under load, so debug, as the balancer does.
+		errorLog: slog.NewLogLogger(d.Log.Handler(), slog.LevelDebug),
 	}
 	s.tlsConfig = &tls.Config{
 		MinVersion:     tls.VersionTLS12, // private APIs accept TLS 1.2 and up (§A1)
