@@ -67,7 +67,7 @@ func serveCmd(out io.Writer) *cobra.Command {
 	fl.StringVar(&cfg.DNSListen, "dns-listen", cfg.DNSListen, "address of the authoritative nameserver (UDP and TCP)")
 	fl.StringVar(&cfg.VPCCIDR, "vpc-cidr", cfg.VPCCIDR, "the default VPC; subnets a, b, c are its 2nd, 3rd and 4th /24")
 	fl.Var(prefixList{&cfg.Pools}, "static-ip-pools", "the two network zones' pools that accelerators' static IPs come from")
-	fl.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "address to serve Prometheus /metrics on (off when empty)")
+	fl.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "address to serve Prometheus /metrics and /debug/pprof on (off when empty)")
 	fl.StringVarP(&file, "file", "f", "", "stack file to apply once the services run")
 	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd

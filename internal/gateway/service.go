@@ -70,12 +70,12 @@ func New(d Deps) *Service {
 		d.Env = model.DefaultEnv
 	}
 	s := &Service{
-		d:        d,
-		env:      d.Env,
-		log:      d.Log,
-		metrics:  newMetrics(d.Metrics),
-		conns:    make(chan net.Conn),
-		stopped:  make(chan struct{}),
+		d:       d,
+		env:     d.Env,
+		log:     d.Log,
+		metrics: newMetrics(d.Metrics),
+		conns:   make(chan net.Conn),
+		stopped: make(chan struct{}),
 		// net/http reports peers that abort (TLS handshakes reset by clients
 		// that hang up): routine under load, so debug, as the balancer does.
 		errorLog: slog.NewLogLogger(d.Log.Handler(), slog.LevelDebug),
