@@ -14,14 +14,37 @@
 //     version by SslPolicy; certSet.get picks the certificate).
 //  2. handle: loads the table once per request and runs the listener's
 //     default action: fixed-response, or forward to group.pick (healthy
-//     targets round robin, all targets when none is healthy, 503 when none).
-//  3. rewrite + transports.RoundTrip: httputil.ReverseProxy sends the request
-//     to the target from the node IP that accepted the client, with
-//     X-Forwarded-For/Proto/Port and X-Amzn-Trace-Id; failures answer
-//     ALB's 502/503/504 pages (classify, errorPage).
+//     targets round robin, all targets when none is healthy, 503 when none;
+//     targets passive health holds suspect are skipped unless all are).
+//  3. rewrite + forwarder.RoundTrip: httputil.ReverseProxy sends the request
+//     to the target from the node IP that accepted the client (transports),
+//     with X-Forwarded-For/Proto/Port and X-Amzn-Trace-Id; failures answer
+//     ALB's 502/503/504 pages (classify, errorPage). When the connection to
+//     the target cannot be established (dialFailed), the target becomes
+//     suspect and a request without a body goes to the next target.
 //  4. probe: one goroutine per (target group, target) of every group a
 //     listener forwards to; results drive the ALB state machine (observe),
 //     and syncHealth writes model.TargetHealth only when it changes.
+//
+// Failover, where gatehouse departs from ALB on purpose. ALB keeps sending
+// requests to a target that stopped accepting connections, each answered
+// 502, until its health checks mark it unhealthy (interval × unhealthy
+// threshold: ≥10 s). gatehouse instead (failover.go):
+//   - retries a request whose connection to the target failed (refused,
+//     unreachable, connect timeout: not one byte sent, so safe for any
+//     method) on the next target of the group in round-robin order, each
+//     target at most once per request; only when the request has no body (or
+//     can make its body again): a streamed body is never resent, it gets 502.
+//     A failure after the connection was made (reset, timeout, TLS) is not
+//     retried.
+//   - marks such a target suspect (passive health, like Envoy's outlier
+//     detection): pick skips it until its next successful active check, or a
+//     hold-down of two check intervals that failing checks extend. When every
+//     target left is suspect, pick falls back to ALB's choice, so passive
+//     health never empties a group.
+//
+// The health reported by DescribeTargetHealth stays ALB's, from active
+// checks only: a suspect target may still show healthy there.
 //
 // Concurrency: Run owns every goroutine. The table follows the live feed
 // (live.Table.Run); each swap runs apply (serialized by applyMu): reconcile

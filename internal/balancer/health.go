@@ -133,6 +133,7 @@ func (s *Service) probe(p *prober) {
 		if p.ctx.Err() != nil {
 			return
 		}
+		s.passive.checked(p.spec.key, res.ok, 2*p.spec.interval)
 		if res.ok {
 			s.metrics.check("success")
 			ok, failed = ok+1, 0

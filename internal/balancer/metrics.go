@@ -13,6 +13,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	target   prometheus.Histogram
 	checks   *prometheus.CounterVec
+	retries  prometheus.Counter
+	suspects prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -30,9 +32,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: "gatehouse", Subsystem: "balancer", Name: "health_checks_total",
 			Help: "Health checks sent to targets, by result (success or the failure reason).",
 		}, []string{"result"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "balancer", Name: "target_retries_total",
+			Help: "Requests sent to another target because the connection to the chosen one failed.",
+		}),
+		suspects: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "balancer", Name: "target_suspects_total",
+			Help: "Targets held down by passive health after a failed connection.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.target, m.checks)
+		reg.MustRegister(m.requests, m.target, m.checks, m.retries, m.suspects)
 	}
 	return m
 }
@@ -40,3 +50,5 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (m *metrics) request(code int)             { m.requests.WithLabelValues(strconv.Itoa(code)).Inc() }
 func (m *metrics) targetDone(started time.Time) { m.target.Observe(time.Since(started).Seconds()) }
 func (m *metrics) check(result string)          { m.checks.WithLabelValues(result).Inc() }
+func (m *metrics) retry()                       { m.retries.Inc() }
+func (m *metrics) suspect()                     { m.suspects.Inc() }

@@ -202,7 +202,7 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 	case "fixed-response":
 		s.fixed(w, le.action.fixed)
 	case "forward":
-		tgt := le.action.group.pick()
+		tgt := le.action.group.pick(s.passive, nil)
 		if tgt == nil {
 			s.errorPage(w, http.StatusServiceUnavailable)
 			return
@@ -221,6 +221,7 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 			wait:     wait,
 			node:     node,
 			target:   tgt.addr,
+			group:    le.action.group,
 			tls:      le.action.group.protocol == "HTTPS",
 			port:     port,
 			https:    le.protocol == "HTTPS",
@@ -282,7 +283,8 @@ func statusText(code int) string {
 // route is what handle decided for one forwarded request.
 type route struct {
 	node     string // node IP that accepted the connection: the source of the dial
-	target   string // "ip:port"
+	target   string // "ip:port"; the target of the latest attempt
+	group    *group // forwarded to; forwarder retries on it
 	tls      bool   // HTTPS to the target
 	port     int    // listener port, for X-Forwarded-Port
 	https    bool   // listener protocol, for X-Forwarded-Proto
@@ -301,7 +303,7 @@ func routeFrom(ctx context.Context) *route {
 func (s *Service) newProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:   rewrite,
-		Transport: s.transports,
+		Transport: forwarder{s},
 		ErrorLog:  slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
 		ModifyResponse: func(res *http.Response) error {
 			if rt := routeFrom(res.Request.Context()); rt != nil {
@@ -395,21 +397,13 @@ func classify(err error) int {
 
 // transports holds one http.Transport per node IP, so every connection to a
 // target is dialed from the node that accepted the client, and a pooled
-// connection is never reused across nodes.
+// connection is never reused across nodes (forwarder uses them).
 type transports struct {
 	mu sync.Mutex
 	by map[string]*http.Transport
 }
 
 func newTransports() *transports { return &transports{by: map[string]*http.Transport{}} }
-
-func (ts *transports) RoundTrip(req *http.Request) (*http.Response, error) {
-	rt := routeFrom(req.Context())
-	if rt == nil {
-		return nil, errors.New("request without a route")
-	}
-	return ts.get(rt.node).RoundTrip(req)
-}
 
 func (ts *transports) get(node string) *http.Transport {
 	ts.mu.Lock()

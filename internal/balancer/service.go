@@ -40,6 +40,7 @@ type Service struct {
 	table      live.Table[table]
 	metrics    *metrics
 	transports *transports
+	passive    *passive
 	proxy      *httputil.ReverseProxy
 	set        *listen.Set
 
@@ -66,6 +67,7 @@ func New(d Deps) *Service {
 		d:          d,
 		metrics:    newMetrics(d.Metrics),
 		transports: newTransports(),
+		passive:    newPassive(),
 		probers:    map[string]*prober{},
 		states:     map[string]model.TargetState{},
 	}

@@ -3,6 +3,7 @@ package balancer
 import (
 	"crypto/tls"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -66,8 +67,12 @@ type target struct {
 }
 
 // pick chooses the next target round robin among the healthy targets, or among
-// all registered targets when none is healthy (ALB fails open). nil: no targets.
-func (g *group) pick() *target {
+// all registered targets when none is healthy (ALB fails open), leaving out
+// the targets in tried (this request's earlier attempts) and those passive
+// health holds suspect, unless every target left is suspect: then it picks
+// among them as ALB would, so passive health never empties the group. nil: no
+// target left.
+func (g *group) pick(p *passive, tried []string) *target {
 	pool := g.healthy
 	if len(pool) == 0 {
 		pool = g.targets
@@ -76,7 +81,21 @@ func (g *group) pick() *target {
 		return nil
 	}
 	n := g.next.Add(1) - 1
-	return &pool[n%uint64(len(pool))]
+	var fallback *target
+	for i := range uint64(len(pool)) {
+		t := &pool[(n+i)%uint64(len(pool))]
+		if slices.Contains(tried, t.addr) {
+			continue
+		}
+		if p.suspect(checkKey(g.arn, t.addr)) {
+			if fallback == nil {
+				fallback = t
+			}
+			continue
+		}
+		return t
+	}
+	return fallback
 }
 
 // checkSpec is one health check task: a (target group, target) pair and how to
