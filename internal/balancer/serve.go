@@ -438,15 +438,19 @@ func newTransport(source string, oneShot bool) *http.Transport {
 		d.LocalAddr = &net.TCPAddr{IP: ip}
 	}
 	return &http.Transport{
-		DialContext:            d.DialContext,
-		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // ALB does not validate targets
+		DialContext: d.DialContext,
+		// Resumed sessions spare a new target connection the full handshake.
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true, ClientSessionCache: tls.NewLRUClientSessionCache(1024)}, //nolint:gosec // ALB does not validate targets
 		TLSHandshakeTimeout:    targetTLSTimeout,
 		ResponseHeaderTimeout:  responseTimeout,
 		MaxResponseHeaderBytes: maxResponseHeaders,
-		MaxIdleConns:           256,
-		MaxIdleConnsPerHost:    64,
-		IdleConnTimeout:        defaultIdleTimeout,
-		DisableKeepAlives:      oneShot,
-		ExpectContinueTimeout:  time.Second,
+		// Enough idle connections per target that a busy node reuses rather than
+		// redials: at 64, bench/run.sh saw a fresh TCP+TLS handshake for 23% of
+		// requests at 1000 connections.
+		MaxIdleConns:          4096,
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       defaultIdleTimeout,
+		DisableKeepAlives:     oneShot,
+		ExpectContinueTimeout: time.Second,
 	}
 }
