@@ -12,6 +12,8 @@
 # Needs root (port 443), wrk and python3; cleans up everything it started.
 # Exits 0 once it has measured, whatever the numbers.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-20}      # seconds of wrk
 KILL_AT=${KILL_AT:-5}         # seconds into the run the second backend dies
@@ -43,14 +45,7 @@ PIDS=()
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for _ in $(seq 50); do
-		local alive=0
-		for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	stop_pids
 	if ((rc != 0)) && [[ -f $WORK/gatehouse.log ]]; then
 		log "gatehouse log (last lines):"
 		tail -5 "$WORK/gatehouse.log" >&2

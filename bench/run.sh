@@ -10,6 +10,8 @@
 # Needs root (gatehouse listens on port 443 as AWS does) and installs wrk,
 # haproxy and nginx from Debian when they are missing.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # ---- knobs ----------------------------------------------------------------
 THREADS=${THREADS:-2}              # wrk -t
@@ -72,14 +74,7 @@ PIDS=()
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for _ in $(seq 50); do
-		local alive=0
-		for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	stop_pids
 	rm -f "$PIDFILE"
 	rm -rf "$WORK"
 	log "stopped everything; results in $RESULTS"
