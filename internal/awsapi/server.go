@@ -1,0 +1,196 @@
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"gatehouse/internal/model"
+)
+
+// Protocol is an AWS wire protocol, as the service models name them.
+type Protocol int
+
+// The protocols gatehouse speaks.
+const (
+	RestJSON Protocol = iota + 1 // restJson1: apigateway
+	JSON                         // awsJson1.1: globalaccelerator, acm
+	Query                        // awsQuery: elasticloadbalancing, sts
+	EC2                          // ec2Query: ec2
+	RestXML                      // restXml: route53
+)
+
+// Service is one AWS service's wire mapping.
+type Service struct {
+	// Name is the SigV4 signing name, e.g. "elasticloadbalancing".
+	Name     string
+	Protocol Protocol
+	// BadInput is the error code for a request the service cannot decode or
+	// that lacks a required member, e.g. "ValidationException".
+	BadInput string
+	// Markers find the service of a request that carries no credential scope,
+	// so that even an unsigned request is refused in the service's own envelope.
+	TargetPrefix string   // JSON: X-Amz-Target is "<TargetPrefix>.<Operation>"
+	Version      string   // Query, EC2: the Version= parameter, e.g. "2015-12-01"
+	PathPrefixes []string // RestJSON, RestXML: e.g. "/restapis"
+	// XMLNamespace is the xmlns of Query, EC2 and RestXML responses and errors.
+	XMLNamespace string
+	// Handler serves a verified request; see JSONOps, QueryOps and Mux.
+	Handler http.Handler
+}
+
+// Limits on what a client can make the server hold.
+const (
+	maxBody   = 2 << 20 // the largest request body: certificate imports fit
+	maxHeader = 64 << 10
+)
+
+// Server is the endpoint: it authenticates requests and dispatches them.
+type Server struct {
+	keys     map[string]string // access key id → secret
+	services map[string]*Service
+	list     []*Service
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// NewServer returns a server that accepts requests signed with keys (access
+// key id → secret access key) for the given services.
+func NewServer(keys map[string]string, log *slog.Logger, services ...*Service) *Server {
+	s := &Server{keys: keys, services: map[string]*Service{}, log: log, now: time.Now}
+	for _, svc := range services {
+		s.services[svc.Name] = svc
+		s.list = append(s.list, svc)
+	}
+	return s
+}
+
+// Serve answers on l until ctx ends.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeader,
+	}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("aws api: %w", err)
+	}
+	return nil
+}
+
+type ctxKey int
+
+const requestKey ctxKey = 0
+
+// request is what the core learned about a request before the service sees it.
+type request struct {
+	id        string
+	svc       *Service
+	body      []byte
+	form      url.Values // Query and EC2 parameters
+	accessKey string
+}
+
+func from(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey).(*request)
+	if r == nil {
+		return &request{svc: &Service{Protocol: JSON, BadInput: "ValidationException"}}
+	}
+	return r
+}
+
+// RequestID is the id of the request being served, as the response reports it.
+func RequestID(ctx context.Context) string { return from(ctx).id }
+
+// AccessKey is the access key id that signed the request being served.
+func AccessKey(ctx context.Context) string { return from(ctx).accessKey }
+
+// Body is the request's body; the core has read it whole (within a limit).
+func Body(r *http.Request) []byte { return from(r.Context()).body }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := &request{id: model.UUID()}
+	w.Header().Set("x-amzn-RequestId", req.id)
+	ctx := context.WithValue(r.Context(), requestKey, req)
+	r = r.WithContext(ctx)
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err == nil && len(body) > maxBody {
+		err = errors.New("too large")
+	}
+	req.body = body
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	// The parameters of a Query request are in the body or the query string.
+	req.form = r.URL.Query()
+	if ct := r.Header.Get("Content-Type"); r.Method == http.MethodPost && strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		if f, perr := url.ParseQuery(string(body)); perr == nil {
+			req.form = f
+		}
+	}
+
+	sig, authErr := parseSignature(r)
+	req.svc = s.identify(r, sig, req.form)
+	if req.svc == nil {
+		req.svc = &Service{Protocol: RestJSON}
+		writeError(w, r, model.Errorf(http.StatusNotFound, "UnknownOperationException", "gatehouse serves no AWS service for this request"))
+		return
+	}
+	if err != nil {
+		writeError(w, r, model.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body must be at most %d bytes", maxBody))
+		return
+	}
+	if authErr == nil {
+		authErr = s.verify(r, body, sig)
+	}
+	if authErr != nil {
+		writeError(w, r, authErr.forProtocol(req.svc.Protocol))
+		return
+	}
+	req.accessKey = sig.credential.accessKey
+	req.svc.Handler.ServeHTTP(w, r)
+}
+
+// identify finds the service: by the signature's scope when there is one,
+// else by the protocol's markers.
+func (s *Server) identify(r *http.Request, sig *signature, form url.Values) *Service {
+	if sig != nil {
+		if svc := s.services[sig.credential.service]; svc != nil {
+			return svc
+		}
+	}
+	target := r.Header.Get("X-Amz-Target")
+	for _, svc := range s.list {
+		switch svc.Protocol {
+		case JSON:
+			if target != "" && strings.HasPrefix(target, svc.TargetPrefix+".") {
+				return svc
+			}
+		case Query, EC2:
+			if form.Get("Action") != "" && form.Get("Version") == svc.Version {
+				return svc
+			}
+		case RestJSON, RestXML:
+			for _, p := range svc.PathPrefixes {
+				if strings.HasPrefix(r.URL.Path, p) {
+					return svc
+				}
+			}
+		}
+	}
+	return nil
+}
