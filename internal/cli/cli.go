@@ -39,12 +39,19 @@ func Main(args []string, out io.Writer) error {
 
 func serveCmd(out io.Writer) *cobra.Command {
 	cfg := daemon.Defaults()
-	var file, logLevel string
+	var file, logLevel, keysFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run every service and apply a stack file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if keysFile != "" {
+				keys, err := readKeys(keysFile)
+				if err != nil {
+					return err
+				}
+				cfg.AWSKeys = keys
+			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
@@ -68,9 +75,36 @@ func serveCmd(out io.Writer) *cobra.Command {
 	fl.StringVar(&cfg.VPCCIDR, "vpc-cidr", cfg.VPCCIDR, "the default VPC; subnets a, b, c are its 2nd, 3rd and 4th /24")
 	fl.Var(prefixList{&cfg.Pools}, "static-ip-pools", "the two network zones' pools that accelerators' static IPs come from")
 	fl.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "address to serve Prometheus /metrics and /debug/pprof on (off when empty)")
+	fl.StringVar(&cfg.AWSListen, "aws-listen", cfg.AWSListen, "address of the AWS-compatible API (aws --endpoint-url http://ADDR); empty: off")
+	fl.StringVar(&keysFile, "aws-keys-file", "", "file of 'ACCESS_KEY_ID SECRET_ACCESS_KEY' lines the API accepts (default: the pair test/test, loopback only)")
 	fl.StringVarP(&file, "file", "f", "", "stack file to apply once the services run")
 	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
+}
+
+// readKeys reads access keys: one "ID SECRET" pair per line; blank lines and
+// lines starting with # are skipped.
+func readKeys(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			return nil, fmt.Errorf("%s:%d: want ACCESS_KEY_ID SECRET_ACCESS_KEY", path, i+1)
+		}
+		keys[f[0]] = f[1]
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%s: no keys", path)
+	}
+	return keys, nil
 }
 
 func readStack(path string) (*stack.File, error) {
@@ -114,6 +148,9 @@ func serve(ctx context.Context, cfg daemon.Config, f *stack.File, out io.Writer)
 			return errors.New(oneLine(err))
 		}
 		printSummary(ctx, out, cfg, d, f)
+	}
+	if cfg.AWSListen != "" {
+		fmt.Fprintf(out, "AWS API: aws --endpoint-url http://%s ...\n", cfg.AWSListen)
 	}
 	fmt.Fprintf(out, "gatehouse serving (data %s, nameserver %s); Ctrl-C stops\n", cfg.DataDir, cfg.DNSListen)
 	return <-done

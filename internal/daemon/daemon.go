@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"gatehouse/internal/accelerator"
+	"gatehouse/internal/awsapi"
 	"gatehouse/internal/balancer"
 	"gatehouse/internal/certs"
 	"gatehouse/internal/gateway"
@@ -44,8 +45,14 @@ type Config struct {
 	VPCCIDR      string         // the default VPC; its subnets are its 2nd, 3rd and 4th /24
 	EndpointPort int            // port of interface endpoints (execute-api: 443)
 	MetricsAddr  string         // Prometheus /metrics; empty: off
+	AWSListen    string            // the AWS-compatible API; empty: off
+	AWSKeys      map[string]string // access key id → secret key the API accepts
 	Log          *slog.Logger
 }
+
+// DefaultAWSKeys is the embedded default's key pair, test/test, as local AWS
+// emulators use: fine on loopback, an open door anywhere else.
+var DefaultAWSKeys = map[string]string{"test": "test"}
 
 // Defaults returns the embedded default: loopback addresses, us-west-2.
 func Defaults() Config {
@@ -57,6 +64,8 @@ func Defaults() Config {
 		Pools:        []netip.Prefix{netip.MustParsePrefix("127.77.1.0/24"), netip.MustParsePrefix("127.77.2.0/24")},
 		VPCCIDR:      "127.31.0.0/16",
 		EndpointPort: 443,
+		AWSListen:    "127.0.0.1:4566",
+		AWSKeys:      DefaultAWSKeys,
 		Log:          slog.Default(),
 	}
 }
@@ -78,6 +87,9 @@ type Daemon struct {
 
 // Open prepares a daemon: store, CA, snapshot and services. Nothing listens yet.
 func Open(ctx context.Context, cfg Config) (*Daemon, error) {
+	if err := checkAWSExposure(cfg); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -140,7 +152,7 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	defer d.Store.Close()
 	// Every socket Run opens itself is opened before any goroutine starts, so a
 	// failure here leaves nothing running.
-	var metrics net.Listener
+	var metrics, api net.Listener
 	if d.cfg.MetricsAddr != "" {
 		l, err := net.Listen("tcp", d.cfg.MetricsAddr)
 		if err != nil {
@@ -148,7 +160,21 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 		}
 		metrics = l
 	}
+	if d.cfg.AWSListen != "" {
+		l, err := net.Listen("tcp", d.cfg.AWSListen)
+		if err != nil {
+			if metrics != nil {
+				metrics.Close()
+			}
+			return fmt.Errorf("aws api: %w", err)
+		}
+		api = l
+	}
 	g, ctx := errgroup.WithContext(ctx)
+	if api != nil {
+		srv := awsapi.NewServer(d.cfg.AWSKeys, d.cfg.Log.With("svc", "awsapi"), d.awsServices()...)
+		g.Go(func() error { return srv.Serve(ctx, api) })
+	}
 	if metrics != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(d.Metrics, promhttp.HandlerOpts{}))
@@ -198,6 +224,34 @@ func (d *Daemon) Services() stack.Services {
 // Served is the newest store revision that every data-plane service serves.
 func (d *Daemon) Served() int64 {
 	return min(d.DNS.Served(), d.Network.Served(), d.Gateway.Served(), d.Balancer.Served(), d.Accelerator.Served())
+}
+
+// awsServices are the AWS APIs served on AWSListen, each over its service.
+func (d *Daemon) awsServices() []*awsapi.Service {
+	return []*awsapi.Service{}
+}
+
+// checkAWSExposure refuses to serve the API beyond loopback with the default
+// keys: anyone who can reach it could then change every resource.
+func checkAWSExposure(cfg Config) error {
+	if cfg.AWSListen == "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(cfg.AWSListen)
+	if err != nil {
+		return fmt.Errorf("aws api address %q: %w", cfg.AWSListen, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	loopback := err == nil && ip.IsLoopback() || host == "localhost"
+	if loopback {
+		return nil
+	}
+	for id, secret := range cfg.AWSKeys {
+		if DefaultAWSKeys[id] == secret {
+			return fmt.Errorf("aws api on %s is not loopback-only: the default key %q would let anyone in; give your own keys", cfg.AWSListen, id)
+		}
+	}
+	return nil
 }
 
 // subnetPlan gives the default VPC one /24 subnet per availability zone (a, b,

@@ -116,7 +116,7 @@ func TestServeRestartKeepsStackAndReportsErrors(t *testing.T) {
 	dataDir := t.TempDir()
 	dnsAddr := freeAddr(t)
 	args := []string{"--data-dir", dataDir, "--dns-listen", dnsAddr, "-f", exampleFile, "--log-level", "warn",
-		"--vpc-cidr", "127.33.0.0/16", "--static-ip-pools", "127.79.1.0/24,127.79.2.0/24"}
+		"--vpc-cidr", "127.33.0.0/16", "--static-ip-pools", "127.79.1.0/24,127.79.2.0/24", "--aws-listen", freeAddr(t)}
 
 	p, err := serve(t, bin, args...)
 	if err != nil {

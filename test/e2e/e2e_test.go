@@ -89,6 +89,7 @@ func start(t *testing.T) *running {
 	// An address plan of its own, so the tests run beside a gatehouse serving
 	// the default plan (127.31.0.0/16, 127.77.x.0/24) on the same machine.
 	cfg.MetricsAddr = freeAddr(t)
+	cfg.AWSListen = freeAddr(t)
 	cfg.VPCCIDR = "127.32.0.0/16"
 	cfg.Pools = []netip.Prefix{netip.MustParsePrefix("127.78.1.0/24"), netip.MustParsePrefix("127.78.2.0/24")}
 	cfg.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
