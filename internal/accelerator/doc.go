@@ -1,6 +1,7 @@
 // Package accelerator is gatehouse's Global Accelerator: the control operations
-// of standard accelerators, listeners and endpoint groups (ops.go), and the L4
-// proxy that serves each enabled accelerator's two static IPs.
+// of standard accelerators (with their flow log attributes and tags), listeners
+// and endpoint groups (ops.go), and the L4 proxy that serves each enabled
+// accelerator's two static IPs.
 //
 // Every accelerator gets one static IPv4 address from each of the two network
 // zones' pools (Deps.Pools) when it is created and keeps them, enabled or

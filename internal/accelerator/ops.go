@@ -2,8 +2,10 @@ package accelerator
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +40,7 @@ const (
 	codeInvalidArgument          = "InvalidArgumentException"
 	codeInvalidPortRange         = "InvalidPortRangeException"
 	codeLimitExceeded            = "LimitExceededException"
+	codeInvalidNextToken         = "InvalidNextTokenException"
 	limitExceededMessage         = "Processing your request would cause you to exceed an Global Accelerator limit."
 	invalidPortRangeMessage      = "The port numbers that you specified are not valid numbers or are not unique for this accelerator."
 	endpointGroupExistsMessage   = "The endpoint group that you specified already exists."
@@ -45,6 +48,7 @@ const (
 	listenerNotFoundMessage      = "The listener that you specified doesn't exist."
 	endpointGroupNotFoundMessage = "The endpoint group that you specified doesn't exist."
 	endpointNotFoundMessage      = "The endpoint that you specified doesn't exist."
+	invalidNextTokenMessage      = "There isn't another item to return."
 )
 
 // Where no real Global Accelerator response text could be found, the message is
@@ -88,13 +92,11 @@ func (s *Service) CreateAccelerator(ctx context.Context, in CreateAcceleratorInp
 	if err := validateName(in.Name); err != nil {
 		return nil, err
 	}
-	switch in.IPAddressType {
-	case "", "IPV4":
-	case "DUAL_STACK":
-		// Not confirmed against AWS: gatehouse's pools are IPv4 only.
-		return nil, invalidArgument("IpAddressType DUAL_STACK is not supported: the static IP pools are IPv4 only.")
-	default:
-		return nil, invalidArgument("Invalid IpAddressType: %s", in.IPAddressType) // not confirmed
+	if err := validateIPAddressType(in.IPAddressType); err != nil {
+		return nil, err
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
 	}
 	if err := s.checkPools(); err != nil {
 		return nil, err
@@ -151,6 +153,20 @@ func (s *Service) CreateAccelerator(ctx context.Context, in CreateAcceleratorInp
 	return acc, nil
 }
 
+// validateIPAddressType accepts IPV4 (or nothing: the default). DUAL_STACK is
+// Global Accelerator's other type; gatehouse's pools are IPv4 only.
+func validateIPAddressType(t string) error {
+	switch t {
+	case "", "IPV4":
+		return nil
+	case "DUAL_STACK":
+		// Not confirmed against AWS: gatehouse's own refusal.
+		return invalidArgument("IpAddressType DUAL_STACK is not supported: the static IP pools are IPv4 only.")
+	default:
+		return invalidArgument("Invalid IpAddressType: %s", t) // not confirmed
+	}
+}
+
 // validateName applies Global Accelerator's name rule: at most 64 characters,
 // alphanumerics, periods and hyphens, not starting or ending with either.
 func validateName(name string) error {
@@ -185,6 +201,52 @@ func (s *Service) loadAccelerator(ctx context.Context, arn string) (*model.Accel
 	return acc, rev, nil
 }
 
+// Page asks for one page of a list: at most MaxResults items (1–100; nil
+// means 100) after the page that returned NextToken ("" for the first page).
+type Page struct {
+	MaxResults *int
+	NextToken  string
+}
+
+// Paginate returns the page p asks for of items, ordered by key, and the token
+// of the next page ("" after the last). A token is the last key of its page, so
+// a page stays correct when items before it are deleted.
+func Paginate[T any](items []T, key func(T) string, p Page) ([]T, string, error) {
+	limit := 100 // UNVERIFIED: the default page size; 100 is the model's maximum
+	if p.MaxResults != nil {
+		// Coral's constraint texts for the model's MaxResults range. UNVERIFIED:
+		// that Global Accelerator answers them as InvalidArgumentException.
+		const violation = "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value %s"
+		if *p.MaxResults < 1 {
+			return nil, "", invalidArgument(violation, *p.MaxResults, "greater than or equal to 1")
+		}
+		if *p.MaxResults > 100 {
+			return nil, "", invalidArgument(violation, *p.MaxResults, "less than or equal to 100")
+		}
+		limit = *p.MaxResults
+	}
+	sorted := slices.SortedFunc(slices.Values(items), func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	start := 0
+	if p.NextToken != "" {
+		after, err := base64.RawURLEncoding.DecodeString(p.NextToken)
+		if err != nil || len(after) == 0 {
+			return nil, "", model.BadRequest(codeInvalidNextToken, invalidNextTokenMessage) // model text
+		}
+		start, _ = slices.BinarySearchFunc(sorted, string(after), func(x T, k string) int {
+			if c := strings.Compare(key(x), k); c != 0 {
+				return c
+			}
+			return -1 // the item with the token's key was on the previous page
+		})
+	}
+	end := min(start+limit, len(sorted))
+	page := sorted[start:end]
+	if end == len(sorted) {
+		return page, "", nil
+	}
+	return page, base64.RawURLEncoding.EncodeToString([]byte(key(page[len(page)-1]))), nil
+}
+
 // ListAccelerators returns every accelerator, by ARN.
 func (s *Service) ListAccelerators(ctx context.Context) ([]*model.Accelerator, error) {
 	all, err := store.LoadAll[model.Accelerator](ctx, s.d.Store, model.Prefix(model.KindAccelerator))
@@ -194,22 +256,32 @@ func (s *Service) ListAccelerators(ctx context.Context) ([]*model.Accelerator, e
 	return all, nil
 }
 
-// UpdateAccelerator renames, enables or disables the accelerator (nil: keep).
-// The static IPs stay. A change sets the status IN_PROGRESS until the data
-// plane serves it.
-func (s *Service) UpdateAccelerator(ctx context.Context, arn string, name *string, enabled *bool) (*model.Accelerator, error) {
-	if name != nil {
-		if err := validateName(*name); err != nil {
+// UpdateAcceleratorInput is UpdateAccelerator's request; nil or empty fields
+// keep their value.
+type UpdateAcceleratorInput struct {
+	Name          *string
+	Enabled       *bool
+	IPAddressType string // only IPV4 is offered, so it changes nothing
+}
+
+// UpdateAccelerator renames, enables or disables the accelerator. The static
+// IPs stay. A change sets the status IN_PROGRESS until the data plane serves it.
+func (s *Service) UpdateAccelerator(ctx context.Context, arn string, in UpdateAcceleratorInput) (*model.Accelerator, error) {
+	if in.Name != nil {
+		if err := validateName(*in.Name); err != nil {
 			return nil, err
 		}
 	}
-	acc, err := store.Update(ctx, s.d.Store, model.Key(model.KindAccelerator, arn), func(a *model.Accelerator) error {
+	if err := validateIPAddressType(in.IPAddressType); err != nil {
+		return nil, err
+	}
+	return s.updateAccelerator(ctx, arn, func(a *model.Accelerator) error {
 		changed := false
-		if name != nil && *name != a.Name {
-			a.Name, changed = *name, true
+		if in.Name != nil && *in.Name != a.Name {
+			a.Name, changed = *in.Name, true
 		}
-		if enabled != nil && *enabled != a.Enabled {
-			a.Enabled, changed = *enabled, true
+		if in.Enabled != nil && *in.Enabled != a.Enabled {
+			a.Enabled, changed = *in.Enabled, true
 		}
 		if changed {
 			a.Status, a.StatusReason = model.AcceleratorInProgress, ""
@@ -217,13 +289,129 @@ func (s *Service) UpdateAccelerator(ctx context.Context, arn string, name *strin
 		}
 		return nil
 	})
+}
+
+// updateAccelerator is a read-modify-write of one accelerator; fn's
+// *model.Error passes through.
+func (s *Service) updateAccelerator(ctx context.Context, arn string, fn func(*model.Accelerator) error) (*model.Accelerator, error) {
+	acc, err := store.Update(ctx, s.d.Store, model.Key(model.KindAccelerator, arn), fn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errAcceleratorNotFound()
 	}
 	if err != nil {
+		var me *model.Error
+		if errors.As(err, &me) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("update accelerator %s: %w", arn, err)
 	}
 	return acc, nil
+}
+
+// DescribeAcceleratorAttributes returns the accelerator's flow log settings.
+func (s *Service) DescribeAcceleratorAttributes(ctx context.Context, arn string) (*model.AcceleratorAttributes, error) {
+	acc, _, err := s.loadAccelerator(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	return &acc.Attributes, nil
+}
+
+// UpdateAcceleratorAttributesInput is UpdateAcceleratorAttributes' request;
+// nil fields keep their value.
+type UpdateAcceleratorAttributesInput struct {
+	FlowLogsEnabled  *bool
+	FlowLogsS3Bucket *string
+	FlowLogsS3Prefix *string
+}
+
+// UpdateAcceleratorAttributes changes the flow log settings. Enabled flow logs
+// need a bucket. The settings do not touch the data plane, so the status stays.
+func (s *Service) UpdateAcceleratorAttributes(ctx context.Context, arn string, in UpdateAcceleratorAttributesInput) (*model.AcceleratorAttributes, error) {
+	acc, err := s.updateAccelerator(ctx, arn, func(a *model.Accelerator) error {
+		at := &a.Attributes
+		if in.FlowLogsEnabled != nil {
+			at.FlowLogsEnabled = *in.FlowLogsEnabled
+		}
+		if in.FlowLogsS3Bucket != nil {
+			at.FlowLogsS3Bucket = *in.FlowLogsS3Bucket
+		}
+		if in.FlowLogsS3Prefix != nil {
+			at.FlowLogsS3Prefix = *in.FlowLogsS3Prefix
+		}
+		if at.FlowLogsEnabled && at.FlowLogsS3Bucket == "" {
+			// UNVERIFIED: the rule is the API reference's ("required if
+			// FlowLogsEnabled is true"), the wording ours.
+			return invalidArgument("FlowLogsS3Bucket is required when FlowLogsEnabled is true.")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &acc.Attributes, nil
+}
+
+// Tags. Global Accelerator tags accelerators; any other ARN names no accelerator.
+
+// maxTags is the tags one resource may carry (the AWS-wide tag quota).
+const maxTags = 50
+
+// validateTags applies the Tag shape's limits: keys of 1–128 characters,
+// values of at most 256.
+func validateTags(tags map[string]string) error {
+	// UNVERIFIED: the limits are the service model's and the AWS tag quota,
+	// the wording ours.
+	if len(tags) > maxTags {
+		return invalidArgument("A resource can have at most %d tags.", maxTags)
+	}
+	for k, v := range tags {
+		if k == "" || len(k) > 128 {
+			return invalidArgument("Invalid tag key: %q. A tag key must be 1 to 128 characters long.", k)
+		}
+		if len(v) > 256 {
+			return invalidArgument("Invalid value for tag %q: a tag value can be at most 256 characters long.", k)
+		}
+	}
+	return nil
+}
+
+// TagResource adds tags to the accelerator, replacing the values of keys it
+// already has.
+func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
+	_, err := s.updateAccelerator(ctx, arn, func(a *model.Accelerator) error {
+		merged := maps.Clone(a.Tags)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, tags)
+		if err := validateTags(merged); err != nil {
+			return err
+		}
+		a.Tags = merged
+		return nil
+	})
+	return err
+}
+
+// UntagResource removes the tags with the given keys; absent keys are no error.
+func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) error {
+	_, err := s.updateAccelerator(ctx, arn, func(a *model.Accelerator) error {
+		for _, k := range keys {
+			delete(a.Tags, k)
+		}
+		return nil
+	})
+	return err
+}
+
+// ListTagsForResource returns the accelerator's tags.
+func (s *Service) ListTagsForResource(ctx context.Context, arn string) (map[string]string, error) {
+	acc, _, err := s.loadAccelerator(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	return acc.Tags, nil
 }
 
 // DeleteAccelerator deletes a disabled accelerator without listeners and
@@ -795,6 +983,15 @@ func EndpointHealth(snap *model.Snapshot, endpointID string) (state, reason stri
 		}
 	}
 	return HealthInitial, "initial health checking"
+}
+
+// Health is the endpoint's health in the newest snapshot (see EndpointHealth).
+func (s *Service) Health(endpointID string) (state, reason string) {
+	if s.d.Feed == nil {
+		return HealthInitial, "initial health checking"
+	}
+	snap, _ := s.d.Feed.Current()
+	return EndpointHealth(snap, endpointID)
 }
 
 func anyInState(h *model.TargetHealth, state string) bool {

@@ -150,7 +150,7 @@ func TestOpErrors(t *testing.T) {
 
 	// Disabled but with a listener.
 	off := false
-	if _, err := f.svc.UpdateAccelerator(f.ctx, acc.ARN, nil, &off); err != nil {
+	if _, err := f.svc.UpdateAccelerator(f.ctx, acc.ARN, UpdateAcceleratorInput{Enabled: &off}); err != nil {
 		t.Fatal(err)
 	}
 	err = f.svc.DeleteAccelerator(f.ctx, acc.ARN)
@@ -267,4 +267,35 @@ func FuzzValidatePortRanges(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPaginate(t *testing.T) {
+	items := []string{"d", "b", "a", "c", "e"}
+	id := func(s string) string { return s }
+	var got []string
+	var pages int
+	p := Page{MaxResults: new(2)}
+	for {
+		page, next, err := Paginate(items, id, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		got = append(got, page...)
+		if next == "" {
+			break
+		}
+		p.NextToken = next
+	}
+	if want := []string{"a", "b", "c", "d", "e"}; pages != 3 || !slices.Equal(got, want) {
+		t.Errorf("got %d pages of %v, want 3 pages of %v", pages, got, want)
+	}
+	if page, next, err := Paginate([]string(nil), id, Page{}); err != nil || len(page) != 0 || next != "" {
+		t.Errorf("empty list: got %v %q %v, want an empty last page", page, next, err)
+	}
+	for _, bad := range []Page{{MaxResults: new(0)}, {MaxResults: new(101)}, {NextToken: "!"}} {
+		if _, _, err := Paginate(items, id, bad); err == nil {
+			t.Errorf("page %+v: got no error", bad)
+		}
+	}
 }

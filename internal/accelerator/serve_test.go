@@ -176,7 +176,7 @@ func TestDisableEnableKeepsIPs(t *testing.T) {
 	mustDial(t, clientIP, ips[0], port)
 
 	off, on := false, true
-	if _, err := f.svc.UpdateAccelerator(f.ctx, acc.ARN, nil, &off); err != nil {
+	if _, err := f.svc.UpdateAccelerator(f.ctx, acc.ARN, UpdateAcceleratorInput{Enabled: &off}); err != nil {
 		t.Fatal(err)
 	}
 	got := f.waitStatus(acc.ARN, deployed)
@@ -190,7 +190,7 @@ func TestDisableEnableKeepsIPs(t *testing.T) {
 		}
 	}
 
-	if _, err := f.svc.UpdateAccelerator(f.ctx, acc.ARN, nil, &on); err != nil {
+	if _, err := f.svc.UpdateAccelerator(f.ctx, acc.ARN, UpdateAcceleratorInput{Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
 	got = f.waitStatus(acc.ARN, deployed)

@@ -12,7 +12,7 @@ import (
 func compile(snap *model.Snapshot) (*table, error) {
 	t := &table{records: map[string][]string{}}
 	for _, c := range snap.Certificates {
-		if c.Status != model.CertPendingValidation || c.Type == typeImported {
+		if c.Status != model.CertPendingValidation || c.Type == model.CertImported {
 			continue
 		}
 		t.pending = append(t.pending, c)

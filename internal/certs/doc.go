@@ -1,6 +1,7 @@
 // Package certs is gatehouse's ACM: a built-in certificate authority, the ACM
-// certificate operations (request, describe, list, delete, import, tags) and the
-// DNS validation loop that issues requested certificates.
+// certificate operations (request, describe, list with ACM's filters and
+// pages, get, delete, import, tags) and the DNS validation loop that issues
+// requested certificates.
 //
 // Data path of a requested certificate:
 //  1. RequestCertificate (ops.go) stores it PENDING_VALIDATION with one validation

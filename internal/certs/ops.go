@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -37,8 +38,6 @@ const (
 
 // Values ACM reports.
 const (
-	typeAmazonIssued  = "AMAZON_ISSUED"
-	typeImported      = "IMPORTED"
 	methodDNS         = "DNS"
 	validationPending = "PENDING_VALIDATION"
 	validationSuccess = "SUCCESS"
@@ -65,7 +64,6 @@ const (
 	arnPatternText     = `arn:[\w+=/,.@-]+:acm:[\w+=/,.@-]*:[0-9]+:[\w+=,.@-]+(/[\w+=,.@-]+)*`
 	tagPatternText     = `[\p{L}\p{Z}\p{N}_.:\/=+\-@]*`
 	tokenPatternText   = `\w+`
-	statusEnumText     = "[PENDING_VALIDATION, ISSUED, INACTIVE, EXPIRED, VALIDATION_TIMED_OUT, REVOKED, FAILED]"
 	validationEnumText = "[EMAIL, DNS, HTTP]"
 )
 
@@ -85,8 +83,11 @@ type RequestInput struct {
 	DomainName              string
 	SubjectAlternativeNames []string
 	ValidationMethod        string // "DNS" (the default); EMAIL and HTTP are not supported
-	IdempotencyToken        string
-	Tags                    map[string]string
+	// KeyAlgorithm is EC_prime256v1 (gatehouse's default; ACM's is RSA_2048,
+	// which gatehouse's CA does not issue).
+	KeyAlgorithm     string
+	IdempotencyToken string
+	Tags             map[string]string
 }
 
 // RequestCertificate requests a certificate for DomainName and the alternative
@@ -108,6 +109,15 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 	default:
 		return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'validationMethod' failed to satisfy constraint: Member must satisfy enum value set: %s", in.ValidationMethod, validationEnumText)
 	}
+	switch {
+	case in.KeyAlgorithm == "" || in.KeyAlgorithm == keyAlgorithmEC256:
+	case slices.Contains(keyTypeEnum, in.KeyAlgorithm):
+		// Not ACM's behaviour (it issues RSA_2048 and EC_secp384r1 too): gatehouse's
+		// CA issues P-256 keys only, so it refuses rather than report another.
+		return nil, model.BadRequest(codeInvalidParameter, "KeyAlgorithm %s is not supported; gatehouse issues %s certificates only.", in.KeyAlgorithm, keyAlgorithmEC256)
+	default:
+		return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'keyAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: %s", in.KeyAlgorithm, enumText(keyTypeEnum))
+	}
 	if in.IdempotencyToken != "" {
 		if len(in.IdempotencyToken) > maxTokenLen {
 			return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'idempotencyToken' failed to satisfy constraint: Member must have length less than or equal to %d", in.IdempotencyToken, maxTokenLen)
@@ -126,7 +136,7 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 			return nil, fmt.Errorf("list certificates: %w", err)
 		}
 		for _, c := range all {
-			if c.IdempotencyToken == in.IdempotencyToken && c.Type == typeAmazonIssued && now.Sub(c.CreatedAt) < idempotencyWindow {
+			if c.IdempotencyToken == in.IdempotencyToken && c.Type == model.CertAmazonIssued && now.Sub(c.CreatedAt) < idempotencyWindow {
 				return c, nil
 			}
 		}
@@ -136,7 +146,7 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 		DomainName:              names[0],
 		SubjectAlternativeNames: names,
 		ValidationMethod:        methodDNS,
-		Type:                    typeAmazonIssued,
+		Type:                    model.CertAmazonIssued,
 		Status:                  model.CertPendingValidation,
 		KeyAlgorithm:            keyAlgorithmEC256,
 		CreatedAt:               now,
@@ -268,10 +278,10 @@ func (s *Service) load(ctx context.Context, arn string) (*model.Certificate, int
 	return c, rev, nil
 }
 
-// notFound is ACM's answer for an unknown certificate. AWS's exact text is not
-// documented; this is moto's rendering of it.
+// notFound is ACM's answer for an unknown certificate, in AWS's words (as
+// DescribeCertificate answers, quoted in public error reports).
 func (s *Service) notFound(arn string) *model.Error {
-	return model.BadRequest(codeNotFound, "Certificate with arn %s not found in account %s", arn, s.env.Account)
+	return model.BadRequest(codeNotFound, "Could not find certificate %s in account %s.", arn, s.env.Account)
 }
 
 // checkARN applies the API model's ARN constraints, then requires an ACM
@@ -294,28 +304,306 @@ func checkARN(arn string) *model.Error {
 	return nil
 }
 
-// ListCertificates returns the certificates whose status is one of statuses (all
-// of them if statuses is empty), oldest first.
-func (s *Service) ListCertificates(ctx context.Context, statuses []string) ([]*model.Certificate, error) {
-	for i, st := range statuses {
-		if !slices.Contains(certificateStatuses, st) {
-			return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'certificateStatuses.%d.member' failed to satisfy constraint: Member must satisfy enum value set: %s", st, i+1, statusEnumText)
+// ListInput is ListCertificates' input: filters, order and page.
+type ListInput struct {
+	Statuses []string // CertificateStatuses; empty means all
+	// Includes: KeyTypes empty means ACM's default (see defaultKeyTypes);
+	// KeyUsages and ExtendedKeyUsages empty mean any.
+	KeyTypes          []string
+	KeyUsages         []string
+	ExtendedKeyUsages []string
+	SortBy            string // "" or CREATED_AT
+	SortOrder         string // "", ASCENDING or DESCENDING
+	MaxItems          *int   // nil means maxListItems
+	NextToken         string
+}
+
+// Listed is one certificate of a ListCertificates page.
+type Listed struct {
+	*model.Certificate
+	Details Details
+	InUse   bool
+}
+
+// ListOutput is one page of certificates; NextToken is empty on the last.
+type ListOutput struct {
+	Certificates []Listed
+	NextToken    string
+}
+
+// Limits and codes of ListCertificates and GetCertificate (botocore
+// acm/2015-12-08).
+const (
+	maxListItems         = 1000
+	sortOrderAscending   = "ASCENDING"
+	sortOrderDescending  = "DESCENDING"
+	sortByCreatedAt      = "CREATED_AT"
+	codeInvalidArgs      = "InvalidArgsException"
+	codeRequestInProcess = "RequestInProgressException"
+)
+
+// The enums of ListCertificates' Includes, in the order AWS prints them where a
+// public error report shows it (key types); the others follow the API model.
+var (
+	keyTypeEnum     = []string{"RSA_1024", "RSA_2048", "EC_secp384r1", "EC_prime256v1", "EC_secp521r1", "RSA_3072", "RSA_4096"}
+	keyUsageEnum    = []string{"DIGITAL_SIGNATURE", "NON_REPUDIATION", "KEY_ENCIPHERMENT", "DATA_ENCIPHERMENT", "KEY_AGREEMENT", "CERTIFICATE_SIGNING", "CRL_SIGNING", "ENCIPHER_ONLY", "DECIPHER_ONLY", "ANY", "CUSTOM"}
+	extKeyUsageEnum = []string{"TLS_WEB_SERVER_AUTHENTICATION", "TLS_WEB_CLIENT_AUTHENTICATION", "CODE_SIGNING", "EMAIL_PROTECTION", "TIME_STAMPING", "OCSP_SIGNING", "IPSEC_END_SYSTEM", "IPSEC_TUNNEL", "IPSEC_USER", "ANY", "NONE", "CUSTOM"}
+)
+
+// enumText prints an enum as AWS's validation messages do: "[A, B]".
+func enumText(values []string) string { return "[" + strings.Join(values, ", ") + "]" }
+
+// defaultKeyTypes is what ListCertificates lists without Includes.keyTypes:
+// ACM's default (RSA_1024 and RSA_2048) plus EC_prime256v1, the key algorithm
+// gatehouse issues where ACM would issue RSA_2048, so that a requested
+// certificate is listed by default as it is on ACM.
+var defaultKeyTypes = []string{"RSA_1024", "RSA_2048", keyAlgorithmEC256}
+
+// ListCertificates returns a page of the certificates that pass the filters,
+// oldest first unless SortOrder says otherwise. NextToken resumes after the last
+// certificate of the previous page, so a page boundary survives deletions.
+func (s *Service) ListCertificates(ctx context.Context, in ListInput) (*ListOutput, error) {
+	if err := checkListInput(in); err != nil {
+		return nil, err
+	}
+	limit := maxListItems
+	if in.MaxItems != nil {
+		limit = *in.MaxItems
+	}
+	descending := in.SortOrder == sortOrderDescending
+	order := func(a, b *model.Certificate) int {
+		c := cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ARN, b.ARN))
+		if descending {
+			return -c
 		}
+		return c
+	}
+	var after *model.Certificate
+	if in.NextToken != "" {
+		var ok bool
+		if after, ok = parseNextToken(in.NextToken); !ok {
+			// UNVERIFIED: ACM's code and text for a token it did not issue.
+			return nil, model.BadRequest(codeInvalidArgs, "The NextToken %s is not valid.", in.NextToken)
+		}
+	}
+	keyTypes := in.KeyTypes
+	if len(keyTypes) == 0 {
+		keyTypes = defaultKeyTypes
 	}
 	all, err := store.LoadAll[model.Certificate](ctx, s.st, model.Prefix(model.KindCertificate))
 	if err != nil {
 		return nil, fmt.Errorf("list certificates: %w", err)
 	}
-	out := all[:0]
+	slices.SortFunc(all, order)
+	usage, err := s.usage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListOutput{}
 	for _, c := range all {
-		if len(statuses) == 0 || slices.Contains(statuses, c.Status) {
-			out = append(out, c)
+		if after != nil && order(c, after) <= 0 {
+			continue
+		}
+		if len(in.Statuses) > 0 && !slices.Contains(in.Statuses, c.Status) || !slices.Contains(keyTypes, c.KeyAlgorithm) {
+			continue
+		}
+		d := DetailsOf(c)
+		if !anyIn(in.KeyUsages, d.KeyUsages) || !anyIn(in.ExtendedKeyUsages, d.ExtendedKeyUsageNames()) {
+			continue
+		}
+		if len(out.Certificates) == limit {
+			out.NextToken = nextToken(out.Certificates[limit-1].Certificate)
+			break
+		}
+		out.Certificates = append(out.Certificates, Listed{Certificate: c, Details: d, InUse: len(InUseBy(usage, c.ARN)) > 0})
+	}
+	return out, nil
+}
+
+// anyIn reports whether have holds one of want, or want is empty (no filter).
+func anyIn(want, have []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	for _, w := range want {
+		if w == "ANY" && len(have) > 0 || slices.Contains(have, w) {
+			return true
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *model.Certificate) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ARN, b.ARN))
-	})
-	return out, nil
+	return false
+}
+
+// checkListInput applies the API model's constraints to ListCertificates' input.
+func checkListInput(in ListInput) error {
+	for i, st := range in.Statuses {
+		if !slices.Contains(certificateStatuses, st) {
+			return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'certificateStatuses.%d.member' failed to satisfy constraint: Member must satisfy enum value set: %s", st, i+1, enumText(certificateStatuses))
+		}
+	}
+	enums := []struct {
+		field        string
+		enum, values []string
+	}{
+		{"includes.keyTypes", keyTypeEnum, in.KeyTypes},
+		{"includes.keyUsage", keyUsageEnum, in.KeyUsages},
+		{"includes.extendedKeyUsage", extKeyUsageEnum, in.ExtendedKeyUsages},
+	}
+	for _, e := range enums {
+		for _, v := range e.values {
+			if !slices.Contains(e.enum, v) {
+				// AWS's text for keyTypes, from a public error report.
+				return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: %s]", enumText(e.values), e.field, enumText(e.enum))
+			}
+		}
+	}
+	if in.MaxItems != nil && (*in.MaxItems < 1 || *in.MaxItems > maxListItems) {
+		bound := "greater than or equal to 1"
+		if *in.MaxItems > maxListItems {
+			bound = fmt.Sprintf("less than or equal to %d", maxListItems)
+		}
+		return model.BadRequest(codeValidation, "1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value %s", *in.MaxItems, bound)
+	}
+	if in.SortBy != "" && in.SortBy != sortByCreatedAt {
+		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [%s]", in.SortBy, sortByCreatedAt)
+	}
+	if in.SortOrder != "" && in.SortOrder != sortOrderAscending && in.SortOrder != sortOrderDescending {
+		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [%s, %s]", in.SortOrder, sortOrderAscending, sortOrderDescending)
+	}
+	if (in.SortBy == "") != (in.SortOrder == "") {
+		// The API reference's rule; UNVERIFIED: ACM's code and text for it.
+		return model.BadRequest(codeValidation, "SortBy and SortOrder must be specified together.")
+	}
+	return nil
+}
+
+// nextToken is an opaque position: the creation time and ARN of the last
+// certificate returned.
+func nextToken(c *model.Certificate) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + " " + c.ARN))
+}
+
+// parseNextToken reads a nextToken position as a certificate to compare with.
+func parseNextToken(token string) (*model.Certificate, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return nil, false
+	}
+	created, arn, ok := strings.Cut(string(b), " ")
+	t, err := time.Parse(time.RFC3339Nano, created)
+	if !ok || err != nil || checkARN(arn) != nil {
+		return nil, false
+	}
+	return &model.Certificate{CreatedAt: t, ARN: arn}, true
+}
+
+// GetCertificate returns the certificate and its chain (PEM). A certificate
+// not issued yet has neither: ACM answers RequestInProgressException.
+func (s *Service) GetCertificate(ctx context.Context, arn string) (certPEM, chainPEM string, err error) {
+	c, _, err := s.load(ctx, arn)
+	if err != nil {
+		return "", "", err
+	}
+	if c.CertificatePEM == "" {
+		// UNVERIFIED: ACM's text; the code is the one its API reference names.
+		return "", "", model.BadRequest(codeRequestInProcess, "Certificate %s in account %s is in status %s and has not been issued yet.", arn, s.env.Account, c.Status)
+	}
+	return c.CertificatePEM, c.ChainPEM, nil
+}
+
+// RenewalEligibility is ACM's: a certificate it issued is renewed while
+// something uses it; an imported one never is.
+func RenewalEligibility(c *model.Certificate, inUse bool) string {
+	if c.Type == model.CertAmazonIssued && inUse {
+		return "ELIGIBLE"
+	}
+	return "INELIGIBLE"
+}
+
+// Details are what ACM reports about a certificate's X.509 contents. A
+// certificate without one yet (pending validation) has none.
+type Details struct {
+	Subject            string // "CN=api.example.test"
+	Issuer             string // the issuer's organisation, as ACM shows "Amazon"
+	SignatureAlgorithm string // "SHA256WITHECDSA"
+	KeyUsages          []string
+	ExtendedKeyUsages  []ExtendedKeyUsage
+}
+
+// ExtendedKeyUsage is one extended key usage: ACM's name and the OID.
+type ExtendedKeyUsage struct{ Name, OID string }
+
+// ExtendedKeyUsageNames returns the names of d's extended key usages.
+func (d Details) ExtendedKeyUsageNames() []string {
+	var names []string
+	for _, u := range d.ExtendedKeyUsages {
+		names = append(names, u.Name)
+	}
+	return names
+}
+
+// keyUsageNames are ACM's names of the X.509 key usage bits, in bit order.
+var keyUsageNames = []struct {
+	bit  x509.KeyUsage
+	name string
+}{
+	{x509.KeyUsageDigitalSignature, "DIGITAL_SIGNATURE"},
+	{x509.KeyUsageContentCommitment, "NON_REPUDIATION"},
+	{x509.KeyUsageKeyEncipherment, "KEY_ENCIPHERMENT"},
+	{x509.KeyUsageDataEncipherment, "DATA_ENCIPHERMENT"},
+	{x509.KeyUsageKeyAgreement, "KEY_AGREEMENT"},
+	{x509.KeyUsageCertSign, "CERTIFICATE_SIGNING"},
+	{x509.KeyUsageCRLSign, "CRL_SIGNING"},
+	{x509.KeyUsageEncipherOnly, "ENCIPHER_ONLY"},
+	{x509.KeyUsageDecipherOnly, "DECIPHER_ONLY"},
+}
+
+// extKeyUsages are ACM's names and the OIDs of the extended key usages.
+var extKeyUsages = map[x509.ExtKeyUsage]ExtendedKeyUsage{
+	x509.ExtKeyUsageServerAuth:      {"TLS_WEB_SERVER_AUTHENTICATION", "1.3.6.1.5.5.7.3.1"},
+	x509.ExtKeyUsageClientAuth:      {"TLS_WEB_CLIENT_AUTHENTICATION", "1.3.6.1.5.5.7.3.2"},
+	x509.ExtKeyUsageCodeSigning:     {"CODE_SIGNING", "1.3.6.1.5.5.7.3.3"},
+	x509.ExtKeyUsageEmailProtection: {"EMAIL_PROTECTION", "1.3.6.1.5.5.7.3.4"},
+	x509.ExtKeyUsageIPSECEndSystem:  {"IPSEC_END_SYSTEM", "1.3.6.1.5.5.7.3.5"},
+	x509.ExtKeyUsageIPSECTunnel:     {"IPSEC_TUNNEL", "1.3.6.1.5.5.7.3.6"},
+	x509.ExtKeyUsageIPSECUser:       {"IPSEC_USER", "1.3.6.1.5.5.7.3.7"},
+	x509.ExtKeyUsageTimeStamping:    {"TIME_STAMPING", "1.3.6.1.5.5.7.3.8"},
+	x509.ExtKeyUsageOCSPSigning:     {"OCSP_SIGNING", "1.3.6.1.5.5.7.3.9"},
+	x509.ExtKeyUsageAny:             {"ANY", "2.5.29.37.0"},
+}
+
+// DetailsOf parses c's certificate for what ACM reports about it. Pure.
+func DetailsOf(c *model.Certificate) Details {
+	block, _ := pem.Decode([]byte(c.CertificatePEM))
+	if block == nil {
+		return Details{}
+	}
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return Details{}
+	}
+	d := Details{Subject: leaf.Subject.String(), Issuer: leaf.Issuer.CommonName}
+	if len(leaf.Issuer.Organization) > 0 {
+		d.Issuer = leaf.Issuer.Organization[0]
+	}
+	// x509 names them "ECDSA-SHA256" and "SHA256-RSA"; ACM "SHA256WITHECDSA"
+	// and "SHA256WITHRSA".
+	alg := leaf.SignatureAlgorithm.String()
+	if hash, ok := strings.CutPrefix(alg, "ECDSA-"); ok {
+		d.SignatureAlgorithm = hash + "WITHECDSA"
+	} else {
+		d.SignatureAlgorithm = strings.ToUpper(strings.Replace(alg, "-", "WITH", 1))
+	}
+	for _, u := range keyUsageNames {
+		if leaf.KeyUsage&u.bit != 0 {
+			d.KeyUsages = append(d.KeyUsages, u.name)
+		}
+	}
+	for _, u := range leaf.ExtKeyUsage {
+		if e, ok := extKeyUsages[u]; ok {
+			d.ExtendedKeyUsages = append(d.ExtendedKeyUsages, e)
+		}
+	}
+	return d
 }
 
 // DeleteCertificate deletes the certificate unless a load balancer listener or an
@@ -326,12 +614,12 @@ func (s *Service) DeleteCertificate(ctx context.Context, arn string) error {
 		if err != nil {
 			return err
 		}
-		users, err := s.users(ctx, arn)
+		users, err := s.Users(ctx, arn)
 		if err != nil {
 			return err
 		}
 		if len(users) > 0 {
-			return model.BadRequest(codeInUse, "Certificate %s is in use.", arn)
+			return model.BadRequest(codeInUse, "Certificate %s in account %s is in use.", arn, s.env.Account)
 		}
 		_, err = s.st.Delete(ctx, model.Key(model.KindCertificate, arn), rev)
 		switch {
@@ -350,9 +638,19 @@ func (s *Service) DeleteCertificate(ctx context.Context, arn string) error {
 	}
 }
 
-// users reads the store (not the feed, so a caller's own writes count) for the
-// resources that use the certificate.
-func (s *Service) users(ctx context.Context, arn string) ([]string, error) {
+// Users returns the ARNs of the resources that use the certificate, as
+// DescribeCertificate reports InUseBy.
+func (s *Service) Users(ctx context.Context, arn string) ([]string, error) {
+	snap, err := s.usage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return InUseBy(snap, arn), nil
+}
+
+// usage reads the store (not the feed, so a caller's own writes count) for the
+// resources that can use certificates, as a partial snapshot for InUseBy.
+func (s *Service) usage(ctx context.Context) (*model.Snapshot, error) {
 	listeners, err := store.LoadAll[model.Listener](ctx, s.st, model.Prefix(model.KindListener))
 	if err != nil {
 		return nil, fmt.Errorf("list listeners: %w", err)
@@ -368,7 +666,7 @@ func (s *Service) users(ctx context.Context, arn string) ([]string, error) {
 	for _, d := range domains {
 		snap.DomainNames[d.Name] = d
 	}
-	return InUseBy(snap, arn), nil
+	return snap, nil
 }
 
 // InUseBy returns the ARNs of the resources in snap that use the certificate:
@@ -431,7 +729,7 @@ func (s *Service) ImportCertificate(ctx context.Context, certPEM, keyPEM, chainP
 		ARN:                     arn,
 		DomainName:              parsed.domain,
 		SubjectAlternativeNames: parsed.names,
-		Type:                    typeImported,
+		Type:                    model.CertImported,
 		Status:                  model.CertIssued,
 		KeyAlgorithm:            parsed.keyAlgorithm,
 		CreatedAt:               now,
@@ -455,7 +753,7 @@ func (s *Service) ImportCertificate(ctx context.Context, certPEM, keyPEM, chainP
 	}
 	// Reimport: the certificate keeps its ARN, creation time and tags.
 	stored, err := store.Update(ctx, s.st, model.Key(model.KindCertificate, arn), func(v *model.Certificate) error {
-		if v.Type != typeImported {
+		if v.Type != model.CertImported {
 			// Best match for AWS's text, which is not documented.
 			return model.BadRequest(codeValidation, "Certificate %s is not an imported certificate; only imported certificates can be reimported.", arn)
 		}

@@ -247,12 +247,12 @@ func TestListCertificates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			list, err := s.ListCertificates(ctx, tt.statuses)
+			list, err := s.ListCertificates(ctx, ListInput{Statuses: tt.statuses})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var got []string
-			for _, c := range list {
+			for _, c := range list.Certificates {
 				got = append(got, c.ARN)
 			}
 			if !slices.Equal(got, tt.want) {
@@ -260,7 +260,7 @@ func TestListCertificates(t *testing.T) {
 			}
 		})
 	}
-	_, err := s.ListCertificates(ctx, []string{"BOGUS"})
+	_, err := s.ListCertificates(ctx, ListInput{Statuses: []string{"BOGUS"}})
 	wantAWSError(t, err, "ValidationException", "enum value set")
 }
 
@@ -288,7 +288,7 @@ func TestDeleteCertificateInUse(t *testing.T) {
 	}
 
 	err = s.DeleteCertificate(ctx, c.ARN)
-	wantAWSError(t, err, "ResourceInUseException", "Certificate "+c.ARN+" is in use.")
+	wantAWSError(t, err, "ResourceInUseException", "Certificate "+c.ARN+" in account 123456789012 is in use.")
 
 	snap, err := live.Load(ctx, st)
 	if err != nil {
@@ -377,7 +377,7 @@ func TestImportCertificate(t *testing.T) {
 		{"garbage key", certPEM, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "", "", nil, "ValidationException", "private key"},
 		{"empty key", certPEM, "", "", "", nil, "ValidationException", "'privateKey'"},
 		{"wrong chain", certPEM, keyPEM, string(otherCA.PEM()), "", nil, "ValidationException", "certificate chain"},
-		{"reimport unknown", certPEM, keyPEM, "", "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-4234-8234-123456789012", nil, "ResourceNotFoundException", "not found"},
+		{"reimport unknown", certPEM, keyPEM, "", "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-4234-8234-123456789012", nil, "ResourceNotFoundException", "Could not find certificate"},
 		{"reimport requested", certPEM, keyPEM, "", requested.ARN, nil, "ValidationException", "not an imported certificate"},
 		{"reimport with tags", certPEM, keyPEM, "", c.ARN, map[string]string{"a": "b"}, "InvalidParameterException", "tags"},
 	}
@@ -453,5 +453,5 @@ func TestTags(t *testing.T) {
 	err = s.AddTags(ctx, c.ARN, map[string]string{"aws:reserved": "x"})
 	wantAWSError(t, err, "InvalidTagException", "aws:")
 	err = s.AddTags(ctx, "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-4234-8234-123456789012", map[string]string{"x": "y"})
-	wantAWSError(t, err, "ResourceNotFoundException", "not found")
+	wantAWSError(t, err, "ResourceNotFoundException", "Could not find certificate")
 }

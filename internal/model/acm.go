@@ -13,6 +13,12 @@ const (
 	CertTimedOut          = "VALIDATION_TIMED_OUT"
 )
 
+// Certificate types, as ACM reports them.
+const (
+	CertAmazonIssued = "AMAZON_ISSUED" // requested, issued by gatehouse's CA
+	CertImported     = "IMPORTED"
+)
+
 // Certificate is an ACM certificate. Requested certificates are issued by the
 // built-in CA once every domain's validation record answers in DNS.
 type Certificate struct {
@@ -20,7 +26,7 @@ type Certificate struct {
 	DomainName              string
 	SubjectAlternativeNames []string // includes DomainName first, as ACM reports it
 	ValidationMethod        string   // "DNS"
-	Type                    string   // "AMAZON_ISSUED" or "IMPORTED"
+	Type                    string   // CertAmazonIssued or CertImported
 	Status                  string
 	KeyAlgorithm            string // "EC_prime256v1"
 	Validations             []DomainValidation

@@ -22,9 +22,18 @@ type Accelerator struct {
 	CreatedTime      time.Time
 	LastModifiedTime time.Time
 	Tags             map[string]string `json:",omitempty"`
+	Attributes       AcceleratorAttributes
 	// IdempotencyToken is the token CreateAccelerator was called with: a retry
 	// with the same token returns this accelerator instead of creating another.
 	IdempotencyToken string `json:",omitempty"`
+}
+
+// AcceleratorAttributes are the accelerator's flow log settings. gatehouse
+// stores and returns them as Global Accelerator does, but writes no flow logs.
+type AcceleratorAttributes struct {
+	FlowLogsEnabled  bool
+	FlowLogsS3Bucket string `json:",omitempty"`
+	FlowLogsS3Prefix string `json:",omitempty"`
 }
 
 // IPSet is the accelerator's addresses of one family.

@@ -25,7 +25,7 @@ func (a *applier) accelerators(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 		} else if acc.Enabled != enabled {
-			if acc, err = a.Accelerator.UpdateAccelerator(ctx, acc.ARN, nil, &enabled); err != nil {
+			if acc, err = a.Accelerator.UpdateAccelerator(ctx, acc.ARN, accelerator.UpdateAcceleratorInput{Enabled: &enabled}); err != nil {
 				return fmt.Errorf("%s.enabled: %w", where, err)
 			}
 		}
