@@ -47,6 +47,10 @@ type QueryOp func(ctx context.Context, form url.Values) (any, error)
 func QueryOps(ops map[string]QueryOp) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := from(r.Context())
+		if req.formErr != nil {
+			WriteError(w, r, req.formErr)
+			return
+		}
 		action := req.form.Get("Action")
 		op := ops[action]
 		if op == nil {

@@ -103,6 +103,7 @@ type request struct {
 	svc       *Service
 	body      []byte
 	form      url.Values // Query and EC2 parameters
+	formErr   error      // why a form body did not parse
 	accessKey string
 }
 
@@ -138,8 +139,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The parameters of a Query request are in the body or the query string.
 	req.form = r.URL.Query()
 	if ct := r.Header.Get("Content-Type"); r.Method == http.MethodPost && strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		if f, perr := url.ParseQuery(string(body)); perr == nil {
-			req.form = f
+		if req.form, req.formErr = url.ParseQuery(string(body)); req.formErr != nil {
+			// Query and EC2 answer it as malformed input; the markers still
+			// find the service from what did parse.
+			req.formErr = &InputError{Malformed: "The request body is not a valid form: " + req.formErr.Error()}
 		}
 	}
 

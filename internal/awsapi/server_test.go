@@ -218,6 +218,8 @@ func TestProtocolsAndEnvelopes(t *testing.T) {
 			400, "ValidationError", "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null", ""},
 		{"query not a number", call{path: "/", service: "querysvc", contentType: form, body: "Action=Echo&Version=2015-12-01&Name=a&Port=x"},
 			400, "ValidationError", "Value 'x' at 'Port' is not a valid integer", ""},
+		{"query body not a form", call{path: "/", service: "querysvc", contentType: form, body: "Action=Echo&Version=2015-12-01&Name=%zz"},
+			400, "ValidationError", "", ""},
 		{"query unknown action", call{path: "/", service: "querysvc", contentType: form, body: "Action=Nope&Version=2015-12-01"},
 			400, "InvalidAction", "Could not find operation Nope for version 2015-12-01", ""},
 		{"query service error", call{path: "/", service: "querysvc", contentType: form, body: "Action=Echo&Version=2015-12-01&Name=missing"},

@@ -130,8 +130,11 @@ mapping=$(text apigatewayv2 create-api-mapping --domain-name $domain --api-id "$
 expect_error ConflictException aws apigateway create-base-path-mapping --domain-name $domain --rest-api-id "$api" --stage prod
 
 step "5. load balancer: target group (HTTPS, IP targets, health check matcher 403), HTTPS listener"
+# ALB's default health check (30 s × 5) takes 150 s to call a target healthy;
+# the walkthrough's stack file uses the fastest ALB allows, as here.
 tg=$(text elbv2 create-target-group --name api-targets --protocol HTTPS --protocol-version HTTP1 --port 443 \
-  --vpc-id "$vpc" --target-type ip --health-check-protocol HTTPS --matcher HttpCode=403 --query 'TargetGroups[0].TargetGroupArn')
+  --vpc-id "$vpc" --target-type ip --health-check-protocol HTTPS --matcher HttpCode=403 \
+  --health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn')
 targets=()
 for ip in $endpoint_ips; do targets+=("Id=$ip,Port=443"); done
 aws elbv2 register-targets --target-group-arn "$tg" --targets "${targets[@]}" >/dev/null
