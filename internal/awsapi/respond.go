@@ -139,7 +139,11 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // writeREST encodes out as JSON (restJson1) or XML (restXml). A nil out
 // writes no body.
 func writeREST(w http.ResponseWriter, r *http.Request, status int, out any) {
-	if from(r.Context()).svc.Protocol == RestXML {
+	req := from(r.Context())
+	for k, v := range req.header {
+		w.Header()[k] = v
+	}
+	if req.svc.Protocol == RestXML {
 		if out == nil {
 			w.WriteHeader(status)
 			return

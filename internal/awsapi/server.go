@@ -105,6 +105,7 @@ type request struct {
 	form      url.Values // Query and EC2 parameters
 	formErr   error      // why a form body did not parse
 	accessKey string
+	header    http.Header // response headers a REST operation sets (SetHeader)
 }
 
 func from(ctx context.Context) *request {
@@ -120,6 +121,16 @@ func RequestID(ctx context.Context) string { return from(ctx).id }
 
 // AccessKey is the access key id that signed the request being served.
 func AccessKey(ctx context.Context) string { return from(ctx).accessKey }
+
+// SetHeader sets a response header from a REST operation, for the members a
+// service binds to headers (Route 53's Location).
+func SetHeader(r *http.Request, key, value string) {
+	req := from(r.Context())
+	if req.header == nil {
+		req.header = http.Header{}
+	}
+	req.header.Set(key, value)
+}
 
 // Body is the request's body; the core has read it whole (within a limit).
 func Body(r *http.Request) []byte { return from(r.Context()).body }

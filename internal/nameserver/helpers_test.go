@@ -96,7 +96,7 @@ func (h *harness) sync(rev int64) {
 
 func (h *harness) zone(name string) *model.HostedZone {
 	h.t.Helper()
-	z, err := h.svc.CreateHostedZone(h.ctx, name, "ref-"+name+"-"+model.RandomHex(6), "")
+	z, _, err := h.svc.CreateHostedZone(h.ctx, name, "ref-"+name+"-"+model.RandomHex(6), "")
 	if err != nil {
 		h.t.Fatalf("CreateHostedZone(%s): %v", name, err)
 	}

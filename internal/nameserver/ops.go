@@ -50,12 +50,27 @@ func noSuchHostedZone(id string) *model.Error {
 	return model.NotFound("NoSuchHostedZone", "No hosted zone found with ID: %s", id)
 }
 
+// invalidDomainName: Route 53's message for malformed names varies with the
+// fault; this is the InvalidDomainName description from its API reference
+// (UNVERIFIED wording).
+func invalidDomainName() *model.Error {
+	return model.BadRequest("InvalidDomainName", "The specified domain name is not valid.")
+}
+
 func invalidInput(format string, args ...any) *model.Error {
 	return model.BadRequest("InvalidInput", format, args...)
 }
 
-func invalidChangeBatch(msg string) *model.Error {
-	return model.BadRequest("InvalidChangeBatch", "%s", msg)
+// invalidChangeBatch reports every fault of a batch in one message, as Route 53
+// does: the list in brackets, e.g. "[Tried to create resource record set
+// [name='x.example.', type='A'] but it already exists]" (observed in AWS CLI and
+// SDK output). UNVERIFIED: the ", " between several messages (Java's list form).
+//
+// Route 53 once answered with an <InvalidChangeBatch><Messages> document instead
+// of <ErrorResponse>; the SDKs still parse that form, but botocore (the AWS CLI)
+// does not, and today's Route 53 answers with the ErrorResponse envelope.
+func invalidChangeBatch(msgs ...string) *model.Error {
+	return model.BadRequest("InvalidChangeBatch", "[%s]", strings.Join(msgs, ", "))
 }
 
 // enumError is the AWS request-validation message for a value outside an enum.
@@ -65,21 +80,20 @@ func enumError(value, field string, allowed []string) *model.Error {
 }
 
 // CreateHostedZone creates a public hosted zone with Route 53's SOA and NS record
-// sets. The CallerReference can be used once only, ever.
-func (s *Service) CreateHostedZone(ctx context.Context, name, callerReference, comment string) (*model.HostedZone, error) {
+// sets. The CallerReference can be used once only, ever. The change is INSYNC
+// once the DNS server answers for the zone.
+func (s *Service) CreateHostedZone(ctx context.Context, name, callerReference, comment string) (*model.HostedZone, *ChangeInfo, error) {
 	switch {
 	case callerReference == "":
-		return nil, invalidInput("1 validation error detected: Value '' at 'callerReference' failed to satisfy constraint: Member must have length greater than or equal to 1")
+		return nil, nil, invalidInput("1 validation error detected: Value '' at 'callerReference' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	case len(callerReference) > 128:
-		return nil, invalidInput("1 validation error detected: Value '%s' at 'callerReference' failed to satisfy constraint: Member must have length less than or equal to 128", callerReference)
+		return nil, nil, invalidInput("1 validation error detected: Value '%s' at 'callerReference' failed to satisfy constraint: Member must have length less than or equal to 128", callerReference)
 	case len(comment) > 256:
-		return nil, invalidInput("1 validation error detected: Value '%s' at 'hostedZoneConfig.comment' failed to satisfy constraint: Member must have length less than or equal to 256", comment)
+		return nil, nil, invalidInput("1 validation error detected: Value '%s' at 'hostedZoneConfig.comment' failed to satisfy constraint: Member must have length less than or equal to 256", comment)
 	}
 	zn, ok := zoneName(name)
 	if !ok {
-		// Route 53's message for malformed names varies with the fault; this is
-		// the InvalidDomainName description from its API reference (UNVERIFIED wording).
-		return nil, model.BadRequest("InvalidDomainName", "The specified domain name is not valid.")
+		return nil, nil, invalidDomainName()
 	}
 
 	s.opMu.Lock()
@@ -96,9 +110,9 @@ func (s *Service) CreateHostedZone(ctx context.Context, name, callerReference, c
 	refKey := model.Key(model.KindCallerReference, callerReference)
 	if _, err := store.Save(ctx, st, refKey, z.ID, 0); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return nil, model.Conflict("HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
+			return nil, nil, model.Conflict("HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
 		}
-		return nil, fmt.Errorf("create hosted zone %s: %w", zn, err)
+		return nil, nil, fmt.Errorf("create hosted zone %s: %w", zn, err)
 	}
 	soa := &model.RecordSet{ZoneID: z.ID, Name: zn, Type: "SOA", TTL: soaTTL,
 		Records: []string{z.NameServers[0] + " " + hostmaster + " " + soaTimers}}
@@ -108,14 +122,15 @@ func (s *Service) CreateHostedZone(ctx context.Context, name, callerReference, c
 		{key: recordSetKey(soa), val: soa},
 		{key: recordSetKey(ns), val: ns},
 	}
-	if _, err := s.apply(ctx, writes); err != nil {
+	rev, err := s.apply(ctx, writes)
+	if err != nil {
 		// Free the reference again: the request failed, so a retry with it must work.
 		if _, derr := st.Delete(context.WithoutCancel(ctx), refKey, store.Any); derr != nil {
 			s.log.Warn("release caller reference", "ref", callerReference, "err", derr)
 		}
-		return nil, fmt.Errorf("create hosted zone %s: %w", zn, err)
+		return nil, nil, fmt.Errorf("create hosted zone %s: %w", zn, err)
 	}
-	return z, nil
+	return z, s.changeDone(ctx, rev), nil
 }
 
 // GetHostedZone returns one hosted zone; id may carry the "/hostedzone/" prefix.
@@ -217,6 +232,229 @@ func (s *Service) ListRecordSets(ctx context.Context, zoneID string) ([]*model.R
 	return sets, nil
 }
 
+// Page limits: Route 53 returns at most this many items per page, and as many
+// when the request names no maxitems.
+const (
+	MaxZonesPage = 100
+	MaxSetsPage  = 300
+)
+
+// pageSize is the size of a page: maxItems capped at limit (0: limit).
+func pageSize(maxItems, limit int) int {
+	if maxItems <= 0 || maxItems > limit {
+		return limit
+	}
+	return maxItems
+}
+
+// ListHostedZonesPage is one page of ListHostedZones: up to maxItems zones (0:
+// 100) in ID order from the first whose ID is not below marker, and the ID of
+// the zone the next page starts with ("" if this is the last page). Ordering by
+// ID makes the marker, which Route 53 defines as a zone ID, a position that
+// stays valid even if that zone is deleted between two pages.
+func (s *Service) ListHostedZonesPage(ctx context.Context, marker string, maxItems int) ([]*model.HostedZone, string, error) {
+	zones, err := s.ListHostedZones(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	slices.SortFunc(zones, func(a, b *model.HostedZone) int { return cmp.Compare(a.ID, b.ID) })
+	marker = strings.TrimPrefix(marker, "/hostedzone/")
+	i, _ := slices.BinarySearchFunc(zones, marker, func(z *model.HostedZone, m string) int { return cmp.Compare(z.ID, m) })
+	page, next := cut(zones[i:], pageSize(maxItems, MaxZonesPage))
+	if next == nil {
+		return page, "", nil
+	}
+	return page, next.ID, nil
+}
+
+// ListHostedZonesByName is one page of zones in ListHostedZones order (by name
+// with the labels reversed, then ID), from the first at or after dnsName and
+// zoneID; both may be empty, but a zoneID needs a dnsName. It returns the name
+// and ID of the zone the next page starts with ("" if none).
+func (s *Service) ListHostedZonesByName(ctx context.Context, dnsName, zoneID string, maxItems int) (zones []*model.HostedZone, nextName, nextID string, err error) {
+	zoneID = strings.TrimPrefix(zoneID, "/hostedzone/")
+	start := ""
+	if dnsName != "" {
+		n, ok := zoneName(dnsName)
+		if !ok {
+			return nil, "", "", invalidDomainName()
+		}
+		start = reversedName(n)
+	} else if zoneID != "" {
+		// UNVERIFIED wording; the API reference requires dnsname with hostedzoneid.
+		return nil, "", "", invalidInput("The input is not valid: hostedzoneid requires dnsname")
+	}
+	all, err := s.ListHostedZones(ctx)
+	if err != nil {
+		return nil, "", "", err
+	}
+	i, _ := slices.BinarySearchFunc(all, start, func(z *model.HostedZone, start string) int {
+		return cmp.Or(cmp.Compare(reversedName(z.Name), start), cmp.Compare(z.ID, zoneID))
+	})
+	zones, next := cut(all[i:], pageSize(maxItems, MaxZonesPage))
+	if next == nil {
+		return zones, "", "", nil
+	}
+	return zones, next.Name, next.ID, nil
+}
+
+// ListRecordSetsPage is one page of ListRecordSets: up to maxItems record sets
+// (0: 300) from the first at or after startName and startType (both may be
+// empty, but a type needs a name), and the name and type of the set the next
+// page starts with ("" if none).
+func (s *Service) ListRecordSetsPage(ctx context.Context, zoneID, startName, startType string, maxItems int) (sets []*model.RecordSet, nextName, nextType string, err error) {
+	switch {
+	case startType != "" && !slices.Contains(recordTypes, startType):
+		return nil, "", "", enumError(startType, "type", recordTypes)
+	case startType != "" && startName == "":
+		// UNVERIFIED wording; the API reference requires name with type.
+		return nil, "", "", invalidInput("The input is not valid: type requires name")
+	}
+	if startName != "" {
+		if _, ok := dns.IsDomainName(startName); !ok {
+			return nil, "", "", invalidDomainName()
+		}
+		startName = reversedName(canonical(startName))
+	}
+	all, err := s.ListRecordSets(ctx, zoneID)
+	if err != nil {
+		return nil, "", "", err
+	}
+	i, _ := slices.BinarySearchFunc(all, startName, func(rs *model.RecordSet, start string) int {
+		return cmp.Or(cmp.Compare(reversedName(rs.Name), start), cmp.Compare(rs.Type, startType))
+	})
+	sets, next := cut(all[i:], pageSize(maxItems, MaxSetsPage))
+	if next == nil {
+		return sets, "", "", nil
+	}
+	return sets, next.Name, next.Type, nil
+}
+
+// cut splits a listing into a page of n items and the first item after it (nil
+// if there is none).
+func cut[T any](items []*T, n int) ([]*T, *T) {
+	if len(items) <= n {
+		return items, nil
+	}
+	return items[:n], items[n]
+}
+
+// RecordSetCounts is the number of record sets in each hosted zone (zone ID →
+// count), as HostedZone.ResourceRecordSetCount reports it.
+func (s *Service) RecordSetCounts(ctx context.Context) (map[string]int64, error) {
+	sets, err := store.LoadAll[model.RecordSet](ctx, s.d.Store, model.Prefix(model.KindRecordSet))
+	if err != nil {
+		return nil, fmt.Errorf("count record sets: %w", err)
+	}
+	counts := map[string]int64{}
+	for _, rs := range sets {
+		counts[rs.ZoneID]++
+	}
+	return counts, nil
+}
+
+// UpdateHostedZoneComment replaces a zone's comment ("" removes it).
+func (s *Service) UpdateHostedZoneComment(ctx context.Context, id, comment string) (*model.HostedZone, error) {
+	if len(comment) > 256 {
+		return nil, invalidInput("1 validation error detected: Value '%s' at 'comment' failed to satisfy constraint: Member must have length less than or equal to 256", comment)
+	}
+	return s.updateZone(ctx, id, func(z *model.HostedZone) { z.Comment = comment })
+}
+
+// NoSuchHealthCheck answers any health check ID: gatehouse has no health
+// checks. UNVERIFIED wording (the API reference's description of the error).
+func NoSuchHealthCheck(id string) *model.Error {
+	return model.NotFound("NoSuchHealthCheck", "No health check exists with the ID %s.", id)
+}
+
+// Tag resource types (Route 53's TagResourceType).
+var tagResourceTypes = []string{"healthcheck", "hostedzone"}
+
+// Tag limits from the API model: ten keys to add or remove per request.
+const (
+	maxTagChanges = 10
+	maxTagKey     = 128
+	maxTagValue   = 256
+)
+
+// ChangeTags adds (or overwrites) and removes tags of a hosted zone. Removals
+// apply first, so a key both removed and added ends up added.
+func (s *Service) ChangeTags(ctx context.Context, resourceType, id string, add map[string]string, remove []string) error {
+	if err := checkTagResource(resourceType, id); err != nil {
+		return err
+	}
+	switch {
+	case len(add) > maxTagChanges:
+		return invalidInput("1 validation error detected: Value at 'addTags' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagChanges)
+	case len(remove) > maxTagChanges:
+		return invalidInput("1 validation error detected: Value at 'removeTagKeys' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagChanges)
+	}
+	for k, v := range add {
+		switch {
+		case len(k) > maxTagKey:
+			return invalidInput("1 validation error detected: Value '%s' at 'addTags.member.key' failed to satisfy constraint: Member must have length less than or equal to %d", k, maxTagKey)
+		case len(v) > maxTagValue:
+			return invalidInput("1 validation error detected: Value '%s' at 'addTags.member.value' failed to satisfy constraint: Member must have length less than or equal to %d", v, maxTagValue)
+		}
+	}
+	_, err := s.updateZone(ctx, id, func(z *model.HostedZone) {
+		for _, k := range remove {
+			delete(z.Tags, k)
+		}
+		for k, v := range add {
+			if z.Tags == nil {
+				z.Tags = map[string]string{}
+			}
+			z.Tags[k] = v
+		}
+		if len(z.Tags) == 0 {
+			z.Tags = nil
+		}
+	})
+	return err
+}
+
+// ListTags returns the tags of a hosted zone.
+func (s *Service) ListTags(ctx context.Context, resourceType, id string) (map[string]string, error) {
+	if err := checkTagResource(resourceType, id); err != nil {
+		return nil, err
+	}
+	z, _, err := s.loadZone(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return z.Tags, nil
+}
+
+func checkTagResource(resourceType, id string) error {
+	switch resourceType {
+	case "hostedzone":
+		return nil
+	case "healthcheck":
+		return NoSuchHealthCheck(id)
+	}
+	return enumError(resourceType, "resourceType", tagResourceTypes)
+}
+
+// updateZone changes a stored zone with fn (CAS, retried on a concurrent write).
+func (s *Service) updateZone(ctx context.Context, id string, fn func(z *model.HostedZone)) (*model.HostedZone, error) {
+	z, _, err := s.loadZone(ctx, id) // validates the id and reports Route 53's error
+	if err != nil {
+		return nil, err
+	}
+	z, err = store.Update(ctx, s.d.Store, model.Key(model.KindHostedZone, z.ID), func(z *model.HostedZone) error {
+		fn(z)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, noSuchHostedZone(strings.TrimPrefix(id, "/hostedzone/"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update hosted zone %s: %w", id, err)
+	}
+	return z, nil
+}
+
 // GetChange reports a change this node accepted: INSYNC once its DNS server
 // answers with it.
 func (s *Service) GetChange(_ context.Context, id string) (*ChangeInfo, error) {
@@ -225,6 +463,7 @@ func (s *Service) GetChange(_ context.Context, id string) (*ChangeInfo, error) {
 	rec, ok := s.changes[id]
 	s.changeMu.Unlock()
 	if !ok {
+		// UNVERIFIED wording: the API reference's description of NoSuchChange.
 		return nil, model.NotFound("NoSuchChange", "A change with the specified change ID does not exist.")
 	}
 	info := rec.info
@@ -369,14 +608,14 @@ func recordSetPrefix(zoneID string) string {
 
 // plan validates a batch against the zone's record sets and returns the writes
 // that apply it. Pure. Route 53 checks the request shape first (InvalidInput,
-// first fault wins), then the batch (InvalidChangeBatch); of several batch
-// faults we report the first (Route 53 lists them all in <Messages>).
+// first fault wins), then the batch (InvalidChangeBatch, every fault of the
+// stage that found one).
 func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]write, *model.Error) {
 	if len(changes) == 0 {
 		return nil, invalidInput("1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
 	if len(changes) > maxChanges {
-		// UNVERIFIED wording.
+		// UNVERIFIED: the limit on changes reported like the one on records.
 		return nil, invalidChangeBatch(fmt.Sprintf("Number of records limit of %d exceeded.", maxChanges))
 	}
 	records := 0
@@ -413,7 +652,7 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 		}
 	}
 	if records > maxRecords {
-		return nil, invalidChangeBatch(fmt.Sprintf("Number of records limit of %d exceeded.", maxRecords)) // UNVERIFIED wording
+		return nil, invalidChangeBatch(fmt.Sprintf("Number of records limit of %d exceeded.", maxRecords))
 	}
 
 	// Normalise, then the checks that need no zone state.
@@ -457,7 +696,7 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 		seen[dup] = c.Action
 	}
 	if len(msgs) > 0 {
-		return nil, invalidChangeBatch(msgs[0])
+		return nil, invalidChangeBatch(msgs...)
 	}
 
 	// Apply in order to a working copy, as Route 53 does.
@@ -530,7 +769,7 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 		}
 	}
 	if len(msgs) > 0 {
-		return nil, invalidChangeBatch(msgs[0])
+		return nil, invalidChangeBatch(msgs...)
 	}
 
 	// Each write is its own store revision and the live feed may publish any of

@@ -164,7 +164,7 @@ func TestBatchNeverHidesName(t *testing.T) {
 func TestBatchUndoKeepsOldRecords(t *testing.T) {
 	ctx := context.Background()
 	s, st := newOps(t)
-	z, err := s.CreateHostedZone(ctx, "undo.test", "ref", "")
+	z, _, err := s.CreateHostedZone(ctx, "undo.test", "ref", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func (a *applier) zones_(ctx context.Context) error {
 		if a.zones[bare(name)] = find(have, func(h *model.HostedZone) bool { return h.Name == name }); a.zones[bare(name)] != nil {
 			continue
 		}
-		hz, err := a.DNS.CreateHostedZone(ctx, name, "gatehouse-stack-"+model.RandomHex(12), z.Comment)
+		hz, _, err := a.DNS.CreateHostedZone(ctx, name, "gatehouse-stack-"+model.RandomHex(12), z.Comment)
 		if err != nil {
 			return fmt.Errorf("zones[%d] %q: %w", i, z.Name, err)
 		}
