@@ -29,7 +29,9 @@
 //  7. Service.writeFailure: API Gateway's own errors, with the API's gateway
 //     response overrides.
 //
-// Control operations (ops.go) validate and write spec to the store; compile
+// Control operations (ops.go; Update operations' patches in patch.go, gateway
+// responses in gatewayresponses.go, tags in tags.go) validate and write spec to
+// the store with AWS's error codes and messages; compile
 // (compile.go) turns every snapshot into an immutable table (table.go) that the
 // hot path (route.go, serve.go) loads once per request.
 //

@@ -244,7 +244,7 @@ func (h *harness) walkthroughAPI() string {
 		Type: "MOCK", RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}}))
 	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api.ID, root, "GET", "200", model.MethodResponse{}))
 	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api.ID, root, "GET", "200", model.IntegrationResponse{}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api.ID, "prod", ""))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api.ID, CreateDeploymentInput{StageName: "prod"}))
 	h.addCert(certARN, domain)
 	must[*model.DomainName](t)(s.CreateDomainName(ctx, CreateDomainNameInput{
 		DomainName: domain, RegionalCertificateARN: certARN,
@@ -388,14 +388,14 @@ func TestPolicyFrozenByDeployment(t *testing.T) {
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 200, "", "")
 
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", "deny"))
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "deny"}))
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403,
 		`{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: `+arn+` with an explicit deny"}`,
 		"AccessDeniedException")
 
 	setPolicy(onlyPetsPolicy)
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", "pets only"))
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "pets only"}))
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403,
 		`{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: `+arn+`"}`,
@@ -411,7 +411,7 @@ func TestPolicyFrozenByDeployment(t *testing.T) {
 	if got := h.do(ep, "GET", "https://"+domain+"/", "", nil, ""); got.status != 403 || !strings.Contains(got.body, "anonymous") {
 		t.Errorf("before redeploy: got %d %s, want the old deployment's AccessDenied", got.status, got.body)
 	}
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", "moved"))
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "moved"}))
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403, bodyForbidden, "ForbiddenException")
 }
@@ -468,7 +468,7 @@ func TestHTTPProxy(t *testing.T) {
 	must[*model.Method](t)(s.PutMethod(ctx, api, dead.ID, "GET", PutMethodInput{}))
 	must[*model.Integration](t)(s.PutIntegration(ctx, api, dead.ID, "GET", model.Integration{
 		Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://127.0.13.7:1/"}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 
 	got := h.do(ep, "PUT", "https://"+domain+"/a/b%20c?x=1&y=2", "", map[string]string{"X-Forwarded-For": "203.0.113.9"}, "hello")
@@ -537,7 +537,7 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "hold"))
 	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
 	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 
 	type answer struct {
@@ -581,7 +581,7 @@ func TestSlowBody(t *testing.T) {
 	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "POST", model.Integration{Type: "MOCK", TimeoutInMillis: 50}))
 	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, r.ID, "POST", "200", model.MethodResponse{}))
 	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, r.ID, "POST", "200", model.IntegrationResponse{}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 	// guard only turns a hang into a failure; it is no timing assertion.
 	const guard = 20 * time.Second
@@ -676,7 +676,7 @@ func TestXForwardedForWithoutHeader(t *testing.T) {
 	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "xff"))
 	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
 	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 	if got := h.do(ep, "GET", "https://"+domain+"/xff", "", nil, ""); got.body != "127.0.0.1" {
 		t.Errorf("X-Forwarded-For: got %q, want the peer 127.0.0.1", got.body)
@@ -724,7 +724,7 @@ func TestMockResponses(t *testing.T) {
 	add("badstatus", `{"statusCode": "abc"}`, []string{"200"}, []irSpec{{code: "200"}}, "")
 	add("passthrough", `{"statusCode": 200}`, []string{"200", "202"}, []irSpec{{code: "200"}, {code: "202", pattern: "202"}}, "")
 	add("never", `{"statusCode": 200}`, []string{"200"}, []irSpec{{code: "200"}}, "NEVER")
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", ""))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 
 	ise := `{"message": "Internal server error"}`
@@ -771,7 +771,7 @@ func TestGatewayResponseOverride(t *testing.T) {
 		}
 		return nil
 	}))
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, "prod", ""))
+	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 	got := h.do(ep, "GET", "https://"+domain+"/nope", "", nil, "")
 	wantBody := `{"error":"Missing Authentication Token","id":"` + got.header.Get("x-amzn-RequestId") + `"}`

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -29,30 +30,33 @@ const (
 // features, LocalStack snapshots, moto, users' reports of real errors) unless
 // marked UNVERIFIED, which are best matches.
 const (
-	msgNoAPI            = "Invalid REST API identifier specified"
-	msgNoResource       = "Invalid Resource identifier specified"
-	msgNoMethod         = "Invalid Method identifier specified"
-	msgNoStage          = "Invalid Stage identifier specified"
-	msgNoStageMapping   = "Invalid stage identifier specified"
-	msgNoDeployment     = "Invalid Deployment identifier specified"
-	msgNoDomain         = "Invalid domain name identifier specified"
-	msgNoMapping        = "Invalid base path mapping identifier specified"
-	msgNoIntegration    = "No integration defined for method"
-	msgNoIntegrationRsp = "Invalid Response status code specified"
-	msgNoPolicy         = "Private REST API doesn't have a resource policy attached to it"
-	msgNoMethods        = "The REST API doesn't contain any methods"
-	msgMethodExists     = "Method already exists for this resource"
-	msgStageExists      = "Stage already exists"
-	msgDomainExists     = "The domain name you provided already exists."
-	msgBasePathExists   = "Base path already exists for this domain name"
-	msgOnlyOneEmpty     = "Only one base path mapping is allowed if the base path is empty."
-	msgActiveStages     = "Active stages pointing to this deployment must be moved or deleted"
-	msgBadPathPart      = "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace."
-	msgBadPolicy        = "Invalid policy document. Please check the policy syntax and ensure that Principals are valid."
-	msgBadHTTPEndpoint  = "Invalid HTTP endpoint specified for URI"
-	msgNoHTTPMethod     = "Enumeration value for HttpMethod must be non-empty"
-	msgTimeout          = "Timeout should be between 50 ms and 29000 ms"
-	msgMultiLevelV1     = "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2."
+	// msgMappingNoAPI is CreateBasePathMapping's answer (400) for an unknown
+	// API; the API operations name the id (noAPI).
+	msgMappingNoAPI       = "Invalid REST API identifier specified"
+	msgNoResource         = "Invalid Resource identifier specified"
+	msgNoMethod           = "Invalid Method identifier specified"
+	msgNoStage            = "Invalid Stage identifier specified"
+	msgNoStageMapping     = "Invalid stage identifier specified"
+	msgNoDeployment       = "Invalid Deployment identifier specified"
+	msgNoDomain           = "Invalid domain name identifier specified"
+	msgNoMapping          = "Invalid base path mapping identifier specified"
+	msgNoIntegration      = "No integration defined for method"
+	msgNoIntegrationFound = "Invalid Integration identifier specified"
+	msgNoIntegrationRsp   = "Invalid Response status code specified"
+	msgNoPolicy           = "Private REST API doesn't have a resource policy attached to it"
+	msgNoMethods          = "The REST API doesn't contain any methods"
+	msgMethodExists       = "Method already exists for this resource"
+	msgStageExists        = "Stage already exists"
+	msgDomainExists       = "The domain name you provided already exists."
+	msgBasePathExists     = "Base path already exists for this domain name"
+	msgOnlyOneEmpty       = "Only one base path mapping is allowed if the base path is empty."
+	msgActiveStages       = "Active stages pointing to this deployment must be moved or deleted"
+	msgBadPathPart        = "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace."
+	msgBadPolicy          = "Invalid policy document. Please check the policy syntax and ensure that Principals are valid."
+	msgBadHTTPEndpoint    = "Invalid HTTP endpoint specified for URI"
+	msgNoHTTPMethod       = "Enumeration value for HttpMethod must be non-empty"
+	msgTimeout            = "Timeout should be between 50 ms and 29000 ms"
+	msgMultiLevelV1       = "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2."
 )
 
 // Quotas (aws-behaviors §A8, §A9).
@@ -62,7 +66,13 @@ const (
 	maxDomains         = 120
 )
 
-func notFound(msg string) error   { return model.NotFound(codeNotFound, "%s", msg) }
+func notFound(msg string) error { return model.NotFound(codeNotFound, "%s", msg) }
+
+// noAPI is AWS's answer for an unknown REST API id (as AWS answers it today;
+// older answers read "Invalid REST API identifier specified").
+func (s *Service) noAPI(id string) error {
+	return model.NotFound(codeNotFound, "Invalid API identifier specified %s:%s", s.env.Account, id)
+}
 func badRequest(msg string) error { return model.BadRequest(codeBadRequest, "%s", msg) }
 func conflict(msg string) error   { return model.Conflict(codeConflict, "%s", msg) }
 func limit(msg string) error      { return model.Errorf(429, codeLimit, "%s", msg) }
@@ -78,6 +88,11 @@ type CreateRestAPIInput struct {
 	EndpointConfiguration *model.EndpointConfiguration // nil: EDGE
 	Policy                string
 	Tags                  map[string]string
+	Version               string
+	APIKeySource          string // HEADER (default) or AUTHORIZER
+	// DisableExecuteAPIEndpoint turns off the default execute-api host names;
+	// stored and reported only.
+	DisableExecuteAPIEndpoint bool
 }
 
 // CreateRestAPI creates an API with its root resource "/".
@@ -94,16 +109,18 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 	}
 	rootID := model.RandomID(10)
 	api := &model.RestAPI{
-		ID:                    model.RandomID(10),
-		Name:                  in.Name,
-		Description:           in.Description,
-		CreatedDate:           time.Now().UTC().Truncate(time.Second),
-		EndpointConfiguration: ec,
-		Policy:                in.Policy,
-		APIKeySource:          "HEADER",
-		RootResourceID:        rootID,
-		Resources:             map[string]*model.Resource{rootID: {ID: rootID, Path: "/"}},
-		Tags:                  in.Tags,
+		ID:                        model.RandomID(10),
+		Name:                      in.Name,
+		Description:               in.Description,
+		Version:                   in.Version,
+		CreatedDate:               time.Now().UTC().Truncate(time.Second),
+		EndpointConfiguration:     ec,
+		Policy:                    in.Policy,
+		APIKeySource:              cmp.Or(in.APIKeySource, "HEADER"),
+		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint,
+		RootResourceID:            rootID,
+		Resources:                 map[string]*model.Resource{rootID: {ID: rootID, Path: "/"}},
+		Tags:                      in.Tags,
 	}
 	if err := validateAPI(api); err != nil {
 		return nil, err
@@ -143,6 +160,10 @@ func validateAPI(api *model.RestAPI) error {
 			return badRequest(msgBadPolicy)
 		}
 	}
+	if api.APIKeySource != "HEADER" && api.APIKeySource != "AUTHORIZER" {
+		// UNVERIFIED text.
+		return badRequest("Invalid API key source specified: " + api.APIKeySource)
+	}
 	return nil
 }
 
@@ -150,7 +171,7 @@ func validateAPI(api *model.RestAPI) error {
 func (s *Service) GetRestAPI(ctx context.Context, id string) (*model.RestAPI, error) {
 	api, _, err := store.Load[model.RestAPI](ctx, s.d.Store, model.Key(model.KindRestAPI, id))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound(msgNoAPI)
+		return nil, s.noAPI(id)
 	}
 	return api, err
 }
@@ -188,7 +209,7 @@ func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
 	}
 	if _, err := s.d.Store.Delete(ctx, model.Key(model.KindRestAPI, id), store.Any); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound(msgNoAPI)
+			return s.noAPI(id)
 		}
 		return err
 	}
@@ -214,7 +235,7 @@ func (s *Service) UpdateRestAPI(ctx context.Context, id string, mutate func(*mod
 func (s *Service) updateAPI(ctx context.Context, id string, fn func(*model.RestAPI) error) (*model.RestAPI, error) {
 	api, err := store.Update(ctx, s.d.Store, model.Key(model.KindRestAPI, id), fn)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound(msgNoAPI)
+		return nil, s.noAPI(id)
 	}
 	return api, err
 }
@@ -473,6 +494,8 @@ func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMet
 	if integ.TimeoutInMillis == 0 {
 		integ.TimeoutInMillis = defaultTimeoutMilli
 	}
+	// AWS names the cache namespace after the resource unless told otherwise.
+	integ.CacheNamespace = cmp.Or(integ.CacheNamespace, resourceID)
 	if integ.TimeoutInMillis < 50 || integ.TimeoutInMillis > defaultTimeoutMilli {
 		return nil, badRequest(msgTimeout)
 	}
@@ -501,7 +524,7 @@ func (s *Service) GetIntegration(ctx context.Context, apiID, resourceID, httpMet
 		return nil, err
 	}
 	if m.Integration == nil {
-		return nil, notFound("Invalid Integration identifier specified")
+		return nil, notFound(msgNoIntegrationFound)
 	}
 	return m.Integration, nil
 }
@@ -510,7 +533,7 @@ func (s *Service) GetIntegration(ctx context.Context, apiID, resourceID, httpMet
 func (s *Service) DeleteIntegration(ctx context.Context, apiID, resourceID, httpMethod string) error {
 	_, err := s.updateMethod(ctx, apiID, resourceID, httpMethod, func(m *model.Method) error {
 		if m.Integration == nil {
-			return notFound("Invalid Integration identifier specified")
+			return notFound(msgNoIntegrationFound)
 		}
 		m.Integration = nil
 		return nil
@@ -563,6 +586,19 @@ func (s *Service) PutMethodResponse(ctx context.Context, apiID, resourceID, http
 	return &mr, nil
 }
 
+// GetMethodResponse returns one method response.
+func (s *Service) GetMethodResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string) (*model.MethodResponse, error) {
+	m, err := s.GetMethod(ctx, apiID, resourceID, httpMethod)
+	if err != nil {
+		return nil, err
+	}
+	mr := m.MethodResponses[statusCode]
+	if mr == nil {
+		return nil, notFound(msgNoIntegrationRsp)
+	}
+	return mr, nil
+}
+
 // DeleteMethodResponse removes a method response.
 func (s *Service) DeleteMethodResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string) error {
 	_, err := s.updateMethod(ctx, apiID, resourceID, httpMethod, func(m *model.Method) error {
@@ -602,17 +638,59 @@ func (s *Service) PutIntegrationResponse(ctx context.Context, apiID, resourceID,
 	return &ir, nil
 }
 
+// GetIntegrationResponse returns one integration response.
+func (s *Service) GetIntegrationResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string) (*model.IntegrationResponse, error) {
+	integ, err := s.GetIntegration(ctx, apiID, resourceID, httpMethod)
+	if err != nil {
+		return nil, err
+	}
+	ir := integ.IntegrationResponses[statusCode]
+	if ir == nil {
+		return nil, notFound(msgNoIntegrationRsp)
+	}
+	return ir, nil
+}
+
+// DeleteIntegrationResponse removes an integration response.
+func (s *Service) DeleteIntegrationResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string) error {
+	_, err := s.updateMethod(ctx, apiID, resourceID, httpMethod, func(m *model.Method) error {
+		if m.Integration == nil {
+			return notFound(msgNoIntegrationFound)
+		}
+		if m.Integration.IntegrationResponses[statusCode] == nil {
+			return notFound(msgNoIntegrationRsp)
+		}
+		delete(m.Integration.IntegrationResponses, statusCode)
+		return nil
+	})
+	return err
+}
+
 // ---- Deployments ----
+
+// CreateDeploymentInput is CreateDeployment's request.
+type CreateDeploymentInput struct {
+	Description string
+	// StageName, when set, names the stage that serves the new deployment: it
+	// is created (with StageDescription) or repointed.
+	StageName        string
+	StageDescription string
+	Variables        map[string]string // merged into the stage's variables
+}
 
 // CreateDeployment freezes the API as it is now; with a stage name it also
 // creates that stage or points it at the new deployment.
-func (s *Service) CreateDeployment(ctx context.Context, apiID, stageName, description string) (*model.Deployment, error) {
+func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateDeploymentInput) (*model.Deployment, error) {
 	api, err := s.GetRestAPI(ctx, apiID)
 	if err != nil {
 		return nil, err
 	}
+	stageName := in.StageName
 	if stageName != "" {
 		if err := validStageName(stageName); err != nil {
+			return nil, err
+		}
+		if err := validVariables(in.Variables); err != nil {
 			return nil, err
 		}
 	}
@@ -638,7 +716,7 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID, stageName, descri
 	dep := &model.Deployment{
 		ID:          model.RandomID(6),
 		RestAPIID:   apiID,
-		Description: description,
+		Description: in.Description,
 		CreatedDate: time.Now().UTC().Truncate(time.Second),
 		API:         *frozen,
 	}
@@ -650,11 +728,15 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID, stageName, descri
 	}
 	_, err = s.UpdateStage(ctx, apiID, stageName, func(st *model.Stage) error {
 		st.DeploymentID = dep.ID
+		if len(in.Variables) > 0 && st.Variables == nil {
+			st.Variables = map[string]string{}
+		}
+		maps.Copy(st.Variables, in.Variables)
 		return nil
 	})
 	var me *model.Error
 	if errors.As(err, &me) && me.Code == codeNotFound {
-		_, err = s.CreateStage(ctx, apiID, stageName, dep.ID, StageInput{})
+		_, err = s.CreateStage(ctx, apiID, stageName, dep.ID, StageInput{Description: in.StageDescription, Variables: in.Variables})
 	}
 	if err != nil {
 		return nil, err
@@ -724,8 +806,10 @@ func (s *Service) DeleteDeployment(ctx context.Context, apiID, deploymentID stri
 
 // StageInput is CreateStage's optional settings.
 type StageInput struct {
-	Description string
-	Variables   map[string]string
+	Description    string
+	Variables      map[string]string
+	TracingEnabled bool
+	Tags           map[string]string
 }
 
 var (
@@ -781,8 +865,10 @@ func (s *Service) CreateStage(ctx context.Context, apiID, stageName, deploymentI
 		DeploymentID:    deploymentID,
 		Description:     in.Description,
 		Variables:       in.Variables,
+		TracingEnabled:  in.TracingEnabled,
 		CreatedDate:     now,
 		LastUpdatedDate: now,
+		Tags:            in.Tags,
 	}
 	_, err = store.Save(ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"+stageName), st, 0)
 	if errors.Is(err, store.ErrConflict) {
@@ -1015,55 +1101,77 @@ func (s *Service) CreateBasePathMapping(ctx context.Context, domain, basePath, a
 	if err != nil {
 		return nil, err
 	}
-	bp := normBasePath(basePath)
-	if bp != "" {
+	m := &model.BasePathMapping{DomainName: d.Name, BasePath: basePath, RestAPIID: apiID, Stage: stage, ID: model.RandomID(6)}
+	if err := s.checkMapping(ctx, d, m, nil); err != nil {
+		return nil, err
+	}
+	if err := s.saveMapping(ctx, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkMapping normalises m (base path, "(none)" stage) and checks it as
+// CreateBasePathMapping must: a valid base path, an existing API and stage,
+// and no clash with the domain's other mappings (except old, which m replaces).
+func (s *Service) checkMapping(ctx context.Context, d *model.DomainName, m, old *model.BasePathMapping) error {
+	raw := m.BasePath
+	m.BasePath = normBasePath(raw)
+	if bp := m.BasePath; bp != "" {
 		if !basePathRe.MatchString(bp) || strings.Contains(bp, "//") {
-			return nil, badRequest("Invalid base path: " + basePath) // UNVERIFIED text
+			return badRequest("Invalid base path: " + raw) // UNVERIFIED text
 		}
 		// Multi-level base paths need a REGIONAL domain with TLS 1.2 (§A9); AWS
 		// offers them through API Gateway V2's API mappings.
 		if strings.Contains(bp, "/") && (d.SecurityPolicy != "TLS_1_2" || !slices.Contains(d.EndpointConfiguration.Types, "REGIONAL")) {
-			return nil, badRequest(msgMultiLevelV1)
+			return badRequest(msgMultiLevelV1)
 		}
 	}
-	if stage == model.NoBasePath {
-		stage = ""
+	if m.Stage == model.NoBasePath {
+		m.Stage = ""
 	}
-	if _, _, err := store.Load[model.RestAPI](ctx, s.d.Store, model.Key(model.KindRestAPI, apiID)); err != nil {
+	if _, _, err := store.Load[model.RestAPI](ctx, s.d.Store, model.Key(model.KindRestAPI, m.RestAPIID)); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, badRequest(msgNoAPI)
+			return badRequest(msgMappingNoAPI)
 		}
-		return nil, err
+		return err
 	}
-	if stage != "" {
-		if _, _, err := store.Load[model.Stage](ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"+stage)); err != nil {
+	if m.Stage != "" {
+		if _, _, err := store.Load[model.Stage](ctx, s.d.Store, model.Key(model.KindStage, m.RestAPIID+"/"+m.Stage)); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, badRequest(msgNoStageMapping)
+				return badRequest(msgNoStageMapping)
 			}
-			return nil, err
+			return err
 		}
 	}
 	existing, err := s.GetBasePathMappings(ctx, d.Name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, m := range existing {
-		if m.BasePath == bp {
-			return nil, conflict(msgBasePathExists)
+	for _, e := range existing {
+		if old != nil && e.BasePath == old.BasePath {
+			continue
 		}
-		if m.BasePath == "" || bp == "" {
-			return nil, conflict(msgOnlyOneEmpty)
+		if e.BasePath == m.BasePath {
+			return conflict(msgBasePathExists)
+		}
+		if e.BasePath == "" || m.BasePath == "" {
+			return conflict(msgOnlyOneEmpty)
 		}
 	}
-	m := &model.BasePathMapping{DomainName: d.Name, BasePath: bp, RestAPIID: apiID, Stage: stage, ID: model.RandomID(6)}
-	_, err = store.Save(ctx, s.d.Store, model.Key(model.KindBasePathMapping, model.MappingID(d.Name, bp)), m, 0)
+	return nil
+}
+
+// saveMapping stores a new mapping; its base path must be free.
+func (s *Service) saveMapping(ctx context.Context, m *model.BasePathMapping) error {
+	_, err := store.Save(ctx, s.d.Store, model.Key(model.KindBasePathMapping, model.MappingID(m.DomainName, m.BasePath)), m, 0)
 	if errors.Is(err, store.ErrConflict) {
-		return nil, conflict(msgBasePathExists)
+		return conflict(msgBasePathExists)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("save base path mapping: %w", err)
+		return fmt.Errorf("save base path mapping: %w", err)
 	}
-	return m, nil
+	return nil
 }
 
 // GetBasePathMapping returns one mapping ("(none)" or "" for the empty base path).
@@ -1086,6 +1194,22 @@ func (s *Service) GetBasePathMappings(ctx context.Context, domain string) ([]*mo
 		return nil, err
 	}
 	return store.LoadAll[model.BasePathMapping](ctx, s.d.Store, model.Key(model.KindBasePathMapping, d.Name+"/"))
+}
+
+// GetAPIMapping returns the mapping with the apigatewayv2 id mappingID: API
+// mappings and base path mappings are one record.
+func (s *Service) GetAPIMapping(ctx context.Context, domain, mappingID string) (*model.BasePathMapping, error) {
+	all, err := s.GetBasePathMappings(ctx, domain)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range all {
+		if m.ID == mappingID {
+			return m, nil
+		}
+	}
+	// UNVERIFIED text: apigatewayv2's answer for an unknown mapping id.
+	return nil, notFound("Invalid API mapping identifier specified " + mappingID)
 }
 
 // DeleteBasePathMapping deletes one mapping.

@@ -37,7 +37,7 @@ func TestOpsErrors(t *testing.T) {
 		wantMsg    string
 	}{
 		{"get unknown api", func(ctx context.Context) error { _, err := s.GetRestAPI(ctx, "nope"); return err },
-			404, "NotFoundException", "Invalid REST API identifier specified"},
+			404, "NotFoundException", "Invalid API identifier specified 000000000000:nope"},
 		{"bad policy", func(ctx context.Context) error {
 			_, err := s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "x", Policy: "{"})
 			return err
@@ -77,16 +77,22 @@ func TestOpsErrors(t *testing.T) {
 			_, err := s.PutIntegrationResponse(ctx, noInteg.ID, noInteg.RootResourceID, "GET", "200", model.IntegrationResponse{})
 			return err
 		}, 400, "BadRequestException", "No integration defined for method"},
-		{"deploy without methods", func(ctx context.Context) error { _, err := s.CreateDeployment(ctx, bare.ID, "prod", ""); return err },
+		{"deploy without methods", func(ctx context.Context) error {
+			_, err := s.CreateDeployment(ctx, bare.ID, CreateDeploymentInput{StageName: "prod"})
+			return err
+		},
 			400, "BadRequestException", "The REST API doesn't contain any methods"},
-		{"deploy method without integration", func(ctx context.Context) error { _, err := s.CreateDeployment(ctx, noInteg.ID, "", ""); return err },
+		{"deploy method without integration", func(ctx context.Context) error {
+			_, err := s.CreateDeployment(ctx, noInteg.ID, CreateDeploymentInput{Description: ""})
+			return err
+		},
 			400, "BadRequestException", "No integration defined for method"},
 		{"deploy private without policy", func(ctx context.Context) error {
 			_, err := s.PutIntegration(ctx, priv.ID, priv.RootResourceID, "GET", model.Integration{Type: "MOCK"})
 			if err != nil {
 				return err
 			}
-			_, err = s.CreateDeployment(ctx, priv.ID, "prod", "")
+			_, err = s.CreateDeployment(ctx, priv.ID, CreateDeploymentInput{StageName: "prod"})
 			return err
 		}, 400, "BadRequestException", "Private REST API doesn't have a resource policy attached to it"},
 		{"delete active deployment", func(ctx context.Context) error { return s.DeleteDeployment(ctx, api, dep.ID) },
@@ -156,7 +162,7 @@ func TestOpsLifecycle(t *testing.T) {
 		t.Errorf("domain: got zone %q name %q, want Z2OJLYMUO9EFXC and d-<10>.execute-api.us-west-2.amazonaws.com", d.RegionalHostedZoneID, d.RegionalDomainName)
 	}
 	// Redeploying to an existing stage repoints it and keeps one stage.
-	dep := must[*model.Deployment](t)(s.CreateDeployment(ctx, api, "prod", "second"))
+	dep := must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod", Description: "second"}))
 	st := must[*model.Stage](t)(s.GetStage(ctx, api, "prod"))
 	if st.DeploymentID != dep.ID {
 		t.Errorf("stage deployment: got %q, want %q", st.DeploymentID, dep.ID)

@@ -104,23 +104,35 @@ type Deployment struct {
 
 // Stage names a deployment. Store id: RestAPIID + "/" + StageName.
 type Stage struct {
-	RestAPIID       string
-	StageName       string
-	DeploymentID    string
-	Description     string                   `json:",omitempty"`
-	Variables       map[string]string        `json:",omitempty"`
-	MethodSettings  map[string]MethodSetting `json:",omitempty"` // by "resourcePath/method", "*/*"
-	CreatedDate     time.Time
-	LastUpdatedDate time.Time
-	Tags            map[string]string `json:",omitempty"`
+	RestAPIID    string
+	StageName    string
+	DeploymentID string
+	Description  string            `json:",omitempty"`
+	Variables    map[string]string `json:",omitempty"`
+	// MethodSettings by "resourcePath/METHOD" as AWS keys them: the resource
+	// path's slashes escaped as "~1" ("~1pets/GET"), or "*/*" for all methods.
+	MethodSettings      map[string]MethodSetting `json:",omitempty"`
+	TracingEnabled      bool                     `json:",omitempty"`
+	CacheClusterEnabled bool                     `json:",omitempty"` // stored only: gatehouse does not cache
+	CacheClusterSize    string                   `json:",omitempty"`
+	CreatedDate         time.Time
+	LastUpdatedDate     time.Time
+	Tags                map[string]string `json:",omitempty"`
 }
 
-// MethodSetting holds the per-method stage settings.
+// MethodSetting holds the per-method stage settings. They are stored and
+// reported as AWS does; the data plane does not throttle, log or cache by them.
 type MethodSetting struct {
-	ThrottlingRateLimit  float64
-	ThrottlingBurstLimit int
-	MetricsEnabled       bool
-	LoggingLevel         string `json:",omitempty"`
+	ThrottlingRateLimit                    float64
+	ThrottlingBurstLimit                   int
+	MetricsEnabled                         bool
+	LoggingLevel                           string `json:",omitempty"`
+	DataTraceEnabled                       bool   `json:",omitempty"`
+	CachingEnabled                         bool   `json:",omitempty"`
+	CacheTTLInSeconds                      int    `json:",omitempty"`
+	CacheDataEncrypted                     bool   `json:",omitempty"`
+	RequireAuthorizationForCacheControl    bool   `json:",omitempty"`
+	UnauthorizedCacheControlHeaderStrategy string `json:",omitempty"`
 }
 
 // DomainName is a custom domain: a host name, its certificate and its mappings.

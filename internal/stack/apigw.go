@@ -271,7 +271,7 @@ func (a *applier) stage(ctx context.Context, api *model.RestAPI, st Stage) error
 		current = err == nil && sameDeployment(&dep.API, api)
 	}
 	if !current {
-		if _, err := a.Gateway.CreateDeployment(ctx, api.ID, st.Name, "applied by gatehouse stack"); err != nil {
+		if _, err := a.Gateway.CreateDeployment(ctx, api.ID, gateway.CreateDeploymentInput{StageName: st.Name, Description: "applied by gatehouse stack"}); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,146 @@
+// Package apigateway maps API Gateway's restJson1 wire protocol onto the
+// gateway service's operations: the REST API control plane of apigateway
+// (2015-07-09) and the API mappings of apigatewayv2 (2018-11-29), which AWS
+// signs with the same name ("apigateway") and serves under /v2/.
+//
+// Each handler decodes the path, query and body, calls one gateway operation
+// and shapes its result as the service model names it (shapes.go). Validation,
+// error codes and messages belong to the gateway package, so the stack file
+// obeys the same rules; this package only refuses what cannot be decoded.
+package apigateway
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"gatehouse/internal/awsapi"
+	"gatehouse/internal/gateway"
+	"gatehouse/internal/model"
+)
+
+// New returns API Gateway's wire mapping (v1 and the v2 API mappings) onto gw.
+func New(gw *gateway.Service) *awsapi.Service {
+	h := &handler{gw: gw}
+	m := awsapi.NewMux()
+	const (
+		api      = "/restapis/{restapi_id}"
+		resource = api + "/resources/{resource_id}"
+		method   = resource + "/methods/{http_method}"
+		domain   = "/domainnames/{domain_name}"
+	)
+	for pattern, op := range map[string]awsapi.RESTOp{
+		"POST /restapis":                                            h.createRestAPI,
+		"GET /restapis":                                             h.getRestAPIs,
+		"GET " + api:                                                h.getRestAPI,
+		"PATCH " + api:                                              h.updateRestAPI,
+		"DELETE " + api:                                             h.deleteRestAPI,
+		"GET " + api + "/resources":                                 h.getResources,
+		"POST " + api + "/resources/{parent_id}":                    h.createResource,
+		"GET " + resource:                                           h.getResource,
+		"DELETE " + resource:                                        h.deleteResource,
+		"PUT " + method:                                             h.putMethod,
+		"GET " + method:                                             h.getMethod,
+		"PATCH " + method:                                           h.updateMethod,
+		"DELETE " + method:                                          h.deleteMethod,
+		"PUT " + method + "/integration":                            h.putIntegration,
+		"GET " + method + "/integration":                            h.getIntegration,
+		"DELETE " + method + "/integration":                         h.deleteIntegration,
+		"PUT " + method + "/responses/{status_code}":                h.putMethodResponse,
+		"GET " + method + "/responses/{status_code}":                h.getMethodResponse,
+		"DELETE " + method + "/responses/{status_code}":             h.deleteMethodResponse,
+		"PUT " + method + "/integration/responses/{status_code}":    h.putIntegrationResponse,
+		"GET " + method + "/integration/responses/{status_code}":    h.getIntegrationResponse,
+		"DELETE " + method + "/integration/responses/{status_code}": h.deleteIntegrationResponse,
+		"POST " + api + "/deployments":                              h.createDeployment,
+		"GET " + api + "/deployments":                               h.getDeployments,
+		"GET " + api + "/deployments/{deployment_id}":               h.getDeployment,
+		"DELETE " + api + "/deployments/{deployment_id}":            h.deleteDeployment,
+		"POST " + api + "/stages":                                   h.createStage,
+		"GET " + api + "/stages":                                    h.getStages,
+		"GET " + api + "/stages/{stage_name}":                       h.getStage,
+		"PATCH " + api + "/stages/{stage_name}":                     h.updateStage,
+		"DELETE " + api + "/stages/{stage_name}":                    h.deleteStage,
+		"PUT " + api + "/gatewayresponses/{response_type}":          h.putGatewayResponse,
+		"GET " + api + "/gatewayresponses":                          h.getGatewayResponses,
+		"GET " + api + "/gatewayresponses/{response_type}":          h.getGatewayResponse,
+		"DELETE " + api + "/gatewayresponses/{response_type}":       h.deleteGatewayResponse,
+		"POST /domainnames":                                         h.createDomainName,
+		"GET /domainnames":                                          h.getDomainNames,
+		"GET " + domain:                                             h.getDomainName,
+		"DELETE " + domain:                                          h.deleteDomainName,
+		"POST " + domain + "/basepathmappings":                      h.createBasePathMapping,
+		"GET " + domain + "/basepathmappings":                       h.getBasePathMappings,
+		"GET " + domain + "/basepathmappings/{base_path}":           h.getBasePathMapping,
+		"PATCH " + domain + "/basepathmappings/{base_path}":         h.updateBasePathMapping,
+		"DELETE " + domain + "/basepathmappings/{base_path}":        h.deleteBasePathMapping,
+		"PUT /tags/{resource_arn}":                                  h.tagResource,
+		"DELETE /tags/{resource_arn}":                               h.untagResource,
+		"GET /tags/{resource_arn}":                                  h.getTags,
+		// apigatewayv2: API mappings are base path mappings by another name.
+		"POST /v2/domainnames/{domain_name}/apimappings":                h.createAPIMapping,
+		"GET /v2/domainnames/{domain_name}/apimappings":                 h.getAPIMappings,
+		"GET /v2/domainnames/{domain_name}/apimappings/{mapping_id}":    h.getAPIMapping,
+		"DELETE /v2/domainnames/{domain_name}/apimappings/{mapping_id}": h.deleteAPIMapping,
+	} {
+		m.Handle(pattern, op)
+	}
+	return &awsapi.Service{
+		Name:         "apigateway",
+		Protocol:     awsapi.RestJSON,
+		BadInput:     "BadRequestException",
+		PathPrefixes: []string{"/restapis", "/domainnames", "/tags", "/v2/"},
+		Handler:      m,
+	}
+}
+
+type handler struct{ gw *gateway.Service }
+
+// decode reads the request's JSON body into v.
+func decode(r *http.Request, v any) error { return awsapi.DecodeJSON(awsapi.Body(r), v) }
+
+// Pagination: API Gateway pages collections with position/limit (default 25,
+// at most 500); apigatewayv2 with nextToken/maxResults. The token is the
+// offset of the next item: opaque to clients, as AWS's are.
+const (
+	defaultLimit = 25
+	maxLimit     = 500
+)
+
+// page returns the items of the page that q's token and limit name, and the
+// token of the next page ("" on the last).
+func page[T any](items []T, q url.Values, tokenParam, limitParam string) ([]T, string, error) {
+	start := 0
+	if tok := q.Get(tokenParam); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(items) {
+			// UNVERIFIED text.
+			return nil, "", model.BadRequest("BadRequestException", "Invalid %s specified: %s", tokenParam, tok)
+		}
+		start = n
+	}
+	limit := defaultLimit
+	if l := q.Get(limitParam); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > maxLimit {
+			// UNVERIFIED text.
+			return nil, "", model.BadRequest("BadRequestException", "Invalid %s specified: %s. It must be between 1 and %d", limitParam, l, maxLimit)
+		}
+		limit = n
+	}
+	end := min(start+limit, len(items))
+	next := ""
+	if end < len(items) {
+		next = strconv.Itoa(end)
+	}
+	return items[start:end], next, nil
+}
+
+// convert maps items to their wire shapes, never nil (an empty list is []).
+func convert[T, W any](items []T, f func(T) W) []W {
+	out := make([]W, 0, len(items))
+	for _, it := range items {
+		out = append(out, f(it))
+	}
+	return out
+}
