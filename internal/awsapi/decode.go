@@ -137,7 +137,15 @@ func (d *formDecoder) decode(name string, v reflect.Value) error {
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
-			tag := t.Field(i).Tag.Get("query")
+			f := t.Field(i)
+			tag := f.Tag.Get("query")
+			if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+				// An embedded structure's members are the outer one's.
+				if err := d.decode(name, v.Field(i)); err != nil {
+					return err
+				}
+				continue
+			}
 			if tag == "" || tag == "-" {
 				continue
 			}
@@ -226,7 +234,7 @@ func walkRequired(v reflect.Value, tagKey string, missing *[]string) {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if !f.IsExported() {
+			if !f.IsExported() && !f.Anonymous {
 				continue
 			}
 			if f.Tag.Get("required") == "true" && v.Field(i).IsZero() {

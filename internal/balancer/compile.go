@@ -70,9 +70,14 @@ func compile(snap *model.Snapshot) (*table, error) {
 				continue
 			}
 			le.idle = idle
-			if le.action.group != nil {
-				le.action.group.inUse = true
-				sources[le.action.group.arn] = append(sources[le.action.group.arn], ips...)
+			var problems []string
+			le.rules, problems = compileRules(l, t.groups)
+			t.problems = append(t.problems, problems...)
+			for _, a := range append([]action{le.action}, ruleActions(le.rules)...) {
+				if a.group != nil {
+					a.group.inUse = true
+					sources[a.group.arn] = append(sources[a.group.arn], ips...)
+				}
 			}
 			for _, ip := range ips {
 				addr := net.JoinHostPort(ip, strconv.Itoa(l.Port))
@@ -102,6 +107,14 @@ func compile(snap *model.Snapshot) (*table, error) {
 		}
 	}
 	return t, nil
+}
+
+func ruleActions(rs []rule) []action {
+	out := make([]action, len(rs))
+	for i, r := range rs {
+		out[i] = r.action
+	}
+	return out
 }
 
 func compileGroup(tg *model.TargetGroup, h *model.TargetHealth) *group {
@@ -152,27 +165,12 @@ func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]
 	default:
 		return nil, fmt.Errorf("protocol %q not served", l.Protocol)
 	}
-	acts := slices.Clone(l.DefaultActions)
-	slices.SortStableFunc(acts, func(a, b model.Action) int { return a.Order - b.Order })
-	for _, a := range acts {
-		switch a.Type {
-		case "forward":
-			g := groups[a.TargetGroupARN]
-			if g == nil {
-				return nil, fmt.Errorf("target group %s not found", a.TargetGroupARN)
-			}
-			le.action = action{kind: a.Type, group: g}
-		case "fixed-response":
-			if a.FixedResponse == nil {
-				return nil, fmt.Errorf("fixed-response action without a response")
-			}
-			le.action = action{kind: a.Type, fixed: a.FixedResponse}
-		default:
-			continue
-		}
-		return le, nil
+	a, err := compileAction(l.DefaultActions, groups)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("no forward or fixed-response action")
+	le.action = a
+	return le, nil
 }
 
 // idleTimeoutOf is the load balancer's idle_timeout.timeout_seconds (1–4000,

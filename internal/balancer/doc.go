@@ -12,10 +12,13 @@
 //     the load balancer's idle timeout with no bytes either way) and in TLS
 //     when the listener in the current table is HTTPS (listenerTLS: minimum
 //     version by SslPolicy; certSet.get picks the certificate).
-//  2. handle: loads the table once per request and runs the listener's
-//     default action: fixed-response, or forward to group.pick (healthy
-//     targets round robin, all targets when none is healthy, 503 when none;
-//     targets passive health holds suspect are skipped unless all are).
+//  2. handle: loads the table once per request; listenerEntry.route picks
+//     the action of the first rule by priority whose conditions all match
+//     (path-pattern, host-header, http-request-method, http-header,
+//     query-string, source-ip), else the default action: fixed-response,
+//     redirect, or forward to group.pick (healthy targets round robin, all
+//     targets when none is healthy, 503 when none; targets passive health
+//     holds suspect are skipped unless all are).
 //  3. rewrite + forwarder.RoundTrip: httputil.ReverseProxy sends the request
 //     to the target from the node IP that accepted the client (transports),
 //     with X-Forwarded-For/Proto/Port and X-Amzn-Trace-Id; failures answer

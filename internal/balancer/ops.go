@@ -2,10 +2,10 @@ package balancer
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -470,6 +470,7 @@ type CreateTGInput struct {
 	TargetType      string // "instance" (default, as ELBv2) or "ip"
 	VpcID           string
 	Port            int
+	IPAddressType   string // "ipv4" (default)
 	HealthCheck     HealthCheckInput
 	Tags            map[string]string
 }
@@ -591,6 +592,13 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 	if err := rangeError("port", in.Port, 1, 65535); err != nil {
 		return nil, err
 	}
+	switch in.IPAddressType {
+	case "", "ipv4":
+	case "ipv6":
+		return nil, model.BadRequest(codeInvalidConfig, "IP address type '%s' is not supported", in.IPAddressType) // gatehouse's own text
+	default:
+		return nil, enumError("ipAddressType", in.IPAddressType, []string{"ipv4", "ipv6"})
+	}
 	if in.ProtocolVersion == "" {
 		in.ProtocolVersion = "HTTP1"
 	}
@@ -676,9 +684,118 @@ func tgNotFound() error {
 	return model.BadRequest(codeTGNotFound, "One or more target groups not found")
 }
 
+// DescribeTargetGroupAttributes returns the target group's attributes.
+func (s *Service) DescribeTargetGroupAttributes(ctx context.Context, arn string) (map[string]string, error) {
+	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, tgNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	attrs := defaultTGAttributes()
+	maps.Copy(attrs, tg.Attributes)
+	return attrs, nil
+}
+
+// tgAttributeRanges are the numeric target group attributes and their ranges.
+var tgAttributeRanges = map[string][2]int{
+	"deregistration_delay.timeout_seconds":  {0, 3600},
+	"stickiness.lb_cookie.duration_seconds": {1, 604800},
+	"slow_start.duration_seconds":           {0, 900},
+}
+
+// tgAttributeEnums are the target group attributes with a fixed set of values.
+var tgAttributeEnums = map[string][]string{
+	"stickiness.enabled":                {"true", "false"},
+	"stickiness.type":                   {"lb_cookie", "app_cookie"},
+	"load_balancing.algorithm.type":     {"round_robin", "least_outstanding_requests", "weighted_random"},
+	"load_balancing.cross_zone.enabled": {"true", "false", "use_load_balancer_configuration"},
+}
+
+// ModifyTargetGroupAttributes changes the given attributes and returns them
+// all. gatehouse stores every ALB attribute; the data plane balances round
+// robin, without stickiness or slow start, whatever they say.
+func (s *Service) ModifyTargetGroupAttributes(ctx context.Context, arn string, attrs map[string]string) (map[string]string, error) {
+	if len(attrs) == 0 {
+		return nil, validationError("1 validation error detected: Value null at 'attributes' failed to satisfy constraint: Member must not be null")
+	}
+	defaults := defaultTGAttributes()
+	for k, v := range attrs {
+		if _, ok := defaults[k]; !ok {
+			return nil, validationError("Target group attribute key '%s' is not recognized", k)
+		}
+		if r, ok := tgAttributeRanges[k]; ok {
+			if n, err := strconv.Atoi(v); err != nil || n < r[0] || n > r[1] {
+				return nil, validationError("'%s' value '%s' must be between '%d-%d' inclusive", k, v, r[0], r[1])
+			}
+		}
+		if k == "slow_start.duration_seconds" && v != "0" {
+			if n, _ := strconv.Atoi(v); n < 30 {
+				// UNVERIFIED: AWS's text; slow start is 0 (off) or 30–900 seconds.
+				return nil, validationError("'%s' value '%s' must be between '30-900' inclusive", k, v)
+			}
+		}
+		if allowed, ok := tgAttributeEnums[k]; ok && !slices.Contains(allowed, v) {
+			// UNVERIFIED: AWS's text.
+			return nil, validationError("'%s' value '%s' must be one of [%s]", k, v, strings.Join(allowed, ", "))
+		}
+	}
+	tg, err := store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), func(tg *model.TargetGroup) error {
+		if tg.Attributes == nil {
+			tg.Attributes = defaultTGAttributes()
+		}
+		maps.Copy(tg.Attributes, attrs)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, tgNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := defaultTGAttributes()
+	maps.Copy(out, tg.Attributes)
+	return out, nil
+}
+
+// DescribeTargetHealthOf is DescribeTargetHealth for the given targets only
+// (all when none is given). A target that is not registered is reported
+// unused, Target.NotRegistered, as ALB does; port 0 means any registered port.
+func (s *Service) DescribeTargetHealthOf(ctx context.Context, tgARN string, targets []model.Target) ([]model.TargetState, error) {
+	all, err := s.DescribeTargetHealth(ctx, tgARN)
+	if err != nil || len(targets) == 0 {
+		return all, err
+	}
+	var out []model.TargetState
+	for _, t := range targets {
+		found := false
+		for _, st := range all {
+			if st.ID == t.ID && (t.Port == 0 || t.Port == st.Port) {
+				out = append(out, st)
+				found = true
+			}
+		}
+		if !found {
+			out = append(out, model.TargetState{ID: t.ID, Port: t.Port, State: model.TargetUnused,
+				Reason: "Target.NotRegistered", Description: "Target is not registered to the target group"})
+		}
+	}
+	return out, nil
+}
+
 // DescribeTargetGroups returns target groups by ARN, by name, or those a load
 // balancer forwards to; every target group when all are empty.
 func (s *Service) DescribeTargetGroups(ctx context.Context, arns, names []string, lbARN string) ([]*model.TargetGroup, error) {
+	given := 0
+	for _, set := range []bool{len(arns) > 0, len(names) > 0, lbARN != ""} {
+		if set {
+			given++
+		}
+	}
+	if given > 1 {
+		return nil, validationError("Target group names, target group ARNs, and a load balancer ARN cannot be specified at the same time")
+	}
 	all, err := store.LoadAll[model.TargetGroup](ctx, s.d.Store, model.Prefix(model.KindTargetGroup))
 	if err != nil {
 		return nil, err
@@ -735,10 +852,8 @@ func (s *Service) DeleteTargetGroup(ctx context.Context, arn string) error {
 		return err
 	}
 	for _, l := range listeners {
-		for _, a := range l.DefaultActions {
-			if a.TargetGroupARN == arn {
-				return model.BadRequest(codeInUse, "Target group '%s' is currently in use by a listener or a rule", arn)
-			}
+		if slices.Contains(l.TargetGroupARNs(), arn) {
+			return model.BadRequest(codeInUse, "Target group '%s' is currently in use by a listener or a rule", arn)
 		}
 	}
 	if _, err := s.d.Store.Delete(ctx, key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -938,12 +1053,7 @@ func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *
 			return validationError("A certificate must be specified for HTTPS listeners")
 		}
 		for i := range l.Certificates {
-			arn := l.Certificates[i].CertificateARN
-			c, _, err := store.Load[model.Certificate](ctx, s.d.Store, model.Key(model.KindCertificate, arn))
-			if errors.Is(err, store.ErrNotFound) || err == nil && c.Status != model.CertIssued {
-				return model.BadRequest(codeCertNotFound, "Certificate '%s' not found", arn)
-			}
-			if err != nil {
+			if err := s.checkCertificate(ctx, l.Certificates[i].CertificateARN); err != nil {
 				return err
 			}
 			l.Certificates[i].IsDefault = i == 0
@@ -962,19 +1072,38 @@ func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *
 			return validationError("An SSL policy cannot be specified for HTTP listeners") // unconfirmed text
 		}
 	}
-	if len(l.DefaultActions) == 0 {
-		return validationError("1 validation error detected: Value null at 'defaultActions' failed to satisfy constraint: Member must not be null")
+	return s.checkActions(ctx, lb.VpcID, "defaultActions", l.DefaultActions)
+}
+
+// Redirect placeholders: a redirect part left out keeps the request's own.
+var redirectDefaults = model.Redirect{Protocol: "#{protocol}", Port: "#{port}", Host: "#{host}", Path: "/#{path}", Query: "#{query}"}
+
+var fixedStatusRE = regexp.MustCompile(`^(2|4|5)\d\d$`)
+
+// checkActions validates a listener's default actions or a rule's actions
+// (field names them in messages) and fills in defaults. gatehouse serves one
+// terminal action per listener or rule: forward (to a group in the load
+// balancer's VPC), fixed-response or redirect.
+func (s *Service) checkActions(ctx context.Context, vpcID, field string, acts []model.Action) error {
+	if len(acts) == 0 {
+		return validationError("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
 	}
-	if len(l.DefaultActions) > 1 {
-		return model.BadRequest(codeInvalidAction, "gatehouse serves exactly one default action, a forward or a fixed-response") // gatehouse's own text
+	if len(acts) > 1 {
+		return model.BadRequest(codeInvalidAction, "gatehouse serves exactly one action per listener or rule: forward, fixed-response or redirect") // gatehouse's own text
 	}
-	a := &l.DefaultActions[0]
+	a := &acts[0]
 	if a.Order == 0 {
 		a.Order = 1
 	}
+	if err := rangeError(field+".1.member.order", a.Order, 1, 50000); err != nil {
+		return err
+	}
 	switch a.Type {
 	case "forward":
-		a.FixedResponse = nil
+		a.FixedResponse, a.Redirect = nil, nil
+		if a.TargetGroupARN == "" {
+			return validationError("A target group ARN must be specified") // UNVERIFIED: AWS's text
+		}
 		tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, a.TargetGroupARN))
 		if errors.Is(err, store.ErrNotFound) {
 			return model.BadRequest(codeTGNotFound, "Target group '%s' not found", a.TargetGroupARN)
@@ -982,17 +1111,17 @@ func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *
 		if err != nil {
 			return err
 		}
-		if tg.VpcID != lb.VpcID {
-			return model.BadRequest(codeInvalidConfig, "The target group '%s' is not in the same VPC as the load balancer '%s'", tg.ARN, lb.ARN) // unconfirmed text
+		if tg.VpcID != vpcID {
+			return model.BadRequest(codeInvalidConfig, "The target group '%s' is not in the same VPC as the load balancer", tg.ARN) // UNVERIFIED: AWS's text
 		}
 	case "fixed-response":
-		a.TargetGroupARN = ""
+		a.TargetGroupARN, a.Redirect = "", nil
 		f := a.FixedResponse
 		if f == nil {
-			return validationError("A fixed response configuration must be specified for the 'fixed-response' action type") // unconfirmed text
+			return validationError("A fixed response configuration must be specified for the 'fixed-response' action type") // UNVERIFIED: AWS's text
 		}
-		if !regexp.MustCompile(`^(2|4|5)\d\d$`).MatchString(f.StatusCode) {
-			return validationError("1 validation error detected: Value '%s' at 'defaultActions.1.member.fixedResponseConfig.statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(2|4|5)\\d\\d$", f.StatusCode)
+		if !fixedStatusRE.MatchString(f.StatusCode) {
+			return validationError("1 validation error detected: Value '%s' at '%s.1.member.fixedResponseConfig.statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(2|4|5)\\d\\d$", f.StatusCode, field)
 		}
 		switch f.ContentType {
 		case "", "text/plain", "text/css", "text/html", "application/javascript", "application/json":
@@ -1000,12 +1129,64 @@ func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *
 			return model.BadRequest(codeInvalidAction, "The ContentType must be one of:'text/html', 'application/json', 'application/javascript', 'text/css', 'text/plain'")
 		}
 		if len(f.MessageBody) > maxFixedBody {
-			return validationError("1 validation error detected: Value at 'defaultActions.1.member.fixedResponseConfig.messageBody' failed to satisfy constraint: Member must have length less than or equal to 1024")
+			return validationError("1 validation error detected: Value at '%s.1.member.fixedResponseConfig.messageBody' failed to satisfy constraint: Member must have length less than or equal to 1024", field)
 		}
-	case "redirect", "authenticate-oidc", "authenticate-cognito":
+	case "redirect":
+		a.TargetGroupARN, a.FixedResponse = "", nil
+		if a.Redirect == nil {
+			return validationError("A redirect configuration must be specified for the 'redirect' action type") // UNVERIFIED: AWS's text
+		}
+		return checkRedirect(a.Redirect, field)
+	case "authenticate-oidc", "authenticate-cognito", "jwt-validation":
 		return model.BadRequest(codeInvalidAction, "Action type '%s' is not supported", a.Type) // gatehouse's own text
 	default:
-		return enumError("defaultActions.1.member.type", a.Type, []string{"forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response"})
+		return enumError(field+".1.member.type", a.Type, []string{"forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response", "jwt-validation"})
+	}
+	return nil
+}
+
+// checkRedirect validates a redirect and fills in the parts left out.
+func checkRedirect(r *model.Redirect, field string) error {
+	if r.StatusCode != "HTTP_301" && r.StatusCode != "HTTP_302" {
+		return enumError(field+".1.member.redirectConfig.statusCode", r.StatusCode, []string{"HTTP_301", "HTTP_302"})
+	}
+	if r.Protocol == "" && r.Port == "" && r.Host == "" && r.Path == "" && r.Query == "" {
+		// UNVERIFIED: AWS's text for a redirect to the same URL.
+		return model.BadRequest(codeInvalidAction, "The redirect must change at least one of the following components to avoid a redirect loop: protocol, port, hostname or path")
+	}
+	for _, p := range []*string{&r.Protocol, &r.Port, &r.Host, &r.Path, &r.Query} {
+		if len(*p) > 128 {
+			return validationError("1 validation error detected: Value '%s' at '%s.1.member.redirectConfig' failed to satisfy constraint: Member must have length less than or equal to 128", *p, field)
+		}
+	}
+	d := redirectDefaults
+	if r.Protocol == "" {
+		r.Protocol = d.Protocol
+	}
+	if r.Port == "" {
+		r.Port = d.Port
+	}
+	if r.Host == "" {
+		r.Host = d.Host
+	}
+	if r.Path == "" {
+		r.Path = d.Path
+	}
+	if r.Query == "" {
+		r.Query = d.Query
+	}
+	switch r.Protocol {
+	case "HTTP", "HTTPS", d.Protocol:
+	default:
+		return validationError("Redirect protocol '%s' must be one of 'HTTP', 'HTTPS' or '#{protocol}'", r.Protocol) // UNVERIFIED: AWS's text
+	}
+	if r.Port != d.Port {
+		if n, err := strconv.Atoi(r.Port); err != nil || n < 1 || n > 65535 {
+			return validationError("Redirect port '%s' must be a number between 1 and 65535 or '#{port}'", r.Port) // UNVERIFIED: AWS's text
+		}
+	}
+	if !strings.HasPrefix(r.Path, "/") {
+		return validationError("Redirect path '%s' must start with a '/'", r.Path) // UNVERIFIED: AWS's text
 	}
 	return nil
 }
@@ -1013,6 +1194,9 @@ func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *
 // CreateListener adds a listener to a load balancer. Creating it again with
 // the same settings returns the existing one.
 func (s *Service) CreateListener(ctx context.Context, in CreateListenerInput) (*model.Listener, error) {
+	if len(in.Certificates) > 1 {
+		return nil, errOneCertificate()
+	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
 	lb, err := s.loadLB(ctx, in.LoadBalancerARN)
@@ -1050,14 +1234,23 @@ func (s *Service) CreateListener(ctx context.Context, in CreateListenerInput) (*
 	return l, nil
 }
 
+// errOneCertificate: CreateListener and ModifyListener set the default
+// certificate only; AddListenerCertificates adds the others.
+func errOneCertificate() error {
+	// UNVERIFIED: AWS's text (the API reference: "You must provide exactly one certificate").
+	return validationError("You must provide exactly one certificate for the listener's default certificate; add the others with AddListenerCertificates")
+}
+
 func sameAction(a, b model.Action) bool {
-	if a.Type != b.Type || a.Order != b.Order || a.TargetGroupARN != b.TargetGroupARN {
-		return false
+	return a.Type == b.Type && a.Order == b.Order && a.TargetGroupARN == b.TargetGroupARN &&
+		samePtr(a.FixedResponse, b.FixedResponse) && samePtr(a.Redirect, b.Redirect)
+}
+
+func samePtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	if a.FixedResponse == nil || b.FixedResponse == nil {
-		return a.FixedResponse == b.FixedResponse
-	}
-	return *a.FixedResponse == *b.FixedResponse
+	return *a == *b
 }
 
 // DescribeListeners returns a load balancer's listeners, or listeners by ARN.
@@ -1117,8 +1310,16 @@ func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*
 	if in.SslPolicy != nil {
 		l.SslPolicy = *in.SslPolicy
 	}
-	if len(in.Certificates) > 0 {
-		l.Certificates = slices.Clone(in.Certificates)
+	if len(in.Certificates) > 1 {
+		return nil, errOneCertificate()
+	}
+	if len(in.Certificates) == 1 {
+		// The new default; the certificates added for SNI stay.
+		def := in.Certificates[0]
+		extra := slices.DeleteFunc(slices.Clone(l.Certificates[min(1, len(l.Certificates)):]), func(c model.ListenerCertificate) bool {
+			return c.CertificateARN == def.CertificateARN
+		})
+		l.Certificates = append([]model.ListenerCertificate{def}, extra...)
 	}
 	if len(in.DefaultActions) > 0 {
 		l.DefaultActions = slices.Clone(in.DefaultActions)
@@ -1135,10 +1336,7 @@ func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*
 			return nil, model.BadRequest(codeDuplicateLis, "A listener already exists on this port for this load balancer '%s'", lb.ARN)
 		}
 	}
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindListener, l.ARN), l, rev); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return nil, model.Errorf(http.StatusBadRequest, "PriorRequestNotComplete", "This operation is not allowed while a prior request has not been completed.")
-		}
+	if err := s.saveListener(ctx, l, rev); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -1155,7 +1353,123 @@ func (s *Service) DeleteListener(ctx context.Context, arn string) error {
 	return err
 }
 
+// maxCertificates is ALB's quota of certificates per load balancer, the
+// default certificates not counted.
+const maxCertificates = 25
+
+// DescribeListenerCertificates returns an HTTPS listener's certificates: the
+// default (IsDefault) first, then those served by SNI.
+func (s *Service) DescribeListenerCertificates(ctx context.Context, arn string) ([]model.ListenerCertificate, error) {
+	l, _, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, listenerNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.Certificates, nil
+}
+
+// AddListenerCertificates adds certificates that the HTTPS listener serves to
+// clients asking for their names (SNI); one already there is no error. It
+// returns the certificates added.
+func (s *Service) AddListenerCertificates(ctx context.Context, arn string, certARNs []string) ([]model.ListenerCertificate, error) {
+	if len(certARNs) == 0 {
+		return nil, validationError("1 validation error detected: Value null at 'certificates' failed to satisfy constraint: Member must not be null")
+	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, listenerNotFound()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.Protocol != "HTTPS" {
+		return nil, validationError("Certificates can only be added to HTTPS listeners") // UNVERIFIED: AWS's text
+	}
+	var added []model.ListenerCertificate
+	for _, c := range certARNs {
+		if err := s.checkCertificate(ctx, c); err != nil {
+			return nil, err
+		}
+		added = append(added, model.ListenerCertificate{CertificateARN: c})
+		if !slices.ContainsFunc(l.Certificates[1:], func(o model.ListenerCertificate) bool { return o.CertificateARN == c }) {
+			l.Certificates = append(l.Certificates, model.ListenerCertificate{CertificateARN: c})
+		}
+	}
+	if len(l.Certificates)-1 > maxCertificates {
+		return nil, model.BadRequest("TooManyCertificates", "You've reached the limit on the number of certificates per load balancer")
+	}
+	if err := s.saveListener(ctx, l, rev); err != nil {
+		return nil, err
+	}
+	return added, nil
+}
+
+// RemoveListenerCertificates removes certificates added for SNI; the default
+// certificate stays until ModifyListener replaces it.
+func (s *Service) RemoveListenerCertificates(ctx context.Context, arn string, certARNs []string) error {
+	if len(certARNs) == 0 {
+		return validationError("1 validation error detected: Value null at 'certificates' failed to satisfy constraint: Member must not be null")
+	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return listenerNotFound()
+	}
+	if err != nil {
+		return err
+	}
+	if len(l.Certificates) > 0 && slices.Contains(certARNs, l.Certificates[0].CertificateARN) {
+		return model.BadRequest(codeNotPermitted, "The default certificate cannot be removed from the listener") // UNVERIFIED: AWS's text
+	}
+	l.Certificates = slices.DeleteFunc(l.Certificates, func(c model.ListenerCertificate) bool {
+		return !c.IsDefault && slices.Contains(certARNs, c.CertificateARN)
+	})
+	return s.saveListener(ctx, l, rev)
+}
+
+// checkCertificate reports CertificateNotFound for a certificate that is not
+// in the store or not issued.
+func (s *Service) checkCertificate(ctx context.Context, arn string) error {
+	c, _, err := store.Load[model.Certificate](ctx, s.d.Store, model.Key(model.KindCertificate, arn))
+	if errors.Is(err, store.ErrNotFound) || err == nil && c.Status != model.CertIssued {
+		return model.BadRequest(codeCertNotFound, "Certificate '%s' not found", arn)
+	}
+	return err
+}
+
 // ---- helpers ----
+
+// Page returns the page of items that marker (empty: the first) and size
+// (0: ELBv2's maximum, 400) select, and the marker of the next page, empty
+// on the last. Markers are opaque to clients: the offset of the page.
+func Page[T any](items []T, marker string, size int) ([]T, string, error) {
+	if size == 0 {
+		size = 400
+	}
+	if err := rangeError("pageSize", size, 1, 400); err != nil {
+		return nil, "", err
+	}
+	start := 0
+	if marker != "" {
+		b, err := base64.RawURLEncoding.DecodeString(marker)
+		n, perr := strconv.Atoi(string(b))
+		if err != nil || perr != nil || n < 0 || n > len(items) {
+			return nil, "", validationError("The marker '%s' is not valid", marker) // UNVERIFIED: AWS's text
+		}
+		start = n
+	}
+	end := min(start+size, len(items))
+	next := ""
+	if end < len(items) {
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	return items[start:end], next, nil
+}
 
 func (s *Service) listenersOf(ctx context.Context, lbARN string) ([]*model.Listener, error) {
 	all, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
@@ -1173,10 +1487,8 @@ func (s *Service) groupsOf(ctx context.Context, lbARN string) (map[string]bool, 
 	}
 	out := map[string]bool{}
 	for _, l := range ls {
-		for _, a := range l.DefaultActions {
-			if a.TargetGroupARN != "" {
-				out[a.TargetGroupARN] = true
-			}
+		for _, arn := range l.TargetGroupARNs() {
+			out[arn] = true
 		}
 	}
 	return out, nil
@@ -1190,10 +1502,8 @@ func (s *Service) lbsOf(ctx context.Context, tgARN string) ([]string, error) {
 	}
 	out := []string{}
 	for _, l := range all {
-		for _, a := range l.DefaultActions {
-			if a.TargetGroupARN == tgARN && !slices.Contains(out, l.LoadBalancerARN) {
-				out = append(out, l.LoadBalancerARN)
-			}
+		if slices.Contains(l.TargetGroupARNs(), tgARN) && !slices.Contains(out, l.LoadBalancerARN) {
+			out = append(out, l.LoadBalancerARN)
 		}
 	}
 	slices.Sort(out)

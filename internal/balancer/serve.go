@@ -187,7 +187,8 @@ func (p *protoListener) Accept() (net.Conn, error) {
 	}
 }
 
-// handle serves one request (2 in doc.go): the listener's default action.
+// handle serves one request (2 in doc.go): the action of the first listener
+// rule that matches it, else the listener's default action.
 func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node string, port int) {
 	t := s.table.Load()
 	var le *listenerEntry
@@ -198,11 +199,14 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 		s.errorPage(w, http.StatusServiceUnavailable)
 		return
 	}
-	switch le.action.kind {
+	act := le.route(r)
+	switch act.kind {
 	case "fixed-response":
-		s.fixed(w, le.action.fixed)
+		s.fixed(w, act.fixed)
+	case "redirect":
+		s.redirect(w, r, act.redirect, le)
 	case "forward":
-		tgt := le.action.group.pick(s.passive, nil)
+		tgt := act.group.pick(s.passive, nil)
 		if tgt == nil {
 			s.errorPage(w, http.StatusServiceUnavailable)
 			return
@@ -221,8 +225,8 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 			wait:     wait,
 			node:     node,
 			target:   tgt.addr,
-			group:    le.action.group,
-			tls:      le.action.group.protocol == "HTTPS",
+			group:    act.group,
+			tls:      act.group.protocol == "HTTPS",
 			port:     port,
 			https:    le.protocol == "HTTPS",
 			started:  time.Now(),

@@ -38,14 +38,8 @@ type listenerEntry struct {
 	certs      *certSet      // HTTPS only
 	tls        *tls.Config   // HTTPS only: the listener's SslPolicy and certificates
 	idle       time.Duration // the load balancer's idle_timeout.timeout_seconds
-	action     action
-}
-
-// action is a listener's terminal default action.
-type action struct {
-	kind  string // "forward" or "fixed-response"
-	group *group
-	fixed *model.FixedResponse
+	rules      []rule        // by priority; see route
+	action     action        // the default action
 }
 
 // group is a target group as the data path needs it.

@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 import "time"
 
 // LoadBalancer is an application load balancer: one node, with its own private IP,
@@ -32,16 +34,63 @@ type LBNode struct {
 }
 
 // Listener is a load balancer listener: protocol and port, certificates for
-// HTTPS, and the default actions. Rules come later.
+// HTTPS, its rules and the default actions (its default rule). The rules live
+// in their listener, so a rule change and the listener it belongs to are one
+// store write, and a deleted listener takes its rules along.
 type Listener struct {
 	ARN             string
 	LoadBalancerARN string
 	Protocol        string // "HTTP" or "HTTPS"
 	Port            int
 	SslPolicy       string                `json:",omitempty"`
-	Certificates    []ListenerCertificate `json:",omitempty"` // the first is the default
+	Certificates    []ListenerCertificate `json:",omitempty"` // the first is the default; the others are served by SNI
 	DefaultActions  []Action
+	Rules           []Rule            `json:",omitempty"` // the non-default rules, in no particular order
 	Tags            map[string]string `json:",omitempty"`
+}
+
+// TargetGroupARNs returns the target groups the listener forwards to, from
+// its default actions and its rules, each once.
+func (l *Listener) TargetGroupARNs() []string {
+	var out []string
+	add := func(acts []Action) {
+		for _, a := range acts {
+			if a.TargetGroupARN != "" && !slices.Contains(out, a.TargetGroupARN) {
+				out = append(out, a.TargetGroupARN)
+			}
+		}
+	}
+	add(l.DefaultActions)
+	for _, r := range l.Rules {
+		add(r.Actions)
+	}
+	return out
+}
+
+// Rule is a listener rule: when every condition matches a request, the
+// actions run. Rules are evaluated by priority, lowest first, before the
+// listener's default actions.
+type Rule struct {
+	ARN        string
+	Priority   int // 1–50000, unique within the listener
+	Conditions []Condition
+	Actions    []Action
+	Tags       map[string]string `json:",omitempty"`
+}
+
+// Condition is one rule condition. Its values match if any matches; a rule
+// matches if all its conditions do.
+type Condition struct {
+	Field        string        // "path-pattern", "host-header", "http-request-method", "http-header", "query-string", "source-ip"
+	Values       []string      `json:",omitempty"` // every field but query-string
+	HeaderName   string        `json:",omitempty"` // http-header
+	QueryStrings []QueryString `json:",omitempty"` // query-string
+}
+
+// QueryString is a query-string condition value; an empty Key matches any key.
+type QueryString struct {
+	Key   string `json:",omitempty"`
+	Value string
 }
 
 // ListenerCertificate is a certificate on an HTTPS listener.
@@ -50,12 +99,25 @@ type ListenerCertificate struct {
 	IsDefault      bool
 }
 
-// Action is a listener action. Only "forward" and "fixed-response" are served today.
+// Action is a listener or rule action: forward, fixed-response or redirect.
 type Action struct {
 	Type           string         // "forward", "fixed-response", "redirect"
 	Order          int            `json:",omitempty"`
 	TargetGroupARN string         `json:",omitempty"`
 	FixedResponse  *FixedResponse `json:",omitempty"`
+	Redirect       *Redirect      `json:",omitempty"`
+}
+
+// Redirect is a redirect action's target. Each part may use the request's
+// own with #{protocol}, #{host}, #{port}, #{path} (without its leading /) and
+// #{query}; the operations store every part, defaults filled in.
+type Redirect struct {
+	Protocol   string // "HTTP", "HTTPS" or "#{protocol}"
+	Port       string
+	Host       string
+	Path       string
+	Query      string
+	StatusCode string // "HTTP_301" or "HTTP_302"
 }
 
 // FixedResponse is a fixed-response action's answer.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 )
 
 // Snapshot is every resource at one store revision. It is immutable: a change
@@ -150,18 +151,17 @@ func (s *Snapshot) AcceleratorByDNSName(name string) *Accelerator {
 }
 
 // LoadBalancerTargetGroups returns the ARNs of the target groups that the load
-// balancer's listeners forward to, without duplicates, in listener order.
+// balancer's listeners forward to (default actions and rules), without
+// duplicates.
 func (s *Snapshot) LoadBalancerTargetGroups(lbARN string) []string {
 	var out []string
-	seen := map[string]bool{}
 	for _, l := range s.Listeners {
 		if l.LoadBalancerARN != lbARN {
 			continue
 		}
-		for _, a := range l.DefaultActions {
-			if a.TargetGroupARN != "" && !seen[a.TargetGroupARN] {
-				seen[a.TargetGroupARN] = true
-				out = append(out, a.TargetGroupARN)
+		for _, tg := range l.TargetGroupARNs() {
+			if !slices.Contains(out, tg) {
+				out = append(out, tg)
 			}
 		}
 	}

@@ -22,41 +22,29 @@ func New(svc *accelerator.Service) *awsapi.Service {
 		BadInput:     "InvalidArgumentException",
 		TargetPrefix: "GlobalAccelerator_V20180706",
 		Handler: awsapi.JSONOps(map[string]awsapi.JSONOp{
-			"CreateAccelerator":             op(a.createAccelerator),
-			"DescribeAccelerator":           op(a.describeAccelerator),
-			"ListAccelerators":              op(a.listAccelerators),
-			"UpdateAccelerator":             op(a.updateAccelerator),
-			"DeleteAccelerator":             op(a.deleteAccelerator),
-			"DescribeAcceleratorAttributes": op(a.describeAcceleratorAttributes),
-			"UpdateAcceleratorAttributes":   op(a.updateAcceleratorAttributes),
-			"CreateListener":                op(a.createListener),
-			"DescribeListener":              op(a.describeListener),
-			"ListListeners":                 op(a.listListeners),
-			"UpdateListener":                op(a.updateListener),
-			"DeleteListener":                op(a.deleteListener),
-			"CreateEndpointGroup":           op(a.createEndpointGroup),
-			"DescribeEndpointGroup":         op(a.describeEndpointGroup),
-			"ListEndpointGroups":            op(a.listEndpointGroups),
-			"UpdateEndpointGroup":           op(a.updateEndpointGroup),
-			"DeleteEndpointGroup":           op(a.deleteEndpointGroup),
-			"AddEndpoints":                  op(a.addEndpoints),
-			"RemoveEndpoints":               op(a.removeEndpoints),
-			"TagResource":                   op(a.tagResource),
-			"UntagResource":                 op(a.untagResource),
-			"ListTagsForResource":           op(a.listTagsForResource),
+			"CreateAccelerator":             awsapi.JSONOf(a.createAccelerator),
+			"DescribeAccelerator":           awsapi.JSONOf(a.describeAccelerator),
+			"ListAccelerators":              awsapi.JSONOf(a.listAccelerators),
+			"UpdateAccelerator":             awsapi.JSONOf(a.updateAccelerator),
+			"DeleteAccelerator":             awsapi.JSONOf(a.deleteAccelerator),
+			"DescribeAcceleratorAttributes": awsapi.JSONOf(a.describeAcceleratorAttributes),
+			"UpdateAcceleratorAttributes":   awsapi.JSONOf(a.updateAcceleratorAttributes),
+			"CreateListener":                awsapi.JSONOf(a.createListener),
+			"DescribeListener":              awsapi.JSONOf(a.describeListener),
+			"ListListeners":                 awsapi.JSONOf(a.listListeners),
+			"UpdateListener":                awsapi.JSONOf(a.updateListener),
+			"DeleteListener":                awsapi.JSONOf(a.deleteListener),
+			"CreateEndpointGroup":           awsapi.JSONOf(a.createEndpointGroup),
+			"DescribeEndpointGroup":         awsapi.JSONOf(a.describeEndpointGroup),
+			"ListEndpointGroups":            awsapi.JSONOf(a.listEndpointGroups),
+			"UpdateEndpointGroup":           awsapi.JSONOf(a.updateEndpointGroup),
+			"DeleteEndpointGroup":           awsapi.JSONOf(a.deleteEndpointGroup),
+			"AddEndpoints":                  awsapi.JSONOf(a.addEndpoints),
+			"RemoveEndpoints":               awsapi.JSONOf(a.removeEndpoints),
+			"TagResource":                   awsapi.JSONOf(a.tagResource),
+			"UntagResource":                 awsapi.JSONOf(a.untagResource),
+			"ListTagsForResource":           awsapi.JSONOf(a.listTagsForResource),
 		}),
-	}
-}
-
-// op decodes the request body into In, checking its required members, and
-// calls f with it.
-func op[In any](f func(context.Context, *In) (any, error)) awsapi.JSONOp {
-	return func(ctx context.Context, body []byte) (any, error) {
-		in := new(In)
-		if err := awsapi.DecodeJSON(body, in); err != nil {
-			return nil, err
-		}
-		return f(ctx, in)
 	}
 }
 

@@ -1,0 +1,235 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// maxTags is ELBv2's quota of tags per resource.
+const maxTags = 50
+
+// Tag is a tag as the ELBv2 API lists them; TagMap turns a list into a
+// resource's tags.
+type Tag struct{ Key, Value string }
+
+// TagMap checks a tag list (keys 1–128 characters, values up to 256, each key
+// once, at most 50) and returns it as a map.
+func TagMap(tags []Tag) (map[string]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		if _, dup := m[t.Key]; dup {
+			return nil, model.BadRequest("DuplicateTagKeys", "Tag key was specified more than once: %s", t.Key)
+		}
+		if t.Key == "" || len(t.Key) > 128 {
+			return nil, validationError("1 validation error detected: Value '%s' at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128", t.Key)
+		}
+		if len(t.Value) > 256 {
+			return nil, validationError("1 validation error detected: Value '%s' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256", t.Value)
+		}
+		m[t.Key] = t.Value
+	}
+	if len(m) > maxTags {
+		return nil, errTooManyTags()
+	}
+	return m, nil
+}
+
+func errTooManyTags() error {
+	return model.BadRequest("TooManyTags", "The quota for the number of tags that can be assigned to a load balancer has been reached")
+}
+
+// ResourceTags are one resource's tags, as DescribeTags reports them.
+type ResourceTags struct {
+	ARN  string
+	Tags map[string]string
+}
+
+// AddTags adds or overwrites tags on load balancers, target groups, listeners
+// and rules. Every resource must exist; none is changed otherwise.
+func (s *Service) AddTags(ctx context.Context, arns []string, tags []Tag) error {
+	add, err := TagMap(tags)
+	if err != nil {
+		return err
+	}
+	if len(add) == 0 {
+		return validationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+	}
+	return s.editTags(ctx, arns, func(m map[string]string) (map[string]string, error) {
+		if m == nil {
+			m = map[string]string{}
+		}
+		maps.Copy(m, add)
+		if len(m) > maxTags {
+			return nil, errTooManyTags()
+		}
+		return m, nil
+	})
+}
+
+// RemoveTags removes the tags with the given keys; a key that is not there is
+// no error.
+func (s *Service) RemoveTags(ctx context.Context, arns []string, keys []string) error {
+	if len(keys) == 0 {
+		return validationError("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+	}
+	return s.editTags(ctx, arns, func(m map[string]string) (map[string]string, error) {
+		for _, k := range keys {
+			delete(m, k)
+		}
+		return m, nil
+	})
+}
+
+// DescribeTags returns the tags of each resource, in the order asked.
+func (s *Service) DescribeTags(ctx context.Context, arns []string) ([]ResourceTags, error) {
+	if len(arns) == 0 {
+		return nil, validationError("1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
+	}
+	if len(arns) > 20 {
+		return nil, validationError("1 validation error detected: Value '[%s]' at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to 20", strings.Join(arns, ", "))
+	}
+	out := make([]ResourceTags, 0, len(arns))
+	for _, arn := range arns {
+		tags, err := s.tagsOf(ctx, arn)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ResourceTags{ARN: arn, Tags: tags})
+	}
+	return out, nil
+}
+
+// editTags checks that every resource exists, then applies edit to each.
+func (s *Service) editTags(ctx context.Context, arns []string, edit func(map[string]string) (map[string]string, error)) error {
+	if len(arns) == 0 {
+		return validationError("1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
+	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	for _, arn := range arns {
+		if _, err := s.tagsOf(ctx, arn); err != nil {
+			return err
+		}
+	}
+	for _, arn := range arns {
+		var err error
+		switch resourceKind(arn) {
+		case model.KindLoadBalancer:
+			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(lb *model.LoadBalancer) (err error) {
+				lb.Tags, err = edit(lb.Tags)
+				return err
+			})
+		case model.KindTargetGroup:
+			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), func(tg *model.TargetGroup) (err error) {
+				tg.Tags, err = edit(tg.Tags)
+				return err
+			})
+		case model.KindListener:
+			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindListener, arn), func(l *model.Listener) (err error) {
+				l.Tags, err = edit(l.Tags)
+				return err
+			})
+		case kindRule:
+			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn)), func(l *model.Listener) error {
+				r := findRule(l, arn)
+				if r == nil {
+					return ruleNotFound()
+				}
+				var err error
+				r.Tags, err = edit(r.Tags)
+				return err
+			})
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundFor(arn)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kindRule names listener rules, which are stored inside their listener.
+const kindRule model.Kind = "listener-rule"
+
+// resourceKind tells an ELBv2 ARN's resource type from its resource part,
+// e.g. "…:loadbalancer/app/name/id"; "" when it is none of them.
+func resourceKind(arn string) model.Kind {
+	_, res, _ := strings.Cut(strings.TrimPrefix(arn, "arn:aws:elasticloadbalancing:"), ":")
+	_, res, _ = strings.Cut(res, ":")
+	typ, _, _ := strings.Cut(res, "/")
+	switch typ {
+	case "loadbalancer":
+		return model.KindLoadBalancer
+	case "targetgroup":
+		return model.KindTargetGroup
+	case "listener":
+		return model.KindListener
+	case "listener-rule":
+		return kindRule
+	}
+	return ""
+}
+
+// notFoundFor is the not-found error of the ARN's resource type.
+func notFoundFor(arn string) error {
+	switch resourceKind(arn) {
+	case model.KindLoadBalancer:
+		return lbNotFound()
+	case model.KindTargetGroup:
+		return tgNotFound()
+	case model.KindListener:
+		return listenerNotFound()
+	case kindRule:
+		return ruleNotFound()
+	}
+	// UNVERIFIED: AWS's text for an ARN of no ELBv2 resource type.
+	return validationError("'%s' is not a valid load balancer, target group, listener or rule ARN", arn)
+}
+
+// tagsOf returns a resource's tags, or its not-found error.
+func (s *Service) tagsOf(ctx context.Context, arn string) (map[string]string, error) {
+	var tags map[string]string
+	var err error
+	switch resourceKind(arn) {
+	case model.KindLoadBalancer:
+		var lb *model.LoadBalancer
+		if lb, _, err = store.Load[model.LoadBalancer](ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn)); err == nil {
+			tags = lb.Tags
+		}
+	case model.KindTargetGroup:
+		var tg *model.TargetGroup
+		if tg, _, err = store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, arn)); err == nil {
+			tags = tg.Tags
+		}
+	case model.KindListener:
+		var l *model.Listener
+		if l, _, err = store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn)); err == nil {
+			tags = l.Tags
+		}
+	case kindRule:
+		var l *model.Listener
+		if l, _, err = store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn))); err == nil {
+			r := findRule(l, arn)
+			if r == nil {
+				return nil, ruleNotFound()
+			}
+			tags = r.Tags
+		}
+	default:
+		return nil, notFoundFor(arn)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFoundFor(arn)
+	}
+	return tags, err
+}
