@@ -220,15 +220,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	req := from(r.Context())
 	var e *model.Error
 	var in *InputError
-	var shaped *ShapedError
 	switch {
-	case errors.As(err, &shaped):
-		if req.svc.Protocol == RestXML || req.svc.Protocol == Query || req.svc.Protocol == EC2 {
-			writeXMLError(w, shaped.Status, shaped.Body)
-		} else {
-			writeJSON(w, shaped.Status, "application/json", shaped.Body)
-		}
-		return
 	case errors.As(err, &e):
 	case errors.As(err, &in):
 		e = in.forService(req.svc)
@@ -269,23 +261,6 @@ type ec2Error struct {
 	RequestID string   `xml:"RequestID"`
 }
 
-// ShapedError is an error whose body has its own shape, which the protocol's
-// envelope cannot carry (Route 53's InvalidChangeBatch). Body is encoded with
-// the protocol's codec (XML or JSON).
-type ShapedError struct {
-	Status int
-	Body   any
-	Err    error // for logs and errors.As; may be nil
-}
-
-func (e *ShapedError) Error() string {
-	if e.Err != nil {
-		return e.Err.Error()
-	}
-	return http.StatusText(e.Status)
-}
-
-func (e *ShapedError) Unwrap() error { return e.Err }
 
 func writeXMLError(w http.ResponseWriter, status int, v any) {
 	b, err := xml.Marshal(v)

@@ -8,7 +8,8 @@ type VPC struct {
 	ID        string // "vpc-…"
 	CIDR      string // "127.31.0.0/16"
 	IsDefault bool
-	State     string // "available"
+	State     string            // "available"
+	Tags      map[string]string `json:",omitempty"`
 }
 
 // Subnet is one availability zone's slice of a VPC.
@@ -19,6 +20,7 @@ type Subnet struct {
 	AvailabilityZone   string // "us-west-2a"
 	AvailabilityZoneID string // "usw2-az1"
 	DefaultForAz       bool
+	Tags               map[string]string `json:",omitempty"`
 }
 
 // SecurityGroup filters inbound traffic to the network interfaces it is attached to.
@@ -76,6 +78,7 @@ type NetworkInterface struct {
 	InterfaceType    string // "vpc_endpoint" or "interface"
 	VpcEndpointID    string `json:",omitempty"`
 	SecurityGroupIDs []string
+	Tags             map[string]string `json:",omitempty"`
 }
 
 // EndpointFailed is the state of a VPC endpoint whose network interfaces could not

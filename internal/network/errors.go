@@ -62,3 +62,8 @@ func peer(a atom) string {
 		return fmt.Sprintf("peer: %s, protocol: %s, ALLOW", a.cidr, a.proto)
 	}
 }
+
+// UNVERIFIED: the capitalisation "networkInterface" is recalled, not recorded.
+func errInterfaceNotFound(id string) *model.Error {
+	return ec2Error("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", id)
+}

@@ -112,7 +112,7 @@ func waitState(t *testing.T, h *harness, id string) *model.VpcEndpoint {
 	t.Helper()
 	var ep *model.VpcEndpoint
 	eventually(t, "endpoint leaves pending", func() (bool, string) {
-		eps, err := h.svc.DescribeVpcEndpoints(context.Background(), []string{id})
+		eps, err := h.svc.DescribeVpcEndpoints(context.Background(), []string{id}, nil)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -155,11 +155,11 @@ func TestEnsureDefaultVPCIsIdempotent(t *testing.T) {
 			t.Errorf("subnet %d: got %+v, want %s %s %s default for AZ in %s", i, a, w.az, w.azID, w.cidr, vpc1.ID)
 		}
 	}
-	vpcs, _ := network.New(deps).DescribeVpcs(ctx)
+	vpcs, _ := network.New(deps).DescribeVpcs(ctx, nil, nil)
 	if len(vpcs) != 1 {
 		t.Errorf("vpcs after two ensures: got %d, want 1", len(vpcs))
 	}
-	sgs, err := network.New(deps).DescribeSecurityGroups(ctx, nil)
+	sgs, err := network.New(deps).DescribeSecurityGroups(ctx, nil, nil, nil)
 	if err != nil || len(sgs) != 1 || sgs[0].Name != "default" || sgs[0].VpcID != vpc1.ID {
 		t.Errorf("security groups: got %+v, %v, want the vpc's one default group", sgs, err)
 	}
@@ -197,7 +197,7 @@ func TestEndpointDataPlane(t *testing.T) {
 		t.Fatalf("endpoint state: got %q (%q), want available", got.State, got.LastError)
 	}
 
-	enis, err := h.svc.DescribeNetworkInterfaces(ctx, map[string][]string{"vpc-endpoint-id": {ep.ID}})
+	enis, err := h.svc.DescribeNetworkInterfaces(ctx, nil, map[string][]string{"vpc-endpoint-id": {ep.ID}})
 	if err != nil || len(enis) != 2 {
 		t.Fatalf("interfaces: got %d, %v, want 2", len(enis), err)
 	}
@@ -281,11 +281,11 @@ func TestEndpointDataPlane(t *testing.T) {
 				t.Errorf("address %s after delete: got %v, want released", n.PrivateIP, err)
 			}
 		}
-		left, _ := h.svc.DescribeNetworkInterfaces(ctx, nil)
+		left, _ := h.svc.DescribeNetworkInterfaces(ctx, nil, nil)
 		if len(left) != 0 {
 			t.Errorf("interfaces after delete: got %d, want 0", len(left))
 		}
-		_, err = h.svc.DescribeVpcEndpoints(ctx, []string{ep.ID})
+		_, err = h.svc.DescribeVpcEndpoints(ctx, []string{ep.ID}, nil)
 		checkErr(t, err, "InvalidVpcEndpointId.NotFound", "The Vpc Endpoint Id '"+ep.ID+"' does not exist")
 		if err := h.svc.DeleteSecurityGroup(ctx, sg.ID); err != nil {
 			t.Errorf("delete unused group: got %v, want nil", err)
@@ -335,7 +335,7 @@ func TestEndpointFailsOnBusyAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "available after the address is free", func() (bool, string) {
-		eps, err := h.svc.DescribeVpcEndpoints(ctx, []string{ep.ID})
+		eps, err := h.svc.DescribeVpcEndpoints(ctx, []string{ep.ID}, nil)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -381,7 +381,7 @@ func TestOperationErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defaultSG := ""
-	groups, _ := svc.DescribeSecurityGroups(ctx, nil)
+	groups, _ := svc.DescribeSecurityGroups(ctx, nil, nil, nil)
 	for _, g := range groups {
 		if g.Name == "default" {
 			defaultSG = g.ID
@@ -446,7 +446,7 @@ func TestOperationErrors(t *testing.T) {
 			return err
 		}, "InvalidGroup.NotFound", "The security group 'sg-0000000000000000a' does not exist"},
 		{"describe unknown group", func() error {
-			_, err := svc.DescribeSecurityGroups(ctx, []string{sg.ID, "sg-0000000000000000b"})
+			_, err := svc.DescribeSecurityGroups(ctx, []string{sg.ID, "sg-0000000000000000b"}, nil, nil)
 			return err
 		}, "InvalidGroup.NotFound", "The security group 'sg-0000000000000000b' does not exist"},
 		{"delete default group", func() error { return svc.DeleteSecurityGroup(ctx, defaultSG) },
@@ -489,7 +489,7 @@ func TestOperationErrors(t *testing.T) {
 			return err
 		}, "InvalidParameter", "private-dns-enabled cannot be set because there is already a conflicting DNS domain for execute-api.us-west-2.amazonaws.com in the VPC " + vpc.ID},
 		{"describe unknown endpoint", func() error {
-			_, err := svc.DescribeVpcEndpoints(ctx, []string{"vpce-0000000000000000a"})
+			_, err := svc.DescribeVpcEndpoints(ctx, []string{"vpce-0000000000000000a"}, nil)
 			return err
 		}, "InvalidVpcEndpointId.NotFound", "The Vpc Endpoint Id 'vpce-0000000000000000a' does not exist"},
 		{"modify unknown endpoint", func() error {
@@ -501,7 +501,7 @@ func TestOperationErrors(t *testing.T) {
 			return err
 		}, "DuplicateSubnetsInSameZone", "Found another VPC endpoint subnet in the availability zone of " + subnets[0].ID + ". VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."},
 		{"unknown interface filter", func() error {
-			_, err := svc.DescribeNetworkInterfaces(ctx, map[string][]string{"owner": {"x"}})
+			_, err := svc.DescribeNetworkInterfaces(ctx, nil, map[string][]string{"owner": {"x"}})
 			return err
 		}, "InvalidParameterValue", "The filter 'owner' is invalid"},
 	}
@@ -510,7 +510,7 @@ func TestOperationErrors(t *testing.T) {
 	}
 
 	// Nothing above changed the group's rules.
-	got, _ := svc.DescribeSecurityGroups(ctx, []string{sg.ID})
+	got, _ := svc.DescribeSecurityGroups(ctx, []string{sg.ID}, nil, nil)
 	if len(got[0].Ingress) != 1 || len(got[0].Ingress[0].CIDRs) != 1 {
 		t.Errorf("rules after failed calls: got %+v, want the one tcp/443 rule", got[0].Ingress)
 	}
@@ -533,7 +533,7 @@ func TestOperationErrors(t *testing.T) {
 	if len(m.NetworkInterfaceIDs) != 2 || len(m.SecurityGroupIDs) != 2 || m.PrivateDNSEnabled || m.State != model.EndpointPending {
 		t.Errorf("modified endpoint: got %+v", m)
 	}
-	enis, _ := svc.DescribeNetworkInterfaces(ctx, map[string][]string{"vpc-endpoint-id": {ep.ID}, "subnet-id": {subnets[0].ID}})
+	enis, _ := svc.DescribeNetworkInterfaces(ctx, nil, map[string][]string{"vpc-endpoint-id": {ep.ID}, "subnet-id": {subnets[0].ID}})
 	if len(enis) != 1 || len(enis[0].SecurityGroupIDs) != 2 {
 		t.Errorf("kept interface after modify: got %+v, want one with both groups", enis)
 	}

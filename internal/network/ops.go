@@ -187,49 +187,6 @@ func directionAbbrev(p string) string {
 	return p[:1]
 }
 
-// DescribeVpcs returns every VPC.
-func (s *Service) DescribeVpcs(ctx context.Context) ([]*model.VPC, error) {
-	return store.LoadAll[model.VPC](ctx, s.st, model.Prefix(model.KindVPC))
-}
-
-// DescribeSubnets returns every subnet.
-func (s *Service) DescribeSubnets(ctx context.Context) ([]*model.Subnet, error) {
-	return store.LoadAll[model.Subnet](ctx, s.st, model.Prefix(model.KindSubnet))
-}
-
-// DescribeNetworkInterfaces returns the network interfaces that match every filter
-// (a filter matches if the interface has any of its values). Filters:
-// "network-interface-id", "subnet-id", "vpc-id", "vpc-endpoint-id",
-// "private-ip-address", "interface-type".
-func (s *Service) DescribeNetworkInterfaces(ctx context.Context, filters map[string][]string) ([]*model.NetworkInterface, error) {
-	field := map[string]func(*model.NetworkInterface) string{
-		"network-interface-id": func(n *model.NetworkInterface) string { return n.ID },
-		"subnet-id":            func(n *model.NetworkInterface) string { return n.SubnetID },
-		"vpc-id":               func(n *model.NetworkInterface) string { return n.VpcID },
-		"vpc-endpoint-id":      func(n *model.NetworkInterface) string { return n.VpcEndpointID },
-		"private-ip-address":   func(n *model.NetworkInterface) string { return n.PrivateIP },
-		"interface-type":       func(n *model.NetworkInterface) string { return n.InterfaceType },
-	}
-	names := make([]string, 0, len(filters))
-	for name := range filters {
-		if field[name] == nil {
-			return nil, errInvalidValue("The filter '%s' is invalid", name)
-		}
-		names = append(names, name)
-	}
-	all, err := store.LoadAll[model.NetworkInterface](ctx, s.st, model.Prefix(model.KindNetworkIface))
-	if err != nil {
-		return nil, err
-	}
-	out := all[:0]
-	for _, n := range all {
-		if !slices.ContainsFunc(names, func(name string) bool { return !slices.Contains(filters[name], field[name](n)) }) {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
 // ---- security groups ----
 
 // groupNameKey is a claim on a group name in a VPC: created with the group, so two
@@ -481,18 +438,61 @@ func (s *Service) RevokeIngress(ctx context.Context, groupID string, perms []mod
 	})
 }
 
+// Rule is one ingress rule as EC2's SecurityGroupRule reports it. Its ID is
+// derived from the group and the rule, so it is stable without being stored.
+type Rule struct {
+	ID       string // "sgr-…"
+	GroupID  string
+	Protocol string
+	FromPort int
+	ToPort   int
+	CIDR     string
+}
+
+// Rules returns perms, one rule per CIDR, as rules of groupID. Invalid
+// permissions give no rules: call it with permissions an operation accepted.
+func Rules(groupID string, perms []model.IPPermission) []Rule {
+	atoms, _ := validPerms(perms)
+	out := make([]Rule, 0, len(atoms))
+	for _, a := range atoms {
+		out = append(out, Rule{
+			ID:      "sgr-" + stableHex(17, groupID, a.proto, strconv.Itoa(a.from), strconv.Itoa(a.to), a.cidr),
+			GroupID: groupID, Protocol: a.proto, FromPort: a.from, ToPort: a.to, CIDR: a.cidr,
+		})
+	}
+	return out
+}
+
+// RevokeIngressRules removes the rules with the given IDs from a group, or none
+// if any ID is not one of the group's rules.
+func (s *Service) RevokeIngressRules(ctx context.Context, groupID string, ruleIDs []string) (*model.SecurityGroup, error) {
+	sg, _, err := store.Load[model.SecurityGroup](ctx, s.st, model.Key(model.KindSecurityGroup, groupID))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errGroupNotFound(groupID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rules := Rules(groupID, sg.Ingress)
+	var perms []model.IPPermission
+	for _, id := range dedupe(ruleIDs) {
+		i := slices.IndexFunc(rules, func(r Rule) bool { return r.ID == id })
+		if i < 0 {
+			// UNVERIFIED: EC2's text for an unknown rule ID.
+			return nil, ec2Error("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist", id)
+		}
+		r := rules[i]
+		perms = append(perms, model.IPPermission{Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: []string{r.CIDR}})
+	}
+	return s.RevokeIngress(ctx, groupID, perms)
+}
+
 func (s *Service) updateGroup(ctx context.Context, id string, fn func(*model.SecurityGroup) error) (*model.SecurityGroup, error) {
 	sg, err := store.Update(ctx, s.st, model.Key(model.KindSecurityGroup, id), fn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errGroupNotFound(id)
 	}
 	return sg, err
-}
-
-// DescribeSecurityGroups returns the groups with the given IDs (all groups if
-// none), or InvalidGroup.NotFound naming the first that does not exist.
-func (s *Service) DescribeSecurityGroups(ctx context.Context, ids []string) ([]*model.SecurityGroup, error) {
-	return describe[model.SecurityGroup](ctx, s.st, model.KindSecurityGroup, ids, errGroupNotFound)
 }
 
 // describe loads the resources with the given IDs in request order (duplicates
@@ -823,12 +823,6 @@ func (s *Service) deleteInterfaces(ctx context.Context, enis []*model.NetworkInt
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// DescribeVpcEndpoints returns the endpoints with the given IDs (all if none), or
-// InvalidVpcEndpointId.NotFound naming the first that does not exist.
-func (s *Service) DescribeVpcEndpoints(ctx context.Context, ids []string) ([]*model.VpcEndpoint, error) {
-	return describe[model.VpcEndpoint](ctx, s.st, model.KindVpcEndpoint, ids, errEndpointNotFound)
 }
 
 // ModifyVpcEndpoint adds or removes subnets (and so network interfaces) and

@@ -193,3 +193,6 @@ var errStale = errors.New("endpoint changed since the table was compiled")
 // Served is the newest snapshot revision the data plane serves, sockets and
 // status included.
 func (s *Service) Served() int64 { return s.table.Served() }
+
+// Env is the region and account the service's resources live in.
+func (s *Service) Env() model.Env { return s.env }

@@ -1,0 +1,12 @@
+// Package ec2 maps EC2's ec2Query protocol onto the network service: the
+// default VPC's VPCs, subnets and availability zones, security groups and their
+// ingress rules, execute-api interface endpoints, network interfaces and tags.
+//
+// A request is form parameters (Action=…&Version=2016-11-15, lists as Name.N),
+// decoded by awsapi.DecodeEC2 into one input struct per operation whose query
+// tags are the botocore locationNames, capitalised; the answer is XML whose
+// element names are the lowerCamel locationNames of the service model. The
+// rules (validation, error codes and messages) live in the network operations,
+// so the stack file gets the same ones; this package only translates, and
+// pages Describe results (MaxResults/NextToken), which only the wire has.
+package ec2
