@@ -54,23 +54,6 @@ func JSONOf[In any](f func(context.Context, *In) (any, error)) JSONOp {
 // QueryOp is one operation of an awsQuery or ec2Query service.
 type QueryOp func(ctx context.Context, form url.Values) (any, error)
 
-// QueryOf adapts an operation on a decoded input: the parameters are decoded
-// into a new In as the service's protocol lays them out (DecodeQuery or
-// DecodeEC2) before f runs.
-func QueryOf[In any](f func(context.Context, *In) (any, error)) QueryOp {
-	return func(ctx context.Context, form url.Values) (any, error) {
-		in := new(In)
-		decode := DecodeQuery
-		if from(ctx).svc.Protocol == EC2 {
-			decode = DecodeEC2
-		}
-		if err := decode(form, in); err != nil {
-			return nil, err
-		}
-		return f(ctx, in)
-	}
-}
-
 // QueryOps dispatches on the Action parameter. The output is encoded as the
 // element <Action>Result (awsQuery) or as the response's children (ec2Query).
 func QueryOps(ops map[string]QueryOp) http.Handler {

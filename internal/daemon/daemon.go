@@ -25,6 +25,13 @@ import (
 
 	"gatehouse/internal/accelerator"
 	"gatehouse/internal/awsapi"
+	awsacm "gatehouse/internal/awsapi/acm"
+	awsapigw "gatehouse/internal/awsapi/apigateway"
+	awsec2 "gatehouse/internal/awsapi/ec2"
+	awselbv2 "gatehouse/internal/awsapi/elbv2"
+	awsga "gatehouse/internal/awsapi/globalaccelerator"
+	awsroute53 "gatehouse/internal/awsapi/route53"
+	awssts "gatehouse/internal/awsapi/sts"
 	"gatehouse/internal/balancer"
 	"gatehouse/internal/certs"
 	"gatehouse/internal/gateway"
@@ -228,7 +235,10 @@ func (d *Daemon) Served() int64 {
 
 // awsServices are the AWS APIs served on AWSListen, each over its service.
 func (d *Daemon) awsServices() []*awsapi.Service {
-	return []*awsapi.Service{}
+	return []*awsapi.Service{
+		awsapigw.New(d.Gateway), awsacm.New(d.Certs), awsec2.New(d.Network), awselbv2.New(d.Balancer),
+		awsga.New(d.Accelerator), awsroute53.New(d.DNS), awssts.New(d.cfg.Env),
+	}
 }
 
 // checkAWSExposure refuses to serve the API beyond loopback with the default

@@ -55,6 +55,18 @@ func service(path string) string {
 	return ""
 }
 
+// awsapiServices maps each AWS API subpackage to the one service it drives.
+var awsapiServices = map[string]string{
+	"apigateway": "gateway", "acm": "certs", "ec2": "network", "elbv2": "balancer",
+	"globalaccelerator": "accelerator", "route53": "nameserver",
+}
+
+// wireOf reports whether path is an AWS API subpackage (not the core).
+func wireOf(path string) bool {
+	rest, ok := strings.CutPrefix(path, "gatehouse/internal/awsapi/")
+	return ok && !strings.Contains(rest, "/")
+}
+
 func TestImportRules(t *testing.T) {
 	for _, p := range listPackages(t) {
 		for _, imp := range p.Imports {
@@ -68,6 +80,8 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports %s: services never import each other (data flows through the snapshot)", p.ImportPath, imp)
 			case service(p.ImportPath) != "" && strings.HasPrefix(imp, "gatehouse/internal/awsapi"):
 				t.Errorf("%s imports %s: services never import the AWS API layer", p.ImportPath, imp)
+			case wireOf(p.ImportPath) && service(imp) != "" && awsapiServices[strings.TrimPrefix(p.ImportPath, "gatehouse/internal/awsapi/")] != service(imp):
+				t.Errorf("%s imports %s: an AWS API subpackage maps the wire onto its own service only", p.ImportPath, imp)
 			case imp == "gatehouse/internal/daemon" && p.ImportPath != "gatehouse/internal/cli" && !strings.HasPrefix(p.ImportPath, "gatehouse/test/"):
 				t.Errorf("%s imports daemon: only cli (and the end-to-end tests) may", p.ImportPath)
 			}
