@@ -244,7 +244,6 @@ type ec2Error struct {
 	RequestID string   `xml:"RequestID"`
 }
 
-
 func writeXMLError(w http.ResponseWriter, status int, v any) {
 	b, err := xml.Marshal(v)
 	if err != nil {

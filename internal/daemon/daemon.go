@@ -48,10 +48,10 @@ type Config struct {
 	DataDir      string
 	DNSListen    string // nameserver, UDP and TCP
 	Env          model.Env
-	Pools        []netip.Prefix // accelerator network zones, two
-	VPCCIDR      string         // the default VPC; its subnets are its 2nd, 3rd and 4th /24
-	EndpointPort int            // port of interface endpoints (execute-api: 443)
-	MetricsAddr  string         // Prometheus /metrics; empty: off
+	Pools        []netip.Prefix    // accelerator network zones, two
+	VPCCIDR      string            // the default VPC; its subnets are its 2nd, 3rd and 4th /24
+	EndpointPort int               // port of interface endpoints (execute-api: 443)
+	MetricsAddr  string            // Prometheus /metrics; empty: off
 	AWSListen    string            // the AWS-compatible API; empty: off
 	AWSKeys      map[string]string // access key id → secret key the API accepts
 	Log          *slog.Logger
