@@ -77,7 +77,7 @@ func TestMalformed(t *testing.T) {
 	}{
 		{"unknown action", "Action=AssumeRoleWithMagic&Version=2011-06-15", 400, "<Code>InvalidAction</Code>"},
 		{"no action", "Version=2011-06-15", 400, "<Code>InvalidAction</Code>"},
-		{"unparseable form", "Action=GetCallerIdentity&Version=2011-06-15&%zz", 400, "<Code>InvalidAction</Code>"},
+		{"unparseable form", "Action=GetCallerIdentity&Version=2011-06-15&%zz", 400, "<Code>ValidationError</Code>"},
 		{"extra parameters are ignored", "Action=GetCallerIdentity&Version=2011-06-15&Foo.member.1=x", 200, "<Account>123456789012</Account>"},
 	}
 	for _, tt := range tests {
