@@ -152,7 +152,7 @@ func (f *fixture) waitTable(rev int64) {
 func (f *fixture) waitStatus(arn string, ok func(*model.Accelerator) bool) *model.Accelerator {
 	f.t.Helper()
 	var acc *model.Accelerator
-	f.waitFor("accelerator status", func() bool {
+	f.waitFor(statusReport{f, &acc}, func() bool {
 		var err error
 		acc, err = f.svc.DescribeAccelerator(f.ctx, arn)
 		return err == nil && ok(acc)
@@ -162,12 +162,27 @@ func (f *fixture) waitStatus(arn string, ok func(*model.Accelerator) bool) *mode
 
 func deployed(a *model.Accelerator) bool { return a.Status == model.AcceleratorDeployed }
 
-func (f *fixture) waitFor(what string, cond func() bool) {
+// statusReport names a wait for an accelerator's status and says, if it
+// gives up, where the status and the data plane were.
+type statusReport struct {
+	f   *fixture
+	acc **model.Accelerator
+}
+
+func (r statusReport) String() string {
+	s := fmt.Sprintf("accelerator status (store rev %d, served %d", r.f.rev(), r.f.svc.Served())
+	if a := *r.acc; a != nil {
+		s += fmt.Sprintf(", last seen %s %q", a.Status, a.StatusReason)
+	}
+	return s + ")"
+}
+
+func (f *fixture) waitFor(what any, cond func() bool) {
 	f.t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			f.t.Fatalf("gave up waiting for %s", what)
+			f.t.Fatalf("gave up waiting for %v", what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

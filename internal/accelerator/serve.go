@@ -11,6 +11,8 @@ import (
 	"time"
 
 	proxyproto "github.com/pires/go-proxyproto"
+
+	"gatehouse/internal/listen"
 )
 
 // errNoEndpoint means the listener has no endpoint with weight > 0 to send to.
@@ -105,6 +107,9 @@ func (s *Service) dial(ctx context.Context, local netip.AddrPort, plan []*endpoi
 	d := net.Dialer{
 		Timeout:   s.d.DialTimeout,
 		LocalAddr: &net.TCPAddr{IP: local.Addr().AsSlice()},
+		// The static IP's listeners may rebind a port this connection used
+		// (an accelerator disabled and enabled again).
+		Control: listen.DialControl,
 	}
 	var errs []error
 	for _, ep := range plan {

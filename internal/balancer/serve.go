@@ -17,6 +17,7 @@ import (
 
 	"github.com/pires/go-proxyproto"
 
+	"gatehouse/internal/listen"
 	"gatehouse/internal/model"
 )
 
@@ -440,6 +441,7 @@ func newTransport(source string, oneShot bool) *http.Transport {
 	d := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
 	if ip := net.ParseIP(source); ip != nil {
 		d.LocalAddr = &net.TCPAddr{IP: ip}
+		d.Control = listen.DialControl // a node's own listeners may rebind later
 	}
 	return &http.Transport{
 		DialContext: d.DialContext,
