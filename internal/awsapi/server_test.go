@@ -102,15 +102,6 @@ func do(t *testing.T, base string, c call) answer {
 	if c.method == "" {
 		c.method = http.MethodPost
 	}
-	if c.key == "" {
-		c.key = awsapitest.Key
-	}
-	if c.secret == "" {
-		c.secret = awsapitest.Secret
-	}
-	if c.at.IsZero() {
-		c.at = time.Now()
-	}
 	req, err := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +112,37 @@ func do(t *testing.T, base string, c call) answer {
 	}
 	if c.contentType != "" {
 		req.Header.Set("Content-Type", c.contentType)
+	}
+	var (
+		status int
+		header http.Header
+		b      []byte
+	)
+	// A call signed as the SDKs sign goes through the shared helper.
+	if c.key == "" && c.secret == "" && c.at.IsZero() && !c.unsigned && !c.presign && c.tamper == nil {
+		status, header, b = awsapitest.Send(t, req, c.service)
+	} else {
+		status, header, b = sendAs(t, req, c)
+	}
+	a := answer{status: status, body: string(b), requestID: header.Get("x-amzn-RequestId")}
+	if status >= 300 {
+		a.code, a.message = parseError(t, header, b)
+	}
+	return a
+}
+
+// sendAs signs req as awsapitest.Send does not (another key pair or time,
+// presigned, unsigned, changed after signing) and sends it.
+func sendAs(t *testing.T, req *http.Request, c call) (int, http.Header, []byte) {
+	t.Helper()
+	if c.key == "" {
+		c.key = awsapitest.Key
+	}
+	if c.secret == "" {
+		c.secret = awsapitest.Secret
+	}
+	if c.at.IsZero() {
+		c.at = time.Now()
 	}
 	sum := sha256.Sum256([]byte(c.body))
 	creds := aws.Credentials{AccessKeyID: c.key, SecretAccessKey: c.secret}
@@ -151,11 +173,7 @@ func do(t *testing.T, base string, c call) answer {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	a := answer{status: resp.StatusCode, body: string(b), requestID: resp.Header.Get("x-amzn-RequestId")}
-	if resp.StatusCode >= 300 {
-		a.code, a.message = parseError(t, resp.Header, b)
-	}
-	return a
+	return resp.StatusCode, resp.Header, b
 }
 
 // parseError reads any of the four error envelopes.

@@ -1,18 +1,10 @@
 package acm_test
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"gatehouse/internal/awsapi/acm"
 	"gatehouse/internal/awsapi/awsapitest"
@@ -32,25 +24,12 @@ func call(t testing.TB, endpoint, op, body string) (int, map[string]any) {
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "CertificateManager."+op)
-	sum := sha256.Sum256([]byte(body))
-	creds := aws.Credentials{AccessKeyID: awsapitest.Key, SecretAccessKey: awsapitest.Secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "acm", "us-west-2", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	status, _, b := awsapitest.Send(t, req, "acm")
 	var out map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("%s %s: answer %q is not a JSON object: %v", op, body, b, err)
 	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 // startBare serves ACM over a certs service that is not running its

@@ -1,49 +1,32 @@
 package apigateway_test
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	apigw "github.com/aws/aws-sdk-go-v2/service/apigateway"
+
+	"gatehouse/internal/awsapi/awsapitest"
 )
 
 // send signs and sends a raw request and returns the status, the error
 // code (x-amzn-ErrorType) and the body's message.
 func (e *env) send(t testing.TB, method, path, body string) (int, string, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, e.url+path, bytes.NewReader([]byte(body)))
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256([]byte(body))
-	creds, err := e.cfg.Credentials.Retrieve(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "apigateway", "us-west-2", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, header, b := awsapitest.Send(t, req, "apigateway")
 	var out struct {
 		Message string `json:"message"`
 	}
 	_ = json.Unmarshal(b, &out)
-	return resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), out.Message
+	return status, header.Get("x-amzn-ErrorType"), out.Message
 }
 
 func TestMalformedRequests(t *testing.T) {

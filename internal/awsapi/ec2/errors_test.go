@@ -2,18 +2,13 @@ package ec2_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"gatehouse/internal/awsapi/awsapitest"
@@ -29,28 +24,18 @@ func post(t *testing.T, endpoint, form string) (int, string, string) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	sum := sha256.Sum256([]byte(body))
-	creds := aws.Credentials{AccessKeyID: awsapitest.Key, SecretAccessKey: awsapitest.Secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "ec2", "us-west-2", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, _, b := awsapitest.Send(t, req, "ec2")
 	var e struct {
 		XMLName xml.Name `xml:"Response"`
 		Code    string   `xml:"Errors>Error>Code"`
 		Message string   `xml:"Errors>Error>Message"`
 	}
-	if resp.StatusCode != http.StatusOK {
+	if status != http.StatusOK {
 		if err := xml.Unmarshal(b, &e); err != nil {
 			t.Errorf("%s: error body %q is not EC2's envelope: %v", form, b, err)
 		}
 	}
-	return resp.StatusCode, e.Code, e.Message
+	return status, e.Code, e.Message
 }
 
 // TestErrors: malformed requests, missing members, wrong types and unknown IDs

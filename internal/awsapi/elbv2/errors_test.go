@@ -109,7 +109,7 @@ func TestMalformedAndErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			status, body := e.post(t, c.body)
+			status, body := post(t, e.url, c.body)
 			if status != c.status {
 				t.Errorf("status: got %d, want %d (%s)", status, c.status, body)
 			}
@@ -140,7 +140,7 @@ func TestResponseEnvelope(t *testing.T) {
 		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}); err != nil {
 		t.Fatal(err)
 	}
-	status, body := e.post(t, form("DescribeLoadBalancers", "Names.member.1", "env"))
+	status, body := post(t, e.url, form("DescribeLoadBalancers", "Names.member.1", "env"))
 	var out struct {
 		XMLName xml.Name
 		Name    string `xml:"DescribeLoadBalancersResult>LoadBalancers>member>LoadBalancerName"`

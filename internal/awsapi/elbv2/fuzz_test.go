@@ -3,12 +3,9 @@ package elbv2_test
 import (
 	"context"
 	"encoding/xml"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
-	"gatehouse/internal/awsapi"
 	"gatehouse/internal/awsapi/awsapitest"
 	"gatehouse/internal/awsapi/elbv2"
 	"gatehouse/internal/balancer"
@@ -52,24 +49,18 @@ func FuzzRequest(f *testing.F) {
 			f.Fatal(err)
 		}
 	}
-	srv := awsapi.NewServer(map[string]string{awsapitest.Key: awsapitest.Secret}, slog.New(slog.DiscardHandler),
-		elbv2.New(balancer.New(balancer.Deps{Store: st})))
+	endpoint, _ := awsapitest.Start(f, elbv2.New(balancer.New(balancer.Deps{Store: st})))
 	f.Fuzz(func(t *testing.T, body string) {
-		req, err := signedRequest("http://127.0.0.1", body)
-		if err != nil {
-			t.Skip()
-		}
-		rec := httptest.NewRecorder()
-		srv.ServeHTTP(rec, req)
-		if rec.Code >= http.StatusInternalServerError {
-			t.Fatalf("body %q: got %d %s", body, rec.Code, rec.Body)
+		status, answer := post(t, endpoint, body)
+		if status >= http.StatusInternalServerError {
+			t.Fatalf("body %q: got %d %s", body, status, answer)
 		}
 		var any struct{ XMLName xml.Name }
-		if err := xml.Unmarshal(rec.Body.Bytes(), &any); err != nil {
-			t.Fatalf("body %q: response is not XML: %v: %s", body, err, rec.Body)
+		if err := xml.Unmarshal(answer, &any); err != nil {
+			t.Fatalf("body %q: response is not XML: %v: %s", body, err, answer)
 		}
-		if rec.Code != http.StatusOK && any.XMLName.Local != "ErrorResponse" {
-			t.Fatalf("body %q: got %d with %s", body, rec.Code, rec.Body)
+		if status != http.StatusOK && any.XMLName.Local != "ErrorResponse" {
+			t.Fatalf("body %q: got %d with %s", body, status, answer)
 		}
 	})
 }

@@ -1,16 +1,13 @@
 package elbv2_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"encoding/xml"
 	"errors"
@@ -29,7 +26,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/smithy-go"
 
@@ -235,32 +231,15 @@ type rawError struct {
 
 // post sends a form signed for elasticloadbalancing, as the SDK would, and
 // returns the status and body.
-func (e *env) post(t testing.TB, body string) (int, []byte) {
+func post(t testing.TB, endpoint, body string) (int, []byte) {
 	t.Helper()
-	req, err := signedRequest(e.url, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
-}
-
-func signedRequest(endpoint, body string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(body))
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	sum := sha256.Sum256([]byte(body))
-	creds := aws.Credentials{AccessKeyID: awsapitest.Key, SecretAccessKey: awsapitest.Secret}
-	err = v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "elasticloadbalancing", "us-west-2", time.Now())
-	req.Body = io.NopCloser(bytes.NewReader([]byte(body)))
-	return req, err
+	status, _, b := awsapitest.Send(t, req, "elasticloadbalancing")
+	return status, b
 }
 
 // form builds an awsQuery body for action from name/value pairs.

@@ -1,21 +1,17 @@
 package globalaccelerator_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/globalaccelerator"
 
 	"gatehouse/internal/accelerator"
@@ -126,35 +122,19 @@ func (f *fixture) waitFor(what string, cond func() bool) {
 // status and the decoded JSON answer; an answer that is no JSON object fails t.
 func (f *fixture) raw(t testing.TB, op, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, f.url+"/", bytes.NewReader([]byte(body)))
+	req, err := http.NewRequest(http.MethodPost, f.url+"/", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "GlobalAccelerator_V20180706."+op)
-	sum := sha256.Sum256([]byte(body))
-	creds, err := f.cfg.Credentials.Retrieve(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "globalaccelerator", "us-west-2", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := f.cfg.HTTPClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	status, header, b := awsapitest.Send(t, req, "globalaccelerator")
 	var out map[string]any
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("%s: answer %q is not a JSON object: %v", op, b, err)
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
+	if ct := header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
 		t.Errorf("%s: got Content-Type %q, want application/x-amz-json-1.1", op, ct)
 	}
-	return resp.StatusCode, out
+	return status, out
 }

@@ -3,11 +3,8 @@ package route53_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -16,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
 	"github.com/miekg/dns"
@@ -113,34 +109,8 @@ func (f *fixture) do(method, path, body string) (int, []byte) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return send(f.t, req, body)
-}
-
-// send signs req (whose body is body) and sends it.
-func send(t testing.TB, req *http.Request, body string) (int, []byte) {
-	t.Helper()
-	sign(t, req, body)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
-}
-
-func sign(t testing.TB, req *http.Request, body string) {
-	t.Helper()
-	sum := sha256.Sum256([]byte(body))
-	hash := hex.EncodeToString(sum[:])
-	req.Header.Set("X-Amz-Content-Sha256", hash)
-	creds := aws.Credentials{AccessKeyID: awsapitest.Key, SecretAccessKey: awsapitest.Secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hash, "route53", "us-east-1", time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	status, _, b := awsapitest.Send(f.t, req, "route53")
+	return status, b
 }
 
 // errorResponse is Route 53's error envelope.

@@ -2,17 +2,12 @@ package sts_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sdksts "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -55,17 +50,8 @@ func post(t testing.TB, endpoint, body string) (int, string) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds := aws.Credentials{AccessKeyID: awsapitest.Key, SecretAccessKey: awsapitest.Secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, payloadHash(body), "sts", "us-west-2", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	status, _, b := awsapitest.Send(t, req, "sts")
+	return status, string(b)
 }
 
 func TestMalformed(t *testing.T) {
@@ -109,10 +95,4 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("body %q: got %d %s, want a 2xx/4xx XML answer", body, status, resp)
 		}
 	})
-}
-
-// payloadHash is the hex SHA-256 of body, as SigV4 signs it.
-func payloadHash(body string) string {
-	sum := sha256.Sum256([]byte(body))
-	return hex.EncodeToString(sum[:])
 }
