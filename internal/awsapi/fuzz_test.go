@@ -56,7 +56,7 @@ func FuzzSignature(f *testing.F) {
 	f.Add("AWS4-HMAC-SHA256 Credential=test/20261125/us-west-2/acm/aws4_request, SignedHeaders=host;x-amz-date, Signature=00", "", "20261125T000000Z")
 	f.Add("", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F20261125%2Fus-west-2%2Fsts%2Faws4_request&X-Amz-Date=20261125T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00", "")
 	f.Add("AWS4-HMAC-SHA256 Credential=//////, SignedHeaders=;;;, Signature=", "", "x")
-	s := NewServer(map[string]string{"test": "test"}, nil)
+	s := NewServer("us-west-2", map[string]string{"test": "test"}, nil)
 	s.now = func() time.Time { return time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC) }
 	f.Fuzz(func(t *testing.T, auth, query, date string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -65,7 +65,7 @@ func FuzzSignature(f *testing.F) {
 		r.Header.Set("X-Amz-Date", date)
 		sig, aerr := parseSignature(r)
 		if aerr == nil {
-			aerr = s.verify(r, nil, sig)
+			aerr = s.verify(r, nil, sig, &Service{})
 		}
 		if aerr == nil && sig.signature != signatureFor("test", sig, canonicalRequest(r, nil, sig)) {
 			t.Fatal("accepted a wrong signature")

@@ -43,6 +43,10 @@ type Service struct {
 	PathPrefixes []string // RestJSON, RestXML: e.g. "/restapis"
 	// XMLNamespace is the xmlns of Query, EC2 and RestXML responses and errors.
 	XMLNamespace string
+	// SigningRegions are regions a client may sign for besides the server's
+	// own: a global service's (Route 53, STS: us-east-1) or the one region of
+	// a service's control plane (Global Accelerator: us-west-2).
+	SigningRegions []string
 	// Handler serves a verified request; see JSONOps, QueryOps and Mux.
 	Handler http.Handler
 }
@@ -55,6 +59,7 @@ const (
 
 // Server is the endpoint: it authenticates requests and dispatches them.
 type Server struct {
+	region   string            // the region every resource lives in
 	keys     map[string]string // access key id → secret
 	services map[string]*Service
 	list     []*Service
@@ -62,10 +67,10 @@ type Server struct {
 	now      func() time.Time
 }
 
-// NewServer returns a server that accepts requests signed with keys (access
-// key id → secret access key) for the given services.
-func NewServer(keys map[string]string, log *slog.Logger, services ...*Service) *Server {
-	s := &Server{keys: keys, services: map[string]*Service{}, log: log, now: time.Now}
+// NewServer returns a server for region that accepts requests signed with
+// keys (access key id → secret access key) for the given services.
+func NewServer(region string, keys map[string]string, log *slog.Logger, services ...*Service) *Server {
+	s := &Server{region: region, keys: keys, services: map[string]*Service{}, log: log, now: time.Now}
 	for _, svc := range services {
 		s.services[svc.Name] = svc
 		s.list = append(s.list, svc)
@@ -169,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if authErr == nil {
-		authErr = s.verify(r, body, sig)
+		authErr = s.verify(r, body, sig, req.svc)
 	}
 	if authErr != nil {
 		writeError(w, r, authErr.forProtocol(req.svc.Protocol))

@@ -85,7 +85,7 @@ func services() []*awsapi.Service {
 type call struct {
 	method, path, target, body, contentType string
 	service                                 string // signing name
-	key, secret                             string
+	key, secret, region                     string
 	at                                      time.Time
 	unsigned, presign                       bool
 	tamper                                  func(*http.Request)
@@ -119,7 +119,7 @@ func do(t *testing.T, base string, c call) answer {
 		b      []byte
 	)
 	// A call signed as the SDKs sign goes through the shared helper.
-	if c.key == "" && c.secret == "" && c.at.IsZero() && !c.unsigned && !c.presign && c.tamper == nil {
+	if c.key == "" && c.secret == "" && c.region == "" && c.at.IsZero() && !c.unsigned && !c.presign && c.tamper == nil {
 		status, header, b = awsapitest.Send(t, req, c.service)
 	} else {
 		status, header, b = sendAs(t, req, c)
@@ -144,6 +144,9 @@ func sendAs(t *testing.T, req *http.Request, c call) (int, http.Header, []byte) 
 	if c.at.IsZero() {
 		c.at = time.Now()
 	}
+	if c.region == "" {
+		c.region = "us-west-2"
+	}
 	sum := sha256.Sum256([]byte(c.body))
 	creds := aws.Credentials{AccessKeyID: c.key, SecretAccessKey: c.secret}
 	switch {
@@ -152,7 +155,7 @@ func sendAs(t *testing.T, req *http.Request, c call) (int, http.Header, []byte) 
 		q := req.URL.Query()
 		q.Set("X-Amz-Expires", "900")
 		req.URL.RawQuery = q.Encode()
-		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), c.service, "us-west-2", c.at)
+		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), c.service, c.region, c.at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +163,7 @@ func sendAs(t *testing.T, req *http.Request, c call) (int, http.Header, []byte) 
 			t.Fatal(err)
 		}
 	default:
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), c.service, "us-west-2", c.at); err != nil {
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), c.service, c.region, c.at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -303,7 +306,9 @@ func TestSignatures(t *testing.T) {
 				r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-west-2/jsonsvc/aws4_request")
 			}
 		}), 400, "IncompleteSignatureException", ""},
+		{"json another region", with(jsonCall, func(c *call) { c.region = "us-east-1" }), 400, "InvalidSignatureException", "Credential should be scoped to a valid region, not 'us-east-1'. "},
 		{"query good", queryCall, 200, "", ""},
+		{"query another region", with(queryCall, func(c *call) { c.region = "eu-west-1" }), 403, "SignatureDoesNotMatch", "Credential should be scoped to a valid region, not 'eu-west-1'. "},
 		{"query unknown key", with(queryCall, func(c *call) { c.key, c.secret = "AKIDNOPE", "x" }), 403, "InvalidClientTokenId", "The security token included in the request is invalid."},
 		{"query bad secret", with(queryCall, func(c *call) { c.secret = "wrong" }), 403, "SignatureDoesNotMatch", ""},
 		{"query stale", with(queryCall, func(c *call) { c.at = stale }), 403, "SignatureDoesNotMatch", ""},

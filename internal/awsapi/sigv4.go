@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,7 +61,15 @@ const (
 
 type authError struct {
 	kind authKind
-	msg  string // for authIncomplete and authExpired
+	msg  string // for authIncomplete and authExpired; authMismatch's own when set
+}
+
+// mismatch is the message of a signature that does not match.
+func (e *authError) mismatch() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return msgMismatch
 }
 
 // parseSignature reads the signature from the Authorization header or the
@@ -144,11 +153,17 @@ func (s *signature) fill(cred, date string) *authError {
 	return nil
 }
 
-// verify checks the key, the clock and the HMAC.
-func (s *Server) verify(r *http.Request, body []byte, sig *signature) *authError {
+// verify checks the key, the region, the clock and the HMAC.
+func (s *Server) verify(r *http.Request, body []byte, sig *signature, svc *Service) *authError {
 	secret, ok := s.keys[sig.credential.accessKey]
 	if !ok {
 		return &authError{kind: authUnknownKey}
+	}
+	// Resources live in one region: a client set up for another would read
+	// and write ARNs that are not its own, so it is told, as AWS tells a
+	// client that signs for a region the endpoint does not serve.
+	if region := sig.credential.region; region != s.region && !slices.Contains(svc.SigningRegions, region) {
+		return &authError{kind: authMismatch, msg: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region)}
 	}
 	now := s.now().UTC()
 	if sig.presigned {
@@ -301,7 +316,7 @@ func (e *authError) forProtocol(p Protocol) *model.Error {
 		case authExpired:
 			return model.Errorf(status, "InvalidSignatureException", "%s", e.msg)
 		default:
-			return model.Errorf(status, "InvalidSignatureException", msgMismatch)
+			return model.Errorf(status, "InvalidSignatureException", "%s", e.mismatch())
 		}
 	case EC2:
 		switch e.kind {
@@ -323,7 +338,7 @@ func (e *authError) forProtocol(p Protocol) *model.Error {
 		case authExpired:
 			return model.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "%s", e.msg)
 		default:
-			return model.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", msgMismatch)
+			return model.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "%s", e.mismatch())
 		}
 	}
 }

@@ -179,7 +179,7 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if api != nil {
-		srv := awsapi.NewServer(d.cfg.AWSKeys, d.cfg.Log.With("svc", "awsapi"), d.awsServices()...)
+		srv := awsapi.NewServer(d.cfg.Env.Region, d.cfg.AWSKeys, d.cfg.Log.With("svc", "awsapi"), d.awsServices()...)
 		g.Go(func() error { return srv.Serve(ctx, api) })
 	}
 	if metrics != nil {

@@ -32,7 +32,7 @@ const (
 // for region us-west-2 that does not retry (a test sees every answer).
 func Start(t testing.TB, services ...*awsapi.Service) (string, aws.Config) {
 	t.Helper()
-	srv := httptest.NewServer(awsapi.NewServer(map[string]string{Key: Secret}, slog.Default(), services...))
+	srv := httptest.NewServer(awsapi.NewServer("us-west-2", map[string]string{Key: Secret}, slog.Default(), services...))
 	t.Cleanup(srv.Close)
 	return srv.URL, aws.Config{
 		Region:           "us-west-2",

@@ -14,8 +14,10 @@ import (
 func New(svc *accelerator.Service) *awsapi.Service {
 	a := &api{svc: svc}
 	return &awsapi.Service{
-		Name:     "globalaccelerator",
-		Protocol: awsapi.JSON,
+		Name: "globalaccelerator",
+		// The control plane's one region, wherever the accelerators point.
+		SigningRegions: []string{"us-west-2"},
+		Protocol:       awsapi.JSON,
 		// UNVERIFIED: the service model names no ValidationException; every
 		// input error it documents is InvalidArgumentException, so a missing
 		// member is reported with that code too.

@@ -45,12 +45,14 @@ func New(svc *nameserver.Service) *awsapi.Service {
 	m.Handle("GET "+p+"/tags/{ResourceType}/{ResourceId}", a.listTagsForResource)
 	m.Handle("POST "+p+"/tags/{ResourceType}", a.listTagsForResources)
 	return &awsapi.Service{
-		Name:         "route53",
-		Protocol:     awsapi.RestXML,
-		BadInput:     "InvalidInput",
-		PathPrefixes: []string{p + "/"},
-		XMLNamespace: xmlns,
-		Handler:      m,
+		Name: "route53",
+		// A global service: clients sign for us-east-1.
+		SigningRegions: []string{"us-east-1"},
+		Protocol:       awsapi.RestXML,
+		BadInput:       "InvalidInput",
+		PathPrefixes:   []string{p + "/"},
+		XMLNamespace:   xmlns,
+		Handler:        m,
 	}
 }
 

@@ -16,11 +16,13 @@ import (
 // New returns STS's wire mapping for the account of env.
 func New(env model.Env) *awsapi.Service {
 	return &awsapi.Service{
-		Name:         "sts",
-		Protocol:     awsapi.Query,
-		BadInput:     "ValidationError",
-		Version:      "2011-06-15",
-		XMLNamespace: "https://sts.amazonaws.com/doc/2011-06-15/",
+		Name: "sts",
+		// The global endpoint's region, besides the regional one.
+		SigningRegions: []string{"us-east-1"},
+		Protocol:       awsapi.Query,
+		BadInput:       "ValidationError",
+		Version:        "2011-06-15",
+		XMLNamespace:   "https://sts.amazonaws.com/doc/2011-06-15/",
 		Handler: awsapi.QueryOps(map[string]awsapi.QueryOp{
 			"GetCallerIdentity": func(context.Context, url.Values) (any, error) {
 				return callerIdentity{
