@@ -147,8 +147,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err == nil && len(body) > maxBody {
-		err = errors.New("too large")
+	if err != nil {
+		return // the client went away or timed out mid-body: nobody to answer
 	}
 	req.body = body
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -169,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, model.Errorf(http.StatusNotFound, "UnknownOperationException", "gatehouse serves no AWS service for this request"))
 		return
 	}
-	if err != nil {
+	if len(body) > maxBody {
 		writeError(w, r, model.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body must be at most %d bytes", maxBody))
 		return
 	}

@@ -229,6 +229,8 @@ func TestProtocolsAndEnvelopes(t *testing.T) {
 			400, "SerializationException", "", ""},
 		{"json wrong type", call{path: "/", target: "JSONSvc_2020.Echo", service: "jsonsvc", body: `{"Name":5}`},
 			400, "SerializationException", "Unexpected number at 'Name'", ""},
+		{"json body over 2 MiB", call{path: "/", target: "JSONSvc_2020.Echo", service: "jsonsvc", body: `{"Name":"` + strings.Repeat("a", 2<<20) + `"}`},
+			413, "RequestEntityTooLarge", "Request body must be at most 2097152 bytes", ""},
 		{"json unknown op", call{path: "/", target: "JSONSvc_2020.Nope", service: "jsonsvc", body: `{}`},
 			400, "UnknownOperationException", "", ""},
 		{"json service error", call{path: "/", target: "JSONSvc_2020.Echo", service: "jsonsvc", body: `{"Name":"missing"}`},
