@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gatehouse/internal/model"
+
+	"gatehouse/internal/wildcard"
 )
 
 // action is what a listener rule or default action does with a request.
@@ -111,7 +113,7 @@ func compileRules(l *model.Listener, groups map[string]*group) ([]rule, []string
 func compileCondition(c model.Condition) (func(*http.Request) bool, error) {
 	anyOf := func(s string, fold bool) bool {
 		for _, p := range c.Values {
-			if glob(p, s, fold) {
+			if match(p, s, fold) {
 				return true
 			}
 		}
@@ -138,11 +140,11 @@ func compileCondition(c model.Condition) (func(*http.Request) bool, error) {
 			q := r.URL.Query()
 			for _, want := range c.QueryStrings {
 				for k, vs := range q {
-					if want.Key != "" && !glob(want.Key, k, true) {
+					if want.Key != "" && !match(want.Key, k, true) {
 						continue
 					}
 					for _, v := range vs {
-						if glob(want.Value, v, true) {
+						if match(want.Value, v, true) {
 							return true
 						}
 					}
@@ -174,36 +176,6 @@ func compileCondition(c model.Condition) (func(*http.Request) bool, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("condition field %q not served", c.Field)
-}
-
-// glob matches s against a pattern where * is any run of characters and ?
-// any one character; fold ignores ASCII case.
-func glob(pattern, s string, fold bool) bool {
-	if fold {
-		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
-	}
-	p, i := 0, 0
-	star, mark := -1, 0 // the last * seen, and where in s it started matching
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }
 
 func hostOnly(hostport string) string {
@@ -248,4 +220,13 @@ func (s *Service) redirect(w http.ResponseWriter, r *http.Request, rd *model.Red
 	h.Set("Content-Length", "0")
 	w.WriteHeader(code)
 	s.metrics.request(code)
+}
+
+// match is an ALB condition value match: '*' and '?' wildcards; fold ignores
+// case, as host, header and query-string conditions do.
+func match(pattern, s string, fold bool) bool {
+	if fold {
+		pattern, s = strings.ToLower(pattern), strings.ToLower(s)
+	}
+	return wildcard.Match(pattern, s)
 }

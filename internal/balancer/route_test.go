@@ -8,7 +8,7 @@ import (
 	"gatehouse/internal/model"
 )
 
-func TestGlob(t *testing.T) {
+func TestMatch(t *testing.T) {
 	cases := []struct {
 		pattern, s string
 		fold, want bool
@@ -27,8 +27,8 @@ func TestGlob(t *testing.T) {
 		{"", "a", false, false},
 	}
 	for _, c := range cases {
-		if got := glob(c.pattern, c.s, c.fold); got != c.want {
-			t.Errorf("glob(%q, %q, %v): got %v, want %v", c.pattern, c.s, c.fold, got, c.want)
+		if got := match(c.pattern, c.s, c.fold); got != c.want {
+			t.Errorf("match(%q, %q, %v): got %v, want %v", c.pattern, c.s, c.fold, got, c.want)
 		}
 	}
 }

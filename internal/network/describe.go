@@ -9,6 +9,8 @@ import (
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+
+	"gatehouse/internal/wildcard"
 )
 
 // The Describe operations: IDs, then EC2's filters. One mechanism serves every
@@ -73,59 +75,12 @@ func filter[T any](items []*T, f Filters, fs fields[T], tags func(*T) map[string
 func anyMatch(patterns, values []string) bool {
 	for _, p := range patterns {
 		for _, v := range values {
-			if wildMatch(p, v) {
+			if wildcard.MatchEscaped(p, v) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// wildMatch reports whether s matches pattern, where * matches any run of
-// characters, ? one character and \ escapes the next one. It runs in
-// O(len(pattern)·len(s)), whatever the pattern: filter values come from clients.
-func wildMatch(pattern, s string) bool {
-	type tok struct {
-		r    rune
-		wild rune // '*', '?' or 0 for a literal
-	}
-	var toks []tok
-	esc := false
-	for _, r := range pattern {
-		switch {
-		case esc:
-			toks, esc = append(toks, tok{r: r}), false
-		case r == '\\':
-			esc = true
-		case r == '*' || r == '?':
-			toks = append(toks, tok{wild: r})
-		default:
-			toks = append(toks, tok{r: r})
-		}
-	}
-	if esc {
-		toks = append(toks, tok{r: '\\'})
-	}
-	rs := []rune(s)
-	// Classic greedy matching with one backtrack point: the last star.
-	p, i, star, mark := 0, 0, -1, 0
-	for i < len(rs) {
-		switch {
-		case p < len(toks) && (toks[p].wild == '?' || toks[p].wild == 0 && toks[p].r == rs[i]):
-			p, i = p+1, i+1
-		case p < len(toks) && toks[p].wild == '*':
-			star, mark, p = p, i, p+1
-		case star >= 0:
-			mark++
-			p, i = star+1, mark
-		default:
-			return false
-		}
-	}
-	for p < len(toks) && toks[p].wild == '*' {
-		p++
-	}
-	return p == len(toks)
 }
 
 // describeFiltered loads the resources with the given IDs (all if none), then

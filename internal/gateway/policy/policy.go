@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"gatehouse/internal/wildcard"
 )
 
 // MaxLength is API Gateway's limit on a resource policy's length in characters.
@@ -453,7 +455,7 @@ func (st *Statement) matches(req *Request) bool {
 func (st *Statement) matchPrincipal(caller string) bool {
 	in := false
 	for _, p := range st.Principals {
-		if p == "*" || (caller != "" && wildcard(p, caller)) {
+		if p == "*" || (caller != "" && wildcard.Match(p, caller)) {
 			in = true
 			break
 		}
@@ -465,7 +467,7 @@ func (st *Statement) matchAction(action string) bool {
 	in := false
 	for _, a := range st.Actions {
 		// Action names are case-insensitive in IAM.
-		if wildcard(strings.ToLower(a), strings.ToLower(action)) {
+		if wildcard.Match(strings.ToLower(a), strings.ToLower(action)) {
 			in = true
 			break
 		}
@@ -476,7 +478,7 @@ func (st *Statement) matchAction(action string) bool {
 func (st *Statement) matchResource(req *Request) bool {
 	in := false
 	for _, r := range st.Resources {
-		if wildcard(r, req.Resource) {
+		if wildcard.Match(r, req.Resource) {
 			in = true
 			break
 		}
@@ -582,7 +584,7 @@ func matchValue(op, want, v string) bool {
 	case "StringEqualsIgnoreCase":
 		return strings.EqualFold(want, v)
 	case "StringLike", "ArnLike":
-		return wildcard(want, v)
+		return wildcard.Match(want, v)
 	case "Bool":
 		a, err1 := strconv.ParseBool(want)
 		b, err2 := strconv.ParseBool(v)
@@ -621,32 +623,4 @@ func compare(op string, c int) bool {
 		return c > 0
 	}
 	return c == 0
-}
-
-// wildcard reports whether s matches the IAM wildcard pattern: '*' any run of
-// characters (including none), '?' any one character. Linear backtracking, so a
-// hostile pattern cannot make it exponential.
-func wildcard(pattern, s string) bool {
-	p, i := 0, 0
-	star, mark := -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }

@@ -133,28 +133,6 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
-func TestMatch(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"*", "", true},
-		{"*", "anything", true},
-		{"a?c", "abc", true},
-		{"a?c", "ac", false},
-		{"a*b*c", "a-b-b-c", true},
-		{"a*b*c", "a-b-b-d", false},
-		{"arn:*/prod/GET/*", "arn:x/prod/GET/", true},
-		{"abc", "abcd", false},
-		{"", "", true},
-	}
-	for _, tt := range tests {
-		if got := wildcard(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("wildcard(%q, %q): got %v, want %v", tt.pattern, tt.s, got, tt.want)
-		}
-	}
-}
-
 func FuzzParseEvaluate(f *testing.F) {
 	f.Add(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`, "prod/GET/", "vpce-1", "127.0.0.1")
 	f.Add(`{"Statement":{"Effect":"Deny","Principal":{"AWS":["*"]},"NotAction":"x*","Resource":"*","Condition":{"ForAllValues:StringNotLikeIfExists":{"aws:SourceVpce":"vpce-*"},"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}}`, "dev/POST/a/b", "vpce-2", "::1")
