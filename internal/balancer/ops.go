@@ -47,6 +47,25 @@ const (
 	maxFixedBody       = 1024
 )
 
+// Regional quotas (the same guide: "Application Load Balancers per Region" and
+// "Target groups per Region"). Variables so tests can fill them quickly. The
+// creates count under opMu, which serialises this node's creates; another node
+// creating at the same moment can overshoot a quota by one, which is accepted.
+var (
+	maxLoadBalancers = 50
+	maxTargetGroups  = 3000
+)
+
+// The texts at the regional quotas are the exceptions' descriptions in the API
+// reference (UNVERIFIED: no recorded response was found), as for TooManyTargets.
+func tooManyLoadBalancers() *model.Error {
+	return model.BadRequest("TooManyLoadBalancers", "You've reached the limit on the number of load balancers for your AWS account.")
+}
+
+func tooManyTargetGroups() *model.Error {
+	return model.BadRequest("TooManyTargetGroups", "You've reached the limit on the number of target groups for your AWS account.")
+}
+
 // DefaultSSLPolicy is the policy CreateListener applies when none is given
 // (the API's default; the console's is ELBSecurityPolicy-TLS13-1-2-2021-06).
 const DefaultSSLPolicy = "ELBSecurityPolicy-2016-08"
@@ -234,6 +253,9 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 			return lb, nil
 		}
 		return nil, model.BadRequest(codeDuplicateLB, "A load balancer with the same name '%s' exists, but with different settings", in.Name)
+	}
+	if len(all) >= maxLoadBalancers {
+		return nil, tooManyLoadBalancers()
 	}
 
 	id := model.RandomHex(16)
@@ -637,6 +659,9 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 			return s.withLBs(ctx, tg)
 		}
 		return nil, model.BadRequest(codeDuplicateTG, "A target group with the same name '%s' exists, but with different settings", in.Name)
+	}
+	if len(all) >= maxTargetGroups {
+		return nil, tooManyTargetGroups()
 	}
 	tg := &model.TargetGroup{
 		ARN:      fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", s.d.Env.Region, s.d.Env.Account, in.Name, model.RandomHex(16)),

@@ -59,11 +59,36 @@ const (
 	msgMultiLevelV1       = "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2."
 )
 
-// Quotas (aws-behaviors §A8, §A9).
+// Quotas ("Quotas for configuring and running a REST API in API Gateway",
+// API Gateway Developer Guide; aws-behaviors §A8, §A9). API Gateway answers a
+// full quota with 429 LimitExceededException, which the SDKs retry as
+// throttling before they give up, as they do with AWS.
+//
+// The per-API quotas are checked inside the API's compare-and-swap update
+// (resources) or just before the write (stages), the account quotas just
+// before the write: two concurrent creates can overshoot a quota by one, which
+// is accepted.
 const (
 	maxStagesPerAPI    = 10
 	maxResourcesPerAPI = 300
-	maxDomains         = 120
+	maxDomains         = 120 // public custom domain names per account and Region
+)
+
+// maxRestAPIs is the REST API quota per account and Region for each endpoint
+// type: "Regional APIs per Region" 600, "Private APIs per account per Region"
+// 600, "Edge-optimized APIs per Region" 120. A variable so tests can fill it
+// quickly. UpdateRestAPI may change an API's type without a check, as the
+// total stays bounded by the sum.
+var maxRestAPIs = map[string]int{"REGIONAL": 600, "PRIVATE": 600, "EDGE": 120}
+
+// Texts at the quotas. The resource quota's is recorded (Terraform debug log
+// of a real PutRestApi, boto3 issue 1296; the double space is AWS's); the
+// others are UNVERIFIED, written after it.
+const (
+	msgTooManyResources = "Maximum number of Resources for this API has been reached.  Please contact AWS if you need additional Resources."
+	msgTooManyStages    = "Maximum number of Stages for this API has been reached.  Please contact AWS if you need additional Stages."
+	msgTooManyRestAPIs  = "Maximum number of RestApis for this account has been reached.  Please contact AWS if you need additional RestApis."
+	msgTooManyDomains   = "Maximum number of DomainNames for this account has been reached.  Please contact AWS if you need additional DomainNames."
 )
 
 func notFound(msg string) error { return model.NotFound(codeNotFound, "%s", msg) }
@@ -124,6 +149,19 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 	}
 	if err := validateAPI(api); err != nil {
 		return nil, err
+	}
+	all, err := s.ListRestAPIs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	typ, n := ec.Types[0], 0
+	for _, a := range all {
+		if slices.Contains(a.EndpointConfiguration.Types, typ) {
+			n++
+		}
+	}
+	if n >= maxRestAPIs[typ] {
+		return nil, limit(msgTooManyRestAPIs)
 	}
 	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindRestAPI, api.ID), api, 0); err != nil {
 		return nil, fmt.Errorf("save rest api %s: %w", api.ID, err)
@@ -262,7 +300,7 @@ func (s *Service) CreateResource(ctx context.Context, apiID, parentID, pathPart 
 			return badRequest("Cannot create a child of a resource with a greedy path variable: " + parent.PathPart)
 		}
 		if len(api.Resources) >= maxResourcesPerAPI {
-			return limit("Too many resources in this API") // UNVERIFIED text
+			return limit(msgTooManyResources)
 		}
 		for _, sib := range api.Resources {
 			if sib.ParentID != parentID {
@@ -856,7 +894,7 @@ func (s *Service) CreateStage(ctx context.Context, apiID, stageName, deploymentI
 		return nil, err
 	}
 	if len(stages) >= maxStagesPerAPI {
-		return nil, limit("Too many stages for this API") // UNVERIFIED text
+		return nil, limit(msgTooManyStages)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	st := &model.Stage{
@@ -1017,7 +1055,7 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 		return nil, err
 	}
 	if len(all) >= maxDomains {
-		return nil, limit("Too many domain names") // UNVERIFIED text
+		return nil, limit(msgTooManyDomains)
 	}
 	d := &model.DomainName{
 		Name:                  name,

@@ -44,6 +44,15 @@ const (
 	maxRetries = 5 // batches re-validated after a concurrent writer won a CAS
 )
 
+// Route 53 quotas ("Quotas on entities", Route 53 Developer Guide,
+// DNSLimitations.html). Both are checked against the store under opMu, which
+// serialises this node's writes; another node writing to the same store at the
+// same moment can overshoot a quota by its one create, which is accepted.
+const (
+	maxHostedZones = 500    // hosted zones per account
+	maxRecordSets  = 10_000 // record sets per hosted zone, SOA and NS included
+)
+
 // Route 53 errors a caller can cause. Messages are Route 53's own where it was
 // observed (see the search notes in the package tests); the others say UNVERIFIED.
 func noSuchHostedZone(id string) *model.Error {
@@ -73,6 +82,19 @@ func invalidChangeBatch(msgs ...string) *model.Error {
 	return model.BadRequest("InvalidChangeBatch", "[%s]", strings.Join(msgs, ", "))
 }
 
+// tooManyHostedZones is Route 53's answer at the hosted zone quota, observed in
+// Terraform and OpenShift installer logs ("TooManyHostedZones: Limits Exceeded:
+// MAX_HOSTED_ZONES_BY_OWNER - Cannot create more hosted zones.", status 400).
+func tooManyHostedZones() *model.Error {
+	return model.BadRequest("TooManyHostedZones", "Limits Exceeded: MAX_HOSTED_ZONES_BY_OWNER - Cannot create more hosted zones.")
+}
+
+// tooManyRecordSets is the batch fault at the record set quota. UNVERIFIED:
+// Route 53 answers InvalidChangeBatch, but its text could not be found; this
+// one is modelled on the hosted zone quota's, with the limit's GetHostedZoneLimit
+// name (MAX_RRSETS_BY_ZONE).
+const tooManyRecordSets = "Limits Exceeded: MAX_RRSETS_BY_ZONE - Cannot create more rrsets by zone."
+
 // enumError is the AWS request-validation message for a value outside an enum.
 func enumError(value, field string, allowed []string) *model.Error {
 	return invalidInput("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
@@ -99,6 +121,13 @@ func (s *Service) CreateHostedZone(ctx context.Context, name, callerReference, c
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
 	st := s.d.Store
+	zones, _, err := st.List(ctx, model.Prefix(model.KindHostedZone))
+	if err != nil {
+		return nil, nil, fmt.Errorf("count hosted zones: %w", err)
+	}
+	if len(zones) >= maxHostedZones {
+		return nil, nil, tooManyHostedZones()
+	}
 	z := &model.HostedZone{
 		ID:              "Z" + model.RandomUpperID(20),
 		Name:            zn,
@@ -752,6 +781,11 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 		work[id] = rs
 		addType(types, rs.Name, rs.Type)
 		touched = append(touched, id)
+	}
+	// The quota stops a batch that grows the zone past it; one that keeps or
+	// shrinks the count passes, so an overfull zone can still be cleaned up.
+	if len(msgs) == 0 && len(work) > maxRecordSets && len(work) > len(current) {
+		msgs = append(msgs, tooManyRecordSets)
 	}
 	if len(msgs) == 0 {
 		if work[model.RecordSetID(z.ID, z.Name, "SOA")] == nil {

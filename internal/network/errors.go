@@ -67,3 +67,19 @@ func peer(a atom) string {
 func errInterfaceNotFound(id string) *model.Error {
 	return ec2Error("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", id)
 }
+
+// The quota errors' texts are recorded in users' reports of real responses:
+// SecurityGroupLimitExceeded from docker-machine, RulesPerSecurityGroupLimitExceeded
+// from Terraform and the AWS CLI, VpcEndpointLimitExceeded from CloudFormation.
+
+func errGroupLimit(vpcID string) *model.Error {
+	return ec2Error("SecurityGroupLimitExceeded", "The maximum number of security groups for VPC '%s' has been reached.", vpcID)
+}
+
+func errRuleLimit() *model.Error {
+	return ec2Error("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.")
+}
+
+func errEndpointLimit() *model.Error {
+	return ec2Error("VpcEndpointLimitExceeded", "The maximum number of VPC endpoints has been reached.")
+}

@@ -32,6 +32,20 @@ const DefaultEndpointPolicy = `{"Statement":[{"Action":"*","Effect":"Allow","Pri
 // maxPolicyLen is EC2's limit on an endpoint policy document.
 const maxPolicyLen = 20480
 
+// Amazon VPC quotas (Amazon VPC User Guide, "Amazon VPC quotas"; AWS General
+// Reference, "Amazon Virtual Private Cloud endpoints and quotas"). EC2 counts
+// security groups per Region (2,500), but names the VPC when refusing one; with
+// one VPC per region, as gatehouse has, the two counts are the same. Variables
+// so tests can fill them quickly. The creates count under s.mu, which
+// serialises this process only: another node creating at the same moment can
+// overshoot a count quota by one, which is accepted. The rule quota is exact:
+// it is checked inside the group's compare-and-swap update.
+var (
+	maxSecurityGroups = 2500 // security groups per VPC (per Region)
+	maxEndpoints      = 50   // interface VPC endpoints per VPC
+	maxIngressRules   = 60   // inbound rules per security group, one per CIDR
+)
+
 // stableHex derives n hex digits from parts, so resources that gatehouse creates
 // on its own (the default VPC, its subnets and default group) get the same IDs on
 // every start and on every node, and a create-only write makes them idempotent.
@@ -263,6 +277,13 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, name, description, vp
 	if err != nil {
 		return nil, err
 	}
+	groups, err := store.LoadAll[model.SecurityGroup](ctx, s.st, model.Prefix(model.KindSecurityGroup))
+	if err != nil {
+		return nil, err
+	}
+	if countIn(groups, func(g *model.SecurityGroup) bool { return g.VpcID == vpc.ID }) >= maxSecurityGroups {
+		return nil, errGroupLimit(vpc.ID)
+	}
 	sg := &model.SecurityGroup{
 		ID:          "sg-" + model.RandomHex(17),
 		Name:        name,
@@ -413,6 +434,9 @@ func (s *Service) AuthorizeIngress(ctx context.Context, groupID string, perms []
 			if slices.Contains(have, a) {
 				return ec2Error("InvalidPermission.Duplicate", "the specified rule %q already exists", peer(a))
 			}
+		}
+		if len(have)+len(add) > maxIngressRules {
+			return errRuleLimit()
 		}
 		sg.Ingress = permsOf(append(have, add...))
 		return nil
@@ -670,6 +694,13 @@ func (s *Service) CreateVpcEndpoint(ctx context.Context, in CreateEndpointInput)
 	if err != nil {
 		return nil, err
 	}
+	eps, err := store.LoadAll[model.VpcEndpoint](ctx, s.st, model.Prefix(model.KindVpcEndpoint))
+	if err != nil {
+		return nil, err
+	}
+	if countIn(eps, func(ep *model.VpcEndpoint) bool { return ep.VpcID == vpc.ID && ep.Type == "Interface" }) >= maxEndpoints {
+		return nil, errEndpointLimit()
+	}
 	ep := &model.VpcEndpoint{
 		ID:                "vpce-" + model.RandomHex(17),
 		VpcID:             vpc.ID,
@@ -742,6 +773,17 @@ func (s *Service) checkGroups(ctx context.Context, vpcID string, ids []string) e
 		}
 	}
 	return nil
+}
+
+// countIn counts the items for which keep is true.
+func countIn[T any](items []*T, keep func(*T) bool) int {
+	n := 0
+	for _, v := range items {
+		if keep(v) {
+			n++
+		}
+	}
+	return n
 }
 
 // checkPrivateDNS refuses a second execute-api endpoint with private DNS in one
