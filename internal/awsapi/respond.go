@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -208,7 +207,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &in):
 		e = in.forService(req.svc)
 	default:
-		slog.Error("aws api: internal error", "request", req.id, "err", err)
+		req.log.Error("internal error", "request", req.id, "err", err)
 		e = &model.Error{Status: http.StatusInternalServerError, Code: "InternalFailure", Message: "We encountered an internal error. Please try again."}
 	}
 	switch req.svc.Protocol {

@@ -70,6 +70,9 @@ type Server struct {
 // NewServer returns a server for region that accepts requests signed with
 // keys (access key id → secret access key) for the given services.
 func NewServer(region string, keys map[string]string, log *slog.Logger, services ...*Service) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
 	s := &Server{region: region, keys: keys, services: map[string]*Service{}, log: log, now: time.Now}
 	for _, svc := range services {
 		s.services[svc.Name] = svc
@@ -111,12 +114,13 @@ type request struct {
 	formErr   error      // why a form body did not parse
 	accessKey string
 	header    http.Header // response headers a REST operation sets (SetHeader)
+	log       *slog.Logger
 }
 
 func from(ctx context.Context) *request {
 	r, _ := ctx.Value(requestKey).(*request)
 	if r == nil {
-		return &request{svc: &Service{Protocol: JSON, BadInput: "ValidationException"}}
+		return &request{svc: &Service{Protocol: JSON, BadInput: "ValidationException"}, log: slog.Default()}
 	}
 	return r
 }
@@ -141,7 +145,7 @@ func SetHeader(r *http.Request, key, value string) {
 func Body(r *http.Request) []byte { return from(r.Context()).body }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	req := &request{id: model.UUID()}
+	req := &request{id: model.UUID(), log: s.log}
 	w.Header().Set("x-amzn-RequestId", req.id)
 	ctx := context.WithValue(r.Context(), requestKey, req)
 	r = r.WithContext(ctx)
