@@ -758,7 +758,9 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateD
 		CreatedDate: time.Now().UTC().Truncate(time.Second),
 		API:         *frozen,
 	}
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindDeployment, apiID+"/"+dep.ID), dep, 0); err != nil {
+	key := model.Key(model.KindDeployment, apiID+"/"+dep.ID)
+	rev, err := store.Save(ctx, s.d.Store, key, dep, 0)
+	if err != nil {
 		return nil, fmt.Errorf("save deployment %s: %w", dep.ID, err)
 	}
 	if stageName == "" {
@@ -777,6 +779,11 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateD
 		_, err = s.CreateStage(ctx, apiID, stageName, dep.ID, StageInput{Description: in.StageDescription, Variables: in.Variables})
 	}
 	if err != nil {
+		// The deployment was made for the stage; without it, it would be an
+		// orphan the caller never learned the id of.
+		if _, derr := s.d.Store.Delete(ctx, key, rev); derr != nil {
+			s.log.Warn("remove the deployment of a failed stage", "deployment", dep.ID, "err", derr)
+		}
 		return nil, err
 	}
 	return dep, nil

@@ -119,8 +119,15 @@ func TestStageQuota(t *testing.T) {
 	}
 	_, err = s.CreateStage(ctx, api.ID, "over", dep.ID, StageInput{})
 	wantLimit(t, err, msgTooManyStages)
+	before, err := s.GetDeployments(ctx, api.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = s.CreateDeployment(ctx, api.ID, CreateDeploymentInput{StageName: "over"})
 	wantLimit(t, err, msgTooManyStages)
+	if after, err := s.GetDeployments(ctx, api.ID); err != nil || len(after) != len(before) {
+		t.Errorf("a deployment refused for its stage left %d deployments (was %d), %v", len(after), len(before), err)
+	}
 	if _, err := s.CreateDeployment(ctx, api.ID, CreateDeploymentInput{StageName: "s0"}); err != nil {
 		t.Errorf("deployment to an existing stage at the quota: %v", err)
 	}
