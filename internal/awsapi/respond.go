@@ -53,6 +53,23 @@ func JSONOf[In any](f func(context.Context, *In) (any, error)) JSONOp {
 // QueryOp is one operation of an awsQuery or ec2Query service.
 type QueryOp func(ctx context.Context, form url.Values) (any, error)
 
+// QueryOf adapts an operation on a decoded input: the parameters are decoded
+// into a new In as the service's protocol lays them out (DecodeQuery, or
+// DecodeEC2 for ec2Query), required members checked, before f runs.
+func QueryOf[In any](f func(context.Context, *In) (any, error)) QueryOp {
+	return func(ctx context.Context, form url.Values) (any, error) {
+		decode := DecodeQuery
+		if from(ctx).svc.Protocol == EC2 {
+			decode = DecodeEC2
+		}
+		in := new(In)
+		if err := decode(form, in); err != nil {
+			return nil, err
+		}
+		return f(ctx, in)
+	}
+}
+
 // QueryOps dispatches on the Action parameter. The output is encoded as the
 // element <Action>Result (awsQuery) or as the response's children (ec2Query).
 func QueryOps(ops map[string]QueryOp) http.Handler {
@@ -263,16 +280,6 @@ type Epoch time.Time
 func (t Epoch) MarshalJSON() ([]byte, error) {
 	tt := time.Time(t)
 	return []byte(fmt.Sprintf("%.3f", float64(tt.UnixMilli())/1000)), nil
-}
-
-// UnmarshalJSON reads seconds since the epoch.
-func (t *Epoch) UnmarshalJSON(b []byte) error {
-	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
-		return err
-	}
-	*t = Epoch(time.UnixMilli(int64(f * 1000)).UTC())
-	return nil
 }
 
 // Timestamp formats t as XML protocols send it (ISO 8601, UTC, milliseconds).

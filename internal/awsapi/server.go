@@ -107,14 +107,13 @@ const requestKey ctxKey = 0
 
 // request is what the core learned about a request before the service sees it.
 type request struct {
-	id        string
-	svc       *Service
-	body      []byte
-	form      url.Values // Query and EC2 parameters
-	formErr   error      // why a form body did not parse
-	accessKey string
-	header    http.Header // response headers a REST operation sets (SetHeader)
-	log       *slog.Logger
+	id      string
+	svc     *Service
+	body    []byte
+	form    url.Values  // Query and EC2 parameters
+	formErr error       // why a form body did not parse
+	header  http.Header // response headers a REST operation sets (SetHeader)
+	log     *slog.Logger
 }
 
 func from(ctx context.Context) *request {
@@ -124,12 +123,6 @@ func from(ctx context.Context) *request {
 	}
 	return r
 }
-
-// RequestID is the id of the request being served, as the response reports it.
-func RequestID(ctx context.Context) string { return from(ctx).id }
-
-// AccessKey is the access key id that signed the request being served.
-func AccessKey(ctx context.Context) string { return from(ctx).accessKey }
 
 // SetHeader sets a response header from a REST operation, for the members a
 // service binds to headers (Route 53's Location).
@@ -184,7 +177,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, authErr.forProtocol(req.svc.Protocol))
 		return
 	}
-	req.accessKey = sig.credential.accessKey
 	req.svc.Handler.ServeHTTP(w, r)
 }
 

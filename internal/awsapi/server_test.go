@@ -8,7 +8,6 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +38,9 @@ type echoOutput struct {
 	Port  int      `json:"Port" xml:"Port"`
 }
 
+// echoOp is echo as a typed operation, for JSONOf and QueryOf.
+func echoOp(_ context.Context, in *echoInput) (any, error) { return echo(*in) }
+
 func echo(in echoInput) (any, error) {
 	if in.Name == "missing" {
 		return nil, model.NotFound("ThingNotFound", "No thing named %s", in.Name)
@@ -52,26 +54,11 @@ func echo(in echoInput) (any, error) {
 
 func services() []*awsapi.Service {
 	jsonSvc := &awsapi.Service{Name: "jsonsvc", Protocol: awsapi.JSON, BadInput: "ValidationException", TargetPrefix: "JSONSvc_2020",
-		Handler: awsapi.JSONOps(map[string]awsapi.JSONOp{"Echo": func(_ context.Context, body []byte) (any, error) {
-			var in echoInput
-			if err := awsapi.DecodeJSON(body, &in); err != nil {
-				return nil, err
-			}
-			return echo(in)
-		}})}
-	queryOp := func(decode func(url.Values, any) error) map[string]awsapi.QueryOp {
-		return map[string]awsapi.QueryOp{"Echo": func(_ context.Context, form url.Values) (any, error) {
-			var in echoInput
-			if err := decode(form, &in); err != nil {
-				return nil, err
-			}
-			return echo(in)
-		}}
-	}
+		Handler: awsapi.JSONOps(map[string]awsapi.JSONOp{"Echo": awsapi.JSONOf(echoOp)})}
 	querySvc := &awsapi.Service{Name: "querysvc", Protocol: awsapi.Query, BadInput: "ValidationError", Version: "2015-12-01",
-		XMLNamespace: "http://querysvc.example/doc/2015-12-01/", Handler: awsapi.QueryOps(queryOp(awsapi.DecodeQuery))}
+		XMLNamespace: "http://querysvc.example/doc/2015-12-01/", Handler: awsapi.QueryOps(map[string]awsapi.QueryOp{"Echo": awsapi.QueryOf(echoOp)})}
 	ec2Svc := &awsapi.Service{Name: "ec2svc", Protocol: awsapi.EC2, BadInput: "InvalidParameterValue", Version: "2016-11-15",
-		XMLNamespace: "http://ec2svc.example/doc/2016-11-15/", Handler: awsapi.QueryOps(queryOp(awsapi.DecodeEC2))}
+		XMLNamespace: "http://ec2svc.example/doc/2016-11-15/", Handler: awsapi.QueryOps(map[string]awsapi.QueryOp{"Echo": awsapi.QueryOf(echoOp)})}
 	restMux := awsapi.NewMux()
 	restMux.Handle("GET /things/{name}", func(r *http.Request) (int, any, error) {
 		out, err := echo(echoInput{Name: r.PathValue("name")})
@@ -113,17 +100,7 @@ func do(t *testing.T, base string, c call) answer {
 	if c.contentType != "" {
 		req.Header.Set("Content-Type", c.contentType)
 	}
-	var (
-		status int
-		header http.Header
-		b      []byte
-	)
-	// A call signed as the SDKs sign goes through the shared helper.
-	if c.key == "" && c.secret == "" && c.region == "" && c.at.IsZero() && !c.unsigned && !c.presign && c.tamper == nil {
-		status, header, b = awsapitest.Send(t, req, c.service)
-	} else {
-		status, header, b = sendAs(t, req, c)
-	}
+	status, header, b := sendAs(t, req, c)
 	a := answer{status: status, body: string(b), requestID: header.Get("x-amzn-RequestId")}
 	if status >= 300 {
 		a.code, a.message = parseError(t, header, b)
@@ -131,8 +108,9 @@ func do(t *testing.T, base string, c call) answer {
 	return a
 }
 
-// sendAs signs req as awsapitest.Send does not (another key pair or time,
-// presigned, unsigned, changed after signing) and sends it.
+// sendAs signs req as c says (by default as the SDKs sign, with
+// awsapitest's keys, for us-west-2, now; or with another key pair, region or
+// time, presigned, unsigned, changed after signing) and sends it.
 func sendAs(t *testing.T, req *http.Request, c call) (int, http.Header, []byte) {
 	t.Helper()
 	if c.key == "" {
