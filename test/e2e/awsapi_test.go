@@ -128,7 +128,7 @@ func TestWalkthroughAWSSDK(t *testing.T) {
 		}
 		return rr != nil
 	})
-	upsert(t, c, zoneID, r53types.ChangeActionCreate, r53types.ResourceRecordSet{
+	change(t, c, zoneID, r53types.ChangeActionCreate, r53types.ResourceRecordSet{
 		Name: rr.Name, Type: r53types.RRType(rr.Type), TTL: aws.Int64(300),
 		ResourceRecords: []r53types.ResourceRecord{{Value: rr.Value}}})
 	eventually(t, "the certificate is ISSUED", func() bool {
@@ -281,7 +281,7 @@ func TestWalkthroughAWSSDK(t *testing.T) {
 	}
 
 	// 6. The alias record to the accelerator.
-	upsert(t, c, zoneID, r53types.ChangeActionCreate, r53types.ResourceRecordSet{
+	change(t, c, zoneID, r53types.ChangeActionCreate, r53types.ResourceRecordSet{
 		Name: aws.String(domain), Type: r53types.RRTypeA,
 		AliasTarget: &r53types.AliasTarget{DNSName: &accDNS, HostedZoneId: aws.String("Z2BJ6XQ5FK7U4H"), EvaluateTargetHealth: false}})
 	_, err = c.r53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: &zoneID, ChangeBatch: &r53types.ChangeBatch{
@@ -314,39 +314,34 @@ func TestWalkthroughAWSSDK(t *testing.T) {
 
 	// Clean-up, in the walkthrough's order; each step stops its traffic.
 	// 1. The alias record.
-	upsert(t, c, zoneID, r53types.ChangeActionDelete, r53types.ResourceRecordSet{
+	change(t, c, zoneID, r53types.ChangeActionDelete, r53types.ResourceRecordSet{
 		Name: aws.String(domain), Type: r53types.RRTypeA,
 		AliasTarget: &r53types.AliasTarget{DNSName: &accDNS, HostedZoneId: aws.String("Z2BJ6XQ5FK7U4H"), EvaluateTargetHealth: false}})
-	if got := resolveAny(t, r.cfg.DNSListen, domain); len(got) != 0 {
-		t.Fatalf("after deleting the alias %s still resolves to %v", domain, got)
+	// The certificate's validation record still lives under the name, so it
+	// is an empty non-terminal: NOERROR with no answer (RFC 8020), not NXDOMAIN.
+	if in := lookup(t, r.cfg.DNSListen, domain); in.Rcode != dns.RcodeSuccess || len(in.Answer) != 0 {
+		t.Fatalf("after deleting the alias, %s answers %s %v; want NOERROR and no records", domain, dns.RcodeToString[in.Rcode], in.Answer)
 	}
 	// 2. Disable the accelerator, then delete it (endpoint group and listener first).
 	must[*globalaccelerator.UpdateAcceleratorOutput](t, "update-accelerator --no-enabled")(c.ga.UpdateAccelerator(ctx, &globalaccelerator.UpdateAcceleratorInput{
 		AcceleratorArn: &accARN, Enabled: aws.Bool(false)}))
-	eventually(t, "the static IPs stop answering once the accelerator is disabled", func() bool { return !dialable(staticIPs...) })
+	eventually(t, "the static IPs stop answering once the accelerator is disabled", func() bool { return len(answering(staticIPs...)) == 0 })
 	must[*globalaccelerator.DeleteEndpointGroupOutput](t, "delete-endpoint-group")(c.ga.DeleteEndpointGroup(ctx, &globalaccelerator.DeleteEndpointGroupInput{EndpointGroupArn: &groupARN}))
 	must[*globalaccelerator.DeleteListenerOutput](t, "delete-listener (ga)")(c.ga.DeleteListener(ctx, &globalaccelerator.DeleteListenerInput{ListenerArn: &gaListenerARN}))
 	must[*globalaccelerator.DeleteAcceleratorOutput](t, "delete-accelerator")(c.ga.DeleteAccelerator(ctx, &globalaccelerator.DeleteAcceleratorInput{AcceleratorArn: &accARN}))
 	_, err = c.ga.DescribeAccelerator(ctx, &globalaccelerator.DescribeAcceleratorInput{AcceleratorArn: &accARN})
 	wantAPIError(t, "describe-accelerator after delete", err, "AcceleratorNotFoundException")
 	// 3. The load balancer and its target group.
+	// The ALB's nodes, as a user finds them: its DNS name, one IP per subnet.
 	lbs := must[*elbv2.DescribeLoadBalancersOutput](t, "describe-load-balancers")(c.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbARN}}))
-	var lbIPs []string
-	for _, az := range lbs.LoadBalancers[0].AvailabilityZones {
-		for _, a := range az.LoadBalancerAddresses {
-			lbIPs = append(lbIPs, aws.ToString(a.IpAddress))
-		}
-	}
-	if lbDNS := aws.ToString(lbs.LoadBalancers[0].DNSName); len(lbIPs) == 0 {
-		lbIPs = resolveAny(t, r.cfg.DNSListen, lbDNS)
-	}
-	if len(lbIPs) == 0 || !dialable(lbIPs...) {
-		t.Fatalf("the load balancer's nodes %v do not answer before its deletion", lbIPs)
+	lbIPs := resolve(t, r.cfg.DNSListen, aws.ToString(lbs.LoadBalancers[0].DNSName))
+	if got := answering(lbIPs...); len(lbIPs) != 2 || len(got) != 2 {
+		t.Fatalf("the load balancer's nodes %v: %v answer before its deletion; want two, both", lbIPs, got)
 	}
 	must[*elbv2.DeleteListenerOutput](t, "delete-listener")(c.elb.DeleteListener(ctx, &elbv2.DeleteListenerInput{ListenerArn: &listenerARN}))
 	must[*elbv2.DeleteLoadBalancerOutput](t, "delete-load-balancer")(c.elb.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: &lbARN}))
 	must[*elbv2.DeleteTargetGroupOutput](t, "delete-target-group")(c.elb.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: &tgARN}))
-	eventually(t, "the load balancer's nodes stop answering", func() bool { return !dialable(lbIPs...) })
+	eventually(t, "the load balancer's nodes stop answering", func() bool { return len(answering(lbIPs...)) == 0 })
 	_, err = c.elb.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{tgARN}})
 	wantAPIError(t, "describe-target-groups after delete", err, "TargetGroupNotFound")
 	// 4. The custom domain name, then the API.
@@ -357,14 +352,14 @@ func TestWalkthroughAWSSDK(t *testing.T) {
 	_, err = c.apigw.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID})
 	wantAPIError(t, "get-rest-api after delete", err, "NotFoundException")
 	// 5. The interface endpoint: its IPs stop listening.
-	if !dialable(endpointIPs...) {
-		t.Fatalf("endpoint IPs %v do not answer before the endpoint's deletion", endpointIPs)
+	if got := answering(endpointIPs...); len(got) != len(endpointIPs) {
+		t.Fatalf("of the endpoint IPs %v only %v answer before the endpoint's deletion", endpointIPs, got)
 	}
 	del := must[*ec2.DeleteVpcEndpointsOutput](t, "delete-vpc-endpoints")(c.ec2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{vpceID}}))
 	if len(del.Unsuccessful) != 0 {
 		t.Fatalf("delete-vpc-endpoints: %+v", del.Unsuccessful)
 	}
-	eventually(t, "the endpoint's IPs stop answering", func() bool { return !dialable(endpointIPs...) })
+	eventually(t, "the endpoint's IPs stop answering", func() bool { return len(answering(endpointIPs...)) == 0 })
 	// 6. The certificate, no longer in use.
 	must[*acm.DeleteCertificateOutput](t, "delete-certificate")(c.acm.DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: &certARN}))
 	_, err = c.acm.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: &certARN})
@@ -374,14 +369,14 @@ func TestWalkthroughAWSSDK(t *testing.T) {
 	for _, id := range []*string{sg.GroupId, albSG.GroupId} {
 		must[*ec2.DeleteSecurityGroupOutput](t, "delete-security-group")(c.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: id}))
 	}
-	upsert(t, c, zoneID, r53types.ChangeActionDelete, r53types.ResourceRecordSet{
+	change(t, c, zoneID, r53types.ChangeActionDelete, r53types.ResourceRecordSet{
 		Name: rr.Name, Type: r53types.RRType(rr.Type), TTL: aws.Int64(300),
 		ResourceRecords: []r53types.ResourceRecord{{Value: rr.Value}}})
 	must[*route53.DeleteHostedZoneOutput](t, "delete-hosted-zone")(c.r53.DeleteHostedZone(ctx, &route53.DeleteHostedZoneInput{Id: &zoneID}))
 }
 
-// upsert applies one change and waits until Route 53 says it is INSYNC.
-func upsert(t *testing.T, c awsClients, zoneID string, action r53types.ChangeAction, set r53types.ResourceRecordSet) {
+// change applies one change and waits until Route 53 says it is INSYNC.
+func change(t *testing.T, c awsClients, zoneID string, action r53types.ChangeAction, set r53types.ResourceRecordSet) {
 	t.Helper()
 	ctx := context.Background()
 	out := must[*route53.ChangeResourceRecordSetsOutput](t, fmt.Sprintf("change-resource-record-sets %s %s", action, aws.ToString(set.Name)))(
@@ -393,34 +388,16 @@ func upsert(t *testing.T, c awsClients, zoneID string, action r53types.ChangeAct
 	})
 }
 
-// resolveAny is resolve that tolerates NXDOMAIN: the name may be gone.
-func resolveAny(t *testing.T, server, name string) []string {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
-	in, _, err := new(dns.Client).Exchange(m, server)
-	if err != nil {
-		t.Fatalf("dig %s: %v", name, err)
-	}
-	var ips []string
-	for _, rr := range in.Answer {
-		if a, ok := rr.(*dns.A); ok {
-			ips = append(ips, a.A.String())
-		}
-	}
-	return ips
-}
-
-// dialable reports whether any of the IPs accepts a TCP connection on 443.
-func dialable(ips ...string) bool {
+// answering returns the IPs that accept a TCP connection on 443.
+func answering(ips ...string) []string {
+	var ok []string
 	for _, ip := range ips {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, "443"), time.Second)
-		if err == nil {
+		if c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, "443"), time.Second); err == nil {
 			c.Close()
-			return true
+			ok = append(ok, ip)
 		}
 	}
-	return false
+	return ok
 }
 
 // healthReport names what a wait is for and the target health last seen.

@@ -170,8 +170,19 @@ func get(t *testing.T, c *http.Client, path string) (int, http.Header, string) {
 	return resp.StatusCode, resp.Header, string(body)
 }
 
-// resolve asks the nameserver for A records of name, over UDP, as dig does.
+// resolve asks the nameserver for A records of name, over UDP, as dig does,
+// and expects an authoritative answer.
 func resolve(t *testing.T, server, name string) []string {
+	t.Helper()
+	in := lookup(t, server, name)
+	if in.Rcode != dns.RcodeSuccess || !in.Authoritative {
+		t.Fatalf("dig %s: rcode %s, authoritative %v", name, dns.RcodeToString[in.Rcode], in.Authoritative)
+	}
+	return addresses(in)
+}
+
+// lookup is dig's query for A records of name, whatever the answer.
+func lookup(t *testing.T, server, name string) *dns.Msg {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
@@ -179,9 +190,11 @@ func resolve(t *testing.T, server, name string) []string {
 	if err != nil {
 		t.Fatalf("dig %s: %v", name, err)
 	}
-	if in.Rcode != dns.RcodeSuccess || !in.Authoritative {
-		t.Fatalf("dig %s: rcode %s, authoritative %v", name, dns.RcodeToString[in.Rcode], in.Authoritative)
-	}
+	return in
+}
+
+// addresses are the A records of an answer, sorted.
+func addresses(in *dns.Msg) []string {
 	var ips []string
 	for _, rr := range in.Answer {
 		if a, ok := rr.(*dns.A); ok {
