@@ -191,14 +191,20 @@ func (s *Service) DescribeAccelerator(ctx context.Context, arn string) (*model.A
 }
 
 func (s *Service) loadAccelerator(ctx context.Context, arn string) (*model.Accelerator, int64, error) {
-	acc, rev, err := store.Load[model.Accelerator](ctx, s.d.Store, model.Key(model.KindAccelerator, arn))
+	return load[model.Accelerator](ctx, s.d.Store, model.KindAccelerator, arn, errAcceleratorNotFound)
+}
+
+// load is store.Load of the record of kind named arn, with the record's
+// not-found error for a missing one.
+func load[T any](ctx context.Context, st store.Store, kind model.Kind, arn string, notFound func() *model.Error) (*T, int64, error) {
+	v, rev, err := store.Load[T](ctx, st, model.Key(kind, arn))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, errAcceleratorNotFound()
+		return nil, 0, notFound()
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("load accelerator %s: %w", arn, err)
+		return nil, 0, fmt.Errorf("load %s: %w", arn, err)
 	}
-	return acc, rev, nil
+	return v, rev, nil
 }
 
 // Page asks for one page of a list: at most MaxResults items (1–100; nil
@@ -294,18 +300,24 @@ func (s *Service) UpdateAccelerator(ctx context.Context, arn string, in UpdateAc
 // updateAccelerator is a read-modify-write of one accelerator; fn's
 // *model.Error passes through.
 func (s *Service) updateAccelerator(ctx context.Context, arn string, fn func(*model.Accelerator) error) (*model.Accelerator, error) {
-	acc, err := store.Update(ctx, s.d.Store, model.Key(model.KindAccelerator, arn), fn)
+	return update(ctx, s.d.Store, model.KindAccelerator, arn, errAcceleratorNotFound, fn)
+}
+
+// update is store.Update of the record of kind named arn, with the record's
+// not-found error for a missing one; fn's *model.Error passes through.
+func update[T any](ctx context.Context, st store.Store, kind model.Kind, arn string, notFound func() *model.Error, fn func(*T) error) (*T, error) {
+	v, err := store.Update(ctx, st, model.Key(kind, arn), fn)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errAcceleratorNotFound()
+		return nil, notFound()
 	}
 	if err != nil {
 		var me *model.Error
 		if errors.As(err, &me) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("update accelerator %s: %w", arn, err)
+		return nil, fmt.Errorf("update %s: %w", arn, err)
 	}
-	return acc, nil
+	return v, nil
 }
 
 // DescribeAcceleratorAttributes returns the accelerator's flow log settings.
@@ -567,14 +579,7 @@ func (s *Service) DescribeListener(ctx context.Context, arn string) (*model.GALi
 }
 
 func (s *Service) loadListener(ctx context.Context, arn string) (*model.GAListener, int64, error) {
-	l, rev, err := store.Load[model.GAListener](ctx, s.d.Store, model.Key(model.KindGAListener, arn))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, errListenerNotFound()
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("load listener %s: %w", arn, err)
-	}
-	return l, rev, nil
+	return load[model.GAListener](ctx, s.d.Store, model.KindGAListener, arn, errListenerNotFound)
 }
 
 // ListListeners returns the accelerator's listeners, by ARN.
@@ -588,11 +593,7 @@ func (s *Service) ListListeners(ctx context.Context, accARN string) ([]*model.GA
 // UpdateListener changes the listener's protocol, port ranges or client
 // affinity; an empty protocol or affinity and nil ranges keep the current value.
 func (s *Service) UpdateListener(ctx context.Context, arn string, protocol string, ranges []model.PortRange, affinity string) (*model.GAListener, error) {
-	for {
-		l, rev, err := s.loadListener(ctx, arn)
-		if err != nil {
-			return nil, err
-		}
+	l, err := update(ctx, s.d.Store, model.KindGAListener, arn, errListenerNotFound, func(l *model.GAListener) error {
 		if protocol != "" {
 			l.Protocol = protocol
 		}
@@ -604,20 +605,14 @@ func (s *Service) UpdateListener(ctx context.Context, arn string, protocol strin
 		}
 		others, err := s.listenersOf(ctx, l.AcceleratorARN)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := validateListener(l, others); err != nil {
-			return nil, err
-		}
-		_, err = store.Save(ctx, s.d.Store, model.Key(model.KindGAListener, arn), l, rev)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("save listener %s: %w", arn, err)
-		}
-		return l, s.markInProgress(ctx, l.AcceleratorARN)
+		return validateListener(l, others)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return l, s.markInProgress(ctx, l.AcceleratorARN)
 }
 
 // DeleteListener deletes a listener that has no endpoint groups.
@@ -844,14 +839,7 @@ func (s *Service) DescribeEndpointGroup(ctx context.Context, arn string) (*model
 }
 
 func (s *Service) loadGroup(ctx context.Context, arn string) (*model.EndpointGroup, int64, error) {
-	g, rev, err := store.Load[model.EndpointGroup](ctx, s.d.Store, model.Key(model.KindEndpointGroup, arn))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, errEndpointGroupNotFound()
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("load endpoint group %s: %w", arn, err)
-	}
-	return g, rev, nil
+	return load[model.EndpointGroup](ctx, s.d.Store, model.KindEndpointGroup, arn, errEndpointGroupNotFound)
 }
 
 // ListEndpointGroups returns the listener's endpoint groups, by ARN.
@@ -919,16 +907,9 @@ func (s *Service) RemoveEndpoints(ctx context.Context, groupARN string, endpoint
 // updateGroup is a read-modify-write of one endpoint group that marks its
 // accelerator IN_PROGRESS after the write.
 func (s *Service) updateGroup(ctx context.Context, arn string, fn func(*model.EndpointGroup) error) (*model.EndpointGroup, error) {
-	g, err := store.Update(ctx, s.d.Store, model.Key(model.KindEndpointGroup, arn), fn)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errEndpointGroupNotFound()
-	}
+	g, err := update(ctx, s.d.Store, model.KindEndpointGroup, arn, errEndpointGroupNotFound, fn)
 	if err != nil {
-		var me *model.Error
-		if errors.As(err, &me) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("update endpoint group %s: %w", arn, err)
+		return nil, err
 	}
 	return g, s.markInProgress(ctx, acceleratorOf(arn))
 }

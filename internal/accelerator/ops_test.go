@@ -86,13 +86,13 @@ func TestOpErrors(t *testing.T) {
 		{"delete enabled", func() error { return f.svc.DeleteAccelerator(f.ctx, acc.ARN) },
 			"AcceleratorNotDisabledException", "must be disabled"},
 		{"describe missing accelerator", func() error { _, err := f.svc.DescribeAccelerator(f.ctx, missing); return err },
-			"AcceleratorNotFoundException", ""},
+			"AcceleratorNotFoundException", acceleratorNotFoundMessage},
 		{"bad name", func() error { _, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "-x"}); return err },
 			"InvalidArgumentException", "Invalid name"},
 		{"listener on missing accelerator", func() error {
 			_, err := f.svc.CreateListener(f.ctx, missing, "TCP", []model.PortRange{{FromPort: 1, ToPort: 1}}, "")
 			return err
-		}, "AcceleratorNotFoundException", ""},
+		}, "AcceleratorNotFoundException", acceleratorNotFoundMessage},
 		{"overlapping listener", func() error {
 			_, err := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 90, ToPort: 95}}, "")
 			return err
@@ -100,19 +100,19 @@ func TestOpErrors(t *testing.T) {
 		{"port 0", func() error {
 			_, err := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 0, ToPort: 5}}, "")
 			return err
-		}, "InvalidPortRangeException", ""},
+		}, "InvalidPortRangeException", invalidPortRangeMessage},
 		{"bad protocol", func() error {
 			_, err := f.svc.CreateListener(f.ctx, acc.ARN, "SCTP", []model.PortRange{{FromPort: 1, ToPort: 5}}, "")
 			return err
-		}, "InvalidArgumentException", ""},
+		}, "InvalidArgumentException", "Invalid protocol: SCTP"},
 		{"delete listener with group", func() error { return f.svc.DeleteListener(f.ctx, l.ARN) },
-			"AssociatedEndpointGroupFoundException", ""},
+			"AssociatedEndpointGroupFoundException", "Cannot delete listener " + l.ARN},
 		{"describe missing listener", func() error { _, err := f.svc.DescribeListener(f.ctx, l.ARN+"x"); return err },
-			"ListenerNotFoundException", ""},
+			"ListenerNotFoundException", listenerNotFoundMessage},
 		{"second group in region", func() error {
 			_, err := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2"})
 			return err
-		}, "EndpointGroupAlreadyExistsException", ""},
+		}, "EndpointGroupAlreadyExistsException", endpointGroupExistsMessage},
 		{"unknown load balancer", func() error {
 			_, err := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "eu-west-1",
 				Endpoints: []model.EndpointInput{{EndpointID: lbARN("nope")}}})
@@ -121,20 +121,20 @@ func TestOpErrors(t *testing.T) {
 		{"weight 256", func() error {
 			_, err := f.svc.AddEndpoints(f.ctx, g.ARN, []model.EndpointInput{{EndpointID: lb1, Weight: &big}})
 			return err
-		}, "InvalidArgumentException", ""},
+		}, "InvalidArgumentException", "Weight must be between 0 and 255."},
 		{"eleven endpoints", func() error {
 			_, err := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "eu-west-1", Endpoints: eleven})
 			return err
-		}, "LimitExceededException", ""},
+		}, "LimitExceededException", limitExceededMessage},
 		{"remove unknown endpoint", func() error { return f.svc.RemoveEndpoints(f.ctx, g.ARN, []string{lbARN("nope")}) },
-			"EndpointNotFoundException", ""},
+			"EndpointNotFoundException", endpointNotFoundMessage},
 		{"describe missing group", func() error { _, err := f.svc.DescribeEndpointGroup(f.ctx, g.ARN+"x"); return err },
-			"EndpointGroupNotFoundException", ""},
+			"EndpointGroupNotFoundException", endpointGroupNotFoundMessage},
 		{"interval 20", func() error {
 			v := 20
 			_, err := f.svc.UpdateEndpointGroup(f.ctx, g.ARN, UpdateEndpointGroupInput{HealthCheckIntervalSeconds: &v})
 			return err
-		}, "InvalidArgumentException", ""},
+		}, "InvalidArgumentException", "HealthCheckIntervalSeconds must be 10 or 30."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,8 +166,14 @@ func TestDeleteReleasesIPs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _ := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 443, ToPort: 443}}, "")
-	g, _ := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: []model.EndpointInput{{EndpointID: lb1}}})
+	l, err := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 443, ToPort: 443}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: []model.EndpointInput{{EndpointID: lb1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	other, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "b"})
 	if err != nil {
 		t.Fatal(err)
@@ -293,9 +299,16 @@ func TestPaginate(t *testing.T) {
 	if page, next, err := Paginate([]string(nil), id, Page{}); err != nil || len(page) != 0 || next != "" {
 		t.Errorf("empty list: got %v %q %v, want an empty last page", page, next, err)
 	}
-	for _, bad := range []Page{{MaxResults: new(0)}, {MaxResults: new(101)}, {NextToken: "!"}} {
-		if _, _, err := Paginate(items, id, bad); err == nil {
-			t.Errorf("page %+v: got no error", bad)
+	for _, bad := range []struct {
+		page Page
+		code string
+	}{
+		{Page{MaxResults: new(0)}, codeInvalidArgument},
+		{Page{MaxResults: new(101)}, codeInvalidArgument},
+		{Page{NextToken: "!"}, codeInvalidNextToken},
+	} {
+		if _, _, err := Paginate(items, id, bad.page); modelErrCode(err) != bad.code {
+			t.Errorf("page %+v: got %v, want %s", bad.page, err, bad.code)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"gatehouse/internal/model"
@@ -54,21 +55,12 @@ func TestPlan(t *testing.T) {
 					}
 					continue
 				}
-				if len(p) == 0 || !contains(tt.want, p[0].id) {
+				if len(p) == 0 || !slices.Contains(tt.want, p[0].id) {
 					t.Fatalf("seed %d: got first %v, want one of %v", seed, ids(p), tt.want)
 				}
 			}
 		})
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func ids(p []*endpoint) []string {

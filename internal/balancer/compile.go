@@ -139,7 +139,8 @@ func compileGroup(tg *model.TargetGroup, h *model.TargetHealth) *group {
 		if err != nil {
 			continue // only ip targets are served; ops never store others
 		}
-		tgt := target{id: a.String(), port: port, addr: net.JoinHostPort(a.String(), strconv.Itoa(port))}
+		addr := net.JoinHostPort(a.String(), strconv.Itoa(port))
+		tgt := target{id: a.String(), port: port, addr: addr, key: checkKey(tg.ARN, addr)}
 		g.targets = append(g.targets, tgt)
 		if g.stored[tgt.addr].State == model.TargetHealthy {
 			g.healthy = append(g.healthy, tgt)
@@ -270,7 +271,7 @@ func compileCheck(g *group, tgt target, source string) (checkSpec, error) {
 	interval := time.Duration(max(hc.IntervalSeconds, 5)) * time.Second
 	timeout := time.Duration(max(hc.TimeoutSeconds, 2)) * time.Second
 	return checkSpec{
-		key:       checkKey(g.arn, tgt.addr),
+		key:       tgt.key,
 		tgARN:     g.arn,
 		targetID:  tgt.id,
 		port:      tgt.port,

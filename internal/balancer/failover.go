@@ -105,16 +105,16 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("request without a route")
 	}
 	tr := f.s.transports.get(rt.node)
-	tried := []string{rt.target}
+	tried := []string{rt.target.addr}
 	for {
 		res, err := tr.RoundTrip(req)
 		if err == nil || rt.group == nil || !dialFailed(err) || req.Context().Err() != nil {
 			return res, err
 		}
-		if !localFailure(err) && f.s.passive.mark(checkKey(rt.group.arn, rt.target), rt.group.holdDown()) {
+		if !localFailure(err) && f.s.passive.mark(rt.target.key, rt.group.holdDown()) {
 			f.s.metrics.suspect()
 			f.s.d.Log.Info("target suspect: connection failed", "target_group", rt.group.arn,
-				"target", rt.target, "hold_down", rt.group.holdDown(), "err", err)
+				"target", rt.target.addr, "hold_down", rt.group.holdDown(), "err", err)
 		}
 		// Not one byte of the request reached the target, so any method may
 		// go elsewhere; but a body the client streams is read once: only a
@@ -132,8 +132,8 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		f.s.metrics.retry()
 		f.s.d.Log.Debug("retry on another target", "target_group", rt.group.arn,
-			"failed", rt.target, "next", next.addr, "err", err)
-		rt.target = next.addr // same goroutine as the proxy: the error page logs the last one
+			"failed", rt.target.addr, "next", next.addr, "err", err)
+		rt.target = next // same goroutine as the proxy: the error page logs the last one
 		tried = append(tried, next.addr)
 		req = again
 	}

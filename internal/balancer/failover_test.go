@@ -267,7 +267,10 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 // never empties the group: with every target left suspect it picks one anyway.
 func TestPick(t *testing.T) {
 	const arn = "tg"
-	tgts := []target{{addr: "10.0.0.1:80"}, {addr: "10.0.0.2:80"}, {addr: "10.0.0.3:80"}}
+	var tgts []target
+	for _, addr := range []string{"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"} {
+		tgts = append(tgts, target{addr: addr, key: checkKey(arn, addr)})
+	}
 	cases := []struct {
 		name    string
 		healthy []target

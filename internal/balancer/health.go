@@ -231,7 +231,7 @@ func (s *Service) desiredHealth(t *table, tgARN string) *model.TargetHealth {
 		case !g.hc.Enabled:
 			st.State, st.Reason, st.Description = model.TargetUnavailable, model.ReasonHealthCheckDisabled, descDisabled
 		default:
-			if cur, ok := s.states[checkKey(tgARN, tgt.addr)]; ok {
+			if cur, ok := s.states[tgt.key]; ok {
 				st = cur
 			} else {
 				st.State, st.Reason, st.Description = model.TargetInitial, model.ReasonRegistrationInProgress, descRegistration

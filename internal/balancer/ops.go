@@ -435,9 +435,6 @@ func (s *Service) ModifyLoadBalancerAttributes(ctx context.Context, arn string, 
 			return nil, validationError("Load balancer attribute value '%s' for '%s' must be 'true' or 'false'", v, k) // unconfirmed text
 		}
 	}
-	if _, err := s.loadLB(ctx, arn); err != nil {
-		return nil, err
-	}
 	lb, err := store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(lb *model.LoadBalancer) error {
 		if lb.Attributes == nil {
 			lb.Attributes = defaultLBAttributes()
@@ -680,21 +677,9 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 // ModifyTargetGroup changes the target group's health check. The probers pick
 // the change up at once; target states stay until the thresholds say otherwise.
 func (s *Service) ModifyTargetGroup(ctx context.Context, arn string, in HealthCheckInput) (*model.TargetGroup, error) {
-	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, arn))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, tgNotFound()
-	}
-	if err != nil {
-		return nil, err
-	}
-	hc := tg.HealthCheck
-	applyHealthCheck(&hc, in)
-	if err := checkHealthCheck(hc); err != nil {
-		return nil, err
-	}
-	tg, err = store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), func(tg *model.TargetGroup) error {
+	tg, err := store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), func(tg *model.TargetGroup) error {
 		applyHealthCheck(&tg.HealthCheck, in)
-		return nil
+		return checkHealthCheck(tg.HealthCheck) // nothing is written when it fails
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, tgNotFound()
@@ -709,12 +694,17 @@ func tgNotFound() error {
 	return model.BadRequest(codeTGNotFound, "One or more target groups not found")
 }
 
-// DescribeTargetGroupAttributes returns the target group's attributes.
-func (s *Service) DescribeTargetGroupAttributes(ctx context.Context, arn string) (map[string]string, error) {
+func (s *Service) loadTG(ctx context.Context, arn string) (*model.TargetGroup, error) {
 	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, arn))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, tgNotFound()
 	}
+	return tg, err
+}
+
+// DescribeTargetGroupAttributes returns the target group's attributes.
+func (s *Service) DescribeTargetGroupAttributes(ctx context.Context, arn string) (map[string]string, error) {
+	tg, err := s.loadTG(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -825,18 +815,18 @@ func (s *Service) DescribeTargetGroups(ctx context.Context, arns, names []string
 	if err != nil {
 		return nil, err
 	}
+	lbs, err := s.lbsByGroup(ctx) // one read of the listeners for every group
+	if err != nil {
+		return nil, err
+	}
 	var out []*model.TargetGroup
 	switch {
 	case lbARN != "":
 		if _, err := s.loadLB(ctx, lbARN); err != nil {
 			return nil, err
 		}
-		used, err := s.groupsOf(ctx, lbARN)
-		if err != nil {
-			return nil, err
-		}
 		for _, tg := range all {
-			if used[tg.ARN] {
+			if slices.Contains(lbs[tg.ARN], lbARN) {
 				out = append(out, tg)
 			}
 		}
@@ -854,9 +844,7 @@ func (s *Service) DescribeTargetGroups(ctx context.Context, arns, names []string
 		out = all
 	}
 	for _, tg := range out {
-		if _, err := s.withLBs(ctx, tg); err != nil {
-			return nil, err
-		}
+		tg.LoadBalancerARNs = append([]string{}, lbs[tg.ARN]...)
 	}
 	return out, nil
 }
@@ -899,10 +887,7 @@ func (s *Service) RegisterTargets(ctx context.Context, tgARN string, targets []m
 	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
-	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, tgARN))
-	if errors.Is(err, store.ErrNotFound) {
-		return tgNotFound()
-	}
+	tg, err := s.loadTG(ctx, tgARN)
 	if err != nil {
 		return err
 	}
@@ -990,10 +975,7 @@ func (s *Service) DeregisterTargets(ctx context.Context, tgARN string, targets [
 // balancer last observed it. A target not checked yet is initial
 // (Elb.RegistrationInProgress); a group no listener uses reports unused.
 func (s *Service) DescribeTargetHealth(ctx context.Context, tgARN string) ([]model.TargetState, error) {
-	tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, tgARN))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, tgNotFound()
-	}
+	tg, err := s.loadTG(ctx, tgARN)
 	if err != nil {
 		return nil, err
 	}
@@ -1021,12 +1003,11 @@ func (s *Service) DescribeTargetHealth(ctx context.Context, tgARN string) ([]mod
 		}
 		if !found {
 			if inUse == nil {
-				lbs, err := s.lbsOf(ctx, tgARN)
+				lbs, err := s.lbsByGroup(ctx)
 				if err != nil {
 					return nil, err
 				}
-				inUse = new(bool)
-				*inUse = len(lbs) > 0
+				inUse = new(len(lbs[tgARN]) > 0)
 			}
 			if !*inUse {
 				st.State, st.Reason, st.Description = model.TargetUnused, model.ReasonNotInUse, descNotInUse
@@ -1307,15 +1288,21 @@ func listenerNotFound() error {
 	return model.BadRequest(codeListenerNotFound, "One or more listeners not found")
 }
 
+// loadListener loads a listener and its revision, for a write back with saveListener.
+func (s *Service) loadListener(ctx context.Context, arn string) (*model.Listener, int64, error) {
+	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, listenerNotFound()
+	}
+	return l, rev, err
+}
+
 // ModifyListener changes a listener's protocol, port, policy, certificates or
 // default actions. Its socket moves without touching the others.
 func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*model.Listener, error) {
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
-	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, in.ListenerARN))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, listenerNotFound()
-	}
+	l, rev, err := s.loadListener(ctx, in.ListenerARN)
 	if err != nil {
 		return nil, err
 	}
@@ -1385,10 +1372,7 @@ const maxCertificates = 25
 // DescribeListenerCertificates returns an HTTPS listener's certificates: the
 // default (IsDefault) first, then those served by SNI.
 func (s *Service) DescribeListenerCertificates(ctx context.Context, arn string) ([]model.ListenerCertificate, error) {
-	l, _, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, listenerNotFound()
-	}
+	l, _, err := s.loadListener(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -1404,10 +1388,7 @@ func (s *Service) AddListenerCertificates(ctx context.Context, arn string, certA
 	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
-	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, listenerNotFound()
-	}
+	l, rev, err := s.loadListener(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -1441,10 +1422,7 @@ func (s *Service) RemoveListenerCertificates(ctx context.Context, arn string, ce
 	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
-	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn))
-	if errors.Is(err, store.ErrNotFound) {
-		return listenerNotFound()
-	}
+	l, rev, err := s.loadListener(ctx, arn)
 	if err != nil {
 		return err
 	}
@@ -1504,43 +1482,33 @@ func (s *Service) listenersOf(ctx context.Context, lbARN string) ([]*model.Liste
 	return slices.DeleteFunc(all, func(l *model.Listener) bool { return l.LoadBalancerARN != lbARN }), nil
 }
 
-// groupsOf returns the target groups the load balancer's listeners forward to.
-func (s *Service) groupsOf(ctx context.Context, lbARN string) (map[string]bool, error) {
-	ls, err := s.listenersOf(ctx, lbARN)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]bool{}
-	for _, l := range ls {
-		for _, arn := range l.TargetGroupARNs() {
-			out[arn] = true
-		}
-	}
-	return out, nil
-}
-
-// lbsOf returns the load balancers whose listeners forward to the target group.
-func (s *Service) lbsOf(ctx context.Context, tgARN string) ([]string, error) {
+// lbsByGroup maps every target group that listeners forward to onto the
+// load balancers of those listeners, sorted.
+func (s *Service) lbsByGroup(ctx context.Context) (map[string][]string, error) {
 	all, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
 	if err != nil {
 		return nil, err
 	}
-	out := []string{}
+	out := map[string][]string{}
 	for _, l := range all {
-		if slices.Contains(l.TargetGroupARNs(), tgARN) && !slices.Contains(out, l.LoadBalancerARN) {
-			out = append(out, l.LoadBalancerARN)
+		for _, arn := range l.TargetGroupARNs() {
+			if !slices.Contains(out[arn], l.LoadBalancerARN) {
+				out[arn] = append(out[arn], l.LoadBalancerARN)
+			}
 		}
 	}
-	slices.Sort(out)
+	for _, lbs := range out {
+		slices.Sort(lbs)
+	}
 	return out, nil
 }
 
 func (s *Service) withLBs(ctx context.Context, tg *model.TargetGroup) (*model.TargetGroup, error) {
-	lbs, err := s.lbsOf(ctx, tg.ARN)
+	lbs, err := s.lbsByGroup(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tg.LoadBalancerARNs = lbs
+	tg.LoadBalancerARNs = append([]string{}, lbs[tg.ARN]...)
 	return tg, nil
 }
 

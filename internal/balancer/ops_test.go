@@ -87,8 +87,8 @@ func TestTargetGroupDefaultsAndHealthStates(t *testing.T) {
 	if err := e.svc.DeregisterTargets(e.ctx, tg.ARN, []model.Target{{ID: targetIP}}); err != nil {
 		t.Fatal(err)
 	}
-	if hs, _ := e.svc.DescribeTargetHealth(e.ctx, tg.ARN); len(hs) != 0 {
-		t.Errorf("after deregister: got %+v, want no targets", hs)
+	if hs, err := e.svc.DescribeTargetHealth(e.ctx, tg.ARN); err != nil || len(hs) != 0 {
+		t.Errorf("after deregister: got %+v, %v; want no targets", hs, err)
 	}
 }
 

@@ -5,12 +5,12 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
 
 	"gatehouse/internal/model"
-
 	"gatehouse/internal/wildcard"
 )
 
@@ -109,10 +109,19 @@ func compileRules(l *model.Listener, groups map[string]*group) ([]rule, []string
 // compileCondition returns a matcher for one condition, with ALB's
 // semantics: path patterns are case-sensitive and see the path only; host
 // names, header values and query strings compare without case; * and ? are
-// wildcards everywhere but in methods and source IPs.
+// wildcards everywhere but in methods and source IPs. Patterns compared
+// without case are lowered here, and the header name canonicalized, so a
+// request lowers only its own side.
 func compileCondition(c model.Condition) (func(*http.Request) bool, error) {
-	anyOf := func(s string, fold bool) bool {
-		for _, p := range c.Values {
+	lower := func(vs []string) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = strings.ToLower(v)
+		}
+		return out
+	}
+	anyOf := func(patterns []string, s string, fold bool) bool {
+		for _, p := range patterns {
 			if match(p, s, fold) {
 				return true
 			}
@@ -121,24 +130,30 @@ func compileCondition(c model.Condition) (func(*http.Request) bool, error) {
 	}
 	switch c.Field {
 	case "path-pattern":
-		return func(r *http.Request) bool { return anyOf(r.URL.Path, false) }, nil
+		return func(r *http.Request) bool { return anyOf(c.Values, r.URL.Path, false) }, nil
 	case "host-header":
-		return func(r *http.Request) bool { return anyOf(hostOnly(r.Host), true) }, nil
+		hosts := lower(c.Values)
+		return func(r *http.Request) bool { return anyOf(hosts, hostOnly(r.Host), true) }, nil
 	case "http-request-method":
 		return func(r *http.Request) bool { return slices.Contains(c.Values, r.Method) }, nil
 	case "http-header":
+		name, values := textproto.CanonicalMIMEHeaderKey(c.HeaderName), lower(c.Values)
 		return func(r *http.Request) bool {
-			for _, v := range r.Header.Values(c.HeaderName) {
-				if anyOf(v, true) {
+			for _, v := range r.Header[name] {
+				if anyOf(values, v, true) {
 					return true
 				}
 			}
 			return false
 		}, nil
 	case "query-string":
+		qs := make([]model.QueryString, len(c.QueryStrings))
+		for i, q := range c.QueryStrings {
+			qs[i] = model.QueryString{Key: strings.ToLower(q.Key), Value: strings.ToLower(q.Value)}
+		}
 		return func(r *http.Request) bool {
 			q := r.URL.Query()
-			for _, want := range c.QueryStrings {
+			for _, want := range qs {
 				for k, vs := range q {
 					if want.Key != "" && !match(want.Key, k, true) {
 						continue
@@ -223,7 +238,8 @@ func (s *Service) redirect(w http.ResponseWriter, r *http.Request, rd *model.Red
 }
 
 // match is an ALB condition value match: '*' and '?' wildcards; fold ignores
-// case, as host, header and query-string conditions do.
+// case, as host, header and query-string conditions do. compileCondition
+// lowers the patterns, so lowering one again here costs no allocation.
 func match(pattern, s string, fold bool) bool {
 	if fold {
 		pattern, s = strings.ToLower(pattern), strings.ToLower(s)

@@ -237,10 +237,7 @@ func (s *Service) CreateRule(ctx context.Context, in CreateRuleInput) (*Listener
 	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
-	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, in.ListenerARN))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, listenerNotFound()
-	}
+	l, rev, err := s.loadListener(ctx, in.ListenerARN)
 	if err != nil {
 		return nil, err
 	}
@@ -276,10 +273,7 @@ func (s *Service) DescribeRules(ctx context.Context, listenerARN string, ruleARN
 		return nil, validationError("Listener rule ARNs and a listener ARN cannot be specified at the same time")
 	}
 	if listenerARN != "" {
-		l, _, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, listenerARN))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, listenerNotFound()
-		}
+		l, _, err := s.loadListener(ctx, listenerARN)
 		if err != nil {
 			return nil, err
 		}
@@ -291,11 +285,12 @@ func (s *Service) DescribeRules(ctx context.Context, listenerARN string, ruleARN
 		if err != nil {
 			return nil, err
 		}
-		i := slices.IndexFunc(listenerRules(l), func(r ListenerRule) bool { return r.ARN == arn })
+		rules := listenerRules(l)
+		i := slices.IndexFunc(rules, func(r ListenerRule) bool { return r.ARN == arn })
 		if i < 0 {
 			return nil, ruleNotFound()
 		}
-		out = append(out, listenerRules(l)[i])
+		out = append(out, rules[i])
 	}
 	return out, nil
 }

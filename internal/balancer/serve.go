@@ -42,11 +42,9 @@ const serverHeader = "awselb/2.0"
 // protocol, then TLS or plain HTTP as the listener in the current table says.
 func (s *Service) serveSocket(l net.Listener) {
 	key := l.Addr().String()
-	tcp, _ := l.Addr().(*net.TCPAddr)
 	node := ""
-	port := 0
-	if tcp != nil {
-		node, port = tcp.IP.String(), tcp.Port
+	if tcp, ok := l.Addr().(*net.TCPAddr); ok {
+		node = tcp.IP.String()
 	}
 	pl := &proxyproto.Listener{
 		Listener:          l,
@@ -80,7 +78,7 @@ func (s *Service) serveSocket(l net.Listener) {
 				return
 			}
 			defer handlers.leave()
-			s.handle(w, r, key, node, port)
+			s.handle(w, r, key, node)
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		// No IdleTimeout: idleConn closes a connection idle for the load
@@ -190,7 +188,7 @@ func (p *protoListener) Accept() (net.Conn, error) {
 
 // handle serves one request (2 in doc.go): the action of the first listener
 // rule that matches it, else the listener's default action.
-func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node string, port int) {
+func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node string) {
 	t := s.table.Load()
 	var le *listenerEntry
 	if t != nil {
@@ -222,17 +220,7 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 		} else {
 			r.Body = &eofBody{ReadCloser: r.Body, onEOF: wait.hold}
 		}
-		rt := route{
-			wait:     wait,
-			node:     node,
-			target:   tgt.addr,
-			group:    act.group,
-			tls:      act.group.protocol == "HTTPS",
-			port:     port,
-			https:    le.protocol == "HTTPS",
-			started:  time.Now(),
-			listener: le.arn,
-		}
+		rt := route{node: node, le: le, group: act.group, target: tgt, started: time.Now(), wait: wait}
 		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, &rt)))
 	default:
 		s.errorPage(w, http.StatusInternalServerError)
@@ -287,15 +275,12 @@ func statusText(code int) string {
 
 // route is what handle decided for one forwarded request.
 type route struct {
-	node     string // node IP that accepted the connection: the source of the dial
-	target   string // "ip:port"; the target of the latest attempt
-	group    *group // forwarded to; forwarder retries on it
-	tls      bool   // HTTPS to the target
-	port     int    // listener port, for X-Forwarded-Port
-	https    bool   // listener protocol, for X-Forwarded-Proto
-	started  time.Time
-	listener string
-	wait     *targetWait
+	node    string         // node IP that accepted the connection: the source of the dial
+	le      *listenerEntry // the socket's listener: X-Forwarded-Proto and -Port
+	group   *group         // forwarded to (its protocol is the target's); forwarder retries on it
+	target  *target        // the target of the latest attempt
+	started time.Time
+	wait    *targetWait
 }
 
 type routeKey struct{}
@@ -328,7 +313,7 @@ func (s *Service) newProxy() *httputil.ReverseProxy {
 				return
 			}
 			code := classify(err)
-			s.d.Log.Debug("forward failed", "target", routeFrom(r.Context()).target, "status", code, "err", err)
+			s.d.Log.Debug("forward failed", "target", routeFrom(r.Context()).target.addr, "status", code, "err", err)
 			s.errorPage(w, code)
 		},
 	}
@@ -339,10 +324,10 @@ func (s *Service) newProxy() *httputil.ReverseProxy {
 func rewrite(pr *httputil.ProxyRequest) {
 	rt := routeFrom(pr.In.Context())
 	pr.Out.URL.Scheme = "http"
-	if rt.tls {
+	if rt.group.protocol == "HTTPS" {
 		pr.Out.URL.Scheme = "https"
 	}
-	pr.Out.URL.Host = rt.target
+	pr.Out.URL.Host = rt.target.addr
 	pr.Out.Host = pr.In.Host
 
 	client := pr.In.RemoteAddr
@@ -355,11 +340,11 @@ func rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.Out.Header.Set("X-Forwarded-For", xff)
 	proto := "http"
-	if rt.https {
+	if rt.le.protocol == "HTTPS" {
 		proto = "https"
 	}
 	pr.Out.Header.Set("X-Forwarded-Proto", proto)
-	pr.Out.Header.Set("X-Forwarded-Port", strconv.Itoa(rt.port))
+	pr.Out.Header.Set("X-Forwarded-Port", strconv.Itoa(rt.le.port))
 	pr.Out.Header.Set("X-Amzn-Trace-Id", traceID(pr.In.Header.Get("X-Amzn-Trace-Id"), time.Now()))
 }
 

@@ -162,7 +162,7 @@ func proxied(t *testing.T, e *env, src, node string, port int) *http.Response {
 	if err := req.Write(tc); err != nil {
 		t.Fatal(err)
 	}
-	res, err := http.ReadResponse(bufioReader(tc), req)
+	res, err := http.ReadResponse(bufio.NewReader(tc), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,5 +270,3 @@ func TestBusyPort(t *testing.T) {
 	blocker.Close()
 	e.waitState(t, lb.ARN, "active")
 }
-
-func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }

@@ -58,6 +58,7 @@ type target struct {
 	id   string
 	port int
 	addr string // "ip:port"
+	key  string // checkKey(group ARN, addr): its passive health and prober
 }
 
 // pick chooses the next target round robin among the healthy targets, or among
@@ -81,7 +82,7 @@ func (g *group) pick(p *passive, tried []string) *target {
 		if slices.Contains(tried, t.addr) {
 			continue
 		}
-		if p.suspect(checkKey(g.arn, t.addr)) {
+		if p.suspect(t.key) {
 			if fallback == nil {
 				fallback = t
 			}
