@@ -3,7 +3,7 @@
 // ingress rules, execute-api interface endpoints, network interfaces and tags.
 //
 // A request is form parameters (Action=…&Version=2016-11-15, lists as Name.N),
-// decoded by awsapi.DecodeEC2 into one input struct per operation whose query
+// decoded (awsapi.QueryOf) into one input struct per operation whose query
 // tags are the botocore locationNames, capitalised; the answer is XML whose
 // element names are the lowerCamel locationNames of the service model. The
 // rules (validation, error codes and messages) live in the network operations,

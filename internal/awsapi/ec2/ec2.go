@@ -45,19 +45,19 @@ func New(net *network.Service) *awsapi.Service {
 
 type api struct{ net *network.Service }
 
-// op decodes the form into a new In and calls fn. A DryRun request is decoded
-// (so a malformed one still fails) and then answered as EC2 answers a dry run
-// the caller is allowed to make.
+// op adapts an operation on a decoded input (awsapi.QueryOf). A DryRun request
+// is decoded too (so a malformed one still fails) and then answered as EC2
+// answers a dry run the caller is allowed to make.
 func op[In any](fn func(ctx context.Context, in *In) (any, error)) awsapi.QueryOp {
+	run := awsapi.QueryOf(fn)
+	dryRun := awsapi.QueryOf(func(context.Context, *In) (any, error) {
+		return nil, model.Errorf(http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+	})
 	return func(ctx context.Context, form url.Values) (any, error) {
-		var in In
-		if err := awsapi.DecodeEC2(form, &in); err != nil {
-			return nil, err
-		}
 		if dry, _ := strconv.ParseBool(form.Get("DryRun")); dry {
-			return nil, model.Errorf(http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+			return dryRun(ctx, form)
 		}
-		return fn(ctx, &in)
+		return run(ctx, form)
 	}
 }
 
@@ -107,11 +107,10 @@ func tagSpecsIn(in []tagSpecIn) []network.TagSpec {
 	return out
 }
 
-// pageIn is the paging of a Describe call. (Each input carries the two
-// members itself: awsapi.DecodeEC2 does not flatten embedded structs.)
+// pageIn is the paging of a Describe call, embedded in its input.
 type pageIn struct {
-	MaxResults *int
-	NextToken  string
+	MaxResults *int   `query:"MaxResults"`
+	NextToken  string `query:"NextToken"`
 }
 
 // maxPage is the most items EC2 returns in one page.
@@ -120,7 +119,7 @@ const maxPage = 1000
 // page cuts the items, sorted by ID, to the page the request asks for and
 // returns the token of the next page ("" on the last). The token is the last
 // ID returned, so a page stays right when items are added or deleted between
-// calls. min is the smallest MaxResults the call accepts.
+// calls. least is the smallest MaxResults the call accepts (at least 1).
 func page[T any](items []*T, id func(*T) string, in pageIn, least int) ([]*T, string, error) {
 	if in.MaxResults == nil && in.NextToken == "" {
 		return items, "", nil
@@ -131,7 +130,7 @@ func page[T any](items []*T, id func(*T) string, in pageIn, least int) ([]*T, st
 			// UNVERIFIED: EC2's text for a MaxResults below its minimum.
 			return nil, "", model.BadRequest("InvalidParameterValue", "Value ( %d ) for parameter maxResults is invalid. Expecting a value greater than %d.", *in.MaxResults, least)
 		}
-		n = max(min(*in.MaxResults, maxPage), 1)
+		n = min(*in.MaxResults, maxPage)
 	}
 	items = slices.Clone(items)
 	slices.SortFunc(items, func(a, b *T) int { return strings.Compare(id(a), id(b)) })
@@ -170,10 +169,9 @@ func (a *api) groupNames(ctx context.Context) (map[string]string, error) {
 // ---- VPCs, subnets, zones ----
 
 type describeVpcsIn struct {
-	VpcIDs     []string   `query:"VpcId"`
-	Filters    []filterIn `query:"Filter"`
-	MaxResults *int       `query:"MaxResults"`
-	NextToken  string     `query:"NextToken"`
+	VpcIDs  []string   `query:"VpcId"`
+	Filters []filterIn `query:"Filter"`
+	pageIn
 }
 
 type describeVpcsOut struct {
@@ -186,7 +184,7 @@ func (a *api) describeVpcs(ctx context.Context, in *describeVpcsIn) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	vpcs, next, err := page(vpcs, func(v *model.VPC) string { return v.ID }, pageIn{in.MaxResults, in.NextToken}, 5)
+	vpcs, next, err := page(vpcs, func(v *model.VPC) string { return v.ID }, in.pageIn, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -198,10 +196,9 @@ func (a *api) describeVpcs(ctx context.Context, in *describeVpcsIn) (any, error)
 }
 
 type describeSubnetsIn struct {
-	SubnetIDs  []string   `query:"SubnetId"`
-	Filters    []filterIn `query:"Filter"`
-	MaxResults *int       `query:"MaxResults"`
-	NextToken  string     `query:"NextToken"`
+	SubnetIDs []string   `query:"SubnetId"`
+	Filters   []filterIn `query:"Filter"`
+	pageIn
 }
 
 type describeSubnetsOut struct {
@@ -214,7 +211,7 @@ func (a *api) describeSubnets(ctx context.Context, in *describeSubnetsIn) (any, 
 	if err != nil {
 		return nil, err
 	}
-	subnets, next, err := page(subnets, func(s *model.Subnet) string { return s.ID }, pageIn{in.MaxResults, in.NextToken}, 5)
+	subnets, next, err := page(subnets, func(s *model.Subnet) string { return s.ID }, in.pageIn, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -287,8 +284,7 @@ type describeGroupsIn struct {
 	GroupIDs   []string   `query:"GroupId"`
 	GroupNames []string   `query:"GroupName"`
 	Filters    []filterIn `query:"Filter"`
-	MaxResults *int       `query:"MaxResults"`
-	NextToken  string     `query:"NextToken"`
+	pageIn
 }
 
 type describeGroupsOut struct {
@@ -301,7 +297,7 @@ func (a *api) describeSecurityGroups(ctx context.Context, in *describeGroupsIn) 
 	if err != nil {
 		return nil, err
 	}
-	groups, next, err := page(groups, func(g *model.SecurityGroup) string { return g.ID }, pageIn{in.MaxResults, in.NextToken}, 5)
+	groups, next, err := page(groups, func(g *model.SecurityGroup) string { return g.ID }, in.pageIn, 5)
 	if err != nil {
 		return nil, err
 	}
@@ -518,8 +514,7 @@ func (a *api) createVpcEndpoint(ctx context.Context, in *createEndpointIn) (any,
 type describeEndpointsIn struct {
 	VpcEndpointIDs []string   `query:"VpcEndpointId"`
 	Filters        []filterIn `query:"Filter"`
-	MaxResults     *int       `query:"MaxResults"`
-	NextToken      string     `query:"NextToken"`
+	pageIn
 }
 
 type describeEndpointsOut struct {
@@ -533,7 +528,7 @@ func (a *api) describeVpcEndpoints(ctx context.Context, in *describeEndpointsIn)
 		return nil, err
 	}
 	// DescribeVpcEndpoints documents no lower bound on MaxResults.
-	eps, next, err := page(eps, func(e *model.VpcEndpoint) string { return e.ID }, pageIn{in.MaxResults, in.NextToken}, 1)
+	eps, next, err := page(eps, func(e *model.VpcEndpoint) string { return e.ID }, in.pageIn, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -604,8 +599,7 @@ func (a *api) deleteVpcEndpoints(ctx context.Context, in *deleteEndpointsIn) (an
 type describeInterfacesIn struct {
 	NetworkInterfaceIDs []string   `query:"NetworkInterfaceId"`
 	Filters             []filterIn `query:"Filter"`
-	MaxResults          *int       `query:"MaxResults"`
-	NextToken           string     `query:"NextToken"`
+	pageIn
 }
 
 type describeInterfacesOut struct {
@@ -618,7 +612,7 @@ func (a *api) describeNetworkInterfaces(ctx context.Context, in *describeInterfa
 	if err != nil {
 		return nil, err
 	}
-	enis, next, err := page(enis, func(n *model.NetworkInterface) string { return n.ID }, pageIn{in.MaxResults, in.NextToken}, 5)
+	enis, next, err := page(enis, func(n *model.NetworkInterface) string { return n.ID }, in.pageIn, 5)
 	if err != nil {
 		return nil, err
 	}

@@ -372,9 +372,8 @@ func TestOperations(t *testing.T) {
 	// A dry run answers DryRunOperation and changes nothing.
 	_, err = c.CreateSecurityGroup(ctx, &sdk.CreateSecurityGroupInput{GroupName: aws.String("dry"), Description: aws.String("d"), DryRun: aws.Bool(true)})
 	apiErr(t, "dry run", err, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
-	if _, err := c.DescribeSecurityGroups(ctx, &sdk.DescribeSecurityGroupsInput{GroupNames: []string{"dry"}}); err == nil {
-		t.Errorf("dry run created a group")
-	}
+	_, err = c.DescribeSecurityGroups(ctx, &sdk.DescribeSecurityGroupsInput{GroupNames: []string{"dry"}})
+	apiErr(t, "the group of a dry run", err, "InvalidGroup.NotFound", "The security group 'dry' does not exist in default VPC '"+vpcID+"'")
 
 	// Deleting an unknown endpoint is an unsuccessful item, not an error.
 	del, err := c.DeleteVpcEndpoints(ctx, &sdk.DeleteVpcEndpointsInput{VpcEndpointIds: []string{epID, "vpce-0000000000000000b"}})

@@ -97,6 +97,7 @@ func TestErrors(t *testing.T) {
 		{"reserved tag", "Action=CreateTags&ResourceId.1=" + vpcID + "&Tag.1.Key=aws:x&Tag.1.Value=v", "InvalidParameterValue",
 			"Value (aws:x) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use"},
 		{"dry run", "Action=DescribeVpcs&DryRun=true", "DryRunOperation", "Request would have succeeded, but DryRun flag is set."},
+		{"malformed dry run", "Action=DescribeVpcs&DryRun=true&MaxResults=ten", "InvalidParameterValue", "Value 'ten' at 'MaxResults' is not a valid integer"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

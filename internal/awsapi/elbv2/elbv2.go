@@ -1,15 +1,15 @@
 // Package elbv2 maps the Elastic Load Balancing v2 API (awsQuery, version
-// 2015-12-01) onto the balancer's operations: each operation decodes its
-// form parameters into a wire shape, calls the balancer and encodes the
-// result as the model's XML. Validation and AWS's error codes and messages
-// live in the balancer, so the stack file obeys the same rules; this package
-// only spells them on the wire (and refuses the wire's own ambiguities, such
-// as a condition given both as Values and as a Config).
+// 2015-12-01) onto the balancer's operations: each operation takes its input
+// as a wire shape (decoded from the form by awsapi.QueryOf), calls the
+// balancer and encodes the result as the model's XML. Validation and AWS's
+// error codes and messages live in the balancer, so the stack file obeys the
+// same rules; this package only spells them on the wire (and refuses the
+// wire's own ambiguities, such as a condition given both as Values and as a
+// Config).
 package elbv2
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 
 	"gatehouse/internal/awsapi"
@@ -27,63 +27,52 @@ func New(svc *balancer.Service) *awsapi.Service {
 		Version:      "2015-12-01",
 		XMLNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
 		Handler: awsapi.QueryOps(map[string]awsapi.QueryOp{
-			"CreateLoadBalancer":             a.createLoadBalancer,
-			"DescribeLoadBalancers":          a.describeLoadBalancers,
-			"DeleteLoadBalancer":             a.deleteLoadBalancer,
-			"DescribeLoadBalancerAttributes": a.describeLoadBalancerAttributes,
-			"ModifyLoadBalancerAttributes":   a.modifyLoadBalancerAttributes,
-			"CreateTargetGroup":              a.createTargetGroup,
-			"DescribeTargetGroups":           a.describeTargetGroups,
-			"ModifyTargetGroup":              a.modifyTargetGroup,
-			"DeleteTargetGroup":              a.deleteTargetGroup,
-			"DescribeTargetGroupAttributes":  a.describeTargetGroupAttributes,
-			"ModifyTargetGroupAttributes":    a.modifyTargetGroupAttributes,
-			"RegisterTargets":                a.registerTargets,
-			"DeregisterTargets":              a.deregisterTargets,
-			"DescribeTargetHealth":           a.describeTargetHealth,
-			"CreateListener":                 a.createListener,
-			"DescribeListeners":              a.describeListeners,
-			"ModifyListener":                 a.modifyListener,
-			"DeleteListener":                 a.deleteListener,
-			"AddListenerCertificates":        a.addListenerCertificates,
-			"RemoveListenerCertificates":     a.removeListenerCertificates,
-			"DescribeListenerCertificates":   a.describeListenerCertificates,
-			"CreateRule":                     a.createRule,
-			"DescribeRules":                  a.describeRules,
-			"ModifyRule":                     a.modifyRule,
-			"DeleteRule":                     a.deleteRule,
-			"SetRulePriorities":              a.setRulePriorities,
-			"DescribeSSLPolicies":            a.describeSSLPolicies,
-			"AddTags":                        a.addTags,
-			"RemoveTags":                     a.removeTags,
-			"DescribeTags":                   a.describeTags,
+			"CreateLoadBalancer":             awsapi.QueryOf(a.createLoadBalancer),
+			"DescribeLoadBalancers":          awsapi.QueryOf(a.describeLoadBalancers),
+			"DeleteLoadBalancer":             awsapi.QueryOf(a.deleteLoadBalancer),
+			"DescribeLoadBalancerAttributes": awsapi.QueryOf(a.describeLoadBalancerAttributes),
+			"ModifyLoadBalancerAttributes":   awsapi.QueryOf(a.modifyLoadBalancerAttributes),
+			"CreateTargetGroup":              awsapi.QueryOf(a.createTargetGroup),
+			"DescribeTargetGroups":           awsapi.QueryOf(a.describeTargetGroups),
+			"ModifyTargetGroup":              awsapi.QueryOf(a.modifyTargetGroup),
+			"DeleteTargetGroup":              awsapi.QueryOf(a.deleteTargetGroup),
+			"DescribeTargetGroupAttributes":  awsapi.QueryOf(a.describeTargetGroupAttributes),
+			"ModifyTargetGroupAttributes":    awsapi.QueryOf(a.modifyTargetGroupAttributes),
+			"RegisterTargets":                awsapi.QueryOf(a.registerTargets),
+			"DeregisterTargets":              awsapi.QueryOf(a.deregisterTargets),
+			"DescribeTargetHealth":           awsapi.QueryOf(a.describeTargetHealth),
+			"CreateListener":                 awsapi.QueryOf(a.createListener),
+			"DescribeListeners":              awsapi.QueryOf(a.describeListeners),
+			"ModifyListener":                 awsapi.QueryOf(a.modifyListener),
+			"DeleteListener":                 awsapi.QueryOf(a.deleteListener),
+			"AddListenerCertificates":        awsapi.QueryOf(a.addListenerCertificates),
+			"RemoveListenerCertificates":     awsapi.QueryOf(a.removeListenerCertificates),
+			"DescribeListenerCertificates":   awsapi.QueryOf(a.describeListenerCertificates),
+			"CreateRule":                     awsapi.QueryOf(a.createRule),
+			"DescribeRules":                  awsapi.QueryOf(a.describeRules),
+			"ModifyRule":                     awsapi.QueryOf(a.modifyRule),
+			"DeleteRule":                     awsapi.QueryOf(a.deleteRule),
+			"SetRulePriorities":              awsapi.QueryOf(a.setRulePriorities),
+			"DescribeSSLPolicies":            awsapi.QueryOf(a.describeSSLPolicies),
+			"AddTags":                        awsapi.QueryOf(a.addTags),
+			"RemoveTags":                     awsapi.QueryOf(a.removeTags),
+			"DescribeTags":                   awsapi.QueryOf(a.describeTags),
 		}),
 	}
 }
 
 type api struct{ b *balancer.Service }
 
-// decode decodes the form into a new In.
-func decode[In any](form url.Values) (*In, error) {
-	in := new(In)
-	if err := awsapi.DecodeQuery(form, in); err != nil {
-		return nil, err
-	}
-	return in, nil
+// pageIn is the paging of every Describe call, embedded in its input.
+type pageIn struct {
+	Marker   string `query:"Marker"`
+	PageSize int    `query:"PageSize"`
 }
 
 // page returns the page of items that the request's Marker and PageSize
-// select, and the next marker. The paging members are decoded here, once for
-// every describe operation.
-func page[T any](form url.Values, items []T) ([]T, string, error) {
-	in, err := decode[struct {
-		Marker   string `query:"Marker"`
-		PageSize int    `query:"PageSize"`
-	}](form)
-	if err != nil {
-		return nil, "", err
-	}
-	return balancer.Page(items, in.Marker, in.PageSize)
+// select, and the next marker.
+func page[T any](p pageIn, items []T) ([]T, string, error) {
+	return balancer.Page(items, p.Marker, p.PageSize)
 }
 
 // ---- Load balancers ----
@@ -93,24 +82,22 @@ type lbsResult struct {
 	NextMarker    string  `xml:"NextMarker,omitempty"`
 }
 
-func (a api) createLoadBalancer(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		Name           string   `query:"Name" required:"true"`
-		Subnets        []string `query:"Subnets"`
-		SubnetMappings []struct {
-			SubnetID           string `query:"SubnetId" required:"true"`
-			AllocationID       string `query:"AllocationId"`
-			PrivateIPv4Address string `query:"PrivateIPv4Address"`
-		} `query:"SubnetMappings"`
-		SecurityGroups []string `query:"SecurityGroups"`
-		Scheme         string   `query:"Scheme"`
-		Tags           []tagIn  `query:"Tags"`
-		Type           string   `query:"Type"`
-		IPAddressType  string   `query:"IpAddressType"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type createLoadBalancerIn struct {
+	Name           string   `query:"Name" required:"true"`
+	Subnets        []string `query:"Subnets"`
+	SubnetMappings []struct {
+		SubnetID           string `query:"SubnetId" required:"true"`
+		AllocationID       string `query:"AllocationId"`
+		PrivateIPv4Address string `query:"PrivateIPv4Address"`
+	} `query:"SubnetMappings"`
+	SecurityGroups []string `query:"SecurityGroups"`
+	Scheme         string   `query:"Scheme"`
+	Tags           []tagIn  `query:"Tags"`
+	Type           string   `query:"Type"`
+	IPAddressType  string   `query:"IpAddressType"`
+}
+
+func (a api) createLoadBalancer(ctx context.Context, in *createLoadBalancerIn) (any, error) {
 	subnets := in.Subnets
 	for _, m := range in.SubnetMappings {
 		if m.AllocationID != "" || m.PrivateIPv4Address != "" {
@@ -131,66 +118,56 @@ func (a api) createLoadBalancer(ctx context.Context, form url.Values) (any, erro
 	return lbsResult{LoadBalancers: lbsOut([]*model.LoadBalancer{lb})}, nil
 }
 
-func (a api) describeLoadBalancers(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		LoadBalancerArns []string `query:"LoadBalancerArns"`
-		Names            []string `query:"Names"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeLoadBalancersIn struct {
+	LoadBalancerArns []string `query:"LoadBalancerArns"`
+	Names            []string `query:"Names"`
+	pageIn
+}
+
+func (a api) describeLoadBalancers(ctx context.Context, in *describeLoadBalancersIn) (any, error) {
 	lbs, err := a.b.DescribeLoadBalancers(ctx, in.LoadBalancerArns, in.Names)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(form, lbs)
+	pg, next, err := page(in.pageIn, lbs)
 	if err != nil {
 		return nil, err
 	}
 	return lbsResult{LoadBalancers: lbsOut(pg), NextMarker: next}, nil
 }
 
-func (a api) deleteLoadBalancer(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		LoadBalancerArn string `query:"LoadBalancerArn" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+// lbARNIn names one load balancer.
+type lbARNIn struct {
+	LoadBalancerArn string `query:"LoadBalancerArn" required:"true"`
+}
+
+func (a api) deleteLoadBalancer(ctx context.Context, in *lbARNIn) (any, error) {
 	return nil, a.b.DeleteLoadBalancer(ctx, in.LoadBalancerArn)
 }
 
 type attributesResult struct {
-	Attributes []attributeOut `xml:"Attributes>member"`
+	Attributes []pairOut `xml:"Attributes>member"`
 }
 
-func (a api) describeLoadBalancerAttributes(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		LoadBalancerArn string `query:"LoadBalancerArn" required:"true"`
-	}](form)
+// attributes answers the four attribute calls with what the balancer returned.
+func attributes(attrs map[string]string, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := a.b.DescribeLoadBalancerAttributes(ctx, in.LoadBalancerArn)
-	if err != nil {
-		return nil, err
-	}
-	return attributesResult{attributesOut(attrs)}, nil
+	return attributesResult{pairsOut(attrs)}, nil
 }
 
-func (a api) modifyLoadBalancerAttributes(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		LoadBalancerArn string        `query:"LoadBalancerArn" required:"true"`
-		Attributes      []attributeIn `query:"Attributes" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := a.b.ModifyLoadBalancerAttributes(ctx, in.LoadBalancerArn, attributeMap(in.Attributes))
-	if err != nil {
-		return nil, err
-	}
-	return attributesResult{attributesOut(attrs)}, nil
+func (a api) describeLoadBalancerAttributes(ctx context.Context, in *lbARNIn) (any, error) {
+	return attributes(a.b.DescribeLoadBalancerAttributes(ctx, in.LoadBalancerArn))
+}
+
+type modifyLoadBalancerAttributesIn struct {
+	LoadBalancerArn string        `query:"LoadBalancerArn" required:"true"`
+	Attributes      []attributeIn `query:"Attributes" required:"true"`
+}
+
+func (a api) modifyLoadBalancerAttributes(ctx context.Context, in *modifyLoadBalancerAttributesIn) (any, error) {
+	return attributes(a.b.ModifyLoadBalancerAttributes(ctx, in.LoadBalancerArn, attributeMap(in.Attributes)))
 }
 
 // ---- Target groups ----
@@ -201,7 +178,7 @@ type tgsResult struct {
 }
 
 // healthCheckIn is the health check members of CreateTargetGroup and
-// ModifyTargetGroup, decoded on their own from the same form.
+// ModifyTargetGroup, embedded in both inputs.
 type healthCheckIn struct {
 	HealthCheckProtocol        *string `query:"HealthCheckProtocol"`
 	HealthCheckPort            *string `query:"HealthCheckPort"`
@@ -228,141 +205,106 @@ func (h healthCheckIn) input() balancer.HealthCheckInput {
 	return in
 }
 
-func (a api) createTargetGroup(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		Name            string  `query:"Name" required:"true"`
-		Protocol        string  `query:"Protocol"`
-		ProtocolVersion string  `query:"ProtocolVersion"`
-		Port            int     `query:"Port"`
-		VpcID           string  `query:"VpcId"`
-		TargetType      string  `query:"TargetType"`
-		IPAddressType   string  `query:"IpAddressType"`
-		Tags            []tagIn `query:"Tags"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
-	hc, err := decode[healthCheckIn](form)
-	if err != nil {
-		return nil, err
-	}
+type createTargetGroupIn struct {
+	Name            string  `query:"Name" required:"true"`
+	Protocol        string  `query:"Protocol"`
+	ProtocolVersion string  `query:"ProtocolVersion"`
+	Port            int     `query:"Port"`
+	VpcID           string  `query:"VpcId"`
+	TargetType      string  `query:"TargetType"`
+	IPAddressType   string  `query:"IpAddressType"`
+	Tags            []tagIn `query:"Tags"`
+	healthCheckIn
+}
+
+func (a api) createTargetGroup(ctx context.Context, in *createTargetGroupIn) (any, error) {
 	tags, err := tagMap(in.Tags)
 	if err != nil {
 		return nil, err
 	}
 	tg, err := a.b.CreateTargetGroup(ctx, balancer.CreateTGInput{Name: in.Name, Protocol: in.Protocol,
 		ProtocolVersion: in.ProtocolVersion, TargetType: in.TargetType, VpcID: in.VpcID, Port: in.Port,
-		IPAddressType: in.IPAddressType, HealthCheck: hc.input(), Tags: tags})
+		IPAddressType: in.IPAddressType, HealthCheck: in.input(), Tags: tags})
 	if err != nil {
 		return nil, err
 	}
 	return tgsResult{TargetGroups: tgsOut([]*model.TargetGroup{tg})}, nil
 }
 
-func (a api) describeTargetGroups(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		LoadBalancerArn string   `query:"LoadBalancerArn"`
-		TargetGroupArns []string `query:"TargetGroupArns"`
-		Names           []string `query:"Names"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeTargetGroupsIn struct {
+	LoadBalancerArn string   `query:"LoadBalancerArn"`
+	TargetGroupArns []string `query:"TargetGroupArns"`
+	Names           []string `query:"Names"`
+	pageIn
+}
+
+func (a api) describeTargetGroups(ctx context.Context, in *describeTargetGroupsIn) (any, error) {
 	tgs, err := a.b.DescribeTargetGroups(ctx, in.TargetGroupArns, in.Names, in.LoadBalancerArn)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(form, tgs)
+	pg, next, err := page(in.pageIn, tgs)
 	if err != nil {
 		return nil, err
 	}
 	return tgsResult{TargetGroups: tgsOut(pg), NextMarker: next}, nil
 }
 
-func (a api) modifyTargetGroup(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[tgARNIn](form)
-	if err != nil {
-		return nil, err
-	}
-	hc, err := decode[healthCheckIn](form)
-	if err != nil {
-		return nil, err
-	}
-	tg, err := a.b.ModifyTargetGroup(ctx, in.TargetGroupArn, hc.input())
+// tgARNIn names one target group.
+type tgARNIn struct {
+	TargetGroupArn string `query:"TargetGroupArn" required:"true"`
+}
+
+type modifyTargetGroupIn struct {
+	tgARNIn
+	healthCheckIn
+}
+
+func (a api) modifyTargetGroup(ctx context.Context, in *modifyTargetGroupIn) (any, error) {
+	tg, err := a.b.ModifyTargetGroup(ctx, in.TargetGroupArn, in.input())
 	if err != nil {
 		return nil, err
 	}
 	return tgsResult{TargetGroups: tgsOut([]*model.TargetGroup{tg})}, nil
 }
 
-type tgARNIn struct {
-	TargetGroupArn string `query:"TargetGroupArn" required:"true"`
-}
-
-func (a api) deleteTargetGroup(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[tgARNIn](form)
-	if err != nil {
-		return nil, err
-	}
+func (a api) deleteTargetGroup(ctx context.Context, in *tgARNIn) (any, error) {
 	return nil, a.b.DeleteTargetGroup(ctx, in.TargetGroupArn)
 }
 
-func (a api) describeTargetGroupAttributes(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[tgARNIn](form)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := a.b.DescribeTargetGroupAttributes(ctx, in.TargetGroupArn)
-	if err != nil {
-		return nil, err
-	}
-	return attributesResult{attributesOut(attrs)}, nil
+func (a api) describeTargetGroupAttributes(ctx context.Context, in *tgARNIn) (any, error) {
+	return attributes(a.b.DescribeTargetGroupAttributes(ctx, in.TargetGroupArn))
 }
 
-func (a api) modifyTargetGroupAttributes(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		TargetGroupArn string        `query:"TargetGroupArn" required:"true"`
-		Attributes     []attributeIn `query:"Attributes" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := a.b.ModifyTargetGroupAttributes(ctx, in.TargetGroupArn, attributeMap(in.Attributes))
-	if err != nil {
-		return nil, err
-	}
-	return attributesResult{attributesOut(attrs)}, nil
+type modifyTargetGroupAttributesIn struct {
+	TargetGroupArn string        `query:"TargetGroupArn" required:"true"`
+	Attributes     []attributeIn `query:"Attributes" required:"true"`
 }
 
+func (a api) modifyTargetGroupAttributes(ctx context.Context, in *modifyTargetGroupAttributesIn) (any, error) {
+	return attributes(a.b.ModifyTargetGroupAttributes(ctx, in.TargetGroupArn, attributeMap(in.Attributes)))
+}
+
+// targetsIn is RegisterTargets' and DeregisterTargets' input.
 type targetsIn struct {
 	TargetGroupArn string     `query:"TargetGroupArn" required:"true"`
 	Targets        []targetIn `query:"Targets" required:"true"`
 }
 
-func (a api) registerTargets(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[targetsIn](form)
-	if err != nil {
-		return nil, err
-	}
+func (a api) registerTargets(ctx context.Context, in *targetsIn) (any, error) {
 	return nil, a.b.RegisterTargets(ctx, in.TargetGroupArn, targets(in.Targets))
 }
 
-func (a api) deregisterTargets(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[targetsIn](form)
-	if err != nil {
-		return nil, err
-	}
+func (a api) deregisterTargets(ctx context.Context, in *targetsIn) (any, error) {
 	return nil, a.b.DeregisterTargets(ctx, in.TargetGroupArn, targets(in.Targets))
 }
 
-func (a api) describeTargetHealth(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		TargetGroupArn string     `query:"TargetGroupArn" required:"true"`
-		Targets        []targetIn `query:"Targets"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeTargetHealthIn struct {
+	TargetGroupArn string     `query:"TargetGroupArn" required:"true"`
+	Targets        []targetIn `query:"Targets"`
+}
+
+func (a api) describeTargetHealth(ctx context.Context, in *describeTargetHealthIn) (any, error) {
 	states, err := a.b.DescribeTargetHealthOf(ctx, in.TargetGroupArn, targets(in.Targets))
 	if err != nil {
 		return nil, err
@@ -400,20 +342,18 @@ type listenersResult struct {
 	NextMarker string        `xml:"NextMarker,omitempty"`
 }
 
-func (a api) createListener(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		LoadBalancerArn string     `query:"LoadBalancerArn" required:"true"`
-		Protocol        string     `query:"Protocol"`
-		Port            int        `query:"Port"`
-		SslPolicy       string     `query:"SslPolicy"`
-		Certificates    []certIn   `query:"Certificates"`
-		DefaultActions  []actionIn `query:"DefaultActions" required:"true"`
-		AlpnPolicy      []string   `query:"AlpnPolicy"`
-		Tags            []tagIn    `query:"Tags"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type createListenerIn struct {
+	LoadBalancerArn string     `query:"LoadBalancerArn" required:"true"`
+	Protocol        string     `query:"Protocol"`
+	Port            int        `query:"Port"`
+	SslPolicy       string     `query:"SslPolicy"`
+	Certificates    []certIn   `query:"Certificates"`
+	DefaultActions  []actionIn `query:"DefaultActions" required:"true"`
+	AlpnPolicy      []string   `query:"AlpnPolicy"`
+	Tags            []tagIn    `query:"Tags"`
+}
+
+func (a api) createListener(ctx context.Context, in *createListenerIn) (any, error) {
 	acts, err := actions(in.DefaultActions)
 	if err != nil {
 		return nil, err
@@ -430,38 +370,35 @@ func (a api) createListener(ctx context.Context, form url.Values) (any, error) {
 	return listenersResult{Listeners: listenersOut([]*model.Listener{l})}, nil
 }
 
-func (a api) describeListeners(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		LoadBalancerArn string   `query:"LoadBalancerArn"`
-		ListenerArns    []string `query:"ListenerArns"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeListenersIn struct {
+	LoadBalancerArn string   `query:"LoadBalancerArn"`
+	ListenerArns    []string `query:"ListenerArns"`
+	pageIn
+}
+
+func (a api) describeListeners(ctx context.Context, in *describeListenersIn) (any, error) {
 	ls, err := a.b.DescribeListeners(ctx, in.LoadBalancerArn, in.ListenerArns)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(form, ls)
+	pg, next, err := page(in.pageIn, ls)
 	if err != nil {
 		return nil, err
 	}
 	return listenersResult{Listeners: listenersOut(pg), NextMarker: next}, nil
 }
 
-func (a api) modifyListener(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ListenerArn    string     `query:"ListenerArn" required:"true"`
-		Port           *int       `query:"Port"`
-		Protocol       *string    `query:"Protocol"`
-		SslPolicy      *string    `query:"SslPolicy"`
-		Certificates   []certIn   `query:"Certificates"`
-		DefaultActions []actionIn `query:"DefaultActions"`
-		AlpnPolicy     []string   `query:"AlpnPolicy"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type modifyListenerIn struct {
+	ListenerArn    string     `query:"ListenerArn" required:"true"`
+	Port           *int       `query:"Port"`
+	Protocol       *string    `query:"Protocol"`
+	SslPolicy      *string    `query:"SslPolicy"`
+	Certificates   []certIn   `query:"Certificates"`
+	DefaultActions []actionIn `query:"DefaultActions"`
+	AlpnPolicy     []string   `query:"AlpnPolicy"`
+}
+
+func (a api) modifyListener(ctx context.Context, in *modifyListenerIn) (any, error) {
 	acts, err := actions(in.DefaultActions)
 	if err != nil {
 		return nil, err
@@ -474,16 +411,16 @@ func (a api) modifyListener(ctx context.Context, form url.Values) (any, error) {
 	return listenersResult{Listeners: listenersOut([]*model.Listener{l})}, nil
 }
 
-func (a api) deleteListener(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ListenerArn string `query:"ListenerArn" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+// listenerARNIn names one listener.
+type listenerARNIn struct {
+	ListenerArn string `query:"ListenerArn" required:"true"`
+}
+
+func (a api) deleteListener(ctx context.Context, in *listenerARNIn) (any, error) {
 	return nil, a.b.DeleteListener(ctx, in.ListenerArn)
 }
 
+// listenerCertsIn is AddListenerCertificates' and RemoveListenerCertificates' input.
 type listenerCertsIn struct {
 	ListenerArn  string   `query:"ListenerArn" required:"true"`
 	Certificates []certIn `query:"Certificates" required:"true"`
@@ -502,11 +439,7 @@ func certsOut(cs []model.ListenerCertificate) []certOut {
 	return out
 }
 
-func (a api) addListenerCertificates(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[listenerCertsIn](form)
-	if err != nil {
-		return nil, err
-	}
+func (a api) addListenerCertificates(ctx context.Context, in *listenerCertsIn) (any, error) {
 	added, err := a.b.AddListenerCertificates(ctx, in.ListenerArn, certARNs(in.Certificates))
 	if err != nil {
 		return nil, err
@@ -514,26 +447,21 @@ func (a api) addListenerCertificates(ctx context.Context, form url.Values) (any,
 	return certsResult{Certificates: certsOut(added)}, nil
 }
 
-func (a api) removeListenerCertificates(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[listenerCertsIn](form)
-	if err != nil {
-		return nil, err
-	}
+func (a api) removeListenerCertificates(ctx context.Context, in *listenerCertsIn) (any, error) {
 	return nil, a.b.RemoveListenerCertificates(ctx, in.ListenerArn, certARNs(in.Certificates))
 }
 
-func (a api) describeListenerCertificates(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ListenerArn string `query:"ListenerArn" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeListenerCertificatesIn struct {
+	listenerARNIn
+	pageIn
+}
+
+func (a api) describeListenerCertificates(ctx context.Context, in *describeListenerCertificatesIn) (any, error) {
 	cs, err := a.b.DescribeListenerCertificates(ctx, in.ListenerArn)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(form, cs)
+	pg, next, err := page(in.pageIn, cs)
 	if err != nil {
 		return nil, err
 	}
@@ -547,17 +475,15 @@ type rulesResult struct {
 	NextMarker string    `xml:"NextMarker,omitempty"`
 }
 
-func (a api) createRule(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ListenerArn string        `query:"ListenerArn" required:"true"`
-		Conditions  []conditionIn `query:"Conditions" required:"true"`
-		Priority    *int          `query:"Priority" required:"true"`
-		Actions     []actionIn    `query:"Actions" required:"true"`
-		Tags        []tagIn       `query:"Tags"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type createRuleIn struct {
+	ListenerArn string        `query:"ListenerArn" required:"true"`
+	Conditions  []conditionIn `query:"Conditions" required:"true"`
+	Priority    *int          `query:"Priority" required:"true"`
+	Actions     []actionIn    `query:"Actions" required:"true"`
+	Tags        []tagIn       `query:"Tags"`
+}
+
+func (a api) createRule(ctx context.Context, in *createRuleIn) (any, error) {
 	conds, err := conditions(in.Conditions)
 	if err != nil {
 		return nil, err
@@ -578,34 +504,31 @@ func (a api) createRule(ctx context.Context, form url.Values) (any, error) {
 	return rulesResult{Rules: rulesOut([]balancer.ListenerRule{*r})}, nil
 }
 
-func (a api) describeRules(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ListenerArn string   `query:"ListenerArn"`
-		RuleArns    []string `query:"RuleArns"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeRulesIn struct {
+	ListenerArn string   `query:"ListenerArn"`
+	RuleArns    []string `query:"RuleArns"`
+	pageIn
+}
+
+func (a api) describeRules(ctx context.Context, in *describeRulesIn) (any, error) {
 	rs, err := a.b.DescribeRules(ctx, in.ListenerArn, in.RuleArns)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(form, rs)
+	pg, next, err := page(in.pageIn, rs)
 	if err != nil {
 		return nil, err
 	}
 	return rulesResult{Rules: rulesOut(pg), NextMarker: next}, nil
 }
 
-func (a api) modifyRule(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		RuleArn    string        `query:"RuleArn" required:"true"`
-		Conditions []conditionIn `query:"Conditions"`
-		Actions    []actionIn    `query:"Actions"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type modifyRuleIn struct {
+	RuleArn    string        `query:"RuleArn" required:"true"`
+	Conditions []conditionIn `query:"Conditions"`
+	Actions    []actionIn    `query:"Actions"`
+}
+
+func (a api) modifyRule(ctx context.Context, in *modifyRuleIn) (any, error) {
 	conds, err := conditions(in.Conditions)
 	if err != nil {
 		return nil, err
@@ -621,26 +544,22 @@ func (a api) modifyRule(ctx context.Context, form url.Values) (any, error) {
 	return rulesResult{Rules: rulesOut([]balancer.ListenerRule{*r})}, nil
 }
 
-func (a api) deleteRule(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		RuleArn string `query:"RuleArn" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type deleteRuleIn struct {
+	RuleArn string `query:"RuleArn" required:"true"`
+}
+
+func (a api) deleteRule(ctx context.Context, in *deleteRuleIn) (any, error) {
 	return nil, a.b.DeleteRule(ctx, in.RuleArn)
 }
 
-func (a api) setRulePriorities(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		RulePriorities []struct {
-			RuleArn  string `query:"RuleArn" required:"true"`
-			Priority *int   `query:"Priority" required:"true"`
-		} `query:"RulePriorities" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type setRulePrioritiesIn struct {
+	RulePriorities []struct {
+		RuleArn  string `query:"RuleArn" required:"true"`
+		Priority *int   `query:"Priority" required:"true"`
+	} `query:"RulePriorities" required:"true"`
+}
+
+func (a api) setRulePriorities(ctx context.Context, in *setRulePrioritiesIn) (any, error) {
 	pairs := make([]balancer.RulePriority, len(in.RulePriorities))
 	for i, p := range in.RulePriorities {
 		pairs[i] = balancer.RulePriority{RuleARN: p.RuleArn, Priority: *p.Priority}
@@ -654,19 +573,18 @@ func (a api) setRulePriorities(ctx context.Context, form url.Values) (any, error
 
 // ---- SSL policies and tags ----
 
-func (a api) describeSSLPolicies(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		Names            []string `query:"Names"`
-		LoadBalancerType string   `query:"LoadBalancerType"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeSSLPoliciesIn struct {
+	Names            []string `query:"Names"`
+	LoadBalancerType string   `query:"LoadBalancerType"`
+	pageIn
+}
+
+func (a api) describeSSLPolicies(_ context.Context, in *describeSSLPoliciesIn) (any, error) {
 	ps, err := a.b.DescribeSSLPolicies(in.Names, in.LoadBalancerType)
 	if err != nil {
 		return nil, err
 	}
-	pg, next, err := page(form, ps)
+	pg, next, err := page(in.pageIn, ps)
 	if err != nil {
 		return nil, err
 	}
@@ -684,48 +602,42 @@ func (a api) describeSSLPolicies(ctx context.Context, form url.Values) (any, err
 	return out, nil
 }
 
-func (a api) addTags(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ResourceArns []string `query:"ResourceArns" required:"true"`
-		Tags         []tagIn  `query:"Tags" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type addTagsIn struct {
+	ResourceArns []string `query:"ResourceArns" required:"true"`
+	Tags         []tagIn  `query:"Tags" required:"true"`
+}
+
+func (a api) addTags(ctx context.Context, in *addTagsIn) (any, error) {
 	return nil, a.b.AddTags(ctx, in.ResourceArns, tagList(in.Tags))
 }
 
-func (a api) removeTags(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ResourceArns []string `query:"ResourceArns" required:"true"`
-		TagKeys      []string `query:"TagKeys" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type removeTagsIn struct {
+	ResourceArns []string `query:"ResourceArns" required:"true"`
+	TagKeys      []string `query:"TagKeys" required:"true"`
+}
+
+func (a api) removeTags(ctx context.Context, in *removeTagsIn) (any, error) {
 	return nil, a.b.RemoveTags(ctx, in.ResourceArns, in.TagKeys)
 }
 
-func (a api) describeTags(ctx context.Context, form url.Values) (any, error) {
-	in, err := decode[struct {
-		ResourceArns []string `query:"ResourceArns" required:"true"`
-	}](form)
-	if err != nil {
-		return nil, err
-	}
+type describeTagsIn struct {
+	ResourceArns []string `query:"ResourceArns" required:"true"`
+}
+
+func (a api) describeTags(ctx context.Context, in *describeTagsIn) (any, error) {
 	rts, err := a.b.DescribeTags(ctx, in.ResourceArns)
 	if err != nil {
 		return nil, err
 	}
 	type description struct {
-		ResourceArn string   `xml:"ResourceArn"`
-		Tags        []tagOut `xml:"Tags>member"`
+		ResourceArn string    `xml:"ResourceArn"`
+		Tags        []pairOut `xml:"Tags>member"`
 	}
 	out := struct {
 		TagDescriptions []description `xml:"TagDescriptions>member"`
 	}{}
 	for _, rt := range rts {
-		out.TagDescriptions = append(out.TagDescriptions, description{rt.ARN, tagsOut(rt.Tags)})
+		out.TagDescriptions = append(out.TagDescriptions, description{rt.ARN, pairsOut(rt.Tags)})
 	}
 	return out, nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // Wire shapes of the ELBv2 model (botocore elbv2/2015-12-01). Inputs carry
-// `query` tags for awsapi.DecodeQuery; outputs encode with encoding/xml,
+// `query` tags for awsapi.QueryOf; outputs encode with encoding/xml,
 // lists as <Name><member>…</member></Name>.
 
 // ---- inputs ----
@@ -248,28 +248,17 @@ func attributeMap(in []attributeIn) map[string]string {
 
 // ---- outputs ----
 
-type tagOut struct {
+// pairOut is a tag or an attribute.
+type pairOut struct {
 	Key   string `xml:"Key"`
 	Value string `xml:"Value"`
 }
 
-func tagsOut(m map[string]string) []tagOut {
-	out := []tagOut{}
+// pairsOut lists tags or attributes sorted by key, so answers are stable.
+func pairsOut(m map[string]string) []pairOut {
+	out := []pairOut{}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, tagOut{k, m[k]})
-	}
-	return out
-}
-
-type attributeOut struct {
-	Key   string `xml:"Key"`
-	Value string `xml:"Value"`
-}
-
-func attributesOut(m map[string]string) []attributeOut {
-	out := []attributeOut{}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, attributeOut{k, m[k]})
+		out = append(out, pairOut{k, m[k]})
 	}
 	return out
 }
