@@ -25,15 +25,15 @@ func New(svc *certs.Service) *awsapi.Service {
 		BadInput:     "ValidationException",
 		TargetPrefix: "CertificateManager",
 		Handler: awsapi.JSONOps(map[string]awsapi.JSONOp{
-			"RequestCertificate":        a.requestCertificate,
-			"DescribeCertificate":       a.describeCertificate,
-			"ListCertificates":          a.listCertificates,
-			"GetCertificate":            a.getCertificate,
-			"ImportCertificate":         a.importCertificate,
-			"DeleteCertificate":         a.deleteCertificate,
-			"AddTagsToCertificate":      a.addTags,
-			"RemoveTagsFromCertificate": a.removeTags,
-			"ListTagsForCertificate":    a.listTags,
+			"RequestCertificate":        awsapi.JSONOf(a.requestCertificate),
+			"DescribeCertificate":       awsapi.JSONOf(a.describeCertificate),
+			"ListCertificates":          awsapi.JSONOf(a.listCertificates),
+			"GetCertificate":            awsapi.JSONOf(a.getCertificate),
+			"ImportCertificate":         awsapi.JSONOf(a.importCertificate),
+			"DeleteCertificate":         awsapi.JSONOf(a.deleteCertificate),
+			"AddTagsToCertificate":      awsapi.JSONOf(a.addTags),
+			"RemoveTagsFromCertificate": awsapi.JSONOf(a.removeTags),
+			"ListTagsForCertificate":    awsapi.JSONOf(a.listTags),
 		}),
 	}
 }
@@ -71,18 +71,16 @@ type arnOutput struct {
 	CertificateArn string `json:"CertificateArn"`
 }
 
-func (a *api) requestCertificate(ctx context.Context, body []byte) (any, error) {
-	var in struct {
-		DomainName              string   `json:"DomainName" required:"true"`
-		ValidationMethod        string   `json:"ValidationMethod"`
-		SubjectAlternativeNames []string `json:"SubjectAlternativeNames"`
-		IdempotencyToken        string   `json:"IdempotencyToken"`
-		KeyAlgorithm            string   `json:"KeyAlgorithm"`
-		Tags                    []tag    `json:"Tags"`
-	}
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+type requestCertificateInput struct {
+	DomainName              string   `json:"DomainName" required:"true"`
+	ValidationMethod        string   `json:"ValidationMethod"`
+	SubjectAlternativeNames []string `json:"SubjectAlternativeNames"`
+	IdempotencyToken        string   `json:"IdempotencyToken"`
+	KeyAlgorithm            string   `json:"KeyAlgorithm"`
+	Tags                    []tag    `json:"Tags"`
+}
+
+func (a *api) requestCertificate(ctx context.Context, in *requestCertificateInput) (any, error) {
 	c, err := a.svc.RequestCertificate(ctx, certs.RequestInput{
 		DomainName:              in.DomainName,
 		SubjectAlternativeNames: in.SubjectAlternativeNames,
@@ -153,11 +151,7 @@ type certificateOptions struct {
 // the Options it reports for a certificate it issued.
 const transparencyLogged = "ENABLED"
 
-func (a *api) describeCertificate(ctx context.Context, body []byte) (any, error) {
-	var in arnInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+func (a *api) describeCertificate(ctx context.Context, in *arnInput) (any, error) {
 	c, err := a.svc.DescribeCertificate(ctx, in.CertificateArn)
 	if err != nil {
 		return nil, err
@@ -233,22 +227,20 @@ type summary struct {
 	ImportedAt                           *awsapi.Epoch `json:"ImportedAt,omitempty"`
 }
 
-func (a *api) listCertificates(ctx context.Context, body []byte) (any, error) {
-	var in struct {
-		CertificateStatuses []string `json:"CertificateStatuses"`
-		Includes            struct {
-			KeyTypes         []string `json:"keyTypes"`
-			KeyUsage         []string `json:"keyUsage"`
-			ExtendedKeyUsage []string `json:"extendedKeyUsage"`
-		} `json:"Includes"`
-		MaxItems  *int   `json:"MaxItems"`
-		NextToken string `json:"NextToken"`
-		SortBy    string `json:"SortBy"`
-		SortOrder string `json:"SortOrder"`
-	}
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+type listCertificatesInput struct {
+	CertificateStatuses []string `json:"CertificateStatuses"`
+	Includes            struct {
+		KeyTypes         []string `json:"keyTypes"`
+		KeyUsage         []string `json:"keyUsage"`
+		ExtendedKeyUsage []string `json:"extendedKeyUsage"`
+	} `json:"Includes"`
+	MaxItems  *int   `json:"MaxItems"`
+	NextToken string `json:"NextToken"`
+	SortBy    string `json:"SortBy"`
+	SortOrder string `json:"SortOrder"`
+}
+
+func (a *api) listCertificates(ctx context.Context, in *listCertificatesInput) (any, error) {
 	page, err := a.svc.ListCertificates(ctx, certs.ListInput{
 		Statuses:          in.CertificateStatuses,
 		KeyTypes:          in.Includes.KeyTypes,
@@ -288,11 +280,7 @@ func (a *api) listCertificates(ctx context.Context, body []byte) (any, error) {
 	return out, nil
 }
 
-func (a *api) getCertificate(ctx context.Context, body []byte) (any, error) {
-	var in arnInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+func (a *api) getCertificate(ctx context.Context, in *arnInput) (any, error) {
 	cert, chain, err := a.svc.GetCertificate(ctx, in.CertificateArn)
 	if err != nil {
 		return nil, err
@@ -303,18 +291,17 @@ func (a *api) getCertificate(ctx context.Context, body []byte) (any, error) {
 	}{cert, chain}, nil
 }
 
-func (a *api) importCertificate(ctx context.Context, body []byte) (any, error) {
-	// Blobs are base64 in JSON, which encoding/json decodes into []byte.
-	var in struct {
-		CertificateArn   string `json:"CertificateArn"`
-		Certificate      []byte `json:"Certificate" required:"true"`
-		PrivateKey       []byte `json:"PrivateKey" required:"true"`
-		CertificateChain []byte `json:"CertificateChain"`
-		Tags             []tag  `json:"Tags"`
-	}
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+// importCertificateInput's blobs are base64 in JSON, which encoding/json
+// decodes into []byte.
+type importCertificateInput struct {
+	CertificateArn   string `json:"CertificateArn"`
+	Certificate      []byte `json:"Certificate" required:"true"`
+	PrivateKey       []byte `json:"PrivateKey" required:"true"`
+	CertificateChain []byte `json:"CertificateChain"`
+	Tags             []tag  `json:"Tags"`
+}
+
+func (a *api) importCertificate(ctx context.Context, in *importCertificateInput) (any, error) {
 	c, err := a.svc.ImportCertificate(ctx, in.Certificate, in.PrivateKey, in.CertificateChain, in.CertificateArn, tagMap(in.Tags))
 	if err != nil {
 		return nil, err
@@ -322,11 +309,7 @@ func (a *api) importCertificate(ctx context.Context, body []byte) (any, error) {
 	return arnOutput{c.ARN}, nil
 }
 
-func (a *api) deleteCertificate(ctx context.Context, body []byte) (any, error) {
-	var in arnInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+func (a *api) deleteCertificate(ctx context.Context, in *arnInput) (any, error) {
 	return nil, a.svc.DeleteCertificate(ctx, in.CertificateArn)
 }
 
@@ -335,19 +318,11 @@ type tagsInput struct {
 	Tags           []tag  `json:"Tags" required:"true"`
 }
 
-func (a *api) addTags(ctx context.Context, body []byte) (any, error) {
-	var in tagsInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+func (a *api) addTags(ctx context.Context, in *tagsInput) (any, error) {
 	return nil, a.svc.AddTags(ctx, in.CertificateArn, tagMap(in.Tags))
 }
 
-func (a *api) removeTags(ctx context.Context, body []byte) (any, error) {
-	var in tagsInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+func (a *api) removeTags(ctx context.Context, in *tagsInput) (any, error) {
 	// A tag without a value removes the key whatever its value.
 	tags := make(map[string]*string, len(in.Tags))
 	for _, t := range in.Tags {
@@ -356,11 +331,7 @@ func (a *api) removeTags(ctx context.Context, body []byte) (any, error) {
 	return nil, a.svc.RemoveTags(ctx, in.CertificateArn, tags)
 }
 
-func (a *api) listTags(ctx context.Context, body []byte) (any, error) {
-	var in arnInput
-	if err := awsapi.DecodeJSON(body, &in); err != nil {
-		return nil, err
-	}
+func (a *api) listTags(ctx context.Context, in *arnInput) (any, error) {
 	tags, err := a.svc.ListTags(ctx, in.CertificateArn)
 	if err != nil {
 		return nil, err

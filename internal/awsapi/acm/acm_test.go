@@ -89,7 +89,6 @@ type fixture struct {
 	st     store.Store
 	zone   *zone
 	client *sdkacm.Client
-	url    string
 }
 
 func start(t *testing.T) *fixture {
@@ -125,8 +124,8 @@ func start(t *testing.T) *fixture {
 		wg.Wait()
 		st.Close()
 	})
-	url, cfg := awsapitest.Start(t, acm.New(svc))
-	return &fixture{st: st, zone: z, client: sdkacm.NewFromConfig(cfg), url: url}
+	_, cfg := awsapitest.Start(t, acm.New(svc))
+	return &fixture{st: st, zone: z, client: sdkacm.NewFromConfig(cfg)}
 }
 
 // wantAPIError fails unless err is the AWS error code with a message

@@ -87,6 +87,9 @@ func TestImportCertificate(t *testing.T) {
 	if err != nil || aws.ToString(re.CertificateArn) != aws.ToString(arn) {
 		t.Fatalf("reimport: got %v, %v; want the same ARN", re, err)
 	}
+	if got, err := f.client.GetCertificate(ctx, &sdkacm.GetCertificateInput{CertificateArn: arn}); err != nil || aws.ToString(got.Certificate) != string(certPEM2) {
+		t.Errorf("GetCertificate after reimport: got %v, %v; want the reimported PEM", got, err)
+	}
 
 	// A key that does not match the certificate is refused.
 	_, err = f.client.ImportCertificate(ctx, &sdkacm.ImportCertificateInput{Certificate: certPEM, PrivateKey: keyPEM2})
@@ -231,6 +234,8 @@ func TestDeleteInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := f.client.DeleteCertificate(ctx, &sdkacm.DeleteCertificateInput{CertificateArn: &arn}); err != nil {
-		t.Errorf("DeleteCertificate once unused: %v", err)
+		t.Fatalf("DeleteCertificate once unused: %v", err)
 	}
+	_, err = f.client.DescribeCertificate(ctx, &sdkacm.DescribeCertificateInput{CertificateArn: &arn})
+	wantAPIError(t, err, "ResourceNotFoundException", "Could not find certificate "+arn)
 }

@@ -27,14 +27,12 @@ const (
 )
 
 // env starts the endpoint on a fresh store holding an issued certificate for
-// the walkthrough's domain, and returns v1 and v2 clients and the store.
+// the walkthrough's domain, and returns its URL and v1 and v2 clients.
 type env struct {
 	ctx context.Context
 	url string
 	v1  *apigw.Client
 	v2  *apigwv2.Client
-	st  store.Store
-	cfg aws.Config
 }
 
 func newEnv(t testing.TB) *env {
@@ -46,7 +44,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	url, cfg := awsapitest.Start(t, apigateway.New(gateway.New(gateway.Deps{Store: st})))
-	return &env{ctx: ctx, url: url, v1: apigw.NewFromConfig(cfg), v2: apigwv2.NewFromConfig(cfg), st: st, cfg: cfg}
+	return &env{ctx: ctx, url: url, v1: apigw.NewFromConfig(cfg), v2: apigwv2.NewFromConfig(cfg)}
 }
 
 func must[T any](t testing.TB) func(T, error) T {
@@ -103,10 +101,16 @@ func (e *env) walkthrough(t testing.TB) string {
 	if integ.Type != types.IntegrationTypeMock || integ.TimeoutInMillis != 29000 || *integ.PassthroughBehavior != "WHEN_NO_MATCH" {
 		t.Errorf("PutIntegration: got %+v", integ)
 	}
-	must[*apigw.PutMethodResponseOutput](t)(c.PutMethodResponse(ctx, &apigw.PutMethodResponseInput{RestApiId: api.Id,
+	mr := must[*apigw.PutMethodResponseOutput](t)(c.PutMethodResponse(ctx, &apigw.PutMethodResponseInput{RestApiId: api.Id,
 		ResourceId: root, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")}))
-	must[*apigw.PutIntegrationResponseOutput](t)(c.PutIntegrationResponse(ctx, &apigw.PutIntegrationResponseInput{RestApiId: api.Id,
+	if aws.ToString(mr.StatusCode) != "200" {
+		t.Errorf("PutMethodResponse: got %+v", mr)
+	}
+	ir := must[*apigw.PutIntegrationResponseOutput](t)(c.PutIntegrationResponse(ctx, &apigw.PutIntegrationResponseInput{RestApiId: api.Id,
 		ResourceId: root, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")}))
+	if aws.ToString(ir.StatusCode) != "200" {
+		t.Errorf("PutIntegrationResponse: got %+v", ir)
+	}
 
 	// A private API cannot be deployed without a resource policy.
 	_, err := c.CreateDeployment(ctx, &apigw.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")})
@@ -324,7 +328,10 @@ func TestDeploymentsAndMethods(t *testing.T) {
 	if *mr.StatusCode != "200" {
 		t.Errorf("GetMethodResponse: got %+v", mr)
 	}
-	must[*apigw.GetIntegrationResponseOutput](t)(c.GetIntegrationResponse(ctx, &apigw.GetIntegrationResponseInput{RestApiId: api.Id, ResourceId: root, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")}))
+	ir := must[*apigw.GetIntegrationResponseOutput](t)(c.GetIntegrationResponse(ctx, &apigw.GetIntegrationResponseInput{RestApiId: api.Id, ResourceId: root, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")}))
+	if aws.ToString(ir.StatusCode) != "200" {
+		t.Errorf("GetIntegrationResponse: got %+v", ir)
+	}
 	must[*apigw.DeleteIntegrationResponseOutput](t)(c.DeleteIntegrationResponse(ctx, &apigw.DeleteIntegrationResponseInput{RestApiId: api.Id, ResourceId: root, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")}))
 	_, err = c.GetIntegrationResponse(ctx, &apigw.GetIntegrationResponseInput{RestApiId: api.Id, ResourceId: root, HttpMethod: aws.String("GET"), StatusCode: aws.String("200")})
 	apiError(t, err, "NotFoundException", "Invalid Response status code specified")

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/globalaccelerator"
 
 	"gatehouse/internal/accelerator"
@@ -38,7 +37,6 @@ type fixture struct {
 	ctx    context.Context
 	st     store.Store
 	url    string
-	cfg    aws.Config
 	client *globalaccelerator.Client
 }
 
@@ -74,7 +72,7 @@ func newFixture(t testing.TB, run bool) *fixture {
 		wg.Wait()
 		st.Close()
 	})
-	return &fixture{t: t, ctx: ctx, st: st, url: url, cfg: cfg, client: globalaccelerator.NewFromConfig(cfg)}
+	return &fixture{t: t, ctx: ctx, st: st, url: url, client: globalaccelerator.NewFromConfig(cfg)}
 }
 
 func lbARN(name string) string {

@@ -123,8 +123,18 @@ func TestWalkthrough(t *testing.T) {
 	if _, err := f.client.DeleteEndpointGroup(ctx, &globalaccelerator.DeleteEndpointGroupInput{EndpointGroupArn: aws.String(groupARN)}); err != nil {
 		t.Fatal(err)
 	}
+	_, err = f.client.DescribeEndpointGroup(ctx, &globalaccelerator.DescribeEndpointGroupInput{EndpointGroupArn: aws.String(groupARN)})
+	var groupGone *types.EndpointGroupNotFoundException
+	if !errors.As(err, &groupGone) {
+		t.Errorf("describe endpoint group after delete: got %v, want EndpointGroupNotFoundException", err)
+	}
 	if _, err := f.client.DeleteListener(ctx, &globalaccelerator.DeleteListenerInput{ListenerArn: aws.String(listenerARN)}); err != nil {
 		t.Fatal(err)
+	}
+	_, err = f.client.DescribeListener(ctx, &globalaccelerator.DescribeListenerInput{ListenerArn: aws.String(listenerARN)})
+	var listenerGone *types.ListenerNotFoundException
+	if !errors.As(err, &listenerGone) {
+		t.Errorf("describe listener after delete: got %v, want ListenerNotFoundException", err)
 	}
 	upd, err := f.client.UpdateAccelerator(ctx, &globalaccelerator.UpdateAcceleratorInput{AcceleratorArn: aws.String(arn), Enabled: aws.Bool(false)})
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/smithy-go"
 	"github.com/miekg/dns"
@@ -34,7 +33,6 @@ type fixture struct {
 	st     store.Store
 	ns     *nameserver.Service
 	url    string
-	cfg    aws.Config
 	client *route53.Client
 }
 
@@ -68,7 +66,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal("nameserver did not start")
 	}
 	url, cfg := awsapitest.Start(t, r53.New(ns))
-	return &fixture{t: t, ctx: ctx, st: st, ns: ns, url: url, cfg: cfg, client: route53.NewFromConfig(cfg)}
+	return &fixture{t: t, ctx: ctx, st: st, ns: ns, url: url, client: route53.NewFromConfig(cfg)}
 }
 
 // resolve asks the nameserver for name's A records.

@@ -166,8 +166,12 @@ func TestTagsAndComment(t *testing.T) {
 		t.Errorf("tags: got %+v, want env=demo", got)
 	}
 	many, err := c.ListTagsForResources(ctx, &route53.ListTagsForResourcesInput{ResourceType: types.TagResourceTypeHostedzone, ResourceIds: []string{id}})
-	if err != nil || len(many.ResourceTagSets) != 1 || len(many.ResourceTagSets[0].Tags) != 1 {
-		t.Errorf("ListTagsForResources: got %+v, %v", many, err)
+	if err != nil {
+		t.Fatalf("ListTagsForResources: %v", err)
+	}
+	if sets := many.ResourceTagSets; len(sets) != 1 || aws.ToString(sets[0].ResourceId) != id || sets[0].ResourceType != types.TagResourceTypeHostedzone ||
+		len(sets[0].Tags) != 1 || aws.ToString(sets[0].Tags[0].Key) != "env" || aws.ToString(sets[0].Tags[0].Value) != "demo" {
+		t.Errorf("ListTagsForResources: got %+v, want hostedzone %s with env=demo", sets, id)
 	}
 	_, err = c.ListTagsForResource(ctx, &route53.ListTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String("ZNOSUCHZONE")})
 	wantAPIError(t, "tags of an unknown zone", err, "NoSuchHostedZone", "No hosted zone found with ID: ZNOSUCHZONE")

@@ -133,7 +133,8 @@ func (a *api) listHostedZones(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	switch t := q.Get("hostedzonetype"); {
+	t := q.Get("hostedzonetype")
+	switch {
 	case q.Get("delegationsetid") != "":
 		return 0, nil, noSuchDelegationSet()
 	case t != "" && t != "PrivateHostedZone":
@@ -142,7 +143,7 @@ func (a *api) listHostedZones(r *http.Request) (int, any, error) {
 	marker := q.Get("marker")
 	var zones []*model.HostedZone
 	var next string
-	if q.Get("hostedzonetype") == "" { // gatehouse has public zones only
+	if t == "" { // gatehouse has public zones only
 		if zones, next, err = a.svc.ListHostedZonesPage(r.Context(), marker, n); err != nil {
 			return 0, nil, err
 		}
@@ -349,5 +350,3 @@ func location(r *http.Request, path string) string {
 	}
 	return (&url.URL{Scheme: scheme, Host: r.Host, Path: path}).String()
 }
-
-// Response headers. awsapi.RESTOp returns only a status and a body, but

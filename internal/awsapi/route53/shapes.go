@@ -2,6 +2,7 @@ package route53
 
 import (
 	"encoding/xml"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -266,14 +267,9 @@ func tagsOut(m map[string]string) *tags {
 	if len(m) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := &tags{Items: make([]tag, len(keys))}
-	for i, k := range keys {
-		out.Items[i] = tag{Key: k, Value: m[k]}
+	out := &tags{Items: make([]tag, 0, len(m))}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out.Items = append(out.Items, tag{Key: k, Value: m[k]})
 	}
 	return out
 }

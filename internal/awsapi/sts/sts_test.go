@@ -37,8 +37,8 @@ func TestUnknownKey(t *testing.T) {
 	cfg.Credentials = credentials.NewStaticCredentialsProvider("AKIDUNKNOWN", "secret", "")
 	_, err := sdksts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sdksts.GetCallerIdentityInput{})
 	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidClientTokenId" {
-		t.Fatalf("got %v, want InvalidClientTokenId", err)
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidClientTokenId" || ae.ErrorMessage() != "The security token included in the request is invalid." {
+		t.Fatalf("got %v, want InvalidClientTokenId: The security token included in the request is invalid.", err)
 	}
 }
 
