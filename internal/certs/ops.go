@@ -176,7 +176,7 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 		return nil, err
 	}
 	c := &model.Certificate{
-		ARN:                     fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", s.env.Region, s.env.Account, model.UUID()),
+		ARN:                     s.newARN(),
 		DomainName:              names[0],
 		SubjectAlternativeNames: names,
 		ValidationMethod:        methodDNS,
@@ -201,6 +201,11 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 		return nil, fmt.Errorf("save certificate %s: %w", c.ARN, err)
 	}
 	return c, nil
+}
+
+// newARN is a new certificate's ARN.
+func (s *Service) newARN() string {
+	return fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", s.env.Region, s.env.Account, model.UUID())
 }
 
 // ValidationRecord returns the DNS validation CNAME of domain for account:
@@ -429,7 +434,7 @@ func (s *Service) ListCertificates(ctx context.Context, in ListInput) (*ListOutp
 		return nil, fmt.Errorf("list certificates: %w", err)
 	}
 	slices.SortFunc(all, order)
-	usage, err := s.usage(ctx)
+	users, err := s.usersByCert(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +454,7 @@ func (s *Service) ListCertificates(ctx context.Context, in ListInput) (*ListOutp
 			out.NextToken = nextToken(out.Certificates[limit-1].Certificate)
 			break
 		}
-		out.Certificates = append(out.Certificates, Listed{Certificate: c, Details: d, InUse: len(InUseBy(usage, c.ARN)) > 0})
+		out.Certificates = append(out.Certificates, Listed{Certificate: c, Details: d, InUse: len(users[c.ARN]) > 0})
 	}
 	return out, nil
 }
@@ -675,16 +680,18 @@ func (s *Service) DeleteCertificate(ctx context.Context, arn string) error {
 // Users returns the ARNs of the resources that use the certificate, as
 // DescribeCertificate reports InUseBy.
 func (s *Service) Users(ctx context.Context, arn string) ([]string, error) {
-	snap, err := s.usage(ctx)
+	users, err := s.usersByCert(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return InUseBy(snap, arn), nil
+	return users[arn], nil
 }
 
-// usage reads the store (not the feed, so a caller's own writes count) for the
-// resources that can use certificates, as a partial snapshot for InUseBy.
-func (s *Service) usage(ctx context.Context) (*model.Snapshot, error) {
+// usersByCert reads the store (not the feed, so a caller's own writes count)
+// for the resources that use certificates: per certificate ARN, the load
+// balancers whose listeners serve it and the API Gateway custom domain names,
+// sorted, as DescribeCertificate reports InUseBy.
+func (s *Service) usersByCert(ctx context.Context) (map[string][]string, error) {
 	listeners, err := store.LoadAll[model.Listener](ctx, s.st, model.Prefix(model.KindListener))
 	if err != nil {
 		return nil, fmt.Errorf("list listeners: %w", err)
@@ -693,38 +700,31 @@ func (s *Service) usage(ctx context.Context) (*model.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list domain names: %w", err)
 	}
-	snap := &model.Snapshot{Listeners: map[string]*model.Listener{}, DomainNames: map[string]*model.DomainName{}}
+	sets := map[string]map[string]bool{}
+	use := func(cert, user string) {
+		if cert == "" {
+			return
+		}
+		if sets[cert] == nil {
+			sets[cert] = map[string]bool{}
+		}
+		sets[cert][user] = true
+	}
 	for _, l := range listeners {
-		snap.Listeners[l.ARN] = l
+		for _, c := range l.Certificates {
+			use(c.CertificateARN, l.LoadBalancerARN)
+		}
 	}
 	for _, d := range domains {
-		snap.DomainNames[d.Name] = d
+		domainARN := fmt.Sprintf("arn:aws:apigateway:%s::/domainnames/%s", s.env.Region, d.Name)
+		use(d.CertificateARN, domainARN)
+		use(d.RegionalCertificateARN, domainARN)
 	}
-	return snap, nil
-}
-
-// InUseBy returns the ARNs of the resources in snap that use the certificate:
-// load balancers whose listeners serve it and API Gateway custom domain names,
-// sorted, as DescribeCertificate reports InUseBy. Pure.
-func InUseBy(snap *model.Snapshot, arn string) []string {
-	set := map[string]bool{}
-	for _, l := range snap.Listeners {
-		for _, c := range l.Certificates {
-			if c.CertificateARN == arn {
-				set[l.LoadBalancerARN] = true
-			}
-		}
+	users := make(map[string][]string, len(sets))
+	for cert, set := range sets {
+		users[cert] = slices.Sorted(maps.Keys(set))
 	}
-	region := ""
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		region = parts[3]
-	}
-	for _, d := range snap.DomainNames {
-		if d.CertificateARN == arn || d.RegionalCertificateARN == arn {
-			set[fmt.Sprintf("arn:aws:apigateway:%s::/domainnames/%s", region, d.Name)] = true
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
+	return users, nil
 }
 
 // ImportCertificate imports a certificate with its private key and optional
@@ -754,11 +754,11 @@ func (s *Service) ImportCertificate(ctx context.Context, certPEM, keyPEM, chainP
 			return nil, model.BadRequest(codeInvalidParameter, "You cannot apply tags when reimporting a certificate.")
 		}
 	}
-	parsed, err := parseImport(certPEM, keyPEM, chainPEM, time.Now())
+	now := time.Now()
+	parsed, err := parseImport(certPEM, keyPEM, chainPEM, now)
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	c := &model.Certificate{
 		ARN:                     arn,
 		DomainName:              parsed.domain,
@@ -786,7 +786,7 @@ func (s *Service) ImportCertificate(ctx context.Context, certPEM, keyPEM, chainP
 		if err := checkQuota(all, model.CertImported); err != nil {
 			return nil, err
 		}
-		c.ARN = fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", s.env.Region, s.env.Account, model.UUID())
+		c.ARN = s.newARN()
 		if _, err := store.Save(ctx, s.st, model.Key(model.KindCertificate, c.ARN), c, 0); err != nil {
 			return nil, fmt.Errorf("save certificate %s: %w", c.ARN, err)
 		}

@@ -227,8 +227,14 @@ func TestDescribeCertificateErrors(t *testing.T) {
 func TestListCertificates(t *testing.T) {
 	s, st := newOpsService(t)
 	ctx := context.Background()
-	a, _ := s.RequestCertificate(ctx, RequestInput{DomainName: "a.example.test"})
-	b, _ := s.RequestCertificate(ctx, RequestInput{DomainName: "b.example.test"})
+	a, err := s.RequestCertificate(ctx, RequestInput{DomainName: "a.example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.RequestCertificate(ctx, RequestInput{DomainName: "b.example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := store.Update(ctx, st, model.Key(model.KindCertificate, b.ARN), func(c *model.Certificate) error {
 		c.Status = model.CertIssued
 		return nil
@@ -260,7 +266,7 @@ func TestListCertificates(t *testing.T) {
 			}
 		})
 	}
-	_, err := s.ListCertificates(ctx, ListInput{Statuses: []string{"BOGUS"}})
+	_, err = s.ListCertificates(ctx, ListInput{Statuses: []string{"BOGUS"}})
 	wantAWSError(t, err, "ValidationException", "enum value set")
 }
 
@@ -290,13 +296,13 @@ func TestDeleteCertificateInUse(t *testing.T) {
 	err = s.DeleteCertificate(ctx, c.ARN)
 	wantAWSError(t, err, "ResourceInUseException", "Certificate "+c.ARN+" in account 123456789012 is in use.")
 
-	snap, err := live.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := []string{"arn:aws:apigateway:us-west-2::/domainnames/api.example.test", lbARN}
-	if got := InUseBy(snap, c.ARN); !slices.Equal(got, want) {
-		t.Errorf("InUseBy: got %v, want %v", got, want)
+	if got, err := s.Users(ctx, c.ARN); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Users: got %v (%v), want %v", got, err, want)
+	}
+	list, err := s.ListCertificates(ctx, ListInput{})
+	if err != nil || len(list.Certificates) != 1 || !list.Certificates[0].InUse {
+		t.Errorf("ListCertificates: got %+v (%v), want the certificate, in use", list, err)
 	}
 
 	if _, err := st.Delete(ctx, model.Key(model.KindListener, lis.ARN), store.Any); err != nil {

@@ -52,7 +52,7 @@ func (s *Service) check(ctx context.Context, tbl *table) {
 				answers[name] = r
 				s.metrics.checks.WithLabelValues(r.result(v.ResourceRecord.Value)).Inc()
 			}
-			ok[i] = r.err == nil && canonical(r.target) == canonical(v.ResourceRecord.Value)
+			ok[i] = r.matches(v.ResourceRecord.Value)
 			all = all && ok[i]
 		}
 		if all {
@@ -69,6 +69,11 @@ type lookup struct {
 	err    error
 }
 
+// matches reports whether the lookup found the CNAME target want.
+func (l lookup) matches(want string) bool {
+	return l.err == nil && canonical(l.target) == canonical(want)
+}
+
 // result names the lookup's outcome for the checks metric.
 func (l lookup) result(want string) string {
 	switch {
@@ -76,7 +81,7 @@ func (l lookup) result(want string) string {
 		return "missing"
 	case l.err != nil:
 		return "error"
-	case canonical(l.target) == canonical(want):
+	case l.matches(want):
 		return "match"
 	default:
 		return "mismatch"

@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"gatehouse/internal/gateway/policy"
 	"gatehouse/internal/model"
@@ -19,7 +21,8 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("no snapshot")
 	}
-	t := &table{env: env, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}, vpcs: map[string]string{}}
+	t := &table{env: env, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}, vpcs: map[string]string{},
+		apiHostSuffix: ".execute-api." + env.Region + ".amazonaws.com"}
 	for id, ep := range snap.VpcEndpoints {
 		t.vpcs[id] = ep.VpcID
 	}
@@ -38,7 +41,7 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 	}
 
 	for _, d := range snap.DomainNames {
-		name := strings.ToLower(strings.TrimSuffix(d.Name, "."))
+		name := domainKey(d.Name)
 		dr := &domainRoute{name: name}
 		arn := cmp.Or(d.RegionalCertificateARN, d.CertificateARN)
 		if c := snap.Certificates[arn]; c != nil && c.CertificatePEM != "" {
@@ -49,7 +52,7 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 		t.domains[name] = dr
 	}
 	for _, m := range snap.BasePathMappings {
-		dr := t.domains[strings.ToLower(m.DomainName)]
+		dr := t.domains[domainKey(m.DomainName)]
 		if dr == nil {
 			continue
 		}
@@ -61,7 +64,11 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 		if stage == model.NoBasePath {
 			stage = ""
 		}
-		dr.mappings = append(dr.mappings, mapping{basePath: bp, apiID: m.RestAPIID, stage: stage})
+		mp := mapping{basePath: bp, apiID: m.RestAPIID, stage: stage}
+		if bp != "" {
+			mp.segs = strings.Split(bp, "/")
+		}
+		dr.mappings = append(dr.mappings, mp)
 	}
 	for _, dr := range t.domains {
 		slices.SortFunc(dr.mappings, func(a, b mapping) int {
@@ -81,7 +88,12 @@ func compileStage(env model.Env, st *model.Stage, dep *model.Deployment) *stageR
 		vpces:        map[string]bool{},
 		arn:          fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", env.Region, env.Account, st.RestAPIID),
 		variables:    st.Variables,
-		responses:    api.GatewayResponses,
+	}
+	if len(api.GatewayResponses) > 0 {
+		sr.responses = map[string]*gatewayResponse{}
+		for typ, gr := range api.GatewayResponses {
+			sr.responses[typ] = compileGatewayResponse(gr)
+		}
 	}
 	for _, v := range api.EndpointConfiguration.VpcEndpointIDs {
 		sr.vpces[v] = true
@@ -94,17 +106,35 @@ func compileStage(env model.Env, st *model.Stage, dep *model.Deployment) *stageR
 			sr.policy = p.Bind(sr.arn)
 		}
 	}
-	sr.root = buildTree(api)
+	sr.root = buildTree(api, st.Variables)
 	return sr
 }
 
-// buildTree links the deployment's resources into a tree from the root.
-func buildTree(api *model.RestAPI) *node {
+func compileGatewayResponse(gr *model.GatewayResponse) *gatewayResponse {
+	out := &gatewayResponse{}
+	if n, ok := parseStatus(gr.StatusCode); ok {
+		out.status = n
+	}
+	for k, v := range gr.ResponseParameters {
+		name, ok := strings.CutPrefix(k, "gatewayresponse.header.")
+		if lit, isLit := literal(v); ok && isLit {
+			out.headers = append(out.headers, headerParam{name: name, literal: lit})
+		}
+	}
+	if tmpl, ok := gr.ResponseTemplates["application/json"]; ok {
+		out.body = parseTemplate(tmpl)
+	}
+	return out
+}
+
+// buildTree links the deployment's resources into a tree from the root; the
+// stage's variables are substituted into the integrations' URIs.
+func buildTree(api *model.RestAPI, vars map[string]string) *node {
 	nodes := map[string]*node{}
 	for id, r := range api.Resources {
 		n := &node{path: r.Path, id: id, literal: map[string]*node{}, methods: map[string]*route{}}
 		for verb, m := range r.Methods {
-			n.methods[strings.ToUpper(verb)] = compileRoute(r, m)
+			n.methods[strings.ToUpper(verb)] = compileRoute(r, m, vars)
 		}
 		nodes[id] = n
 	}
@@ -133,7 +163,7 @@ func buildTree(api *model.RestAPI) *node {
 	return root
 }
 
-func compileRoute(r *model.Resource, m *model.Method) *route {
+func compileRoute(r *model.Resource, m *model.Method, vars map[string]string) *route {
 	rt := &route{
 		resourcePath: r.Path,
 		resourceID:   r.ID,
@@ -142,21 +172,34 @@ func compileRoute(r *model.Resource, m *model.Method) *route {
 		method:       m,
 		integ:        m.Integration,
 	}
-	if rt.integ == nil {
+	integ := rt.integ
+	if integ == nil {
 		rt.err = fmt.Errorf("no integration defined for method %s %s", rt.httpMethod, r.Path)
 		return rt
 	}
-	codes := make([]string, 0, len(rt.integ.IntegrationResponses))
-	for code := range rt.integ.IntegrationResponses {
-		codes = append(codes, code)
+	rt.templates = parseTemplates(integ.RequestTemplates)
+	// Stage variable values cannot hold braces, nor can escaped path parameters,
+	// so substituting the variables first leaves the same URI as doing it last.
+	rt.uri = integ.URI
+	for k, v := range vars {
+		rt.uri = strings.ReplaceAll(rt.uri, "${stageVariables."+k+"}", v)
 	}
-	slices.Sort(codes)
-	var def *model.IntegrationResponse
+	if verb := strings.ToUpper(integ.HTTPMethod); verb != "ANY" {
+		rt.backendVerb = verb
+	}
+	ms := integ.TimeoutInMillis
+	if ms <= 0 {
+		ms = defaultTimeoutMilli
+	}
+	rt.timeout = time.Duration(ms) * time.Millisecond
+	codes := slices.Sorted(maps.Keys(integ.IntegrationResponses))
+	var def *integrationResponse
 	for _, code := range codes {
-		ir := rt.integ.IntegrationResponses[code]
+		ir := integ.IntegrationResponses[code]
+		c := compileIntegrationResponse(m, ir)
 		if ir.SelectionPattern == "" {
 			if def == nil {
-				def = ir
+				def = &c
 			}
 			continue
 		}
@@ -166,12 +209,40 @@ func compileRoute(r *model.Resource, m *model.Method) *route {
 			rt.err = fmt.Errorf("integration response %s: selection pattern: %w", code, err)
 			return rt
 		}
-		rt.responses = append(rt.responses, integrationResponse{pattern: re, resp: ir})
+		c.pattern = re
+		rt.responses = append(rt.responses, c)
 	}
 	if def != nil {
-		rt.responses = append(rt.responses, integrationResponse{resp: def})
+		rt.responses = append(rt.responses, *def)
 	}
 	return rt
+}
+
+func compileIntegrationResponse(m *model.Method, ir *model.IntegrationResponse) integrationResponse {
+	c := integrationResponse{}
+	status, ok := parseStatus(ir.StatusCode)
+	switch {
+	case m.MethodResponses[ir.StatusCode] == nil:
+		c.fail = "Output mapping refers to an invalid method response: " + ir.StatusCode
+	case !ok:
+		c.fail = "integration response has an invalid status code " + ir.StatusCode
+	}
+	c.status = status
+	for k, v := range ir.ResponseParameters {
+		name, ok := strings.CutPrefix(k, "method.response.header.")
+		if !ok {
+			continue
+		}
+		if lit, isLit := literal(v); isLit {
+			c.headers = append(c.headers, headerParam{name: name, literal: lit})
+		} else if from, ok := strings.CutPrefix(v, "integration.response.header."); ok {
+			c.headers = append(c.headers, headerParam{name: name, from: from})
+		}
+	}
+	if tmpl, ok := ir.ResponseTemplates["application/json"]; ok {
+		c.body = parseTemplate(tmpl)
+	}
+	return c
 }
 
 // certificate returns the custom domain's certificate for an SNI name.
@@ -179,7 +250,7 @@ func (t *table) certificate(sni string) *tls.Certificate {
 	if t == nil || sni == "" {
 		return nil
 	}
-	if d := t.domains[strings.ToLower(strings.TrimSuffix(sni, "."))]; d != nil {
+	if d := t.domains[domainKey(sni)]; d != nil {
 		return d.cert
 	}
 	return nil

@@ -24,8 +24,10 @@
 //     once per table) for execute-api:Invoke on the request's ARN → else 403
 //     AccessDeniedException.
 //  5. Service.serveMock / serveHTTPProxy / serveHTTP: the integration.
-//  6. Service.respond: integration response by selection pattern, method
-//     response check, literal header parameters, response template.
+//  6. Service.respond: integration response by selection pattern, its header
+//     parameters and response template. Templates, patterns, header mappings
+//     and the method response check are compiled with the table (compile.go),
+//     so a request only fills in its own values.
 //  7. Service.writeFailure: API Gateway's own errors, with the API's gateway
 //     response overrides.
 //

@@ -3,9 +3,6 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
-
-	"gatehouse/internal/model"
 )
 
 // failure is an error API Gateway itself answers (a gateway response).
@@ -64,18 +61,13 @@ func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute
 		h.Set("x-amzn-ErrorType", f.errorType)
 	}
 	if gr := override(f, sr); gr != nil {
-		if gr.StatusCode != "" {
-			if n, ok := parseStatus(gr.StatusCode); ok {
-				status = n
-			}
+		if gr.status != 0 {
+			status = gr.status
 		}
-		for k, v := range gr.ResponseParameters {
-			name, ok := strings.CutPrefix(k, "gatewayresponse.header.")
-			if lit, isLit := literal(v); ok && isLit {
-				h.Set(name, lit)
-			}
+		for _, p := range gr.headers {
+			h.Set(p.name, p.literal)
 		}
-		if tmpl, ok := gr.ResponseTemplates["application/json"]; ok {
+		if gr.body != nil {
 			errVars := func(name string) (string, bool) {
 				switch name {
 				case "context.error.message":
@@ -91,7 +83,7 @@ func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute
 				}
 				return "", false
 			}
-			if out, err := render(tmpl, errVars); err == nil {
+			if out, err := gr.body.render(errVars); err == nil {
 				body = out
 			} else {
 				s.log.Warn("gateway response template not evaluated; default body sent", "type", f.responseType, "err", err)
@@ -102,7 +94,7 @@ func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute
 	_, _ = w.Write([]byte(body))
 }
 
-func override(f *failure, sr *stageRoute) *model.GatewayResponse {
+func override(f *failure, sr *stageRoute) *gatewayResponse {
 	if sr == nil || f.responseType == "" || len(sr.responses) == 0 {
 		return nil
 	}

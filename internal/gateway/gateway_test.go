@@ -816,3 +816,46 @@ func TestServeConnAfterStop(t *testing.T) {
 		t.Errorf("write to a connection offered after stop: got %v, want io.ErrClosedPipe", err)
 	}
 }
+
+// An HTTP (non-proxy) integration: stage variables and path parameters in the
+// URI, the request template as the body, the integration's own method, and the
+// integration response's headers (literal and from the backend) and template.
+func TestHTTPIntegration(t *testing.T) {
+	h := newHarness(t)
+	api := h.walkthroughAPI()
+	ep := h.endpoint("127.0.13.16:0", "vpce-test")
+	backend := echoBackend(t, "127.0.13.17:0", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Got", r.Method+" "+r.URL.Path+" "+string(b))
+		w.WriteHeader(202)
+	})
+	s, ctx := h.svc, h.ctx
+	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	items := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "items"))
+	item := must[*model.Resource](t)(s.CreateResource(ctx, api, items.ID, "{id}"))
+	must[*model.Method](t)(s.PutMethod(ctx, api, item.ID, "POST", PutMethodInput{}))
+	must[*model.Integration](t)(s.PutIntegration(ctx, api, item.ID, "POST", model.Integration{
+		Type: "HTTP", HTTPMethod: "PUT", URI: "http://" + backend + "/${stageVariables.base}/things/{id}",
+		RequestTemplates: map[string]string{"application/json": `{"stage":"$context.stage","method":"$context.httpMethod"}`}}))
+	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, item.ID, "POST", "201", model.MethodResponse{}))
+	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, item.ID, "POST", "201", model.IntegrationResponse{
+		SelectionPattern: `2\d\d`,
+		ResponseParameters: map[string]string{
+			"method.response.header.X-From-Backend": "integration.response.header.X-Got",
+			"method.response.header.X-Fixed":        "'yes'",
+		},
+		ResponseTemplates: map[string]string{"application/json": `{"resource":"$context.resourcePath"}`}}))
+	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod", Variables: map[string]string{"base": "v2"}}))
+	h.sync()
+
+	got := h.do(ep, "POST", "https://"+domain+"/items/a%20b", "", nil, `{}`)
+	checkResult(t, got, 201, `{"resource":"/items/{id}"}`, "")
+	for k, v := range map[string]string{
+		"X-Fixed":        "yes",
+		"X-From-Backend": `PUT /v2/things/a b {"stage":"prod","method":"POST"}`,
+	} {
+		if g := got.header.Get(k); g != v {
+			t.Errorf("%s: got %q, want %q", k, g, v)
+		}
+	}
+}

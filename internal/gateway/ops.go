@@ -235,14 +235,8 @@ func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
 		}
 	}
 	for _, k := range []model.Kind{model.KindStage, model.KindDeployment} {
-		kvs, _, err := s.d.Store.List(ctx, model.Key(k, id+"/"))
-		if err != nil {
+		if err := s.deleteAll(ctx, model.Key(k, id+"/")); err != nil {
 			return err
-		}
-		for _, kv := range kvs {
-			if _, err := s.d.Store.Delete(ctx, kv.Key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("delete %s: %w", kv.Key, err)
-			}
 		}
 	}
 	if _, err := s.d.Store.Delete(ctx, model.Key(model.KindRestAPI, id), store.Any); err != nil {
@@ -250,6 +244,21 @@ func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
 			return s.noAPI(id)
 		}
 		return err
+	}
+	return nil
+}
+
+// deleteAll deletes every key under prefix (what a deleted API or domain owns);
+// a key someone else deleted meanwhile is no error.
+func (s *Service) deleteAll(ctx context.Context, prefix string) error {
+	kvs, _, err := s.d.Store.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if _, err := s.d.Store.Delete(ctx, kv.Key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("delete %s: %w", kv.Key, err)
+		}
 	}
 	return nil
 }
@@ -1015,11 +1024,15 @@ var regionalHostedZones = map[string]string{
 	"eu-central-1": "Z1U9ULNL0V5AJ3",
 }
 
+// domainKey is a domain name as the store and the table key it: lowercase,
+// without the trailing dot, as DNS compares names.
+func domainKey(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
+
 var domainRe = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$`)
 
 // CreateDomainName registers a custom domain with an issued certificate.
 func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput) (*model.DomainName, error) {
-	name := strings.ToLower(strings.TrimSuffix(in.DomainName, "."))
+	name := domainKey(in.DomainName)
 	if name == "" {
 		return nil, badRequest("No Domain Name specified") // as moto; UNVERIFIED
 	}
@@ -1093,7 +1106,7 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 
 // GetDomainName returns one custom domain.
 func (s *Service) GetDomainName(ctx context.Context, name string) (*model.DomainName, error) {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	name = domainKey(name)
 	d, _, err := store.Load[model.DomainName](ctx, s.d.Store, model.Key(model.KindDomainName, name))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound(msgNoDomain)
@@ -1112,14 +1125,8 @@ func (s *Service) DeleteDomainName(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	kvs, _, err := s.d.Store.List(ctx, model.Key(model.KindBasePathMapping, d.Name+"/"))
-	if err != nil {
+	if err := s.deleteAll(ctx, model.Key(model.KindBasePathMapping, d.Name+"/")); err != nil {
 		return err
-	}
-	for _, kv := range kvs {
-		if _, err := s.d.Store.Delete(ctx, kv.Key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("delete %s: %w", kv.Key, err)
-		}
 	}
 	_, err = s.d.Store.Delete(ctx, model.Key(model.KindDomainName, d.Name), store.Any)
 	if errors.Is(err, store.ErrNotFound) {

@@ -81,6 +81,41 @@ func unescapePath(seg string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
 }
 
+// patchAll is the mutation of an Update operation: patch applied to each op in
+// order; the first error drops the whole update.
+func patchAll[T any](ops []PatchOperation, patch func(*T, PatchOperation) error) func(*T) error {
+	return func(v *T) error {
+		for _, op := range ops {
+			if err := patch(v, op); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// patchEntry adds, replaces or removes the map entry named by the path after
+// prefix ("/variables/{name}"); value reads an added or replaced entry's value.
+func patchEntry[V any](op PatchOperation, m *map[string]V, prefix string, value func(PatchOperation) (V, error)) error {
+	if err := opIn(op, "add", "replace", "remove"); err != nil {
+		return err
+	}
+	name := unescapePath(strings.TrimPrefix(op.Path, prefix))
+	if op.Op == "remove" {
+		delete(*m, name)
+		return nil
+	}
+	v, err := value(op)
+	if err != nil {
+		return err
+	}
+	if *m == nil {
+		*m = map[string]V{}
+	}
+	(*m)[name] = v
+	return nil
+}
+
 // ---- REST APIs ----
 
 const restAPIPaths = "/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, " +
@@ -89,14 +124,7 @@ const restAPIPaths = "/name, /description, /version, /policy, /apiKeySource, /di
 // PatchRestAPI is UpdateRestApi: it applies ops in order, then validates the
 // result as CreateRestApi does.
 func (s *Service) PatchRestAPI(ctx context.Context, id string, ops []PatchOperation) (*model.RestAPI, error) {
-	return s.UpdateRestAPI(ctx, id, func(api *model.RestAPI) error {
-		for _, op := range ops {
-			if err := patchRestAPI(api, op); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.UpdateRestAPI(ctx, id, patchAll(ops, patchRestAPI))
 }
 
 func patchRestAPI(api *model.RestAPI, op PatchOperation) error {
@@ -168,14 +196,7 @@ const methodPaths = "/authorizationType, /apiKeyRequired, /operationName, /reque
 
 // PatchMethod is UpdateMethod.
 func (s *Service) PatchMethod(ctx context.Context, apiID, resourceID, httpMethod string, ops []PatchOperation) (*model.Method, error) {
-	return s.updateMethod(ctx, apiID, resourceID, httpMethod, func(m *model.Method) error {
-		for _, op := range ops {
-			if err := patchMethod(m, op); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.updateMethod(ctx, apiID, resourceID, httpMethod, patchAll(ops, patchMethod))
 }
 
 func patchMethod(m *model.Method, op PatchOperation) error {
@@ -192,24 +213,12 @@ func patchMethod(m *model.Method, op PatchOperation) error {
 	case p == "/operationName":
 		err = patchString(op, &m.OperationName)
 	case strings.HasPrefix(p, "/requestParameters/"):
-		name := unescapePath(strings.TrimPrefix(p, "/requestParameters/"))
-		if err = opIn(op, "add", "replace", "remove"); err != nil {
-			break
-		}
-		if op.Op == "remove" {
-			delete(m.RequestParameters, name)
-			break
-		}
-		var required bool
-		if op.Value != "" {
-			if required, err = patchBool(op); err != nil {
-				break
+		err = patchEntry(op, &m.RequestParameters, "/requestParameters/", func(op PatchOperation) (bool, error) {
+			if op.Value == "" {
+				return false, nil // declared, not required
 			}
-		}
-		if m.RequestParameters == nil {
-			m.RequestParameters = map[string]bool{}
-		}
-		m.RequestParameters[name] = required
+			return patchBool(op)
+		})
 	default:
 		return badPatchPath(op, methodPaths)
 	}
@@ -247,14 +256,7 @@ var defaultMethodSetting = model.MethodSetting{
 // PatchStage is UpdateStage: description, deployment, variables, tracing and
 // method settings ("/{resourcePath}/{httpMethod}/{group}/{setting}").
 func (s *Service) PatchStage(ctx context.Context, apiID, stageName string, ops []PatchOperation) (*model.Stage, error) {
-	return s.UpdateStage(ctx, apiID, stageName, func(st *model.Stage) error {
-		for _, op := range ops {
-			if err := patchStage(st, op); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return s.UpdateStage(ctx, apiID, stageName, patchAll(ops, patchStage))
 }
 
 func patchStage(st *model.Stage, op PatchOperation) error {
@@ -279,18 +281,8 @@ func patchStage(st *model.Stage, op PatchOperation) error {
 			st.CacheClusterSize, err = patchEnum(op, "0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 		}
 	case strings.HasPrefix(p, "/variables/"):
-		name := unescapePath(strings.TrimPrefix(p, "/variables/"))
-		if err = opIn(op, "add", "replace", "remove"); err != nil {
-			break
-		}
-		if op.Op == "remove" {
-			delete(st.Variables, name)
-			break
-		}
-		if st.Variables == nil {
-			st.Variables = map[string]string{}
-		}
-		st.Variables[name] = op.Value // UpdateStage validates names and values
+		// UpdateStage validates names and values.
+		err = patchEntry(op, &st.Variables, "/variables/", func(op PatchOperation) (string, error) { return op.Value, nil })
 	case p == "/clientCertificateId", p == "/documentationVersion", strings.HasPrefix(p, "/accessLogSettings"):
 		// Valid in AWS; gatehouse has no client certificates or access logs.
 		return badRequest(fmt.Sprintf("gatehouse does not support the stage setting %s", p))

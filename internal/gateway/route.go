@@ -88,7 +88,7 @@ func (t *table) resolve(in routeInput) resolution {
 	}
 	res.node, res.route = n, rt
 	// 4. Resource policy, evaluated as the anonymous caller.
-	res.arn = sr.arn + "/" + sr.name + "/" + in.method + "/" + strings.Join(segs, "/")
+	res.arn = sr.arn + "/" + sr.name + "/" + in.method + res.path
 	if sr.policyErr != nil {
 		res.fail, res.logNote = accessDenied(res.arn, false), sr.policyErr.Error()
 		return res
@@ -134,7 +134,7 @@ func (t *table) findStage(in routeInput, res *resolution) (apiID, stage string, 
 	if d := t.domains[host]; d != nil {
 		res.domain = host
 		for _, m := range d.mappings {
-			rest, ok := cutBasePath(segs, m.basePath)
+			rest, ok := cutBasePath(segs, m.segs)
 			if !ok {
 				continue
 			}
@@ -168,7 +168,7 @@ func (t *table) findStage(in routeInput, res *resolution) (apiID, stage string, 
 // executeAPIHost returns the API id of "{api}.execute-api.{region}.amazonaws.com"
 // or "{api}-{vpce-id}.execute-api.{region}.amazonaws.com", else "".
 func (t *table) executeAPIHost(host string) string {
-	label, ok := strings.CutSuffix(host, ".execute-api."+t.env.Region+".amazonaws.com")
+	label, ok := strings.CutSuffix(host, t.apiHostSuffix)
 	if !ok || label == "" || strings.Contains(label, ".") {
 		return ""
 	}
@@ -186,7 +186,7 @@ func hostName(h string) string {
 	if host, _, err := net.SplitHostPort(h); err == nil {
 		h = host
 	}
-	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	h = domainKey(h)
 	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
 		return "" // an IP names no API (a load balancer health check)
 	}
@@ -214,12 +214,8 @@ func hasDotSegment(p string) bool {
 	return false
 }
 
-// cutBasePath strips a whole-segment base path prefix ("" matches everything).
-func cutBasePath(segs []string, basePath string) ([]string, bool) {
-	if basePath == "" {
-		return segs, true
-	}
-	want := strings.Split(basePath, "/")
+// cutBasePath strips a whole-segment base path prefix (none matches everything).
+func cutBasePath(segs, want []string) ([]string, bool) {
 	if len(want) > len(segs) {
 		return nil, false
 	}

@@ -68,7 +68,7 @@ func TestMatchPrecedence(t *testing.T) {
 		"/orders":           {"POST"},
 		"/orders/{orderId}": nil,
 	})
-	root := buildTree(api)
+	root := buildTree(api, nil)
 	tests := []struct {
 		name, method, path string
 		wantPath           string // "" = no match
@@ -116,7 +116,6 @@ func TestMatchPrecedence(t *testing.T) {
 }
 
 func TestBasePathMapping(t *testing.T) {
-	tbl := &table{env: model.DefaultEnv, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}}
 	snap := model.EmptySnapshot()
 	snap.DomainNames["api.example.test"] = &model.DomainName{Name: "api.example.test"}
 	snap.DomainNames["nonone.example.test"] = &model.DomainName{Name: "nonone.example.test"}
@@ -129,11 +128,10 @@ func TestBasePathMapping(t *testing.T) {
 	} {
 		snap.BasePathMappings[model.MappingID(m.DomainName, m.BasePath)] = m
 	}
-	compiled, err := compile(model.DefaultEnv, snap)
+	tbl, err := compile(model.DefaultEnv, snap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl.domains = compiled.domains
 	tests := []struct {
 		name, host, path   string
 		wantAPI, wantStage string
@@ -198,7 +196,7 @@ func TestRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := render(tt.tmpl, vars)
+			got, err := parseTemplate(tt.tmpl).render(vars)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err: got %v, want error %v", err, tt.wantErr)
 			}
@@ -390,6 +388,6 @@ func FuzzRender(f *testing.F) {
 	f.Add(`{"statusCode": 200}`)
 	f.Add(`$context.stage ${a.b} $!{c} #if($x) #end \$y $input.json('$')`)
 	f.Fuzz(func(t *testing.T, tmpl string) {
-		_, _ = render(tmpl, func(string) (string, bool) { return "v", true })
+		_, _ = parseTemplate(tmpl).render(func(string) (string, bool) { return "v", true })
 	})
 }

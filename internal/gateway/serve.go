@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -109,7 +110,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	// The body is read (MOCK, HTTP) or streamed (HTTP_PROXY) from here: a caller
 	// trickling it must not hold the connection or stream past the integration's
 	// timeout. The deadline works for HTTP/1.1 and h2 streams alike.
-	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout(rt.integ) + bodyReadSlack)); err != nil {
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(rt.timeout + bodyReadSlack)); err != nil {
 		s.log.Debug("set body read deadline", "requestId", reqID, "err", err)
 	}
 	switch rt.integ.Type {
@@ -132,7 +133,7 @@ func (s *Service) serveMock(w http.ResponseWriter, r *http.Request, res *resolut
 	if !ok {
 		return
 	}
-	out, f, why := requestPayload(res.route.integ, r.Header.Get("Content-Type"), body, vars)
+	out, f, why := requestPayload(res.route, r.Header.Get("Content-Type"), body, vars)
 	if f != nil {
 		fail(f, why)
 		return
@@ -176,41 +177,40 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 // requestPayload is the integration request body: the template for the
 // request's content type (default application/json), else the passthrough
 // behaviour decides (§A4).
-func requestPayload(integ *model.Integration, contentType string, body []byte, vars func(string) (string, bool)) (string, *failure, string) {
+func requestPayload(rt *route, contentType string, body []byte, vars func(string) (string, bool)) (string, *failure, string) {
 	ct := "application/json"
 	if contentType != "" {
 		if mt, _, err := mime.ParseMediaType(contentType); err == nil {
 			ct = mt
 		}
 	}
-	tmpl, ok := integ.RequestTemplates[ct]
+	tmpl, ok := rt.templates[ct]
 	if !ok {
-		switch integ.PassthroughBehavior {
+		switch rt.integ.PassthroughBehavior {
 		case "NEVER":
 			return "", failUnsupportedMedia, "no template for " + ct + " and passthrough NEVER"
 		case "WHEN_NO_TEMPLATES":
-			if len(integ.RequestTemplates) > 0 {
+			if len(rt.templates) > 0 {
 				return "", failUnsupportedMedia, "no template for " + ct + " and passthrough WHEN_NO_TEMPLATES"
 			}
 		}
 		return string(body), nil, ""
 	}
-	out, err := render(tmpl, vars)
+	out, err := tmpl.render(vars)
 	if err != nil {
 		return "", failConfig, "request template: " + err.Error()
 	}
 	return out, nil, ""
 }
 
-// respond is step 6: select the integration response for the status, check its
-// method response, and answer with its headers and template.
+// respond is step 6: select the integration response for the status and
+// answer with its headers and template.
 func (s *Service) respond(w http.ResponseWriter, res *resolution, status int, header http.Header, body []byte, vars func(string) (string, bool), fail failFunc) {
-	rt := res.route
 	code := strconv.Itoa(status)
-	var ir *model.IntegrationResponse
-	for _, c := range rt.responses {
+	var ir *integrationResponse
+	for i, c := range res.route.responses {
 		if c.pattern == nil || c.pattern.MatchString(code) {
-			ir = c.resp
+			ir = &res.route.responses[i]
 			break
 		}
 	}
@@ -218,49 +218,38 @@ func (s *Service) respond(w http.ResponseWriter, res *resolution, status int, he
 		fail(failConfig, "No match for output mapping and no default output mapping configured. Endpoint Response Status Code: "+code)
 		return
 	}
-	if rt.method.MethodResponses[ir.StatusCode] == nil {
-		fail(failConfig, "Output mapping refers to an invalid method response: "+ir.StatusCode)
+	if ir.fail != "" {
+		fail(failConfig, ir.fail)
 		return
 	}
-	out, ok := parseStatus(ir.StatusCode)
-	if !ok {
-		fail(failConfig, "integration response has an invalid status code", "statusCode", ir.StatusCode)
-		return
-	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json")
-	for k, v := range ir.ResponseParameters {
-		name, ok := strings.CutPrefix(k, "method.response.header.")
-		if !ok {
-			continue
-		}
-		if lit, isLit := literal(v); isLit {
-			hdr.Set(name, lit)
-		} else if from, ok := strings.CutPrefix(v, "integration.response.header."); ok && header != nil {
-			if hv := header.Get(from); hv != "" {
-				hdr.Set(name, hv)
-			}
-		}
-	}
-	if tmpl, ok := ir.ResponseTemplates["application/json"]; ok {
-		rendered, err := render(tmpl, vars)
+	if ir.body != nil {
+		rendered, err := ir.body.render(vars)
 		if err != nil {
-			for k := range ir.ResponseParameters {
-				hdr.Del(strings.TrimPrefix(k, "method.response.header."))
-			}
 			fail(failConfig, "response template: "+err.Error())
 			return
 		}
 		body = []byte(rendered)
 	}
-	w.WriteHeader(out)
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	for _, p := range ir.headers {
+		switch {
+		case p.from == "":
+			hdr.Set(p.name, p.literal)
+		case header != nil:
+			if hv := header.Get(p.from); hv != "" {
+				hdr.Set(p.name, hv)
+			}
+		}
+	}
+	w.WriteHeader(ir.status)
 	_, _ = w.Write(body)
 }
 
-// backendURL substitutes path parameters ({id}, {proxy}) and stage variables
-// into the integration URI and appends the request's query string.
+// backendURL substitutes path parameters ({id}, {proxy}) into the integration
+// URI and appends the request's query string.
 func backendURL(res *resolution, rawQuery string) (*url.URL, error) {
-	uri := res.route.integ.URI
+	uri := res.route.uri
 	for k, v := range res.params {
 		esc := v
 		if strings.Contains(v, "/") { // a greedy value: escape each segment
@@ -274,9 +263,6 @@ func backendURL(res *resolution, rawQuery string) (*url.URL, error) {
 		}
 		uri = strings.ReplaceAll(uri, "{"+k+"}", esc)
 		uri = strings.ReplaceAll(uri, "{"+k+"+}", esc)
-	}
-	for k, v := range res.stage.variables {
-		uri = strings.ReplaceAll(uri, "${stageVariables."+k+"}", v)
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
@@ -295,32 +281,17 @@ func backendURL(res *resolution, rawQuery string) (*url.URL, error) {
 	return u, nil
 }
 
-func integrationMethod(integ *model.Integration, reqMethod string) string {
-	if m := strings.ToUpper(integ.HTTPMethod); m != "" && m != "ANY" {
-		return m
-	}
-	return reqMethod
-}
-
-func timeout(integ *model.Integration) time.Duration {
-	ms := integ.TimeoutInMillis
-	if ms <= 0 {
-		ms = defaultTimeoutMilli
-	}
-	return time.Duration(ms) * time.Millisecond
-}
-
 // serveHTTPProxy is step 5 for HTTP_PROXY: the whole request goes to the backend
 // and its whole response comes back.
 func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *resolution, sourceIP string, fail failFunc) {
-	integ := res.route.integ
+	rt := res.route
 	target, err := backendURL(res, r.URL.RawQuery)
 	if err != nil {
 		fail(failConfig, "invalid endpoint", "err", err)
 		return
 	}
 	inCtx := r.Context()
-	ctx, cancel := context.WithTimeout(inCtx, timeout(integ))
+	ctx, cancel := context.WithTimeout(inCtx, rt.timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
@@ -330,7 +301,7 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL = target
 			pr.Out.Host = "" // API Gateway overwrites Host with the backend's (§A5)
-			pr.Out.Method = integrationMethod(integ, pr.In.Method)
+			pr.Out.Method = cmp.Or(rt.backendVerb, pr.In.Method)
 			// Rewrite starts with X-Forwarded-For removed. Keep what the caller
 			// sent and append the peer, as the load balancer in front does; AWS's
 			// own handling through a VPC endpoint is not documented (UNVERIFIED).
@@ -384,12 +355,12 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 // serveHTTP is step 5 for HTTP (custom): the integration request (template or
 // passthrough) goes to the backend; its status selects the integration response.
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request, res *resolution, vars func(string) (string, bool), fail failFunc) {
-	integ := res.route.integ
+	rt := res.route
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return
 	}
-	payload, f, why := requestPayload(integ, r.Header.Get("Content-Type"), body, vars)
+	payload, f, why := requestPayload(res.route, r.Header.Get("Content-Type"), body, vars)
 	if f != nil {
 		fail(f, why)
 		return
@@ -401,9 +372,9 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request, res *resolut
 		fail(failConfig, "invalid endpoint", "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout(integ))
+	ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)
 	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, integrationMethod(integ, r.Method), target.String(), strings.NewReader(payload))
+	out, err := http.NewRequestWithContext(ctx, cmp.Or(rt.backendVerb, r.Method), target.String(), strings.NewReader(payload))
 	if err != nil {
 		fail(failConfig, "invalid endpoint", "err", err)
 		return

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"regexp"
 	"strings"
+	"time"
 
 	"gatehouse/internal/gateway/policy"
 	"gatehouse/internal/model"
@@ -15,6 +16,8 @@ type table struct {
 	domains map[string]*domainRoute // by lowercase host name
 	apis    map[string]*apiRoute    // by API id
 	vpcs    map[string]string       // VPC id by interface endpoint id (aws:SourceVpc)
+	// apiHostSuffix ends the default host names: ".execute-api.{region}.amazonaws.com".
+	apiHostSuffix string
 }
 
 // domainRoute is a custom domain name: its certificate and its base path mappings.
@@ -25,7 +28,8 @@ type domainRoute struct {
 }
 
 type mapping struct {
-	basePath string // "" for (none), else without leading/trailing slash
+	basePath string   // "" for (none), else without leading/trailing slash
+	segs     []string // basePath's segments
 	apiID    string
 	stage    string // "" → next path segment names the stage
 }
@@ -48,7 +52,22 @@ type stageRoute struct {
 	policyErr    error          // a stored policy that no longer parses: deny, and log why
 	root         *node
 	variables    map[string]string
-	responses    map[string]*model.GatewayResponse
+	responses    map[string]*gatewayResponse // the API's gateway responses, by type
+}
+
+// gatewayResponse is an API's override of one gateway response type.
+type gatewayResponse struct {
+	status  int           // 0: the failure's own
+	headers []headerParam // literal values only
+	body    *template     // nil: the failure's default body
+}
+
+// headerParam is a response header mapped from a literal ('text') or, in an
+// integration response, from a header of the backend's response.
+type headerParam struct {
+	name    string
+	literal string
+	from    string // the backend header; "" for a literal
 }
 
 // node is one resource of a deployment's tree.
@@ -63,7 +82,8 @@ type node struct {
 	methods   map[string]*route // by HTTP method, ANY included
 }
 
-// route is a method on a resource, ready to serve.
+// route is a method on a resource, ready to serve: everything a request needs
+// from the deployment is worked out when the table is compiled.
 type route struct {
 	resourcePath string
 	resourceID   string
@@ -71,13 +91,21 @@ type route struct {
 	auth         string
 	method       *model.Method
 	integ        *model.Integration
+	templates    map[string]*template  // request templates by content type
+	uri          string                // integration URI, stage variables substituted
+	backendVerb  string                // the backend request's method; "" for the caller's
+	timeout      time.Duration         // the integration's
 	responses    []integrationResponse // explicit patterns in status-code order, then the default
 	err          error                 // a configuration error found at compile: answer 500
 }
 
+// integrationResponse maps a backend status onto the method's answer.
 type integrationResponse struct {
 	pattern *regexp.Regexp // nil for the default response
-	resp    *model.IntegrationResponse
+	status  int
+	headers []headerParam
+	body    *template // application/json response template; nil: the backend's body
+	fail    string    // why the mapping cannot answer (no method response): 500 when selected
 }
 
 // hasMethods reports whether the node can be a match: a resource without methods

@@ -5,18 +5,40 @@ import (
 	"strings"
 )
 
-// render evaluates a mapping template that uses only plain references
-// ($context.requestId, ${stageVariables.x}, $!{…}). Anything else VTL can do —
+// template is a mapping template parsed once, when the table is compiled: its
+// literal text and the plain references ($context.requestId,
+// ${stageVariables.x}, $!{…}) a request fills in. Anything else VTL can do —
 // directives (#if, #set, #foreach, comments) and method calls ($input.json(…),
-// $util.…) — is reported as an error: the caller answers 500 rather than
-// pretend (full VTL is the gateway/vtl package's job).
-func render(tmpl string, vars func(string) (string, bool)) (string, error) {
+// $util.…) — is kept as err: a request that uses the template answers 500
+// rather than pretend (full VTL is the gateway/vtl package's job).
+type template struct {
+	parts []templatePart
+	err   error
+}
+
+// templatePart is literal text, or a reference when ref is set.
+type templatePart struct {
+	text  string
+	ref   string
+	quiet bool // $!ref: nothing when unknown
+}
+
+// parseTemplate parses a mapping template; a template it cannot evaluate
+// carries the reason in err.
+func parseTemplate(tmpl string) *template {
+	t := &template{}
 	var b strings.Builder
+	lit := func() {
+		if b.Len() > 0 {
+			t.parts = append(t.parts, templatePart{text: b.String()})
+			b.Reset()
+		}
+	}
 	for i := 0; i < len(tmpl); {
 		c := tmpl[i]
 		switch {
 		case c == '#' && directiveAt(tmpl[i:]):
-			return "", fmt.Errorf("VTL directive at offset %d not supported", i)
+			return &template{err: fmt.Errorf("VTL directive at offset %d not supported", i)}
 		case c == '\\' && i+1 < len(tmpl) && (tmpl[i+1] == '$' || tmpl[i+1] == '#'):
 			b.WriteByte(tmpl[i+1]) // VTL escape of a reference
 			i += 2
@@ -29,20 +51,51 @@ func render(tmpl string, vars func(string) (string, bool)) (string, error) {
 				continue
 			}
 			if n < 0 {
-				return "", fmt.Errorf("VTL expression at offset %d not supported", i)
+				return &template{err: fmt.Errorf("VTL expression at offset %d not supported", i)}
 			}
-			v, found := vars(name)
-			if !found && !quiet {
-				return "", fmt.Errorf("unknown reference $%s", name)
-			}
-			b.WriteString(v)
+			lit()
+			t.parts = append(t.parts, templatePart{ref: name, quiet: quiet})
 			i += n
 			continue
 		}
 		b.WriteByte(c)
 		i++
 	}
+	lit()
+	return t
+}
+
+// render fills in the references from vars; an unknown one that is not quiet
+// is an error.
+func (t *template) render(vars func(string) (string, bool)) (string, error) {
+	if t.err != nil {
+		return "", t.err
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.ref == "" {
+			b.WriteString(p.text)
+			continue
+		}
+		v, found := vars(p.ref)
+		if !found && !p.quiet {
+			return "", fmt.Errorf("unknown reference $%s", p.ref)
+		}
+		b.WriteString(v)
+	}
 	return b.String(), nil
+}
+
+// parseTemplates parses a content type → template map.
+func parseTemplates(m map[string]string) map[string]*template {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]*template, len(m))
+	for ct, tmpl := range m {
+		out[ct] = parseTemplate(tmpl)
+	}
+	return out
 }
 
 var directives = []string{"if", "elseif", "else", "end", "set", "foreach", "break", "stop", "macro", "define", "parse", "include", "evaluate", "{"}

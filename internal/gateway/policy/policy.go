@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ type Statement struct {
 	Effect       string // "Allow" or "Deny"
 	Principals   []string
 	NotPrincipal bool
-	Actions      []string
+	Actions      []string // lowercased
 	NotAction    bool
 	Resources    []string
 	NotResource  bool
@@ -80,13 +81,18 @@ type Statement struct {
 // Condition is one operator applied to one key: all conditions of a statement
 // must hold (AND), any value of one condition may match (OR).
 type Condition struct {
-	Operator string // as written, e.g. "ForAnyValue:StringLikeIfExists"
+	Operator string // as written, e.g. "ForAnyValue:StringNotLikeIfExists"
 	Key      string // lowercased
 	Values   []string
-	op       string // base operator, e.g. "StringLike"
+	// What Parse worked out once, so that a request only parses its own value.
+	op       string // positive base operator, e.g. "StringLike" for StringNotLikeIfExists
+	negated  bool   // a Not operator: it holds when no value matches
 	ifExists bool
-	set      string // "", "ForAnyValue" or "ForAllValues"
-	cidrs    []netip.Prefix
+	set      string         // "", "ForAnyValue" or "ForAllValues"
+	cidrs    []netip.Prefix // IpAddress: the values
+	nums     []float64      // Numeric…: the values
+	dates    []time.Time    // Date…: the values
+	bools    []bool         // Bool, Null: the values
 }
 
 // Parse parses and validates a policy document.
@@ -181,9 +187,9 @@ func parseStatement(b []byte) (Statement, error) {
 	case r.Action != nil && r.NotAction != nil:
 		return st, errors.New("both Action and NotAction")
 	case r.Action != nil:
-		st.Actions = *r.Action
+		st.Actions = lower(*r.Action)
 	case r.NotAction != nil:
-		st.Actions, st.NotAction = *r.NotAction, true
+		st.Actions, st.NotAction = lower(*r.NotAction), true
 	default:
 		return st, errors.New("missing Action")
 	}
@@ -210,6 +216,15 @@ func parseStatement(b []byte) (Statement, error) {
 		}
 	}
 	return st, nil
+}
+
+// lower lowercases action names: IAM compares them case-insensitively.
+func lower(actions []string) []string {
+	out := make([]string, len(actions))
+	for i, a := range actions {
+		out[i] = strings.ToLower(a)
+	}
+	return out
 }
 
 func parsePrincipal(b json.RawMessage) ([]string, error) {
@@ -296,30 +311,36 @@ func parseCondition(opName, key string, vals []string) (Condition, error) {
 	if op == "Null" && c.ifExists {
 		return c, errors.New("NullIfExists is not an operator")
 	}
-	c.op = op
+	c.op, c.negated = positive(op), negated(op)
 	if len(vals) == 0 {
 		return c, fmt.Errorf("condition %s %s has no values", opName, key)
 	}
 	for _, v := range vals {
-		switch op {
-		case "IpAddress", "NotIpAddress":
+		switch {
+		case c.op == "IpAddress":
 			p, err := parseCIDR(v)
 			if err != nil {
 				return c, fmt.Errorf("condition %s %s: %w", opName, key, err)
 			}
 			c.cidrs = append(c.cidrs, p)
-		case "Bool", "Null":
-			if _, err := strconv.ParseBool(v); err != nil {
+		case c.op == "Bool" || c.op == "Null":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
 				return c, fmt.Errorf("condition %s %s: %q is not a boolean", opName, key, v)
 			}
-		case "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals":
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
+			c.bools = append(c.bools, b)
+		case strings.HasPrefix(c.op, "Numeric"):
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
 				return c, fmt.Errorf("condition %s %s: %q is not a number", opName, key, v)
 			}
-		case "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals":
-			if _, ok := parseDate(v); !ok {
+			c.nums = append(c.nums, n)
+		case strings.HasPrefix(c.op, "Date"):
+			d, ok := parseDate(v)
+			if !ok {
 				return c, fmt.Errorf("condition %s %s: %q is not a date", opName, key, v)
 			}
+			c.dates = append(c.dates, d)
 		}
 	}
 	return c, nil
@@ -428,10 +449,12 @@ func (p *Policy) Evaluate(req Request) Decision {
 	if p == nil {
 		return ImplicitDeny
 	}
+	// Action names are case-insensitive in IAM: Parse lowercased the policy's.
+	action := strings.ToLower(req.Action)
 	allowed := false
 	for i := range p.Statements {
 		st := &p.Statements[i]
-		if !st.matches(&req) {
+		if !st.matches(action, &req) {
 			continue
 		}
 		if st.Effect == "Deny" {
@@ -445,9 +468,9 @@ func (p *Policy) Evaluate(req Request) Decision {
 	return ImplicitDeny
 }
 
-func (st *Statement) matches(req *Request) bool {
+func (st *Statement) matches(action string, req *Request) bool {
 	return st.matchPrincipal(req.Principal) &&
-		st.matchAction(req.Action) &&
+		st.matchAction(action) &&
 		st.matchResource(req) &&
 		st.matchConditions(req)
 }
@@ -463,11 +486,11 @@ func (st *Statement) matchPrincipal(caller string) bool {
 	return in != st.NotPrincipal
 }
 
+// matchAction matches a lowercased action.
 func (st *Statement) matchAction(action string) bool {
 	in := false
 	for _, a := range st.Actions {
-		// Action names are case-insensitive in IAM.
-		if wildcard.Match(strings.ToLower(a), strings.ToLower(action)) {
+		if wildcard.Match(a, action) {
 			in = true
 			break
 		}
@@ -516,11 +539,21 @@ func negated(op string) bool {
 	return false
 }
 
+// positive is the operator a negated one negates.
+func positive(op string) string {
+	if !negated(op) {
+		return op
+	}
+	if op == "NotIpAddress" {
+		return "IpAddress"
+	}
+	return strings.Replace(op, "Not", "", 1)
+}
+
 func (c *Condition) holds(req *Request) bool {
 	v, present := lookup(req.Context, c.Key)
 	if c.op == "Null" {
-		want, _ := strconv.ParseBool(c.Values[0])
-		return want == !present
+		return c.bools[0] == !present
 	}
 	if !present {
 		switch {
@@ -532,52 +565,38 @@ func (c *Condition) holds(req *Request) bool {
 			return false
 		}
 		// IAM: a missing key fails a positive operator and satisfies a negated one.
-		return negated(c.op)
+		return c.negated
 	}
 	// Context values are single-valued here, so ForAnyValue/ForAllValues reduce
 	// to the plain operator over one value.
-	return c.match(v)
+	return c.matchAny(v) != c.negated
 }
 
-func (c *Condition) match(v string) bool {
-	if negated(c.op) {
-		return !c.matchAny(positive(c.op), v)
-	}
-	return c.matchAny(c.op, v)
-}
-
-func positive(op string) string {
-	switch op {
-	case "NotIpAddress":
-		return "IpAddress"
-	}
-	return strings.Replace(op, "Not", "", 1)
-}
-
-func (c *Condition) matchAny(op, v string) bool {
-	switch op {
-	case "IpAddress":
+// matchAny reports whether the request's value v matches one of the
+// condition's values under its positive operator.
+func (c *Condition) matchAny(v string) bool {
+	switch {
+	case c.op == "IpAddress":
 		a, err := netip.ParseAddr(v)
 		if err != nil {
 			return false
 		}
 		a = a.Unmap()
-		for _, p := range c.cidrs {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(c.cidrs, func(p netip.Prefix) bool { return p.Contains(a) })
+	case c.op == "Bool":
+		b, err := strconv.ParseBool(v)
+		return err == nil && slices.Contains(c.bools, b)
+	case c.nums != nil:
+		a, err := strconv.ParseFloat(v, 64)
+		return err == nil && slices.ContainsFunc(c.nums, func(n float64) bool { return compare(c.op, cmpFloat(a, n)) })
+	case c.dates != nil:
+		a, ok := parseDate(v)
+		return ok && slices.ContainsFunc(c.dates, func(d time.Time) bool { return compare(c.op, a.Compare(d)) })
 	}
-	for _, want := range c.Values {
-		if matchValue(op, want, v) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(c.Values, func(want string) bool { return matchString(c.op, want, v) })
 }
 
-func matchValue(op, want, v string) bool {
+func matchString(op, want, v string) bool {
 	switch op {
 	case "StringEquals", "ArnEquals":
 		return want == v
@@ -585,18 +604,6 @@ func matchValue(op, want, v string) bool {
 		return strings.EqualFold(want, v)
 	case "StringLike", "ArnLike":
 		return wildcard.Match(want, v)
-	case "Bool":
-		a, err1 := strconv.ParseBool(want)
-		b, err2 := strconv.ParseBool(v)
-		return err1 == nil && err2 == nil && a == b
-	case "NumericEquals", "NumericLessThan", "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals":
-		a, err1 := strconv.ParseFloat(v, 64)
-		b, err2 := strconv.ParseFloat(want, 64)
-		return err1 == nil && err2 == nil && compare(op, cmpFloat(a, b))
-	case "DateEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals":
-		a, ok1 := parseDate(v)
-		b, ok2 := parseDate(want)
-		return ok1 && ok2 && compare(op, a.Compare(b))
 	}
 	return false
 }
