@@ -63,8 +63,78 @@ func compile(snap *model.Snapshot) (*table, error) {
 		if z.soa == nil {
 			z.soa = defaultSOA(z.name)
 		}
+		z.finish(t)
 	}
 	return t, nil
+}
+
+// finish does once what answers would otherwise do per query: aliases resolved
+// to their targets' records, the glue of each delegation, the order of an ANY
+// answer and the negative answers' SOA. It runs once every record set is added,
+// since an alias may name any of them.
+func (z *zone) finish(t *table) {
+	soa := dns.Copy(z.soa).(*dns.SOA)
+	soa.Hdr.Name = z.name
+	// RFC 2308 §5: the smaller of the SOA's TTL and its MINIMUM field.
+	soa.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+	z.negSOA = soa
+	for name, n := range z.nodes {
+		for _, set := range n.sets {
+			if set.alias != nil {
+				set.rrs = z.aliasRRs(t, set.alias.DNSName, set.typ, name, 0)
+			}
+		}
+	}
+	for _, n := range z.nodes {
+		for _, set := range n.sets {
+			if set.typ == dns.TypeNS && set.alias == nil {
+				set.glue = z.glue(set)
+			}
+			n.all = append(n.all, set)
+		}
+		slices.SortFunc(n.all, func(a, b *rrset) int { return cmp.Compare(a.typ, b.typ) })
+	}
+}
+
+// aliasRRs resolves an alias of type typ to its target's records, owned by owner:
+// an AWS-answered name's addresses, or the record set at target in this zone
+// (with its records and TTL, as Route 53 answers), following aliases there.
+func (z *zone) aliasRRs(t *table, target string, typ uint16, owner string, depth int) []dns.RR {
+	if addrs := t.serviceAddrs(target); addrs != nil {
+		return addrRRs(owner, typ, addrs)
+	}
+	if !inZone(target, z.name) || depth >= maxChase {
+		return nil
+	}
+	n := z.nodes[target]
+	if n == nil || n.sets[typ] == nil {
+		return nil
+	}
+	if set := n.sets[typ]; set.alias != nil {
+		return z.aliasRRs(t, set.alias.DNSName, typ, owner, depth+1)
+	}
+	return withOwner(n.sets[typ].rrs, owner)
+}
+
+// glue returns the in-zone addresses of a delegation's name servers.
+func (z *zone) glue(cut *rrset) []dns.RR {
+	var out []dns.RR
+	for _, rr := range cut.rrs {
+		ns, ok := rr.(*dns.NS)
+		if !ok {
+			continue
+		}
+		n := z.nodes[canonical(ns.Ns)]
+		if n == nil {
+			continue
+		}
+		for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			if set := n.sets[typ]; set != nil && set.alias == nil {
+				out = append(out, set.rrs...)
+			}
+		}
+	}
+	return out
 }
 
 func compileServices(snap *model.Snapshot, t *table) {

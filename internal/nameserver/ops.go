@@ -370,14 +370,17 @@ func cut[T any](items []*T, n int) ([]*T, *T) {
 
 // RecordSetCounts is the number of record sets in each hosted zone (zone ID →
 // count), as HostedZone.ResourceRecordSetCount reports it.
+// The zone is the key's first part (recordSetKey), so nothing is decoded.
 func (s *Service) RecordSetCounts(ctx context.Context) (map[string]int64, error) {
-	sets, err := store.LoadAll[model.RecordSet](ctx, s.d.Store, model.Prefix(model.KindRecordSet))
+	kvs, _, err := s.d.Store.List(ctx, model.Prefix(model.KindRecordSet))
 	if err != nil {
 		return nil, fmt.Errorf("count record sets: %w", err)
 	}
 	counts := map[string]int64{}
-	for _, rs := range sets {
-		counts[rs.ZoneID]++
+	for _, kv := range kvs {
+		_, id := model.SplitKey(kv.Key)
+		zoneID, _, _ := strings.Cut(id, "/")
+		counts[zoneID]++
 	}
 	return counts, nil
 }

@@ -165,6 +165,16 @@ func TestChangeRecordSetsErrors(t *testing.T) {
 	}
 	del := func(c Change) Change { c.Action = "DELETE"; return c }
 	upsert := func(c Change) Change { c.Action = "UPSERT"; return c }
+	// Route 53's texts for a value it cannot take, and for a change that is
+	// neither an alias nor a TTL with records.
+	badValue := func(problem, value string) string {
+		return "[Invalid Resource Record: 'FATAL problem: " + problem + " encountered with '" + value + "'']"
+	}
+	exactlyOne := func(found string) string {
+		return "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found " +
+			found + " in Change with [Action=CREATE, Name=a.example.test, Type=A, SetIdentifier=null]"
+	}
+	gaAlias := &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: gaName}
 
 	tests := []struct {
 		name    string
@@ -195,20 +205,22 @@ func TestChangeRecordSetsErrors(t *testing.T) {
 			message: "[RRSet of type CNAME with DNS name example.test. is not permitted at apex in zone example.test.]"},
 		{name: "bad IPv4", code: "InvalidChangeBatch",
 			changes: []Change{create("v4.example.test", "A", 300, "999.1.1.1")},
-			message: "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '999.1.1.1'']"},
+			message: badValue("ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)", "999.1.1.1")},
 		{name: "IPv6 in an A record", code: "InvalidChangeBatch",
 			changes: []Change{create("v4.example.test", "A", 300, "2001:db8::1")},
-			message: "[Invalid Resource Record: 'FATAL problem: ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address) encountered with '2001:db8::1'']"},
+			message: badValue("ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)", "2001:db8::1")},
 		{name: "bad IPv6", code: "InvalidChangeBatch",
 			changes: []Change{create("v6.example.test", "AAAA", 300, "192.0.2.1")},
-			message: "[Invalid Resource Record: 'FATAL problem: AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address) encountered with '192.0.2.1'']"},
+			message: badValue("AAAARRDATAIllegalIPv6Address (Value is not a valid IPv6 address)", "192.0.2.1")},
 		{name: "unquoted TXT", code: "InvalidChangeBatch",
 			changes: []Change{create("t.example.test", "TXT", 300, "hello")},
-			message: "[Invalid Resource Record: 'FATAL problem: InvalidCharacterString (Value should be enclosed in quotation marks) encountered with 'hello'']"},
+			message: badValue("InvalidCharacterString (Value should be enclosed in quotation marks)", "hello")},
 		{name: "MX without priority", code: "InvalidChangeBatch",
-			changes: []Change{create("example.test", "MX", 300, "mail.example.test.")}},
+			changes: []Change{create("example.test", "MX", 300, "mail.example.test.")},
+			message: badValue("MXRRDATANotTwoFields (MX record doesn't have 2 fields)", "mail.example.test.")},
 		{name: "bad SRV", code: "InvalidChangeBatch",
-			changes: []Change{create("_x._tcp.example.test", "SRV", 300, "1 2 notaport host.example.test.")}},
+			changes: []Change{create("_x._tcp.example.test", "SRV", 300, "1 2 notaport host.example.test.")},
+			message: badValue("InvalidRDATA (Value is not valid for the record type)", "1 2 notaport host.example.test.")},
 		{name: "same record set twice", code: "InvalidChangeBatch",
 			changes: []Change{create("n.example.test", "A", 300, "192.0.2.1"), upsert(create("n.example.test", "A", 300, "192.0.2.2"))},
 			message: "[The request contains an invalid set of changes for a resource record set 'A n.example.test.']"},
@@ -221,17 +233,12 @@ func TestChangeRecordSetsErrors(t *testing.T) {
 		{name: "delete the SOA", code: "InvalidChangeBatch",
 			changes: []Change{del(soaChange(t, s, z.ID))},
 			message: "[A HostedZone must contain exactly one SOA record.]"},
-		{name: "alias and records", code: "InvalidInput",
-			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", Records: []string{"192.0.2.1"},
-				Alias: &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: gaName}}}},
-			message: "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found more than one in Change with [Action=CREATE, Name=a.example.test, Type=A, SetIdentifier=null]"},
-		{name: "alias with TTL", code: "InvalidInput",
-			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 60,
-				Alias: &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: gaName}}}},
-			message: "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found more than one in Change with [Action=CREATE, Name=a.example.test, Type=A, SetIdentifier=null]"},
-		{name: "neither alias nor records", code: "InvalidInput",
-			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 60}}},
-			message: "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=CREATE, Name=a.example.test, Type=A, SetIdentifier=null]"},
+		{name: "alias and records", code: "InvalidInput", message: exactlyOne("more than one"),
+			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", Records: []string{"192.0.2.1"}, Alias: gaAlias}}}},
+		{name: "alias with TTL", code: "InvalidInput", message: exactlyOne("more than one"),
+			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 60, Alias: gaAlias}}}},
+		{name: "neither alias nor records", code: "InvalidInput", message: exactlyOne("none"),
+			changes: []Change{{Action: "CREATE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 60}}}},
 		{name: "alias to a missing record in zone", code: "InvalidChangeBatch",
 			changes: []Change{alias("a.example.test", "A", z.ID, "nothing.example.test")},
 			message: "[Tried to create an alias that targets nothing.example.test., type A in zone " + z.ID + ", but that target was not found]"},
@@ -242,11 +249,14 @@ func TestChangeRecordSetsErrors(t *testing.T) {
 			changes: []Change{{Action: "REPLACE", Set: model.RecordSet{Name: "a.example.test", Type: "A", TTL: 1, Records: []string{"192.0.2.1"}}}},
 			message: "1 validation error detected: Value 'REPLACE' at 'changeBatch.changes.1.member.action' failed to satisfy constraint: Member must satisfy enum value set: [CREATE, DELETE, UPSERT]"},
 		{name: "unknown type", code: "InvalidInput",
-			changes: []Change{create("a.example.test", "WKS", 60, "x")}},
-		{name: "empty batch", code: "InvalidInput", changes: nil},
+			changes: []Change{create("a.example.test", "WKS", 60, "x")},
+			message: "1 validation error detected: Value 'WKS' at 'changeBatch.changes.1.member.resourceRecordSet.type' failed to satisfy constraint: Member must satisfy enum value set: [SOA, A, TXT, NS, CNAME, MX, NAPTR, PTR, SRV, SPF, AAAA, CAA, DS, TLSA, SSHFP, SVCB, HTTPS]"},
+		{name: "empty batch", code: "InvalidInput", changes: nil,
+			message: "1 validation error detected: Value '[]' at 'changeBatch.changes' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		// A later bad change rejects the good ones before it.
 		{name: "all or nothing", code: "InvalidChangeBatch",
-			changes: []Change{create("good.example.test", "A", 300, "192.0.2.7"), create("bad.example.test", "A", 300, "nope")}},
+			changes: []Change{create("good.example.test", "A", 300, "192.0.2.7"), create("bad.example.test", "A", 300, "nope")},
+			message: badValue("ARRDATAIllegalIPv4Address (Value is not a valid IPv4 address)", "nope")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

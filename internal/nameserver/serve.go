@@ -3,7 +3,6 @@ package nameserver
 import (
 	"net"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -145,121 +144,72 @@ func (z *zone) resolve(t *table, m *dns.Msg, name string, qtype uint16, depth in
 		if depth == 0 {
 			m.Authoritative = false // a referral, not an answer
 		}
-		for _, rr := range cut.rrs {
-			m.Ns = append(m.Ns, dns.Copy(rr))
-		}
-		m.Extra = append(m.Extra, z.glue(cut)...)
+		m.Ns = append(m.Ns, cut.rrs...)
+		m.Extra = append(m.Extra, cut.glue...)
 		return
 	}
 	n := z.nodes[name]
 	if n == nil {
 		if n = z.wildcard(name); n == nil {
 			m.Rcode = dns.RcodeNameError
-			m.Ns = []dns.RR{z.negativeSOA()}
+			m.Ns = []dns.RR{z.negSOA}
 			return
 		}
 	}
 	if qtype != dns.TypeCNAME && qtype != dns.TypeANY {
-		if set := n.sets[dns.TypeCNAME]; set != nil {
-			if rrs := z.values(t, set, name, 0); len(rrs) > 0 {
-				m.Answer = append(m.Answer, rrs...)
-				target := canonical(rrs[0].(*dns.CNAME).Target)
-				if depth < maxChase && inZone(target, z.name) && !owns(m.Answer, target) {
-					z.resolve(t, m, target, qtype, depth+1)
-				}
-				return
+		if set := n.sets[dns.TypeCNAME]; set != nil && len(set.rrs) > 0 {
+			m.Answer = append(m.Answer, withOwner(set.rrs, name)...)
+			target := canonical(set.rrs[0].(*dns.CNAME).Target)
+			if depth < maxChase && inZone(target, z.name) && !owns(m.Answer, target) {
+				z.resolve(t, m, target, qtype, depth+1)
 			}
+			return
 		}
 	}
 	var rrs []dns.RR
 	if qtype == dns.TypeANY {
-		types := make([]uint16, 0, len(n.sets))
-		for typ := range n.sets {
-			types = append(types, typ)
-		}
-		slices.Sort(types)
-		for _, typ := range types {
-			rrs = append(rrs, z.values(t, n.sets[typ], name, 0)...)
+		for _, set := range n.all {
+			rrs = append(rrs, withOwner(set.rrs, name)...)
 		}
 	} else if set := n.sets[qtype]; set != nil {
-		rrs = z.values(t, set, name, 0)
+		rrs = withOwner(set.rrs, name)
 	}
 	if len(rrs) == 0 {
-		m.Ns = []dns.RR{z.negativeSOA()} // NODATA (RFC 2308 §2.2)
+		m.Ns = []dns.RR{z.negSOA} // NODATA (RFC 2308 §2.2)
 		return
 	}
 	m.Answer = append(m.Answer, rrs...)
 }
 
-// values returns a record set's records owned by owner; an alias resolves to its
-// target's current records.
-func (z *zone) values(t *table, set *rrset, owner string, depth int) []dns.RR {
-	if set.alias == nil {
-		out := make([]dns.RR, len(set.rrs))
-		for i, rr := range set.rrs {
-			out[i] = dns.Copy(rr)
-			out[i].Header().Name = owner
-		}
-		return out
+// withOwner returns rrs owned by owner: rrs itself when they already are, else
+// copies (a wildcard synthesising a name, an alias taking its target's records).
+// Callers append the result to a message and never change its records.
+func withOwner(rrs []dns.RR, owner string) []dns.RR {
+	if len(rrs) == 0 || rrs[0].Header().Name == owner {
+		return rrs
 	}
-	target := set.alias.DNSName
-	if addrs := t.serviceAddrs(target); addrs != nil {
-		return addrRRs(owner, set.typ, addrs)
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+		out[i].Header().Name = owner
 	}
-	if !inZone(target, z.name) || depth >= maxChase {
-		return nil
-	}
-	// An alias to a record set in the same zone answers with that set's records
-	// and TTL, as Route 53 does.
-	n := z.nodes[target]
-	if n == nil || n.sets[set.typ] == nil {
-		return nil
-	}
-	return z.values(t, n.sets[set.typ], owner, depth+1)
+	return out
 }
 
 // delegation returns the NS set of the topmost zone cut at or above name (below
 // the apex), or nil. At the cut itself DS is answered from this zone.
 func (z *zone) delegation(name string, qtype uint16) *rrset {
-	var chain []string
+	var cut *rrset
 	for p := name; p != "" && p != z.name; p = parent(p) {
-		chain = append(chain, p)
-	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		n := z.nodes[chain[i]]
+		n := z.nodes[p]
 		if n == nil {
 			continue
 		}
-		ns := n.sets[dns.TypeNS]
-		if ns == nil || ns.alias != nil || (chain[i] == name && qtype == dns.TypeDS) {
-			continue
-		}
-		return ns
-	}
-	return nil
-}
-
-// glue returns in-zone addresses of a delegation's name servers.
-func (z *zone) glue(cut *rrset) []dns.RR {
-	var out []dns.RR
-	for _, rr := range cut.rrs {
-		ns, ok := rr.(*dns.NS)
-		if !ok {
-			continue
-		}
-		n := z.nodes[canonical(ns.Ns)]
-		if n == nil {
-			continue
-		}
-		for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
-			if set := n.sets[typ]; set != nil && set.alias == nil {
-				for _, a := range set.rrs {
-					out = append(out, dns.Copy(a))
-				}
-			}
+		if ns := n.sets[dns.TypeNS]; ns != nil && ns.alias == nil && (p != name || qtype != dns.TypeDS) {
+			cut = ns // keep going up: the topmost cut wins
 		}
 	}
-	return out
+	return cut
 }
 
 // wildcard returns the node "*.<closest encloser>" that synthesises name, or nil
@@ -274,15 +224,6 @@ func (z *zone) wildcard(name string) *node {
 		}
 	}
 	return nil
-}
-
-// negativeSOA is the zone's SOA for NXDOMAIN/NODATA answers, with the TTL RFC
-// 2308 §5 asks for: the smaller of the SOA's TTL and its MINIMUM field.
-func (z *zone) negativeSOA() dns.RR {
-	soa := dns.Copy(z.soa).(*dns.SOA)
-	soa.Hdr.Name = z.name
-	soa.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
-	return soa
 }
 
 // addrRRs turns addresses into A (IPv4) or AAAA (IPv6) records; ANY gets both.

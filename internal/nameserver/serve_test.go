@@ -206,14 +206,20 @@ func TestAliasFollowsAccelerator(t *testing.T) {
 	}
 }
 
-func TestTruncation(t *testing.T) {
-	h := start(t)
+// bigZone creates the zone big.test whose apex holds 20 TXT records of about 200
+// bytes each: an answer of some 4 KB, more than any UDP answer can carry.
+func bigZone(h *harness) {
 	z := h.zone("big.test")
 	var values []string
 	for i := range 20 {
 		values = append(values, `"`+strings.Repeat(string(rune('a'+i)), 200)+`"`)
 	}
 	h.change(z.ID, create("big.test", "TXT", 60, values...))
+}
+
+func TestTruncation(t *testing.T) {
+	h := start(t)
+	bigZone(h)
 
 	tests := []struct {
 		name    string
@@ -257,12 +263,7 @@ func TestTruncation(t *testing.T) {
 func TestAnyOverUDP(t *testing.T) {
 	h := start(t)
 	populate(h)
-	z := h.zone("big.test")
-	var values []string
-	for i := range 20 {
-		values = append(values, `"`+strings.Repeat(string(rune('a'+i)), 200)+`"`)
-	}
-	h.change(z.ID, create("big.test", "TXT", 60, values...))
+	bigZone(h)
 
 	tests := []struct {
 		name      string

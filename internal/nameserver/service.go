@@ -14,6 +14,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/netutil"
 
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
@@ -78,7 +79,7 @@ func New(d Deps) *Service {
 	}
 	return &Service{
 		d:       d,
-		log:     d.Log.With("svc", "nameserver"),
+		log:     d.Log,
 		m:       newMetrics(d.Metrics, d.Log),
 		ready:   make(chan struct{}),
 		swapped: make(chan struct{}),
@@ -123,7 +124,8 @@ func (s *Service) Run(ctx context.Context) error {
 	servers := []*dns.Server{
 		{PacketConn: pc, Handler: handler, UDPSize: udpBufferSize,
 			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout},
-		{Listener: newLimitListener(ln, maxTCPConns), Handler: handler,
+		// Capped: each slow or idle peer holds a goroutine and a buffer until its timeout.
+		{Listener: netutil.LimitListener(ln, maxTCPConns), Handler: handler,
 			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout, MaxTCPQueries: maxTCPQueries,
 			IdleTimeout: func() time.Duration { return tcpIdleTimeout }},
 	}
@@ -248,50 +250,6 @@ func opErr(err error) error {
 	if errors.As(err, &oe) && oe.Err != nil {
 		return oe.Err
 	}
-	return err
-}
-
-// limitListener caps concurrent TCP connections: each slow or idle peer holds a
-// goroutine and a buffer until its timeout.
-type limitListener struct {
-	net.Listener
-	sem       chan struct{}
-	closeOnce sync.Once
-	closed    chan struct{}
-}
-
-func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, sem: make(chan struct{}, n), closed: make(chan struct{})}
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
-}
-
-func (l *limitListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return l.Listener.Close()
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
 	return err
 }
 

@@ -28,22 +28,27 @@ type table struct {
 
 // zone is one hosted zone.
 type zone struct {
-	id    string
-	name  string
-	soa   *dns.SOA
-	nodes map[string]*node // every owner name, and the empty non-terminals between them and the apex
+	id     string
+	name   string
+	soa    *dns.SOA
+	negSOA dns.RR           // the SOA that NXDOMAIN and NODATA answers carry (negativeSOA)
+	nodes  map[string]*node // every owner name, and the empty non-terminals between them and the apex
 }
 
 // node is the data at one owner name; no sets means an empty non-terminal.
 type node struct {
 	sets map[uint16]*rrset
+	all  []*rrset // sets by type: the answer to ANY
 }
 
-// rrset is one record set: parsed records, or an alias resolved per query.
+// rrset is one record set. Its records are owned by the node's name and shared
+// by every answer (packing a message never changes them); an alias's records are
+// its target's, resolved at compile time.
 type rrset struct {
 	typ   uint16
 	rrs   []dns.RR
 	alias *model.AliasTarget
+	glue  []dns.RR // for an NS set: in-zone addresses of its name servers
 }
 
 // zoneFor returns the zone with the longest suffix match for name.

@@ -41,7 +41,7 @@ func compile(snap *model.Snapshot, cfg compileConfig) (*table, error) {
 				continue // a missing group allows nothing
 			}
 			for _, p := range sg.Ingress {
-				b.rules = append(b.rules, compileRule(p))
+				b.sources = append(b.sources, tcpSources(p, cfg.port)...)
 			}
 		}
 		plan := endpointPlan{id: ep.ID, enis: ep.NetworkInterfaceIDs, state: ep.State, lastError: ep.LastError}

@@ -6,13 +6,14 @@
 //
 // Data path, per connection:
 //  1. compile turns a snapshot into a table: listen address → endpoint id and the
-//     ingress rules of the endpoint's security groups (parsed once, here).
+//     sources the endpoint's security groups admit to its port (parsed and
+//     matched against the port once, here: tcpSources).
 //  2. Service.apply (after every table swap) reconciles the listening sockets with
 //     the table through listen.Set, so sockets that stay are never closed, and
 //     writes each endpoint's observed state (available, or failed with LastError).
 //  3. Service.serveListener accepts on each socket; Service.admit loads the table
 //     once, finds the binding by the connection's local address and checks the
-//     source IP against the rules (binding.allows → rule.allows).
+//     source IP against those prefixes (binding.allows).
 //  4. An allowed connection goes to Deps.Handoff with the endpoint id; a denied one
 //     is closed at once, before a byte is read (a security group has no reply).
 //

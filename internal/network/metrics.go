@@ -9,9 +9,11 @@ import (
 // metrics are the data plane's counters. They work unregistered when Deps.Metrics
 // is nil, so the hot path never checks.
 type metrics struct {
-	conns          *prometheus.CounterVec // by result: allowed, denied, unbound
-	listenFailures prometheus.Counter
-	listeners      prometheus.Gauge
+	conns *prometheus.CounterVec // by result: allowed, denied, unbound
+	// The children of conns, resolved once: admit counts every connection.
+	allowed, denied, unbound prometheus.Counter
+	listenFailures           prometheus.Counter
+	listeners                prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
@@ -29,6 +31,9 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 			Help: "Interface endpoint sockets open now.",
 		}),
 	}
+	m.allowed = m.conns.WithLabelValues("allowed")
+	m.denied = m.conns.WithLabelValues("denied")
+	m.unbound = m.conns.WithLabelValues("unbound")
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.conns, m.listenFailures, m.listeners} {
 			if err := reg.Register(c); err != nil {

@@ -338,8 +338,8 @@ func validPerms(perms []model.IPPermission) ([]atom, error) {
 	}
 	var out []atom
 	for _, p := range perms {
-		proto := normalizeProtocol(p.Protocol)
-		from, to := p.FromPort, p.ToPort
+		n := NormalizePermission(p)
+		proto, from, to := n.Protocol, n.FromPort, n.ToPort
 		switch proto {
 		case "":
 			return nil, errMissing("IpProtocol")
@@ -360,14 +360,10 @@ func validPerms(perms []model.IPPermission) ([]atom, error) {
 				}
 			}
 		case "-1":
-			from, to = -1, -1 // all traffic: EC2 ignores the ports
 		default:
-			n, err := strconv.Atoi(proto)
-			if err != nil || n < 0 || n > 255 {
+			if n, err := strconv.Atoi(proto); err != nil || n < 0 || n > 255 {
 				return nil, errInvalidValue("Invalid value '%s' for IP protocol. Unknown protocol.", p.Protocol)
 			}
-			// Other protocols have no ports: EC2 allows all of them whatever was given.
-			from, to = -1, -1
 		}
 		if len(p.CIDRs) == 0 {
 			return nil, errMissing("IpRanges") // best match

@@ -45,17 +45,17 @@ func (s *Service) admit(c net.Conn) {
 	switch {
 	case b == nil:
 		// The endpoint went away between the table swap and the socket closing.
-		s.m.conns.WithLabelValues("unbound").Inc()
+		s.m.unbound.Inc()
 		s.log.Debug("connection to an address without endpoint closed", "local", c.LocalAddr(), "remote", c.RemoteAddr())
 		c.Close()
 		return
-	case !rok || !b.allows(remote.Addr(), int(local.Port())):
-		s.m.conns.WithLabelValues("denied").Inc()
+	case !rok || !b.allows(remote.Addr()):
+		s.m.denied.Inc()
 		s.log.Debug("connection denied by security groups", "vpce", b.vpceID, "local", c.LocalAddr(), "remote", c.RemoteAddr())
 		c.Close()
 		return
 	}
-	s.m.conns.WithLabelValues("allowed").Inc()
+	s.m.allowed.Inc()
 	if s.handoff == nil {
 		c.Close()
 		return

@@ -117,14 +117,12 @@ func New(d Deps) *Service {
 	return s
 }
 
-// Run ensures the default VPC exists, then serves interface endpoints until ctx
-// ends. It closes its sockets and waits for its goroutines before it returns.
+// Run serves interface endpoints until ctx ends. It closes its sockets and waits
+// for its goroutines before it returns. The default VPC is not its business: the
+// owner calls EnsureDefaultVPC once, before anything applies resources to it.
 func (s *Service) Run(ctx context.Context) error {
 	if s.feed == nil {
 		return fmt.Errorf("network: no snapshot feed")
-	}
-	if _, _, err := s.EnsureDefaultVPC(ctx); err != nil {
-		return fmt.Errorf("network: %w", err)
 	}
 	set := listen.NewSet(s.serveListener)
 	cfg := compileConfig{service: model.ExecuteAPIService(s.env.Region), port: s.port}

@@ -15,13 +15,6 @@ type table struct {
 	endpoints []endpointPlan              // every served endpoint, by id
 }
 
-// binding is what a listen address serves: the endpoint and the ingress rules of
-// its security groups (the union: a connection is allowed if any rule allows it).
-type binding struct {
-	vpceID string
-	rules  []rule
-}
-
 // endpointPlan is one endpoint as compiled: its addresses and the state the store
 // holds now, so apply writes only changes.
 type endpointPlan struct {
@@ -33,38 +26,18 @@ type endpointPlan struct {
 	lastError string
 }
 
-// rule is one parsed ingress permission.
-type rule struct {
-	proto    string // normalised: "tcp", "udp", "icmp", "-1" or a protocol number
-	from, to int
-	prefixes []netip.Prefix
+// binding is what a listen address serves: the endpoint and the sources its
+// security groups admit to it (the union over every ingress rule that allows
+// TCP to the listen port, resolved at compile time).
+type binding struct {
+	vpceID  string
+	sources []netip.Prefix
 }
 
-// allows reports whether a TCP connection from src to port is allowed.
-func (b *binding) allows(src netip.Addr, port int) bool {
-	for i := range b.rules {
-		if b.rules[i].allows("tcp", port, src) {
-			return true
-		}
-	}
-	return false
-}
-
-// allows reports whether the rule admits a packet of protocol proto to port from
-// src. Protocol "-1" admits every protocol and port; "tcp" and "udp" compare the
-// port with the range.
-func (r *rule) allows(proto string, port int, src netip.Addr) bool {
-	switch r.proto {
-	case "-1":
-	case proto:
-		if (proto == "tcp" || proto == "udp") && (port < r.from || port > r.to) {
-			return false
-		}
-	default:
-		return false
-	}
+// allows reports whether a TCP connection from src is admitted.
+func (b *binding) allows(src netip.Addr) bool {
 	src = src.Unmap()
-	for _, p := range r.prefixes {
+	for _, p := range b.sources {
 		if p.Contains(src) {
 			return true
 		}
@@ -72,18 +45,41 @@ func (r *rule) allows(proto string, port int, src netip.Addr) bool {
 	return false
 }
 
-// compileRule parses a stored permission. CIDRs that do not parse are left out, so
-// they never match anything (operations reject them; this guards old records).
-func compileRule(p model.IPPermission) rule {
-	r := rule{proto: normalizeProtocol(p.Protocol), from: p.FromPort, to: p.ToPort}
-	for _, c := range p.CIDRs {
-		pfx, err := netip.ParsePrefix(c)
-		if err != nil {
-			continue
+// tcpSources returns the sources a stored permission admits to TCP port port:
+// every CIDR if protocol "-1" (all traffic), or "tcp" with port in its range;
+// none otherwise. CIDRs that do not parse are left out, so they never match
+// anything (operations reject them; this guards old records).
+func tcpSources(p model.IPPermission, port int) []netip.Prefix {
+	switch normalizeProtocol(p.Protocol) {
+	case "-1":
+	case "tcp":
+		if port < p.FromPort || port > p.ToPort {
+			return nil
 		}
-		r.prefixes = append(r.prefixes, pfx.Masked())
+	default:
+		return nil
 	}
-	return r
+	var out []netip.Prefix
+	for _, c := range p.CIDRs {
+		if pfx, err := netip.ParsePrefix(c); err == nil {
+			out = append(out, pfx.Masked())
+		}
+	}
+	return out
+}
+
+// NormalizePermission returns p as the operations store it, so that a caller can
+// tell whether a group already holds a rule: the protocol in one spelling
+// (normalizeProtocol), and no ports (-1) for all traffic and for protocols other
+// than tcp, udp and icmp, whose ports EC2 ignores. It does not validate.
+func NormalizePermission(p model.IPPermission) model.IPPermission {
+	p.Protocol = normalizeProtocol(p.Protocol)
+	switch p.Protocol {
+	case "tcp", "udp", "icmp", "":
+	default:
+		p.FromPort, p.ToPort = -1, -1
+	}
+	return p
 }
 
 // normalizeProtocol maps EC2's protocol spellings to one form: names for tcp,

@@ -28,8 +28,8 @@ func TestRuleAllows(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := compileRule(c.perm)
-			if got := r.allows("tcp", c.port, netip.MustParseAddr(c.src)); got != c.allow {
+			b := binding{sources: tcpSources(c.perm, c.port)}
+			if got := b.allows(netip.MustParseAddr(c.src)); got != c.allow {
 				t.Errorf("got %v, want %v", got, c.allow)
 			}
 		})
@@ -51,8 +51,8 @@ func FuzzRuleAllows(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r := compileRule(model.IPPermission{Protocol: proto, FromPort: from, ToPort: to, CIDRs: []string{cidr}})
-		got := r.allows("tcp", port, addr)
+		b := binding{sources: tcpSources(model.IPPermission{Protocol: proto, FromPort: from, ToPort: to, CIDRs: []string{cidr}}, port)}
+		got := b.allows(addr)
 		pfx, perr := netip.ParsePrefix(cidr)
 		if perr != nil {
 			if got {

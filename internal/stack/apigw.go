@@ -87,7 +87,7 @@ func (a *applier) resources(ctx context.Context, apiID string, spec API) error {
 		byPath[r.Path] = r
 	}
 	needed := map[string]bool{"/": true}
-	paths := sortedKeys(spec.Resources)
+	paths := slices.Sorted(maps.Keys(spec.Resources))
 	for _, p := range paths {
 		p = cleanPath(p)
 		for q := p; q != "/"; q = parentPath(q) {
@@ -129,7 +129,7 @@ func (a *applier) resources(ctx context.Context, apiID string, spec API) error {
 				}
 			}
 		}
-		for _, verb := range sortedKeys(want) {
+		for _, verb := range slices.Sorted(maps.Keys(want)) {
 			if err := a.method(ctx, apiID, res, verb, want[verb]); err != nil {
 				return fieldErr(fmt.Sprintf("resources[%q].%s", p, verb), err)
 			}
@@ -245,12 +245,12 @@ func (a *applier) method(ctx context.Context, apiID string, res *model.Resource,
 	if _, err := a.Gateway.PutIntegration(ctx, apiID, res.ID, verb, in); err != nil {
 		return fieldErr("integration", err)
 	}
-	for _, code := range sortedKeys(want.MethodResponses) {
+	for _, code := range slices.Sorted(maps.Keys(want.MethodResponses)) {
 		if _, err := a.Gateway.PutMethodResponse(ctx, apiID, res.ID, verb, code, *want.MethodResponses[code]); err != nil {
 			return fieldErr("responses", err)
 		}
 	}
-	for _, code := range sortedKeys(want.Integration.IntegrationResponses) {
+	for _, code := range slices.Sorted(maps.Keys(want.Integration.IntegrationResponses)) {
 		if _, err := a.Gateway.PutIntegrationResponse(ctx, apiID, res.ID, verb, code, *want.Integration.IntegrationResponses[code]); err != nil {
 			return fieldErr("responses", err)
 		}
@@ -359,7 +359,7 @@ func (a *applier) mappings(ctx context.Context, where, domain string, specs []Ma
 			return fmt.Errorf("%s.mappings: %w", where, err)
 		}
 	}
-	for _, bp := range sortedKeys(want) {
+	for _, bp := range slices.Sorted(maps.Keys(want)) {
 		m := want[bp]
 		if _, err := a.Gateway.CreateBasePathMapping(ctx, domain, bp, a.apis[m.API].ID, m.Stage); err != nil {
 			return fmt.Errorf("%s.mappings[basePath %q]: %w", where, bp, err)

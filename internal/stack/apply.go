@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,7 +9,6 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -267,22 +267,12 @@ func extraPermissions(have, want []model.IPPermission) []model.IPPermission {
 }
 
 func (r IngressRule) permission() (model.IPPermission, error) {
-	p := model.IPPermission{Protocol: strings.ToLower(r.Protocol), FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: []string{r.CIDR}}
-	// Stored as EC2 normalises it, so re-applying compares equal.
-	switch p.Protocol {
-	case "", "6":
-		p.Protocol = "tcp"
-	case "17":
-		p.Protocol = "udp"
-	case "all":
-		p.Protocol = "-1"
-	}
+	p := model.IPPermission{Protocol: cmp.Or(r.Protocol, "tcp"), FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: []string{r.CIDR}}
 	if r.Port != 0 {
 		p.FromPort, p.ToPort = r.Port, r.Port
 	}
-	if p.Protocol == "-1" {
-		p.FromPort, p.ToPort = -1, -1
-	}
+	// As the network operations store it, so that re-applying compares equal.
+	p = network.NormalizePermission(p)
 	if r.CIDR == "" {
 		return p, errors.New("cidr is required")
 	}
@@ -419,13 +409,4 @@ func sameJSON(x, y string) bool {
 		return x == y
 	}
 	return reflect.DeepEqual(a, b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
