@@ -1,6 +1,7 @@
 package acm_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -34,7 +35,7 @@ func call(t testing.TB, endpoint, op, body string) (int, map[string]any) {
 
 // startBare serves ACM over a certs service that is not running its
 // validation loop: enough for requests that fail or only touch the store.
-func startBare(t testing.TB) string {
+func startBare(t testing.TB) (string, store.Store) {
 	t.Helper()
 	st := store.NewMem()
 	t.Cleanup(func() { st.Close() })
@@ -44,7 +45,7 @@ func startBare(t testing.TB) string {
 	}
 	svc := certs.New(certs.Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: env, CA: ca, Resolver: "127.0.0.1:53"})
 	url, _ := awsapitest.Start(t, acm.New(svc))
-	return url
+	return url, st
 }
 
 const unknownARN = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-4234-8234-123456789012"
@@ -52,7 +53,7 @@ const unknownARN = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234
 // TestErrors: every malformed or wrong request is a 400 with ACM's code and
 // message, never a 500.
 func TestErrors(t *testing.T) {
-	endpoint := startBare(t)
+	endpoint, _ := startBare(t)
 	tests := []struct {
 		name, op, body string
 		code, msg      string // msg: contained in the message
@@ -123,8 +124,11 @@ func FuzzRequest(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), s)
 	}
-	endpoint := startBare(f)
+	endpoint, st := startBare(f)
 	f.Fuzz(func(t *testing.T, op uint8, body string) {
+		// Each input starts from an empty account: certificates that earlier
+		// inputs created would make every later listing slower.
+		t.Cleanup(func() { deleteAll(t, st, model.Prefix(model.KindCertificate)) })
 		name := ops[int(op)%len(ops)]
 		status, out := call(t, endpoint, name, body)
 		if status == http.StatusOK {
@@ -134,4 +138,18 @@ func FuzzRequest(f *testing.F) {
 			t.Fatalf("%s %q: got %d %v, want 200 or a 400 in ACM's envelope", name, body, status, out)
 		}
 	})
+}
+
+// deleteAll deletes every record under prefix.
+func deleteAll(t *testing.T, st store.Store, prefix string) {
+	ctx := context.Background()
+	kvs, _, err := st.List(ctx, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range kvs {
+		if _, err := st.Delete(ctx, kv.Key, store.Any); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
