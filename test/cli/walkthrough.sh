@@ -178,14 +178,18 @@ done
 expect_error AcceleratorNotDisabledException aws globalaccelerator delete-accelerator --accelerator-arn "$acc"
 expect_error ResourceInUseException aws acm delete-certificate --certificate-arn "$cert"
 
-# answers IP...: some IP accepts a TLS connection on 443.
+# answers IP...: every IP accepts a TLS connection on 443.
 answers() {
   for ip in "$@"; do
-    curl -sk --max-time 2 --resolve "$domain:443:$ip" -o /dev/null "https://$domain/" && return 0
+    curl -sk --max-time 2 --resolve "$domain:443:$ip" -o /dev/null "https://$domain/" || return 1
   done
-  return 1
 }
-silent() { ! answers "$@"; }
+# silent IP...: no IP accepts one.
+silent() {
+  for ip in "$@"; do
+    if curl -sk --max-time 2 --resolve "$domain:443:$ip" -o /dev/null "https://$domain/"; then return 1; fi
+  done
+}
 
 step "clean-up 1. the alias record"
 change DELETE $domain A "$alias_json"
