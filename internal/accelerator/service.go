@@ -33,14 +33,6 @@ const (
 	headerWriteTimeout = 5 * time.Second
 )
 
-// DefaultPools returns the two network zones' static IP pools of the embedded default.
-func DefaultPools() []netip.Prefix {
-	return []netip.Prefix{
-		netip.MustParsePrefix("127.77.1.0/24"),
-		netip.MustParsePrefix("127.77.2.0/24"),
-	}
-}
-
 // Deps is what the service needs from its owner.
 type Deps struct {
 	Store   store.Store
@@ -50,7 +42,7 @@ type Deps struct {
 	Metrics prometheus.Registerer // nil: metrics are kept but not exported
 
 	// Pools are the static IP pools of exactly two network zones; every
-	// accelerator gets one address from each. Default DefaultPools().
+	// accelerator gets one address from each.
 	Pools []netip.Prefix
 	// DialTimeout bounds the connect to one load balancer node. Default 5s.
 	DialTimeout time.Duration
@@ -79,9 +71,6 @@ type Service struct {
 func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
-	}
-	if d.Pools == nil {
-		d.Pools = DefaultPools()
 	}
 	if d.DialTimeout <= 0 {
 		d.DialTimeout = DefaultDialTimeout

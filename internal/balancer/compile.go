@@ -234,7 +234,7 @@ func compileCerts(snap *model.Snapshot, lcs []model.ListenerCertificate, cache m
 			names = []string{c.DomainName}
 		}
 		for _, n := range names {
-			n = strings.TrimSuffix(strings.ToLower(n), ".")
+			n = model.DomainKey(n)
 			m := cs.exact
 			if rest, ok := strings.CutPrefix(n, "*."); ok {
 				n, m = rest, cs.wild

@@ -127,7 +127,7 @@ func (c *certSet) get(sni string) (*tls.Certificate, error) {
 	if c == nil || c.def == nil {
 		return nil, errNoCertificate
 	}
-	name := strings.TrimSuffix(strings.ToLower(sni), ".")
+	name := model.DomainKey(sni)
 	if name == "" {
 		return c.def, nil
 	}

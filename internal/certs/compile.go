@@ -17,7 +17,7 @@ func compile(snap *model.Snapshot) (*table, error) {
 		}
 		t.pending = append(t.pending, c)
 		for _, v := range c.Validations {
-			t.records[canonical(v.ResourceRecord.Name)] = nil
+			t.records[model.DomainKey(v.ResourceRecord.Name)] = nil
 		}
 	}
 	slices.SortFunc(t.pending, func(a, b *model.Certificate) int { return cmp.Compare(a.ARN, b.ARN) })
@@ -25,7 +25,7 @@ func compile(snap *model.Snapshot) (*table, error) {
 		return t, nil
 	}
 	for _, rs := range snap.RecordSets {
-		name := canonical(rs.Name)
+		name := model.DomainKey(rs.Name)
 		vals, ok := t.records[name]
 		if !ok {
 			continue
@@ -41,10 +41,4 @@ func compile(snap *model.Snapshot) (*table, error) {
 		t.records[name] = vals
 	}
 	return t, nil
-}
-
-// canonical is a DNS name compared as DNS compares names: lowercase, without the
-// trailing dot.
-func canonical(name string) string {
-	return strings.TrimSuffix(strings.ToLower(name), ".")
 }

@@ -45,7 +45,7 @@ func (s *Service) check(ctx context.Context, tbl *table) {
 		ok := make([]bool, len(c.Validations))
 		all := true
 		for i, v := range c.Validations {
-			name := canonical(v.ResourceRecord.Name)
+			name := model.DomainKey(v.ResourceRecord.Name)
 			r, seen := answers[name]
 			if !seen {
 				r = s.lookupCNAME(ctx, name)
@@ -71,7 +71,7 @@ type lookup struct {
 
 // matches reports whether the lookup found the CNAME target want.
 func (l lookup) matches(want string) bool {
-	return l.err == nil && canonical(l.target) == canonical(want)
+	return l.err == nil && model.DomainKey(l.target) == model.DomainKey(want)
 }
 
 // result names the lookup's outcome for the checks metric.
@@ -113,7 +113,7 @@ func (s *Service) lookupCNAME(ctx context.Context, name string) lookup {
 		return lookup{err: fmt.Errorf("query %s CNAME at %s: %s", name, s.resolver, dns.RcodeToString[in.Rcode])}
 	}
 	for _, rr := range in.Answer {
-		if cn, ok := rr.(*dns.CNAME); ok && canonical(cn.Hdr.Name) == name {
+		if cn, ok := rr.(*dns.CNAME); ok && model.DomainKey(cn.Hdr.Name) == name {
 			return lookup{target: cn.Target}
 		}
 	}

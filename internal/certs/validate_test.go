@@ -58,7 +58,7 @@ func (z *fakeZone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	m.Authoritative = true
 	if len(r.Question) == 1 {
 		q := r.Question[0]
-		name := canonical(q.Name)
+		name := model.DomainKey(q.Name)
 		z.mu.Lock()
 		if q.Qtype == dns.TypeCNAME {
 			z.queries[name]++
@@ -81,13 +81,13 @@ func (z *fakeZone) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 func (z *fakeZone) set(name, target string) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	z.cnames[canonical(name)] = target
+	z.cnames[model.DomainKey(name)] = target
 }
 
 func (z *fakeZone) count(name string) int {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	return z.queries[canonical(name)]
+	return z.queries[model.DomainKey(name)]
 }
 
 // runService starts the store watch and the certs service on st, and stops both

@@ -41,7 +41,7 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 	}
 
 	for _, d := range snap.DomainNames {
-		name := domainKey(d.Name)
+		name := model.DomainKey(d.Name)
 		dr := &domainRoute{name: name}
 		arn := cmp.Or(d.RegionalCertificateARN, d.CertificateARN)
 		if c := snap.Certificates[arn]; c != nil && c.CertificatePEM != "" {
@@ -52,7 +52,7 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 		t.domains[name] = dr
 	}
 	for _, m := range snap.BasePathMappings {
-		dr := t.domains[domainKey(m.DomainName)]
+		dr := t.domains[model.DomainKey(m.DomainName)]
 		if dr == nil {
 			continue
 		}
@@ -250,7 +250,7 @@ func (t *table) certificate(sni string) *tls.Certificate {
 	if t == nil || sni == "" {
 		return nil
 	}
-	if d := t.domains[domainKey(sni)]; d != nil {
+	if d := t.domains[model.DomainKey(sni)]; d != nil {
 		return d.cert
 	}
 	return nil

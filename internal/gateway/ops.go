@@ -1026,13 +1026,12 @@ var regionalHostedZones = map[string]string{
 
 // domainKey is a domain name as the store and the table key it: lowercase,
 // without the trailing dot, as DNS compares names.
-func domainKey(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
 
 var domainRe = regexp.MustCompile(`^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$`)
 
 // CreateDomainName registers a custom domain with an issued certificate.
 func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput) (*model.DomainName, error) {
-	name := domainKey(in.DomainName)
+	name := model.DomainKey(in.DomainName)
 	if name == "" {
 		return nil, badRequest("No Domain Name specified") // as moto; UNVERIFIED
 	}
@@ -1106,7 +1105,7 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 
 // GetDomainName returns one custom domain.
 func (s *Service) GetDomainName(ctx context.Context, name string) (*model.DomainName, error) {
-	name = domainKey(name)
+	name = model.DomainKey(name)
 	d, _, err := store.Load[model.DomainName](ctx, s.d.Store, model.Key(model.KindDomainName, name))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound(msgNoDomain)

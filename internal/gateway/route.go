@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gatehouse/internal/gateway/policy"
+
+	"gatehouse/internal/model"
 )
 
 // routeInput is what the router needs from a request: all of it untrusted.
@@ -186,7 +188,7 @@ func hostName(h string) string {
 	if host, _, err := net.SplitHostPort(h); err == nil {
 		h = host
 	}
-	h = domainKey(h)
+	h = model.DomainKey(h)
 	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
 		return "" // an IP names no API (a load balancer health check)
 	}

@@ -58,7 +58,7 @@ func (s *Service) tagged(ctx context.Context, arn string, fn func(tags *map[stri
 			return notFound(msgNoStage)
 		}
 	case len(parts) == 2 && parts[0] == "domainnames":
-		_, err = store.Update(ctx, s.d.Store, model.Key(model.KindDomainName, domainKey(parts[1])), func(d *model.DomainName) error { return fn(&d.Tags) })
+		_, err = store.Update(ctx, s.d.Store, model.Key(model.KindDomainName, model.DomainKey(parts[1])), func(d *model.DomainName) error { return fn(&d.Tags) })
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound(msgNoDomain)
 		}

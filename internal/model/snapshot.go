@@ -130,9 +130,9 @@ func (s *Snapshot) eachMap(f func(Kind, mapRef)) {
 // LoadBalancerByDNSName finds a load balancer by its DNS name (any case, with or
 // without the trailing dot); nil if none.
 func (s *Snapshot) LoadBalancerByDNSName(name string) *LoadBalancer {
-	name = canonicalName(name)
+	name = DomainKey(name)
 	for _, lb := range s.LoadBalancers {
-		if canonicalName(lb.DNSName) == name {
+		if DomainKey(lb.DNSName) == name {
 			return lb
 		}
 	}
@@ -141,9 +141,9 @@ func (s *Snapshot) LoadBalancerByDNSName(name string) *LoadBalancer {
 
 // AcceleratorByDNSName finds an accelerator by its DNS name; nil if none.
 func (s *Snapshot) AcceleratorByDNSName(name string) *Accelerator {
-	name = canonicalName(name)
+	name = DomainKey(name)
 	for _, a := range s.Accelerators {
-		if canonicalName(a.DNSName) == name {
+		if DomainKey(a.DNSName) == name {
 			return a
 		}
 	}
@@ -194,7 +194,9 @@ func (h *TargetHealth) anyHealthy() bool {
 	return false
 }
 
-func canonicalName(n string) string {
+// DomainKey is a DNS name as DNS compares names: ASCII lowercase, without the
+// trailing dot. Every service keys and compares domain names by it.
+func DomainKey(n string) string {
 	b := []byte(n)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {

@@ -131,13 +131,16 @@ func (s *Service) DescribeSubnets(ctx context.Context, ids []string, f Filters) 
 }
 
 // SubnetARN is a subnet's ARN, as EC2 reports it.
-func (s *Service) SubnetARN(id string) string {
-	return "arn:aws:ec2:" + s.env.Region + ":" + s.env.Account + ":subnet/" + id
-}
+func (s *Service) SubnetARN(id string) string { return s.arn("subnet", id) }
 
 // SecurityGroupARN is a security group's ARN, as EC2 reports it.
-func (s *Service) SecurityGroupARN(id string) string {
-	return "arn:aws:ec2:" + s.env.Region + ":" + s.env.Account + ":security-group/" + id
+func (s *Service) SecurityGroupARN(id string) string { return s.arn("security-group", id) }
+
+// SecurityGroupRuleARN is a security group rule's ARN, as EC2 reports it.
+func (s *Service) SecurityGroupRuleARN(id string) string { return s.arn("security-group-rule", id) }
+
+func (s *Service) arn(kind, id string) string {
+	return "arn:aws:ec2:" + s.env.Region + ":" + s.env.Account + ":" + kind + "/" + id
 }
 
 // Zone is an availability zone of the region: the zones of the default VPC's

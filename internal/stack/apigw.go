@@ -299,7 +299,7 @@ func sameDeployment(frozen, api *model.RestAPI) bool {
 func (a *applier) domainNames(ctx context.Context) error {
 	for i, d := range a.f.DomainNames {
 		where := fmt.Sprintf("domainNames[%d] %q", i, d.Name)
-		name := bare(d.Name)
+		name := model.DomainKey(d.Name)
 		cert := a.certs[d.Certificate]
 		dn, _, err := store.Load[model.DomainName](ctx, a.Store, model.Key(model.KindDomainName, name))
 		if errors.Is(err, store.ErrNotFound) {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"gatehouse/internal/accelerator"
@@ -95,8 +94,7 @@ func find[T any](items []*T, match func(*T) bool) *T {
 	return nil
 }
 
-func fqdn(name string) string { return strings.TrimSuffix(strings.ToLower(name), ".") + "." }
-func bare(name string) string { return strings.TrimSuffix(strings.ToLower(name), ".") }
+func fqdn(name string) string { return model.DomainKey(name) + "." }
 
 func (a *applier) network(ctx context.Context) error {
 	vpcs, err := all[model.VPC](ctx, a.Store, model.KindVPC)
@@ -149,14 +147,14 @@ func (a *applier) zones_(ctx context.Context) error {
 	}
 	for i, z := range a.f.Zones {
 		name := fqdn(z.Name)
-		if a.zones[bare(name)] = find(have, func(h *model.HostedZone) bool { return h.Name == name }); a.zones[bare(name)] != nil {
+		if a.zones[model.DomainKey(name)] = find(have, func(h *model.HostedZone) bool { return h.Name == name }); a.zones[model.DomainKey(name)] != nil {
 			continue
 		}
 		hz, _, err := a.DNS.CreateHostedZone(ctx, name, "gatehouse-stack-"+model.RandomHex(12), z.Comment)
 		if err != nil {
 			return fmt.Errorf("zones[%d] %q: %w", i, z.Name, err)
 		}
-		a.zones[bare(name)] = hz
+		a.zones[model.DomainKey(name)] = hz
 	}
 	return nil
 }
@@ -169,10 +167,10 @@ func (a *applier) certificates(ctx context.Context) error {
 	for i, c := range a.f.Certificates {
 		where := fmt.Sprintf("certificates[%d] %q", i, c.Name)
 		cert := find(have, func(h *model.Certificate) bool {
-			return h.Tags["Name"] == c.Name && bare(h.DomainName) == bare(c.Domain)
+			return h.Tags["Name"] == c.Name && model.DomainKey(h.DomainName) == model.DomainKey(c.Domain)
 		})
 		if cert == nil {
-			cert, err = a.Certs.RequestCertificate(ctx, certs.RequestInput{DomainName: bare(c.Domain),
+			cert, err = a.Certs.RequestCertificate(ctx, certs.RequestInput{DomainName: model.DomainKey(c.Domain),
 				SubjectAlternativeNames: c.AltNames, ValidationMethod: "DNS", Tags: map[string]string{"Name": c.Name}})
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
@@ -182,7 +180,7 @@ func (a *applier) certificates(ctx context.Context) error {
 		if c.Validation.Zone == "" || cert.Status != model.CertPendingValidation {
 			continue
 		}
-		zone := a.zones[bare(c.Validation.Zone)]
+		zone := a.zones[model.DomainKey(c.Validation.Zone)]
 		for _, v := range cert.Validations {
 			rr := v.ResourceRecord
 			want := model.RecordSet{ZoneID: zone.ID, Name: fqdn(rr.Name), Type: rr.Type, TTL: 300, Records: []string{fqdn(rr.Value)}}

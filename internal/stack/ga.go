@@ -157,7 +157,7 @@ func (a *applier) endpointGroups(ctx context.Context, where string, l *model.GAL
 func (a *applier) records(ctx context.Context) error {
 	for i, r := range a.f.Records {
 		where := fmt.Sprintf("records[%d] %q", i, r.Name)
-		zone := a.zones[bare(r.Zone)]
+		zone := a.zones[model.DomainKey(r.Zone)]
 		typ := strings.ToUpper(r.Type)
 		if typ == "" {
 			typ = "A"

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"gatehouse/internal/model"
 )
 
 // Validate checks the file on its own: required fields, and that every name a
@@ -30,7 +32,7 @@ func (f *File) Validate() error {
 		}
 		return seen
 	}
-	zones := names("zones", len(f.Zones), func(i int) string { return strings.TrimSuffix(strings.ToLower(f.Zones[i].Name), ".") })
+	zones := names("zones", len(f.Zones), func(i int) string { return model.DomainKey(f.Zones[i].Name) })
 	certs := names("certificates", len(f.Certificates), func(i int) string { return f.Certificates[i].Name })
 	sgs := names("securityGroups", len(f.SecurityGroups), func(i int) string { return f.SecurityGroups[i].Name })
 	vpces := names("vpcEndpoints", len(f.VpcEndpoints), func(i int) string { return f.VpcEndpoints[i].Name })
@@ -53,7 +55,7 @@ func (f *File) Validate() error {
 			bad(w+".domain", "is required")
 		}
 		if c.Validation.Zone != "" {
-			ref(w+".validation.zone", "zone", zones, strings.TrimSuffix(strings.ToLower(c.Validation.Zone), "."))
+			ref(w+".validation.zone", "zone", zones, model.DomainKey(c.Validation.Zone))
 		}
 	}
 	for i, v := range f.VpcEndpoints {
@@ -141,7 +143,7 @@ func (f *File) Validate() error {
 	}
 	for i, r := range f.Records {
 		w := fmt.Sprintf("records[%d] %q", i, r.Name)
-		ref(w+".zone", "zone", zones, strings.TrimSuffix(strings.ToLower(r.Zone), "."))
+		ref(w+".zone", "zone", zones, model.DomainKey(r.Zone))
 		if r.Alias != nil {
 			switch {
 			case r.Alias.Accelerator != "":

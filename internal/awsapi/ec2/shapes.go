@@ -161,7 +161,7 @@ func rulesOf(net *network.Service, groupID string, perms []model.IPPermission) [
 	var out []securityGroupRule
 	for _, r := range network.Rules(groupID, perms) {
 		sr := securityGroupRule{ID: r.ID, GroupID: r.GroupID, OwnerID: env.Account, Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort,
-			Arn: "arn:aws:ec2:" + env.Region + ":" + env.Account + ":security-group-rule/" + r.ID}
+			Arn: net.SecurityGroupRuleARN(r.ID)}
 		if strings.Contains(r.CIDR, ":") {
 			sr.CidrIPv6 = r.CIDR
 		} else {
