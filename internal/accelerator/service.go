@@ -26,9 +26,6 @@ const (
 	// DefaultDialTimeout bounds the connect to one load balancer node.
 	DefaultDialTimeout = 5 * time.Second
 
-	// retryInterval is how often sockets that failed to open are tried again
-	// while nothing else changes (a port held by another process may be freed).
-	retryInterval = 2 * time.Second
 	// headerWriteTimeout bounds writing the PROXY header to a fresh connection.
 	headerWriteTimeout = 5 * time.Second
 )
@@ -120,7 +117,7 @@ func (s *Service) Run(ctx context.Context) error {
 	var bg sync.WaitGroup
 	bg.Go(func() { s.sweepIdle(ctx) })
 
-	s.follow(ctx, set)
+	s.table.Run(ctx, s.d.Feed, s.log, compile, func(t *table) bool { return s.apply(ctx, set, t) })
 
 	set.Close() // no new connections; accept loops have returned
 	s.closeFlows()
@@ -129,39 +126,19 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// follow compiles each new snapshot, reconciles the sockets and reports status,
-// until ctx ends. While some socket fails to open it retries every
-// retryInterval even without a new snapshot.
-func (s *Service) follow(ctx context.Context, set *listen.Set) {
-	compiled := int64(-1)
-	for {
-		snap, changed := s.d.Feed.Current()
-		if snap.Rev != compiled {
-			if err := s.table.Compile(snap, compile); err != nil {
-				s.log.Error("table rejected", "err", err)
-			}
-			compiled = snap.Rev
-		}
-		var retry <-chan time.Time
-		if t := s.table.Load(); t != nil {
-			failed := set.Reconcile(ctx, t.addrs)
-			if ctx.Err() != nil {
-				return
-			}
-			if failed != nil {
-				s.log.Warn("listeners not open", "err", failed.Err())
-				retry = time.After(retryInterval)
-			}
-			s.report(ctx, t, failed)
-			s.table.MarkServed(compiled)
-		}
-		select {
-		case <-changed:
-		case <-retry:
-		case <-ctx.Done():
-			return
-		}
+// apply keeps the listening sockets in line with t and reports status. It
+// reports whether some socket failed to open: the table follower applies t
+// again after live.RetryInterval (a port held by another process may be freed).
+func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) (retry bool) {
+	failed := set.Reconcile(ctx, t.addrs)
+	if ctx.Err() != nil {
+		return false
 	}
+	if failed != nil {
+		s.log.Warn("listeners not open", "err", failed.Err())
+	}
+	s.report(ctx, t, failed)
+	return failed != nil
 }
 
 // report writes each accelerator's status where it differs from the stored one:

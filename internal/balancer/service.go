@@ -8,8 +8,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,9 +16,6 @@ import (
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
 )
-
-// retryInterval is how often sockets that failed to open are tried again.
-const retryInterval = 5 * time.Second
 
 // Deps is what the balancer needs from the daemon.
 type Deps struct {
@@ -45,8 +40,6 @@ type Service struct {
 	set        *listen.Set
 
 	opMu     sync.Mutex // one mutating operation at a time (name uniqueness, ports)
-	applyMu  sync.Mutex // one apply at a time (table swaps and socket retries)
-	failing  atomic.Bool
 	healthMu sync.Mutex // one TargetHealth write at a time
 
 	mu      sync.Mutex                   // guards probers and states
@@ -82,25 +75,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.d.Store == nil || s.d.Feed == nil {
 		return errors.New("balancer: store and feed are required")
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(retryInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				if s.failing.Load() {
-					s.apply(ctx)
-				}
-			}
-		}
-	}()
-	s.table.Run(ctx, s.d.Feed, s.d.Log, compile, func(*table) { s.apply(ctx) })
-	wg.Wait()
+	s.table.Run(ctx, s.d.Feed, s.d.Log, compile, func(t *table) bool { return s.apply(ctx, t) })
 	s.stopProbers()
 	s.wg.Wait()
 	s.set.Close()
@@ -109,23 +84,16 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // apply brings sockets, load balancer states, probers and target health in
-// line with the table in force. It loads the table under applyMu, so a retry
-// never applies an older table after a newer one.
-func (s *Service) apply(ctx context.Context) {
+// line with t, the table in force, and reports whether some socket failed to
+// open (the table follower applies t again after a while).
+func (s *Service) apply(ctx context.Context, t *table) (retry bool) {
 	if ctx.Err() != nil {
-		return
-	}
-	s.applyMu.Lock()
-	defer s.applyMu.Unlock()
-	t := s.table.Load()
-	if t == nil {
-		return
+		return false
 	}
 	for _, p := range t.problems {
 		s.d.Log.Warn("balancer config left out", "problem", p)
 	}
 	failed := s.set.Reconcile(ctx, t.addrs)
-	s.failing.Store(len(failed) > 0)
 	for _, lb := range t.lbs {
 		var reasons []string
 		for _, a := range lb.addrs {
@@ -152,6 +120,7 @@ func (s *Service) apply(ctx context.Context) {
 			s.d.Log.Error("write target health", "target_group", arn, "err", err)
 		}
 	}
+	return len(failed) > 0
 }
 
 var errUnchanged = errors.New("unchanged")

@@ -127,7 +127,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer cancel()
 	wg.Go(func() {
 		s.table.Run(ctx, s.d.Feed, s.log, func(snap *model.Snapshot) (*table, error) { return compile(s.env, snap) },
-			func(*table) { s.metrics.tableRev(s.table.Rev()) })
+			func(*table) bool { s.metrics.tableRev(s.table.Rev()); return false })
 	})
 
 	ln := &chanListener{conns: s.conns, done: make(chan struct{})}

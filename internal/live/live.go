@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
@@ -182,17 +183,47 @@ func (t *Table[T]) Compile(snap *model.Snapshot, compile func(*model.Snapshot) (
 	return nil
 }
 
-// Run follows feed and compiles every snapshot into t, logging rejected tables.
-// It returns when ctx ends. onSwap, if not nil, runs after each successful swap.
-func (t *Table[T]) Run(ctx context.Context, feed *Feed, log *slog.Logger, compile func(*model.Snapshot) (*T, error), onSwap func(*T)) {
-	Follow(ctx, feed, func(snap *model.Snapshot) {
+// RetryInterval is how soon Run applies a table again when its apply left
+// work undone, such as a socket that would not open (its address in use):
+// the side effect is retried without waiting for a change.
+var RetryInterval = 2 * time.Second
+
+// Run follows feed and compiles every snapshot into t, logging rejected
+// tables, until ctx ends. After each swap it calls apply (if not nil) with the
+// table in force and marks the snapshot served; while apply reports work left
+// undone, it calls it again every RetryInterval until apply is done or a newer
+// snapshot arrives.
+func (t *Table[T]) Run(ctx context.Context, feed *Feed, log *slog.Logger, compile func(*model.Snapshot) (*T, error), apply func(*T) (retry bool)) {
+	for {
+		snap, changed := feed.Current()
 		if err := t.Compile(snap, compile); err != nil {
 			log.Error("table rejected", "err", err)
+		} else if !t.applyUntilDone(ctx, snap.Rev, changed, apply) {
 			return
 		}
-		if onSwap != nil {
-			onSwap(t.Load())
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
 		}
-		t.MarkServed(snap.Rev)
-	})
+	}
+}
+
+// applyUntilDone is Run's apply-and-retry for the table of rev. It reports
+// false once ctx has ended.
+func (t *Table[T]) applyUntilDone(ctx context.Context, rev int64, changed <-chan struct{}, apply func(*T) bool) bool {
+	for {
+		again := apply != nil && apply(t.Load())
+		t.MarkServed(rev)
+		if !again {
+			return true
+		}
+		select {
+		case <-time.After(RetryInterval):
+		case <-changed:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 }

@@ -106,3 +106,52 @@ func TestWatchRecoversFromCompaction(t *testing.T) {
 		t.Fatalf("zone after recovery: got %+v, want the last write", z)
 	}
 }
+
+// TestRunRetriesUnfinishedApply: an apply that left work undone (a socket that
+// would not open) runs again on the same table without a new snapshot, and the
+// snapshot counts as served from its first apply.
+func TestRunRetriesUnfinishedApply(t *testing.T) {
+	old := live.RetryInterval
+	live.RetryInterval = time.Millisecond
+	t.Cleanup(func() { live.RetryInterval = old })
+	snap, err := model.EmptySnapshot().With(7, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := live.NewFeed(snap)
+	var tab live.Table[string]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	applied := make(chan int, 10)
+	calls := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tab.Run(ctx, feed, slog.New(slog.DiscardHandler), func(*model.Snapshot) (*string, error) {
+			v := "t"
+			return &v, nil
+		}, func(*string) bool {
+			calls++
+			applied <- calls
+			return calls < 3 // undone twice, then done
+		})
+	}()
+	for want := 1; want <= 3; want++ {
+		select {
+		case got := <-applied:
+			if got != want {
+				t.Fatalf("apply call %d, want %d", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("apply ran %d times, want a retry without a new snapshot", want-1)
+		}
+	}
+	cancel()
+	<-done
+	if served := tab.Served(); served != 7 {
+		t.Fatalf("served %d, want the feed's revision 7", served)
+	}
+	if calls != 3 {
+		t.Fatalf("apply ran %d times, want 3: it was done after the third", calls)
+	}
+}

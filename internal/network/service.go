@@ -128,18 +128,19 @@ func (s *Service) Run(ctx context.Context) error {
 	cfg := compileConfig{service: model.ExecuteAPIService(s.env.Region), port: s.port}
 	s.table.Run(ctx, s.feed, s.log, func(snap *model.Snapshot) (*table, error) {
 		return compile(snap, cfg)
-	}, func(t *table) { s.apply(ctx, set, t) })
+	}, func(t *table) bool { return s.apply(ctx, set, t) })
 	set.Close() // stops the accept loops: no Handoff starts after this
 	s.conns.Wait()
 	return nil
 }
 
 // apply brings the sockets in line with t and records each endpoint's observed
-// state. It runs on the table follower's goroutine, after each swap.
-func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) {
+// state. It runs on the table follower's goroutine, after each swap, and
+// reports whether some socket failed to open (the follower tries again).
+func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) (retry bool) {
 	failed := set.Reconcile(ctx, t.addrs)
 	if ctx.Err() != nil {
-		return // shutting down: a cancelled listen is no endpoint failure
+		return false // shutting down: a cancelled listen is no endpoint failure
 	}
 	s.m.listeners.Set(float64(len(set.Addrs())))
 	for _, ep := range t.endpoints {
@@ -165,6 +166,7 @@ func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) {
 		}
 		s.setState(ctx, ep, state, lastErr)
 	}
+	return len(failed) > 0
 }
 
 // setState writes an endpoint's observed state, unless an operation changed the
