@@ -81,7 +81,10 @@ type running struct {
 	stop func()
 }
 
-func start(t *testing.T) *running {
+// start runs a daemon on the tests' default address plan; plan, if given,
+// changes the config first (tests that run beside each other take their own
+// VPC CIDR and static IP pools so their sockets never collide).
+func start(t *testing.T, plan ...func(*daemon.Config)) *running {
 	t.Helper()
 	cfg := daemon.Defaults()
 	cfg.DataDir = t.TempDir()
@@ -93,6 +96,9 @@ func start(t *testing.T) *running {
 	cfg.VPCCIDR = "127.32.0.0/16"
 	cfg.Pools = []netip.Prefix{netip.MustParsePrefix("127.78.1.0/24"), netip.MustParsePrefix("127.78.2.0/24")}
 	cfg.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	for _, p := range plan {
+		p(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := daemon.Open(ctx, cfg)
 	if err != nil {
