@@ -1,0 +1,47 @@
+package model
+
+import (
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+)
+
+// Violation is AWS's Coral validation message for one field, the text every
+// JSON and Query service of AWS answers a constraint failure with:
+//
+//	1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: Member must …
+//
+// code is the service's error code (ValidationException, ValidationError,
+// InvalidInput, …). A value longer than 128 characters is cut in the message,
+// so an oversized field is never echoed back whole.
+func Violation(code, field, value, constraint string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(
+		"1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", Clip(value), field, constraint)}
+}
+
+// Length checks that value has between min and max characters (AWS counts
+// characters, not bytes) and returns the Violation AWS gives otherwise; nil when
+// it fits. max < 0 means no upper bound.
+func Length(code, field, value string, min, max int) *Error {
+	n := utf8.RuneCountInString(value)
+	switch {
+	case n < min:
+		return Violation(code, field, value, fmt.Sprintf("Member must have length greater than or equal to %d", min))
+	case max >= 0 && n > max:
+		return Violation(code, field, value, fmt.Sprintf("Member must have length less than or equal to %d", max))
+	}
+	return nil
+}
+
+// Clip shortens s for an error message: what a client sent may be megabytes.
+func Clip(s string) string {
+	const keep = 128
+	if len(s) <= keep {
+		return s
+	}
+	i := keep
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}
