@@ -2,6 +2,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -10,7 +11,14 @@ import (
 
 func main() {
 	if err := cli.Main(os.Args[1:], os.Stdout); err != nil {
+		var exit *cli.ExitError
+		if errors.As(err, &exit) && exit.Err == nil {
+			os.Exit(exit.Code) // the command said all it had to (diff: differences found)
+		}
 		fmt.Fprintln(os.Stderr, "gatehouse:", err)
+		if exit != nil {
+			os.Exit(exit.Code)
+		}
 		os.Exit(1)
 	}
 }

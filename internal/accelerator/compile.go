@@ -137,7 +137,7 @@ func compileGroups(snap *model.Snapshot, gs []*model.EndpointGroup) []*group {
 	for _, g := range gs {
 		cg := &group{arn: g.ARN, region: g.Region, dial: g.TrafficDialPercentage}
 		for _, e := range g.Endpoints {
-			ce := &endpoint{id: e.EndpointID, weight: e.Weight, preserve: e.ClientIPPreservationEnabled}
+			ce := &endpoint{id: e.EndpointID, group: g.ARN, weight: e.Weight, preserve: e.ClientIPPreservationEnabled}
 			if lb := snap.LoadBalancers[e.EndpointID]; lb != nil {
 				ce.healthy = snap.LoadBalancerHealthy(lb.ARN)
 				for _, n := range lb.Nodes {

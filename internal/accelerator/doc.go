@@ -25,14 +25,28 @@
 //     to the endpoint's next node, then to the next endpoint of the plan.
 //  5. writeProxyHeader: with client IP preservation, a PROXY v2 header with
 //     the client's address goes first.
-//  6. pipe: io.Copy both ways between the two *net.TCPConn (splice on Linux),
-//     half-closing on EOF. Service.sweepIdle closes flows idle for 340 s
-//     (Global Accelerator's TCP idle timeout) by watching the kernel's byte
-//     counters, so no deadline or counting wrapper defeats splice.
+//  6. Service.track: registers the flow with its route (static IP:port,
+//     listener, endpoint group, endpoint), unless the table in force no longer
+//     carries it.
+//  7. pipe: one copier per direction. Each waits for its source to be readable
+//     without a buffer or pipe (flowReader: a raw non-blocking read under the
+//     netpoller) and copies what is queued through a pooled buffer, so an idle
+//     flow costs its two sockets and nothing else (io.Copy's splice would park
+//     two pipes per flow). A FIN half-closes the other side (CloseWrite) and
+//     gives the other direction Deps.FinTimeout (60 s) between bytes; an
+//     endpoint that closes before the client sent a byte closes the client at
+//     once. Service.sweepIdle closes flows idle for 340 s (Global
+//     Accelerator's TCP idle timeout) by watching the kernel's byte counters
+//     (TCP_INFO).
 //
-// Established flows keep their endpoint when its health changes; new
-// connections follow the table compiled from the snapshot that carries the new
-// target health. UDP listeners are stored and returned but not served.
+// Established flows keep their endpoint when its health, its weight or the
+// group's traffic dial changes; new connections follow the table compiled from
+// the snapshot that carries the change. A table that no longer carries a
+// flow's route (accelerator disabled or deleted, listener deleted or its ports
+// changed, endpoint removed from its group, group deleted) ends the flow:
+// Service.apply cuts such flows (cutFlows) after reconciling the sockets and
+// before the table counts as served. UDP listeners are stored and returned but
+// not served.
 //
 // Status: operations write IN_PROGRESS on every change; Service.follow writes
 // DEPLOYED once the table that carries the change serves every socket of the
@@ -43,5 +57,7 @@
 // status), the idle sweeper, one accept loop per socket (through listen.Set)
 // and one handler per connection with one extra copier per flow. When ctx ends
 // Run closes the sockets, then every flow, and waits for all of them. Tables
-// are immutable; the flow registry is guarded by Service.mu.
+// are immutable; the flow registry (Service.flows, each flow's ending mark) is
+// guarded by Service.mu. Flows are closed from outside (idle sweep, cut,
+// shutdown) by closing their sockets; the handler then untracks them.
 package accelerator

@@ -10,14 +10,14 @@ type metrics struct {
 	bytes        *prometheus.CounterVec // by direction: in (client → endpoint), out
 	dial         prometheus.Histogram
 	dialFailures prometheus.Counter
-	idleClosed   prometheus.Counter
+	closed       *prometheus.CounterVec // flows closed by the proxy, by reason
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		conns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "gatehouse", Subsystem: "accelerator", Name: "connections_total",
-			Help: "Client connections accepted on static IPs, by outcome (proxied, no_endpoint, no_route, header_failed).",
+			Help: "Client connections accepted on static IPs, by outcome (proxied, no_endpoint, no_route, header_failed, route_changed, shutdown).",
 		}, []string{"outcome"}),
 		active: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "gatehouse", Subsystem: "accelerator", Name: "active_flows",
@@ -36,13 +36,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: "gatehouse", Subsystem: "accelerator", Name: "dial_failures_total",
 			Help: "Failed connects to load balancer nodes.",
 		}),
-		idleClosed: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "gatehouse", Subsystem: "accelerator", Name: "idle_closed_total",
-			Help: "Flows closed by the idle timeout.",
-		}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "flows_closed_total",
+			Help: "Flows the accelerator closed, by reason (idle: the idle timeout; fin_timeout: half closed and silent for the FIN timeout; config: the listener or endpoint was removed or the accelerator disabled).",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.active, m.bytes, m.dial, m.dialFailures, m.idleClosed)
+		reg.MustRegister(m.conns, m.active, m.bytes, m.dial, m.dialFailures, m.closed)
 	}
 	return m
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	proxyproto "github.com/pires/go-proxyproto"
@@ -36,7 +38,10 @@ func (s *Service) accept(ctx context.Context, l net.Listener) {
 			continue
 		}
 		delay = 0
-		tc, ok := c.(*net.TCPConn)
+		// Under a budget c is a listen.Conn: the flow uses the socket under it
+		// (pipe reads it raw and half-closes it) and closing c afterwards
+		// gives the connection's place in the budget back.
+		tc, ok := listen.TCPConn(c)
 		if !ok {
 			c.Close()
 			continue
@@ -44,6 +49,7 @@ func (s *Service) accept(ctx context.Context, l net.Listener) {
 		s.handlers.Add(1)
 		go func() {
 			defer s.handlers.Done()
+			defer c.Close()
 			s.handle(ctx, tc)
 		}()
 	}
@@ -55,7 +61,8 @@ func (s *Service) accept(ctx context.Context, l net.Listener) {
 //  2. plan the endpoints (route.plan): health, weights, traffic dials, affinity;
 //  3. dial a node of the first endpoint that answers, from the static IP;
 //  4. with client IP preservation, write a PROXY v2 header with the client's address;
-//  5. copy both ways until both sides finish (pipe).
+//  5. track the flow (cut when a table no longer carries its route);
+//  6. copy both ways until both sides finish (pipe).
 func (s *Service) handle(ctx context.Context, client *net.TCPConn) {
 	local := addrPortOf(client.LocalAddr())
 	remote := addrPortOf(client.RemoteAddr())
@@ -83,8 +90,9 @@ func (s *Service) handle(ctx context.Context, client *net.TCPConn) {
 			return
 		}
 	}
-	f := &flow{client: client, up: up}
-	if !s.track(f) {
+	f := &flow{client: client, up: up, local: local, listener: r.listener, group: ep.group, endpoint: ep.id}
+	if refused := s.track(f); refused != "" {
+		s.metrics.conns.WithLabelValues(refused).Inc()
 		client.Close()
 		up.Close()
 		return
@@ -93,7 +101,10 @@ func (s *Service) handle(ctx context.Context, client *net.TCPConn) {
 	s.metrics.conns.WithLabelValues("proxied").Inc()
 	s.metrics.active.Inc()
 	defer s.metrics.active.Dec()
-	in, out := pipe(client, up)
+	in, out, end := pipe(client, up, s.d.FinTimeout)
+	if end == endFinTimeout {
+		s.metrics.closed.WithLabelValues("fin_timeout").Inc()
+	}
 	s.metrics.bytes.WithLabelValues("in").Add(float64(in))
 	s.metrics.bytes.WithLabelValues("out").Add(float64(out))
 }
@@ -144,41 +155,131 @@ func writeProxyHeader(up, client *net.TCPConn) error {
 	return up.SetWriteDeadline(time.Time{})
 }
 
-// pipe copies bytes both ways between two TCP connections until both
-// directions end, then closes both. io.Copy between two *net.TCPConn uses
-// splice(2) on Linux, so bytes never enter user space. A direction that ends
-// cleanly (EOF) half-closes the other side (CloseWrite) so the peer sees the
-// FIN and the other direction carries on; an error tears both down. Idle flows
-// are closed from outside by sweepIdle, which leaves the sockets' deadlines
-// alone so nothing here defeats splice.
-func pipe(client, up *net.TCPConn) (in, out int64) {
+// bufSize is the copy buffer of a flow direction. A buffer is held only while
+// bytes move, never while a direction waits, so idle flows cost none.
+const bufSize = 64 << 10
+
+var bufs = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+func getBuf() *[]byte  { return bufs.Get().(*[]byte) }
+func putBuf(b *[]byte) { bufs.Put(b) }
+
+// flowEnd says how a flow's copy ended.
+type flowEnd int
+
+const (
+	endClosed     flowEnd = iota // both directions finished, or closed from outside
+	endFinTimeout                // one direction ended and the other stayed silent for FinTimeout
+)
+
+// pipe copies bytes both ways between the client and the endpoint until both
+// directions end, then closes both sockets. Each direction waits for its
+// source to be readable without holding a buffer or a splice pipe (flowReader)
+// and then copies what is queued through a pooled buffer: an idle flow costs
+// its two sockets only. (Go's splice path parks two pipes per flow in a
+// sync.Pool that only a garbage collection empties.)
+//
+// A direction that ends cleanly (FIN) half-closes the other side's write half
+// (CloseWrite) so the peer sees the FIN, and gives the other direction
+// finTimeout: it must move a byte at least that often or the flow is closed.
+// If the endpoint ends before the client sent a single byte, nothing can ever
+// come back (the balancer gave up on a silent client): the client is closed at
+// once. An error in either direction tears both down. Idle flows are closed
+// from outside by sweepIdle, which reads the kernel's byte counters.
+func pipe(client, up *net.TCPConn, finTimeout time.Duration) (in, out int64, end flowEnd) {
+	fromClient, err1 := newFlowReader(client)
+	fromUp, err2 := newFlowReader(up)
+	if err1 != nil || err2 != nil {
+		client.Close()
+		up.Close()
+		return 0, 0, endClosed
+	}
+	var (
+		inBytes    atomic.Int64 // client → endpoint, counted before the write
+		halfClosed atomic.Bool  // one direction has ended with a FIN
+		timedOut   atomic.Bool
+	)
+	closeBoth := func() {
+		client.Close()
+		up.Close()
+	}
+	// finished ends one direction: src → dst has returned err.
+	finished := func(dst, src *net.TCPConn, err error, clientSilent func() bool) {
+		switch {
+		case errors.Is(err, io.EOF) && !clientSilent():
+			dst.CloseWrite()
+			halfClosed.Store(true)
+			// The other direction reads dst and writes src from now on.
+			deadline := time.Now().Add(finTimeout)
+			dst.SetReadDeadline(deadline)
+			src.SetWriteDeadline(deadline)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			timedOut.Store(true)
+			closeBoth()
+		default:
+			closeBoth()
+		}
+	}
+	never := func() bool { return false }
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		in = copyHalf(up, client)
+		var err error
+		in, err = copyHalf(up, client, fromClient, &inBytes, &halfClosed, finTimeout)
+		finished(up, client, err, never)
 	})
-	out = copyHalf(client, up)
+	var err error
+	out, err = copyHalf(client, up, fromUp, nil, &halfClosed, finTimeout)
+	finished(client, up, err, func() bool { return inBytes.Load() == 0 })
 	wg.Wait()
-	client.Close()
-	up.Close()
-	return in, out
-}
-
-func copyHalf(dst, src *net.TCPConn) int64 {
-	n, err := io.Copy(dst, src)
-	if err != nil {
-		dst.Close()
-		src.Close()
-		return n
+	closeBoth()
+	if timedOut.Load() {
+		return in, out, endFinTimeout
 	}
-	dst.CloseWrite()
-	return n
+	return in, out, endClosed
 }
 
-// flow is an established client ↔ endpoint connection pair.
+// copyHalf copies src to dst until src ends or either fails, and returns the
+// bytes moved and why it stopped (io.EOF at src's FIN). Once the flow is half
+// closed each batch pushes the deadlines on, so the FIN timeout counts from
+// the last byte moved, not from the FIN.
+func copyHalf(dst, src *net.TCPConn, from *flowReader, moved *atomic.Int64, halfClosed *atomic.Bool, finTimeout time.Duration) (int64, error) {
+	var total int64
+	for {
+		buf, n, err := from.next()
+		if n > 0 {
+			if moved != nil {
+				moved.Add(int64(n))
+			}
+			if halfClosed.Load() {
+				deadline := time.Now().Add(finTimeout)
+				src.SetReadDeadline(deadline)
+				dst.SetWriteDeadline(deadline)
+			}
+			w, werr := dst.Write((*buf)[:n])
+			putBuf(buf)
+			total += int64(w)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// flow is an established client ↔ endpoint connection pair, with what it was
+// routed by, so that a table that no longer carries its route cuts it.
 type flow struct {
 	client, up *net.TCPConn
-	received   uint64    // TCP bytes received on both sockets at the last sweep
-	active     time.Time // when the sweep last saw bytes move
+	local      netip.AddrPort // the static IP:port the client connected to
+	listener   string         // listener ARN
+	group      string         // endpoint group ARN
+	endpoint   string         // endpoint ID (load balancer ARN)
+
+	received uint64    // TCP bytes received on both sockets at the last sweep
+	active   time.Time // when the sweep last saw bytes move
+	ending   bool      // closed from outside (cut, idle, shutdown); guarded by Service.mu
 }
 
 func (f *flow) close() {
@@ -186,16 +287,35 @@ func (f *flow) close() {
 	f.up.Close()
 }
 
-// track registers f; false once Run is shutting down (the caller closes f).
-func (s *Service) track(f *flow) bool {
+// end marks f as closed from outside and reports whether it was not already,
+// so that a flow is counted once although its handler untracks it later.
+func (s *Service) end(f *flow) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.ending {
+		return false
+	}
+	f.ending = true
+	return true
+}
+
+// track registers f, or says why not (the caller closes f): "shutdown" once
+// Run is shutting down, "route_changed" if the table in force no longer
+// carries f's route. Checking under s.mu closes the race with cutFlows: the
+// table is swapped before cutFlows runs, so a flow tracked after the cut sees
+// the new table and one tracked before is cut.
+func (s *Service) track(f *flow) (refused string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return "shutdown"
+	}
+	if s.table.Load().lost(f) != "" {
+		return "route_changed"
 	}
 	f.active = time.Now()
 	s.flows[f] = struct{}{}
-	return true
+	return ""
 }
 
 func (s *Service) untrack(f *flow) {
@@ -204,12 +324,45 @@ func (s *Service) untrack(f *flow) {
 	delete(s.flows, f)
 }
 
+// cutFlows closes every flow whose listener or endpoint t no longer carries:
+// the accelerator was disabled or deleted, the listener deleted or its ports
+// changed, the endpoint removed from its group or the group deleted. Health,
+// weight and traffic dial changes keep established flows, as Global
+// Accelerator does. It logs one line per call with the counts by reason.
+func (s *Service) cutFlows(t *table) {
+	type cut struct {
+		f   *flow
+		why string
+	}
+	var cuts []cut
+	s.mu.Lock()
+	for f := range s.flows {
+		if why := t.lost(f); why != "" && !f.ending {
+			f.ending = true
+			cuts = append(cuts, cut{f, why})
+		}
+	}
+	s.mu.Unlock()
+	if len(cuts) == 0 {
+		return
+	}
+	byReason := map[string]int{}
+	for _, c := range cuts {
+		c.f.close() // the handler's pipe returns and untracks it
+		byReason[c.why]++
+	}
+	s.metrics.closed.WithLabelValues("config").Add(float64(len(cuts)))
+	s.log.Info("flows cut by a configuration change", "rev", t.rev, "flows", len(cuts),
+		"listener_gone", byReason[lostListener], "endpoint_gone", byReason[lostEndpoint])
+}
+
 // closeFlows closes every established flow and refuses new ones.
 func (s *Service) closeFlows() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
 	for f := range s.flows {
+		f.ending = true
 		f.close()
 	}
 }
@@ -252,8 +405,8 @@ func (s *Service) sweep(now time.Time) {
 			f.received, f.active = sum, now
 			continue
 		}
-		if now.Sub(f.active) >= s.d.IdleTimeout {
-			s.metrics.idleClosed.Inc()
+		if now.Sub(f.active) >= s.d.IdleTimeout && s.end(f) {
+			s.metrics.closed.WithLabelValues("idle").Inc()
 			f.close() // the handler's pipe returns and untracks it
 		}
 	}

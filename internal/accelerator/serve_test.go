@@ -262,6 +262,9 @@ func TestIdleFlowClosed(t *testing.T) {
 	if n, err := c.br.ReadByte(); err != io.EOF {
 		t.Fatalf("idle flow: got byte %q, err %v; want EOF", n, err)
 	}
+	if got := f.closedCount("idle"); got != 1 {
+		t.Errorf("got flows_closed_total{reason=idle} %v, want 1", got)
+	}
 }
 
 func TestShutdownClosesSockets(t *testing.T) {

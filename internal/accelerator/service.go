@@ -25,6 +25,13 @@ const (
 	DefaultIdleTimeout = 340 * time.Second
 	// DefaultDialTimeout bounds the connect to one load balancer node.
 	DefaultDialTimeout = 5 * time.Second
+	// DefaultFinTimeout bounds a half-closed flow's silence. It is Linux's
+	// default tcp_fin_timeout (how long the kernel keeps an orphaned socket in
+	// FIN-WAIT-2) and the load balancer's default idle timeout, so an answer
+	// the balancer would still send after a client's FIN still gets through.
+	// Global Accelerator documents no half-close timeout of its own; its
+	// sibling Network Load Balancer stops tracking gracefully closed flows.
+	DefaultFinTimeout = 60 * time.Second
 
 	// headerWriteTimeout bounds writing the PROXY header to a fresh connection.
 	headerWriteTimeout = 5 * time.Second
@@ -46,6 +53,12 @@ type Deps struct {
 	// IdleTimeout closes a TCP flow that moved no byte in either direction for
 	// this long. Default 340s, as Global Accelerator.
 	IdleTimeout time.Duration
+	// FinTimeout closes a flow one direction of which has ended (a FIN) once
+	// the other direction moves no byte for this long. Default 60s.
+	FinTimeout time.Duration
+	// Budget caps the client connections open on the static IPs (nil: none);
+	// the daemon sizes it from the file descriptor limit.
+	Budget *listen.Budget
 }
 
 // Service is the accelerator: Global Accelerator operations and the static-IP
@@ -74,6 +87,9 @@ func New(d Deps) *Service {
 	}
 	if d.IdleTimeout <= 0 {
 		d.IdleTimeout = DefaultIdleTimeout
+	}
+	if d.FinTimeout <= 0 {
+		d.FinTimeout = DefaultFinTimeout
 	}
 	if d.Env == (model.Env{}) {
 		d.Env = model.DefaultEnv
@@ -113,7 +129,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = false // a Run after an earlier one returned
 	s.mu.Unlock()
-	set := listen.NewSet(func(l net.Listener) { s.accept(ctx, l) })
+	set := listen.NewLimitedSet(s.d.Budget, func(l net.Listener) { s.accept(ctx, l) })
 	var bg sync.WaitGroup
 	bg.Go(func() { s.sweepIdle(ctx) })
 
@@ -126,14 +142,18 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// apply keeps the listening sockets in line with t and reports status. It
-// reports whether some socket failed to open: the table follower applies t
-// again after live.RetryInterval (a port held by another process may be freed).
+// apply keeps the listening sockets in line with t, cuts the flows t no
+// longer carries and reports status. It reports whether some socket failed to
+// open: the table follower applies t again after live.RetryInterval (a port
+// held by another process may be freed). Flows are cut after the sockets are
+// reconciled (no new client reaches a removed listener meanwhile) and before
+// status and Served say the change is live.
 func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) (retry bool) {
 	failed := set.Reconcile(ctx, t.addrs)
 	if ctx.Err() != nil {
 		return false
 	}
+	s.cutFlows(t)
 	if failed != nil {
 		s.log.Warn("listeners not open", "err", failed.Err())
 	}

@@ -44,6 +44,7 @@ type group struct {
 // endpoint is a load balancer behind the accelerator.
 type endpoint struct {
 	id       string // load balancer ARN
+	group    string // the ARN of the endpoint group it is in
 	weight   int
 	healthy  bool
 	preserve bool         // client IP preservation: send a PROXY v2 header first
@@ -55,6 +56,33 @@ func (t *table) route(local netip.AddrPort) *route {
 		return nil
 	}
 	return t.routes[local]
+}
+
+// Why a table no longer carries a flow (table.lost).
+const (
+	lostListener = "listener_gone" // no listener of the flow's on its static IP:port: accelerator disabled or deleted, listener deleted or its ports changed
+	lostEndpoint = "endpoint_gone" // the endpoint is no longer in the flow's endpoint group, or the group is gone
+)
+
+// lost says why t no longer carries f's route, or "" if it does. Only the
+// route's identity counts: a flow keeps its endpoint through health, weight
+// (even 0) and traffic dial changes, as Global Accelerator's flows do.
+func (t *table) lost(f *flow) string {
+	r := t.route(f.local)
+	if r == nil || r.listener != f.listener {
+		return lostListener
+	}
+	for _, g := range r.groups {
+		if g.arn != f.group {
+			continue
+		}
+		for _, e := range g.endpoints {
+			if e.id == f.endpoint {
+				return ""
+			}
+		}
+	}
+	return lostEndpoint
 }
 
 // seedFor returns the seed that drives the random choices for one connection.

@@ -1,7 +1,8 @@
 // Package awsapi is gatehouse's AWS-compatible control plane: one HTTP endpoint
 // that the AWS CLI and SDKs reach with --endpoint-url. It verifies each
-// request's SigV4 signature, finds the service from the credential scope (or,
-// for unsigned requests, from the protocol's own markers), and hands the request
+// request's SigV4 signature, finds the service from the protocol's own markers
+// (the credential scope must name that service, as it must name the endpoint's
+// at AWS; it decides only where no marker does), and hands the request
 // to that service's wire mapping with the protocol's codecs and error envelope.
 //
 // The five protocols differ only at the edges, so the core owns them whole:

@@ -180,32 +180,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.svc.Handler.ServeHTTP(w, r)
 }
 
-// identify finds the service: by the signature's scope when there is one,
-// else by the protocol's markers.
+// identify finds the API the request calls. The protocol's markers
+// (X-Amz-Target, Action+Version, the REST path) name it, as the host name does
+// at AWS; the credential scope only breaks ties: a scoped service whose own
+// markers match wins over another service's, and a request no marker claims
+// goes to the scoped service (whose handler then names the unknown operation).
+// When the scope names another service than the one returned, verify refuses
+// it ("Credential should be scoped to correct service").
 func (s *Server) identify(r *http.Request, sig *signature, form url.Values) *Service {
+	var scoped *Service
 	if sig != nil {
-		if svc := s.services[sig.credential.service]; svc != nil {
+		scoped = s.services[sig.credential.service]
+	}
+	if scoped != nil && scoped.marks(r, form) {
+		return scoped
+	}
+	for _, svc := range s.list {
+		if svc.marks(r, form) {
 			return svc
 		}
 	}
-	target := r.Header.Get("X-Amz-Target")
-	for _, svc := range s.list {
-		switch svc.Protocol {
-		case JSON:
-			if target != "" && strings.HasPrefix(target, svc.TargetPrefix+".") {
-				return svc
-			}
-		case Query, EC2:
-			if form.Get("Action") != "" && form.Get("Version") == svc.Version {
-				return svc
-			}
-		case RestJSON, RestXML:
-			for _, p := range svc.PathPrefixes {
-				if strings.HasPrefix(r.URL.Path, p) {
-					return svc
-				}
+	return scoped
+}
+
+// marks reports whether the request carries svc's protocol markers.
+func (svc *Service) marks(r *http.Request, form url.Values) bool {
+	switch svc.Protocol {
+	case JSON:
+		target := r.Header.Get("X-Amz-Target")
+		return target != "" && strings.HasPrefix(target, svc.TargetPrefix+".")
+	case Query, EC2:
+		return form.Get("Action") != "" && form.Get("Version") == svc.Version
+	case RestJSON, RestXML:
+		for _, p := range svc.PathPrefixes {
+			if strings.HasPrefix(r.URL.Path, p) {
+				return true
 			}
 		}
 	}
-	return nil
+	return false
 }

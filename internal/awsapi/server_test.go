@@ -75,6 +75,7 @@ type call struct {
 	key, secret, region                     string
 	at                                      time.Time
 	unsigned, presign                       bool
+	expires                                 string // X-Amz-Expires of a presigned call; 900 when empty
 	tamper                                  func(*http.Request)
 }
 
@@ -131,14 +132,26 @@ func sendAs(t *testing.T, req *http.Request, c call) (int, http.Header, []byte) 
 	case c.unsigned:
 	case c.presign:
 		q := req.URL.Query()
-		q.Set("X-Amz-Expires", "900")
+		if c.expires == "" {
+			c.expires = "900"
+		}
+		q.Set("X-Amz-Expires", c.expires)
 		req.URL.RawQuery = q.Encode()
-		u, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), c.service, c.region, c.at)
+		u, signed, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), c.service, c.region, c.at)
 		if err != nil {
 			t.Fatal(err)
 		}
+		original := req.Header
 		if req, err = http.NewRequest(c.method, u, strings.NewReader(c.body)); err != nil {
 			t.Fatal(err)
+		}
+		// The protocol's headers (X-Amz-Target, Content-Type) and any the
+		// signature covers go along, as a presigned URL's user sends them.
+		req.Header = original.Clone()
+		for k, vs := range signed {
+			if !strings.EqualFold(k, "Host") {
+				req.Header[k] = vs
+			}
 		}
 	default:
 		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), c.service, c.region, c.at); err != nil {
@@ -324,5 +337,66 @@ func TestUnknownService(t *testing.T) {
 	a := do(t, base, call{method: "GET", path: "/nothing-here", service: "nosuchsvc"})
 	if a.status != 404 || a.code != "UnknownOperationException" {
 		t.Fatalf("got %d %s", a.status, a.code)
+	}
+}
+
+// TestCredentialScopeAndClock covers what a signature is valid for besides its
+// HMAC: the service named in the credential scope must be the API called
+// (found by the protocol's markers, as AWS finds it by the host name), and a
+// date may not run ahead of the clock, for presigned URLs too, nor a
+// presigned URL live longer than 7 days. Each refusal is in the family's own
+// envelope.
+func TestCredentialScopeAndClock(t *testing.T) {
+	base, _ := awsapitest.Start(t, services()...)
+	jsonCall := call{path: "/", target: "JSONSvc_2020.Echo", service: "jsonsvc", body: `{"Name":"a"}`}
+	queryCall := call{path: "/", service: "querysvc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2015-12-01&Name=a"}
+	ec2Call := call{path: "/", service: "ec2svc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2016-11-15&Name=a"}
+	restCall := call{method: "GET", path: "/things/a", service: "restsvc"}
+	with := func(c call, f func(*call)) call { f(&c); return c }
+	scopedTo := func(svc string) func(*call) { return func(c *call) { c.service = svc } }
+	presigned := func(at time.Time, expires string) func(*call) {
+		return func(c *call) { c.presign, c.at, c.expires = true, at, expires }
+	}
+	yearAhead := time.Now().AddDate(1, 0, 0)
+	const overWeek = "604801"
+	const overWeekMsg = "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"
+	tests := []struct {
+		name          string
+		c             call
+		status        int
+		code, message string // message: prefix of the answer's
+	}{
+		{"json scoped to s3", with(jsonCall, scopedTo("s3")), 400, "InvalidSignatureException", "Credential should be scoped to correct service: 'jsonsvc'. "},
+		{"json scoped to another served service", with(jsonCall, scopedTo("restsvc")), 400, "InvalidSignatureException", "Credential should be scoped to correct service: 'jsonsvc'. "},
+		{"json wrong region and service", with(jsonCall, func(c *call) { c.service, c.region = "s3", "eu-west-1" }), 400, "InvalidSignatureException",
+			"Credential should be scoped to a valid region, not 'eu-west-1'. Credential should be scoped to correct service: 'jsonsvc'. "},
+		{"json presigned a year ahead", with(jsonCall, presigned(yearAhead, "604800")), 400, "InvalidSignatureException", "Signature not yet current: "},
+		{"json future header", with(jsonCall, func(c *call) { c.at = time.Now().Add(20 * time.Minute) }), 400, "InvalidSignatureException", "Signature not yet current: "},
+		{"json presigned over 7 days", with(jsonCall, presigned(time.Now(), overWeek)), 400, "IncompleteSignatureException", overWeekMsg},
+		{"json presigned 7 days", with(jsonCall, presigned(time.Now(), "604800")), 200, "", ""},
+		{"query scoped to s3", with(queryCall, scopedTo("s3")), 403, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'querysvc'. "},
+		{"query scoped to ec2svc", with(queryCall, scopedTo("ec2svc")), 403, "SignatureDoesNotMatch", "Credential should be scoped to correct service: 'querysvc'. "},
+		{"query presigned a year ahead", with(queryCall, presigned(yearAhead, "604800")), 403, "SignatureDoesNotMatch", "Signature not yet current: "},
+		{"query presigned over 7 days", with(queryCall, presigned(time.Now(), overWeek)), 400, "IncompleteSignature", overWeekMsg},
+		{"ec2 scoped to s3", with(ec2Call, scopedTo("s3")), 401, "AuthFailure", "Credential should be scoped to correct service: 'ec2svc'. "},
+		{"ec2 presigned a year ahead", with(ec2Call, presigned(yearAhead, "604800")), 400, "RequestExpired", "Request has expired."},
+		{"ec2 presigned over 7 days", with(ec2Call, presigned(time.Now(), overWeek)), 400, "IncompleteSignature", overWeekMsg},
+		{"rest scoped to s3", with(restCall, scopedTo("s3")), 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'restsvc'. "},
+		{"rest scoped to jsonsvc", with(restCall, scopedTo("jsonsvc")), 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'restsvc'. "},
+		{"rest presigned scoped to s3", with(restCall, func(c *call) { c.presign, c.service = true, "s3" }), 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'restsvc'. "},
+		{"rest presigned a year ahead", with(restCall, presigned(yearAhead, "604800")), 403, "InvalidSignatureException", "Signature not yet current: "},
+		{"rest presigned 14 minutes ahead", with(restCall, presigned(time.Now().Add(14*time.Minute), "60")), 200, "", ""},
+		{"rest presigned over 7 days", with(restCall, presigned(time.Now(), overWeek)), 403, "IncompleteSignatureException", overWeekMsg},
+		// A request no service's markers claim still goes to the scoped
+		// service, which names the unknown operation.
+		{"rest unknown path scoped to restsvc", with(restCall, func(c *call) { c.path = "/elsewhere" }), 404, "UnknownOperationException", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := do(t, base, tc.c)
+			if a.status != tc.status || a.code != tc.code || !strings.HasPrefix(a.message, tc.message) {
+				t.Fatalf("got %d %s %q, want %d %s %q…\n%s", a.status, a.code, a.message, tc.status, tc.code, tc.message, a.body)
+			}
+		})
 	}
 }

@@ -128,8 +128,15 @@ func parsePresigned(q url.Values) (*signature, *authError) {
 	}
 	sig := &signature{signature: q.Get("X-Amz-Signature"), signedHeaders: strings.Split(q.Get("X-Amz-SignedHeaders"), ";"), presigned: true}
 	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
-	if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxPresign {
+	if err != nil || secs < 0 {
 		return nil, &authError{kind: authIncomplete, msg: "X-Amz-Expires must be a number of seconds from 0 to 604800."}
+	}
+	// A SigV4 signature lives at most 7 days, however long the URL asks for.
+	// The text is S3's (AuthorizationQueryParametersError), the one AWS text
+	// found for it; UNVERIFIED for the services gatehouse serves. Exactly
+	// 604800 is accepted, as the SDKs' presigners allow it.
+	if time.Duration(secs)*time.Second > maxPresign {
+		return nil, &authError{kind: authIncomplete, msg: "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"}
 	}
 	sig.expires = time.Duration(secs) * time.Second
 	return sig, sig.fill(q.Get("X-Amz-Credential"), q.Get("X-Amz-Date"))
@@ -153,19 +160,44 @@ func (s *signature) fill(cred, date string) *authError {
 	return nil
 }
 
-// verify checks the key, the region, the clock and the HMAC.
+// verify checks the credential scope, the key, the clock and the HMAC, in
+// that order: AWS judges the scope before it looks the key up, and names
+// every part of the scope that is wrong in one message.
+//
+// svc is the API the request calls, found by its protocol markers
+// (Server.identify), so a signature scoped to another service, which the
+// server would otherwise verify against that service's name, is refused as
+// AWS refuses it: by the endpoint's own signing name.
 func (s *Server) verify(r *http.Request, body []byte, sig *signature, svc *Service) *authError {
-	secret, ok := s.keys[sig.credential.accessKey]
-	if !ok {
-		return &authError{kind: authUnknownKey}
-	}
+	var scope []string
 	// Resources live in one region: a client set up for another would read
 	// and write ARNs that are not its own, so it is told, as AWS tells a
 	// client that signs for a region the endpoint does not serve.
 	if region := sig.credential.region; region != s.region && !slices.Contains(svc.SigningRegions, region) {
-		return &authError{kind: authMismatch, msg: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region)}
+		scope = append(scope, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region))
+	}
+	// AWS's troubleshooting guide ("Troubleshoot signed requests for AWS
+	// APIs", credential scope errors) and real answers (e.g. InvalidSignature
+	// Exception "Credential should be scoped to correct service: 'sagemaker'. ")
+	// name the service the endpoint expects, with the same trailing space.
+	if sig.credential.service != svc.Name {
+		scope = append(scope, fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", svc.Name))
+	}
+	if len(scope) > 0 {
+		return &authError{kind: authMismatch, msg: strings.Join(scope, "")}
+	}
+	secret, ok := s.keys[sig.credential.accessKey]
+	if !ok {
+		return &authError{kind: authUnknownKey}
 	}
 	now := s.now().UTC()
+	// A date ahead of the clock by more than the skew is refused the same way
+	// for a presigned URL as for a header signature: a URL dated a year ahead
+	// would otherwise stay valid for a year plus its expiry.
+	if d := now.Sub(sig.time); d < -maxSkew {
+		return &authError{kind: authExpired, msg: fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 15 min.)",
+			sig.time.Format(amzDate), now.Add(maxSkew).Format(amzDate), now.Format(amzDate))}
+	}
 	if sig.presigned {
 		if now.After(sig.time.Add(sig.expires)) {
 			// UNVERIFIED: the text of an expired presigned request outside S3.
@@ -174,9 +206,6 @@ func (s *Server) verify(r *http.Request, body []byte, sig *signature, svc *Servi
 	} else if d := now.Sub(sig.time); d > maxSkew {
 		return &authError{kind: authExpired, msg: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
 			sig.time.Format(amzDate), now.Add(-maxSkew).Format(amzDate), now.Format(amzDate))}
-	} else if d < -maxSkew {
-		return &authError{kind: authExpired, msg: fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 15 min.)",
-			sig.time.Format(amzDate), now.Add(maxSkew).Format(amzDate), now.Format(amzDate))}
 	}
 	want := signatureFor(secret, sig, canonicalRequest(r, body, sig))
 	if !hmac.Equal([]byte(want), []byte(sig.signature)) {
@@ -294,8 +323,12 @@ const (
 //   - Query and RestXML services: 403 InvalidClientTokenId,
 //     SignatureDoesNotMatch (also "Signature expired: …", as STS answers),
 //     400 IncompleteSignature, 403 MissingAuthenticationToken;
-//   - EC2: 401 AuthFailure for unknown keys and bad signatures, 400
+//   - EC2: 401 AuthFailure for unknown keys and bad signatures (with the
+//     scope's own message for a wrong region or service), 400
 //     RequestExpired "Request has expired.".
+//
+// A credential scoped to another region or service is a mismatch in every
+// family, with the message that names what the endpoint expects.
 //
 // UNVERIFIED: the exact status of IncompleteSignature on Query services and of
 // an unsigned EC2 request (AuthFailure here).
@@ -324,6 +357,14 @@ func (e *authError) forProtocol(p Protocol) *model.Error {
 			return model.Errorf(http.StatusBadRequest, "IncompleteSignature", "%s", e.msg)
 		case authExpired:
 			return model.Errorf(http.StatusBadRequest, "RequestExpired", "Request has expired.")
+		case authMismatch:
+			// EC2 names a scope error in its own words under AuthFailure
+			// (as it does "Credential must have exactly 5 slash-delimited
+			// elements, …"); a bad HMAC only gets the generic text.
+			if e.msg != "" {
+				return model.Errorf(http.StatusUnauthorized, "AuthFailure", "%s", e.msg)
+			}
+			return model.Errorf(http.StatusUnauthorized, "AuthFailure", msgEC2Auth)
 		default:
 			return model.Errorf(http.StatusUnauthorized, "AuthFailure", msgEC2Auth)
 		}

@@ -25,6 +25,7 @@ func compile(snap *model.Snapshot) (*table, error) {
 		groups:    map[string]*group{},
 		checks:    map[string]checkSpec{},
 		nodeIPs:   map[string]bool{},
+		proxies:   acceleratorIPs(snap),
 	}
 	for _, tg := range snap.TargetGroups {
 		t.groups[tg.ARN] = compileGroup(tg, snap.TargetHealth[tg.ARN])
@@ -107,6 +108,24 @@ func compile(snap *model.Snapshot) (*table, error) {
 		}
 	}
 	return t, nil
+}
+
+// acceleratorIPs are the static IPs every accelerator holds, enabled or not
+// (an accelerator keeps its addresses while it exists). Only these send PROXY
+// headers to a load balancer: the rest of the static IP pools is unallocated,
+// and a header from there is no accelerator's.
+func acceleratorIPs(snap *model.Snapshot) map[netip.Addr]bool {
+	ips := map[netip.Addr]bool{}
+	for _, a := range snap.Accelerators {
+		for _, set := range a.IPSets {
+			for _, s := range set.IPAddresses {
+				if ip, err := netip.ParseAddr(s); err == nil {
+					ips[ip.Unmap()] = true
+				}
+			}
+		}
+	}
+	return ips
 }
 
 func ruleActions(rs []rule) []action {

@@ -7,12 +7,15 @@
 //
 //  1. serveSocket: every load balancer node IP × listener port is one socket
 //     (listen.Set keeps sockets that stay open across changes). The PROXY
-//     protocol header is used from TrustedProxies and refused from anyone
-//     else; protoListener then wraps the connection in idleConn (closed after
+//     protocol header is used from the static IPs accelerators hold (from the
+//     snapshot, in the table) and Deps.TrustedProxies, and refused from
+//     anyone else, unallocated pool addresses included; protoListener then wraps the connection in idleConn (closed after
 //     the load balancer's idle timeout with no bytes either way) and in TLS
 //     when the listener in the current table is HTTPS (listenerTLS: minimum
 //     version by SslPolicy; certSet.get picks the certificate).
-//  2. handle: loads the table once per request; listenerEntry.route picks
+//  2. handle: loads the table once per request; checkLimits answers 414 for
+//     a request line over ALB's 16 KiB and 400 for a header over 16 KiB or
+//     all headers over 64 KiB; listenerEntry.route picks
 //     the action of the first rule by priority whose conditions all match
 //     (path-pattern, host-header, http-request-method, http-header,
 //     query-string, source-ip), else the default action: fixed-response,
@@ -22,7 +25,8 @@
 //  3. rewrite + forwarder.RoundTrip: httputil.ReverseProxy sends the request
 //     to the target from the node IP that accepted the client (transports),
 //     with X-Forwarded-For/Proto/Port and X-Amzn-Trace-Id; failures answer
-//     ALB's 502/503/504 pages (classify, errorPage). When the connection to
+//     ALB's 502/503/504 pages (classify, errorPage), or 400 when reading the
+//     client's body failed on malformed framing (reqbody.Body). When the connection to
 //     the target cannot be established (dialFailed), the target becomes
 //     suspect and a request without a body goes to the next target.
 //  4. probe: one goroutine per (target group, target) of every group a

@@ -54,8 +54,9 @@ type env struct {
 }
 
 // newEnv builds a mem store with a VPC, three subnets and an issued
-// certificate, a live feed, and a running balancer.
-func newEnv(t *testing.T) *env {
+// certificate, a live feed, and a running balancer; opts change its Deps
+// before it starts.
+func newEnv(t *testing.T, opts ...func(*Deps)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st := store.NewMem()
@@ -78,7 +79,11 @@ func newEnv(t *testing.T) *env {
 	}
 	feed := live.NewFeed(snap)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc := New(Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, TrustedProxies: trusted})
+	deps := Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, TrustedProxies: trusted}
+	for _, o := range opts {
+		o(&deps)
+	}
+	svc := New(deps)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = live.Watch(ctx, st, feed, log) }()

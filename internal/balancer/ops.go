@@ -42,6 +42,7 @@ const (
 
 // Quotas (ALB user guide, "Quotas for your Application Load Balancers").
 const (
+	maxSecurityGroups  = 5 // per load balancer
 	maxTargetsPerGroup = 1000
 	maxListeners       = 50
 	maxFixedBody       = 1024
@@ -125,8 +126,19 @@ func defaultTGAttributes() map[string]string {
 	}
 }
 
+// validationError is ELBv2's ValidationError. String arguments are clipped
+// (model.Clip): they are what the client sent, which may be megabytes.
 func validationError(format string, args ...any) *model.Error {
-	return model.BadRequest(codeValidation, format, args...)
+	return model.BadRequest(codeValidation, format, model.ClipArgs(args)...)
+}
+
+// checkLength is Coral's length check of one member of the ELBv2 model, nil
+// when value fits.
+func checkLength(field, value string, min, max int) error {
+	if e := model.Length(codeValidation, field, value, min, max); e != nil {
+		return e
+	}
+	return nil
 }
 
 // rangeError is the AWS (Coral) validation message for a number out of range.
@@ -198,7 +210,7 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 	switch in.Type {
 	case "application":
 	case "network", "gateway":
-		return nil, model.BadRequest(codeInvalidConfig, "Load balancer type '%s' is not supported", in.Type) // gatehouse's own text
+		return nil, model.BadRequest(codeInvalidConfig, "Load balancer type '%s' is not supported", model.Clip(in.Type)) // gatehouse's own text
 	default:
 		return nil, enumError("type", in.Type, []string{"application", "network", "gateway"})
 	}
@@ -206,7 +218,7 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 		return nil, enumError("scheme", in.Scheme, []string{"internet-facing", "internal"})
 	}
 	if in.IPAddressType != "ipv4" {
-		return nil, model.BadRequest(codeInvalidConfig, "IP address type '%s' is not supported", in.IPAddressType) // gatehouse's own text
+		return nil, model.BadRequest(codeInvalidConfig, "IP address type '%s' is not supported", model.Clip(in.IPAddressType)) // gatehouse's own text
 	}
 
 	s.opMu.Lock()
@@ -217,7 +229,7 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 	for _, id := range in.SubnetIDs {
 		sn, _, err := store.Load[model.Subnet](ctx, s.d.Store, model.Key(model.KindSubnet, id))
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, model.BadRequest(codeSubnetNotFound, "The subnet ID '%s' is not valid", id) // unconfirmed text
+			return nil, model.BadRequest(codeSubnetNotFound, "The subnet ID '%s' is not valid", model.Clip(id)) // unconfirmed text
 		}
 		if err != nil {
 			return nil, err
@@ -316,6 +328,10 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 // securityGroups checks the given groups, or picks the VPC's default group
 // when none is given (as ELBv2 does).
 func (s *Service) securityGroups(ctx context.Context, vpcID string, ids []string) ([]string, error) {
+	if len(ids) > maxSecurityGroups {
+		// UNVERIFIED: AWS's code and text; the quota is the ALB guide's.
+		return nil, model.BadRequest(codeInvalidConfig, "A load balancer can have at most %d security groups", maxSecurityGroups)
+	}
 	all, err := store.LoadAll[model.SecurityGroup](ctx, s.d.Store, model.Prefix(model.KindSecurityGroup))
 	if err != nil {
 		return nil, err
@@ -362,7 +378,7 @@ func (s *Service) DescribeLoadBalancers(ctx context.Context, arns, names []strin
 	case len(names) > 0:
 		out, missing := pick(all, names, func(lb *model.LoadBalancer) string { return lb.Name })
 		if len(missing) > 0 {
-			return nil, model.BadRequest(codeLBNotFound, "Load balancers '[%s]' not found", strings.Join(missing, ", "))
+			return nil, model.BadRequest(codeLBNotFound, "Load balancers '[%s]' not found", model.Clip(strings.Join(missing, ", ")))
 		}
 		return out, nil
 	}
@@ -420,6 +436,13 @@ func (s *Service) DescribeLoadBalancerAttributes(ctx context.Context, arn string
 
 // ModifyLoadBalancerAttributes changes the given attributes and returns them all.
 func (s *Service) ModifyLoadBalancerAttributes(ctx context.Context, arn string, attrs map[string]string) (map[string]string, error) {
+	if len(attrs) > maxLBAttributes {
+		return nil, model.Violation(codeValidation, "attributes", attributeList(attrs),
+			fmt.Sprintf("Member must have length less than or equal to %d", maxLBAttributes))
+	}
+	if err := checkAttributes(attrs, true); err != nil {
+		return nil, err
+	}
 	defaults := defaultLBAttributes()
 	for k, v := range attrs {
 		if _, ok := defaults[k]; !ok {
@@ -451,6 +474,50 @@ func (s *Service) ModifyLoadBalancerAttributes(ctx context.Context, arn string, 
 	out := defaultLBAttributes()
 	maps.Copy(out, lb.Attributes)
 	return out, nil
+}
+
+// Attribute limits of the model: LoadBalancerAttributes holds at most 20; a
+// key (of either kind) at most 256 characters, a load balancer attribute's
+// value at most 1024. A target group attribute's value has no length in the
+// model; every one gatehouse knows is a number or from a fixed set.
+const (
+	maxLBAttributes   = 20
+	maxAttributeKey   = 256
+	maxAttributeValue = 1024
+)
+
+// attributeList renders attributes as Coral quotes a list value.
+func attributeList(attrs map[string]string) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, k := range slices.Sorted(maps.Keys(attrs)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "AttributeRecord(key=%s, value=%s)", k, attrs[k])
+		if b.Len() > 256 {
+			break // the message shows 128 characters
+		}
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// checkAttributes applies the model's key (and, for a load balancer, value)
+// lengths. The attributes arrive as a map, so the member is named without its
+// list index ('attributes.member.key' where Coral says 'attributes.1.member.key').
+func checkAttributes(attrs map[string]string, lb bool) error {
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		if err := checkLength("attributes.member.key", k, 0, maxAttributeKey); err != nil {
+			return err
+		}
+		if lb {
+			if err := checkLength("attributes.member.value", attrs[k], 0, maxAttributeValue); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func lbNotFound() error {
@@ -588,7 +655,7 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 	switch in.TargetType {
 	case "ip", "instance":
 	case "lambda", "alb":
-		return nil, model.BadRequest(codeInvalidConfig, "Target type '%s' is not supported", in.TargetType) // gatehouse's own text
+		return nil, model.BadRequest(codeInvalidConfig, "Target type '%s' is not supported", model.Clip(in.TargetType)) // gatehouse's own text
 	default:
 		return nil, enumError("targetType", in.TargetType, []string{"instance", "ip", "lambda", "alb"})
 	}
@@ -604,7 +671,7 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 	switch in.Protocol {
 	case "HTTP", "HTTPS":
 	case "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC":
-		return nil, model.BadRequest(codeInvalidConfig, "Protocol '%s' is not supported: gatehouse serves application load balancers (HTTP, HTTPS)", in.Protocol) // gatehouse's own text
+		return nil, model.BadRequest(codeInvalidConfig, "Protocol '%s' is not supported: gatehouse serves application load balancers (HTTP, HTTPS)", model.Clip(in.Protocol)) // gatehouse's own text
 	default:
 		return nil, enumError("protocol", in.Protocol, []string{"HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP", "GENEVE", "QUIC", "TCP_QUIC"})
 	}
@@ -614,7 +681,7 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 	switch in.IPAddressType {
 	case "", "ipv4":
 	case "ipv6":
-		return nil, model.BadRequest(codeInvalidConfig, "IP address type '%s' is not supported", in.IPAddressType) // gatehouse's own text
+		return nil, model.BadRequest(codeInvalidConfig, "IP address type '%s' is not supported", model.Clip(in.IPAddressType)) // gatehouse's own text
 	default:
 		return nil, enumError("ipAddressType", in.IPAddressType, []string{"ipv4", "ipv6"})
 	}
@@ -622,7 +689,7 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 		in.ProtocolVersion = "HTTP1"
 	}
 	if in.ProtocolVersion != "HTTP1" {
-		return nil, model.BadRequest(codeInvalidConfig, "Protocol version '%s' is not supported", in.ProtocolVersion) // gatehouse's own text
+		return nil, model.BadRequest(codeInvalidConfig, "Protocol version '%s' is not supported", model.Clip(in.ProtocolVersion)) // gatehouse's own text
 	}
 	// ALB defaults. The API reference says the check protocol defaults to HTTP,
 	// but ELBv2 sets it to the group's protocol for HTTP/HTTPS groups (what
@@ -735,6 +802,9 @@ func (s *Service) ModifyTargetGroupAttributes(ctx context.Context, arn string, a
 	if len(attrs) == 0 {
 		return nil, validationError("1 validation error detected: Value null at 'attributes' failed to satisfy constraint: Member must not be null")
 	}
+	if err := checkAttributes(attrs, false); err != nil {
+		return nil, err
+	}
 	defaults := defaultTGAttributes()
 	for k, v := range attrs {
 		if _, ok := defaults[k]; !ok {
@@ -838,7 +908,7 @@ func (s *Service) DescribeTargetGroups(ctx context.Context, arns, names []string
 	case len(names) > 0:
 		var missing []string
 		if out, missing = pick(all, names, func(tg *model.TargetGroup) string { return tg.Name }); len(missing) > 0 {
-			return nil, model.BadRequest(codeTGNotFound, "Target groups '[%s]' not found", strings.Join(missing, ", "))
+			return nil, model.BadRequest(codeTGNotFound, "Target groups '[%s]' not found", model.Clip(strings.Join(missing, ", ")))
 		}
 	default:
 		out = all
@@ -885,6 +955,10 @@ func (s *Service) RegisterTargets(ctx context.Context, tgARN string, targets []m
 	if len(targets) == 0 {
 		return validationError("1 validation error detected: Value null at 'targets' failed to satisfy constraint: Member must not be null")
 	}
+	if len(targets) > maxTargetsPerGroup {
+		// More than a group can hold is refused before any is looked at.
+		return model.BadRequest(codeTooManyTargets, "You've reached the limit on the number of targets.")
+	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
 	tg, err := s.loadTG(ctx, tgARN)
@@ -905,7 +979,7 @@ func (s *Service) RegisterTargets(ctx context.Context, tgARN string, targets []m
 		}
 		if tg.TargetType != "ip" {
 			// gatehouse has no EC2 instances to register.
-			return model.BadRequest(codeInvalidTarget, "The following targets are not valid instances: '%s'", t.ID) // unconfirmed text
+			return model.BadRequest(codeInvalidTarget, "The following targets are not valid instances: '%s'", model.Clip(t.ID)) // unconfirmed text
 		}
 		a, err := netip.ParseAddr(t.ID)
 		if err != nil || !a.Is4() {
@@ -919,7 +993,7 @@ func (s *Service) RegisterTargets(ctx context.Context, tgARN string, targets []m
 			}
 		}
 		if az == "" {
-			return model.BadRequest(codeInvalidTarget, "The IP address '%s' is not in a subnet of a VPC", t.ID) // unconfirmed text
+			return model.BadRequest(codeInvalidTarget, "The IP address '%s' is not in a subnet of a VPC", model.Clip(t.ID)) // unconfirmed text
 		}
 		t.ID = a.String()
 		if t.AvailabilityZone == "" {
@@ -1049,7 +1123,7 @@ func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *
 	case "":
 		return validationError("A listener protocol must be specified")
 	default:
-		return model.BadRequest("UnsupportedProtocol", "Protocol '%s' is not supported for listeners of application load balancers", l.Protocol) // unconfirmed text
+		return model.BadRequest("UnsupportedProtocol", "Protocol '%s' is not supported for listeners of application load balancers", model.Clip(l.Protocol)) // unconfirmed text
 	}
 	if err := rangeError("port", l.Port, 1, 65535); err != nil {
 		return err
@@ -1068,7 +1142,7 @@ func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *
 			l.SslPolicy = DefaultSSLPolicy
 		}
 		if !slices.Contains(sslPolicies, l.SslPolicy) {
-			return model.BadRequest(codeSSLPolicy, "SSL policy '%s' not found", l.SslPolicy) // unconfirmed text
+			return model.BadRequest(codeSSLPolicy, "SSL policy '%s' not found", model.Clip(l.SslPolicy)) // unconfirmed text
 		}
 	} else {
 		if len(l.Certificates) > 0 {
@@ -1112,7 +1186,7 @@ func (s *Service) checkActions(ctx context.Context, vpcID, field string, acts []
 		}
 		tg, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, a.TargetGroupARN))
 		if errors.Is(err, store.ErrNotFound) {
-			return model.BadRequest(codeTGNotFound, "Target group '%s' not found", a.TargetGroupARN)
+			return model.BadRequest(codeTGNotFound, "Target group '%s' not found", model.Clip(a.TargetGroupARN))
 		}
 		if err != nil {
 			return err
@@ -1129,6 +1203,9 @@ func (s *Service) checkActions(ctx context.Context, vpcID, field string, acts []
 		if !fixedStatusRE.MatchString(f.StatusCode) {
 			return validationError("1 validation error detected: Value '%s' at '%s.1.member.fixedResponseConfig.statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: ^(2|4|5)\\d\\d$", f.StatusCode, field)
 		}
+		if err := checkLength(field+".1.member.fixedResponseConfig.contentType", f.ContentType, 0, 32); err != nil {
+			return err
+		}
 		switch f.ContentType {
 		case "", "text/plain", "text/css", "text/html", "application/javascript", "application/json":
 		default:
@@ -1144,7 +1221,7 @@ func (s *Service) checkActions(ctx context.Context, vpcID, field string, acts []
 		}
 		return checkRedirect(a.Redirect, field)
 	case "authenticate-oidc", "authenticate-cognito", "jwt-validation":
-		return model.BadRequest(codeInvalidAction, "Action type '%s' is not supported", a.Type) // gatehouse's own text
+		return model.BadRequest(codeInvalidAction, "Action type '%s' is not supported", model.Clip(a.Type)) // gatehouse's own text
 	default:
 		return enumError(field+".1.member.type", a.Type, []string{"forward", "authenticate-oidc", "authenticate-cognito", "redirect", "fixed-response", "jwt-validation"})
 	}
@@ -1160,9 +1237,15 @@ func checkRedirect(r *model.Redirect, field string) error {
 		// UNVERIFIED: AWS's text for a redirect to the same URL.
 		return model.BadRequest(codeInvalidAction, "The redirect must change at least one of the following components to avoid a redirect loop: protocol, port, hostname or path")
 	}
-	for _, p := range []*string{&r.Protocol, &r.Port, &r.Host, &r.Path, &r.Query} {
-		if len(*p) > 128 {
-			return validationError("1 validation error detected: Value '%s' at '%s.1.member.redirectConfig' failed to satisfy constraint: Member must have length less than or equal to 128", *p, field)
+	// Host, path and query are the model's (RedirectActionHost/Path/Query:
+	// at most 128 characters; empty keeps the request's, "#{host}" etc.);
+	// protocol and port have no length in the model: no documented limit;
+	// bound: the same 128, far beyond "HTTPS" or "65535".
+	for _, p := range []struct{ name, value string }{
+		{"protocol", r.Protocol}, {"port", r.Port}, {"host", r.Host}, {"path", r.Path}, {"query", r.Query},
+	} {
+		if err := checkLength(field+".1.member.redirectConfig."+p.name, p.value, 0, 128); err != nil {
+			return err
 		}
 	}
 	d := redirectDefaults
@@ -1386,6 +1469,10 @@ func (s *Service) AddListenerCertificates(ctx context.Context, arn string, certA
 	if len(certARNs) == 0 {
 		return nil, validationError("1 validation error detected: Value null at 'certificates' failed to satisfy constraint: Member must not be null")
 	}
+	if len(certARNs) > maxCertificates {
+		// More than a listener can hold is refused before any is looked at.
+		return nil, model.BadRequest("TooManyCertificates", "You've reached the limit on the number of certificates per load balancer")
+	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
 	l, rev, err := s.loadListener(ctx, arn)
@@ -1440,7 +1527,7 @@ func (s *Service) RemoveListenerCertificates(ctx context.Context, arn string, ce
 func (s *Service) checkCertificate(ctx context.Context, arn string) error {
 	c, _, err := store.Load[model.Certificate](ctx, s.d.Store, model.Key(model.KindCertificate, arn))
 	if errors.Is(err, store.ErrNotFound) || err == nil && c.Status != model.CertIssued {
-		return model.BadRequest(codeCertNotFound, "Certificate '%s' not found", arn)
+		return model.BadRequest(codeCertNotFound, "Certificate '%s' not found", model.Clip(arn))
 	}
 	return err
 }

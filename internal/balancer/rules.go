@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -108,7 +109,10 @@ func checkConditions(cs []model.Condition) error {
 	}
 	seen := map[string]bool{}
 	values := 0
-	for _, c := range cs {
+	for i, c := range cs {
+		if err := checkLength(fmt.Sprintf("conditions.%d.member.field", i+1), c.Field, 0, 64); err != nil {
+			return err
+		}
 		switch c.Field {
 		case "host-header", "path-pattern", "http-request-method", "source-ip":
 			if seen[c.Field] {
@@ -162,7 +166,7 @@ func checkConditions(cs []model.Condition) error {
 				}
 			case "source-ip":
 				if _, err := netip.ParsePrefix(v); err != nil {
-					return validationError("The 'source-ip' value '%s' is not a valid CIDR block", v) // UNVERIFIED: AWS's text
+					return validationError("The 'source-ip' value '%s' is not a valid CIDR block", model.Clip(v)) // UNVERIFIED: AWS's text
 				}
 			default:
 				if len(v) > 128 {

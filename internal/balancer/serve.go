@@ -19,6 +19,7 @@ import (
 
 	"gatehouse/internal/listen"
 	"gatehouse/internal/model"
+	"gatehouse/internal/reqbody"
 )
 
 // Limits of the data path. The default idle timeout is the load balancer
@@ -28,7 +29,19 @@ const (
 	proxyHeaderTimeout = 5 * time.Second
 	readHeaderTimeout  = 10 * time.Second
 	defaultIdleTimeout = 60 * time.Second
-	maxHeaderBytes     = 64 << 10 // ALB: all request headers ≤ 64 KiB
+	// ALB's hard limits on a request (HTTP/1.x; ELB quotas "Request line",
+	// "Single header", "Whole header"): over the request line's, 414; over a
+	// header's or all headers', 400 (checkLimits).
+	maxRequestLine = 16 << 10
+	maxHeaderField = 16 << 10
+	maxHeaderBytes = 64 << 10
+	// maxParsed is what http.Server reads of a request before it gives up with
+	// its own 431: the request line and headers at ALB's limits both, so
+	// every request ALB would judge reaches checkLimits and gets ALB's status.
+	// Beyond it (a request line of ~84 KiB or more) Go answers 431 and closes:
+	// the server has no hook for it, and reading more would let a client make
+	// each connection hold more.
+	maxParsed          = maxRequestLine + maxHeaderBytes
 	connectTimeout     = 10 * time.Second
 	targetTLSTimeout   = 10 * time.Second
 	responseTimeout    = defaultIdleTimeout // no response within the idle timeout → 504
@@ -83,7 +96,7 @@ func (s *Service) serveSocket(l net.Listener) {
 		ReadHeaderTimeout: readHeaderTimeout,
 		// No IdleTimeout: idleConn closes a connection idle for the load
 		// balancer's idle timeout, between requests as well as within one.
-		MaxHeaderBytes: maxHeaderBytes,
+		MaxHeaderBytes: maxParsed,
 		ErrorLog:       slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
 		BaseContext:    func(net.Listener) context.Context { return base },
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
@@ -140,11 +153,17 @@ func (f *inflight) close() {
 	f.wg.Wait()
 }
 
-// proxyPolicy trusts PROXY headers only from the accelerator pools; anyone else
-// sending one is refused (the first read fails, the connection closes).
+// proxyPolicy trusts PROXY headers only from the static IPs that accelerators
+// hold in the current table (and Deps.TrustedProxies); anyone else sending one,
+// an unallocated address of the pools included, is refused (the first read
+// fails, the connection closes). The table is one atomic load: no lock per
+// connection.
 func (s *Service) proxyPolicy(o proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
 	if ap, err := netip.ParseAddrPort(o.Upstream.String()); err == nil {
 		ip := ap.Addr().Unmap()
+		if t := s.table.Load(); t != nil && t.proxies[ip] {
+			return proxyproto.USE, nil
+		}
 		for _, p := range s.d.TrustedProxies {
 			if p.Contains(ip) {
 				return proxyproto.USE, nil
@@ -198,6 +217,17 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 		s.errorPage(w, http.StatusServiceUnavailable)
 		return
 	}
+	if code := checkLimits(r); code != 0 {
+		// nginx, which ALB's pages come from, closes the connection after
+		// either: the rest of what the client sent cannot be trusted to frame.
+		w.Header().Set("Connection", "close")
+		if code == http.StatusBadRequest {
+			s.headersTooLarge(w)
+		} else {
+			s.errorPage(w, code)
+		}
+		return
+	}
 	act := le.route(r)
 	switch act.kind {
 	case "fixed-response":
@@ -215,12 +245,14 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 		// responseTimeout (504), not by the client connection's idle timeout.
 		wait := &targetWait{c: connFrom(r.Context())}
 		defer wait.release()
+		var body *reqbody.Body
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 			wait.hold()
 		} else {
-			r.Body = &eofBody{ReadCloser: r.Body, onEOF: wait.hold}
+			body = reqbody.New(r.Body)
+			r.Body = &eofBody{ReadCloser: body, onEOF: wait.hold}
 		}
-		rt := route{node: node, le: le, group: act.group, target: tgt, started: time.Now(), wait: wait}
+		rt := route{node: node, le: le, group: act.group, target: tgt, started: time.Now(), wait: wait, body: body}
 		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, &rt)))
 	default:
 		s.errorPage(w, http.StatusInternalServerError)
@@ -244,9 +276,52 @@ func (s *Service) fixed(w http.ResponseWriter, f *model.FixedResponse) {
 	s.metrics.request(code)
 }
 
+// checkLimits applies ALB's request limits (maxRequestLine, maxHeaderField,
+// maxHeaderBytes) to a request http.Server parsed, HTTP/1.x or HTTP/2 alike:
+// 414 for a request line over its limit, 400 for a header or all headers
+// over theirs, 0 when within. Sizes are as on an HTTP/1.1 wire ("Name: value"
+// without CRLF for a field; the Host header, which Go keeps apart, counts).
+func checkLimits(r *http.Request) int {
+	if len(r.Method)+1+len(r.RequestURI)+1+len(r.Proto) > maxRequestLine {
+		return http.StatusRequestURITooLong
+	}
+	total := 0
+	field := func(name, value string) bool {
+		n := len(name) + 2 + len(value)
+		total += n + 2
+		return n <= maxHeaderField
+	}
+	if r.Host != "" && !field("Host", r.Host) {
+		return http.StatusBadRequest
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			if !field(name, v) {
+				return http.StatusBadRequest
+			}
+		}
+	}
+	if total > maxHeaderBytes {
+		return http.StatusBadRequest
+	}
+	return 0
+}
+
 // errorPage answers as ALB does when it cannot forward: a small HTML page.
 func (s *Service) errorPage(w http.ResponseWriter, code int) {
-	body := errorBody(code)
+	s.page(w, code, errorBody(code))
+}
+
+// headersTooLarge answers a request whose headers are over ALB's limits:
+// nginx's page for it, which ALB is reported to send (UNVERIFIED: the exact
+// body; the status, 400, is in ALB's troubleshooting guide).
+func (s *Service) headersTooLarge(w http.ResponseWriter) {
+	const title = "400 Request Header Or Cookie Too Large"
+	s.page(w, http.StatusBadRequest, "<html>\r\n<head><title>"+title+"</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n"+
+		"<center>Request Header Or Cookie Too Large</center>\r\n</body>\r\n</html>\r\n")
+}
+
+func (s *Service) page(w http.ResponseWriter, code int, body string) {
 	h := w.Header()
 	h.Set("Server", serverHeader)
 	h.Set("Content-Type", "text/html")
@@ -269,6 +344,8 @@ func statusText(code int) string {
 		return "Service Temporarily Unavailable"
 	case http.StatusGatewayTimeout:
 		return "Gateway Time-out"
+	case http.StatusRequestURITooLong:
+		return "Request-URI Too Large"
 	}
 	return http.StatusText(code)
 }
@@ -281,6 +358,7 @@ type route struct {
 	target  *target        // the target of the latest attempt
 	started time.Time
 	wait    *targetWait
+	body    *reqbody.Body // the client's request body; nil when there is none
 }
 
 type routeKey struct{}
@@ -310,6 +388,21 @@ func (s *Service) newProxy() *httputil.ReverseProxy {
 			if r.Context().Err() != nil {
 				// The client went away (ALB logs 460); nobody reads an answer.
 				s.metrics.request(460)
+				return
+			}
+			if rt := routeFrom(r.Context()); rt != nil && rt.body.Err() != nil {
+				// The client's body failed, not the target: malformed framing
+				// is the client's 400, as ALB answers; a client that stopped
+				// sending is gone (460). The transport closes a target
+				// connection whose request was not written whole.
+				berr := rt.body.Err()
+				if reqbody.Stopped(berr) {
+					s.metrics.request(460)
+					return
+				}
+				s.d.Log.Debug("request body malformed", "err", berr)
+				w.Header().Set("Connection", "close")
+				s.errorPage(w, http.StatusBadRequest)
 				return
 			}
 			code := classify(err)

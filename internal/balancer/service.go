@@ -24,9 +24,14 @@ type Deps struct {
 	Log     *slog.Logger
 	Env     model.Env
 	Metrics prometheus.Registerer
-	// TrustedProxies are the sources allowed to send PROXY protocol headers (the
-	// accelerator pools); a header from any other source is refused.
+	// TrustedProxies are sources allowed to send PROXY protocol headers besides
+	// the static IPs of the accelerators in the snapshot, which always are: an
+	// operator's own proxies in front of the load balancers. Empty by default; a
+	// header from any other source is refused.
 	TrustedProxies []netip.Prefix
+	// Budget caps the connections open on the load balancer nodes (nil:
+	// none); the daemon sizes it from the file descriptor limit.
+	Budget *listen.Budget
 }
 
 // Service is the application load balancer: data plane and ELBv2 operations.
@@ -65,7 +70,7 @@ func New(d Deps) *Service {
 		states:     map[string]model.TargetState{},
 	}
 	s.proxy = s.newProxy()
-	s.set = listen.NewSet(s.serveSocket)
+	s.set = listen.NewLimitedSet(d.Budget, s.serveSocket)
 	return s
 }
 

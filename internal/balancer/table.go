@@ -3,6 +3,7 @@ package balancer
 import (
 	"crypto/tls"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,8 +21,11 @@ type table struct {
 	groups    map[string]*group         // by target group ARN
 	checks    map[string]checkSpec      // by check key (see checkKey)
 	nodeIPs   map[string]bool           // every node IP of every load balancer
-	stale     []string                  // TargetHealth records whose target group is gone
-	problems  []string                  // parts of the snapshot left out, for the log
+	// proxies are the static IPs of every accelerator: the only sources whose
+	// PROXY protocol header is used (proxyPolicy), besides Deps.TrustedProxies.
+	proxies  map[netip.Addr]bool
+	stale    []string // TargetHealth records whose target group is gone
+	problems []string // parts of the snapshot left out, for the log
 }
 
 // lbEntry is one load balancer's sockets and its last stored state.

@@ -3,7 +3,9 @@ package balancer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"regexp"
 	"strings"
 
 	"gatehouse/internal/model"
@@ -17,6 +19,29 @@ const maxTags = 50
 // resource's tags.
 type Tag struct{ Key, Value string }
 
+// Tag limits of the model (TagKey: 1–128 characters, TagValue: at most 256,
+// both of letters, spaces, digits and _.:/=+-@).
+const (
+	maxTagKey   = 128
+	maxTagValue = 256
+	// maxTagARNs bounds the resources of one AddTags or RemoveTags call: no
+	// documented limit; bound: 20, DescribeTags' documented maximum.
+	maxTagARNs = 20
+)
+
+var tagRE = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
+
+// checkTagPart applies the model's length and pattern to a tag key or value.
+func checkTagPart(field, v string, min, max int) error {
+	if err := checkLength(field, v, min, max); err != nil {
+		return err
+	}
+	if !tagRE.MatchString(v) {
+		return model.Violation(codeValidation, field, v, "Member must satisfy regular expression pattern: "+tagRE.String())
+	}
+	return nil
+}
+
 // TagMap checks a tag list (keys 1–128 characters, values up to 256, each key
 // once, at most 50) and returns it as a map.
 func TagMap(tags []Tag) (map[string]string, error) {
@@ -24,15 +49,15 @@ func TagMap(tags []Tag) (map[string]string, error) {
 		return nil, nil
 	}
 	m := make(map[string]string, len(tags))
-	for _, t := range tags {
+	for i, t := range tags {
+		if err := checkTagPart(fmt.Sprintf("tags.%d.member.key", i+1), t.Key, 1, maxTagKey); err != nil {
+			return nil, err
+		}
+		if err := checkTagPart(fmt.Sprintf("tags.%d.member.value", i+1), t.Value, 0, maxTagValue); err != nil {
+			return nil, err
+		}
 		if _, dup := m[t.Key]; dup {
 			return nil, model.BadRequest("DuplicateTagKeys", "Tag key was specified more than once: %s", t.Key)
-		}
-		if t.Key == "" || len(t.Key) > 128 {
-			return nil, validationError("1 validation error detected: Value '%s' at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and 128", t.Key)
-		}
-		if len(t.Value) > 256 {
-			return nil, validationError("1 validation error detected: Value '%s' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to 256", t.Value)
 		}
 		m[t.Key] = t.Value
 	}
@@ -80,6 +105,11 @@ func (s *Service) RemoveTags(ctx context.Context, arns []string, keys []string) 
 	if len(keys) == 0 {
 		return validationError("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
 	}
+	for i, k := range keys {
+		if err := checkTagPart(fmt.Sprintf("tagKeys.%d.member", i+1), k, 1, maxTagKey); err != nil {
+			return err
+		}
+	}
 	return s.editTags(ctx, arns, func(m map[string]string) (map[string]string, error) {
 		for _, k := range keys {
 			delete(m, k)
@@ -94,7 +124,7 @@ func (s *Service) DescribeTags(ctx context.Context, arns []string) ([]ResourceTa
 		return nil, validationError("1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
 	}
 	if len(arns) > 20 {
-		return nil, validationError("1 validation error detected: Value '[%s]' at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to 20", strings.Join(arns, ", "))
+		return nil, model.Violation(codeValidation, "resourceArns", "["+strings.Join(arns, ", ")+"]", "Member must have length less than or equal to 20")
 	}
 	out := make([]ResourceTags, 0, len(arns))
 	for _, arn := range arns {
@@ -111,6 +141,10 @@ func (s *Service) DescribeTags(ctx context.Context, arns []string) ([]ResourceTa
 func (s *Service) editTags(ctx context.Context, arns []string, edit func(map[string]string) (map[string]string, error)) error {
 	if len(arns) == 0 {
 		return validationError("1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
+	}
+	if len(arns) > maxTagARNs {
+		return model.Violation(codeValidation, "resourceArns", "["+strings.Join(arns, ", ")+"]",
+			fmt.Sprintf("Member must have length less than or equal to %d", maxTagARNs))
 	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()

@@ -89,6 +89,7 @@ const (
 	maxCertificateLen  = 32768
 	maxPrivateKeyLen   = 5120
 	maxChainLen        = 2097152
+	maxNextTokenLen    = 10000
 	idempotencyWindow  = time.Hour
 	validationSuffix   = "acm-validations.aws."
 	domainPatternText  = `(\*\.)?(((?!-)[A-Za-z0-9-]{0,62}[A-Za-z0-9])\.)+((?!-)[A-Za-z0-9-]{1,62}[A-Za-z0-9])`
@@ -138,7 +139,7 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 		// validation path, so it refuses rather than leave the request pending forever.
 		return nil, model.BadRequest(codeInvalidParameter, "ValidationMethod %s is not supported; gatehouse validates certificates through DNS only.", in.ValidationMethod)
 	default:
-		return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'validationMethod' failed to satisfy constraint: Member must satisfy enum value set: %s", in.ValidationMethod, validationEnumText)
+		return nil, model.Violation(codeValidation, "validationMethod", in.ValidationMethod, "Member must satisfy enum value set: "+validationEnumText)
 	}
 	switch {
 	case in.KeyAlgorithm == "" || in.KeyAlgorithm == keyAlgorithmEC256:
@@ -147,14 +148,14 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 		// CA issues P-256 keys only, so it refuses rather than report another.
 		return nil, model.BadRequest(codeInvalidParameter, "KeyAlgorithm %s is not supported; gatehouse issues %s certificates only.", in.KeyAlgorithm, keyAlgorithmEC256)
 	default:
-		return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'keyAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: %s", in.KeyAlgorithm, enumText(keyTypeEnum))
+		return nil, model.Violation(codeValidation, "keyAlgorithm", in.KeyAlgorithm, "Member must satisfy enum value set: "+enumText(keyTypeEnum))
 	}
 	if in.IdempotencyToken != "" {
-		if len(in.IdempotencyToken) > maxTokenLen {
-			return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'idempotencyToken' failed to satisfy constraint: Member must have length less than or equal to %d", in.IdempotencyToken, maxTokenLen)
+		if err := model.Length(codeValidation, "idempotencyToken", in.IdempotencyToken, 1, maxTokenLen); err != nil {
+			return nil, err
 		}
 		if !tokenPattern.MatchString(in.IdempotencyToken) {
-			return nil, model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'idempotencyToken' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", in.IdempotencyToken, tokenPatternText)
+			return nil, model.Violation(codeValidation, "idempotencyToken", in.IdempotencyToken, "Member must satisfy regular expression pattern: "+tokenPatternText)
 		}
 	}
 	if err := validateTags(in.Tags); err != nil {
@@ -260,11 +261,11 @@ func requestNames(domain string, sans []string) ([]string, error) {
 // checkDomain applies the API model's length and pattern constraints to one
 // domain name, with the message AWS's request validation gives.
 func checkDomain(name, field string) *model.Error {
-	if len(name) > maxDomainLen {
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", name, field, maxDomainLen)
+	if err := model.Length(codeValidation, field, name, 1, maxDomainLen); err != nil {
+		return err
 	}
 	if !validDomain(name) {
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", name, field, domainPatternText)
+		return model.Violation(codeValidation, field, name, "Member must satisfy regular expression pattern: "+domainPatternText)
 	}
 	return nil
 }
@@ -330,10 +331,10 @@ func checkARN(arn string) *model.Error {
 		return model.BadRequest(codeValidation, "1 validation error detected: Value null at 'certificateArn' failed to satisfy constraint: Member must not be null")
 	}
 	if len(arn) < minARNLen || len(arn) > maxARNLen {
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'certificateArn' failed to satisfy constraint: Member must have length between %d and %d", arn, minARNLen, maxARNLen)
+		return model.Violation(codeValidation, "certificateArn", arn, fmt.Sprintf("Member must have length between %d and %d", minARNLen, maxARNLen))
 	}
 	if !arnPattern.MatchString(arn) {
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'certificateArn' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", arn, arnPatternText)
+		return model.Violation(codeValidation, "certificateArn", arn, "Member must satisfy regular expression pattern: "+arnPatternText)
 	}
 	parts := strings.SplitN(arn, ":", 6)
 	if id, ok := strings.CutPrefix(parts[5], "certificate/"); !ok || id == "" || strings.Contains(id, "/") {
@@ -422,7 +423,7 @@ func (s *Service) ListCertificates(ctx context.Context, in ListInput) (*ListOutp
 		var ok bool
 		if after, ok = parseNextToken(in.NextToken); !ok {
 			// UNVERIFIED: ACM's code and text for a token it did not issue.
-			return nil, model.BadRequest(codeInvalidArgs, "The NextToken %s is not valid.", in.NextToken)
+			return nil, model.BadRequest(codeInvalidArgs, "The NextToken %s is not valid.", model.Clip(in.NextToken))
 		}
 	}
 	keyTypes := in.KeyTypes
@@ -476,7 +477,7 @@ func anyIn(want, have []string) bool {
 func checkListInput(in ListInput) error {
 	for i, st := range in.Statuses {
 		if !slices.Contains(certificateStatuses, st) {
-			return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'certificateStatuses.%d.member' failed to satisfy constraint: Member must satisfy enum value set: %s", st, i+1, enumText(certificateStatuses))
+			return model.Violation(codeValidation, fmt.Sprintf("certificateStatuses.%d.member", i+1), st, "Member must satisfy enum value set: "+enumText(certificateStatuses))
 		}
 	}
 	enums := []struct {
@@ -491,7 +492,7 @@ func checkListInput(in ListInput) error {
 		for _, v := range e.values {
 			if !slices.Contains(e.enum, v) {
 				// AWS's text for keyTypes, from a public error report.
-				return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: %s]", enumText(e.values), e.field, enumText(e.enum))
+				return model.Violation(codeValidation, e.field, enumText(e.values), "Member must satisfy constraint: [Member must satisfy enum value set: "+enumText(e.enum)+"]")
 			}
 		}
 	}
@@ -503,10 +504,15 @@ func checkListInput(in ListInput) error {
 		return model.BadRequest(codeValidation, "1 validation error detected: Value '%d' at 'maxItems' failed to satisfy constraint: Member must have value %s", *in.MaxItems, bound)
 	}
 	if in.SortBy != "" && in.SortBy != sortByCreatedAt {
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [%s]", in.SortBy, sortByCreatedAt)
+		return model.Violation(codeValidation, "sortBy", in.SortBy, "Member must satisfy enum value set: ["+sortByCreatedAt+"]")
 	}
 	if in.SortOrder != "" && in.SortOrder != sortOrderAscending && in.SortOrder != sortOrderDescending {
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [%s, %s]", in.SortOrder, sortOrderAscending, sortOrderDescending)
+		return model.Violation(codeValidation, "sortOrder", in.SortOrder, "Member must satisfy enum value set: ["+sortOrderAscending+", "+sortOrderDescending+"]")
+	}
+	if in.NextToken != "" {
+		if err := model.Length(codeValidation, "nextToken", in.NextToken, 1, maxNextTokenLen); err != nil {
+			return err
+		}
 	}
 	if (in.SortBy == "") != (in.SortOrder == "") {
 		// The API reference's rule; UNVERIFIED: ACM's code and text for it.
@@ -999,6 +1005,11 @@ func (s *Service) RemoveTags(ctx context.Context, arn string, tags map[string]*s
 	if len(tags) == 0 {
 		return model.BadRequest(codeValidation, "1 validation error detected: Value '[]' at 'tags' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
+	if len(tags) > maxTags {
+		// The API model's TagList bound; the request names more keys than a
+		// certificate can have.
+		return model.BadRequest(codeValidation, "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to %d", maxTags)
+	}
 	for k, v := range tags {
 		val := ""
 		if v != nil {
@@ -1065,13 +1076,13 @@ func validateTags(tags map[string]string) error {
 func validateTag(k, v string) error {
 	switch {
 	case k == "" || utf8.RuneCountInString(k) > maxTagKeyLen:
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'tags.member.key' failed to satisfy constraint: Member must have length between 1 and %d", k, maxTagKeyLen)
+		return model.Violation(codeValidation, "tags.member.key", k, fmt.Sprintf("Member must have length between 1 and %d", maxTagKeyLen))
 	case !tagPattern.MatchString(k):
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'tags.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", k, tagPatternText)
+		return model.Violation(codeValidation, "tags.member.key", k, "Member must satisfy regular expression pattern: "+tagPatternText)
 	case utf8.RuneCountInString(v) > maxTagValueLen:
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'tags.member.value' failed to satisfy constraint: Member must have length less than or equal to %d", v, maxTagValueLen)
+		return model.Length(codeValidation, "tags.member.value", v, 0, maxTagValueLen)
 	case !tagPattern.MatchString(v):
-		return model.BadRequest(codeValidation, "1 validation error detected: Value '%s' at 'tags.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", v, tagPatternText)
+		return model.Violation(codeValidation, "tags.member.value", v, "Member must satisfy regular expression pattern: "+tagPatternText)
 	case strings.HasPrefix(strings.ToLower(k), "aws:"):
 		// Best match: ACM reserves the aws: prefix; its exact text is not documented.
 		return model.BadRequest(codeInvalidTag, "The tag key %s is reserved: tag keys cannot start with aws:.", k)

@@ -31,7 +31,8 @@ func Main(args []string, out io.Writer) error {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(out), validateCmd(out), versionCmd(out))
+	root.AddCommand(serveCmd(out), validateCmd(out), diffCmd(out), versionCmd(out))
+	root.AddCommand(compactCmd(out))
 	root.SetArgs(args)
 	root.SetOut(out)
 	return root.Execute()
@@ -40,6 +41,7 @@ func Main(args []string, out io.Writer) error {
 func serveCmd(out io.Writer) *cobra.Command {
 	cfg := daemon.Defaults()
 	var file, logLevel, keysFile string
+	var reapply bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run every service and apply a stack file",
@@ -66,7 +68,7 @@ func serveCmd(out io.Writer) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, f, out)
+			return serve(ctx, cfg, f, stack.Options{Source: file, Reapply: reapply}, out)
 		},
 	}
 	fl := cmd.Flags()
@@ -77,7 +79,8 @@ func serveCmd(out io.Writer) *cobra.Command {
 	fl.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "address to serve Prometheus /metrics and /debug/pprof on (off when empty)")
 	fl.StringVar(&cfg.AWSListen, "aws-listen", cfg.AWSListen, "address of the AWS-compatible API (aws --endpoint-url http://ADDR); empty: off")
 	fl.StringVar(&keysFile, "aws-keys-file", "", "file of 'ACCESS_KEY_ID SECRET_ACCESS_KEY' lines the API accepts (default: the pair test/test, loopback only)")
-	fl.StringVarP(&file, "file", "f", "", "stack file to apply once the services run")
+	fl.StringVarP(&file, "file", "f", "", "stack file to apply once the services run: only what changed in it since the last apply is written")
+	fl.BoolVar(&reapply, "reapply", false, "with -f: make every resource match the file again, reverting changes made through the API")
 	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }
@@ -126,7 +129,7 @@ func readStack(path string) (*stack.File, error) {
 // oneLine joins a multi-error into one line, as a terminal error should be.
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
-func serve(ctx context.Context, cfg daemon.Config, f *stack.File, out io.Writer) error {
+func serve(ctx context.Context, cfg daemon.Config, f *stack.File, opt stack.Options, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	d, err := daemon.Open(ctx, cfg)
@@ -142,7 +145,7 @@ func serve(ctx context.Context, cfg daemon.Config, f *stack.File, out io.Writer)
 		return err
 	}
 	if f != nil {
-		if err := applyAndWait(ctx, d, f); err != nil {
+		if err := applyAndWait(ctx, d, f, opt); err != nil {
 			cancel()
 			<-done
 			return errors.New(oneLine(err))
@@ -156,9 +159,9 @@ func serve(ctx context.Context, cfg daemon.Config, f *stack.File, out io.Writer)
 	return <-done
 }
 
-func applyAndWait(ctx context.Context, d *daemon.Daemon, f *stack.File) error {
+func applyAndWait(ctx context.Context, d *daemon.Daemon, f *stack.File, opt stack.Options) error {
 	svcs := d.Services()
-	if err := stack.Apply(ctx, svcs, f); err != nil {
+	if _, err := stack.ApplyFile(ctx, svcs, f, opt); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
 	return stack.WaitReady(ctx, svcs, f)

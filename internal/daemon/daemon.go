@@ -2,9 +2,11 @@
 // authority, builds every service with explicit dependencies, keeps the live
 // snapshot feed current, and runs it all under one errgroup.
 //
-// Start-up order matters and is the order of Open and Run: store → CA → snapshot
-// feed → default VPC → services (sockets) → the nameserver answering → stack apply
-// (certificate validation needs the nameserver up).
+// Start-up order matters and is the order of Open and Run: file descriptor limit
+// (raised to the hard limit; every listener class's connection cap is a share of
+// it, budget.go) → store → CA → snapshot feed → default VPC → services (sockets)
+// → the nameserver answering → stack apply (certificate validation needs the
+// nameserver up).
 package daemon
 
 import (
@@ -35,6 +37,7 @@ import (
 	"gatehouse/internal/balancer"
 	"gatehouse/internal/certs"
 	"gatehouse/internal/gateway"
+	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/nameserver"
@@ -54,7 +57,11 @@ type Config struct {
 	MetricsAddr  string            // Prometheus /metrics; empty: off
 	AWSListen    string            // the AWS-compatible API; empty: off
 	AWSKeys      map[string]string // access key id → secret key the API accepts
-	Log          *slog.Logger
+	// Caps overrides the connection caps of the listener classes, which the
+	// daemon derives from the file descriptor limit (budget.go); a zero field
+	// keeps the derived value.
+	Caps Caps
+	Log  *slog.Logger
 }
 
 // DefaultAWSKeys is the embedded default's key pair, test/test, as local AWS
@@ -90,12 +97,20 @@ type Daemon struct {
 	Gateway     *gateway.Service
 	Balancer    *balancer.Service
 	Accelerator *accelerator.Service
+
+	budgets budgets // connection caps per listener class
 }
 
 // Open prepares a daemon: store, CA, snapshot and services. Nothing listens yet.
 func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err := checkAWSExposure(cfg); err != nil {
 		return nil, err
+	}
+	before, after, hard, err := raiseFDLimit()
+	if err != nil {
+		cfg.Log.Warn("file descriptor limit not raised", "soft", before, "hard", hard, "err", err)
+	} else {
+		cfg.Log.Info("file descriptor limit", "soft_before", before, "soft", after, "hard", hard)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -133,8 +148,13 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, Store: st, Feed: live.NewFeed(snap), CA: ca, Metrics: prometheus.NewRegistry()}
 	log, env, reg := cfg.Log, cfg.Env, d.Metrics
+	vpc, _ := netip.ParsePrefix(cfg.VPCCIDR) // checked by subnetPlan
+	caps := splitFDs(fdLimit(), cfg.Pools, vpc).override(cfg.Caps)
+	d.budgets = newBudgets(caps, listen.NewMetrics(reg), log)
+	log.Info("connection caps", "static_ip", caps.StaticIP, "balancer", caps.Balancer, "endpoint", caps.Endpoint,
+		"dns_tcp", caps.DNSTCP, "aws_api", caps.AWSAPI)
 
-	d.DNS = nameserver.New(nameserver.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "nameserver"), Env: env, Metrics: reg, Listen: cfg.DNSListen})
+	d.DNS = nameserver.New(nameserver.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "nameserver"), Env: env, Metrics: reg, Listen: cfg.DNSListen, Budget: d.budgets.dnsTCP})
 	d.Certs = certs.New(certs.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "certs"), Env: env, Metrics: reg, CA: ca, Resolver: cfg.DNSListen})
 	// The interface endpoint presents the execute-api wildcard certificate, as
 	// AWS's endpoint does; custom domains bring their own.
@@ -144,9 +164,9 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 	}
 	d.Gateway = gateway.New(gateway.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "gateway"), Env: env, Metrics: reg, DefaultCert: endpointCert})
 	d.Network = network.New(network.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "network"), Env: env, Metrics: reg,
-		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn})
-	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, TrustedProxies: cfg.Pools})
-	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools})
+		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn, Budget: d.budgets.endpoint})
+	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, Budget: d.budgets.balancer})
+	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools, Budget: d.budgets.staticIP})
 	if _, _, err := d.Network.EnsureDefaultVPC(ctx); err != nil {
 		return nil, fmt.Errorf("default VPC: %w", err)
 	}
@@ -175,7 +195,7 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 			}
 			return fmt.Errorf("aws api: %w", err)
 		}
-		api = l
+		api = d.budgets.awsAPI.Listener(l)
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	if api != nil {
@@ -238,6 +258,7 @@ func (d *Daemon) awsServices() []*awsapi.Service {
 	return []*awsapi.Service{
 		awsapigw.New(d.Gateway), awsacm.New(d.Certs), awsec2.New(d.Network), awselbv2.New(d.Balancer),
 		awsga.New(d.Accelerator), awsroute53.New(d.DNS), awssts.New(d.cfg.Env),
+		awsapi.Admin(func(ctx context.Context, file []byte) (any, error) { return stack.PlanFile(ctx, d.Services(), file) }),
 	}
 }
 

@@ -32,8 +32,9 @@
 //     response overrides.
 //
 // Control operations (ops.go; Update operations' patches in patch.go, gateway
-// responses in gatewayresponses.go, tags in tags.go) validate and write spec to
-// the store with AWS's error codes and messages; compile
+// responses in gatewayresponses.go, tags in tags.go, the bounds of every
+// stored field in limits.go) validate and write spec to the store with AWS's
+// error codes and messages; compile
 // (compile.go) turns every snapshot into an immutable table (table.go) that the
 // hot path (route.go, serve.go) loads once per request.
 //

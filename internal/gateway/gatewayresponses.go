@@ -56,8 +56,7 @@ func checkResponseType(t string) error {
 	for i, r := range responseTypes {
 		names[i] = r.name
 	}
-	return model.BadRequest("ValidationException", "1 validation error detected: Value '%s' at 'responseType' failed to satisfy constraint: Member must satisfy enum value set: [%s]",
-		t, strings.Join(names, ", "))
+	return model.Violation("ValidationException", "responseType", t, "Member must satisfy enum value set: ["+strings.Join(names, ", ")+"]")
 }
 
 // PutGatewayResponse customises one gateway response of an API; deployments
@@ -71,10 +70,16 @@ func (s *Service) PutGatewayResponse(ctx context.Context, apiID string, in model
 			return nil, err
 		}
 	}
+	if err := checkParams("responseParameters", in.ResponseParameters, maxParamValueLen); err != nil {
+		return nil, err
+	}
+	if err := checkTemplates("responseTemplates", in.ResponseTemplates); err != nil {
+		return nil, err
+	}
 	for k := range in.ResponseParameters {
 		if !strings.HasPrefix(k, "gatewayresponse.header.") {
 			// UNVERIFIED text.
-			return nil, badRequest(fmt.Sprintf("Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: %s]", k))
+			return nil, badRequest(fmt.Sprintf("Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: %s]", model.Clip(k)))
 		}
 	}
 	gr := in

@@ -172,7 +172,25 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 // validateAPI checks what UpdateRestAPI and CreateRestAPI both must: endpoint
 // configuration and policy.
 func validateAPI(api *model.RestAPI) error {
+	if err := checkLen("name", api.Name, maxNameLen); err != nil {
+		return err
+	}
+	if err := checkLen("description", api.Description, maxDescriptionLen); err != nil {
+		return err
+	}
+	if err := checkLen("version", api.Version, maxShortLen); err != nil {
+		return err
+	}
+	if err := checkLen("policy", api.Policy, maxPolicyLen); err != nil {
+		return err
+	}
+	if err := checkTags(api.Tags); err != nil {
+		return err
+	}
 	ec := &api.EndpointConfiguration
+	if len(ec.VpcEndpointIDs) > maxVpcEndpoints {
+		return tooMany("vpcEndpointIds", maxVpcEndpoints)
+	}
 	if len(ec.Types) != 1 {
 		// UNVERIFIED text.
 		return badRequest("Cannot create an api with multiple Endpoint Types")
@@ -181,16 +199,16 @@ func validateAPI(api *model.RestAPI) error {
 	case "EDGE", "REGIONAL", "PRIVATE":
 	default:
 		// UNVERIFIED text.
-		return badRequest(fmt.Sprintf("Invalid endpoint type: %s", ec.Types[0]))
+		return badRequest(fmt.Sprintf("Invalid endpoint type: %s", model.Clip(ec.Types[0])))
 	}
 	if len(ec.VpcEndpointIDs) > 0 && ec.Types[0] != "PRIVATE" {
 		// UNVERIFIED text.
 		return badRequest("VPC endpoint IDs can only be specified for a PRIVATE API")
 	}
 	for _, v := range ec.VpcEndpointIDs {
-		if !strings.HasPrefix(v, "vpce-") {
+		if !strings.HasPrefix(v, "vpce-") || len(v) > maxVpcEndpointIDLen {
 			// UNVERIFIED text.
-			return badRequest(fmt.Sprintf("Invalid VPC endpoint identifier specified: %s", v))
+			return badRequest(fmt.Sprintf("Invalid VPC endpoint identifier specified: %s", model.Clip(v)))
 		}
 	}
 	if api.Policy != "" {
@@ -200,7 +218,7 @@ func validateAPI(api *model.RestAPI) error {
 	}
 	if api.APIKeySource != "HEADER" && api.APIKeySource != "AUTHORIZER" {
 		// UNVERIFIED text.
-		return badRequest("Invalid API key source specified: " + api.APIKeySource)
+		return badRequest("Invalid API key source specified: " + model.Clip(api.APIKeySource))
 	}
 	return nil
 }
@@ -296,6 +314,9 @@ var (
 
 // CreateResource adds a child resource under parentID.
 func (s *Service) CreateResource(ctx context.Context, apiID, parentID, pathPart string) (*model.Resource, error) {
+	if err := checkLen("path part", pathPart, maxShortLen); err != nil {
+		return nil, err
+	}
 	if !literalPart.MatchString(pathPart) && !paramPart.MatchString(pathPart) {
 		return nil, badRequest(msgBadPathPart)
 	}
@@ -323,6 +344,9 @@ func (s *Service) CreateResource(ctx context.Context, apiID, parentID, pathPart 
 			}
 		}
 		path := strings.TrimSuffix(parent.Path, "/") + "/" + pathPart
+		if len(path) > maxURLLen {
+			return tooLong("resource path", maxURLLen, "characters")
+		}
 		created = &model.Resource{ID: model.RandomID(6), ParentID: parentID, PathPart: pathPart, Path: path}
 		api.Resources[created.ID] = created
 		return nil
@@ -408,6 +432,14 @@ func normMethod(m string) (string, error) {
 	return m, nil
 }
 
+// validMethod bounds what PutMethod and UpdateMethod store beyond the enums.
+func validMethod(m *model.Method) error {
+	if err := checkLen("operation name", m.OperationName, maxShortLen); err != nil {
+		return err
+	}
+	return checkParams("requestParameters", m.RequestParameters, -1)
+}
+
 // updateMethod runs fn on an existing method of a resource.
 func (s *Service) updateMethod(ctx context.Context, apiID, resourceID, httpMethod string, fn func(*model.Method) error) (*model.Method, error) {
 	verb := strings.ToUpper(httpMethod)
@@ -444,7 +476,7 @@ func (s *Service) PutMethod(ctx context.Context, apiID, resourceID, httpMethod s
 	case "NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS":
 	default:
 		// UNVERIFIED text.
-		return nil, badRequest("Invalid authorization type specified: " + auth)
+		return nil, badRequest("Invalid authorization type specified: " + model.Clip(auth))
 	}
 	m := &model.Method{
 		HTTPMethod:        verb,
@@ -452,6 +484,9 @@ func (s *Service) PutMethod(ctx context.Context, apiID, resourceID, httpMethod s
 		APIKeyRequired:    in.APIKeyRequired,
 		OperationName:     in.OperationName,
 		RequestParameters: in.RequestParameters,
+	}
+	if err := validMethod(m); err != nil {
+		return nil, err
 	}
 	_, err = s.updateAPI(ctx, apiID, func(api *model.RestAPI) error {
 		r := api.Resources[resourceID]
@@ -506,6 +541,9 @@ func (s *Service) DeleteMethod(ctx context.Context, apiID, resourceID, httpMetho
 // PutIntegration sets (replaces) the method's integration, with AWS's defaults.
 func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMethod string, in model.Integration) (*model.Integration, error) {
 	integ := in
+	if err := checkLen("integration uri", integ.URI, maxURLLen); err != nil {
+		return nil, err
+	}
 	integ.Type = strings.ToUpper(integ.Type)
 	switch integ.Type {
 	case model.IntegrationMock:
@@ -522,7 +560,7 @@ func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMet
 		return nil, badRequest("Integration type " + integ.Type + " is not supported")
 	default:
 		// UNVERIFIED text.
-		return nil, badRequest("Invalid integration type specified: " + in.Type)
+		return nil, badRequest("Invalid integration type specified: " + model.Clip(in.Type))
 	}
 	if integ.HTTPMethod != "" {
 		m, err := normMethod(integ.HTTPMethod)
@@ -536,7 +574,19 @@ func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMet
 	case "WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER":
 	default:
 		// UNVERIFIED text.
-		return nil, badRequest("Invalid passthrough behavior specified: " + integ.PassthroughBehavior)
+		return nil, badRequest("Invalid passthrough behavior specified: " + model.Clip(integ.PassthroughBehavior))
+	}
+	if err := checkParams("requestParameters", integ.RequestParameters, maxParamValueLen); err != nil {
+		return nil, err
+	}
+	if err := checkTemplates("requestTemplates", integ.RequestTemplates); err != nil {
+		return nil, err
+	}
+	if err := checkLen("cache namespace", integ.CacheNamespace, maxShortLen); err != nil {
+		return nil, err
+	}
+	if len(integ.IntegrationResponses) > maxMapEntries {
+		return nil, tooMany("integrationResponses", maxMapEntries)
 	}
 	if integ.TimeoutInMillis == 0 {
 		integ.TimeoutInMillis = defaultTimeoutMilli
@@ -591,7 +641,7 @@ func (s *Service) DeleteIntegration(ctx context.Context, apiID, resourceID, http
 func validStatusCode(code string) error {
 	if _, ok := parseStatus(code); !ok {
 		// UNVERIFIED text.
-		return badRequest("Invalid status code specified: " + code)
+		return badRequest("Invalid status code specified: " + model.Clip(code))
 	}
 	return nil
 }
@@ -603,18 +653,30 @@ func validIntegrationResponse(code string, ir *model.IntegrationResponse) error 
 	if ir == nil {
 		return badRequest("Invalid request input") // UNVERIFIED text
 	}
+	if err := checkLen("selection pattern", ir.SelectionPattern, maxShortLen); err != nil {
+		return err
+	}
 	if ir.SelectionPattern != "" {
 		if _, err := regexp.Compile(ir.SelectionPattern); err != nil {
 			// UNVERIFIED text.
-			return badRequest("Invalid selection pattern specified: " + ir.SelectionPattern)
+			return badRequest("Invalid selection pattern specified: " + model.Clip(ir.SelectionPattern))
 		}
 	}
-	return nil
+	if err := checkParams("responseParameters", ir.ResponseParameters, maxParamValueLen); err != nil {
+		return err
+	}
+	return checkTemplates("responseTemplates", ir.ResponseTemplates)
 }
 
 // PutMethodResponse declares a status code the method may answer with.
 func (s *Service) PutMethodResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string, in model.MethodResponse) (*model.MethodResponse, error) {
 	if err := validStatusCode(statusCode); err != nil {
+		return nil, err
+	}
+	if err := checkParams("responseParameters", in.ResponseParameters, -1); err != nil {
+		return nil, err
+	}
+	if err := checkParams("responseModels", in.ResponseModels, maxShortLen); err != nil {
 		return nil, err
 	}
 	mr := in
@@ -730,6 +792,12 @@ type CreateDeploymentInput struct {
 func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateDeploymentInput) (*model.Deployment, error) {
 	api, err := s.GetRestAPI(ctx, apiID)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkLen("description", in.Description, maxDescriptionLen); err != nil {
+		return nil, err
+	}
+	if err := checkLen("stage description", in.StageDescription, maxDescriptionLen); err != nil {
 		return nil, err
 	}
 	stageName := in.StageName
@@ -881,12 +949,15 @@ func validStageName(name string) error {
 }
 
 func validVariables(vars map[string]string) error {
-	for k, v := range vars {
+	if len(vars) > maxStageVariables {
+		return tooMany("stage variables", maxStageVariables)
+	}
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if !stageVarKey.MatchString(k) {
 			// UNVERIFIED text.
-			return badRequest("Stage variable name " + k + " must be alphanumeric or underscore, at most 64 characters")
+			return badRequest("Stage variable name " + model.Clip(k) + " must be alphanumeric or underscore, at most 64 characters")
 		}
-		if !stageVarVal.MatchString(v) {
+		if !stageVarVal.MatchString(vars[k]) {
 			// UNVERIFIED text.
 			return badRequest("Stage variable value for " + k + " has invalid characters or is longer than 512 characters")
 		}
@@ -894,12 +965,23 @@ func validVariables(vars map[string]string) error {
 	return nil
 }
 
+// validStage bounds what CreateStage and UpdateStage store.
+func validStage(st *model.Stage) error {
+	if err := checkLen("description", st.Description, maxDescriptionLen); err != nil {
+		return err
+	}
+	if err := validVariables(st.Variables); err != nil {
+		return err
+	}
+	return checkTags(st.Tags)
+}
+
 // CreateStage names a deployment.
 func (s *Service) CreateStage(ctx context.Context, apiID, stageName, deploymentID string, in StageInput) (*model.Stage, error) {
 	if err := validStageName(stageName); err != nil {
 		return nil, err
 	}
-	if err := validVariables(in.Variables); err != nil {
+	if err := validStage(&model.Stage{Description: in.Description, Variables: in.Variables, Tags: in.Tags}); err != nil {
 		return nil, err
 	}
 	if _, err := s.GetDeployment(ctx, apiID, deploymentID); err != nil {
@@ -965,7 +1047,7 @@ func (s *Service) UpdateStage(ctx context.Context, apiID, stageName string, muta
 		}
 		st.RestAPIID, st.StageName = apiID, stageName
 		st.LastUpdatedDate = time.Now().UTC().Truncate(time.Second)
-		if err := validVariables(st.Variables); err != nil {
+		if err := validStage(st); err != nil {
 			return err
 		}
 		if _, err := s.GetDeployment(ctx, apiID, st.DeploymentID); err != nil {
@@ -1035,8 +1117,11 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 	if name == "" {
 		return nil, badRequest("No Domain Name specified") // as moto; UNVERIFIED
 	}
-	if len(name) > 253 || !domainRe.MatchString(name) {
-		return nil, badRequest("Invalid domain name: " + in.DomainName) // UNVERIFIED text
+	if len(name) > maxDomainNameLen || !domainRe.MatchString(name) {
+		return nil, badRequest("Invalid domain name: " + model.Clip(in.DomainName)) // UNVERIFIED text
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
 	}
 	ec := model.EndpointConfiguration{Types: []string{"EDGE"}}
 	if in.EndpointConfiguration != nil && len(in.EndpointConfiguration.Types) > 0 {
@@ -1044,11 +1129,11 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 	}
 	if len(ec.Types) != 1 || (ec.Types[0] != "EDGE" && ec.Types[0] != "REGIONAL") {
 		// UNVERIFIED text. (Private custom domains, Nov 2024, are not modelled.)
-		return nil, badRequest("Invalid endpoint configuration for a domain name: " + strings.Join(ec.Types, ","))
+		return nil, badRequest("Invalid endpoint configuration for a domain name: " + model.Clip(strings.Join(ec.Types, ",")))
 	}
 	sp := cmp.Or(in.SecurityPolicy, "TLS_1_2")
 	if sp != "TLS_1_0" && sp != "TLS_1_2" {
-		return nil, badRequest("Invalid security policy: " + sp) // UNVERIFIED text
+		return nil, badRequest("Invalid security policy: " + model.Clip(sp)) // UNVERIFIED text
 	}
 	arn := in.CertificateARN
 	if ec.Types[0] == "REGIONAL" {
@@ -1057,6 +1142,9 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 	if arn == "" {
 		// UNVERIFIED text.
 		return nil, badRequest("A certificate was not provided for the " + ec.Types[0] + " domain name")
+	}
+	if err := checkLen("certificate ARN", arn, maxCertificateARNLen); err != nil {
+		return nil, err
 	}
 	cert, _, err := store.Load[model.Certificate](ctx, s.d.Store, model.Key(model.KindCertificate, arn))
 	if errors.Is(err, store.ErrNotFound) {
@@ -1169,8 +1257,8 @@ func (s *Service) checkMapping(ctx context.Context, d *model.DomainName, m, old 
 	raw := m.BasePath
 	m.BasePath = normBasePath(raw)
 	if bp := m.BasePath; bp != "" {
-		if !basePathRe.MatchString(bp) || strings.Contains(bp, "//") {
-			return badRequest("Invalid base path: " + raw) // UNVERIFIED text
+		if len(bp) > maxBasePathLen || !basePathRe.MatchString(bp) || strings.Contains(bp, "//") {
+			return badRequest("Invalid base path: " + model.Clip(raw)) // UNVERIFIED text
 		}
 		// Multi-level base paths need a REGIONAL domain with TLS 1.2 (§A9); AWS
 		// offers them through API Gateway V2's API mappings.
@@ -1180,6 +1268,14 @@ func (s *Service) checkMapping(ctx context.Context, d *model.DomainName, m, old 
 	}
 	if m.Stage == model.NoBasePath {
 		m.Stage = ""
+	}
+	// Ids and names longer than any that exists name nothing: refused before
+	// they become store keys.
+	if len(m.RestAPIID) > maxShortLen {
+		return badRequest(msgMappingNoAPI)
+	}
+	if m.Stage != "" && validStageName(m.Stage) != nil {
+		return badRequest(msgNoStageMapping)
 	}
 	if _, _, err := store.Load[model.RestAPI](ctx, s.d.Store, model.Key(model.KindRestAPI, m.RestAPIID)); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -24,7 +24,7 @@ type PatchOperation struct {
 // double space is AWS's; the lists of valid paths are gatehouse's (UNVERIFIED:
 // AWS's lists name every field of the resource).
 func badPatchPath(op PatchOperation, valid string) error {
-	return badRequest(fmt.Sprintf("Invalid patch path  '%s' specified for op '%s'. Must be one of: [%s]", op.Path, op.Op, valid))
+	return badRequest(fmt.Sprintf("Invalid patch path  '%s' specified for op '%s'. Must be one of: [%s]", model.Clip(op.Path), model.Clip(op.Op), valid))
 }
 
 // opIn refuses an operation the path does not take, as AWS does.
@@ -35,7 +35,7 @@ func opIn(op PatchOperation, allowed ...string) error {
 	if !slices.Contains([]string{"add", "remove", "replace", "move", "copy", "test"}, op.Op) {
 		return badRequest("Invalid patch operation specified. Must be 'add'|'remove'|'replace'")
 	}
-	return badRequest(fmt.Sprintf("Invalid patch path  '%s' specified for op '%s'. Please choose supported operations", op.Path, op.Op))
+	return badRequest(fmt.Sprintf("Invalid patch path  '%s' specified for op '%s'. Please choose supported operations", model.Clip(op.Path), op.Op))
 }
 
 // patchString sets (add, replace) or clears (remove) an optional text field.
@@ -54,7 +54,7 @@ func patchString(op PatchOperation, dst *string) error {
 func patchBool(op PatchOperation) (bool, error) {
 	b, err := strconv.ParseBool(op.Value)
 	if err != nil {
-		return false, badRequest(fmt.Sprintf("Invalid boolean value '%s' specified for %s", op.Value, op.Path))
+		return false, badRequest(fmt.Sprintf("Invalid boolean value '%s' specified for %s", model.Clip(op.Value), model.Clip(op.Path)))
 	}
 	return b, nil
 }
@@ -63,7 +63,7 @@ func patchBool(op PatchOperation) (bool, error) {
 func patchNumber(op PatchOperation, min, max float64) (float64, error) {
 	f, err := strconv.ParseFloat(op.Value, 64)
 	if err != nil || f < min || f > max {
-		return 0, badRequest(fmt.Sprintf("Invalid value '%s' specified for %s", op.Value, op.Path))
+		return 0, badRequest(fmt.Sprintf("Invalid value '%s' specified for %s", model.Clip(op.Value), model.Clip(op.Path)))
 	}
 	return f, nil
 }
@@ -71,7 +71,7 @@ func patchNumber(op PatchOperation, min, max float64) (float64, error) {
 // patchEnum reads a value that must be one of valid; UNVERIFIED text.
 func patchEnum(op PatchOperation, valid ...string) (string, error) {
 	if !slices.Contains(valid, op.Value) {
-		return "", badRequest(fmt.Sprintf("Invalid value '%s' specified for %s. Must be one of: %s", op.Value, op.Path, strings.Join(valid, ", ")))
+		return "", badRequest(fmt.Sprintf("Invalid value '%s' specified for %s. Must be one of: %s", model.Clip(op.Value), model.Clip(op.Path), strings.Join(valid, ", ")))
 	}
 	return op.Value, nil
 }
@@ -81,10 +81,31 @@ func unescapePath(seg string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
 }
 
+// checkPatch bounds an Update operation's list: its length and each path
+// (a method setting's path holds a resource path, so up to maxURLLen).
+// Values are bounded by the fields they set, which the update validates.
+func checkPatch(ops []PatchOperation) error {
+	if len(ops) > maxPatchOperations {
+		return tooMany("patch operations", maxPatchOperations)
+	}
+	for _, op := range ops {
+		if err := checkLen("patch path", op.Path, maxURLLen); err != nil {
+			return err
+		}
+		if err := checkLen("patch from", op.From, maxURLLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // patchAll is the mutation of an Update operation: patch applied to each op in
 // order; the first error drops the whole update.
 func patchAll[T any](ops []PatchOperation, patch func(*T, PatchOperation) error) func(*T) error {
 	return func(v *T) error {
+		if err := checkPatch(ops); err != nil {
+			return err
+		}
 		for _, op := range ops {
 			if err := patch(v, op); err != nil {
 				return err
@@ -196,7 +217,13 @@ const methodPaths = "/authorizationType, /apiKeyRequired, /operationName, /reque
 
 // PatchMethod is UpdateMethod.
 func (s *Service) PatchMethod(ctx context.Context, apiID, resourceID, httpMethod string, ops []PatchOperation) (*model.Method, error) {
-	return s.updateMethod(ctx, apiID, resourceID, httpMethod, patchAll(ops, patchMethod))
+	apply := patchAll(ops, patchMethod)
+	return s.updateMethod(ctx, apiID, resourceID, httpMethod, func(m *model.Method) error {
+		if err := apply(m); err != nil {
+			return err
+		}
+		return validMethod(m)
+	})
 }
 
 func patchMethod(m *model.Method, op PatchOperation) error {
@@ -285,7 +312,7 @@ func patchStage(st *model.Stage, op PatchOperation) error {
 		err = patchEntry(op, &st.Variables, "/variables/", func(op PatchOperation) (string, error) { return op.Value, nil })
 	case p == "/clientCertificateId", p == "/documentationVersion", strings.HasPrefix(p, "/accessLogSettings"):
 		// Valid in AWS; gatehouse has no client certificates or access logs.
-		return badRequest(fmt.Sprintf("gatehouse does not support the stage setting %s", p))
+		return badRequest(fmt.Sprintf("gatehouse does not support the stage setting %s", model.Clip(p)))
 	default:
 		return patchMethodSetting(st, op)
 	}
@@ -296,7 +323,7 @@ func patchStage(st *model.Stage, op PatchOperation) error {
 // a setting; "/{res}/{verb}/{group}/{name}" sets one field of it.
 func patchMethodSetting(st *model.Stage, op PatchOperation) error {
 	parts := strings.Split(strings.TrimPrefix(op.Path, "/"), "/")
-	badPath := badRequest(fmt.Sprintf("Invalid method setting path: %s. Must be one of: %s", op.Path, stagePaths))
+	badPath := badRequest(fmt.Sprintf("Invalid method setting path: %s. Must be one of: %s", model.Clip(op.Path), stagePaths))
 	if (len(parts) != 2 && len(parts) != 4) || !strings.HasPrefix(op.Path, "/") {
 		return badPath
 	}
@@ -374,6 +401,9 @@ func (s *Service) PatchBasePathMapping(ctx context.Context, domain, basePath str
 	}
 	d, err := s.GetDomainName(ctx, domain)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkPatch(ops); err != nil {
 		return nil, err
 	}
 	next := *old

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/reqbody"
 )
 
 // Limits API Gateway applies to a request (aws-behaviors §A5).
@@ -170,8 +171,25 @@ func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		s.writeFailure(w, failTooLarge, nil, nil)
 		return nil, false
 	}
+	if reqbody.Malformed(err) {
+		s.badBody(w, err)
+		return nil, false
+	}
 	s.log.Debug("request body unreadable; connection aborted", "err", err)
 	panic(http.ErrAbortHandler)
+}
+
+// failMalformedBody answers a request whose body breaks its own framing (bad
+// chunked encoding): API Gateway answers a malformed request 400. Its body
+// and type are UNVERIFIED; this is the shape of its other built-in answers.
+var failMalformedBody = &failure{status: http.StatusBadRequest, message: "Bad Request", body: `{"message":"Bad Request"}`}
+
+// badBody answers failMalformedBody and closes the connection: what follows
+// the broken body on it cannot be framed.
+func (s *Service) badBody(w http.ResponseWriter, err error) {
+	s.log.Debug("request body malformed", "err", err)
+	w.Header().Set("Connection", "close")
+	s.writeFailure(w, failMalformedBody, nil, nil)
 }
 
 // requestPayload is the integration request body: the template for the
@@ -294,7 +312,8 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 	ctx, cancel := context.WithTimeout(inCtx, rt.timeout)
 	defer cancel()
 	r = r.WithContext(ctx)
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	body := reqbody.New(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	r.Body = body
 	apiID := res.stage.apiID
 	rp := &httputil.ReverseProxy{
 		Transport: s.transport,
@@ -333,6 +352,8 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 			switch {
 			case errors.As(err, &tooLarge):
 				s.writeFailure(w, failTooLarge, nil, nil)
+			case reqbody.Malformed(body.Err()):
+				s.badBody(w, body.Err())
 			case errors.Is(err, context.DeadlineExceeded):
 				fail(failTimeout, "endpoint request timed out", "uri", target.Redacted(), "err", err)
 			case errors.Is(err, context.Canceled) && inCtx.Err() != nil:

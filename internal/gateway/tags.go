@@ -19,6 +19,10 @@ const (
 	maxTagValueLen = 256
 )
 
+// hasAWSPrefix reports whether a tag key starts with the reserved "aws:",
+// in any case.
+func hasAWSPrefix(k string) bool { return len(k) >= 4 && strings.EqualFold(k[:4], "aws:") }
+
 // RestAPIARN, StageARN and DomainNameARN are the ARNs API Gateway tags by.
 func (s *Service) RestAPIARN(id string) string {
 	return fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s", s.env.Region, id)
@@ -42,7 +46,7 @@ func (s *Service) tagged(ctx context.Context, arn string, fn func(tags *map[stri
 	path, ok := strings.CutPrefix(arn, prefix)
 	if !ok {
 		// UNVERIFIED text.
-		return badRequest("Invalid ARN specified in the request: " + arn)
+		return badRequest("Invalid ARN specified in the request: " + model.Clip(arn))
 	}
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	var err error
@@ -64,18 +68,15 @@ func (s *Service) tagged(ctx context.Context, arn string, fn func(tags *map[stri
 		}
 	default:
 		// UNVERIFIED text: gatehouse tags rest APIs, stages and domain names.
-		return badRequest("Invalid ARN specified in the request: " + arn)
+		return badRequest("Invalid ARN specified in the request: " + model.Clip(arn))
 	}
 	return err
 }
 
 // TagResource adds or replaces tags on a rest API, stage or domain name.
 func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
-	for k, v := range tags {
-		if k == "" || len(k) > maxTagKeyLen || len(v) > maxTagValueLen || strings.HasPrefix(strings.ToLower(k), "aws:") {
-			// UNVERIFIED text.
-			return badRequest(fmt.Sprintf("Invalid tag key or value: %q", k))
-		}
+	if err := checkTags(tags); err != nil {
+		return err
 	}
 	return s.tagged(ctx, arn, func(have *map[string]string) error {
 		merged := maps.Clone(*have)
@@ -94,6 +95,14 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]s
 
 // UntagResource removes tags by key; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) error {
+	if len(keys) > maxTags {
+		return tooMany("tagKeys", maxTags) // no resource holds more
+	}
+	for _, k := range keys {
+		if err := checkLen("tag key", k, maxTagKeyLen); err != nil {
+			return err
+		}
+	}
 	return s.tagged(ctx, arn, func(have *map[string]string) error {
 		for _, k := range keys {
 			delete(*have, k)

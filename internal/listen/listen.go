@@ -1,6 +1,19 @@
-// Package listen keeps a set of TCP listening sockets in line with a desired list
-// of addresses. Sockets that stay in the list are never closed, so a configuration
-// change never drops a connection or refuses a new one on an address that stays.
+// Package listen owns gatehouse's data-plane listening sockets. A Set keeps
+// TCP listening sockets in line with a desired list of addresses: sockets that
+// stay in the list are never closed, so a configuration change never drops a
+// connection or refuses a new one on an address that stays.
+//
+// A Budget caps the connections open at once on a class of listeners (every
+// static IP, every load balancer node, …), per listening socket and per client
+// IP, so that a flood of idle connections to one address can neither take the
+// process's file descriptors nor starve another address or class. Beyond a cap
+// a new connection is reset at once; those already open carry on. The daemon
+// splits the file descriptor limit into the classes' budgets.
+//
+// Concurrency: Set's methods may be called from any goroutine; the Set owns
+// one goroutine per socket that runs its Serve. A Budget's counts are atomics
+// (class, socket) and one mutex-guarded map (sources); a Conn releases its
+// count on its first Close.
 package listen
 
 import (
@@ -19,15 +32,22 @@ type Serve func(l net.Listener)
 
 // Set is a reconciled set of listeners. The zero value is not usable; use NewSet.
 type Set struct {
-	serve Serve
-	mu    sync.Mutex
-	open  map[string]net.Listener
-	wg    sync.WaitGroup
+	serve  Serve
+	budget *Budget // nil: no caps
+	mu     sync.Mutex
+	open   map[string]net.Listener
+	wg     sync.WaitGroup
 }
 
 // NewSet returns an empty set whose listeners are served by serve.
 func NewSet(serve Serve) *Set {
 	return &Set{serve: serve, open: map[string]net.Listener{}}
+}
+
+// NewLimitedSet returns an empty set whose listeners accept under budget (nil:
+// no caps) and are served by serve.
+func NewLimitedSet(budget *Budget, serve Serve) *Set {
+	return &Set{serve: serve, budget: budget, open: map[string]net.Listener{}}
 }
 
 // Failures maps each address that could not be opened to a one-line message
@@ -72,6 +92,7 @@ func (s *Set) Reconcile(ctx context.Context, addrs []string) Failures {
 			failed[addr] = fmt.Sprintf("listen %s: %v", addr, unwrapSyscall(err))
 			continue
 		}
+		l = s.budget.Listener(l)
 		s.open[addr] = l
 		s.wg.Add(1)
 		go func() {

@@ -30,15 +30,52 @@ type SecurityGroup struct {
 	Description string
 	VpcID       string
 	Ingress     []IPPermission
-	Tags        map[string]string `json:",omitempty"`
+	// Egress holds the outbound rules once they differ from EC2's default (all
+	// traffic to 0.0.0.0/0); NoEgress says every one was revoked. They are
+	// stored and reported; gatehouse filters inbound traffic only. Read them
+	// with EgressRules.
+	Egress   []IPPermission    `json:",omitempty"`
+	NoEgress bool              `json:",omitempty"`
+	Tags     map[string]string `json:",omitempty"`
 }
 
-// IPPermission is one ingress rule: protocol, port range and source CIDRs.
+// DefaultEgress is the outbound rule of a new security group: all traffic to
+// anywhere (IPv4).
+func DefaultEgress() []IPPermission {
+	return []IPPermission{{Protocol: "-1", FromPort: -1, ToPort: -1, CIDRs: []string{"0.0.0.0/0"}}}
+}
+
+// EgressRules returns the group's outbound rules: the stored ones, none if all
+// were revoked, else DefaultEgress (also for groups stored before outbound
+// rules were).
+func (g *SecurityGroup) EgressRules() []IPPermission {
+	switch {
+	case len(g.Egress) > 0:
+		return g.Egress
+	case g.NoEgress:
+		return nil
+	}
+	return DefaultEgress()
+}
+
+// IPPermission is one rule, inbound (its sources) or outbound (its
+// destinations): protocol, port range, CIDRs and security groups (EC2's
+// UserIdGroupPairs).
 type IPPermission struct {
-	Protocol string   // "tcp", "udp", "icmp" or "-1" (all)
-	FromPort int      // -1 with Protocol "-1"
-	ToPort   int      // -1 with Protocol "-1"
-	CIDRs    []string // IPv4 or IPv6 CIDRs
+	Protocol string      // "tcp", "udp", "icmp" or "-1" (all)
+	FromPort int         // -1 with Protocol "-1"
+	ToPort   int         // -1 with Protocol "-1"
+	CIDRs    []string    // IPv4 or IPv6 CIDRs
+	Groups   []GroupPair `json:",omitempty"`
+}
+
+// GroupPair is a security group as a rule's source: traffic from any network
+// interface that the group is attached to (an endpoint's or a load balancer
+// node's) matches.
+type GroupPair struct {
+	GroupID     string // "sg-…", in the same VPC as the rule's group
+	UserID      string // the account that owns the group
+	Description string `json:",omitempty"`
 }
 
 // VPC endpoint states.

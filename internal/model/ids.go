@@ -31,6 +31,9 @@ const (
 	KindAccelerator     Kind = "accelerator"
 	KindGAListener      Kind = "galistener"
 	KindEndpointGroup   Kind = "endpointgroup"
+	// KindStackApplied holds the last stack file serve -f applied (not a
+	// resource: no snapshot map, services never read it).
+	KindStackApplied Kind = "stackapplied"
 )
 
 // Key is the store key of a resource: "<kind>/<id>". IDs may contain '/'.

@@ -45,3 +45,16 @@ func Clip(s string) string {
 	}
 	return s[:i] + "..."
 }
+
+// ClipArgs returns args with every string shortened by Clip, for messages
+// formatted from what a client sent.
+func ClipArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			a = Clip(s)
+		}
+		out[i] = a
+	}
+	return out
+}

@@ -41,8 +41,9 @@ func start(t *testing.T) *harness {
 	return startOn(t, store.NewMem())
 }
 
-// startOn is start on a given store (closed when the test ends).
-func startOn(t *testing.T, st store.Store) *harness {
+// startOn is start on a given store (closed when the test ends); with, if
+// given, changes the service's Deps first.
+func startOn(t *testing.T, st store.Store, with ...func(*Deps)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.DiscardHandler)
@@ -51,7 +52,11 @@ func startOn(t *testing.T, st store.Store) *harness {
 		t.Fatalf("live.Load: %v", err)
 	}
 	feed := live.NewFeed(snap)
-	svc := New(Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, Listen: "127.0.10.1:0"})
+	deps := Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, Listen: "127.0.10.1:0"}
+	for _, f := range with {
+		f(&deps)
+	}
+	svc := New(deps)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := live.Watch(ctx, st, feed, log); err != nil && ctx.Err() == nil {

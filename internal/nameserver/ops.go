@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 
@@ -66,9 +68,23 @@ func invalidDomainName() *model.Error {
 	return model.BadRequest("InvalidDomainName", "The specified domain name is not valid.")
 }
 
+// codeInvalidInput is Route 53's code for a request that fails its model's
+// constraints.
+const codeInvalidInput = "InvalidInput"
+
 func invalidInput(format string, args ...any) *model.Error {
-	return model.BadRequest("InvalidInput", format, args...)
+	return model.BadRequest(codeInvalidInput, format, args...)
 }
+
+// Lengths from the Route 53 API model (route53/2013-04-01): DNSName,
+// Nonce (CallerReference) and ResourceDescription (comments). A DNS name is
+// further held to 255 octets by the DNS itself (zoneName, dns.IsDomainName).
+const (
+	maxDNSName         = 1024
+	maxZoneID          = 32 // ResourceId
+	maxCallerReference = 128
+	maxComment         = 256
+)
 
 // invalidChangeBatch reports every fault of a batch in one message, as Route 53
 // does: the list in brackets, e.g. "[Tried to create resource record set
@@ -105,13 +121,14 @@ func enumError(value, field string, allowed []string) *model.Error {
 // sets. The CallerReference can be used once only, ever. The change is INSYNC
 // once the DNS server answers for the zone.
 func (s *Service) CreateHostedZone(ctx context.Context, name, callerReference, comment string) (*model.HostedZone, *ChangeInfo, error) {
-	switch {
-	case callerReference == "":
-		return nil, nil, invalidInput("1 validation error detected: Value '' at 'callerReference' failed to satisfy constraint: Member must have length greater than or equal to 1")
-	case len(callerReference) > 128:
-		return nil, nil, invalidInput("1 validation error detected: Value '%s' at 'callerReference' failed to satisfy constraint: Member must have length less than or equal to 128", callerReference)
-	case len(comment) > 256:
-		return nil, nil, invalidInput("1 validation error detected: Value '%s' at 'hostedZoneConfig.comment' failed to satisfy constraint: Member must have length less than or equal to 256", comment)
+	if err := model.Length(codeInvalidInput, "name", name, 0, maxDNSName); err != nil {
+		return nil, nil, err
+	}
+	if err := model.Length(codeInvalidInput, "callerReference", callerReference, 1, maxCallerReference); err != nil {
+		return nil, nil, err
+	}
+	if err := model.Length(codeInvalidInput, "hostedZoneConfig.comment", comment, 0, maxComment); err != nil {
+		return nil, nil, err
 	}
 	zn, ok := zoneName(name)
 	if !ok {
@@ -302,6 +319,9 @@ func (s *Service) ListHostedZonesPage(ctx context.Context, marker string, maxIte
 // and ID of the zone the next page starts with ("" if none).
 func (s *Service) ListHostedZonesByName(ctx context.Context, dnsName, zoneID string, maxItems int) (zones []*model.HostedZone, nextName, nextID string, err error) {
 	zoneID = strings.TrimPrefix(zoneID, "/hostedzone/")
+	if err := model.Length(codeInvalidInput, "dNSName", dnsName, 0, maxDNSName); err != nil {
+		return nil, "", "", err
+	}
 	start := ""
 	if dnsName != "" {
 		n, ok := zoneName(dnsName)
@@ -338,6 +358,9 @@ func (s *Service) ListRecordSetsPage(ctx context.Context, zoneID, startName, sta
 	case startType != "" && startName == "":
 		// UNVERIFIED wording; the API reference requires name with type.
 		return nil, "", "", invalidInput("The input is not valid: type requires name")
+	}
+	if err := model.Length(codeInvalidInput, "startRecordName", startName, 0, maxDNSName); err != nil {
+		return nil, "", "", err
 	}
 	if startName != "" {
 		if _, ok := dns.IsDomainName(startName); !ok {
@@ -387,26 +410,29 @@ func (s *Service) RecordSetCounts(ctx context.Context) (map[string]int64, error)
 
 // UpdateHostedZoneComment replaces a zone's comment ("" removes it).
 func (s *Service) UpdateHostedZoneComment(ctx context.Context, id, comment string) (*model.HostedZone, error) {
-	if len(comment) > 256 {
-		return nil, invalidInput("1 validation error detected: Value '%s' at 'comment' failed to satisfy constraint: Member must have length less than or equal to 256", comment)
+	if err := model.Length(codeInvalidInput, "comment", comment, 0, maxComment); err != nil {
+		return nil, err
 	}
-	return s.updateZone(ctx, id, func(z *model.HostedZone) { z.Comment = comment })
+	return s.updateZone(ctx, id, func(z *model.HostedZone) error { z.Comment = comment; return nil })
 }
 
 // NoSuchHealthCheck answers any health check ID: gatehouse has no health
 // checks. UNVERIFIED wording (the API reference's description of the error).
 func NoSuchHealthCheck(id string) *model.Error {
-	return model.NotFound("NoSuchHealthCheck", "No health check exists with the ID %s.", id)
+	return model.NotFound("NoSuchHealthCheck", "No health check exists with the ID %s.", model.Clip(id))
 }
 
 // Tag resource types (Route 53's TagResourceType).
 var tagResourceTypes = []string{"healthcheck", "hostedzone"}
 
-// Tag limits from the API model: ten keys to add or remove per request.
+// Tag limits from the API model: ten keys to add or remove per request, keys
+// up to 128 and values up to 256 characters; and Route 53's quota of 50 tags
+// per hosted zone ("Tagging Amazon Route 53 resources").
 const (
-	maxTagChanges = 10
-	maxTagKey     = 128
-	maxTagValue   = 256
+	maxTagChanges  = 10
+	maxTagKey      = 128
+	maxTagValue    = 256
+	maxTagsPerZone = 50
 )
 
 // ChangeTags adds (or overwrites) and removes tags of a hosted zone. Removals
@@ -421,15 +447,20 @@ func (s *Service) ChangeTags(ctx context.Context, resourceType, id string, add m
 	case len(remove) > maxTagChanges:
 		return invalidInput("1 validation error detected: Value at 'removeTagKeys' failed to satisfy constraint: Member must have length less than or equal to %d", maxTagChanges)
 	}
-	for k, v := range add {
-		switch {
-		case len(k) > maxTagKey:
-			return invalidInput("1 validation error detected: Value '%s' at 'addTags.member.key' failed to satisfy constraint: Member must have length less than or equal to %d", k, maxTagKey)
-		case len(v) > maxTagValue:
-			return invalidInput("1 validation error detected: Value '%s' at 'addTags.member.value' failed to satisfy constraint: Member must have length less than or equal to %d", v, maxTagValue)
+	for _, k := range slices.Sorted(maps.Keys(add)) {
+		if err := model.Length(codeInvalidInput, "addTags.member.key", k, 0, maxTagKey); err != nil {
+			return err
+		}
+		if err := model.Length(codeInvalidInput, "addTags.member.value", add[k], 0, maxTagValue); err != nil {
+			return err
 		}
 	}
-	_, err := s.updateZone(ctx, id, func(z *model.HostedZone) {
+	for _, k := range remove {
+		if err := model.Length(codeInvalidInput, "removeTagKeys.member", k, 0, maxTagKey); err != nil {
+			return err
+		}
+	}
+	_, err := s.updateZone(ctx, id, func(z *model.HostedZone) error {
 		for _, k := range remove {
 			delete(z.Tags, k)
 		}
@@ -439,9 +470,15 @@ func (s *Service) ChangeTags(ctx context.Context, resourceType, id string, add m
 			}
 			z.Tags[k] = v
 		}
+		if len(z.Tags) > maxTagsPerZone {
+			// UNVERIFIED text: Route 53 documents the quota (50 tags per
+			// hosted zone) but not its answer at it.
+			return invalidInput("The hosted zone can have at most %d tags.", maxTagsPerZone)
+		}
 		if len(z.Tags) == 0 {
 			z.Tags = nil
 		}
+		return nil
 	})
 	return err
 }
@@ -469,17 +506,18 @@ func checkTagResource(resourceType, id string) error {
 }
 
 // updateZone changes a stored zone with fn (CAS, retried on a concurrent write).
-func (s *Service) updateZone(ctx context.Context, id string, fn func(z *model.HostedZone)) (*model.HostedZone, error) {
+func (s *Service) updateZone(ctx context.Context, id string, fn func(z *model.HostedZone) error) (*model.HostedZone, error) {
 	z, _, err := s.loadZone(ctx, id) // validates the id and reports Route 53's error
 	if err != nil {
 		return nil, err
 	}
-	z, err = store.Update(ctx, s.d.Store, model.Key(model.KindHostedZone, z.ID), func(z *model.HostedZone) error {
-		fn(z)
-		return nil
-	})
+	z, err = store.Update(ctx, s.d.Store, model.Key(model.KindHostedZone, z.ID), fn)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, noSuchHostedZone(strings.TrimPrefix(id, "/hostedzone/"))
+	}
+	var me *model.Error
+	if errors.As(err, &me) {
+		return nil, me // a refusal of fn's, already in Route 53's words
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update hosted zone %s: %w", id, err)
@@ -597,8 +635,8 @@ func (s *Service) apply(ctx context.Context, writes []write) (int64, error) {
 // loadZone reads a zone by id ("Z…" or "/hostedzone/Z…").
 func (s *Service) loadZone(ctx context.Context, id string) (*model.HostedZone, int64, error) {
 	id = strings.TrimPrefix(id, "/hostedzone/")
-	if len(id) > 32 {
-		return nil, 0, invalidInput("1 validation error detected: Value '%s' at 'id' failed to satisfy constraint: Member must have length less than or equal to 32", id)
+	if err := model.Length(codeInvalidInput, "id", id, 0, maxZoneID); err != nil {
+		return nil, 0, err
 	}
 	if id == "" || strings.ContainsFunc(id, func(r rune) bool { return !('A' <= r && r <= 'Z' || '0' <= r && r <= '9') }) {
 		return nil, 0, noSuchHostedZone(id)
@@ -650,11 +688,34 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 		// UNVERIFIED: the limit on changes reported like the one on records.
 		return nil, invalidChangeBatch(fmt.Sprintf("Number of records limit of %d exceeded.", maxChanges))
 	}
-	records := 0
+	records, rdata := 0, 0
 	for i, c := range changes {
 		field := fmt.Sprintf("changeBatch.changes.%d.member", i+1)
 		rs := c.Set
-		records += len(rs.Records)
+		// Route 53 counts an UPSERT's records and characters twice: it is a
+		// DELETE and a CREATE ("Quotas on ChangeResourceRecordSets requests").
+		weight := 1
+		if c.Action == "UPSERT" {
+			weight = 2
+		}
+		records += weight * len(rs.Records)
+		for j, v := range rs.Records {
+			if err := model.Length(codeInvalidInput, fmt.Sprintf("%s.resourceRecordSet.resourceRecords.%d.member.value", field, j+1), v, 0, maxValueLength); err != nil {
+				return nil, err
+			}
+			rdata += weight * utf8.RuneCountInString(v)
+		}
+		if err := model.Length(codeInvalidInput, field+".resourceRecordSet.name", rs.Name, 0, maxDNSName); err != nil {
+			return nil, err
+		}
+		if a := rs.Alias; a != nil {
+			if err := model.Length(codeInvalidInput, field+".resourceRecordSet.aliasTarget.dNSName", a.DNSName, 0, maxDNSName); err != nil {
+				return nil, err
+			}
+			if err := model.Length(codeInvalidInput, field+".resourceRecordSet.aliasTarget.hostedZoneId", a.HostedZoneID, 0, maxZoneID); err != nil {
+				return nil, err
+			}
+		}
 		switch {
 		case !slices.Contains(changeActions, c.Action):
 			return nil, enumError(c.Action, field+".action", changeActions)
@@ -685,6 +746,18 @@ func plan(z *model.HostedZone, current map[string]*stored, changes []Change) ([]
 	}
 	if records > maxRecords {
 		return nil, invalidChangeBatch(fmt.Sprintf("Number of records limit of %d exceeded.", maxRecords))
+	}
+	if rdata > maxRDATA {
+		// Observed: "InvalidChangeBatch: [RDATA character limit of 32000 exceeded.]".
+		return nil, invalidChangeBatch(fmt.Sprintf("RDATA character limit of %d exceeded.", maxRDATA))
+	}
+	for _, c := range changes {
+		if len(c.Set.Records) > maxRecordsPerSet {
+			// Observed: "InvalidChangeBatch: Cannot have more than 100 records
+			// in a RRSet." (Route 53 error reports; the brackets are today's
+			// InvalidChangeBatch form).
+			return nil, invalidChangeBatch(fmt.Sprintf("Cannot have more than %d records in a RRSet.", maxRecordsPerSet))
+		}
 	}
 
 	// Normalise, then the checks that need no zone state.

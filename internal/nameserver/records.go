@@ -25,7 +25,13 @@ const (
 	maxValueLength = 4000 // characters per value
 	maxTXTString   = 255  // characters per TXT character-string
 	maxChanges     = 1000 // changes per batch
-	maxRecords     = 1000 // records in one batch
+	maxRecords     = 1000 // records in one batch, an UPSERT's counted twice
+	// maxRDATA is the characters of all values in one batch, an UPSERT's
+	// counted twice ("Quotas on ChangeResourceRecordSets requests").
+	maxRDATA = 32000
+	// maxRecordsPerSet is the values one record set holds (observed in
+	// Route 53's answers; see plan).
+	maxRecordsPerSet = 100
 )
 
 // fatal formats Route 53's message for a record value it cannot accept, e.g.

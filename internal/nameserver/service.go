@@ -14,8 +14,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/net/netutil"
 
+	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
@@ -27,7 +27,8 @@ const (
 	tcpReadTimeout  = 5 * time.Second  // first query on a TCP connection
 	tcpIdleTimeout  = 10 * time.Second // between queries on one TCP connection (RFC 7766 suggests seconds)
 	writeTimeout    = 5 * time.Second
-	maxTCPConns     = 512 // concurrent TCP connections; more wait in the kernel's accept queue
+	maxTCPConns     = 512 // concurrent TCP connections without Deps.Budget; more are reset at once
+	maxTCPPerSource = 64  // of those, from one client IP
 	maxTCPQueries   = 256 // queries per TCP connection before we close it
 	bindAttempts    = 8   // for ":0" ports: TCP may find the UDP port taken
 	insyncWait      = 2 * time.Second
@@ -45,6 +46,11 @@ type Deps struct {
 	// Listen is the address served over both UDP and TCP, e.g. "127.0.0.1:1053".
 	// Port 0 picks a free port that is free for both.
 	Listen string
+	// Budget caps the TCP connections open at once, in all and per client IP;
+	// a connection over a cap is reset at once (nil: maxTCPConns in all,
+	// maxTCPPerSource per client IP). Each idle connection holds a goroutine
+	// and a file descriptor until its read timeout.
+	Budget *listen.Budget
 }
 
 // Service is the Route 53 operations and the authoritative DNS server.
@@ -124,8 +130,11 @@ func (s *Service) Run(ctx context.Context) error {
 	servers := []*dns.Server{
 		{PacketConn: pc, Handler: handler, UDPSize: udpBufferSize,
 			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout},
-		// Capped: each slow or idle peer holds a goroutine and a buffer until its timeout.
-		{Listener: netutil.LimitListener(ln, maxTCPConns), Handler: handler,
+		// Capped: each slow or idle peer holds a goroutine and a buffer until
+		// its timeout. Over the cap a connection is reset at once rather than
+		// left waiting in the accept queue, where it would hold up the
+		// queries behind it.
+		{Listener: s.tcpBudget().Listener(ln), Handler: handler,
 			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout, MaxTCPQueries: maxTCPQueries,
 			IdleTimeout: func() time.Duration { return tcpIdleTimeout }},
 	}
@@ -173,6 +182,14 @@ func (s *Service) Run(ctx context.Context) error {
 	stopFollow()
 	wg.Wait()
 	return nil
+}
+
+// tcpBudget is Deps.Budget, or the nameserver's own caps without one.
+func (s *Service) tcpBudget() *listen.Budget {
+	if s.d.Budget != nil {
+		return s.d.Budget
+	}
+	return listen.NewBudget("dns_tcp", listen.Limits{Total: maxTCPConns, PerListener: maxTCPConns, PerSource: maxTCPPerSource}, nil, s.log)
 }
 
 // follow compiles every new snapshot into the table and wakes change waiters.

@@ -16,7 +16,9 @@ type compileConfig struct {
 }
 
 // compile builds the data-plane table: one binding per network interface of every
-// execute-api interface endpoint that is not being deleted. Pure: no I/O.
+// execute-api interface endpoint that is not being deleted. A rule whose source
+// is a security group admits the addresses of that group's members in this
+// snapshot (groupMembers). Pure: no I/O.
 //
 // A problem with one endpoint (an interface record missing or with a bad address,
 // an address claimed twice) marks that endpoint failed through its plan instead of
@@ -29,6 +31,7 @@ func compile(snap *model.Snapshot, cfg compileConfig) (*table, error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // deterministic: the same snapshot always yields the same table
+	members := groupMembers(snap)
 	for _, id := range ids {
 		ep := snap.VpcEndpoints[id]
 		if ep.ServiceName != cfg.service || ep.Type != "Interface" {
@@ -41,7 +44,7 @@ func compile(snap *model.Snapshot, cfg compileConfig) (*table, error) {
 				continue // a missing group allows nothing
 			}
 			for _, p := range sg.Ingress {
-				b.sources = append(b.sources, tcpSources(p, cfg.port)...)
+				b.sources = append(b.sources, tcpSources(p, cfg.port, members)...)
 			}
 		}
 		plan := endpointPlan{id: ep.ID, enis: ep.NetworkInterfaceIDs, state: ep.State, lastError: ep.LastError}

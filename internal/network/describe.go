@@ -33,6 +33,9 @@ func boolValue(b bool) []string { return one(strconv.FormatBool(b)) }
 // filter keeps the items that match every filter. A filter name that is neither
 // in fs nor a tag filter is refused, as EC2 does.
 func filter[T any](items []*T, f Filters, fs fields[T], tags func(*T) map[string]string) ([]*T, error) {
+	if err := checkFilters(f); err != nil {
+		return nil, err
+	}
 	type test struct {
 		values []string
 		of     func(*T) []string
@@ -217,6 +220,13 @@ func (s *Service) DescribeSecurityGroups(ctx context.Context, ids, names []strin
 		"ip-permission.from-port": perm(func(p model.IPPermission) []string { return one(strconv.Itoa(p.FromPort)) }),
 		"ip-permission.to-port":   perm(func(p model.IPPermission) []string { return one(strconv.Itoa(p.ToPort)) }),
 		"ip-permission.ipv6-cidr": perm(func(p model.IPPermission) []string { return p.CIDRs }),
+		"ip-permission.group-id": perm(func(p model.IPPermission) []string {
+			var ids []string
+			for _, g := range p.Groups {
+				ids = append(ids, g.GroupID)
+			}
+			return ids
+		}),
 	}
 	return describeFiltered(ctx, s.st, model.KindSecurityGroup, ids, errGroupNotFound, f, fs, func(g *model.SecurityGroup) map[string]string { return g.Tags })
 }

@@ -7,7 +7,11 @@
 // Data path, per connection:
 //  1. compile turns a snapshot into a table: listen address → endpoint id and the
 //     sources the endpoint's security groups admit to its port (parsed and
-//     matched against the port once, here: tcpSources).
+//     matched against the port once, here: tcpSources). A rule whose source is
+//     a security group admits its members: the addresses of the network
+//     interfaces it is attached to, load balancer nodes and endpoint interfaces
+//     alike (groupMembers, sources.go), as this snapshot has them, so admission
+//     follows a load balancer's groups and nodes with the next snapshot.
 //  2. Service.apply (after every table swap) reconciles the listening sockets with
 //     the table through listen.Set, so sockets that stay are never closed, and
 //     writes each endpoint's observed state (available, or failed with LastError).
@@ -16,6 +20,9 @@
 //     source IP against those prefixes (binding.allows).
 //  4. An allowed connection goes to Deps.Handoff with the endpoint id; a denied one
 //     is closed at once, before a byte is read (a security group has no reply).
+//
+// Outbound rules are stored and reported (egress.go) but filter nothing: the
+// endpoints only answer.
 //
 // Concurrency: Run owns every goroutine: the table follower, one accept loop per
 // socket (owned by the listen.Set) and one goroutine per admitted connection that

@@ -13,7 +13,7 @@ import (
 // and were written to read like their neighbours.
 
 func ec2Error(code, format string, args ...any) *model.Error {
-	return model.BadRequest(code, format, args...)
+	return model.BadRequest(code, format, model.ClipArgs(args)...)
 }
 
 func errMissing(param string) *model.Error {
@@ -50,16 +50,20 @@ func errInvalidParam(format string, args ...any) *model.Error {
 // `peer: 0.0.0.0/0, TCP, from port: 443, to port: 443, ALLOW` (recorded), `peer:
 // 0.0.0.0/0, ALL, ALLOW` (recorded), `peer: x, protocol: 50, ALLOW` (recorded);
 // the ICMP form is a best match.
+//
+// A group source is named by its ID in the same place: `peer: sg-8b3b99f3, TCP,
+// from port: 0, to port: 65535, ALLOW` (recorded).
 func peer(a atom) string {
+	src := a.source()
 	switch a.proto {
 	case "-1":
-		return fmt.Sprintf("peer: %s, ALL, ALLOW", a.cidr)
+		return fmt.Sprintf("peer: %s, ALL, ALLOW", src)
 	case "tcp", "udp":
-		return fmt.Sprintf("peer: %s, %s, from port: %d, to port: %d, ALLOW", a.cidr, strings.ToUpper(a.proto), a.from, a.to)
+		return fmt.Sprintf("peer: %s, %s, from port: %d, to port: %d, ALLOW", src, strings.ToUpper(a.proto), a.from, a.to)
 	case "icmp":
-		return fmt.Sprintf("peer: %s, ICMP, type: %d, code: %d, ALLOW", a.cidr, a.from, a.to)
+		return fmt.Sprintf("peer: %s, ICMP, type: %d, code: %d, ALLOW", src, a.from, a.to)
 	default:
-		return fmt.Sprintf("peer: %s, protocol: %s, ALLOW", a.cidr, a.proto)
+		return fmt.Sprintf("peer: %s, protocol: %s, ALLOW", src, a.proto)
 	}
 }
 

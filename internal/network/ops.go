@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gatehouse/internal/ipam"
 	"gatehouse/internal/model"
@@ -253,16 +255,8 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, name, description, vp
 	case description == "":
 		return nil, errMissing("GroupDescription")
 	}
-	for _, f := range []struct{ param, v string }{{"GroupName", name}, {"GroupDescription", description}} {
-		if len(f.v) > 255 {
-			// best match
-			return nil, errInvalidValue("Value (%s) for parameter %s is invalid. Length exceeds maximum of 255 characters.", f.v, f.param)
-		}
-		for _, r := range f.v {
-			if r < 0x20 || r > 0x7e {
-				return nil, errInvalidValue("Value (%s) for parameter %s is invalid. Character sets beyond ASCII are not supported.", f.v, f.param)
-			}
-		}
+	if err := checkGroupText(name, description); err != nil {
+		return nil, err
 	}
 	if strings.HasPrefix(strings.ToLower(name), "sg-") {
 		return nil, errInvalidValue("Group names may not be in the format sg-*.")
@@ -322,12 +316,36 @@ func (s *Service) resolveVpc(ctx context.Context, id string) (*model.VPC, error)
 	return vpc, err
 }
 
-// atom is one (protocol, port range, CIDR) rule: the unit EC2 compares when it
-// reports a duplicate or a missing rule.
+// atom is one (protocol, port range, source) rule: the unit EC2 compares when
+// it reports a duplicate or a missing rule. The source is a CIDR or a security
+// group; a group source's account and description are not part of its identity
+// (key), so a second rule that differs only in its description is a duplicate.
 type atom struct {
 	proto    string
 	from, to int
-	cidr     string
+	cidr     string // a CIDR source, or
+	group    string // a security group source (its ID)
+	user     string // group source: the account that owns the group
+	desc     string // group source: the rule's description
+}
+
+// key is the atom without what does not name the rule.
+func (a atom) key() atom {
+	a.user, a.desc = "", ""
+	return a
+}
+
+// source is what EC2 names as the rule's peer: the CIDR or the group ID.
+func (a atom) source() string {
+	if a.group != "" {
+		return a.group
+	}
+	return a.cidr
+}
+
+// hasAtom reports whether atoms hold the rule a.
+func hasAtom(atoms []atom, a atom) bool {
+	return slices.ContainsFunc(atoms, func(b atom) bool { return b.key() == a.key() })
 }
 
 // validPerms checks permissions as EC2 does and returns them as atoms, with
@@ -365,7 +383,7 @@ func validPerms(perms []model.IPPermission) ([]atom, error) {
 				return nil, errInvalidValue("Invalid value '%s' for IP protocol. Unknown protocol.", p.Protocol)
 			}
 		}
-		if len(p.CIDRs) == 0 {
+		if len(p.CIDRs) == 0 && len(p.Groups) == 0 {
 			return nil, errMissing("IpRanges") // best match
 		}
 		for _, c := range p.CIDRs {
@@ -381,7 +399,17 @@ func validPerms(perms []model.IPPermission) ([]atom, error) {
 				return nil, errInvalidValue("CIDR block %s is malformed", c)
 			}
 			a := atom{proto: proto, from: from, to: to, cidr: pfx.String()}
-			if slices.Contains(out, a) {
+			if hasAtom(out, a) {
+				return nil, errInvalidValue("The same permission must not appear multiple times")
+			}
+			out = append(out, a)
+		}
+		for _, g := range p.Groups {
+			a, err := groupAtom(proto, from, to, g)
+			if err != nil {
+				return nil, err
+			}
+			if hasAtom(out, a) {
 				return nil, errInvalidValue("The same permission must not appear multiple times")
 			}
 			out = append(out, a)
@@ -395,6 +423,9 @@ func atomsOf(perms []model.IPPermission) []atom {
 	for _, p := range perms {
 		for _, c := range p.CIDRs {
 			out = append(out, atom{proto: p.Protocol, from: p.FromPort, to: p.ToPort, cidr: c})
+		}
+		for _, g := range p.Groups {
+			out = append(out, atom{proto: p.Protocol, from: p.FromPort, to: p.ToPort, group: g.GroupID, user: g.UserID, desc: g.Description})
 		}
 	}
 	return out
@@ -412,22 +443,33 @@ func permsOf(atoms []atom) []model.IPPermission {
 			out = append(out, model.IPPermission{Protocol: a.proto, FromPort: a.from, ToPort: a.to})
 			i = len(out) - 1
 		}
+		if a.group != "" {
+			out[i].Groups = append(out[i].Groups, model.GroupPair{GroupID: a.group, UserID: a.user, Description: a.desc})
+			continue
+		}
 		out[i].CIDRs = append(out[i].CIDRs, a.cidr)
 	}
 	return out
 }
 
 // AuthorizeIngress adds ingress rules to a security group. If any rule exists
-// already, nothing is added (InvalidPermission.Duplicate).
+// already, nothing is added (InvalidPermission.Duplicate). A security group
+// named as a source must exist in the group's VPC; it holds s.mu, so that
+// DeleteSecurityGroup never removes a group that a rule is about to name.
 func (s *Service) AuthorizeIngress(ctx context.Context, groupID string, perms []model.IPPermission) (*model.SecurityGroup, error) {
 	add, err := validPerms(perms)
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add, err = s.checkSourceGroups(ctx, groupID, add); err != nil {
+		return nil, err
+	}
 	return s.updateGroup(ctx, groupID, func(sg *model.SecurityGroup) error {
 		have := atomsOf(sg.Ingress)
 		for _, a := range add {
-			if slices.Contains(have, a) {
+			if hasAtom(have, a) {
 				return ec2Error("InvalidPermission.Duplicate", "the specified rule %q already exists", peer(a))
 			}
 		}
@@ -449,11 +491,11 @@ func (s *Service) RevokeIngress(ctx context.Context, groupID string, perms []mod
 	return s.updateGroup(ctx, groupID, func(sg *model.SecurityGroup) error {
 		have := atomsOf(sg.Ingress)
 		for _, a := range del {
-			if !slices.Contains(have, a) {
+			if !hasAtom(have, a) {
 				return ec2Error("InvalidPermission.NotFound", "The specified rule does not exist in this security group.")
 			}
 		}
-		sg.Ingress = permsOf(slices.DeleteFunc(have, func(a atom) bool { return slices.Contains(del, a) }))
+		sg.Ingress = permsOf(slices.DeleteFunc(have, func(a atom) bool { return hasAtom(del, a) }))
 		return nil
 	})
 }
@@ -466,19 +508,41 @@ type Rule struct {
 	Protocol string
 	FromPort int
 	ToPort   int
-	CIDR     string
+	CIDR     string // the source (or, outbound, the destination): a CIDR, or
+	// ReferencedGroup is the source (destination) security group (EC2's
+	// ReferencedGroupInfo), with the account that owns it and the rule's
+	// description.
+	ReferencedGroup *model.GroupPair
+	IsEgress        bool
 }
 
-// Rules returns perms, one rule per CIDR, as rules of groupID. Invalid
-// permissions give no rules: call it with permissions an operation accepted.
-func Rules(groupID string, perms []model.IPPermission) []Rule {
+// Rules returns perms, one rule per source (CIDR or group), as inbound rules of
+// groupID. Invalid permissions give no rules: call it with permissions an
+// operation accepted.
+func Rules(groupID string, perms []model.IPPermission) []Rule { return rules(groupID, perms, false) }
+
+// EgressRules is Rules for outbound rules. Their IDs differ from those of
+// inbound rules with the same fields.
+func EgressRules(groupID string, perms []model.IPPermission) []Rule {
+	return rules(groupID, perms, true)
+}
+
+func rules(groupID string, perms []model.IPPermission, egress bool) []Rule {
 	atoms, _ := validPerms(perms)
 	out := make([]Rule, 0, len(atoms))
 	for _, a := range atoms {
-		out = append(out, Rule{
-			ID:      "sgr-" + stableHex(17, groupID, a.proto, strconv.Itoa(a.from), strconv.Itoa(a.to), a.cidr),
-			GroupID: groupID, Protocol: a.proto, FromPort: a.from, ToPort: a.to, CIDR: a.cidr,
-		})
+		parts := []string{groupID, a.proto, strconv.Itoa(a.from), strconv.Itoa(a.to), a.source()}
+		if egress {
+			parts = append(parts, "egress")
+		}
+		r := Rule{
+			ID:      "sgr-" + stableHex(17, parts...),
+			GroupID: groupID, Protocol: a.proto, FromPort: a.from, ToPort: a.to, CIDR: a.cidr, IsEgress: egress,
+		}
+		if a.group != "" {
+			r.ReferencedGroup = &model.GroupPair{GroupID: a.group, UserID: a.user, Description: a.desc}
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -493,16 +557,9 @@ func (s *Service) RevokeIngressRules(ctx context.Context, groupID string, ruleID
 	if err != nil {
 		return nil, err
 	}
-	rules := Rules(groupID, sg.Ingress)
-	var perms []model.IPPermission
-	for _, id := range dedupe(ruleIDs) {
-		i := slices.IndexFunc(rules, func(r Rule) bool { return r.ID == id })
-		if i < 0 {
-			// UNVERIFIED: EC2's text for an unknown rule ID.
-			return nil, ec2Error("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist", id)
-		}
-		r := rules[i]
-		perms = append(perms, model.IPPermission{Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: []string{r.CIDR}})
+	perms, err := permissionsOfRules(Rules(groupID, sg.Ingress), ruleIDs)
+	if err != nil {
+		return nil, err
 	}
 	return s.RevokeIngress(ctx, groupID, perms)
 }
@@ -558,6 +615,13 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, id string) error {
 	used, err := s.groupInUse(ctx, id)
 	if err != nil {
 		return err
+	}
+	if !used {
+		// A rule of another group that names this one as its source depends on
+		// it too (EC2 answers the same error); a group's rules naming itself do not.
+		if used, err = s.groupReferenced(ctx, id); err != nil {
+			return err
+		}
 	}
 	if used {
 		return ec2Error("DependencyViolation", "resource %s has a dependent object", id)
@@ -754,8 +818,16 @@ func (s *Service) endpointSubnets(ctx context.Context, vpcID string, kept []*mod
 	return out, nil
 }
 
-// checkGroups checks that every group exists and belongs to the VPC.
+// maxGroupsPerInterface is the Amazon VPC quota "Security groups per network
+// interface" (default 5): an endpoint's groups are its interfaces' groups.
+const maxGroupsPerInterface = 5
+
+// checkGroups checks that there are at most maxGroupsPerInterface groups and
+// that every one exists and belongs to the VPC.
 func (s *Service) checkGroups(ctx context.Context, vpcID string, ids []string) error {
+	if len(ids) > maxGroupsPerInterface {
+		return ec2Error("SecurityGroupsPerInterfaceLimitExceeded", "The maximum number of security groups per interface has been reached.") // best match
+	}
 	for _, id := range ids {
 		sg, _, err := store.Load[model.SecurityGroup](ctx, s.st, model.Key(model.KindSecurityGroup, id))
 		if errors.Is(err, store.ErrNotFound) {
@@ -793,6 +865,65 @@ func (s *Service) checkPrivateDNS(ctx context.Context, vpcID, except string) err
 		if ep.ID != except && ep.VpcID == vpcID && ep.PrivateDNSEnabled && ep.ServiceName == model.ExecuteAPIService(s.env.Region) {
 			return errInvalidParam("private-dns-enabled cannot be set because there is already a conflicting DNS domain for execute-api.%s.amazonaws.com in the VPC %s", s.env.Region, vpcID)
 		}
+	}
+	return nil
+}
+
+// maxGroupText is the length of a security group's name and description:
+// "Up to 255 characters in length" (EC2 API reference, CreateSecurityGroup).
+const maxGroupText = 255
+
+// groupTextRE is the characters a VPC security group's name and description may
+// hold (the same reference): a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*
+var groupTextRE = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*$`)
+
+// checkGroupText applies EC2's rules to a new group's name and description:
+// ASCII only (recorded text, checked first), then length and characters. The
+// description's text is recorded (cds-snc/notification-terraform#561); the
+// name's is a best match, worded like it.
+func checkGroupText(name, description string) error {
+	for _, f := range []struct{ param, v string }{{"GroupName", name}, {"GroupDescription", description}} {
+		for _, r := range f.v {
+			if r < 0x20 || r > 0x7e {
+				return errInvalidValue("Value (%s) for parameter %s is invalid. Character sets beyond ASCII are not supported.", f.v, f.param)
+			}
+		}
+	}
+	if len(name) > maxGroupText {
+		// best match
+		return errInvalidValue("Value (%s) for parameter GroupName is invalid. Length exceeds maximum of 255 characters.", name)
+	}
+	if !groupTextRE.MatchString(name) {
+		// best match
+		return errInvalidValue("Invalid security group name. Valid names are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*")
+	}
+	if len(description) > maxGroupText || !groupTextRE.MatchString(description) {
+		return errInvalidValue("Invalid security group description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*")
+	}
+	return nil
+}
+
+// Filter limits, recorded from EC2's FilterLimitExceeded answers (e.g.
+// gjbae1212/gossm#47, ansible/ansible#84327): at most 200 values in one call,
+// each at most 255 characters.
+const (
+	maxFilterValues   = 200
+	maxFilterValueLen = 255
+)
+
+// checkFilters applies EC2's filter limits to a Describe call's filters.
+func checkFilters(f Filters) error {
+	n := 0
+	for _, values := range f {
+		n += len(values)
+		for _, v := range values {
+			if utf8.RuneCountInString(v) > maxFilterValueLen {
+				return ec2Error("FilterLimitExceeded", "The maximum length for a filter value is 255 characters")
+			}
+		}
+	}
+	if n > maxFilterValues {
+		return ec2Error("FilterLimitExceeded", "The maximum number of filter values specified on a single call is 200")
 	}
 	return nil
 }

@@ -53,6 +53,9 @@ type Deps struct {
 	// shutdown, so it must return once the daemon's context ends. nil closes
 	// admitted connections at once.
 	Handoff func(c net.Conn, vpceID string)
+	// Budget caps the connections open on the endpoint addresses (nil: none);
+	// the daemon sizes it from the file descriptor limit.
+	Budget *listen.Budget
 }
 
 // Service is the network service: operations on VPC resources and the data plane
@@ -66,6 +69,7 @@ type Service struct {
 	plan    []SubnetPlan
 	port    int
 	handoff func(net.Conn, string)
+	budget  *listen.Budget
 	m       *metrics
 
 	table live.Table[table]
@@ -87,6 +91,7 @@ func New(d Deps) *Service {
 		plan:    d.Subnets,
 		port:    d.Port,
 		handoff: d.Handoff,
+		budget:  d.Budget,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -124,7 +129,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.feed == nil {
 		return fmt.Errorf("network: no snapshot feed")
 	}
-	set := listen.NewSet(s.serveListener)
+	set := listen.NewLimitedSet(s.budget, s.serveListener)
 	cfg := compileConfig{service: model.ExecuteAPIService(s.env.Region), port: s.port}
 	s.table.Run(ctx, s.feed, s.log, func(snap *model.Snapshot) (*table, error) {
 		return compile(snap, cfg)

@@ -45,21 +45,31 @@ func (b *binding) allows(src netip.Addr) bool {
 	return false
 }
 
-// tcpSources returns the sources a stored permission admits to TCP port port:
-// every CIDR if protocol "-1" (all traffic), or "tcp" with port in its range;
-// none otherwise. CIDRs that do not parse are left out, so they never match
-// anything (operations reject them; this guards old records).
-func tcpSources(p model.IPPermission, port int) []netip.Prefix {
+// admitsTCP reports whether a stored permission covers TCP port port: protocol
+// "-1" (all traffic), or "tcp" with port in its range.
+func admitsTCP(p model.IPPermission, port int) bool {
 	switch normalizeProtocol(p.Protocol) {
 	case "-1":
+		return true
 	case "tcp":
-		if port < p.FromPort || port > p.ToPort {
-			return nil
-		}
-	default:
+		return p.FromPort <= port && port <= p.ToPort
+	}
+	return false
+}
+
+// tcpSources returns the sources a stored permission admits to TCP port port:
+// its CIDRs, and the addresses of the members of its source groups (members,
+// from groupMembers), if admitsTCP; none otherwise. CIDRs that do not parse are
+// left out, so they never match anything (operations reject them; this guards
+// old records); a group without members admits nobody.
+func tcpSources(p model.IPPermission, port int, members map[string][]netip.Prefix) []netip.Prefix {
+	if !admitsTCP(p, port) {
 		return nil
 	}
 	var out []netip.Prefix
+	for _, g := range p.Groups {
+		out = append(out, members[g.GroupID]...)
+	}
 	for _, c := range p.CIDRs {
 		if pfx, err := netip.ParsePrefix(c); err == nil {
 			out = append(out, pfx.Masked())

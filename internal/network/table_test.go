@@ -28,7 +28,7 @@ func TestRuleAllows(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := binding{sources: tcpSources(c.perm, c.port)}
+			b := binding{sources: tcpSources(c.perm, c.port, nil)}
 			if got := b.allows(netip.MustParseAddr(c.src)); got != c.allow {
 				t.Errorf("got %v, want %v", got, c.allow)
 			}
@@ -51,7 +51,7 @@ func FuzzRuleAllows(f *testing.F) {
 		if err != nil {
 			return
 		}
-		b := binding{sources: tcpSources(model.IPPermission{Protocol: proto, FromPort: from, ToPort: to, CIDRs: []string{cidr}}, port)}
+		b := binding{sources: tcpSources(model.IPPermission{Protocol: proto, FromPort: from, ToPort: to, CIDRs: []string{cidr}}, port, nil)}
 		got := b.allows(addr)
 		pfx, perr := netip.ParsePrefix(cidr)
 		if perr != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
@@ -55,21 +57,32 @@ func TagsFor(resourceType string, specs []TagSpec) (map[string]string, error) {
 	return tags, checkTags(tags)
 }
 
-// checkTags applies EC2's limits on user tags.
+// EC2's tag limits: keys of 1–128 characters, values of at most 256. (EC2's
+// user guide once said 127 and 255; today's guide and EC2's own answers say
+// 128 and 256: "Tag key exceeds the maximum length of 128 characters",
+// recorded in skypilot-org/skypilot#1992, and "Tag value exceeds the maximum
+// length of 256 characters", in iriusrisk/GoCD-EC2-Elastic-Agent-Plugin#24.)
+const (
+	maxTagKey   = 128
+	maxTagValue = 256
+)
+
+// checkTags applies EC2's limits on user tags, key by key in order, so that
+// the same request always gets the same answer.
 func checkTags(tags map[string]string) error {
 	if len(tags) > maxTags {
 		return ec2Error("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
 	}
-	for k, v := range tags {
-		// UNVERIFIED: EC2's texts for bad tag keys and values.
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		switch {
 		case k == "":
-			return errInvalidValue("Tag key cannot be empty")
-		case len(k) > 128:
-			return errInvalidValue("Value (%s) for parameter key is invalid. Tag keys must be between 1 and 128 characters.", k)
-		case len(v) > 256:
-			return errInvalidValue("Value (%s) for parameter value is invalid. Tag values must be between 0 and 256 characters.", v)
+			return errInvalidValue("Tag key cannot be empty") // UNVERIFIED: EC2's text
+		case utf8.RuneCountInString(k) > maxTagKey:
+			return errInvalidValue("Tag key exceeds the maximum length of 128 characters")
+		case utf8.RuneCountInString(tags[k]) > maxTagValue:
+			return errInvalidValue("Tag value exceeds the maximum length of 256 characters")
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			// UNVERIFIED: EC2's text.
 			return errInvalidValue("Value (%s) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use", k)
 		}
 	}

@@ -33,55 +33,99 @@ func (a *applier) restAPIs(ctx context.Context) error {
 func fieldErr(field string, err error) error { return fmt.Errorf(".%s: %w", field, err) }
 
 func (a *applier) restAPI(ctx context.Context, spec API, have []*model.RestAPI) error {
+	res := "api/" + spec.Name
+	var refs []string
 	ec := model.EndpointConfiguration{Types: []string{strings.ToUpper(spec.EndpointType)}}
 	if ec.Types[0] == "" {
 		ec.Types[0] = "EDGE"
 	}
 	for _, n := range spec.VpcEndpoints {
 		ec.VpcEndpointIDs = append(ec.VpcEndpointIDs, a.vpces[n].ID)
+		refs = append(refs, "vpcEndpoint/"+n)
 	}
 	policy, err := policyJSON(spec.Policy)
 	if err != nil {
 		return fieldErr("policy", err)
 	}
+	changesBefore := len(a.changes)
 	api := find(have, func(h *model.RestAPI) bool { return h.Name == spec.Name })
 	if api == nil {
-		api, err = a.Gateway.CreateRestAPI(ctx, gateway.CreateRestAPIInput{Name: spec.Name, Description: spec.Description,
-			EndpointConfiguration: &ec, Policy: policy})
+		api = &model.RestAPI{ID: planned, Name: spec.Name}
+		err := a.write(func() (err error) {
+			api, err = a.Gateway.CreateRestAPI(ctx, gateway.CreateRestAPIInput{Name: spec.Name, Description: spec.Description,
+				EndpointConfiguration: &ec, Policy: policy})
+			return err
+		}, created(res))
 		if err != nil {
 			return fieldErr("name", err)
 		}
-	} else if !reflect.DeepEqual(api.EndpointConfiguration, ec) || !sameJSON(api.Policy, policy) || api.Description != spec.Description {
-		api, err = a.Gateway.UpdateRestAPI(ctx, api.ID, func(r *model.RestAPI) error {
-			r.EndpointConfiguration, r.Policy, r.Description = ec, policy, spec.Description
-			return nil
-		})
-		if err != nil {
-			return fieldErr("policy", err)
+	} else if a.modify(res, refs...) {
+		var cs []Change
+		if api.Description != spec.Description {
+			cs = append(cs, Change{res, "description", quoted(api.Description), quoted(spec.Description)})
+		}
+		if !reflect.DeepEqual(api.EndpointConfiguration, ec) {
+			cs = append(cs, Change{res, "endpointConfiguration", endpointConfigText(a, api.EndpointConfiguration), endpointConfigText(a, ec)})
+		}
+		if !sameJSON(api.Policy, policy) {
+			cs = append(cs, Change{res, "policy", policyText(api.Policy), policyText(policy)})
+		}
+		if len(cs) > 0 {
+			err := a.write(func() (err error) {
+				api, err = a.Gateway.UpdateRestAPI(ctx, api.ID, func(r *model.RestAPI) error {
+					r.EndpointConfiguration, r.Policy, r.Description = ec, policy, spec.Description
+					return nil
+				})
+				return err
+			}, cs...)
+			if err != nil {
+				return fieldErr("policy", err)
+			}
 		}
 	}
-	if err := a.resources(ctx, api.ID, spec); err != nil {
+	if !a.modify(res, refs...) {
+		a.apis[spec.Name] = api
+		return nil
+	}
+	if err := a.resources(ctx, res, api, spec); err != nil {
 		return err
 	}
-	api, _, err = store.Load[model.RestAPI](ctx, a.Store, model.Key(model.KindRestAPI, api.ID))
+	api, err = a.loadAPI(ctx, api)
 	if err != nil {
 		return err
 	}
 	a.apis[spec.Name] = api
+	// A plan does not change the API, so the deployment still matches it:
+	// what would change makes the stage stale.
+	stale := a.dryRun && len(a.changes) > changesBefore
 	for j, st := range spec.Stages {
-		if err := a.stage(ctx, api, st); err != nil {
+		if err := a.stage(ctx, res, api, st, stale); err != nil {
 			return fieldErr(fmt.Sprintf("stages[%d] %q", j, st.Name), err)
 		}
 	}
 	return nil
 }
 
+// loadAPI reads the API as stored now; a planned one is as it stands.
+func (a *applier) loadAPI(ctx context.Context, api *model.RestAPI) (*model.RestAPI, error) {
+	if api.ID == planned {
+		if api.Resources == nil {
+			// CreateRestApi makes the root resource.
+			api.Resources = map[string]*model.Resource{planned: {ID: planned, Path: "/"}}
+		}
+		return api, nil
+	}
+	loaded, _, err := store.Load[model.RestAPI](ctx, a.Store, model.Key(model.KindRestAPI, api.ID))
+	return loaded, err
+}
+
 // resources makes the API's tree hold exactly the file's paths and methods.
-func (a *applier) resources(ctx context.Context, apiID string, spec API) error {
-	api, _, err := store.Load[model.RestAPI](ctx, a.Store, model.Key(model.KindRestAPI, apiID))
+func (a *applier) resources(ctx context.Context, res string, api *model.RestAPI, spec API) error {
+	api, err := a.loadAPI(ctx, api)
 	if err != nil {
 		return err
 	}
+	apiID := api.ID
 	byPath := map[string]*model.Resource{}
 	for _, r := range api.Resources {
 		byPath[r.Path] = r
@@ -97,7 +141,9 @@ func (a *applier) resources(ctx context.Context, apiID string, spec API) error {
 	// Delete what the file no longer has, shallowest first (children go with it).
 	for _, p := range slices.Sorted(maps.Keys(byPath)) {
 		if !needed[p] && needed[parentPath(p)] {
-			if err := a.Gateway.DeleteResource(ctx, apiID, byPath[p].ID); err != nil {
+			err := a.write(func() error { return a.Gateway.DeleteResource(ctx, apiID, byPath[p].ID) },
+				Change{res, fmt.Sprintf("resources[%s]", p), "(present)", absent})
+			if err != nil {
 				return fieldErr("resources", err)
 			}
 		}
@@ -108,29 +154,35 @@ func (a *applier) resources(ctx context.Context, apiID string, spec API) error {
 			continue
 		}
 		parent := byPath[parentPath(p)]
-		r, err := a.Gateway.CreateResource(ctx, apiID, parent.ID, p[strings.LastIndex(p, "/")+1:])
+		r := &model.Resource{ID: planned, Path: p}
+		err := a.write(func() (err error) {
+			r, err = a.Gateway.CreateResource(ctx, apiID, parent.ID, p[strings.LastIndex(p, "/")+1:])
+			return err
+		}, Change{res, fmt.Sprintf("resources[%s]", p), absent, "(present)"})
 		if err != nil {
 			return fieldErr(fmt.Sprintf("resources[%q]", p), err)
 		}
 		byPath[p] = r
 	}
-	for p := range needed {
-		res := byPath[p]
+	for _, p := range slices.Sorted(maps.Keys(needed)) {
+		r := byPath[p]
 		want := map[string]Method{}
 		for _, raw := range paths {
 			if cleanPath(raw) == p {
 				want = spec.Resources[raw]
 			}
 		}
-		for verb := range res.Methods {
+		for _, verb := range slices.Sorted(maps.Keys(r.Methods)) {
 			if _, ok := want[verb]; !ok {
-				if err := a.Gateway.DeleteMethod(ctx, apiID, res.ID, verb); err != nil {
+				err := a.write(func() error { return a.Gateway.DeleteMethod(ctx, apiID, r.ID, verb) },
+					Change{res, fmt.Sprintf("resources[%s].%s", p, verb), methodText(r.Methods[verb]), absent})
+				if err != nil {
 					return fieldErr(fmt.Sprintf("resources[%q].%s", p, verb), err)
 				}
 			}
 		}
 		for _, verb := range slices.Sorted(maps.Keys(want)) {
-			if err := a.method(ctx, apiID, res, verb, want[verb]); err != nil {
+			if err := a.method(ctx, res, apiID, r, verb, want[verb]); err != nil {
 				return fieldErr(fmt.Sprintf("resources[%q].%s", p, verb), err)
 			}
 		}
@@ -226,12 +278,17 @@ func sameMethod(have *model.Method, want model.Method) bool {
 func equalMaps[V comparable](x, y map[string]V) bool { return len(x) == len(y) && maps.Equal(x, y) }
 
 // method puts a method exactly as the file says, replacing one that differs.
-func (a *applier) method(ctx context.Context, apiID string, res *model.Resource, verb string, m Method) error {
+func (a *applier) method(ctx context.Context, resource, apiID string, res *model.Resource, verb string, m Method) error {
 	want := m.desired(verb)
 	have := res.Methods[verb]
 	if sameMethod(have, want) {
 		return nil
 	}
+	return a.write(func() error { return a.putMethod(ctx, apiID, res, verb, have, want) },
+		Change{resource, fmt.Sprintf("resources[%s].%s", res.Path, verb), methodText(have), methodText(&want)})
+}
+
+func (a *applier) putMethod(ctx context.Context, apiID string, res *model.Resource, verb string, have *model.Method, want model.Method) error {
 	if have != nil {
 		if err := a.Gateway.DeleteMethod(ctx, apiID, res.ID, verb); err != nil {
 			return err
@@ -259,33 +316,70 @@ func (a *applier) method(ctx context.Context, apiID string, res *model.Resource,
 }
 
 // stage deploys the API to the stage when the stage is missing or serves a
-// deployment that differs from the API as it is now.
-func (a *applier) stage(ctx context.Context, api *model.RestAPI, st Stage) error {
-	stage, _, err := store.Load[model.Stage](ctx, a.Store, model.Key(model.KindStage, api.ID+"/"+st.Name))
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+// deployment that differs from the API as it is now (or, stale, will be).
+func (a *applier) stage(ctx context.Context, res string, api *model.RestAPI, st Stage, stale bool) error {
+	field := fmt.Sprintf("stages[%s]", st.Name)
+	var stage *model.Stage
+	if api.ID != planned {
+		var err error
+		stage, _, err = store.Load[model.Stage](ctx, a.Store, model.Key(model.KindStage, api.ID+"/"+st.Name))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
-	current := stage != nil
+	current := stage != nil && !stale
 	if current {
 		dep, _, err := store.Load[model.Deployment](ctx, a.Store, model.Key(model.KindDeployment, api.ID+"/"+stage.DeploymentID))
 		current = err == nil && sameDeployment(&dep.API, api)
 	}
 	if !current {
-		if _, err := a.Gateway.CreateDeployment(ctx, api.ID, gateway.CreateDeploymentInput{StageName: st.Name, Description: "applied by gatehouse stack"}); err != nil {
+		c := Change{res, field, absent, "(deployed)"}
+		if stage != nil {
+			c = Change{res, field + ".deployment", stage.DeploymentID, "(a new deployment of the API as the file defines it)"}
+		}
+		err := a.write(func() error {
+			_, err := a.Gateway.CreateDeployment(ctx, api.ID, gateway.CreateDeploymentInput{StageName: st.Name, Description: "applied by gatehouse stack"})
+			return err
+		}, c)
+		if err != nil {
 			return err
 		}
 	}
-	stage, _, err = store.Load[model.Stage](ctx, a.Store, model.Key(model.KindStage, api.ID+"/"+st.Name))
-	if err != nil {
-		return err
+	if a.dryRun {
+		if stage == nil {
+			stage = &model.Stage{}
+		}
+	} else {
+		var err error
+		if stage, _, err = store.Load[model.Stage](ctx, a.Store, model.Key(model.KindStage, api.ID+"/"+st.Name)); err != nil {
+			return err
+		}
 	}
-	if stage.Description != st.Description || !equalMaps(stage.Variables, st.Variables) {
-		_, err = a.Gateway.UpdateStage(ctx, api.ID, st.Name, func(s *model.Stage) error {
+	var cs []Change
+	if stage.Description != st.Description {
+		cs = append(cs, Change{res, field + ".description", quoted(stage.Description), quoted(st.Description)})
+	}
+	if !equalMaps(stage.Variables, st.Variables) {
+		cs = append(cs, Change{res, field + ".variables", mapText(stage.Variables), mapText(st.Variables)})
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	return a.write(func() error {
+		_, err := a.Gateway.UpdateStage(ctx, api.ID, st.Name, func(s *model.Stage) error {
 			s.Description, s.Variables = st.Description, st.Variables
 			return nil
 		})
+		return err
+	}, cs...)
+}
+
+func mapText(m map[string]string) string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
 	}
-	return err
+	return listText(out)
 }
 
 // sameDeployment reports whether a deployment's frozen copy serves what the API
@@ -299,6 +393,11 @@ func sameDeployment(frozen, api *model.RestAPI) bool {
 func (a *applier) domainNames(ctx context.Context) error {
 	for i, d := range a.f.DomainNames {
 		where := fmt.Sprintf("domainNames[%d] %q", i, d.Name)
+		res := "domainName/" + d.Name
+		refs := []string{"certificate/" + d.Certificate}
+		for _, m := range d.Mappings {
+			refs = append(refs, "api/"+m.API)
+		}
 		name := model.DomainKey(d.Name)
 		cert := a.certs[d.Certificate]
 		dn, _, err := store.Load[model.DomainName](ctx, a.Store, model.Key(model.KindDomainName, name))
@@ -314,7 +413,11 @@ func (a *applier) domainNames(ctx context.Context) error {
 			} else {
 				in.RegionalCertificateARN = cert.ARN
 			}
-			dn, err = a.Gateway.CreateDomainName(ctx, in)
+			dn = &model.DomainName{Name: name, CertificateARN: in.CertificateARN, RegionalCertificateARN: in.RegionalCertificateARN}
+			err = a.write(func() (err error) {
+				dn, err = a.Gateway.CreateDomainName(ctx, in)
+				return err
+			}, created(res))
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", where, err)
@@ -322,14 +425,21 @@ func (a *applier) domainNames(ctx context.Context) error {
 		if dn.RegionalCertificateARN != cert.ARN && dn.CertificateARN != cert.ARN {
 			return fmt.Errorf("%s.certificate: the domain already uses %s; delete the domain name to change it", where, dn.RegionalCertificateARN+dn.CertificateARN)
 		}
-		if err := a.mappings(ctx, where, name, d.Mappings); err != nil {
+		if !a.modify(res, refs...) {
+			continue
+		}
+		if err := a.mappings(ctx, where, res, name, d.Mappings); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (a *applier) mappings(ctx context.Context, where, domain string, specs []Mapping) error {
+func (a *applier) mappingText(apiID, stage string) string {
+	return nameOf(a.apis, apiID, func(api *model.RestAPI) string { return api.ID }) + "/" + cmpOr(stage, model.NoBasePath)
+}
+
+func (a *applier) mappings(ctx context.Context, where, res, domain string, specs []Mapping) error {
 	have, err := all[model.BasePathMapping](ctx, a.Store, model.KindBasePathMapping)
 	if err != nil {
 		return err
@@ -346,6 +456,7 @@ func (a *applier) mappings(ctx context.Context, where, domain string, specs []Ma
 		}
 		want[bp] = m
 	}
+	field := func(bp string) string { return fmt.Sprintf("mappings[%s]", cmpOr(bp, model.NoBasePath)) }
 	for _, h := range have {
 		if h.DomainName != domain {
 			continue
@@ -355,13 +466,33 @@ func (a *applier) mappings(ctx context.Context, where, domain string, specs []Ma
 			delete(want, h.BasePath) // already as the file says
 			continue
 		}
-		if err := a.Gateway.DeleteBasePathMapping(ctx, domain, h.BasePath); err != nil {
+		c := Change{res, field(h.BasePath), a.mappingText(h.RestAPIID, h.Stage), absent}
+		if ok {
+			// Replaced below: one change from the old mapping to the new.
+			c.New = a.mappingText(a.apis[m.API].ID, m.Stage)
+		}
+		err := a.write(func() error {
+			if err := a.Gateway.DeleteBasePathMapping(ctx, domain, h.BasePath); err != nil {
+				return err
+			}
+			if ok {
+				_, err := a.Gateway.CreateBasePathMapping(ctx, domain, h.BasePath, a.apis[m.API].ID, m.Stage)
+				return err
+			}
+			return nil
+		}, c)
+		if err != nil {
 			return fmt.Errorf("%s.mappings: %w", where, err)
 		}
+		delete(want, h.BasePath)
 	}
 	for _, bp := range slices.Sorted(maps.Keys(want)) {
 		m := want[bp]
-		if _, err := a.Gateway.CreateBasePathMapping(ctx, domain, bp, a.apis[m.API].ID, m.Stage); err != nil {
+		err := a.write(func() error {
+			_, err := a.Gateway.CreateBasePathMapping(ctx, domain, bp, a.apis[m.API].ID, m.Stage)
+			return err
+		}, Change{res, field(bp), absent, a.mappingText(a.apis[m.API].ID, m.Stage)})
+		if err != nil {
 			return fmt.Errorf("%s.mappings[basePath %q]: %w", where, bp, err)
 		}
 	}

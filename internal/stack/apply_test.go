@@ -33,10 +33,11 @@ func TestIngressRuleAsStored(t *testing.T) {
 		{Protocol: "1", FromPort: 8, ToPort: 0, CIDR: "10.0.0.0/8"}, // icmp by number
 		{Protocol: "all", Port: 443, CIDR: "10.0.0.0/8"},            // all traffic has no ports
 		{Protocol: "47", Port: 5, CIDR: "10.0.0.0/8"},               // gre has no ports
+		{Port: 443, SourceSecurityGroup: "g"},                       // a group source: stored with its owner
 	}
 	var want []model.IPPermission
 	for _, r := range rules {
-		p, err := r.permission()
+		p, err := r.permission(map[string]string{"g": sg.ID})
 		if err != nil {
 			t.Fatalf("%+v: %v", r, err)
 		}

@@ -3,6 +3,10 @@ package stack
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strconv"
 	"strings"
 
 	"gatehouse/internal/balancer"
@@ -25,6 +29,11 @@ func (a *applier) targetGroups(ctx context.Context) error {
 		if port == 0 {
 			port = map[string]int{"HTTP": 80, "HTTPS": 443}[proto]
 		}
+		res := "targetGroup/" + t.Name
+		var refs []string
+		if t.Targets.VpcEndpoint != "" {
+			refs = append(refs, "vpcEndpoint/"+t.Targets.VpcEndpoint)
+		}
 		hc := t.HealthCheck.input()
 		tg := find(have, func(h *model.TargetGroup) bool { return h.Name == t.Name })
 		if tg == nil {
@@ -32,18 +41,29 @@ func (a *applier) targetGroups(ctx context.Context) error {
 			if tt == "" {
 				tt = "ip"
 			}
-			tg, err = a.Balancer.CreateTargetGroup(ctx, balancer.CreateTGInput{Name: t.Name, Protocol: proto, Port: port,
-				TargetType: tt, VpcID: a.vpc.ID, ProtocolVersion: "HTTP1", HealthCheck: hc})
+			tg = &model.TargetGroup{ARN: planned, Name: t.Name, Port: port}
+			err = a.write(func() (err error) {
+				tg, err = a.Balancer.CreateTargetGroup(ctx, balancer.CreateTGInput{Name: t.Name, Protocol: proto, Port: port,
+					TargetType: tt, VpcID: a.vpc.ID, ProtocolVersion: "HTTP1", HealthCheck: hc})
+				return err
+			}, created(res))
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
-		} else if !t.HealthCheck.matches(tg.HealthCheck) {
-			if tg, err = a.Balancer.ModifyTargetGroup(ctx, tg.ARN, hc); err != nil {
+		} else if cs := t.HealthCheck.changes(res, tg.HealthCheck); len(cs) > 0 && a.modify(res, refs...) {
+			err = a.write(func() (err error) {
+				tg, err = a.Balancer.ModifyTargetGroup(ctx, tg.ARN, hc)
+				return err
+			}, cs...)
+			if err != nil {
 				return fmt.Errorf("%s.healthCheck: %w", where, err)
 			}
 		}
 		a.tgs[t.Name] = tg
-		if err := a.targets(ctx, where, tg, t.Targets); err != nil {
+		if !a.modify(res, refs...) {
+			continue
+		}
+		if err := a.targets(ctx, where, res, tg, t.Targets); err != nil {
 			return err
 		}
 	}
@@ -70,18 +90,34 @@ func (h HealthCheck) input() balancer.HealthCheckInput {
 	return in
 }
 
-// matches reports whether every field the file sets equals the target group's.
-func (h HealthCheck) matches(have model.HealthCheck) bool {
-	s := func(want, got string) bool { return want == "" || strings.EqualFold(want, got) }
-	n := func(want, got int) bool { return want == 0 || want == got }
-	return s(h.Protocol, have.Protocol) && s(h.Path, have.Path) && s(h.Port, have.Port) && s(h.Matcher, have.Matcher) &&
-		n(h.IntervalSeconds, have.IntervalSeconds) && n(h.TimeoutSeconds, have.TimeoutSeconds) &&
-		n(h.HealthyThreshold, have.HealthyThreshold) && n(h.UnhealthyThreshold, have.UnhealthyThreshold)
+// changes lists the fields the file sets that differ from the target group's
+// (a field the file leaves out keeps whatever the group has).
+func (h HealthCheck) changes(res string, have model.HealthCheck) []Change {
+	var out []Change
+	s := func(field, want, got string) {
+		if want != "" && !strings.EqualFold(want, got) {
+			out = append(out, Change{res, "healthCheck." + field, got, want})
+		}
+	}
+	n := func(field string, want, got int) {
+		if want != 0 && want != got {
+			out = append(out, Change{res, "healthCheck." + field, strconv.Itoa(got), strconv.Itoa(want)})
+		}
+	}
+	s("protocol", h.Protocol, have.Protocol)
+	s("path", h.Path, have.Path)
+	s("port", h.Port, have.Port)
+	s("matcher", h.Matcher, have.Matcher)
+	n("intervalSeconds", h.IntervalSeconds, have.IntervalSeconds)
+	n("timeoutSeconds", h.TimeoutSeconds, have.TimeoutSeconds)
+	n("healthyThreshold", h.HealthyThreshold, have.HealthyThreshold)
+	n("unhealthyThreshold", h.UnhealthyThreshold, have.UnhealthyThreshold)
+	return out
 }
 
 // targets registers the file's targets and deregisters the others.
-func (a *applier) targets(ctx context.Context, where string, tg *model.TargetGroup, spec Targets) error {
-	ips := spec.IPs
+func (a *applier) targets(ctx context.Context, where, res string, tg *model.TargetGroup, spec Targets) error {
+	ips := slices.Clone(spec.IPs)
 	if spec.VpcEndpoint != "" {
 		for _, eni := range a.vpces[spec.VpcEndpoint].NetworkInterfaceIDs {
 			ni, _, err := store.Load[model.NetworkInterface](ctx, a.Store, model.Key(model.KindNetworkIface, eni))
@@ -102,16 +138,30 @@ func (a *applier) targets(ctx context.Context, where string, tg *model.TargetGro
 			remove = append(remove, t)
 		}
 	}
-	// Register before deregistering, so the group never passes through empty.
-	if len(add) > 0 {
-		if err := a.Balancer.RegisterTargets(ctx, tg.ARN, add); err != nil {
-			return fmt.Errorf("%s.targets: %w", where, err)
-		}
+	if len(add)+len(remove) == 0 {
+		return nil
 	}
-	if len(remove) > 0 {
-		if err := a.Balancer.DeregisterTargets(ctx, tg.ARN, remove); err != nil {
-			return fmt.Errorf("%s.targets: %w", where, err)
+	var have, want []string
+	for _, t := range tg.Targets {
+		have = append(have, net.JoinHostPort(t.ID, strconv.Itoa(t.Port)))
+	}
+	for _, ip := range ips {
+		want = append(want, net.JoinHostPort(ip, strconv.Itoa(tg.Port)))
+	}
+	err := a.write(func() error {
+		// Register before deregistering, so the group never passes through empty.
+		if len(add) > 0 {
+			if err := a.Balancer.RegisterTargets(ctx, tg.ARN, add); err != nil {
+				return err
+			}
 		}
+		if len(remove) > 0 {
+			return a.Balancer.DeregisterTargets(ctx, tg.ARN, remove)
+		}
+		return nil
+	}, Change{res, "targets", listText(have), listText(want)})
+	if err != nil {
+		return fmt.Errorf("%s.targets: %w", where, err)
 	}
 	return nil
 }
@@ -149,9 +199,17 @@ func (a *applier) loadBalancers(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var sgs []string
+		res := "loadBalancer/" + spec.Name
+		var sgs, refs []string
 		for _, n := range spec.SecurityGroups {
 			sgs = append(sgs, a.sgs[n])
+			refs = append(refs, "securityGroup/"+n)
+		}
+		for _, l := range spec.Listeners {
+			refs = append(refs, "targetGroup/"+l.Forward)
+			if l.Certificate != "" {
+				refs = append(refs, "certificate/"+l.Certificate)
+			}
 		}
 		lb := find(have, func(h *model.LoadBalancer) bool { return h.Name == spec.Name })
 		if lb == nil {
@@ -159,13 +217,31 @@ func (a *applier) loadBalancers(ctx context.Context) error {
 			if scheme == "" {
 				scheme = "internet-facing"
 			}
-			lb, err = a.Balancer.CreateLoadBalancer(ctx, balancer.CreateLBInput{Name: spec.Name, SubnetIDs: subnets,
-				SecurityGroupIDs: sgs, Scheme: scheme, Type: "application", IPAddressType: "ipv4"})
+			lb = &model.LoadBalancer{ARN: planned, Name: spec.Name}
+			err = a.write(func() (err error) {
+				lb, err = a.Balancer.CreateLoadBalancer(ctx, balancer.CreateLBInput{Name: spec.Name, SubnetIDs: subnets,
+					SecurityGroupIDs: sgs, Scheme: scheme, Type: "application", IPAddressType: "ipv4"})
+				return err
+			}, created(res))
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
 			}
 		}
 		a.lbs[spec.Name] = lb
+		if !a.modify(res, refs...) {
+			continue
+		}
+		// The groups the file lists replace the load balancer's (none listed:
+		// it keeps what it has, the VPC's default group when created so).
+		if add, remove := diff(lb.SecurityGroupIDs, sgs); len(sgs) > 0 && len(add)+len(remove) > 0 {
+			err := a.write(func() error {
+				_, err := a.Balancer.SetSecurityGroups(ctx, lb.ARN, sgs)
+				return err
+			}, Change{res, "securityGroups", a.securityGroupsText(lb.SecurityGroupIDs), a.securityGroupsText(sgs)})
+			if err != nil {
+				return fmt.Errorf("%s.securityGroups: %w", where, err)
+			}
+		}
 		byPort := map[int]*model.Listener{}
 		for _, l := range listeners {
 			if l.LoadBalancerARN == lb.ARN {
@@ -177,10 +253,14 @@ func (a *applier) loadBalancers(ctx context.Context) error {
 			want := a.listener(lb.ARN, ls)
 			have := byPort[want.Port]
 			delete(byPort, want.Port)
+			field := fmt.Sprintf("listeners[%d]", want.Port)
 			switch {
 			case have == nil:
-				_, err = a.Balancer.CreateListener(ctx, balancer.CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: want.Protocol,
-					Port: want.Port, SslPolicy: want.SslPolicy, Certificates: want.Certificates, DefaultActions: want.DefaultActions})
+				err = a.write(func() error {
+					_, err := a.Balancer.CreateListener(ctx, balancer.CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: want.Protocol,
+						Port: want.Port, SslPolicy: want.SslPolicy, Certificates: want.Certificates, DefaultActions: want.DefaultActions})
+					return err
+				}, Change{res, field, absent, a.listenerText(&want)})
 			case !sameListener(have, want):
 				// Modified in place: the socket stays open, so no connection drops.
 				in := balancer.ModifyListenerInput{ListenerARN: have.ARN, Protocol: &want.Protocol,
@@ -188,14 +268,20 @@ func (a *applier) loadBalancers(ctx context.Context) error {
 				if want.SslPolicy != "" {
 					in.SslPolicy = &want.SslPolicy
 				}
-				_, err = a.Balancer.ModifyListener(ctx, in)
+				err = a.write(func() error {
+					_, err := a.Balancer.ModifyListener(ctx, in)
+					return err
+				}, Change{res, field, a.listenerText(have), a.listenerText(&want)})
 			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", lw, err)
 			}
 		}
-		for _, extra := range byPort {
-			if err := a.Balancer.DeleteListener(ctx, extra.ARN); err != nil {
+		for _, port := range slices.Sorted(maps.Keys(byPort)) {
+			extra := byPort[port]
+			err := a.write(func() error { return a.Balancer.DeleteListener(ctx, extra.ARN) },
+				Change{res, fmt.Sprintf("listeners[%d]", port), a.listenerText(extra), absent})
+			if err != nil {
 				return fmt.Errorf("%s.listeners: %w", where, err)
 			}
 		}
@@ -228,4 +314,20 @@ func sameListener(have *model.Listener, want model.Listener) bool {
 		return false
 	}
 	return true
+}
+
+// listenerText is a listener as the file writes it: "HTTPS 443 certificate
+// api-cert forward api-targets".
+func (a *applier) listenerText(l *model.Listener) string {
+	s := fmt.Sprintf("%s %d", l.Protocol, l.Port)
+	if len(l.Certificates) > 0 {
+		s += " certificate " + nameOf(a.certs, l.Certificates[0].CertificateARN, func(c *model.Certificate) string { return c.ARN })
+	}
+	for _, act := range l.DefaultActions {
+		s += " " + act.Type
+		if act.TargetGroupARN != "" {
+			s += " " + nameOf(a.tgs, act.TargetGroupARN, func(tg *model.TargetGroup) string { return tg.ARN })
+		}
+	}
+	return s
 }

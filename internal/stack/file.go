@@ -52,13 +52,16 @@ type SecurityGroup struct {
 	Ingress     []IngressRule `yaml:"ingress"`
 }
 
-// IngressRule allows Protocol traffic to Port (or FromPort–ToPort) from CIDR.
+// IngressRule allows Protocol traffic to Port (or FromPort–ToPort) from CIDR,
+// or from the members of SourceSecurityGroup (a group of the file, by name):
+// every network interface it is attached to, such as a load balancer's nodes.
 type IngressRule struct {
-	Protocol string `yaml:"protocol"`
-	Port     int    `yaml:"port"`
-	FromPort int    `yaml:"fromPort"`
-	ToPort   int    `yaml:"toPort"`
-	CIDR     string `yaml:"cidr"`
+	Protocol            string `yaml:"protocol"`
+	Port                int    `yaml:"port"`
+	FromPort            int    `yaml:"fromPort"`
+	ToPort              int    `yaml:"toPort"`
+	CIDR                string `yaml:"cidr"`
+	SourceSecurityGroup string `yaml:"sourceSecurityGroup"`
 }
 
 // VpcEndpoint is an interface endpoint. Subnets are named by availability zone

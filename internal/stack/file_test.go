@@ -48,6 +48,15 @@ loadBalancers: [{name: lb, subnets: [a, b], listeners: [{port: 80, forward: ghos
 			[]string{`loadBalancers[0] "lb".listeners[0].forward`, `unknown target group "ghost"`}},
 		{"bad method", `
 apis: [{name: a, resources: {/: {FETCH: {integration: {type: MOCK}}}}}]`, []string{`FETCH`}},
+		{"rule from an unknown group", `
+securityGroups: [{name: endpoint-sg, ingress: [{protocol: tcp, port: 443, sourceSecurityGroup: lb-sgg}]}, {name: lb-sg}]`,
+			[]string{`securityGroups[0] "endpoint-sg".ingress[0].sourceSecurityGroup`, `unknown security group "lb-sgg"`}},
+		{"rule with two sources", `
+securityGroups: [{name: lb-sg}, {name: endpoint-sg, ingress: [{port: 443, cidr: 0.0.0.0/0, sourceSecurityGroup: lb-sg}]}]`,
+			[]string{`securityGroups[1] "endpoint-sg".ingress[0]`, "cidr and sourceSecurityGroup exclude each other"}},
+		{"load balancer in an unknown group", `
+loadBalancers: [{name: lb, subnets: [a, b], securityGroups: [lb-sg]}]`,
+			[]string{`loadBalancers[0] "lb".securityGroups[0]`, `unknown security group "lb-sg"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

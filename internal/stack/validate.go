@@ -58,6 +58,17 @@ func (f *File) Validate() error {
 			ref(w+".validation.zone", "zone", zones, model.DomainKey(c.Validation.Zone))
 		}
 	}
+	for i, g := range f.SecurityGroups {
+		for j, r := range g.Ingress {
+			w := fmt.Sprintf("securityGroups[%d] %q.ingress[%d]", i, g.Name, j)
+			switch {
+			case r.CIDR != "" && r.SourceSecurityGroup != "":
+				bad(w, "cidr and sourceSecurityGroup exclude each other: a rule has one source")
+			case r.SourceSecurityGroup != "":
+				ref(w+".sourceSecurityGroup", "security group", sgs, r.SourceSecurityGroup)
+			}
+		}
+	}
 	for i, v := range f.VpcEndpoints {
 		w := fmt.Sprintf("vpcEndpoints[%d] %q", i, v.Name)
 		if v.Service != "" && v.Service != "execute-api" && !strings.HasSuffix(v.Service, ".execute-api") {

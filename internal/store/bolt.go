@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,14 +28,42 @@ type Bolt struct {
 	db  *bolt.DB
 	mu  sync.Mutex // serialises writers so hub.publish sees revisions in order
 	hub *hub
+
+	maxBytes int // the file's quota; 0: none
 }
 
-// OpenBolt opens (creating if needed) the store file "gatehouse.db" in dir.
+// BoltOptions tunes the embedded store; the zero value gives the defaults.
+type BoltOptions struct {
+	// MaxBytes is the quota of the store file: a write that would grow the file
+	// beyond it fails with ErrFull (in a *LimitError) and changes nothing, as a
+	// failed bbolt transaction rolls back. 0 means DefaultMaxBytes; < 0, none.
+	MaxBytes int
+}
+
+// boltFile is the store's file name in the data directory.
+const boltFile = "gatehouse.db"
+
+// lockTimeout turns a second process on the same data directory into an
+// error instead of a hang on the file lock.
+const lockTimeout = 2 * time.Second
+
+// OpenBolt opens (creating if needed) the store file "gatehouse.db" in dir
+// with the default options.
 func OpenBolt(dir string) (*Bolt, error) {
-	path := filepath.Join(dir, "gatehouse.db")
-	// The timeout turns a second daemon on the same data directory into an error
-	// instead of a hang on the file lock.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	return OpenBoltWith(dir, BoltOptions{})
+}
+
+// OpenBoltWith opens the store file "gatehouse.db" in dir with opt.
+func OpenBoltWith(dir string, opt BoltOptions) (*Bolt, error) {
+	path := filepath.Join(dir, boltFile)
+	maxBytes := opt.MaxBytes
+	switch {
+	case maxBytes == 0:
+		maxBytes = DefaultMaxBytes
+	case maxBytes < 0:
+		maxBytes = 0 // bbolt: no limit
+	}
+	db, err := openLocked(path, &bolt.Options{Timeout: lockTimeout, MaxSize: maxBytes})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -56,7 +85,39 @@ func OpenBolt(dir string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Bolt{db: db, hub: newHub(rev, historyLimit)}, nil
+	return &Bolt{db: db, hub: newHub(rev, historyLimit), maxBytes: maxBytes}, nil
+}
+
+// openLocked opens path with bbolt, which takes the file lock, and makes sure
+// the locked file is still the one at path: CompactBolt renames a new file
+// over it while holding the old one's lock, and a process that was waiting for
+// that lock must not go on writing to the replaced, unlinked file.
+func openLocked(path string, opt *bolt.Options) (*bolt.DB, error) {
+	for {
+		var file *os.File // the file bbolt opened (and locked), to compare with path's
+		o := *opt
+		o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		}
+		db, err := bolt.Open(path, 0o600, &o)
+		if err != nil {
+			return nil, err
+		}
+		held, err1 := os.Stat(path)
+		open, err2 := file.Stat()
+		if err1 == nil && err2 == nil && os.SameFile(held, open) {
+			return db, nil
+		}
+		db.Close()
+		if err2 != nil {
+			return nil, err2
+		}
+		if err1 != nil && !errors.Is(err1, os.ErrNotExist) {
+			return nil, err1
+		}
+	}
 }
 
 func (b *Bolt) Get(_ context.Context, key string) (KV, error) {
@@ -96,6 +157,11 @@ func (b *Bolt) Delete(_ context.Context, key string, expect int64) (int64, error
 }
 
 func (b *Bolt) write(key string, expect int64, del bool, value []byte) (int64, error) {
+	if !del {
+		if err := checkValue(key, value); err != nil {
+			return 0, err
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var rev int64
@@ -123,6 +189,9 @@ func (b *Bolt) write(key string, expect int64, del bool, value []byte) (int64, e
 		}
 		return kvb.Put([]byte(key), append(buf[:], value...))
 	})
+	if errors.Is(err, bolterrors.ErrMaxSizeReached) {
+		return 0, errFull(b.maxBytes)
+	}
 	if err != nil {
 		return 0, mapBoltErr(err)
 	}

@@ -62,6 +62,9 @@ func (m *Mem) Put(_ context.Context, key string, value []byte, expect int64) (in
 	if m.done {
 		return 0, ErrClosed
 	}
+	if err := checkValue(key, value); err != nil {
+		return 0, err
+	}
 	if expect != Any && m.kv[key].ModRev != expect {
 		return 0, ErrConflict
 	}

@@ -7,16 +7,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go"
 
 	"gatehouse/internal/awsapi"
 )
@@ -83,4 +88,107 @@ func Send(t testing.TB, req *http.Request, signingName string) (status int, head
 		t.Fatal(err)
 	}
 	return resp.StatusCode, resp.Header, body
+}
+
+// MaxMessage is the longest error message a limit may produce: a value over
+// its limit is clipped, so an oversized field never comes back whole (one at
+// its limit may, as a service names an unknown ARN or a long record whole).
+const MaxMessage = 4096
+
+// WantRefusal fails t unless err is an API error with HTTP status, code and
+// exactly msg, and msg is at most MaxMessage bytes long.
+func WantRefusal(t testing.TB, err error, status int, code, msg string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("got %v, want %d %s", err, status, code)
+	}
+	var re interface{ HTTPStatusCode() int }
+	if !errors.As(err, &re) || re.HTTPStatusCode() != status {
+		t.Errorf("got status %v, want %d", re, status)
+	}
+	if ae.ErrorCode() != code || ae.ErrorMessage() != msg {
+		t.Errorf("got %s %q,\nwant %s %q", ae.ErrorCode(), ae.ErrorMessage(), code, msg)
+	}
+	if n := len(ae.ErrorMessage()); n > MaxMessage {
+		t.Errorf("got a message of %d bytes, want at most %d", n, MaxMessage)
+	}
+}
+
+// WantAnswer fails t unless err answers as expected: with code "" the call
+// must have been accepted (err is nil), otherwise it must have been refused as
+// WantRefusal checks.
+func WantAnswer(t testing.TB, err error, status int, code, msg string) {
+	t.Helper()
+	if code == "" {
+		if err != nil {
+			t.Fatalf("got %v, want it accepted", err)
+		}
+		return
+	}
+	WantRefusal(t, err, status, code, msg)
+}
+
+// WantClippedRefusal fails t unless err is a 400 API error with code and
+// exactly msg (as APIError reads it) and the message is at most 1024 bytes
+// long: a value over its limit comes back clipped.
+func WantClippedRefusal(t testing.TB, err error, code, msg string) {
+	t.Helper()
+	gotStatus, gotCode, gotMsg := APIError(t, err)
+	if gotStatus != 400 || gotCode != code || gotMsg != msg {
+		t.Errorf("over the limit: got %d %s %.400q, want 400 %s %.400q", gotStatus, gotCode, gotMsg, code, msg)
+	}
+	if len(gotMsg) > 1024 {
+		t.Errorf("over the limit: the message is %d bytes long, want the value clipped", len(gotMsg))
+	}
+}
+
+// APIError returns the HTTP status, code and message err carries (200 and ""
+// for nil). It fails t if err is not an AWS API error with an HTTP response.
+func APIError(t testing.TB, err error) (status int, code, msg string) {
+	t.Helper()
+	if err == nil {
+		return 200, "", ""
+	}
+	var ae smithy.APIError
+	var re *awshttp.ResponseError
+	if !errors.As(err, &ae) || !errors.As(err, &re) {
+		t.Fatalf("got %v, want an AWS API error", err)
+	}
+	return re.HTTPStatusCode(), ae.ErrorCode(), ae.ErrorMessage()
+}
+
+// Coral is Coral's one-field validation message as a client reads it, with
+// the value cut after 128 characters.
+func Coral(value, field, constraint string) string {
+	if len(value) > 128 {
+		value = value[:128] + "..."
+	}
+	return fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, field, constraint)
+}
+
+// MaxLen is Coral's constraint text for a length of at most n.
+func MaxLen(n int) string { return fmt.Sprintf("Member must have length less than or equal to %d", n) }
+
+// Long returns a string of n "a" characters.
+func Long(n int) string { return strings.Repeat("a", n) }
+
+// DomainOf returns a name of exactly n characters (n > len(zone)+1) ending
+// in "."+zone, the rest made of valid labels of at most 63 fill characters:
+// a valid DNS name when n is at most 253.
+func DomainOf(n int, zone string, fill byte) string {
+	var b strings.Builder
+	for rest := n - len(zone) - 1; rest > 0; {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+			rest--
+		}
+		l := min(rest, 63)
+		if rest-l == 1 { // a lone dot cannot end the prefix
+			l--
+		}
+		b.WriteString(strings.Repeat(string(fill), l))
+		rest -= l
+	}
+	return b.String() + "." + zone
 }

@@ -1,6 +1,8 @@
 // Package ec2 maps EC2's ec2Query protocol onto the network service: the
 // default VPC's VPCs, subnets and availability zones, security groups and their
-// ingress rules, execute-api interface endpoints, network interfaces and tags.
+// rules (inbound and outbound, from CIDRs or from security groups:
+// UserIdGroupPairs), execute-api interface endpoints, network interfaces and
+// tags.
 //
 // A request is form parameters (Action=…&Version=2016-11-15, lists as Name.N),
 // decoded (awsapi.QueryOf) into one input struct per operation whose query

@@ -32,6 +32,9 @@ func New(net *network.Service) *awsapi.Service {
 			"DeleteSecurityGroup":           op(a.deleteSecurityGroup),
 			"AuthorizeSecurityGroupIngress": op(a.authorizeIngress),
 			"RevokeSecurityGroupIngress":    op(a.revokeIngress),
+			"DescribeSecurityGroupRules":    op(a.describeSecurityGroupRules),
+			"AuthorizeSecurityGroupEgress":  op(a.authorizeEgress),
+			"RevokeSecurityGroupEgress":     op(a.revokeEgress),
 			"CreateVpcEndpoint":             op(a.createVpcEndpoint),
 			"DescribeVpcEndpoints":          op(a.describeVpcEndpoints),
 			"ModifyVpcEndpoint":             op(a.modifyVpcEndpoint),
@@ -338,33 +341,44 @@ type ipv6RangeIn struct {
 	CidrIPv6 string `query:"CidrIpv6"`
 }
 
-type sourceIn struct {
-	GroupID string `query:"GroupId"`
+// groupPairIn is a UserIdGroupPair: a security group as a rule's source, named
+// by ID, or by name in the default VPC (the CLI's --source-group sends either).
+type groupPairIn struct {
+	GroupID     string `query:"GroupId"`
+	GroupName   string `query:"GroupName"`
+	UserID      string `query:"UserId"`
+	Description string `query:"Description"`
+}
+
+type prefixListIn struct {
+	PrefixListID string `query:"PrefixListId"`
 }
 
 type permissionIn struct {
-	IPProtocol    string        `query:"IpProtocol"`
-	FromPort      *int          `query:"FromPort"`
-	ToPort        *int          `query:"ToPort"`
-	IPRanges      []ipRangeIn   `query:"IpRanges"`
-	IPv6Ranges    []ipv6RangeIn `query:"Ipv6Ranges"`
-	Groups        []sourceIn    `query:"Groups"`
-	PrefixListIDs []sourceIn    `query:"PrefixListIds"`
+	IPProtocol    string         `query:"IpProtocol"`
+	FromPort      *int           `query:"FromPort"`
+	ToPort        *int           `query:"ToPort"`
+	IPRanges      []ipRangeIn    `query:"IpRanges"`
+	IPv6Ranges    []ipv6RangeIn  `query:"Ipv6Ranges"`
+	Groups        []groupPairIn  `query:"Groups"`
+	PrefixListIDs []prefixListIn `query:"PrefixListIds"`
 }
 
 // ingressIn is AuthorizeSecurityGroupIngress's and RevokeSecurityGroupIngress's
-// request: IpPermissions, or the shorthand of one protocol, port range and CIDR.
+// request: IpPermissions, or the shorthand of one protocol, port range and CIDR,
+// or of a source group by name (SourceSecurityGroupName, default VPC).
 type ingressIn struct {
-	GroupID     string         `query:"GroupId"`
-	GroupName   string         `query:"GroupName"`
-	Permissions []permissionIn `query:"IpPermissions"`
-	IPProtocol  string         `query:"IpProtocol"`
-	FromPort    *int           `query:"FromPort"`
-	ToPort      *int           `query:"ToPort"`
-	CidrIP      string         `query:"CidrIp"`
-	SourceGroup string         `query:"SourceSecurityGroupName"`
-	RuleIDs     []string       `query:"SecurityGroupRuleId"`
-	TagSpecs    []tagSpecIn    `query:"TagSpecification"`
+	GroupID          string         `query:"GroupId"`
+	GroupName        string         `query:"GroupName"`
+	Permissions      []permissionIn `query:"IpPermissions"`
+	IPProtocol       string         `query:"IpProtocol"`
+	FromPort         *int           `query:"FromPort"`
+	ToPort           *int           `query:"ToPort"`
+	CidrIP           string         `query:"CidrIp"`
+	SourceGroup      string         `query:"SourceSecurityGroupName"`
+	SourceGroupOwner string         `query:"SourceSecurityGroupOwnerId"`
+	RuleIDs          []string       `query:"SecurityGroupRuleId"`
+	TagSpecs         []tagSpecIn    `query:"TagSpecification"`
 }
 
 // port is a port the request left out: -1, which EC2 reads as "all" where a
@@ -376,21 +390,36 @@ func port(p *int) int {
 	return *p
 }
 
-// permissions returns the request's rules. Sources other than CIDRs (groups,
-// prefix lists) cannot be expressed by gatehouse's rules and are refused.
-func (in *ingressIn) permissions() ([]model.IPPermission, error) {
+// permissions returns the request's rules, sources by CIDR or by security
+// group; a group named by name is the default VPC's group of that name.
+// Prefix lists cannot be expressed by gatehouse's rules and are refused.
+//
+// SourceSecurityGroupName without a protocol grants, as EC2 documents, "full
+// ICMP, UDP, and TCP access" from that group: three rules.
+func (a *api) permissions(ctx context.Context, in *ingressIn) ([]model.IPPermission, error) {
 	perms := slices.Clone(in.Permissions)
-	if in.IPProtocol != "" || in.CidrIP != "" || in.FromPort != nil || in.ToPort != nil {
-		p := permissionIn{IPProtocol: in.IPProtocol, FromPort: in.FromPort, ToPort: in.ToPort}
+	var source []groupPairIn
+	if in.SourceGroup != "" {
+		source = []groupPairIn{{GroupName: in.SourceGroup, UserID: in.SourceGroupOwner}}
+	}
+	switch {
+	case in.IPProtocol != "" || in.CidrIP != "" || in.FromPort != nil || in.ToPort != nil:
+		p := permissionIn{IPProtocol: in.IPProtocol, FromPort: in.FromPort, ToPort: in.ToPort, Groups: source}
 		if in.CidrIP != "" {
 			p.IPRanges = []ipRangeIn{{CidrIP: in.CidrIP}}
 		}
 		perms = append(perms, p)
+	case source != nil:
+		all, icmpAll, top := 0, -1, 65535
+		perms = append(perms,
+			permissionIn{IPProtocol: "icmp", FromPort: &icmpAll, ToPort: &icmpAll, Groups: source},
+			permissionIn{IPProtocol: "tcp", FromPort: &all, ToPort: &top, Groups: source},
+			permissionIn{IPProtocol: "udp", FromPort: &all, ToPort: &top, Groups: source})
 	}
 	var out []model.IPPermission
 	for _, p := range perms {
-		if len(p.Groups) > 0 || len(p.PrefixListIDs) > 0 || in.SourceGroup != "" {
-			return nil, model.BadRequest("InvalidParameterValue", "gatehouse security groups allow traffic from CIDR ranges only, not from security groups or prefix lists")
+		if len(p.PrefixListIDs) > 0 {
+			return nil, model.BadRequest("InvalidParameterValue", "gatehouse security groups allow traffic from CIDR ranges and security groups only, not from prefix lists")
 		}
 		m := model.IPPermission{Protocol: p.IPProtocol, FromPort: port(p.FromPort), ToPort: port(p.ToPort)}
 		for _, r := range p.IPRanges {
@@ -398,6 +427,16 @@ func (in *ingressIn) permissions() ([]model.IPPermission, error) {
 		}
 		for _, r := range p.IPv6Ranges {
 			m.CIDRs = append(m.CIDRs, r.CidrIPv6)
+		}
+		for _, g := range p.Groups {
+			id := g.GroupID
+			if id == "" && g.GroupName != "" {
+				var err error
+				if id, err = a.net.GroupID(ctx, "", g.GroupName); err != nil {
+					return nil, err
+				}
+			}
+			m.Groups = append(m.Groups, model.GroupPair{GroupID: id, UserID: g.UserID, Description: g.Description})
 		}
 		out = append(out, m)
 	}
@@ -410,7 +449,7 @@ type authorizeOut struct {
 }
 
 func (a *api) authorizeIngress(ctx context.Context, in *ingressIn) (any, error) {
-	perms, err := in.permissions()
+	perms, err := a.permissions(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -418,21 +457,33 @@ func (a *api) authorizeIngress(ctx context.Context, in *ingressIn) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.net.AuthorizeIngress(ctx, id, perms); err != nil {
+	after, err := a.net.AuthorizeIngress(ctx, id, perms)
+	if err != nil {
 		return nil, err
 	}
-	return &authorizeOut{Return: true, Rules: rulesOf(a.net, id, perms)}, nil
+	// The rules as stored (a group source with its owner filled in), limited to
+	// the ones this request added.
+	added := network.Rules(id, perms)
+	out := &authorizeOut{Return: true}
+	for _, r := range rulesOf(a.net, id, after.Ingress) {
+		if slices.ContainsFunc(added, func(n network.Rule) bool { return n.ID == r.ID }) {
+			out.Rules = append(out.Rules, r)
+		}
+	}
+	return out, nil
 }
 
 type revokedRule struct {
-	ID       string `xml:"securityGroupRuleId"`
-	GroupID  string `xml:"groupId"`
-	IsEgress bool   `xml:"isEgress"`
-	Protocol string `xml:"ipProtocol"`
-	FromPort int    `xml:"fromPort"`
-	ToPort   int    `xml:"toPort"`
-	CidrIPv4 string `xml:"cidrIpv4,omitempty"`
-	CidrIPv6 string `xml:"cidrIpv6,omitempty"`
+	ID                string `xml:"securityGroupRuleId"`
+	GroupID           string `xml:"groupId"`
+	IsEgress          bool   `xml:"isEgress"`
+	Protocol          string `xml:"ipProtocol"`
+	FromPort          int    `xml:"fromPort"`
+	ToPort            int    `xml:"toPort"`
+	CidrIPv4          string `xml:"cidrIpv4,omitempty"`
+	CidrIPv6          string `xml:"cidrIpv6,omitempty"`
+	ReferencedGroupID string `xml:"referencedGroupId,omitempty"`
+	Description       string `xml:"description,omitempty"`
 }
 
 type revokeOut struct {
@@ -454,7 +505,7 @@ func (a *api) revokeIngress(ctx context.Context, in *ingressIn) (any, error) {
 		after, err = a.net.RevokeIngressRules(ctx, id, in.RuleIDs)
 	} else {
 		var perms []model.IPPermission
-		if perms, err = in.permissions(); err == nil {
+		if perms, err = a.permissions(ctx, in); err == nil {
 			after, err = a.net.RevokeIngress(ctx, id, perms)
 		}
 	}
@@ -462,13 +513,101 @@ func (a *api) revokeIngress(ctx context.Context, in *ingressIn) (any, error) {
 		return nil, err
 	}
 	// The revoked rules: the group's rules before that it lacks after.
-	kept := network.Rules(id, after.Ingress)
-	out := &revokeOut{Return: true}
-	for _, r := range rulesOf(a.net, id, groups[0].Ingress) {
-		if !slices.ContainsFunc(kept, func(k network.Rule) bool { return k.ID == r.ID }) {
-			out.Rules = append(out.Rules, revokedRule{ID: r.ID, GroupID: r.GroupID, Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort,
-				CidrIPv4: r.CidrIPv4, CidrIPv6: r.CidrIPv6})
+	return &revokeOut{Return: true, Rules: revoked(a.net, network.Rules(id, groups[0].Ingress), network.Rules(id, after.Ingress))}, nil
+}
+
+// egressIn is AuthorizeSecurityGroupEgress's and RevokeSecurityGroupEgress's
+// request: the group by ID, and IpPermissions (or, to revoke, rule IDs). The
+// shorthand members of the ingress calls are "Not supported" here, as EC2
+// documents; the CLI's --protocol/--port/--cidr send IpPermissions.
+type egressIn struct {
+	GroupID     string         `query:"GroupId" required:"true"`
+	Permissions []permissionIn `query:"IpPermissions"`
+	RuleIDs     []string       `query:"SecurityGroupRuleId"`
+	TagSpecs    []tagSpecIn    `query:"TagSpecification"`
+}
+
+func (a *api) authorizeEgress(ctx context.Context, in *egressIn) (any, error) {
+	perms, err := a.permissions(ctx, &ingressIn{Permissions: in.Permissions})
+	if err != nil {
+		return nil, err
+	}
+	after, err := a.net.AuthorizeEgress(ctx, in.GroupID, perms)
+	if err != nil {
+		return nil, err
+	}
+	added := network.EgressRules(in.GroupID, perms)
+	out := &authorizeOut{Return: true}
+	for _, r := range network.EgressRules(in.GroupID, after.EgressRules()) {
+		if slices.ContainsFunc(added, func(n network.Rule) bool { return n.ID == r.ID }) {
+			out.Rules = append(out.Rules, ruleOf(a.net, r))
 		}
+	}
+	return out, nil
+}
+
+func (a *api) revokeEgress(ctx context.Context, in *egressIn) (any, error) {
+	groups, err := a.net.DescribeSecurityGroups(ctx, []string{in.GroupID}, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var after *model.SecurityGroup
+	if len(in.RuleIDs) > 0 {
+		after, err = a.net.RevokeEgressRules(ctx, in.GroupID, in.RuleIDs)
+	} else {
+		var perms []model.IPPermission
+		if perms, err = a.permissions(ctx, &ingressIn{Permissions: in.Permissions}); err == nil {
+			after, err = a.net.RevokeEgress(ctx, in.GroupID, perms)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &revokeOut{Return: true, Rules: revoked(a.net,
+		network.EgressRules(in.GroupID, groups[0].EgressRules()), network.EgressRules(in.GroupID, after.EgressRules()))}, nil
+}
+
+// revoked reports the rules of before that after lacks.
+func revoked(net *network.Service, before, after []network.Rule) []revokedRule {
+	var out []revokedRule
+	for _, r := range before {
+		if slices.ContainsFunc(after, func(k network.Rule) bool { return k.ID == r.ID }) {
+			continue
+		}
+		sr := ruleOf(net, r)
+		rr := revokedRule{ID: sr.ID, GroupID: sr.GroupID, IsEgress: sr.IsEgress, Protocol: sr.Protocol, FromPort: sr.FromPort, ToPort: sr.ToPort,
+			CidrIPv4: sr.CidrIPv4, CidrIPv6: sr.CidrIPv6, Description: sr.Description}
+		if sr.Referenced != nil {
+			rr.ReferencedGroupID = sr.Referenced.GroupID
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+type describeRulesIn struct {
+	RuleIDs []string   `query:"SecurityGroupRuleId"`
+	Filters []filterIn `query:"Filter"`
+	pageIn
+}
+
+type describeRulesOut struct {
+	Rules     []securityGroupRule `xml:"securityGroupRuleSet>item"`
+	NextToken string              `xml:"nextToken,omitempty"`
+}
+
+func (a *api) describeSecurityGroupRules(ctx context.Context, in *describeRulesIn) (any, error) {
+	rules, err := a.net.DescribeSecurityGroupRules(ctx, in.RuleIDs, filtersOf(in.Filters))
+	if err != nil {
+		return nil, err
+	}
+	rules, next, err := page(rules, func(r *network.Rule) string { return r.ID }, in.pageIn, 5)
+	if err != nil {
+		return nil, err
+	}
+	out := &describeRulesOut{NextToken: next}
+	for _, r := range rules {
+		out.Rules = append(out.Rules, ruleOf(a.net, *r))
 	}
 	return out, nil
 }

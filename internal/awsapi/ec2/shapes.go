@@ -93,20 +93,32 @@ type ipv6Range struct {
 	CidrIPv6 string `xml:"cidrIpv6"`
 }
 
+// userIDGroupPair is a security group source (UserIdGroupPairs): EC2 names a
+// group of a VPC by ID and owner, without its name.
+type userIDGroupPair struct {
+	Description string `xml:"description,omitempty"`
+	UserID      string `xml:"userId"`
+	GroupID     string `xml:"groupId"`
+}
+
 type ipPermission struct {
-	IPProtocol string      `xml:"ipProtocol"`
-	FromPort   *int        `xml:"fromPort"`
-	ToPort     *int        `xml:"toPort"`
-	IPRanges   []ipRange   `xml:"ipRanges>item"`
-	IPv6Ranges []ipv6Range `xml:"ipv6Ranges>item"`
+	IPProtocol string            `xml:"ipProtocol"`
+	FromPort   *int              `xml:"fromPort"`
+	ToPort     *int              `xml:"toPort"`
+	Groups     []userIDGroupPair `xml:"groups>item"`
+	IPRanges   []ipRange         `xml:"ipRanges>item"`
+	IPv6Ranges []ipv6Range       `xml:"ipv6Ranges>item"`
 }
 
 // permissionOf reports a permission as EC2 does: no ports for "all traffic"
-// and for protocols without ports; IPv4 and IPv6 sources apart.
+// and for protocols without ports; IPv4, IPv6 and group sources apart.
 func permissionOf(p model.IPPermission) ipPermission {
 	out := ipPermission{IPProtocol: p.Protocol}
 	if p.Protocol == "tcp" || p.Protocol == "udp" || p.Protocol == "icmp" {
 		out.FromPort, out.ToPort = &p.FromPort, &p.ToPort
+	}
+	for _, g := range p.Groups {
+		out.Groups = append(out.Groups, userIDGroupPair{Description: g.Description, UserID: g.UserID, GroupID: g.GroupID})
 	}
 	for _, c := range p.CIDRs {
 		if strings.Contains(c, ":") {
@@ -117,10 +129,6 @@ func permissionOf(p model.IPPermission) ipPermission {
 	}
 	return out
 }
-
-// allEgress is every group's outbound rule: gatehouse filters only inbound
-// traffic, so each group allows all outbound traffic, as a new EC2 group does.
-var allEgress = []ipPermission{{IPProtocol: "-1", IPRanges: []ipRange{{CidrIP: "0.0.0.0/0"}}}}
 
 type securityGroup struct {
 	OwnerID             string         `xml:"ownerId"`
@@ -136,40 +144,59 @@ type securityGroup struct {
 
 func securityGroupOf(net *network.Service, g *model.SecurityGroup) securityGroup {
 	out := securityGroup{OwnerID: net.Env().Account, GroupID: g.ID, GroupName: g.Name, Description: g.Description, VpcID: g.VpcID,
-		SecurityGroupArn: net.SecurityGroupARN(g.ID), IPPermissionsEgress: allEgress, Tags: tagsOf(g.Tags)}
+		SecurityGroupArn: net.SecurityGroupARN(g.ID), Tags: tagsOf(g.Tags)}
 	for _, p := range g.Ingress {
 		out.IPPermissions = append(out.IPPermissions, permissionOf(p))
 	}
+	for _, p := range g.EgressRules() {
+		out.IPPermissionsEgress = append(out.IPPermissionsEgress, permissionOf(p))
+	}
 	return out
+}
+
+// referencedGroup is a rule's source group (ReferencedGroupInfo).
+type referencedGroup struct {
+	GroupID string `xml:"groupId"`
+	UserID  string `xml:"userId"`
 }
 
 type securityGroupRule struct {
-	ID       string `xml:"securityGroupRuleId"`
-	GroupID  string `xml:"groupId"`
-	OwnerID  string `xml:"groupOwnerId"`
-	IsEgress bool   `xml:"isEgress"`
-	Protocol string `xml:"ipProtocol"`
-	FromPort int    `xml:"fromPort"`
-	ToPort   int    `xml:"toPort"`
-	CidrIPv4 string `xml:"cidrIpv4,omitempty"`
-	CidrIPv6 string `xml:"cidrIpv6,omitempty"`
-	Arn      string `xml:"securityGroupRuleArn"`
+	ID          string           `xml:"securityGroupRuleId"`
+	GroupID     string           `xml:"groupId"`
+	OwnerID     string           `xml:"groupOwnerId"`
+	IsEgress    bool             `xml:"isEgress"`
+	Protocol    string           `xml:"ipProtocol"`
+	FromPort    int              `xml:"fromPort"`
+	ToPort      int              `xml:"toPort"`
+	CidrIPv4    string           `xml:"cidrIpv4,omitempty"`
+	CidrIPv6    string           `xml:"cidrIpv6,omitempty"`
+	Referenced  *referencedGroup `xml:"referencedGroupInfo"`
+	Description string           `xml:"description,omitempty"`
+	Arn         string           `xml:"securityGroupRuleArn"`
 }
 
 func rulesOf(net *network.Service, groupID string, perms []model.IPPermission) []securityGroupRule {
-	env := net.Env()
 	var out []securityGroupRule
 	for _, r := range network.Rules(groupID, perms) {
-		sr := securityGroupRule{ID: r.ID, GroupID: r.GroupID, OwnerID: env.Account, Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort,
-			Arn: net.SecurityGroupRuleARN(r.ID)}
-		if strings.Contains(r.CIDR, ":") {
-			sr.CidrIPv6 = r.CIDR
-		} else {
-			sr.CidrIPv4 = r.CIDR
-		}
-		out = append(out, sr)
+		out = append(out, ruleOf(net, r))
 	}
 	return out
+}
+
+// ruleOf reports one rule: its source is a CIDR or a referenced group.
+func ruleOf(net *network.Service, r network.Rule) securityGroupRule {
+	sr := securityGroupRule{ID: r.ID, GroupID: r.GroupID, OwnerID: net.Env().Account, IsEgress: r.IsEgress, Protocol: r.Protocol,
+		FromPort: r.FromPort, ToPort: r.ToPort, Arn: net.SecurityGroupRuleARN(r.ID)}
+	switch {
+	case r.ReferencedGroup != nil:
+		sr.Referenced = &referencedGroup{GroupID: r.ReferencedGroup.GroupID, UserID: r.ReferencedGroup.UserID}
+		sr.Description = r.ReferencedGroup.Description
+	case strings.Contains(r.CIDR, ":"):
+		sr.CidrIPv6 = r.CIDR
+	default:
+		sr.CidrIPv4 = r.CIDR
+	}
+	return sr
 }
 
 type groupIdentifier struct {

@@ -32,6 +32,7 @@ func New(svc *balancer.Service) *awsapi.Service {
 			"DeleteLoadBalancer":             awsapi.QueryOf(a.deleteLoadBalancer),
 			"DescribeLoadBalancerAttributes": awsapi.QueryOf(a.describeLoadBalancerAttributes),
 			"ModifyLoadBalancerAttributes":   awsapi.QueryOf(a.modifyLoadBalancerAttributes),
+			"SetSecurityGroups":              awsapi.QueryOf(a.setSecurityGroups),
 			"CreateTargetGroup":              awsapi.QueryOf(a.createTargetGroup),
 			"DescribeTargetGroups":           awsapi.QueryOf(a.describeTargetGroups),
 			"ModifyTargetGroup":              awsapi.QueryOf(a.modifyTargetGroup),

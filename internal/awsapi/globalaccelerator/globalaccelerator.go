@@ -299,6 +299,9 @@ type createListenerInput struct {
 }
 
 func (a *api) createListener(ctx context.Context, in *createListenerInput) (any, error) {
+	if err := accelerator.CheckIdempotencyToken(in.IdempotencyToken); err != nil {
+		return nil, err
+	}
 	l, err := a.svc.CreateListener(ctx, in.AcceleratorArn, in.Protocol, portRanges(in.PortRanges), in.ClientAffinity)
 	if err != nil {
 		return nil, err
@@ -456,6 +459,9 @@ type createEndpointGroupInput struct {
 }
 
 func (a *api) createEndpointGroup(ctx context.Context, in *createEndpointGroupInput) (any, error) {
+	if err := accelerator.CheckIdempotencyToken(in.IdempotencyToken); err != nil {
+		return nil, err
+	}
 	if len(in.PortOverrides) > 0 {
 		return nil, unsupported("PortOverrides")
 	}

@@ -200,6 +200,11 @@ func (a *api) changeResourceRecordSets(r *http.Request) (int, any, error) {
 	if err := awsapi.DecodeXML(awsapi.Body(r), &in); err != nil {
 		return 0, nil, err
 	}
+	// The batch's comment is not kept (gatehouse reports no change details), so
+	// only the wire checks it: ResourceDescription, at most 256 characters.
+	if err := model.Length("InvalidInput", "changeBatch.comment", in.ChangeBatch.Comment, 0, maxComment); err != nil {
+		return 0, nil, err
+	}
 	changes := make([]nameserver.Change, len(in.ChangeBatch.Changes))
 	for i, c := range in.ChangeBatch.Changes {
 		rs := c.ResourceRecordSet
@@ -274,8 +279,12 @@ func (a *api) listTagsForResource(r *http.Request) (int, any, error) {
 	return http.StatusOK, listTagsForResourceResponse{ResourceTagSet: set}, nil
 }
 
-// maxTagResources is the most resource IDs ListTagsForResources takes (API model).
-const maxTagResources = 10
+// maxTagResources is the most resource IDs ListTagsForResources takes and
+// maxComment the longest comment (ResourceDescription), both from the API model.
+const (
+	maxTagResources = 10
+	maxComment      = 256
+)
 
 func (a *api) listTagsForResources(r *http.Request) (int, any, error) {
 	var in listTagsForResourcesRequest

@@ -4,13 +4,16 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"gatehouse/internal/model"
 	"gatehouse/internal/store"
 )
 
@@ -23,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("UpdateLosesNoConcurrentChange", func(t *testing.T) { testUpdate(t, open(t)) })
 	t.Run("ListThenWatchUnderWritesSeesEachChangeOnce", func(t *testing.T) { testListThenWatch(t, open(t)) })
 	t.Run("CloseEndsWatch", func(t *testing.T) { testCloseEndsWatch(t, open(t)) })
+	t.Run("ValueOverLimitIsRefused", func(t *testing.T) { testValueLimit(t, open(t)) })
 }
 
 // testListThenWatch is how live.Watch uses a store: List, then Watch from the
@@ -271,4 +275,31 @@ func keys(kvs []store.KV) []string {
 		out = append(out, kv.Key)
 	}
 	return out
+}
+
+// testValueLimit: a value of store.MaxValueBytes is kept; one byte more is
+// refused with ErrTooLarge, as a *model.Error the AWS API answers 413 (with a
+// message that does not echo the value), and the key keeps its old value.
+func testValueLimit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	atLimit := bytes.Repeat([]byte("a"), store.MaxValueBytes)
+	rev := mustPut(t, s, "big", string(atLimit), 0)
+	_, err := s.Put(ctx, "big", append(atLimit, 'b'), store.Any)
+	if !errors.Is(err, store.ErrTooLarge) {
+		t.Fatalf("put of %d bytes: got %v, want ErrTooLarge", store.MaxValueBytes+1, err)
+	}
+	var ae *model.Error
+	if !errors.As(err, &ae) || ae.Status != http.StatusRequestEntityTooLarge || ae.Code != "RequestEntityTooLarge" {
+		t.Fatalf("put of %d bytes: got %#v, want a 413 RequestEntityTooLarge *model.Error", store.MaxValueBytes+1, err)
+	}
+	if len(ae.Message) > 300 {
+		t.Errorf("message is %d bytes, want a short one: %.300q", len(ae.Message), ae.Message)
+	}
+	kv, err := s.Get(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kv.ModRev != rev || !bytes.Equal(kv.Value, atLimit) {
+		t.Errorf("after the refused put: got rev %d, %d bytes, want rev %d, %d bytes", kv.ModRev, len(kv.Value), rev, len(atLimit))
+	}
 }
