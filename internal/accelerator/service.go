@@ -144,7 +144,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 // apply keeps the listening sockets in line with t, cuts the flows t no
 // longer carries and reports status. It reports whether some socket failed to
-// open: the table follower applies t again after live.RetryInterval (a port
+// open: the table follower applies t again after its table's RetryInterval (a port
 // held by another process may be freed). Flows are cut after the sockets are
 // reconciled (no new client reaches a removed listener meanwhile) and before
 // status and Served say the change is live.

@@ -57,7 +57,7 @@
 // (live.Table.Run); each swap runs apply on the follower's goroutine: reconcile
 // sockets, write load balancer State (active, or failed with the socket
 // error), restart probers whose check changed, sync target health. Sockets
-// that failed are retried every live.RetryInterval. Probers are stopped and waited
+// that failed are retried every live.DefaultRetryInterval. Probers are stopped and waited
 // for before Run returns; the sockets then drain for up to 5 s, after which
 // each socket's base context ends (cancelling requests still running and
 // upgraded streams) and serveSocket waits for every handler.

@@ -7,6 +7,7 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -151,6 +152,12 @@ func Follow(ctx context.Context, feed *Feed, apply func(*model.Snapshot)) {
 // Table is a service's compiled lookup table, swapped atomically. The zero value
 // holds nil until the first successful Compile.
 type Table[T any] struct {
+	// RetryInterval is how soon Run applies a table again when its apply
+	// left work undone, such as a socket that would not open (its address in
+	// use): the side effect is retried without waiting for a change. Zero
+	// means DefaultRetryInterval. Set it before Run.
+	RetryInterval time.Duration
+
 	p      atomic.Pointer[T]
 	rev    atomic.Int64
 	served atomic.Int64
@@ -163,8 +170,11 @@ func (t *Table[T]) Load() *T { return t.p.Load() }
 // Rev is the snapshot revision of the table in force.
 func (t *Table[T]) Rev() int64 { return t.rev.Load() }
 
-// Served is the newest snapshot revision whose table is in force with every side
-// effect done (sockets opened, status written): what "my change is live" waits for.
+// Served is the newest snapshot revision whose table is in force and whose
+// side effects were carried out (sockets opened, status written), or found
+// impossible for now and reported in the resources' status (a socket whose
+// address is in use: Run retries it): what "my change is live, or says why
+// not" waits for.
 func (t *Table[T]) Served() int64 { return t.served.Load() }
 
 // MarkServed records that the table compiled from rev is fully in force. Run does
@@ -183,16 +193,14 @@ func (t *Table[T]) Compile(snap *model.Snapshot, compile func(*model.Snapshot) (
 	return nil
 }
 
-// RetryInterval is how soon Run applies a table again when its apply left
-// work undone, such as a socket that would not open (its address in use):
-// the side effect is retried without waiting for a change.
-var RetryInterval = 2 * time.Second
+// DefaultRetryInterval is Table.RetryInterval's default.
+const DefaultRetryInterval = 2 * time.Second
 
 // Run follows feed and compiles every snapshot into t, logging rejected
 // tables, until ctx ends. After each swap it calls apply (if not nil) with the
-// table in force and marks the snapshot served; while apply reports work left
-// undone, it calls it again every RetryInterval until apply is done or a newer
-// snapshot arrives.
+// table in force and marks the snapshot served (see Served); while apply
+// reports work left undone, it calls it again every RetryInterval until apply
+// is done or a newer snapshot arrives.
 func (t *Table[T]) Run(ctx context.Context, feed *Feed, log *slog.Logger, compile func(*model.Snapshot) (*T, error), apply func(*T) (retry bool)) {
 	for {
 		snap, changed := feed.Current()
@@ -219,7 +227,7 @@ func (t *Table[T]) applyUntilDone(ctx context.Context, rev int64, changed <-chan
 			return true
 		}
 		select {
-		case <-time.After(RetryInterval):
+		case <-time.After(cmp.Or(t.RetryInterval, DefaultRetryInterval)):
 		case <-changed:
 			return true
 		case <-ctx.Done():

@@ -111,15 +111,12 @@ func TestWatchRecoversFromCompaction(t *testing.T) {
 // would not open) runs again on the same table without a new snapshot, and the
 // snapshot counts as served from its first apply.
 func TestRunRetriesUnfinishedApply(t *testing.T) {
-	old := live.RetryInterval
-	live.RetryInterval = time.Millisecond
-	t.Cleanup(func() { live.RetryInterval = old })
 	snap, err := model.EmptySnapshot().With(7, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	feed := live.NewFeed(snap)
-	var tab live.Table[string]
+	tab := live.Table[string]{RetryInterval: time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	applied := make(chan int, 10)

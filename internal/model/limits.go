@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -57,4 +59,22 @@ func ClipArgs(args []any) []any {
 		out[i] = a
 	}
 	return out
+}
+
+// Enum is the Violation of a value outside its enum, listing the allowed
+// values in the order the model gives them.
+func Enum(code, field, value string, allowed []string) *Error {
+	return Violation(code, field, value, "Member must satisfy enum value set: ["+strings.Join(allowed, ", ")+"]")
+}
+
+// Range checks that n lies between min and max and returns the Violation AWS
+// gives otherwise; nil when it does.
+func Range(code, field string, n, min, max int) *Error {
+	switch {
+	case n < min:
+		return Violation(code, field, strconv.Itoa(n), fmt.Sprintf("Member must have value greater than or equal to %d", min))
+	case n > max:
+		return Violation(code, field, strconv.Itoa(n), fmt.Sprintf("Member must have value less than or equal to %d", max))
+	}
+	return nil
 }

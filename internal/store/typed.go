@@ -74,3 +74,37 @@ func Update[T any](ctx context.Context, s Store, key string, fn func(v *T) error
 		return v, nil
 	}
 }
+
+// LoadOr is Load with the caller's error for a key that does not exist: the
+// service's own NotFound (notFound is called only then). Other failures are
+// wrapped with the key.
+func LoadOr[T any](ctx context.Context, s Store, key string, notFound func() error) (*T, int64, error) {
+	v, rev, err := Load[T](ctx, s, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, 0, notFound()
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("load %s: %w", key, err)
+	}
+	return v, rev, nil
+}
+
+// UpdateOr is Update with the caller's error for a key that does not exist.
+// An error fn returns passes through as it is; other failures are wrapped
+// with the key.
+func UpdateOr[T any](ctx context.Context, s Store, key string, notFound func() error, fn func(v *T) error) (*T, error) {
+	var fnErr error
+	v, err := Update(ctx, s, key, func(v *T) error {
+		fnErr = fn(v)
+		return fnErr
+	})
+	switch {
+	case err == nil:
+		return v, nil
+	case fnErr != nil && err == fnErr:
+		return nil, err
+	case errors.Is(err, ErrNotFound):
+		return nil, notFound()
+	}
+	return nil, fmt.Errorf("update %s: %w", key, err)
+}
