@@ -1,7 +1,11 @@
 // Package accelerator is gatehouse's Global Accelerator: the control operations
-// of standard accelerators (with their flow log attributes and tags), listeners
-// and endpoint groups (ops.go), and the L4 proxy that serves each enabled
-// accelerator's two static IPs.
+// of standard accelerators (accelerators.go, with their flow log attributes in
+// attributes.go and tags in tags.go), listeners (listeners.go) and endpoint
+// groups (endpointgroups.go), and the L4 proxy that serves each enabled
+// accelerator's two static IPs. errors.go holds the error codes and field
+// limits; ops.go the quotas and what every operation shares: load and update
+// (store.LoadOr/UpdateOr after the ARN's limit), Paginate (paging.Keyset) and
+// markInProgress.
 //
 // Every accelerator gets one static IPv4 address from each of the two network
 // zones' pools (Deps.Pools) when it is created and keeps them, enabled or
@@ -48,15 +52,18 @@
 // before the table counts as served. UDP listeners are stored and returned but
 // not served.
 //
-// Status: operations write IN_PROGRESS on every change; Service.follow writes
-// DEPLOYED once the table that carries the change serves every socket of the
-// accelerator (a disabled one has none), or keeps IN_PROGRESS with a
-// StatusReason naming the sockets that failed to open, retrying them.
+// Status: operations write IN_PROGRESS on every change; Service.apply (through
+// Service.report) writes DEPLOYED once the table that carries the change serves
+// every socket of the accelerator (a disabled one has none), or keeps
+// IN_PROGRESS with a StatusReason naming the sockets that failed to open;
+// live.Table.Run applies the table again every Deps.RetryInterval (2 s) until
+// they open or a newer table arrives.
 //
-// Concurrency: Run owns every goroutine: the follow loop (compile, reconcile,
-// status), the idle sweeper, one accept loop per socket (through listen.Set)
-// and one handler per connection with one extra copier per flow. When ctx ends
-// Run closes the sockets, then every flow, and waits for all of them. Tables
+// Concurrency: Run owns every goroutine: the table follower (live.Table.Run:
+// compile, then Service.apply: reconcile, cut, status), the idle sweeper, one
+// accept loop per socket (through listen.Set) and one handler per connection
+// with one extra copier per flow. When ctx ends Run closes the sockets, then
+// every flow, and waits for all of them. Tables
 // are immutable; the flow registry (Service.flows, each flow's ending mark) is
 // guarded by Service.mu. Flows are closed from outside (idle sweep, cut,
 // shutdown) by closing their sockets; the handler then untracks them.

@@ -12,7 +12,7 @@ import (
 )
 
 // sinkNode is a test node that reads everything it gets and, at EOF, answers
-// with nothing and closes; for round trips it echoes each read back.
+// "done" and closes; for round trips it echoes each read back.
 func sinkNode(tb testing.TB, ip string, port int, echo bool) {
 	tb.Helper()
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, fmt.Sprint(port)))
@@ -34,6 +34,7 @@ func sinkNode(tb testing.TB, ip string, port int, echo bool) {
 					return
 				}
 				io.Copy(io.Discard, c)
+				c.Write([]byte("done"))
 			}()
 		}
 	}()
@@ -52,12 +53,7 @@ func benchFlow(b *testing.B, port int, echo bool) net.Conn {
 	lb1 := f.putLB("lb1", true, lb1IP)
 	off := false
 	f.setup(port, "", model.EndpointInput{EndpointID: lb1, ClientIPPreservationEnabled: &off})
-	c, err := net.Dial("tcp", net.JoinHostPort(staticIP1, fmt.Sprint(port)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
-	return c
+	return dialStatic(b, port)
 }
 
 // cpuTime is the CPU time (user + system) this process has used so far.
@@ -109,5 +105,23 @@ func BenchmarkFlowRoundTrip(b *testing.B) {
 		if _, err := io.ReadFull(c, msg); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkProxyThroughput copies 64 KiB chunks from a client through the
+// proxy to a load balancer node that discards them.
+func BenchmarkProxyThroughput(b *testing.B) {
+	c := benchFlow(b, 41090, false)
+	chunk := make([]byte, 64<<10)
+	b.SetBytes(int64(len(chunk)))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := c.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c.(*net.TCPConn).CloseWrite()
+	if reply, err := io.ReadAll(c); err != nil || string(reply) != "done" {
+		b.Fatalf("got %q, %v; want done", reply, err)
 	}
 }

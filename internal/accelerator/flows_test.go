@@ -15,13 +15,17 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/testutil"
 )
 
 // waitServed waits until the data plane serves rev with every side effect
 // done: sockets reconciled, flows cut, status written.
 func (f *fixture) waitServed(rev int64) {
 	f.t.Helper()
-	f.waitFor(fmt.Sprintf("served rev %d", rev), func() bool { return f.svc.Served() >= rev })
+	testutil.Eventually(f.t, fmt.Sprintf("served rev %d", rev), func() (bool, string) {
+		served := f.svc.Served()
+		return served >= rev, fmt.Sprintf("served %d", served)
+	})
 }
 
 // closedCount is the flows_closed_total counter for reason.
@@ -39,6 +43,15 @@ func (f *fixture) flowCount() int {
 	f.svc.mu.Lock()
 	defer f.svc.mu.Unlock()
 	return len(f.svc.flows)
+}
+
+// waitFlows waits until the service tracks n flows.
+func (f *fixture) waitFlows(what string, n int) {
+	f.t.Helper()
+	testutil.Eventually(f.t, what, func() (bool, string) {
+		got := f.flowCount()
+		return got == n, fmt.Sprintf("%d flows", got)
+	})
 }
 
 // closedByPeer reports whether err is what a reader sees on a connection its
@@ -101,11 +114,8 @@ func TestConfigChangeCutsFlows(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			port := 41030 + i
-			lbNode(t, "lb1", lb1IP, port)
-			lbNode(t, "lb2", lb2IP, port)
 			f := newFixture(t, true)
-			lb1 := f.putLB("lb1", true, lb1IP)
-			lb2 := f.putLB("lb2", true, lb2IP)
+			lb1, lb2 := f.twoLBs(port)
 			acc, g := f.setup(port, "", ep(lb1, 255), ep(lb2, 0))
 			ls, err := f.svc.ListListeners(f.ctx, acc.ARN)
 			if err != nil {
@@ -136,7 +146,7 @@ func TestConfigChangeCutsFlows(t *testing.T) {
 			if !closedByPeer(err) {
 				t.Fatalf("established flow once the change is served: got %q, %v; want the connection closed (EOF or reset)", got, err)
 			}
-			f.waitFor("the cut flow untracked", func() bool { return f.flowCount() == 0 })
+			f.waitFlows("the cut flow untracked", 0)
 			if got := f.closedCount("config"); got != 1 {
 				t.Errorf("got flows_closed_total{reason=config} %v, want 1", got)
 			}
@@ -182,16 +192,12 @@ func TestEndpointClosesBeforeClientSpeaks(t *testing.T) {
 	lb1 := f.putLB("lb1", true, lb1IP)
 	f.setup(port, "", noPreservation(lb1))
 
-	c, err := net.Dial("tcp", net.JoinHostPort(staticIP1, fmt.Sprint(port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(waitLimit))
+	c := dialStatic(t, port)
+	c.SetReadDeadline(time.Now().Add(testutil.WaitLimit))
 	if n, err := c.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
 		t.Fatalf("silent client after the endpoint closed: got %d bytes, %v; want EOF", n, err)
 	}
-	f.waitFor("the flow untracked", func() bool { return f.flowCount() == 0 })
+	f.waitFlows("the flow untracked", 0)
 }
 
 func TestHalfClosedFlows(t *testing.T) {
@@ -231,7 +237,7 @@ func TestHalfClosedFlows(t *testing.T) {
 				// Silent and open until the accelerator has given up on the
 				// flow; then writing must fail, as the other end is closed.
 				<-stop
-				deadline := time.Now().Add(waitLimit)
+				deadline := time.Now().Add(testutil.WaitLimit)
 				for time.Now().Before(deadline) {
 					if _, err := io.WriteString(c, "late"); err != nil {
 						return nil
@@ -259,7 +265,7 @@ func TestHalfClosedFlows(t *testing.T) {
 				fmt.Fprintf(c, "got %s", line)
 				c.CloseWrite()
 				// The accelerator must close its endpoint side.
-				c.SetReadDeadline(time.Now().Add(waitLimit))
+				c.SetReadDeadline(time.Now().Add(testutil.WaitLimit))
 				if _, err := c.Read(make([]byte, 1)); !closedByPeer(err) {
 					return fmt.Errorf("got %v, want EOF or reset", err)
 				}
@@ -273,7 +279,7 @@ func TestHalfClosedFlows(t *testing.T) {
 				}
 				// The client says nothing more and never closes: the
 				// accelerator must close its side.
-				c.SetReadDeadline(time.Now().Add(waitLimit))
+				c.SetReadDeadline(time.Now().Add(testutil.WaitLimit))
 				if _, err := c.Read(make([]byte, 1)); !closedByPeer(err) {
 					return fmt.Errorf("after the FIN timeout: got %v, want EOF or reset", err)
 				}
@@ -292,24 +298,19 @@ func TestHalfClosedFlows(t *testing.T) {
 			lb1 := f.putLB("lb1", true, lb1IP)
 			f.setup(port, "", noPreservation(lb1))
 
-			nc, err := net.Dial("tcp", net.JoinHostPort(staticIP1, fmt.Sprint(port)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
-			c := nc.(*net.TCPConn)
-			c.SetDeadline(time.Now().Add(waitLimit))
+			c := dialStatic(t, port)
+			c.SetDeadline(time.Now().Add(testutil.WaitLimit))
 			if err := tt.client(c); err != nil {
 				t.Fatal(err)
 			}
-			f.waitFor("the flow untracked", func() bool { return f.flowCount() == 0 })
+			f.waitFlows("the flow untracked", 0)
 			close(stop)
 			select {
 			case err := <-nodeDone:
 				if err != nil {
 					t.Errorf("endpoint side: %v", err)
 				}
-			case <-time.After(2 * waitLimit):
+			case <-time.After(2 * testutil.WaitLimit):
 				t.Fatal("the endpoint's connection was not closed")
 			}
 			want := 0.0
@@ -371,7 +372,7 @@ func TestIdleFlowsHoldNoPipes(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	f.waitFor("every flow tracked", func() bool { return f.flowCount() == flows })
+	f.waitFlows("every flow tracked", flows)
 	after := fdKinds(t)
 
 	// This process holds four sockets per flow: the test client and the test

@@ -19,6 +19,7 @@ import (
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // Test addresses: all inside this package's loopback range 127.0.15.0/24.
@@ -36,10 +37,6 @@ const (
 	staticIP1 = "127.0.15.4"
 	staticIP2 = "127.0.15.68"
 )
-
-// waitLimit bounds every wait for the data plane to converge. It is a safety
-// net against hangs, not a timing assertion.
-const waitLimit = 10 * time.Second
 
 type fixture struct {
 	t   testing.TB
@@ -145,68 +142,54 @@ func (f *fixture) rev() int64 {
 // waitTable waits until the data plane serves a table of at least rev.
 func (f *fixture) waitTable(rev int64) {
 	f.t.Helper()
-	f.waitFor(fmt.Sprintf("table rev %d", rev), func() bool { return f.svc.table.Rev() >= rev })
+	testutil.Eventually(f.t, fmt.Sprintf("table rev %d", rev), func() (bool, string) {
+		got := f.svc.table.Rev()
+		return got >= rev, fmt.Sprintf("rev %d", got)
+	})
 }
 
 // waitStatus waits until the accelerator's stored status satisfies ok.
 func (f *fixture) waitStatus(arn string, ok func(*model.Accelerator) bool) *model.Accelerator {
 	f.t.Helper()
 	var acc *model.Accelerator
-	f.waitFor(statusReport{f, &acc}, func() bool {
+	testutil.Eventually(f.t, "accelerator status", func() (bool, string) {
 		var err error
 		acc, err = f.svc.DescribeAccelerator(f.ctx, arn)
-		return err == nil && ok(acc)
+		if err != nil {
+			return false, err.Error()
+		}
+		return ok(acc), f.statusReport(acc)
 	})
 	return acc
 }
 
 func deployed(a *model.Accelerator) bool { return a.Status == model.AcceleratorDeployed }
 
-// statusReport names a wait for an accelerator's status and says, if it
-// gives up, where the status and the data plane were.
-type statusReport struct {
-	f   *fixture
-	acc **model.Accelerator
-}
-
-func (r statusReport) String() string {
-	s := fmt.Sprintf("accelerator status (store rev %d, served %d", r.f.rev(), r.f.svc.Served())
-	if a := *r.acc; a != nil {
-		s += fmt.Sprintf(", last seen %s %q", a.Status, a.StatusReason)
-	}
-	return s + ")"
-}
-
-func (f *fixture) waitFor(what any, cond func() bool) {
-	f.t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			f.t.Fatalf("gave up waiting for %v", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+// statusReport says, if a wait for an accelerator's status gives up, where
+// the status and the data plane were.
+func (f *fixture) statusReport(acc *model.Accelerator) string {
+	return fmt.Sprintf("%s %q (store rev %d, served %d)", acc.Status, acc.StatusReason, f.rev(), f.svc.Served())
 }
 
 // setup creates an accelerator with a TCP listener on port and one endpoint
 // group holding the given endpoints, and waits until it is DEPLOYED.
 func (f *fixture) setup(port int, affinity string, eps ...model.EndpointInput) (*model.Accelerator, *model.EndpointGroup) {
 	f.t.Helper()
-	acc, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "edge"})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	l, err := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: port, ToPort: port}}, affinity)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	g, err := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: eps})
-	if err != nil {
-		f.t.Fatal(err)
-	}
+	acc := testutil.Must[*model.Accelerator](f.t)(f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "edge"}))
+	l := testutil.Must[*model.GAListener](f.t)(f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: port, ToPort: port}}, affinity))
+	g := testutil.Must[*model.EndpointGroup](f.t)(f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: eps}))
 	acc = f.waitStatus(acc.ARN, deployed)
 	f.waitTable(f.rev())
 	return acc, g
+}
+
+// twoLBs runs the test nodes lb1 and lb2 on port and stores healthy load
+// balancers for them; it returns their ARNs.
+func (f *fixture) twoLBs(port int) (lb1, lb2 string) {
+	f.t.Helper()
+	lbNode(f.t, "lb1", lb1IP, port)
+	lbNode(f.t, "lb2", lb2IP, port)
+	return f.putLB("lb1", true, lb1IP), f.putLB("lb2", true, lb2IP)
 }
 
 func ep(arn string, weight int) model.EndpointInput {
@@ -273,12 +256,12 @@ type conn struct {
 // dial connects from src to dst:port, says hello and returns the connection
 // with the node's first answer ("lb1:<client ip>").
 func dial(src, dst string, port int) (*conn, string, error) {
-	d := net.Dialer{Timeout: waitLimit, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+	d := net.Dialer{Timeout: testutil.WaitLimit, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
 	c, err := d.Dial("tcp", net.JoinHostPort(dst, fmt.Sprint(port)))
 	if err != nil {
 		return nil, "", err
 	}
-	c.SetDeadline(time.Now().Add(waitLimit))
+	c.SetDeadline(time.Now().Add(testutil.WaitLimit))
 	cc := &conn{c: c, br: bufio.NewReader(c)}
 	reply, err := cc.roundTrip("ping")
 	if err != nil {
@@ -294,6 +277,15 @@ func (c *conn) roundTrip(line string) (string, error) {
 	}
 	reply, err := c.br.ReadString('\n')
 	return strings.TrimSuffix(reply, "\n"), err
+}
+
+// dialStatic connects to the first static IP on port (from any local address)
+// and closes the connection when the test ends.
+func dialStatic(tb testing.TB, port int) *net.TCPConn {
+	tb.Helper()
+	c := testutil.Must[net.Conn](tb)(net.Dial("tcp", net.JoinHostPort(staticIP1, fmt.Sprint(port))))
+	tb.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
 }
 
 // mustDial is dial that fails the test on error and closes the connection.

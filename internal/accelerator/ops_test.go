@@ -2,20 +2,19 @@ package accelerator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/testutil"
 )
 
 func TestCreateDefaults(t *testing.T) {
 	f := newFixture(t, false)
 	lb1 := f.putLB("lb1", true, lb1IP)
-	acc, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "edge", IdempotencyToken: "tok"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := testutil.Must[*model.Accelerator](t)(f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "edge", IdempotencyToken: "tok"}))
 	if !acc.Enabled || acc.Status != model.AcceleratorInProgress || acc.IPAddressType != "IPV4" {
 		t.Errorf("got enabled=%v status=%s type=%s, want true IN_PROGRESS IPV4", acc.Enabled, acc.Status, acc.IPAddressType)
 	}
@@ -30,10 +29,7 @@ func TestCreateDefaults(t *testing.T) {
 		t.Errorf("same idempotency token: got %v, %v; want accelerator %s", again, err, acc.ARN)
 	}
 
-	l, err := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 443, ToPort: 443}, {FromPort: 8443, ToPort: 8444}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := testutil.Must[*model.GAListener](t)(f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 443, ToPort: 443}, {FromPort: 8443, ToPort: 8444}}, ""))
 	if l.ClientAffinity != "NONE" || !strings.HasPrefix(l.ARN, acc.ARN+"/listener/") || len(l.ARN) != len(acc.ARN)+len("/listener/")+8 {
 		t.Errorf("got listener %+v", l)
 	}
@@ -59,18 +55,9 @@ func TestCreateDefaults(t *testing.T) {
 func TestOpErrors(t *testing.T) {
 	f := newFixture(t, false)
 	lb1 := f.putLB("lb1", true, lb1IP)
-	acc, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "edge"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 80, ToPort: 90}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: []model.EndpointInput{{EndpointID: lb1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := testutil.Must[*model.Accelerator](t)(f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "edge"}))
+	l := testutil.Must[*model.GAListener](t)(f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 80, ToPort: 90}}, ""))
+	g := testutil.Must[*model.EndpointGroup](t)(f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: []model.EndpointInput{{EndpointID: lb1}}}))
 	missing := acc.ARN + "x"
 	big := 256
 	var eleven []model.EndpointInput
@@ -153,7 +140,7 @@ func TestOpErrors(t *testing.T) {
 	if _, err := f.svc.UpdateAccelerator(f.ctx, acc.ARN, UpdateAcceleratorInput{Enabled: &off}); err != nil {
 		t.Fatal(err)
 	}
-	err = f.svc.DeleteAccelerator(f.ctx, acc.ARN)
+	err := f.svc.DeleteAccelerator(f.ctx, acc.ARN)
 	if got := modelErrCode(err); got != "AssociatedListenerFoundException" {
 		t.Fatalf("delete with listener: got %s, want AssociatedListenerFoundException", got)
 	}
@@ -162,22 +149,10 @@ func TestOpErrors(t *testing.T) {
 func TestDeleteReleasesIPs(t *testing.T) {
 	f := newFixture(t, false)
 	lb1 := f.putLB("lb1", true, lb1IP)
-	acc, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "a", Enabled: new(false)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 443, ToPort: 443}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: []model.EndpointInput{{EndpointID: lb1}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "b"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc := testutil.Must[*model.Accelerator](t)(f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "a", Enabled: new(false)}))
+	l := testutil.Must[*model.GAListener](t)(f.svc.CreateListener(f.ctx, acc.ARN, "TCP", []model.PortRange{{FromPort: 443, ToPort: 443}}, ""))
+	g := testutil.Must[*model.EndpointGroup](t)(f.svc.CreateEndpointGroup(f.ctx, CreateEndpointGroupInput{ListenerARN: l.ARN, Region: "us-west-2", Endpoints: []model.EndpointInput{{EndpointID: lb1}}}))
+	other := testutil.Must[*model.Accelerator](t)(f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "b"}))
 	if slices.Equal(other.IPSets[0].IPAddresses, acc.IPSets[0].IPAddresses) {
 		t.Fatalf("two accelerators share IPs %v", acc.IPSets[0].IPAddresses)
 	}
@@ -191,10 +166,7 @@ func TestDeleteReleasesIPs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	next, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "c"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	next := testutil.Must[*model.Accelerator](t)(f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "c"}))
 	if got, want := next.IPSets[0].IPAddresses, acc.IPSets[0].IPAddresses; !slices.Equal(got, want) {
 		t.Errorf("after delete: got IPs %v, want the released %v", got, want)
 	}
@@ -302,13 +274,59 @@ func TestPaginate(t *testing.T) {
 	for _, bad := range []struct {
 		page Page
 		code string
+		msg  string
 	}{
-		{Page{MaxResults: new(0)}, codeInvalidArgument},
-		{Page{MaxResults: new(101)}, codeInvalidArgument},
-		{Page{NextToken: "!"}, codeInvalidNextToken},
+		{Page{MaxResults: new(0)}, codeInvalidArgument,
+			"1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"},
+		{Page{MaxResults: new(101)}, codeInvalidArgument,
+			"1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"},
+		{Page{NextToken: "!"}, codeInvalidNextToken, "There isn't another item to return."},
 	} {
-		if _, _, err := Paginate(items, id, bad.page); modelErrCode(err) != bad.code {
+		_, _, err := Paginate(items, id, bad.page)
+		if modelErrCode(err) != bad.code {
 			t.Errorf("page %+v: got %v, want %s", bad.page, err, bad.code)
+		} else if got := err.(*model.Error).Message; got != bad.msg {
+			t.Errorf("page %+v: got message %q, want %q", bad.page, got, bad.msg)
 		}
+	}
+}
+
+// validateTags checks keys before the count and keeps accepting keys that
+// start with "aws:" (model.CheckTags would refuse them).
+func TestValidateTags(t *testing.T) {
+	many := func(n int, extra map[string]string) map[string]string {
+		tags := map[string]string{}
+		for i := range n {
+			tags[fmt.Sprintf("k%02d", i)] = "v"
+		}
+		maps.Copy(tags, extra)
+		return tags
+	}
+	tests := []struct {
+		name string
+		tags map[string]string
+		want string // "" for accepted
+	}{
+		{"none", nil, ""},
+		{"50 tags", many(50, nil), ""},
+		{"aws: prefix", map[string]string{"aws:team": "edge", "AWS:x": "y"}, ""},
+		{"empty key", map[string]string{"": "v"}, `Invalid tag key: "". A tag key must be 1 to 128 characters long.`},
+		{"key of 129", map[string]string{strings.Repeat("k", 129): "v"}, `Invalid tag key: "` + strings.Repeat("k", 128) + `...". A tag key must be 1 to 128 characters long.`},
+		{"value of 257", map[string]string{"k": strings.Repeat("v", 257)}, `Invalid value for tag "k": a tag value can be at most 256 characters long.`},
+		{"aws: key then a bad value", map[string]string{"aws:a": "v", "b": strings.Repeat("v", 257)}, `Invalid value for tag "b": a tag value can be at most 256 characters long.`},
+		{"51 tags", many(51, nil), "A resource can have at most 50 tags."},
+		{"51 tags, one key bad", many(50, map[string]string{"": "v"}), `Invalid tag key: "". A tag key must be 1 to 128 characters long.`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := validateTags(tt.tags)
+			got := ""
+			if err != nil {
+				got = err.(*model.Error).Message
+			}
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -15,11 +15,8 @@ import (
 
 func TestProxyClientIPPreservation(t *testing.T) {
 	const port = 41001
-	lbNode(t, "lb1", lb1IP, port)
-	lbNode(t, "lb2", lb2IP, port)
 	f := newFixture(t, true)
-	lb1 := f.putLB("lb1", true, lb1IP)
-	lb2 := f.putLB("lb2", true, lb2IP)
+	lb1, lb2 := f.twoLBs(port)
 	acc, g := f.setup(port, "", ep(lb1, 128), ep(lb2, 128))
 
 	if got, want := acc.IPSets[0].IPAddresses, []string{staticIP1, staticIP2}; !slices.Equal(got, want) {
@@ -61,11 +58,8 @@ func TestProxyClientIPPreservation(t *testing.T) {
 
 func TestHealthChangeMovesNewConnections(t *testing.T) {
 	const port = 41002
-	lbNode(t, "lb1", lb1IP, port)
-	lbNode(t, "lb2", lb2IP, port)
 	f := newFixture(t, true)
-	lb1 := f.putLB("lb1", true, lb1IP)
-	lb2 := f.putLB("lb2", true, lb2IP)
+	lb1, lb2 := f.twoLBs(port)
 	f.setup(port, "", ep(lb1, 128), ep(lb2, 128))
 
 	// An established flow on lb1.
@@ -111,11 +105,8 @@ func TestHealthChangeMovesNewConnections(t *testing.T) {
 
 func TestWeightsAndAffinity(t *testing.T) {
 	const port = 41003
-	lbNode(t, "lb1", lb1IP, port)
-	lbNode(t, "lb2", lb2IP, port)
 	f := newFixture(t, true)
-	lb1 := f.putLB("lb1", true, lb1IP)
-	lb2 := f.putLB("lb2", true, lb2IP)
+	lb1, lb2 := f.twoLBs(port)
 	acc, g := f.setup(port, "", ep(lb1, 0), ep(lb2, 128))
 
 	for i := range 30 {
@@ -211,7 +202,8 @@ func TestBusyPortStatusReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer blocker.Close()
-	f := newFixture(t, true)
+	// The retry that opens the port once it is freed comes in milliseconds.
+	f := newFixture(t, true, func(d *Deps) { d.RetryInterval = 10 * time.Millisecond })
 	acc, err := f.svc.CreateAccelerator(f.ctx, CreateAcceleratorInput{Name: "busy"})
 	if err != nil {
 		t.Fatal(err)

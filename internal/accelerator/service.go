@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +60,9 @@ type Deps struct {
 	// Budget caps the client connections open on the static IPs (nil: none);
 	// the daemon sizes it from the file descriptor limit.
 	Budget *listen.Budget
+	// RetryInterval is how soon a socket that would not open (its address
+	// in use) is tried again. Default live.DefaultRetryInterval (2s).
+	RetryInterval time.Duration
 }
 
 // Service is the accelerator: Global Accelerator operations and the static-IP
@@ -75,6 +79,8 @@ type Service struct {
 	mu     sync.Mutex
 	flows  map[*flow]struct{} // established flows, for shutdown and the idle sweep
 	closed bool               // Run is shutting down: no new flows
+
+	listening atomic.Pointer[[]string] // the static IP sockets open after the last apply (Announceable)
 }
 
 // New returns a service with defaults applied to d.
@@ -97,6 +103,7 @@ func New(d Deps) *Service {
 	return &Service{
 		d:       d,
 		log:     d.Log.With("service", "accelerator"),
+		table:   live.Table[table]{RetryInterval: d.RetryInterval},
 		metrics: newMetrics(d.Metrics),
 		flows:   map[*flow]struct{}{},
 	}
@@ -144,12 +151,14 @@ func (s *Service) Run(ctx context.Context) error {
 
 // apply keeps the listening sockets in line with t, cuts the flows t no
 // longer carries and reports status. It reports whether some socket failed to
-// open: the table follower applies t again after its table's RetryInterval (a port
+// open: the table follower applies t again after Deps.RetryInterval (a port
 // held by another process may be freed). Flows are cut after the sockets are
 // reconciled (no new client reaches a removed listener meanwhile) and before
 // status and Served say the change is live.
 func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) (retry bool) {
 	failed := set.Reconcile(ctx, t.addrs)
+	listening := set.Addrs()
+	s.listening.Store(&listening)
 	if ctx.Err() != nil {
 		return false
 	}

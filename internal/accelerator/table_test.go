@@ -2,8 +2,6 @@ package accelerator
 
 import (
 	"fmt"
-	"io"
-	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -146,51 +144,5 @@ func TestCompile(t *testing.T) {
 	}
 	if st := tab.accelerators["off"]; st == nil || st.enabled || len(st.addrs) != 0 {
 		t.Errorf("disabled accelerator: got %+v", st)
-	}
-}
-
-// BenchmarkProxyThroughput copies 64 KiB chunks from a client through the
-// proxy to a load balancer node that discards them.
-func BenchmarkProxyThroughput(b *testing.B) {
-	const port = 41090
-	sink, err := net.Listen("tcp", net.JoinHostPort(lb1IP, fmt.Sprint(port)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sink.Close()
-	go func() {
-		for {
-			c, err := sink.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(io.Discard, c)
-				c.Write([]byte("done"))
-			}()
-		}
-	}()
-	f := newFixture(b, true)
-	lb1 := f.putLB("lb1", true, lb1IP)
-	off := false
-	f.setup(port, "", model.EndpointInput{EndpointID: lb1, ClientIPPreservationEnabled: &off})
-
-	c, err := net.Dial("tcp", net.JoinHostPort(staticIP1, fmt.Sprint(port)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	chunk := make([]byte, 64<<10)
-	b.SetBytes(int64(len(chunk)))
-	b.ResetTimer()
-	for range b.N {
-		if _, err := c.Write(chunk); err != nil {
-			b.Fatal(err)
-		}
-	}
-	c.(*net.TCPConn).CloseWrite()
-	if reply, err := io.ReadAll(c); err != nil || string(reply) != "done" {
-		b.Fatalf("got %q, %v; want done", reply, err)
 	}
 }

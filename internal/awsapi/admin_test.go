@@ -23,7 +23,6 @@ func TestAdminIsAuthenticated(t *testing.T) {
 	})
 	base, _ := awsapitest.Start(t, admin)
 	diff := call{path: awsapi.AdminDiffPath, service: awsapi.AdminSigningName, body: "zones: []", contentType: "application/yaml"}
-	with := func(c call, f func(*call)) call { f(&c); return c }
 	tests := []struct {
 		name          string
 		c             call

@@ -68,10 +68,11 @@ type Server struct {
 }
 
 // NewServer returns a server for region that accepts requests signed with
-// keys (access key id → secret access key) for the given services.
+// keys (access key id → secret access key) for the given services, logging
+// to log (nil discards, as every service's Deps.Log).
 func NewServer(region string, keys map[string]string, log *slog.Logger, services ...*Service) *Server {
 	if log == nil {
-		log = slog.Default()
+		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{region: region, keys: keys, services: map[string]*Service{}, log: log, now: time.Now}
 	for _, svc := range services {
@@ -119,7 +120,7 @@ type request struct {
 func from(ctx context.Context) *request {
 	r, _ := ctx.Value(requestKey).(*request)
 	if r == nil {
-		return &request{svc: &Service{Protocol: JSON, BadInput: "ValidationException"}, log: slog.Default()}
+		return &request{svc: &Service{Protocol: JSON, BadInput: "ValidationException"}, log: slog.New(slog.DiscardHandler)}
 	}
 	return r
 }

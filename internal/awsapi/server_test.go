@@ -79,6 +79,18 @@ type call struct {
 	tamper                                  func(*http.Request)
 }
 
+// One good call to each protocol family that services() serves; a test
+// varies them with with.
+var (
+	jsonCall  = call{path: "/", target: "JSONSvc_2020.Echo", service: "jsonsvc", body: `{"Name":"a"}`}
+	queryCall = call{path: "/", service: "querysvc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2015-12-01&Name=a"}
+	ec2Call   = call{path: "/", service: "ec2svc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2016-11-15&Name=a"}
+	restCall  = call{method: "GET", path: "/things/a", service: "restsvc"}
+)
+
+// with is c changed by f.
+func with(c call, f func(*call)) call { f(&c); return c }
+
 type answer struct {
 	status          int
 	code, message   string
@@ -271,11 +283,6 @@ func TestProtocolsAndEnvelopes(t *testing.T) {
 // and stale dates are refused, each in the service's own words.
 func TestSignatures(t *testing.T) {
 	base, _ := awsapitest.Start(t, services()...)
-	jsonCall := call{path: "/", target: "JSONSvc_2020.Echo", service: "jsonsvc", body: `{"Name":"a"}`}
-	queryCall := call{path: "/", service: "querysvc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2015-12-01&Name=a"}
-	ec2Call := call{path: "/", service: "ec2svc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2016-11-15&Name=a"}
-	restCall := call{method: "GET", path: "/things/a", service: "restsvc"}
-	with := func(c call, f func(*call)) call { f(&c); return c }
 	stale := time.Now().Add(-20 * time.Minute)
 	tests := []struct {
 		name          string
@@ -348,11 +355,6 @@ func TestUnknownService(t *testing.T) {
 // envelope.
 func TestCredentialScopeAndClock(t *testing.T) {
 	base, _ := awsapitest.Start(t, services()...)
-	jsonCall := call{path: "/", target: "JSONSvc_2020.Echo", service: "jsonsvc", body: `{"Name":"a"}`}
-	queryCall := call{path: "/", service: "querysvc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2015-12-01&Name=a"}
-	ec2Call := call{path: "/", service: "ec2svc", contentType: "application/x-www-form-urlencoded", body: "Action=Echo&Version=2016-11-15&Name=a"}
-	restCall := call{method: "GET", path: "/things/a", service: "restsvc"}
-	with := func(c call, f func(*call)) call { f(&c); return c }
 	scopedTo := func(svc string) func(*call) { return func(c *call) { c.service = svc } }
 	presigned := func(at time.Time, expires string) func(*call) {
 		return func(c *call) { c.presign, c.at, c.expires = true, at, expires }

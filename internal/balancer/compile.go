@@ -44,7 +44,7 @@ func compile(snap *model.Snapshot) (*table, error) {
 	listenerARNs := sortedKeys(snap.Listeners)
 	for _, lbARN := range lbARNs {
 		lb := snap.LoadBalancers[lbARN]
-		e := &lbEntry{arn: lb.ARN, state: lb.State, reason: lb.StateReason}
+		e := &lbEntry{arn: lb.ARN, state: lbState(lb.State), reason: lb.StateReason}
 		t.lbs[lb.ARN] = e
 		idle, err := idleTimeoutOf(lb)
 		if err != nil {

@@ -1,7 +1,11 @@
 // Package balancer is gatehouse's application load balancer (ALB): TLS
 // termination with the certificate chosen by SNI, forwarding to target groups
 // round robin among healthy targets, active health checks with a success-code
-// matcher, and the ELBv2 control operations (ops.go) that write its spec.
+// matcher, and the ELBv2 control operations that write its spec, one file per
+// resource: loadbalancers.go, targetgroups.go, targets.go (registration and
+// health), listeners.go (and their certificates), actions.go (a listener's or
+// rule's action), rules.go, securitygroups.go, tags.go; errors.go holds the
+// error codes and messages, ops.go the store access and paging they share.
 //
 // Data path, per connection and request:
 //
@@ -10,7 +14,8 @@
 //     protocol header is used from the static IPs accelerators hold (from the
 //     snapshot, in the table) and Deps.TrustedProxies, and refused from
 //     anyone else, unallocated pool addresses included; protoListener then wraps the connection in idleConn (closed after
-//     the load balancer's idle timeout with no bytes either way) and in TLS
+//     the load balancer's idle timeout with no bytes either way; a configured
+//     second lasts Deps.IdleTimeoutSecond) and in TLS
 //     when the listener in the current table is HTTPS (listenerTLS: minimum
 //     version by SslPolicy; certSet.get picks the certificate).
 //  2. handle: loads the table once per request; checkLimits answers 414 for
@@ -30,7 +35,8 @@
 //     the target cannot be established (dialFailed), the target becomes
 //     suspect and a request without a body goes to the next target.
 //  4. probe: one goroutine per (target group, target) of every group a
-//     listener forwards to; results drive the ALB state machine (observe),
+//     listener forwards to, a check every interval (Deps.HealthCheckSecond
+//     per configured second); results drive the ALB state machine (observe),
 //     and syncHealth writes model.TargetHealth only when it changes.
 //
 // Failover, where gatehouse departs from ALB on purpose. ALB keeps sending
@@ -57,7 +63,7 @@
 // (live.Table.Run); each swap runs apply on the follower's goroutine: reconcile
 // sockets, write load balancer State (active, or failed with the socket
 // error), restart probers whose check changed, sync target health. Sockets
-// that failed are retried every live.DefaultRetryInterval. Probers are stopped and waited
+// that failed are retried every Deps.RetryInterval. Probers are stopped and waited
 // for before Run returns; the sockets then drain for up to 5 s, after which
 // each socket's base context ends (cancelling requests still running and
 // upgraded streams) and serveSocket waits for every handler.

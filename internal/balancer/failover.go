@@ -1,9 +1,11 @@
 package balancer
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -106,15 +108,28 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	tr := f.s.transports.get(rt.node)
 	tried := []string{rt.target.addr}
+	// The transport's own TLS handshake timeout is a net.Error like any
+	// other timeout; the trace tells that the handshake is what failed.
+	var handshakeFailed atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err != nil {
+				handshakeFailed.Store(true)
+			}
+		},
+	}))
 	for {
 		res, err := tr.RoundTrip(req)
+		if err != nil && handshakeFailed.Load() {
+			return nil, &handshakeError{err}
+		}
 		if err == nil || rt.group == nil || !dialFailed(err) || req.Context().Err() != nil {
 			return res, err
 		}
-		if !localFailure(err) && f.s.passive.mark(rt.target.key, rt.group.holdDown()) {
+		if hold := configured(rt.group.holdDown(), f.s.d.HealthCheckSecond); !localFailure(err) && f.s.passive.mark(rt.target.key, hold) {
 			f.s.metrics.suspect()
 			f.s.d.Log.Info("target suspect: connection failed", "target_group", rt.group.arn,
-				"target", rt.target.addr, "hold_down", rt.group.holdDown(), "err", err)
+				"target", rt.target.addr, "hold_down", hold, "err", err)
 		}
 		// Not one byte of the request reached the target, so any method may
 		// go elsewhere; but a body the client streams is read once: only a
@@ -138,6 +153,13 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = again
 	}
 }
+
+// handshakeError is a TLS handshake with the target that failed: ALB answers
+// it 502, even when it timed out.
+type handshakeError struct{ err error }
+
+func (e *handshakeError) Error() string { return "tls handshake with target: " + e.err.Error() }
+func (e *handshakeError) Unwrap() error { return e.err }
 
 // dialFailed: the connection to the target was never established (refused,
 // unreachable, connect timeout), as opposed to a failure after the request

@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/testutil"
 )
 
 // Failover targets, inside subnet t of this package's range.
@@ -152,8 +153,9 @@ func TestFailover(t *testing.T) {
 		}
 		return got
 	}
-	// slowChecks makes the next health check after the immediate one 300 s
-	// away, so whatever follows happens before any check could notice.
+	// slowChecks makes the next health check after the immediate one 300
+	// check seconds away (testCheckSecond each), so whatever follows happens
+	// before any check could notice.
 	slowChecks := func(interval int) {
 		t.Helper()
 		if _, err := e.svc.ModifyTargetGroup(e.ctx, tg.ARN, HealthCheckInput{IntervalSeconds: ptr(interval)}); err != nil {
@@ -165,8 +167,8 @@ func TestFailover(t *testing.T) {
 		return h[failIPA] == model.TargetHealthy && h[failIPB] == model.TargetHealthy, h[failIPA] + " " + h[failIPB]
 	}
 
-	eventually(t, 40*time.Second, "both targets healthy", bothHealthy)
-	eventually(t, 10*time.Second, "traffic on both targets", func() (bool, string) {
+	testutil.Eventually(t, "both targets healthy", bothHealthy)
+	testutil.Eventually(t, "traffic on both targets", func() (bool, string) {
 		send(http.MethodGet, "")
 		return a.count(http.MethodGet) > 0 && b.count(http.MethodGet) > 0, ""
 	})
@@ -202,7 +204,7 @@ func TestFailover(t *testing.T) {
 	t.Run("traffic returns after a passed health check", func(t *testing.T) {
 		a.start(t)
 		slowChecks(5) // the prober restarts and checks at once
-		eventually(t, 20*time.Second, "a request served by a", func() (bool, string) {
+		testutil.Eventually(t, "a request served by a", func() (bool, string) {
 			code, from := send(http.MethodGet, "")
 			return code == 200 && from == "a", from
 		})
@@ -210,7 +212,7 @@ func TestFailover(t *testing.T) {
 
 	t.Run("body not resent", func(t *testing.T) {
 		slowChecks(300)
-		eventually(t, 10*time.Second, "a request served by a", func() (bool, string) {
+		testutil.Eventually(t, "a request served by a", func() (bool, string) {
 			_, from := send(http.MethodGet, "")
 			return from == "a", from
 		})

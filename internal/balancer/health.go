@@ -133,7 +133,7 @@ func (s *Service) probe(p *prober) {
 		if p.ctx.Err() != nil {
 			return
 		}
-		s.passive.checked(p.spec.key, res.ok, 2*p.spec.interval)
+		s.passive.checked(p.spec.key, res.ok, 2*configured(p.spec.interval, s.d.HealthCheckSecond))
 		if res.ok {
 			s.metrics.check("success")
 			ok, failed = ok+1, 0
@@ -142,7 +142,7 @@ func (s *Service) probe(p *prober) {
 			ok, failed = 0, failed+1
 		}
 		s.observe(p, res, ok, failed)
-		timer.Reset(p.spec.interval)
+		timer.Reset(configured(p.spec.interval, s.d.HealthCheckSecond))
 	}
 }
 

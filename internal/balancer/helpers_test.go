@@ -2,16 +2,10 @@ package balancer
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -27,6 +21,7 @@ import (
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // Test addresses, all inside this package's range 127.0.14.0/24.
@@ -41,6 +36,11 @@ const (
 	testCertARN = "arn:aws:acm:us-west-2:000000000000:certificate/11111111-2222-4333-8444-555555555555"
 	testDomain  = "api.example.test"
 )
+
+// testCheckSecond is a second of health check interval in these tests: a
+// check every 5 s runs every 100 ms, and 300 s (no check in the meantime)
+// are 6 s.
+const testCheckSecond = 20 * time.Millisecond
 
 var trusted = []netip.Prefix{netip.MustParsePrefix("127.0.14.240/29")}
 
@@ -79,7 +79,8 @@ func newEnv(t *testing.T, opts ...func(*Deps)) *env {
 	}
 	feed := live.NewFeed(snap)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	deps := Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, TrustedProxies: trusted}
+	deps := Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, TrustedProxies: trusted,
+		HealthCheckSecond: testCheckSecond, RetryInterval: 20 * time.Millisecond}
 	for _, o := range opts {
 		o(&deps)
 	}
@@ -98,32 +99,16 @@ func newEnv(t *testing.T, opts ...func(*Deps)) *env {
 	return &env{st: st, feed: feed, svc: svc, pool: pool, ctx: ctx, stop: stop}
 }
 
+// selfSigned is an issued, imported certificate for name and a pool that
+// trusts it.
 func selfSigned(t *testing.T, name string) (*model.Certificate, *x509.CertPool) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
+	certPEM, keyPEM, leaf := testutil.SelfSigned(t, name)
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return &model.Certificate{
 		DomainName: name, SubjectAlternativeNames: []string{name}, Status: model.CertIssued, Type: "IMPORTED",
-		CertificatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		PrivateKeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})),
+		CertificatePEM: string(certPEM), PrivateKeyPEM: string(keyPEM),
 	}, pool
 }
 
@@ -176,24 +161,6 @@ func (e *env) client(h2 bool) *http.Client {
 	}
 }
 
-// eventually polls cond every 200ms for up to limit. Health checks run every
-// 5 s (the minimum interval ELBv2 allows), so health tests wait up to ~30 s;
-// nothing asserts how long anything took.
-func eventually(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: still not so after %s; last: %s", what, limit, last)
-}
-
 func ptr[T any](v T) *T { return &v }
 
 // setup creates a load balancer in subnets a and b.
@@ -209,7 +176,7 @@ func (e *env) createLB(t *testing.T, name string) *model.LoadBalancer {
 func (e *env) waitState(t *testing.T, arn, state string) *model.LoadBalancer {
 	t.Helper()
 	var got *model.LoadBalancer
-	eventually(t, 20*time.Second, "load balancer "+state, func() (bool, string) {
+	testutil.Eventually(t, "load balancer "+state, func() (bool, string) {
 		lbs, err := e.svc.DescribeLoadBalancers(e.ctx, []string{arn}, nil)
 		if err != nil {
 			return false, err.Error()
@@ -223,7 +190,7 @@ func (e *env) waitState(t *testing.T, arn, state string) *model.LoadBalancer {
 func (e *env) waitHealth(t *testing.T, tgARN, state, reason string) model.TargetState {
 	t.Helper()
 	var got model.TargetState
-	eventually(t, 40*time.Second, "target "+state+" "+reason, func() (bool, string) {
+	testutil.Eventually(t, "target "+state+" "+reason, func() (bool, string) {
 		hs, err := e.svc.DescribeTargetHealth(e.ctx, tgARN)
 		if err != nil || len(hs) == 0 {
 			return false, "no health"
@@ -260,7 +227,7 @@ func (e *env) get(h2 bool, url string) (*http.Response, error) {
 func (e *env) waitOpen(t *testing.T, node string, port int) {
 	t.Helper()
 	addr := net.JoinHostPort(node, strconv.Itoa(port))
-	eventually(t, 10*time.Second, "socket "+addr+" open", func() (bool, string) {
+	testutil.Eventually(t, "socket "+addr+" open", func() (bool, string) {
 		return slices.Contains(e.svc.Addrs(), addr), strings.Join(e.svc.Addrs(), " ")
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // plainBackend is an HTTP target at ip; t.Cleanup closes it.
@@ -66,13 +67,15 @@ func dialClient(t *testing.T, addr string) net.Conn {
 
 // TestIdleTimeout: with idle_timeout.timeout_seconds 1, a client trickling its
 // request body slower than that is cut off; a target slower than that still
-// answers (only the client side's silence counts).
+// answers (only the client side's silence counts). A second of idle timeout
+// is idleSecond here, so the test waits tenths of a second, not seconds.
 func TestIdleTimeout(t *testing.T) {
-	e := newEnv(t)
+	const idleSecond = 100 * time.Millisecond
+	e := newEnv(t, func(d *Deps) { d.IdleTimeoutSecond = idleSecond })
 	port := plainBackend(t, targetIP, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		if r.URL.Path == "/slow" {
-			time.Sleep(3 * time.Second)
+			time.Sleep(3 * idleSecond)
 		}
 		_, _ = w.Write([]byte("done"))
 	})
@@ -92,20 +95,20 @@ func TestIdleTimeout(t *testing.T) {
 			defer close(closed)
 			_, _ = io.Copy(io.Discard, c) // until the balancer closes the connection
 		}()
-		// One byte every 3 s, slower than the 1 s idle timeout; at most 20
-		// bytes, well short of the 100 announced.
+		// One byte every 3 idle seconds, slower than the idle timeout of 1;
+		// at most 20 bytes, well short of the 100 announced.
 		for range 20 {
 			select {
 			case <-closed:
 				return
-			case <-time.After(3 * time.Second):
+			case <-time.After(3 * idleSecond):
 			}
 			_, _ = c.Write([]byte("x"))
 		}
 		select {
 		case <-closed:
 		case <-time.After(5 * time.Second):
-			t.Fatal("got the connection still open after a minute of trickling, want it closed by the idle timeout")
+			t.Fatal("got the connection still open after 20 trickled bytes, want it closed by the idle timeout")
 		}
 	})
 
@@ -322,7 +325,7 @@ func plainBackendTLS(t *testing.T, ip string) int {
 func (e *env) waitHealthOf(t *testing.T, tgARN string, want map[string]string) {
 	t.Helper()
 	var rev int64
-	eventually(t, 40*time.Second, fmt.Sprint("target health ", want), func() (bool, string) {
+	testutil.Eventually(t, fmt.Sprint("target health ", want), func() (bool, string) {
 		h, r, err := store.Load[model.TargetHealth](e.ctx, e.st, model.Key(model.KindTargetHealth, tgARN))
 		if err != nil {
 			return false, err.Error()
@@ -339,7 +342,7 @@ func (e *env) waitHealthOf(t *testing.T, tgARN string, want map[string]string) {
 		rev = r
 		return ok && len(h.Targets) == len(want), strings.Join(states, " ")
 	})
-	eventually(t, 10*time.Second, "table with that health served", func() (bool, string) {
+	testutil.Eventually(t, "table with that health served", func() (bool, string) {
 		return e.svc.Served() >= rev, fmt.Sprint(e.svc.Served(), " < ", rev)
 	})
 }

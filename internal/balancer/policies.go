@@ -46,7 +46,7 @@ func (s *Service) DescribeSSLPolicies(names []string, lbType string) ([]SSLPolic
 	case "gateway":
 		return []SSLPolicy{}, nil
 	default:
-		return nil, enumError("loadBalancerType", lbType, []string{"application", "network", "gateway"})
+		return nil, model.Enum(codeValidation, "loadBalancerType", lbType, []string{"application", "network", "gateway"})
 	}
 	if len(names) == 0 {
 		names = sslPolicies

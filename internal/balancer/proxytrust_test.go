@@ -15,6 +15,7 @@ import (
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // Static IPs of this test, in the package's range: the "pool" is
@@ -58,7 +59,7 @@ func TestProxyTrustFollowsAccelerators(t *testing.T) {
 	if _, err := store.Save(e.ctx, e.st, model.Key(model.KindAccelerator, accARN), acc, 0); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "PROXY header used from the accelerator's static IP", func() (bool, string) {
+	testutil.Eventually(t, "PROXY header used from the accelerator's static IP", func() (bool, string) {
 		xff, err := tryProxied(e, heldIP, node, lport)
 		if err != nil {
 			return false, err.Error()
@@ -90,7 +91,7 @@ func TestProxyTrustFollowsAccelerators(t *testing.T) {
 		if _, err := e.st.Delete(e.ctx, model.Key(model.KindAccelerator, accARN), store.Any); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 20*time.Second, "PROXY header refused from the deleted accelerator's IP", func() (bool, string) {
+		testutil.Eventually(t, "PROXY header refused from the deleted accelerator's IP", func() (bool, string) {
 			xff, err := tryProxied(e, heldIP, node, lport)
 			return err != nil, "still answered, X-Forwarded-For " + xff
 		})

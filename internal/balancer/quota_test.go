@@ -6,20 +6,11 @@ import (
 	"testing"
 )
 
-// lower sets *quota to n for the test.
-func lower(t *testing.T, quota *int, n int) {
-	t.Helper()
-	old := *quota
-	*quota = n
-	t.Cleanup(func() { *quota = old })
-}
-
 // TestLoadBalancerQuota fills the regional load balancer quota: the next create
 // answers TooManyLoadBalancers and claims no addresses, and a repeat of an
 // existing create still returns its load balancer.
 func TestLoadBalancerQuota(t *testing.T) {
-	lower(t, &maxLoadBalancers, 2)
-	e := newEnv(t)
+	e := newEnv(t, func(d *Deps) { d.MaxLoadBalancers = 2 })
 	first := e.createLB(t, "lb0")
 	e.createLB(t, "lb1")
 	_, err := e.svc.CreateLoadBalancer(e.ctx, CreateLBInput{Name: "lb2", SubnetIDs: []string{subnetA, subnetB}})
@@ -42,8 +33,7 @@ func TestLoadBalancerQuota(t *testing.T) {
 // TestTargetGroupQuota fills the regional target group quota: the next create
 // answers TooManyTargetGroups; a repeat of an existing create still returns it.
 func TestTargetGroupQuota(t *testing.T) {
-	lower(t, &maxTargetGroups, 3)
-	e := newEnv(t)
+	e := newEnv(t, func(d *Deps) { d.MaxTargetGroups = 3 })
 	in := func(i int) CreateTGInput {
 		return CreateTGInput{Name: fmt.Sprintf("tg%d", i), Protocol: "HTTP", TargetType: "ip", VpcID: testVPC, Port: 80}
 	}

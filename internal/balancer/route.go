@@ -14,9 +14,19 @@ import (
 	"gatehouse/internal/wildcard"
 )
 
+// actionKind is what an action does: a model.Action's Type, of the three
+// gatehouse serves.
+type actionKind string
+
+const (
+	actionForward       actionKind = "forward"
+	actionFixedResponse actionKind = "fixed-response"
+	actionRedirect      actionKind = "redirect"
+)
+
 // action is what a listener rule or default action does with a request.
 type action struct {
-	kind     string // "forward", "fixed-response" or "redirect"
+	kind     actionKind
 	group    *group
 	fixed    *model.FixedResponse
 	redirect *model.Redirect
@@ -55,23 +65,23 @@ func compileAction(acts []model.Action, groups map[string]*group) (action, error
 	acts = slices.Clone(acts)
 	slices.SortStableFunc(acts, func(a, b model.Action) int { return a.Order - b.Order })
 	for _, a := range acts {
-		switch a.Type {
-		case "forward":
+		switch actionKind(a.Type) {
+		case actionForward:
 			g := groups[a.TargetGroupARN]
 			if g == nil {
 				return action{}, fmt.Errorf("target group %s not found", a.TargetGroupARN)
 			}
-			return action{kind: a.Type, group: g}, nil
-		case "fixed-response":
+			return action{kind: actionForward, group: g}, nil
+		case actionFixedResponse:
 			if a.FixedResponse == nil {
 				return action{}, fmt.Errorf("fixed-response action without a response")
 			}
-			return action{kind: a.Type, fixed: a.FixedResponse}, nil
-		case "redirect":
+			return action{kind: actionFixedResponse, fixed: a.FixedResponse}, nil
+		case actionRedirect:
 			if a.Redirect == nil {
 				return action{}, fmt.Errorf("redirect action without a target")
 			}
-			return action{kind: a.Type, redirect: a.Redirect}, nil
+			return action{kind: actionRedirect, redirect: a.Redirect}, nil
 		}
 	}
 	return action{}, fmt.Errorf("no forward, fixed-response or redirect action")

@@ -105,12 +105,12 @@ var methodRE = regexp.MustCompile(`^[A-Z_-]+$`)
 // reproduces them, except where marked.
 func checkConditions(cs []model.Condition) error {
 	if len(cs) == 0 {
-		return validationError("1 validation error detected: Value null at 'conditions' failed to satisfy constraint: Member must not be null")
+		return notNull("conditions")
 	}
 	seen := map[string]bool{}
 	values := 0
 	for i, c := range cs {
-		if err := checkLength(fmt.Sprintf("conditions.%d.member.field", i+1), c.Field, 0, 64); err != nil {
+		if err := model.Length(codeValidation, fmt.Sprintf("conditions.%d.member.field", i+1), c.Field, 0, 64); err != nil {
 			return err
 		}
 		switch c.Field {
@@ -214,11 +214,7 @@ func (s *Service) listenerOfRule(ctx context.Context, ruleARN string) (*model.Li
 	if resourceKind(ruleARN) != kindRule {
 		return nil, 0, ruleNotFound()
 	}
-	l, rev, err := store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(ruleARN)))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, ruleNotFound()
-	}
-	return l, rev, err
+	return store.LoadOr[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(ruleARN)), ruleNotFound)
 }
 
 // saveListener writes a listener read at rev; a concurrent change is AWS's
@@ -233,7 +229,7 @@ func (s *Service) saveListener(ctx context.Context, l *model.Listener, rev int64
 
 // CreateRule adds a rule to a listener. Priorities are unique per listener.
 func (s *Service) CreateRule(ctx context.Context, in CreateRuleInput) (*ListenerRule, error) {
-	if err := rangeError("priority", in.Priority, 1, maxPriority); err != nil {
+	if err := model.Range(codeValidation, "priority", in.Priority, 1, maxPriority); err != nil {
 		return nil, err
 	}
 	if err := checkConditions(in.Conditions); err != nil {
@@ -241,11 +237,7 @@ func (s *Service) CreateRule(ctx context.Context, in CreateRuleInput) (*Listener
 	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
-	l, rev, err := s.loadListener(ctx, in.ListenerARN)
-	if err != nil {
-		return nil, err
-	}
-	lb, err := s.loadLB(ctx, l.LoadBalancerARN)
+	l, rev, lb, err := s.listenerAndLB(ctx, in.ListenerARN)
 	if err != nil {
 		return nil, err
 	}
@@ -374,11 +366,11 @@ func (s *Service) DeleteRule(ctx context.Context, arn string) error {
 // swap places. The new priorities must be unique within each listener.
 func (s *Service) SetRulePriorities(ctx context.Context, pairs []RulePriority) ([]ListenerRule, error) {
 	if len(pairs) == 0 {
-		return nil, validationError("1 validation error detected: Value null at 'rulePriorities' failed to satisfy constraint: Member must not be null")
+		return nil, notNull("rulePriorities")
 	}
 	given := map[int]bool{}
 	for _, p := range pairs {
-		if err := rangeError("rulePriorities.member.priority", p.Priority, 1, maxPriority); err != nil {
+		if err := model.Range(codeValidation, "rulePriorities.member.priority", p.Priority, 1, maxPriority); err != nil {
 			return nil, err
 		}
 		if given[p.Priority] {

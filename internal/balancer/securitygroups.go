@@ -3,7 +3,6 @@ package balancer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 
 	"gatehouse/internal/model"
@@ -22,7 +21,7 @@ func (s *Service) SetSecurityGroups(ctx context.Context, arn string, ids []strin
 	ids = dedupeIDs(ids)
 	if len(ids) == 0 {
 		// best match: the Coral text of a missing required member.
-		return nil, model.BadRequest("ValidationError", "1 validation error detected: Value null at 'securityGroups' failed to satisfy constraint: Member must not be null")
+		return nil, notNull("securityGroups")
 	}
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
@@ -34,15 +33,12 @@ func (s *Service) SetSecurityGroups(ctx context.Context, arn string, ids []strin
 	if err != nil {
 		return nil, err
 	}
-	lb, err = store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(v *model.LoadBalancer) error {
+	lb, err = s.updateLB(ctx, arn, func(v *model.LoadBalancer) error {
 		v.SecurityGroupIDs = sgs
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, lbNotFound()
-	}
 	if err != nil {
-		return nil, fmt.Errorf("set security groups of %s: %w", arn, err)
+		return nil, err
 	}
 	// The nodes' interfaces follow, so describe-network-interfaces lists the
 	// new groups. Admission reads the load balancer's own record, so an

@@ -197,7 +197,7 @@ func (p *protoListener) Accept() (net.Conn, error) {
 			c.Close() // the listener is going away
 			continue
 		}
-		ic := newIdleConn(c, le.idle)
+		ic := newIdleConn(c, configured(le.idle, p.s.d.IdleTimeoutSecond))
 		if le.protocol == "HTTPS" {
 			return tls.Server(ic, p.tls), nil
 		}
@@ -230,11 +230,11 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 	}
 	act := le.route(r)
 	switch act.kind {
-	case "fixed-response":
+	case actionFixedResponse:
 		s.fixed(w, act.fixed)
-	case "redirect":
+	case actionRedirect:
 		s.redirect(w, r, act.redirect, le)
-	case "forward":
+	case actionForward:
 		tgt := act.group.pick(s.passive, nil)
 		if tgt == nil {
 			s.errorPage(w, http.StatusServiceUnavailable)
@@ -468,7 +468,8 @@ func classify(err error) int {
 		}
 		return http.StatusBadGateway
 	}
-	if strings.Contains(err.Error(), "TLS handshake") {
+	var handshake *handshakeError
+	if errors.As(err, &handshake) {
 		return http.StatusBadGateway
 	}
 	var ne net.Error

@@ -15,6 +15,7 @@ import (
 	"github.com/pires/go-proxyproto"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/testutil"
 )
 
 // TestForwardHealthAndProxyProtocol walks the reference setup: HTTPS listener
@@ -234,7 +235,7 @@ func TestErrorsAndFixedResponse(t *testing.T) {
 		if err := e.svc.RegisterTargets(e.ctx, tg.ARN, []model.Target{{ID: targetIP, Port: dead}}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "502 from a dead target", func() (bool, string) {
+		testutil.Eventually(t, "502 from a dead target", func() (bool, string) {
 			res, err := e.client(false).Get("http://" + net.JoinHostPort(node, "18080") + "/")
 			if err != nil {
 				return false, err.Error()

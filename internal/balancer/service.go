@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -32,6 +34,24 @@ type Deps struct {
 	// Budget caps the connections open on the load balancer nodes (nil:
 	// none); the daemon sizes it from the file descriptor limit.
 	Budget *listen.Budget
+
+	// HealthCheckSecond is how long one second of a target group's health
+	// check interval lasts, for the checks and the passive hold-down that
+	// follows them (zero: a second). Tests shorten it so that checks ELBv2
+	// spaces at least 5 s apart run every few milliseconds; a check's timeout
+	// is not scaled.
+	HealthCheckSecond time.Duration
+	// IdleTimeoutSecond is how long one second of a load balancer's
+	// idle_timeout.timeout_seconds lasts (zero: a second), for tests of
+	// the idle timeout that would otherwise wait whole seconds.
+	IdleTimeoutSecond time.Duration
+	// RetryInterval is how soon sockets that failed to open are tried again
+	// (zero: live.DefaultRetryInterval).
+	RetryInterval time.Duration
+	// MaxLoadBalancers and MaxTargetGroups are the regional quotas (zero:
+	// ALB's, DefaultMaxLoadBalancers and DefaultMaxTargetGroups).
+	MaxLoadBalancers int
+	MaxTargetGroups  int
 }
 
 // Service is the application load balancer: data plane and ELBv2 operations.
@@ -61,6 +81,10 @@ func New(d Deps) *Service {
 	if d.Env == (model.Env{}) {
 		d.Env = model.DefaultEnv
 	}
+	d.HealthCheckSecond = cmp.Or(d.HealthCheckSecond, time.Second)
+	d.IdleTimeoutSecond = cmp.Or(d.IdleTimeoutSecond, time.Second)
+	d.MaxLoadBalancers = cmp.Or(d.MaxLoadBalancers, DefaultMaxLoadBalancers)
+	d.MaxTargetGroups = cmp.Or(d.MaxTargetGroups, DefaultMaxTargetGroups)
 	s := &Service{
 		d:          d,
 		metrics:    newMetrics(d.Metrics),
@@ -69,6 +93,7 @@ func New(d Deps) *Service {
 		probers:    map[string]*prober{},
 		states:     map[string]model.TargetState{},
 	}
+	s.table.RetryInterval = d.RetryInterval
 	s.proxy = s.newProxy()
 	s.set = listen.NewLimitedSet(d.Budget, s.serveSocket)
 	return s
@@ -106,9 +131,9 @@ func (s *Service) apply(ctx context.Context, t *table) (retry bool) {
 				reasons = append(reasons, msg)
 			}
 		}
-		state, reason := "active", ""
+		state, reason := lbActive, ""
 		if len(reasons) > 0 {
-			state, reason = "failed", strings.Join(reasons, "; ")
+			state, reason = lbFailed, strings.Join(reasons, "; ")
 		}
 		if state == lb.state && reason == lb.reason {
 			continue
@@ -128,14 +153,23 @@ func (s *Service) apply(ctx context.Context, t *table) (retry bool) {
 	return len(failed) > 0
 }
 
+// lbState is a load balancer's State (model.LoadBalancer.State).
+type lbState string
+
+const (
+	lbProvisioning lbState = "provisioning" // created; its sockets are not open yet
+	lbActive       lbState = "active"       // every socket open
+	lbFailed       lbState = "failed"       // some socket would not open: StateReason says why
+)
+
 var errUnchanged = errors.New("unchanged")
 
-func (s *Service) setState(ctx context.Context, arn, state, reason string) error {
+func (s *Service) setState(ctx context.Context, arn string, state lbState, reason string) error {
 	_, err := store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(lb *model.LoadBalancer) error {
-		if lb.State == state && lb.StateReason == reason {
+		if lbState(lb.State) == state && lb.StateReason == reason {
 			return errUnchanged
 		}
-		lb.State, lb.StateReason = state, reason
+		lb.State, lb.StateReason = string(state), reason
 		return nil
 	})
 	if err == nil {
@@ -145,6 +179,13 @@ func (s *Service) setState(ctx context.Context, arn, state, reason string) error
 		return nil // already so, or deleted meanwhile
 	}
 	return err
+}
+
+// configured is how long d, a time a resource configures in whole seconds
+// (a health check interval, an idle timeout), lasts when a second lasts
+// second (Deps.HealthCheckSecond, Deps.IdleTimeoutSecond).
+func configured(d, second time.Duration) time.Duration {
+	return d / time.Second * second
 }
 
 // Addrs returns the socket addresses the balancer has open, sorted.

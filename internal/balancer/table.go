@@ -30,8 +30,9 @@ type table struct {
 
 // lbEntry is one load balancer's sockets and its last stored state.
 type lbEntry struct {
-	arn, state, reason string
-	addrs              []string
+	arn, reason string
+	state       lbState
+	addrs       []string
 }
 
 // listenerEntry is what one socket serves.

@@ -2,7 +2,6 @@ package balancer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -12,28 +11,22 @@ import (
 	"gatehouse/internal/store"
 )
 
-// maxTags is ELBv2's quota of tags per resource.
-const maxTags = 50
-
 // Tag is a tag as the ELBv2 API lists them; TagMap turns a list into a
 // resource's tags.
 type Tag struct{ Key, Value string }
 
-// Tag limits of the model (TagKey: 1–128 characters, TagValue: at most 256,
-// both of letters, spaces, digits and _.:/=+-@).
-const (
-	maxTagKey   = 128
-	maxTagValue = 256
-	// maxTagARNs bounds the resources of one AddTags or RemoveTags call: no
-	// documented limit; bound: 20, DescribeTags' documented maximum.
-	maxTagARNs = 20
-)
+// maxTagARNs bounds the resources of one AddTags or RemoveTags call: no
+// documented limit; bound: 20, DescribeTags' documented maximum.
+const maxTagARNs = 20
 
+// tagRE is the model's pattern of a tag key or value (letters, spaces, digits
+// and _.:/=+-@); the lengths are AWS's common ones (model.MaxTagKeyLen and
+// model.MaxTagValueLen).
 var tagRE = regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)
 
 // checkTagPart applies the model's length and pattern to a tag key or value.
 func checkTagPart(field, v string, min, max int) error {
-	if err := checkLength(field, v, min, max); err != nil {
+	if err := model.Length(codeValidation, field, v, min, max); err != nil {
 		return err
 	}
 	if !tagRE.MatchString(v) {
@@ -50,10 +43,10 @@ func TagMap(tags []Tag) (map[string]string, error) {
 	}
 	m := make(map[string]string, len(tags))
 	for i, t := range tags {
-		if err := checkTagPart(fmt.Sprintf("tags.%d.member.key", i+1), t.Key, 1, maxTagKey); err != nil {
+		if err := checkTagPart(fmt.Sprintf("tags.%d.member.key", i+1), t.Key, 1, model.MaxTagKeyLen); err != nil {
 			return nil, err
 		}
-		if err := checkTagPart(fmt.Sprintf("tags.%d.member.value", i+1), t.Value, 0, maxTagValue); err != nil {
+		if err := checkTagPart(fmt.Sprintf("tags.%d.member.value", i+1), t.Value, 0, model.MaxTagValueLen); err != nil {
 			return nil, err
 		}
 		if _, dup := m[t.Key]; dup {
@@ -61,10 +54,22 @@ func TagMap(tags []Tag) (map[string]string, error) {
 		}
 		m[t.Key] = t.Value
 	}
-	if len(m) > maxTags {
-		return nil, errTooManyTags()
+	if err := checkTagCount(m); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// checkTagCount applies the quota of tags per resource. Each tag's key and
+// value were checked as they arrived, with their place in the request
+// (TagMap); ELBv2 reserves no key prefix, so that is the only problem left.
+func checkTagCount(tags map[string]string) error {
+	return model.CheckTags(tags, model.MaxTags, func(p model.TagProblem, _, _ string) error {
+		if p == model.TagsTooMany {
+			return errTooManyTags()
+		}
+		return nil
+	})
 }
 
 func errTooManyTags() error {
@@ -85,15 +90,15 @@ func (s *Service) AddTags(ctx context.Context, arns []string, tags []Tag) error 
 		return err
 	}
 	if len(add) == 0 {
-		return validationError("1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
+		return notNull("tags")
 	}
 	return s.editTags(ctx, arns, func(m map[string]string) (map[string]string, error) {
 		if m == nil {
 			m = map[string]string{}
 		}
 		maps.Copy(m, add)
-		if len(m) > maxTags {
-			return nil, errTooManyTags()
+		if err := checkTagCount(m); err != nil {
+			return nil, err
 		}
 		return m, nil
 	})
@@ -103,10 +108,10 @@ func (s *Service) AddTags(ctx context.Context, arns []string, tags []Tag) error 
 // no error.
 func (s *Service) RemoveTags(ctx context.Context, arns []string, keys []string) error {
 	if len(keys) == 0 {
-		return validationError("1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
+		return notNull("tagKeys")
 	}
 	for i, k := range keys {
-		if err := checkTagPart(fmt.Sprintf("tagKeys.%d.member", i+1), k, 1, maxTagKey); err != nil {
+		if err := checkTagPart(fmt.Sprintf("tagKeys.%d.member", i+1), k, 1, model.MaxTagKeyLen); err != nil {
 			return err
 		}
 	}
@@ -121,7 +126,7 @@ func (s *Service) RemoveTags(ctx context.Context, arns []string, keys []string) 
 // DescribeTags returns the tags of each resource, in the order asked.
 func (s *Service) DescribeTags(ctx context.Context, arns []string) ([]ResourceTags, error) {
 	if len(arns) == 0 {
-		return nil, validationError("1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
+		return nil, notNull("resourceArns")
 	}
 	if len(arns) > 20 {
 		return nil, model.Violation(codeValidation, "resourceArns", "["+strings.Join(arns, ", ")+"]", "Member must have length less than or equal to 20")
@@ -140,7 +145,7 @@ func (s *Service) DescribeTags(ctx context.Context, arns []string) ([]ResourceTa
 // editTags checks that every resource exists, then applies edit to each.
 func (s *Service) editTags(ctx context.Context, arns []string, edit func(map[string]string) (map[string]string, error)) error {
 	if len(arns) == 0 {
-		return validationError("1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
+		return notNull("resourceArns")
 	}
 	if len(arns) > maxTagARNs {
 		return model.Violation(codeValidation, "resourceArns", "["+strings.Join(arns, ", ")+"]",
@@ -155,24 +160,25 @@ func (s *Service) editTags(ctx context.Context, arns []string, edit func(map[str
 	}
 	for _, arn := range arns {
 		var err error
+		notFound := func() error { return notFoundFor(arn) }
 		switch resourceKind(arn) {
 		case model.KindLoadBalancer:
-			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(lb *model.LoadBalancer) (err error) {
+			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), notFound, func(lb *model.LoadBalancer) (err error) {
 				lb.Tags, err = edit(lb.Tags)
 				return err
 			})
 		case model.KindTargetGroup:
-			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), func(tg *model.TargetGroup) (err error) {
+			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), notFound, func(tg *model.TargetGroup) (err error) {
 				tg.Tags, err = edit(tg.Tags)
 				return err
 			})
 		case model.KindListener:
-			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindListener, arn), func(l *model.Listener) (err error) {
+			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindListener, arn), notFound, func(l *model.Listener) (err error) {
 				l.Tags, err = edit(l.Tags)
 				return err
 			})
 		case kindRule:
-			_, err = store.Update(ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn)), func(l *model.Listener) error {
+			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn)), notFound, func(l *model.Listener) error {
 				r := findRule(l, arn)
 				if r == nil {
 					return ruleNotFound()
@@ -181,9 +187,6 @@ func (s *Service) editTags(ctx context.Context, arns []string, edit func(map[str
 				r.Tags, err = edit(r.Tags)
 				return err
 			})
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			return notFoundFor(arn)
 		}
 		if err != nil {
 			return err
@@ -234,25 +237,26 @@ func notFoundFor(arn string) error {
 func (s *Service) tagsOf(ctx context.Context, arn string) (map[string]string, error) {
 	var tags map[string]string
 	var err error
+	notFound := func() error { return notFoundFor(arn) }
 	switch resourceKind(arn) {
 	case model.KindLoadBalancer:
 		var lb *model.LoadBalancer
-		if lb, _, err = store.Load[model.LoadBalancer](ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn)); err == nil {
+		if lb, _, err = store.LoadOr[model.LoadBalancer](ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), notFound); err == nil {
 			tags = lb.Tags
 		}
 	case model.KindTargetGroup:
 		var tg *model.TargetGroup
-		if tg, _, err = store.Load[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, arn)); err == nil {
+		if tg, _, err = store.LoadOr[model.TargetGroup](ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), notFound); err == nil {
 			tags = tg.Tags
 		}
 	case model.KindListener:
 		var l *model.Listener
-		if l, _, err = store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn)); err == nil {
+		if l, _, err = store.LoadOr[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, arn), notFound); err == nil {
 			tags = l.Tags
 		}
 	case kindRule:
 		var l *model.Listener
-		if l, _, err = store.Load[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn))); err == nil {
+		if l, _, err = store.LoadOr[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn)), notFound); err == nil {
 			r := findRule(l, arn)
 			if r == nil {
 				return nil, ruleNotFound()
@@ -260,9 +264,6 @@ func (s *Service) tagsOf(ctx context.Context, arn string) (map[string]string, er
 			tags = r.Tags
 		}
 	default:
-		return nil, notFoundFor(arn)
-	}
-	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFoundFor(arn)
 	}
 	return tags, err

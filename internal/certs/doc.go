@@ -3,8 +3,16 @@
 // pages, get, delete, import, tags) and the DNS validation loop that issues
 // requested certificates.
 //
+// The operations, one file per concern: certificates.go (request, describe,
+// get, delete, who uses a certificate), list.go (ListCertificates: filters and
+// keyset pages), details.go (what ACM reports of a certificate's X.509),
+// import.go (ImportCertificate and the parsing of the PEM it is given),
+// tags.go; limits.go holds the API model's limits and the certificate quota,
+// errors.go ACM's error codes and messages. Quota and clock are Deps fields
+// (zero: ACM's quota, time.Now).
+//
 // Data path of a requested certificate:
-//  1. RequestCertificate (ops.go) stores it PENDING_VALIDATION with one validation
+//  1. RequestCertificate (certificates.go) stores it PENDING_VALIDATION with one validation
 //     CNAME per domain (ValidationRecord: deterministic per account and domain, a
 //     wildcard sharing its base name's record).
 //  2. Run (service.go) follows the feed; compile (compile.go) turns each snapshot

@@ -3,10 +3,12 @@ package certs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/paging"
 	"gatehouse/internal/store"
 )
 
@@ -57,6 +59,28 @@ func FuzzImportCertificate(f *testing.F) {
 		}
 		if _, err := c.TLS(); err != nil {
 			t.Fatalf("accepted import does not load as TLS: %v", err)
+		}
+	})
+}
+
+// FuzzListToken feeds arbitrary NextTokens to ListCertificates: it never
+// panics, and a token is either refused with an AWS error or pages on.
+func FuzzListToken(f *testing.F) {
+	s, _ := newOpsService(f)
+	for i := range 3 {
+		if _, err := s.RequestCertificate(context.Background(), RequestInput{DomainName: fmt.Sprintf("c%d.example.test", i)}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Add("")
+	f.Add("garbage")
+	f.Add(paging.Token("2026-01-02T03:04:05.000000000Z arn:aws:acm:us-west-2:123456789012:certificate/x"))
+	f.Fuzz(func(t *testing.T, token string) {
+		one := 1
+		_, err := s.ListCertificates(context.Background(), ListInput{NextToken: token, MaxItems: &one})
+		var e *model.Error
+		if err != nil && !errors.As(err, &e) {
+			t.Fatalf("token %q: got a non-AWS error %v", token, err)
 		}
 	})
 }

@@ -2,14 +2,7 @@ package certs
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,20 +12,22 @@ import (
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 var testEnv = model.Env{Region: "us-west-2", Account: "123456789012"}
 
-// newOpsService returns a service on a fresh mem store, not running.
-func newOpsService(t *testing.T) (*Service, store.Store) {
+// newOpsService returns a service on a fresh mem store, not running; set
+// changes its Deps (a quota, the clock) for the test.
+func newOpsService(t testing.TB, set ...func(*Deps)) (*Service, store.Store) {
 	t.Helper()
 	st := store.NewMem()
 	t.Cleanup(func() { st.Close() })
-	ca, err := LoadOrCreateCA(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	d := Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: testEnv, CA: testutil.Must[*CA](t)(LoadOrCreateCA(t.TempDir())), Resolver: "127.0.11.254:53"}
+	for _, f := range set {
+		f(&d)
 	}
-	return New(Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: testEnv, CA: ca, Resolver: "127.0.11.254:53"}), st
+	return New(d), st
 }
 
 // wantAWSError fails unless err is a *model.Error with the code and a message
@@ -404,28 +399,10 @@ func TestImportCertificate(t *testing.T) {
 }
 
 func TestImportCertificateExpired(t *testing.T) {
-	s, _ := newOpsService(t)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7),
-		Subject:      pkix.Name{CommonName: "old.example.test"},
-		NotBefore:    time.Now().Add(-48 * time.Hour),
-		NotAfter:     time.Now().Add(-24 * time.Hour),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	_, err = s.ImportCertificate(context.Background(), certPEM, keyPEM, nil, "", nil)
+	// A certificate valid for a day, imported two days on.
+	s, _ := newOpsService(t, func(d *Deps) { d.Now = func() time.Time { return time.Now().Add(48 * time.Hour) } })
+	certPEM, keyPEM, _ := testutil.SelfSigned(t, "old.example.test")
+	_, err := s.ImportCertificate(context.Background(), certPEM, keyPEM, nil, "", nil)
 	wantAWSError(t, err, "ValidationException", "expired")
 }
 

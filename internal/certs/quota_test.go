@@ -7,20 +7,14 @@ import (
 	"time"
 )
 
-// lowerQuota sets maxCertificates to n for the test.
-func lowerQuota(t *testing.T, n int) {
-	t.Helper()
-	old := maxCertificates
-	maxCertificates = n
-	t.Cleanup(func() { maxCertificates = old })
-}
+// quota sets the service's certificate quota to n.
+func quota(n int) func(*Deps) { return func(d *Deps) { d.MaxCertificates = n } }
 
 // TestRequestCertificateQuota fills the issued-certificate quota: the next
 // request answers LimitExceededException, an idempotent repeat still returns
 // its certificate, and a delete makes room again.
 func TestRequestCertificateQuota(t *testing.T) {
-	lowerQuota(t, 3)
-	s, _ := newOpsService(t)
+	s, _ := newOpsService(t, quota(3))
 	ctx := context.Background()
 	var arns []string
 	for i := range 3 {
@@ -56,8 +50,7 @@ func TestRequestCertificateQuota(t *testing.T) {
 // import answers LimitExceededException, while a reimport (which adds nothing)
 // still works.
 func TestImportCertificateQuota(t *testing.T) {
-	lowerQuota(t, 2)
-	s, _ := newOpsService(t)
+	s, _ := newOpsService(t, quota(2))
 	ctx := context.Background()
 	certPEM, keyPEM, _, err := s.ca.Issue([]string{"imp.example.test"}, time.Now().Add(time.Hour))
 	if err != nil {

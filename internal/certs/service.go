@@ -37,10 +37,19 @@ type Deps struct {
 	Resolver string
 	// Interval is how often pending validations are re-checked (default 1s).
 	Interval time.Duration
+	// MaxCertificates is the quota of issued and, separately, of imported
+	// certificates (default DefaultMaxCertificates, ACM's).
+	MaxCertificates int
+	// Now is the clock of the operations and the validation loop: it dates
+	// requests, imports and issuance, judges an imported certificate's
+	// validity and times validation out (default time.Now). The CA's own
+	// NotBefore backdating stays on the real clock.
+	Now func() time.Time
 }
 
-// Service runs ACM: the certificate operations (ops.go) and the validation loop
-// that issues requested certificates once their DNS records answer.
+// Service runs ACM: the certificate operations (certificates.go, list.go,
+// import.go, tags.go) and the validation loop that issues requested
+// certificates once their DNS records answer.
 type Service struct {
 	st       store.Store
 	feed     *live.Feed
@@ -49,8 +58,11 @@ type Service struct {
 	ca       *CA
 	resolver string
 	interval time.Duration
-	metrics  *metrics
-	table    live.Table[table]
+	// maxCertificates is the quota of each certificate type (checkQuota).
+	maxCertificates int
+	now             func() time.Time
+	metrics         *metrics
+	table           live.Table[table]
 }
 
 // New returns a service. It does no I/O; Run starts the validation loop.
@@ -63,15 +75,25 @@ func New(d Deps) *Service {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
+	maxCertificates := d.MaxCertificates
+	if maxCertificates <= 0 {
+		maxCertificates = DefaultMaxCertificates
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Service{
-		st:       d.Store,
-		feed:     d.Feed,
-		log:      log,
-		env:      d.Env,
-		ca:       d.CA,
-		resolver: d.Resolver,
-		interval: interval,
-		metrics:  newMetrics(d.Metrics),
+		st:              d.Store,
+		feed:            d.Feed,
+		log:             log,
+		env:             d.Env,
+		ca:              d.CA,
+		resolver:        d.Resolver,
+		interval:        interval,
+		maxCertificates: maxCertificates,
+		now:             now,
+		metrics:         newMetrics(d.Metrics),
 	}
 }
 
@@ -121,7 +143,7 @@ func (s *Service) IssueInternal(names ...string) (tls.Certificate, error) {
 	if s.ca == nil {
 		return tls.Certificate{}, errors.New("issue internal certificate: no CA")
 	}
-	certPEM, keyPEM, leaf, err := s.ca.Issue(names, time.Now().Add(Validity))
+	certPEM, keyPEM, leaf, err := s.ca.Issue(names, s.now().Add(Validity))
 	if err != nil {
 		return tls.Certificate{}, err
 	}

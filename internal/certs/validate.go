@@ -29,7 +29,7 @@ var errNoCNAME = errors.New("no CNAME in answer")
 // the certificates whose records all answer with the expected CNAME. Records
 // shared by several certificates are looked up once per check.
 func (s *Service) check(ctx context.Context, tbl *table) {
-	now := time.Now()
+	now := s.now()
 	answers := map[string]lookup{}
 	for _, c := range tbl.pending {
 		if ctx.Err() != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // fakeZone is an authoritative DNS server on loopback whose CNAMEs the test
@@ -101,10 +103,7 @@ func runService(t *testing.T, st store.Store, resolver string) *Service {
 	}
 	feed := live.NewFeed(snap)
 	log := slog.New(slog.DiscardHandler)
-	ca, err := LoadOrCreateCA(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := testutil.Must[*CA](t)(LoadOrCreateCA(t.TempDir()))
 	s := New(Deps{Store: st, Feed: feed, Log: log, Env: testEnv, CA: ca, Resolver: resolver, Interval: 20 * time.Millisecond})
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -125,18 +124,6 @@ func runService(t *testing.T, st store.Store, resolver string) *Service {
 	return s
 }
 
-// waitFor polls cond until it holds; the deadline only stops a broken test.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func loadCert(t *testing.T, st store.Store, arn string) *model.Certificate {
 	t.Helper()
 	c, _, err := store.Load[model.Certificate](context.Background(), st, model.Key(model.KindCertificate, arn))
@@ -144,6 +131,23 @@ func loadCert(t *testing.T, st store.Store, arn string) *model.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// statusIs is a condition for testutil.Eventually: the certificate's status is want.
+func statusIs(t *testing.T, st store.Store, arn, want string) func() (bool, string) {
+	return func() (bool, string) {
+		got := loadCert(t, st, arn).Status
+		return got == want, got
+	}
+}
+
+// queriesReach is a condition for testutil.Eventually: the zone has seen at
+// least n CNAME queries for name.
+func queriesReach(z *fakeZone, name string, n int) func() (bool, string) {
+	return func() (bool, string) {
+		got := z.count(name)
+		return got >= n, fmt.Sprintf("%d queries", got)
+	}
 }
 
 func TestValidationIssues(t *testing.T) {
@@ -163,7 +167,7 @@ func TestValidationIssues(t *testing.T) {
 	apiRR, wwwRR := c.Validations[0].ResourceRecord, c.Validations[2].ResourceRecord
 
 	// No records yet: the service asks, and the certificate stays pending.
-	waitFor(t, "queries for the missing record", func() bool { return zone.count(apiRR.Name) >= 2 })
+	testutil.Eventually(t, "queries for the missing record", queriesReach(zone, apiRR.Name, 2))
 	if got := loadCert(t, st, c.ARN).Status; got != model.CertPendingValidation {
 		t.Fatalf("without records: got %s, want PENDING_VALIDATION", got)
 	}
@@ -173,7 +177,7 @@ func TestValidationIssues(t *testing.T) {
 	zone.set(apiRR.Name, "_wrong.acm-validations.aws.")
 	zone.set(wwwRR.Name, wwwRR.Value)
 	n := zone.count(apiRR.Name)
-	waitFor(t, "queries for the wrong record", func() bool { return zone.count(apiRR.Name) >= n+2 })
+	testutil.Eventually(t, "queries for the wrong record", queriesReach(zone, apiRR.Name, n+2))
 	got := loadCert(t, st, c.ARN)
 	if got.Status != model.CertPendingValidation {
 		t.Fatalf("with a wrong CNAME: got %s, want PENDING_VALIDATION", got.Status)
@@ -191,7 +195,7 @@ func TestValidationIssues(t *testing.T) {
 
 	// The right target (in any case) issues it.
 	zone.set(apiRR.Name, strings.ToUpper(apiRR.Value))
-	waitFor(t, "issuance", func() bool { return loadCert(t, st, c.ARN).Status == model.CertIssued })
+	testutil.Eventually(t, "issuance", statusIs(t, st, c.ARN, model.CertIssued))
 
 	got = loadCert(t, st, c.ARN)
 	for _, v := range got.Validations {
@@ -244,7 +248,7 @@ func TestValidationServesTLS(t *testing.T) {
 	}
 	rr := c.Validations[0].ResourceRecord
 	zone.set(rr.Name, rr.Value)
-	waitFor(t, "issuance", func() bool { return loadCert(t, st, c.ARN).Status == model.CertIssued })
+	testutil.Eventually(t, "issuance", statusIs(t, st, c.ARN, model.CertIssued))
 	tc, err := loadCert(t, st, c.ARN).TLS()
 	if err != nil {
 		t.Fatal(err)
@@ -294,14 +298,11 @@ func handshake(t *testing.T, ip string, cert tls.Certificate, ca *CA, host strin
 }
 
 func TestValidationTimesOut(t *testing.T) {
-	st := store.NewMem()
-	defer st.Close()
 	zone := startFakeZone(t, "127.0.11.3")
 	ctx := context.Background()
 
 	// Two certificates requested before the service starts: one 73 hours ago.
-	s0, _ := newOpsService(t)
-	s0.st = st
+	s0, st := newOpsService(t)
 	old, err := s0.RequestCertificate(ctx, RequestInput{DomainName: "old.example.test"})
 	if err != nil {
 		t.Fatal(err)
@@ -318,9 +319,9 @@ func TestValidationTimesOut(t *testing.T) {
 	}
 
 	runService(t, st, zone.addr)
-	waitFor(t, "timeout", func() bool { return loadCert(t, st, old.ARN).Status == model.CertTimedOut })
+	testutil.Eventually(t, "timeout", statusIs(t, st, old.ARN, model.CertTimedOut))
 	// Its record is never asked for; the fresh one's is, and it stays pending.
-	waitFor(t, "queries for the fresh record", func() bool { return zone.count(fresh.Validations[0].ResourceRecord.Name) >= 2 })
+	testutil.Eventually(t, "queries for the fresh record", queriesReach(zone, fresh.Validations[0].ResourceRecord.Name, 2))
 	if got := loadCert(t, st, fresh.ARN).Status; got != model.CertPendingValidation {
 		t.Errorf("fresh certificate: got %s, want PENDING_VALIDATION", got)
 	}

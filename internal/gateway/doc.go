@@ -23,20 +23,27 @@
 //  4. table.resolve: the deployment's resource policy (package policy, compiled
 //     once per table) for execute-api:Invoke on the request's ARN → else 403
 //     AccessDeniedException.
-//  5. Service.serveMock / serveHTTPProxy / serveHTTP: the integration.
-//  6. Service.respond: integration response by selection pattern, its header
+//  5. Service.serveMock / serveHTTPProxy / serveHTTP: the integration
+//     (Service.invoke runs steps 1–5 in order).
+//  6. respond: integration response by selection pattern, its header
 //     parameters and response template. Templates, patterns, header mappings
 //     and the method response check are compiled with the table (compile.go),
-//     so a request only fills in its own values.
-//  7. Service.writeFailure: API Gateway's own errors, with the API's gateway
-//     response overrides.
+//     so a request only fills in its own values (templateVars).
+//  7. Service.refuse: every step returns a *refusal (the failure, whether the
+//     API's gateway responses apply, what to log) or nil; refuse is the one
+//     place a refusal is logged and answered (writeFailure: API Gateway's own
+//     errors, with the API's gateway response overrides). HTTP_PROXY's
+//     failures reach it from the reverse proxy's ErrorHandler.
 //
-// Control operations (ops.go; Update operations' patches in patch.go, gateway
-// responses in gatewayresponses.go, tags in tags.go, the bounds of every
-// stored field in limits.go) validate and write spec to the store with AWS's
-// error codes and messages; compile
-// (compile.go) turns every snapshot into an immutable table (table.go) that the
-// hot path (route.go, serve.go) loads once per request.
+// Control operations, one file per resource (restapis.go, resources.go,
+// methods.go — methods, integrations and their responses —, deployments.go,
+// stages.go, domains.go — custom domain names and base path mappings —,
+// gatewayresponses.go, tags.go), validate and write spec to the store with
+// AWS's error codes and messages (errors.go); Update operations' patches are
+// in patch.go, the bounds of every stored field and the quotas in limits.go,
+// the store helpers they share in ops.go. Compile (compile.go) turns every
+// snapshot into an immutable table (table.go) that the hot path (route.go,
+// serve.go, failure.go) loads once per request.
 //
 // Concurrency: Run owns two goroutines — the table follower (live.Table.Run)
 // and the http.Server — and stops and waits for both when its context ends.

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 )
 
@@ -51,9 +52,83 @@ func accessDenied(arn string, explicit bool) *failure {
 	return &failure{responseType: "ACCESS_DENIED", status: 403, errorType: "AccessDeniedException", message: msg, body: string(b)}
 }
 
+// refusal is why a step of the request path does not hand the request on: the
+// gateway response that answers it, how, and what to log. Steps return it and
+// refuse renders it, the one place a failure is logged and written (as
+// httputil.ReverseProxy routes every failure through its ErrorHandler).
+type refusal struct {
+	failure    *failure
+	noOverride bool // answered as built in: the API's gateway responses do not apply
+	closeConn  bool // the connection cannot be framed after this request
+	abort      bool // no answer at all: the exchange is cut (http.ErrAbortHandler)
+	level      slog.Level
+	msg        string // the log line; "" logs nothing
+	args       []any  // its attributes beyond the request's own
+}
+
+// executionFailed is a refusal logged as a warning: the API's configuration or
+// its backend failed a request the API accepted.
+func executionFailed(f *failure, why string, args ...any) *refusal {
+	return &refusal{failure: f, level: slog.LevelWarn, msg: "execution failed: " + why, args: args}
+}
+
+// refuseTooLarge answers a body over maxBodyBytes. REQUEST_TOO_LARGE cannot be
+// customised, so no override applies.
+var refuseTooLarge = &refusal{failure: failTooLarge, noOverride: true}
+
+// failMalformedBody answers a request whose body breaks its own framing (bad
+// chunked encoding): API Gateway answers a malformed request 400. Its body
+// and type are UNVERIFIED; this is the shape of its other built-in answers.
+var failMalformedBody = &failure{status: http.StatusBadRequest, message: "Bad Request", body: `{"message":"Bad Request"}`}
+
+// malformedBody answers failMalformedBody and closes the connection: what
+// follows the broken body on it cannot be framed.
+func malformedBody(err error) *refusal {
+	return &refusal{failure: failMalformedBody, noOverride: true, closeConn: true,
+		level: slog.LevelDebug, msg: "request body malformed", args: []any{"err", err}}
+}
+
+// bodyUnreadable aborts the exchange of a body that stopped arriving (the read
+// deadline passed) or a caller gone: there is no one to answer.
+func bodyUnreadable(err error) *refusal {
+	return &refusal{abort: true, level: slog.LevelDebug, msg: "request body unreadable; connection aborted", args: []any{"err", err}}
+}
+
+// refuse renders rf: logs it with the request's identity, then answers its
+// failure with the API's gateway response overrides unless rf says otherwise.
+func (s *Service) refuse(x *exchange, rf *refusal) {
+	if rf.msg != "" {
+		s.log.Log(x.r.Context(), rf.level, rf.msg, append(x.logAttrs(), rf.args...)...)
+	}
+	if rf.abort {
+		panic(http.ErrAbortHandler)
+	}
+	if rf.closeConn {
+		x.w.Header().Set("Connection", "close")
+	}
+	if rf.noOverride {
+		s.writeFailure(x.w, rf.failure, nil, nil)
+		return
+	}
+	s.writeFailure(x.w, rf.failure, x.res.stage, x.vars)
+}
+
+// logAttrs names the request in a log line: its id, and the API, stage,
+// resource and method as far as they are known.
+func (x *exchange) logAttrs() []any {
+	attrs := []any{"requestId", x.reqID}
+	if sr := x.res.stage; sr != nil {
+		attrs = append(attrs, "api", sr.apiID, "stage", sr.name)
+	}
+	if rt := x.res.route; rt != nil {
+		attrs = append(attrs, "resource", rt.resourcePath, "method", x.r.Method)
+	}
+	return attrs
+}
+
 // writeFailure answers f, applying the API's gateway response override (its own
 // type, else DEFAULT_4XX/DEFAULT_5XX) when the stage is known.
-func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute, vars func(string) (string, bool)) {
+func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute, vars templateVars) {
 	status, body := f.status, f.body
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -68,7 +143,7 @@ func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute
 			h.Set(p.name, p.literal)
 		}
 		if gr.body != nil {
-			errVars := func(name string) (string, bool) {
+			errVars := templateVars(func(name string) (string, bool) {
 				switch name {
 				case "context.error.message":
 					return f.message, true
@@ -82,7 +157,7 @@ func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute
 					return vars(name)
 				}
 				return "", false
-			}
+			})
 			if out, err := gr.body.render(errVars); err == nil {
 				body = out
 			} else {

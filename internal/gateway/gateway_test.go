@@ -2,281 +2,19 @@ package gateway
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
-	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
-	"gatehouse/internal/store"
-)
-
-const (
-	openPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
-	denyPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"},
-		{"Effect":"Deny","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-elsewhere"}}}]}`
-	onlyPetsPolicy = `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/prod/GET/pets"}]}`
-	domain         = "api.example.test"
-	certARN        = "arn:aws:acm:us-west-2:000000000000:certificate/11111111-2222-4333-8444-555555555555"
-)
-
-// selfSigned returns a PEM certificate and key for names, and the parsed leaf.
-func selfSigned(t testing.TB, names ...string) (certPEM, keyPEM string, leaf *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ = x509.ParseCertificate(der)
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})), leaf
-}
-
-// harness is a running gateway on the mem store, with endpoints (test
-// listeners) that hand their connections to ServeConn.
-type harness struct {
-	t       *testing.T
-	st      store.Store
-	svc     *Service
-	roots   *x509.CertPool
-	ctx     context.Context
-	stopRun context.CancelFunc // ends the gateway's Run only
-	runDone chan error         // Run's result
-}
-
-func newHarness(t *testing.T) *harness {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	st := store.NewMem()
-	snap, err := live.Load(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feed := live.NewFeed(snap)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	defPEM, defKey, defLeaf := selfSigned(t, "*.execute-api.us-west-2.amazonaws.com")
-	defCert, err := tls.X509KeyPair([]byte(defPEM), []byte(defKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := New(Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv, DefaultCert: defCert})
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = live.Watch(ctx, st, feed, log) })
-	runCtx, stopRun := context.WithCancel(ctx)
-	runDone := make(chan error, 1)
-	wg.Go(func() { runDone <- svc.Run(runCtx) })
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		select {
-		case err := <-runDone:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		default: // a test took the result
-		}
-	})
-	roots := x509.NewCertPool()
-	roots.AddCert(defLeaf)
-	return &harness{t: t, st: st, svc: svc, roots: roots, ctx: ctx, stopRun: stopRun, runDone: runDone}
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
-
-// endpoint listens on addr and hands every connection to the gateway as vpce.
-func (h *harness) endpoint(addr, vpce string) string {
-	h.t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.svc.ServeConn(c, vpce)
-		}
-	})
-	h.t.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln.Addr().String()
-}
-
-// sync waits until the gateway's table reflects every write so far.
-func (h *harness) sync() {
-	h.t.Helper()
-	_, rev, err := h.st.List(h.ctx, "")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	for h.svc.table.Rev() < rev || h.svc.table.Load() == nil {
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// client dials addr whatever the URL says, verifying TLS against the harness's roots.
-func (h *harness) client(addr string) *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "tcp", addr)
-		},
-		TLSClientConfig: &tls.Config{RootCAs: h.roots},
-	}}
-}
-
-type result struct {
-	status int
-	header http.Header
-	body   string
-	tls    *tls.ConnectionState
-}
-
-// do sends method url (its host is the SNI and Host), with Host overridden if host != "".
-func (h *harness) do(addr, method, url, host string, hdr map[string]string, body string) result {
-	h.t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if host != "" {
-		req.Host = host
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	c := h.client(addr)
-	// Like curl -k (and the load balancer, which never validates targets), do not
-	// verify names the test certificates do not cover.
-	if n := req.URL.Hostname(); n != domain && !strings.HasSuffix(n, ".execute-api.us-west-2.amazonaws.com") {
-		c.Transport.(*http.Transport).TLSClientConfig.InsecureSkipVerify = true
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return result{status: resp.StatusCode, header: resp.Header, body: string(b), tls: resp.TLS}
-}
-
-// addCert writes an issued certificate for name to the store, as the certs service would.
-func (h *harness) addCert(arn, name string) {
-	h.t.Helper()
-	certPEM, keyPEM, leaf := selfSigned(h.t, name)
-	h.roots.AddCert(leaf)
-	c := &model.Certificate{ARN: arn, DomainName: name, SubjectAlternativeNames: []string{name}, Status: model.CertIssued,
-		Type: "AMAZON_ISSUED", CertificatePEM: certPEM, PrivateKeyPEM: keyPEM}
-	if _, err := store.Save(h.ctx, h.st, model.Key(model.KindCertificate, arn), c, store.Any); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-func must[T any](t *testing.T) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
-
-// walkthroughAPI builds the walkthrough's API through the operations: PRIVATE on
-// vpce-test, MOCK GET / answering 200, open policy, stage prod, custom domain
-// with a (none) mapping. It returns the API id.
-func (h *harness) walkthroughAPI() string {
-	t, ctx, s := h.t, h.ctx, h.svc
-	t.Helper()
-	api := must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{
-		Name:                  "demo",
-		EndpointConfiguration: &model.EndpointConfiguration{Types: []string{"PRIVATE"}, VpcEndpointIDs: []string{"vpce-test"}},
-		Policy:                openPolicy,
-	}))
-	root := api.RootResourceID
-	must[*model.Method](t)(s.PutMethod(ctx, api.ID, root, "GET", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api.ID, root, "GET", model.Integration{
-		Type: "MOCK", RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}}))
-	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api.ID, root, "GET", "200", model.MethodResponse{}))
-	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api.ID, root, "GET", "200", model.IntegrationResponse{}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api.ID, CreateDeploymentInput{StageName: "prod"}))
-	h.addCert(certARN, domain)
-	must[*model.DomainName](t)(s.CreateDomainName(ctx, CreateDomainNameInput{
-		DomainName: domain, RegionalCertificateARN: certARN,
-		EndpointConfiguration: &model.EndpointConfiguration{Types: []string{"REGIONAL"}}}))
-	must[*model.BasePathMapping](t)(s.CreateBasePathMapping(ctx, domain, "(none)", api.ID, "prod"))
-	h.sync()
-	return api.ID
-}
-
-func checkResult(t *testing.T, got result, wantStatus int, wantBody, wantType string) {
-	t.Helper()
-	if got.status != wantStatus {
-		t.Errorf("status: got %d, want %d (body %s)", got.status, wantStatus, got.body)
-	}
-	if got.body != wantBody {
-		t.Errorf("body: got %q, want %q", got.body, wantBody)
-	}
-	if g := got.header.Get("x-amzn-ErrorType"); g != wantType {
-		t.Errorf("x-amzn-ErrorType: got %q, want %q", g, wantType)
-	}
-	if got.header.Get("x-amzn-RequestId") == "" || got.header.Get("x-amz-apigw-id") == "" {
-		t.Errorf("headers: got x-amzn-RequestId %q x-amz-apigw-id %q, want both set",
-			got.header.Get("x-amzn-RequestId"), got.header.Get("x-amz-apigw-id"))
-	}
-	if ct := got.header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type: got %q, want application/json", ct)
-	}
-}
-
-const (
-	bodyForbidden = `{"message":"Forbidden"}`
-	bodyMissing   = `{"message":"Missing Authentication Token"}`
+	"gatehouse/internal/testutil"
 )
 
 func TestWalkthrough(t *testing.T) {
@@ -357,13 +95,7 @@ func TestHTTP2(t *testing.T) {
 	h := newHarness(t)
 	h.walkthroughAPI()
 	ep := h.endpoint("127.0.13.4:0", "vpce-test")
-	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "tcp", ep)
-		},
-		TLSClientConfig:   &tls.Config{RootCAs: h.roots},
-		ForceAttemptHTTP2: true,
-	}
+	tr := h.h2Transport(ep)
 	resp, err := (&http.Client{Transport: tr}).Get("https://" + domain + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -380,7 +112,7 @@ func TestPolicyFrozenByDeployment(t *testing.T) {
 	ep := h.endpoint("127.0.13.5:0", "vpce-test")
 	setPolicy := func(p string) {
 		t.Helper()
-		must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error { a.Policy = p; return nil }))
+		testutil.Must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error { a.Policy = p; return nil }))
 	}
 	arn := "arn:aws:execute-api:us-west-2:000000000000:" + api + "/prod/GET/"
 
@@ -388,21 +120,21 @@ func TestPolicyFrozenByDeployment(t *testing.T) {
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 200, "", "")
 
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "deny"}))
+	testutil.Must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "deny"}))
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403,
 		`{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: `+arn+` with an explicit deny"}`,
 		"AccessDeniedException")
 
 	setPolicy(onlyPetsPolicy)
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "pets only"}))
+	testutil.Must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "pets only"}))
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403,
 		`{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: `+arn+`"}`,
 		"AccessDeniedException")
 
 	// The endpoint list is frozen too: removing vpce-test takes effect on redeploy only.
-	must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error {
+	testutil.Must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error {
 		a.Policy = openPolicy
 		a.EndpointConfiguration.VpcEndpointIDs = []string{"vpce-elsewhere"}
 		return nil
@@ -411,23 +143,9 @@ func TestPolicyFrozenByDeployment(t *testing.T) {
 	if got := h.do(ep, "GET", "https://"+domain+"/", "", nil, ""); got.status != 403 || !strings.Contains(got.body, "anonymous") {
 		t.Errorf("before redeploy: got %d %s, want the old deployment's AccessDenied", got.status, got.body)
 	}
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "moved"}))
+	testutil.Must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod", Description: "moved"}))
 	h.sync()
 	checkResult(t, h.do(ep, "GET", "https://"+domain+"/", "", nil, ""), 403, bodyForbidden, "ForbiddenException")
-}
-
-// echoBackend is an HTTP backend on the test range answering with what it got.
-func echoBackend(t *testing.T, addr string, handler http.HandlerFunc) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = srv.Serve(ln) })
-	t.Cleanup(func() { srv.Close(); wg.Wait() })
-	return ln.Addr().String()
 }
 
 func TestHTTPProxy(t *testing.T) {
@@ -455,20 +173,20 @@ func TestHTTPProxy(t *testing.T) {
 		_, _ = io.Copy(w, r.Body)
 	})
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
-	proxy := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "{proxy+}"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, proxy.ID, "ANY", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, proxy.ID, "ANY", model.Integration{
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	proxy := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "{proxy+}"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, proxy.ID, "ANY", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, proxy.ID, "ANY", model.Integration{
 		Type: "HTTP_PROXY", HTTPMethod: "ANY", URI: "http://" + backend + "/echo/{proxy}"}))
-	slow := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "slow"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, slow.ID, "GET", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, slow.ID, "GET", model.Integration{
+	slow := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "slow"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, slow.ID, "GET", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, slow.ID, "GET", model.Integration{
 		Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/slow", TimeoutInMillis: 50}))
-	dead := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "dead"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, dead.ID, "GET", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, dead.ID, "GET", model.Integration{
+	dead := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "dead"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, dead.ID, "GET", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, dead.ID, "GET", model.Integration{
 		Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://127.0.13.7:1/"}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
+	testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 
 	got := h.do(ep, "PUT", "https://"+domain+"/a/b%20c?x=1&y=2", "", map[string]string{"X-Forwarded-For": "203.0.113.9"}, "hello")
@@ -533,11 +251,11 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 		_, _ = io.WriteString(w, "done")
 	})
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
-	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "hold"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	r := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "hold"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
+	testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 
 	type answer struct {
@@ -571,17 +289,17 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 // A caller that sends its headers and then trickles the body is cut off once the
 // integration's timeout has passed, over HTTP/1.1 and HTTP/2.
 func TestSlowBody(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, func(d *Deps) { d.BodyReadSlack = 10 * time.Millisecond })
 	api := h.walkthroughAPI()
 	ep := h.endpoint("127.0.13.15:0", "vpce-test")
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
-	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "upload"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "POST", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "POST", model.Integration{Type: "MOCK", TimeoutInMillis: 50}))
-	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, r.ID, "POST", "200", model.MethodResponse{}))
-	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, r.ID, "POST", "200", model.IntegrationResponse{}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	r := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "upload"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "POST", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "POST", model.Integration{Type: "MOCK", TimeoutInMillis: 50}))
+	testutil.Must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, r.ID, "POST", "200", model.MethodResponse{}))
+	testutil.Must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, r.ID, "POST", "200", model.IntegrationResponse{}))
+	testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 	// guard only turns a hang into a failure; it is no timing assertion.
 	const guard = 20 * time.Second
@@ -605,14 +323,7 @@ func TestSlowBody(t *testing.T) {
 	})
 
 	t.Run("HTTP/2", func(t *testing.T) {
-		tr := &http.Transport{
-			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, "tcp", ep)
-			},
-			TLSClientConfig:   &tls.Config{RootCAs: h.roots},
-			ForceAttemptHTTP2: true,
-		}
-		defer tr.CloseIdleConnections()
+		tr := h.h2Transport(ep)
 		pr, pw := io.Pipe()
 		defer pw.Close()
 		req, err := http.NewRequest("POST", "https://"+domain+"/upload", pr)
@@ -672,11 +383,11 @@ func TestXForwardedForWithoutHeader(t *testing.T) {
 		_, _ = io.WriteString(w, r.Header.Get("X-Forwarded-For"))
 	})
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
-	r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "xff"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	r := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "xff"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "GET", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "GET", model.Integration{Type: "HTTP_PROXY", HTTPMethod: "GET", URI: "http://" + backend + "/"}))
+	testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 	if got := h.do(ep, "GET", "https://"+domain+"/xff", "", nil, ""); got.body != "127.0.0.1" {
 		t.Errorf("X-Forwarded-For: got %q, want the peer 127.0.0.1", got.body)
@@ -688,7 +399,7 @@ func TestMockResponses(t *testing.T) {
 	api := h.walkthroughAPI()
 	ep := h.endpoint("127.0.13.10:0", "vpce-test")
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
 	type irSpec struct {
 		code, pattern string
 		params        map[string]string
@@ -696,18 +407,18 @@ func TestMockResponses(t *testing.T) {
 	}
 	add := func(part, tmpl string, methodResponses []string, irs []irSpec, passthrough string) string {
 		t.Helper()
-		r := must[*model.Resource](t)(s.CreateResource(ctx, api, root, part))
-		must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "POST", PutMethodInput{}))
+		r := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, part))
+		testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, r.ID, "POST", PutMethodInput{}))
 		integ := model.Integration{Type: "MOCK", PassthroughBehavior: passthrough}
 		if tmpl != "" {
 			integ.RequestTemplates = map[string]string{"application/json": tmpl}
 		}
-		must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "POST", integ))
+		testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, r.ID, "POST", integ))
 		for _, c := range methodResponses {
-			must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, r.ID, "POST", c, model.MethodResponse{}))
+			testutil.Must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, r.ID, "POST", c, model.MethodResponse{}))
 		}
 		for _, ir := range irs {
-			must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, r.ID, "POST", ir.code, model.IntegrationResponse{
+			testutil.Must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, r.ID, "POST", ir.code, model.IntegrationResponse{
 				SelectionPattern: ir.pattern, ResponseParameters: ir.params, ResponseTemplates: ir.templates}))
 		}
 		return r.ID
@@ -724,7 +435,7 @@ func TestMockResponses(t *testing.T) {
 	add("badstatus", `{"statusCode": "abc"}`, []string{"200"}, []irSpec{{code: "200"}}, "")
 	add("passthrough", `{"statusCode": 200}`, []string{"200", "202"}, []irSpec{{code: "200"}, {code: "202", pattern: "202"}}, "")
 	add("never", `{"statusCode": 200}`, []string{"200"}, []irSpec{{code: "200"}}, "NEVER")
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
+	testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 
 	ise := `{"message": "Internal server error"}`
@@ -763,7 +474,7 @@ func TestGatewayResponseOverride(t *testing.T) {
 	h := newHarness(t)
 	api := h.walkthroughAPI()
 	ep := h.endpoint("127.0.13.11:0", "vpce-test")
-	must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error {
+	testutil.Must[*model.RestAPI](t)(h.svc.UpdateRestAPI(h.ctx, api, func(a *model.RestAPI) error {
 		a.GatewayResponses = map[string]*model.GatewayResponse{
 			"MISSING_AUTHENTICATION_TOKEN": {ResponseType: "MISSING_AUTHENTICATION_TOKEN", StatusCode: "404",
 				ResponseParameters: map[string]string{"gatewayresponse.header.X-Custom": "'yes'"},
@@ -771,7 +482,7 @@ func TestGatewayResponseOverride(t *testing.T) {
 		}
 		return nil
 	}))
-	must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod"}))
+	testutil.Must[*model.Deployment](t)(h.svc.CreateDeployment(h.ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 	got := h.do(ep, "GET", "https://"+domain+"/nope", "", nil, "")
 	wantBody := `{"error":"Missing Authentication Token","id":"` + got.header.Get("x-amzn-RequestId") + `"}`
@@ -803,9 +514,10 @@ func TestServeConnAfterStop(t *testing.T) {
 	svc := New(Deps{Store: h.st, Feed: live.NewFeed(snap)})
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	for svc.Served() < 1 { // Run is up: it compiled the feed's snapshot
-		time.Sleep(time.Millisecond)
-	}
+	// Run is up once it compiled the feed's snapshot.
+	testutil.Eventually(t, "Run serving its first snapshot", func() (bool, string) {
+		return svc.Served() >= 1, fmt.Sprintf("serving revision %d", svc.Served())
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: got %v, want nil", err)
@@ -830,22 +542,22 @@ func TestHTTPIntegration(t *testing.T) {
 		w.WriteHeader(202)
 	})
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
-	items := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "items"))
-	item := must[*model.Resource](t)(s.CreateResource(ctx, api, items.ID, "{id}"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, item.ID, "POST", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, item.ID, "POST", model.Integration{
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	items := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "items"))
+	item := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, items.ID, "{id}"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, item.ID, "POST", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, item.ID, "POST", model.Integration{
 		Type: "HTTP", HTTPMethod: "PUT", URI: "http://" + backend + "/${stageVariables.base}/things/{id}",
 		RequestTemplates: map[string]string{"application/json": `{"stage":"$context.stage","method":"$context.httpMethod"}`}}))
-	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, item.ID, "POST", "201", model.MethodResponse{}))
-	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, item.ID, "POST", "201", model.IntegrationResponse{
+	testutil.Must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, item.ID, "POST", "201", model.MethodResponse{}))
+	testutil.Must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, item.ID, "POST", "201", model.IntegrationResponse{
 		SelectionPattern: `2\d\d`,
 		ResponseParameters: map[string]string{
 			"method.response.header.X-From-Backend": "integration.response.header.X-Got",
 			"method.response.header.X-Fixed":        "'yes'",
 		},
 		ResponseTemplates: map[string]string{"application/json": `{"resource":"$context.resourcePath"}`}}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod", Variables: map[string]string{"base": "v2"}}))
+	testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod", Variables: map[string]string{"base": "v2"}}))
 	h.sync()
 
 	got := h.do(ep, "POST", "https://"+domain+"/items/a%20b", "", nil, `{}`)

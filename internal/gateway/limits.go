@@ -126,18 +126,54 @@ func checkTemplates(field string, m map[string]string) error {
 	return nil
 }
 
-// checkTags applies the tag limits (tags.go) to a resource's whole tag set.
+// checkTags applies AWS's tag limits (model.CheckTags) to a resource's whole
+// tag set, in API Gateway's words.
 func checkTags(tags map[string]string) error {
-	if len(tags) > maxTags {
-		// UNVERIFIED text.
-		return badRequest(fmt.Sprintf("A resource can have at most %d tags", maxTags))
-	}
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		v := tags[k]
-		if k == "" || utf8.RuneCountInString(k) > maxTagKeyLen || utf8.RuneCountInString(v) > maxTagValueLen || hasAWSPrefix(k) {
-			// UNVERIFIED text.
-			return badRequest(fmt.Sprintf("Invalid tag key or value: %q", model.Clip(k)))
+	return model.CheckTags(tags, model.MaxTags, func(p model.TagProblem, key, _ string) error {
+		if p == model.TagsTooMany {
+			return tooManyTags()
 		}
+		// UNVERIFIED text.
+		return badRequest(fmt.Sprintf("Invalid tag key or value: %q", model.Clip(key)))
+	})
+}
+
+// tooManyTags refuses a resource more than model.MaxTags tags. UNVERIFIED text.
+func tooManyTags() error {
+	return badRequest(fmt.Sprintf("A resource can have at most %d tags", model.MaxTags))
+}
+
+// Quotas ("Quotas for configuring and running a REST API in API Gateway",
+// API Gateway Developer Guide; aws-behaviors §A8, §A9). API Gateway answers a
+// full quota with 429 LimitExceededException, which the SDKs retry as
+// throttling before they give up, as they do with AWS.
+//
+// The per-API quotas are checked inside the API's compare-and-swap update
+// (resources) or just before the write (stages), the account quotas just
+// before the write: two concurrent creates can overshoot a quota by one, which
+// is accepted.
+const (
+	maxStagesPerAPI    = 10
+	maxResourcesPerAPI = 300
+	maxDomains         = 120 // public custom domain names per account and Region
+)
+
+// maxRestAPIs is AWS's REST API quota per account and Region for an endpoint
+// type: "Regional APIs per Region" 600, "Private APIs per account per Region"
+// 600, "Edge-optimized APIs per Region" 120. Deps.MaxRestAPIs overrides it.
+// UpdateRestAPI may change an API's type without a check, as the total stays
+// bounded by the sum.
+func maxRestAPIs(endpointType string) int {
+	if endpointType == "EDGE" {
+		return 120
 	}
-	return nil
+	return 600
+}
+
+// restAPIQuota is the REST API quota this service applies to an endpoint type.
+func (s *Service) restAPIQuota(endpointType string) int {
+	if n := s.d.MaxRestAPIs[endpointType]; n > 0 {
+		return n
+	}
+	return maxRestAPIs(endpointType)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/testutil"
 )
 
 // TestMalformedBody: a request body that breaks the chunked encoding is
@@ -35,17 +36,17 @@ func TestMalformedBody(t *testing.T) {
 		_, _ = w.Write(b)
 	})
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
-	must[*model.Method](t)(s.PutMethod(ctx, api, root, "POST", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, root, "POST", model.Integration{
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, root, "POST", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, root, "POST", model.Integration{
 		Type: "MOCK", RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}}))
-	must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, root, "POST", "200", model.MethodResponse{}))
-	must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, root, "POST", "200", model.IntegrationResponse{}))
-	proxy := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "{proxy+}"))
-	must[*model.Method](t)(s.PutMethod(ctx, api, proxy.ID, "ANY", PutMethodInput{}))
-	must[*model.Integration](t)(s.PutIntegration(ctx, api, proxy.ID, "ANY", model.Integration{
+	testutil.Must[*model.MethodResponse](t)(s.PutMethodResponse(ctx, api, root, "POST", "200", model.MethodResponse{}))
+	testutil.Must[*model.IntegrationResponse](t)(s.PutIntegrationResponse(ctx, api, root, "POST", "200", model.IntegrationResponse{}))
+	proxy := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "{proxy+}"))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, api, proxy.ID, "ANY", PutMethodInput{}))
+	testutil.Must[*model.Integration](t)(s.PutIntegration(ctx, api, proxy.ID, "ANY", model.Integration{
 		Type: "HTTP_PROXY", HTTPMethod: "ANY", URI: "http://" + backend + "/{proxy}"}))
-	must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
+	testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod"}))
 	h.sync()
 
 	post := func(path string) string {

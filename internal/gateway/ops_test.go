@@ -7,21 +7,22 @@ import (
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 func TestOpsErrors(t *testing.T) {
 	h := newHarness(t)
 	api := h.walkthroughAPI()
 	s, ctx := h.svc, h.ctx
-	root := must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
-	greedy := must[*model.Resource](t)(s.CreateResource(ctx, api, root, "{proxy+}"))
-	bare := must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "bare"}))
-	priv := must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "priv",
+	root := testutil.Must[*model.RestAPI](t)(s.GetRestAPI(ctx, api)).RootResourceID
+	greedy := testutil.Must[*model.Resource](t)(s.CreateResource(ctx, api, root, "{proxy+}"))
+	bare := testutil.Must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "bare"}))
+	priv := testutil.Must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "priv",
 		EndpointConfiguration: &model.EndpointConfiguration{Types: []string{"PRIVATE"}}}))
-	must[*model.Method](t)(s.PutMethod(ctx, priv.ID, priv.RootResourceID, "GET", PutMethodInput{}))
-	noInteg := must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "nointeg"}))
-	must[*model.Method](t)(s.PutMethod(ctx, noInteg.ID, noInteg.RootResourceID, "GET", PutMethodInput{}))
-	dep := must[[]*model.Deployment](t)(s.GetDeployments(ctx, api))[0]
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, priv.ID, priv.RootResourceID, "GET", PutMethodInput{}))
+	noInteg := testutil.Must[*model.RestAPI](t)(s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "nointeg"}))
+	testutil.Must[*model.Method](t)(s.PutMethod(ctx, noInteg.ID, noInteg.RootResourceID, "GET", PutMethodInput{}))
+	dep := testutil.Must[[]*model.Deployment](t)(s.GetDeployments(ctx, api))[0]
 	pending := "arn:aws:acm:us-west-2:000000000000:certificate/pending"
 	if _, err := store.Save(ctx, h.st, model.Key(model.KindCertificate, pending),
 		&model.Certificate{ARN: pending, DomainName: "p.example.test", Status: model.CertPendingValidation}, 0); err != nil {
@@ -157,17 +158,17 @@ func TestOpsLifecycle(t *testing.T) {
 	api := h.walkthroughAPI()
 	s, ctx := h.svc, h.ctx
 
-	d := must[*model.DomainName](t)(s.GetDomainName(ctx, domain))
+	d := testutil.Must[*model.DomainName](t)(s.GetDomainName(ctx, domain))
 	if d.RegionalHostedZoneID != "Z2OJLYMUO9EFXC" || len(d.RegionalDomainName) != len("d-abcdefghij.execute-api.us-west-2.amazonaws.com") {
 		t.Errorf("domain: got zone %q name %q, want Z2OJLYMUO9EFXC and d-<10>.execute-api.us-west-2.amazonaws.com", d.RegionalHostedZoneID, d.RegionalDomainName)
 	}
 	// Redeploying to an existing stage repoints it and keeps one stage.
-	dep := must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod", Description: "second"}))
-	st := must[*model.Stage](t)(s.GetStage(ctx, api, "prod"))
+	dep := testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{StageName: "prod", Description: "second"}))
+	st := testutil.Must[*model.Stage](t)(s.GetStage(ctx, api, "prod"))
 	if st.DeploymentID != dep.ID {
 		t.Errorf("stage deployment: got %q, want %q", st.DeploymentID, dep.ID)
 	}
-	if n := len(must[[]*model.Deployment](t)(s.GetDeployments(ctx, api))); n != 2 {
+	if n := len(testutil.Must[[]*model.Deployment](t)(s.GetDeployments(ctx, api))); n != 2 {
 		t.Errorf("deployments: got %d, want 2", n)
 	}
 	// Clean-up in the walkthrough's order: domain (and its mappings), then the API.

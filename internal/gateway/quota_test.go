@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"testing"
 
@@ -13,12 +12,17 @@ import (
 	"gatehouse/internal/store"
 )
 
-// opsOnly is a service that is not running: operations only.
-func opsOnly(t *testing.T) (*Service, store.Store) {
+// opsOnly is a service that is not running: operations only, with deps
+// changed by each of change.
+func opsOnly(t *testing.T, change ...func(*Deps)) (*Service, store.Store) {
 	t.Helper()
 	st := store.NewMem()
 	t.Cleanup(func() { st.Close() })
-	return New(Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: model.DefaultEnv}), st
+	d := Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: model.DefaultEnv}
+	for _, c := range change {
+		c(&d)
+	}
+	return New(d), st
 }
 
 func wantLimit(t *testing.T, err error, msg string) {
@@ -35,11 +39,7 @@ func wantLimit(t *testing.T, err error, msg string) {
 // TestRestAPIQuota fills the REGIONAL quota: the next REGIONAL create answers
 // LimitExceededException, while the EDGE quota is counted apart.
 func TestRestAPIQuota(t *testing.T) {
-	old := maxRestAPIs
-	maxRestAPIs = maps.Clone(old)
-	maxRestAPIs["REGIONAL"], maxRestAPIs["EDGE"] = 2, 1
-	t.Cleanup(func() { maxRestAPIs = old })
-	s, _ := opsOnly(t)
+	s, _ := opsOnly(t, func(d *Deps) { d.MaxRestAPIs = map[string]int{"REGIONAL": 2, "EDGE": 1} })
 	ctx := context.Background()
 	regional := func() CreateRestAPIInput {
 		return CreateRestAPIInput{Name: "r", EndpointConfiguration: &model.EndpointConfiguration{Types: []string{"REGIONAL"}}}

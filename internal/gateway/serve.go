@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"mime"
 	"net"
@@ -30,9 +31,10 @@ const (
 	maxBodyBytes        = 10 << 20 // payload 10 MB
 	maxHeaderBytes      = 10240    // request line + headers
 	defaultTimeoutMilli = 29000
-	// bodyReadSlack lets the integration timeout fire (504) before the body's
-	// read deadline cuts the connection of a caller still sending.
-	bodyReadSlack = time.Second
+	// defaultBodyReadSlack lets the integration timeout fire (504) before the
+	// body's read deadline cuts the connection of a caller still sending
+	// (Deps.BodyReadSlack).
+	defaultBodyReadSlack = time.Second
 )
 
 type ctxKey int
@@ -55,147 +57,131 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.metrics.observe(rec.status, time.Since(start))
 }
 
-func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
-	reqID := model.UUID()
-	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	h.Set("x-amz-apigw-id", apigwID())
+// exchange is one request on its way through the steps: what every step reads.
+type exchange struct {
+	w        http.ResponseWriter
+	r        *http.Request
+	reqID    string
+	sourceIP string
+	res      resolution
+	vars     templateVars // the request's $context and $stageVariables
+}
 
+// serve runs the steps in order; each returns a refusal or nil, and the first
+// refusal is the answer, rendered by refuse.
+func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
+	x := &exchange{w: w, r: r, reqID: model.UUID(), sourceIP: remoteIP(r.RemoteAddr)}
+	h := w.Header()
+	h.Set("x-amzn-RequestId", x.reqID)
+	h.Set("x-amz-apigw-id", apigwID())
+	if rf := s.invoke(x); rf != nil {
+		s.refuse(x, rf)
+	}
+}
+
+// invoke is steps 1–6: it answers the request, or returns why it cannot.
+func (s *Service) invoke(x *exchange) *refusal {
+	r := x.r
 	vpce := ""
 	if ci, ok := r.Context().Value(keyConn).(*connInfo); ok {
 		vpce = ci.vpce
 	}
-	sourceIP := remoteIP(r.RemoteAddr)
 	t := s.table.Load()
-	res := t.resolve(routeInput{
+	x.res = t.resolve(routeInput{
 		host: r.Host, path: r.URL.Path, apiID: r.Header.Get("x-apigw-api-id"), method: r.Method,
-		vpce: vpce, sourceIP: sourceIP, userAgent: r.UserAgent(), now: time.Now(),
+		vpce: vpce, sourceIP: x.sourceIP, userAgent: r.UserAgent(), now: time.Now(),
 	})
-	vars := s.contextVars(r, &res, reqID, sourceIP)
-	if res.fail != nil {
-		s.log.Debug("request refused", "requestId", reqID, "host", r.Host, "path", r.URL.Path, "vpce", vpce,
-			"status", res.fail.status, "why", res.logNote)
-		s.writeFailure(w, res.fail, res.stage, vars)
-		return
+	x.vars = s.contextVars(r, &x.res, x.reqID, x.sourceIP)
+	if x.res.fail != nil {
+		return &refusal{failure: x.res.fail, level: slog.LevelDebug, msg: "request refused",
+			args: []any{"host", r.Host, "path", r.URL.Path, "vpce", vpce, "status", x.res.fail.status, "why", x.res.logNote}}
 	}
-	rt := res.route
-	fail := func(f *failure, why string, args ...any) {
-		s.log.Warn("execution failed: "+why, append([]any{"requestId", reqID, "api", res.stage.apiID, "stage", res.stage.name,
-			"resource", rt.resourcePath, "method", r.Method}, args...)...)
-		s.writeFailure(w, f, res.stage, vars)
-	}
+	rt := x.res.route
 	if r.ContentLength > maxBodyBytes {
-		s.writeFailure(w, failTooLarge, nil, nil)
-		return
+		return refuseTooLarge
 	}
 	if rt.err != nil {
-		fail(failConfig, "configuration error", "err", rt.err)
-		return
+		return executionFailed(failConfig, "configuration error", "err", rt.err)
 	}
 	switch rt.auth {
 	case "NONE":
 	case "AWS_IAM":
 		// gatehouse does not verify SigV4 on the data plane: an unsigned call gets
 		// what AWS answers it, and a signed one cannot be checked, so it is refused alike.
-		s.writeFailure(w, failMissingToken, res.stage, vars)
-		return
+		return &refusal{failure: failMissingToken}
 	default:
-		fail(failConfig, "authorization type not supported", "authorizationType", rt.auth)
-		return
+		return executionFailed(failConfig, "authorization type not supported", "authorizationType", rt.auth)
 	}
 	if rt.method.APIKeyRequired {
 		// No API keys or usage plans exist in gatehouse yet, so no key is valid.
-		s.writeFailure(w, failInvalidAPIKey, res.stage, vars)
-		return
+		return &refusal{failure: failInvalidAPIKey}
 	}
 	// The body is read (MOCK, HTTP) or streamed (HTTP_PROXY) from here: a caller
 	// trickling it must not hold the connection or stream past the integration's
 	// timeout. The deadline works for HTTP/1.1 and h2 streams alike.
-	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(rt.timeout + bodyReadSlack)); err != nil {
-		s.log.Debug("set body read deadline", "requestId", reqID, "err", err)
+	if err := http.NewResponseController(x.w).SetReadDeadline(time.Now().Add(rt.timeout + s.d.BodyReadSlack)); err != nil {
+		s.log.Debug("set body read deadline", "requestId", x.reqID, "err", err)
 	}
 	switch rt.integ.Type {
 	case model.IntegrationMock:
-		s.serveMock(w, r, &res, vars, fail)
+		return s.serveMock(x)
 	case model.IntegrationHTTPProxy:
-		s.serveHTTPProxy(w, r, &res, sourceIP, fail)
+		return s.serveHTTPProxy(x)
 	case model.IntegrationHTTP:
-		s.serveHTTP(w, r, &res, vars, fail)
-	default:
-		fail(failConfig, "integration type not supported", "type", rt.integ.Type)
+		return s.serveHTTP(x)
 	}
+	return executionFailed(failConfig, "integration type not supported", "type", rt.integ.Type)
 }
 
-type failFunc func(f *failure, why string, args ...any)
-
 // serveMock is step 5 for MOCK: the request template yields {"statusCode": N}.
-func (s *Service) serveMock(w http.ResponseWriter, r *http.Request, res *resolution, vars func(string) (string, bool), fail failFunc) {
-	body, ok := s.readBody(w, r)
-	if !ok {
-		return
+func (s *Service) serveMock(x *exchange) *refusal {
+	body, rf := readBody(x.w, x.r)
+	if rf != nil {
+		return rf
 	}
-	out, f, why := requestPayload(res.route, r.Header.Get("Content-Type"), body, vars)
-	if f != nil {
-		fail(f, why)
-		return
+	out, rf := requestPayload(x.res.route, x.r.Header.Get("Content-Type"), body, x.vars)
+	if rf != nil {
+		return rf
 	}
 	status := 200
 	if strings.TrimSpace(out) != "" {
 		var doc map[string]any
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
-			fail(failConfig, "mock request template did not yield a JSON object", "err", err)
-			return
+			return executionFailed(failConfig, "mock request template did not yield a JSON object", "err", err)
 		}
 		n, ok := doc["statusCode"].(float64)
 		if !ok || n != math.Trunc(n) || n < 100 || n > 599 {
-			fail(failConfig, "mock request template has no valid integer statusCode", "statusCode", doc["statusCode"])
-			return
+			return executionFailed(failConfig, "mock request template has no valid integer statusCode", "statusCode", doc["statusCode"])
 		}
 		status = int(n)
 	}
 	// UNVERIFIED: an empty template output (no template, empty passthrough body)
 	// answers 200, as LocalStack does.
-	s.respond(w, res, status, nil, nil, vars, fail)
+	return respond(x, status, nil, nil)
 }
 
 // readBody reads the whole request body, at most maxBodyBytes (413 beyond). A
 // body that stops arriving (the read deadline passed) or a caller gone aborts
 // the exchange: there is no one to answer.
-func (s *Service) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *refusal) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err == nil {
-		return body, true
+		return body, nil
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		s.writeFailure(w, failTooLarge, nil, nil)
-		return nil, false
+		return nil, refuseTooLarge
 	}
 	if reqbody.Malformed(err) {
-		s.badBody(w, err)
-		return nil, false
+		return nil, malformedBody(err)
 	}
-	s.log.Debug("request body unreadable; connection aborted", "err", err)
-	panic(http.ErrAbortHandler)
-}
-
-// failMalformedBody answers a request whose body breaks its own framing (bad
-// chunked encoding): API Gateway answers a malformed request 400. Its body
-// and type are UNVERIFIED; this is the shape of its other built-in answers.
-var failMalformedBody = &failure{status: http.StatusBadRequest, message: "Bad Request", body: `{"message":"Bad Request"}`}
-
-// badBody answers failMalformedBody and closes the connection: what follows
-// the broken body on it cannot be framed.
-func (s *Service) badBody(w http.ResponseWriter, err error) {
-	s.log.Debug("request body malformed", "err", err)
-	w.Header().Set("Connection", "close")
-	s.writeFailure(w, failMalformedBody, nil, nil)
+	return nil, bodyUnreadable(err)
 }
 
 // requestPayload is the integration request body: the template for the
 // request's content type (default application/json), else the passthrough
 // behaviour decides (§A4).
-func requestPayload(rt *route, contentType string, body []byte, vars func(string) (string, bool)) (string, *failure, string) {
+func requestPayload(rt *route, contentType string, body []byte, vars templateVars) (string, *refusal) {
 	ct := "application/json"
 	if contentType != "" {
 		if mt, _, err := mime.ParseMediaType(contentType); err == nil {
@@ -206,49 +192,46 @@ func requestPayload(rt *route, contentType string, body []byte, vars func(string
 	if !ok {
 		switch rt.integ.PassthroughBehavior {
 		case "NEVER":
-			return "", failUnsupportedMedia, "no template for " + ct + " and passthrough NEVER"
+			return "", executionFailed(failUnsupportedMedia, "no template for "+ct+" and passthrough NEVER")
 		case "WHEN_NO_TEMPLATES":
 			if len(rt.templates) > 0 {
-				return "", failUnsupportedMedia, "no template for " + ct + " and passthrough WHEN_NO_TEMPLATES"
+				return "", executionFailed(failUnsupportedMedia, "no template for "+ct+" and passthrough WHEN_NO_TEMPLATES")
 			}
 		}
-		return string(body), nil, ""
+		return string(body), nil
 	}
 	out, err := tmpl.render(vars)
 	if err != nil {
-		return "", failConfig, "request template: " + err.Error()
+		return "", executionFailed(failConfig, "request template: "+err.Error())
 	}
-	return out, nil, ""
+	return out, nil
 }
 
 // respond is step 6: select the integration response for the status and
 // answer with its headers and template.
-func (s *Service) respond(w http.ResponseWriter, res *resolution, status int, header http.Header, body []byte, vars func(string) (string, bool), fail failFunc) {
+func respond(x *exchange, status int, header http.Header, body []byte) *refusal {
 	code := strconv.Itoa(status)
 	var ir *integrationResponse
-	for i, c := range res.route.responses {
+	for i, c := range x.res.route.responses {
 		if c.pattern == nil || c.pattern.MatchString(code) {
-			ir = &res.route.responses[i]
+			ir = &x.res.route.responses[i]
 			break
 		}
 	}
 	if ir == nil {
-		fail(failConfig, "No match for output mapping and no default output mapping configured. Endpoint Response Status Code: "+code)
-		return
+		return executionFailed(failConfig, "No match for output mapping and no default output mapping configured. Endpoint Response Status Code: "+code)
 	}
 	if ir.fail != "" {
-		fail(failConfig, ir.fail)
-		return
+		return executionFailed(failConfig, ir.fail)
 	}
 	if ir.body != nil {
-		rendered, err := ir.body.render(vars)
+		rendered, err := ir.body.render(x.vars)
 		if err != nil {
-			fail(failConfig, "response template: "+err.Error())
-			return
+			return executionFailed(failConfig, "response template: "+err.Error())
 		}
 		body = []byte(rendered)
 	}
-	hdr := w.Header()
+	hdr := x.w.Header()
 	hdr.Set("Content-Type", "application/json")
 	for _, p := range ir.headers {
 		switch {
@@ -260,8 +243,9 @@ func (s *Service) respond(w http.ResponseWriter, res *resolution, status int, he
 			}
 		}
 	}
-	w.WriteHeader(ir.status)
-	_, _ = w.Write(body)
+	x.w.WriteHeader(ir.status)
+	_, _ = x.w.Write(body)
+	return nil
 }
 
 // backendURL substitutes path parameters ({id}, {proxy}) into the integration
@@ -300,21 +284,21 @@ func backendURL(res *resolution, rawQuery string) (*url.URL, error) {
 }
 
 // serveHTTPProxy is step 5 for HTTP_PROXY: the whole request goes to the backend
-// and its whole response comes back.
-func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *resolution, sourceIP string, fail failFunc) {
-	rt := res.route
-	target, err := backendURL(res, r.URL.RawQuery)
+// and its whole response comes back. The proxy meets its failures while it
+// holds the request, so its ErrorHandler renders them there, through refuse.
+func (s *Service) serveHTTPProxy(x *exchange) *refusal {
+	rt := x.res.route
+	target, err := backendURL(&x.res, x.r.URL.RawQuery)
 	if err != nil {
-		fail(failConfig, "invalid endpoint", "err", err)
-		return
+		return executionFailed(failConfig, "invalid endpoint", "err", err)
 	}
-	inCtx := r.Context()
+	inCtx := x.r.Context()
 	ctx, cancel := context.WithTimeout(inCtx, rt.timeout)
 	defer cancel()
-	r = r.WithContext(ctx)
-	body := reqbody.New(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	r := x.r.WithContext(ctx)
+	body := reqbody.New(http.MaxBytesReader(x.w, r.Body, maxBodyBytes))
 	r.Body = body
-	apiID := res.stage.apiID
+	apiID, sourceIP := x.res.stage.apiID, x.sourceIP
 	rp := &httputil.ReverseProxy{
 		Transport: s.transport,
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -347,89 +331,85 @@ func (s *Service) serveHTTPProxy(w http.ResponseWriter, r *http.Request, res *re
 			}
 			return nil
 		},
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+		ErrorHandler: func(_ http.ResponseWriter, _ *http.Request, err error) {
 			var tooLarge *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooLarge):
-				s.writeFailure(w, failTooLarge, nil, nil)
+				s.refuse(x, refuseTooLarge)
 			case reqbody.Malformed(body.Err()):
-				s.badBody(w, body.Err())
-			case errors.Is(err, context.DeadlineExceeded):
-				fail(failTimeout, "endpoint request timed out", "uri", target.Redacted(), "err", err)
-			case errors.Is(err, context.Canceled) && inCtx.Err() != nil:
-				// The caller went away (or the server closed its connection at the
-				// end of a shutdown): nothing failed that anyone could see.
-				s.log.Debug("caller gone during endpoint request", "uri", target.Redacted(), "err", err)
-				s.writeFailure(w, failIntegration, nil, nil)
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				s.log.Debug("request body unreadable; connection aborted", "err", err)
-				panic(http.ErrAbortHandler)
+				s.refuse(x, malformedBody(body.Err()))
 			default:
-				fail(failIntegration, "endpoint request failed", "uri", target.Redacted(), "err", err)
+				s.refuse(x, endpointFailed(err, inCtx, target, true))
 			}
 		},
 		ErrorLog: s.errorLog,
 	}
-	rp.ServeHTTP(w, r)
+	rp.ServeHTTP(x.w, r)
+	return nil
 }
 
 // serveHTTP is step 5 for HTTP (custom): the integration request (template or
 // passthrough) goes to the backend; its status selects the integration response.
-func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request, res *resolution, vars func(string) (string, bool), fail failFunc) {
-	rt := res.route
-	body, ok := s.readBody(w, r)
-	if !ok {
-		return
+func (s *Service) serveHTTP(x *exchange) *refusal {
+	rt := x.res.route
+	body, rf := readBody(x.w, x.r)
+	if rf != nil {
+		return rf
 	}
-	payload, f, why := requestPayload(res.route, r.Header.Get("Content-Type"), body, vars)
-	if f != nil {
-		fail(f, why)
-		return
+	payload, rf := requestPayload(rt, x.r.Header.Get("Content-Type"), body, x.vars)
+	if rf != nil {
+		return rf
 	}
 	// Only what the mapping passes reaches an HTTP (non-proxy) backend; the query
 	// string is not passed unless mapped, so it is left out here.
-	target, err := backendURL(res, "")
+	target, err := backendURL(&x.res, "")
 	if err != nil {
-		fail(failConfig, "invalid endpoint", "err", err)
-		return
+		return executionFailed(failConfig, "invalid endpoint", "err", err)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), rt.timeout)
+	ctx, cancel := context.WithTimeout(x.r.Context(), rt.timeout)
 	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, cmp.Or(rt.backendVerb, r.Method), target.String(), strings.NewReader(payload))
+	out, err := http.NewRequestWithContext(ctx, cmp.Or(rt.backendVerb, x.r.Method), target.String(), strings.NewReader(payload))
 	if err != nil {
-		fail(failConfig, "invalid endpoint", "err", err)
-		return
+		return executionFailed(failConfig, "invalid endpoint", "err", err)
 	}
 	out.Header.Set("Content-Type", "application/json")
-	out.Header.Set("X-Amzn-Apigateway-Api-Id", res.stage.apiID)
+	out.Header.Set("X-Amzn-Apigateway-Api-Id", x.res.stage.apiID)
 	resp, err := s.transport.RoundTrip(out)
 	if err != nil {
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			fail(failTimeout, "endpoint request timed out", "uri", target.Redacted(), "err", err)
-		case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-			s.log.Debug("caller gone during endpoint request", "uri", target.Redacted(), "err", err)
-			s.writeFailure(w, failIntegration, nil, nil)
-		default:
-			fail(failIntegration, "endpoint request failed", "uri", target.Redacted(), "err", err)
-		}
-		return
+		return endpointFailed(err, x.r.Context(), target, false)
 	}
 	defer resp.Body.Close()
 	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil || len(respBody) > maxBodyBytes {
 		if errors.Is(err, context.DeadlineExceeded) {
-			fail(failTimeout, "endpoint response timed out", "uri", target.Redacted())
-			return
+			return executionFailed(failTimeout, "endpoint response timed out", "uri", target.Redacted())
 		}
-		fail(failIntegration, "endpoint response unreadable or too large", "uri", target.Redacted(), "err", err)
-		return
+		return executionFailed(failIntegration, "endpoint response unreadable or too large", "uri", target.Redacted(), "err", err)
 	}
-	s.respond(w, res, resp.StatusCode, resp.Header, bytes.Clone(respBody), vars, fail)
+	return respond(x, resp.StatusCode, resp.Header, bytes.Clone(respBody))
+}
+
+// endpointFailed is the refusal of a request to the backend that failed with
+// err: 504 when the integration's timeout passed; 500 without overrides when
+// the caller went away (or the server closed its connection at the end of a
+// shutdown: nothing failed that anyone could see); no answer when the caller's
+// body, streamed to the backend, stopped arriving (its read deadline passed);
+// else 500.
+func endpointFailed(err error, callerCtx context.Context, target *url.URL, bodyStreamed bool) *refusal {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return executionFailed(failTimeout, "endpoint request timed out", "uri", target.Redacted(), "err", err)
+	case errors.Is(err, context.Canceled) && callerCtx.Err() != nil:
+		return &refusal{failure: failIntegration, noOverride: true, level: slog.LevelDebug,
+			msg: "caller gone during endpoint request", args: []any{"uri", target.Redacted(), "err", err}}
+	case bodyStreamed && errors.Is(err, os.ErrDeadlineExceeded):
+		return bodyUnreadable(err)
+	}
+	return executionFailed(failIntegration, "endpoint request failed", "uri", target.Redacted(), "err", err)
 }
 
 // contextVars resolves the $context and $stageVariables references templates may use.
-func (s *Service) contextVars(r *http.Request, res *resolution, reqID, sourceIP string) func(string) (string, bool) {
+func (s *Service) contextVars(r *http.Request, res *resolution, reqID, sourceIP string) templateVars {
 	now := time.Now()
 	return func(name string) (string, bool) {
 		if sv, ok := strings.CutPrefix(name, "stageVariables."); ok && res.stage != nil {

@@ -28,6 +28,12 @@ type Deps struct {
 	// DefaultCert is the execute-api endpoint certificate, served when SNI names
 	// no custom domain (callers by IP, by the endpoint's DNS name, or no SNI).
 	DefaultCert tls.Certificate
+	// MaxRestAPIs overrides the REST API quota per endpoint type (EDGE,
+	// REGIONAL, PRIVATE); a type it leaves out, or sets to 0, has AWS's.
+	MaxRestAPIs map[string]int
+	// BodyReadSlack is how long after its integration's timeout a request's
+	// body may still be arriving before the connection is cut; 0: one second.
+	BodyReadSlack time.Duration
 }
 
 // Timeouts and sizes a peer cannot exceed.
@@ -68,6 +74,9 @@ func New(d Deps) *Service {
 	}
 	if d.Env == (model.Env{}) {
 		d.Env = model.DefaultEnv
+	}
+	if d.BodyReadSlack == 0 {
+		d.BodyReadSlack = defaultBodyReadSlack
 	}
 	s := &Service{
 		d:       d,

@@ -11,18 +11,6 @@ import (
 	"gatehouse/internal/store"
 )
 
-// Tag limits (API Gateway quotas: 50 tags per resource; AWS's usual key and
-// value lengths).
-const (
-	maxTags        = 50
-	maxTagKeyLen   = 128
-	maxTagValueLen = 256
-)
-
-// hasAWSPrefix reports whether a tag key starts with the reserved "aws:",
-// in any case.
-func hasAWSPrefix(k string) bool { return len(k) >= 4 && strings.EqualFold(k[:4], "aws:") }
-
 // RestAPIARN, StageARN and DomainNameARN are the ARNs API Gateway tags by.
 func (s *Service) RestAPIARN(id string) string {
 	return fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s", s.env.Region, id)
@@ -57,15 +45,11 @@ func (s *Service) tagged(ctx context.Context, arn string, fn func(tags *map[stri
 		if _, err = s.GetRestAPI(ctx, parts[1]); err != nil {
 			return err
 		}
-		_, err = store.Update(ctx, s.d.Store, model.Key(model.KindStage, parts[1]+"/"+parts[3]), func(st *model.Stage) error { return fn(&st.Tags) })
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound(msgNoStage)
-		}
+		_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindStage, parts[1]+"/"+parts[3]), answer(notFound(msgNoStage)),
+			func(st *model.Stage) error { return fn(&st.Tags) })
 	case len(parts) == 2 && parts[0] == "domainnames":
-		_, err = store.Update(ctx, s.d.Store, model.Key(model.KindDomainName, model.DomainKey(parts[1])), func(d *model.DomainName) error { return fn(&d.Tags) })
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound(msgNoDomain)
-		}
+		_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindDomainName, model.DomainKey(parts[1])), answer(notFound(msgNoDomain)),
+			func(d *model.DomainName) error { return fn(&d.Tags) })
 	default:
 		// UNVERIFIED text: gatehouse tags rest APIs, stages and domain names.
 		return badRequest("Invalid ARN specified in the request: " + model.Clip(arn))
@@ -84,9 +68,8 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]s
 			merged = map[string]string{}
 		}
 		maps.Copy(merged, tags)
-		if len(merged) > maxTags {
-			// UNVERIFIED text.
-			return badRequest(fmt.Sprintf("A resource can have at most %d tags", maxTags))
+		if len(merged) > model.MaxTags {
+			return tooManyTags()
 		}
 		*have = merged
 		return nil
@@ -95,11 +78,11 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]s
 
 // UntagResource removes tags by key; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) error {
-	if len(keys) > maxTags {
-		return tooMany("tagKeys", maxTags) // no resource holds more
+	if len(keys) > model.MaxTags {
+		return tooMany("tagKeys", model.MaxTags) // no resource holds more
 	}
 	for _, k := range keys {
-		if err := checkLen("tag key", k, maxTagKeyLen); err != nil {
+		if err := checkLen("tag key", k, model.MaxTagKeyLen); err != nil {
 			return err
 		}
 	}

@@ -65,9 +65,15 @@ func parseTemplate(tmpl string) *template {
 	return t
 }
 
+// templateVars resolves a template reference, named as written after "$"
+// ("context.requestId", "stageVariables.backend"), to its value; ok is false
+// for a name it does not know. A request's are contextVars; a gateway
+// response's add $context.error.
+type templateVars func(name string) (value string, ok bool)
+
 // render fills in the references from vars; an unknown one that is not quiet
 // is an error.
-func (t *template) render(vars func(string) (string, bool)) (string, error) {
+func (t *template) render(vars templateVars) (string, error) {
 	if t.err != nil {
 		return "", t.err
 	}

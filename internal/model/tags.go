@@ -28,18 +28,23 @@ const (
 	TagKeyReserved                        // starts with "aws:", any case
 )
 
-// CheckTags applies the tag limits to a resource's tags, key by key in order
-// (the same request always gets the same answer), and returns what refuse
-// makes of the first problem; nil when there is none. max is the count limit
-// (MaxTags unless the service differs); refuse gets the offending key ("" for
-// TagsTooMany) and its value.
+// CheckTags applies the tag limits to a resource's tags, the count first,
+// then key by key in order (the same request always gets the same answer),
+// and returns the first error refuse makes of a problem; nil when there is
+// none. max is the count limit (MaxTags unless the service differs); refuse
+// gets the offending key ("" for TagsTooMany) and its value, and returns nil
+// for a problem its service does not have (Route 53 reserves no prefix).
 func CheckTags(tags map[string]string, max int, refuse func(p TagProblem, key, value string) error) error {
 	if len(tags) > max {
-		return refuse(TagsTooMany, "", "")
+		if err := refuse(TagsTooMany, "", ""); err != nil {
+			return err
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		if p := CheckTag(k, tags[k]); p != 0 {
-			return refuse(p, k, tags[k])
+			if err := refuse(p, k, tags[k]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -15,9 +15,14 @@
 //  4. zone.values: a record set's records; an alias resolves to the target's
 //     current addresses (table.services) or to the aliased in-zone record set.
 //
-// Control path: ops (CreateHostedZone, ChangeRecordSets, …) validate against the
-// store and write spec; the live feed delivers the new snapshot; compile builds a
-// new immutable table (pure, no I/O) and it is swapped in atomically.
+// Control path: the operations validate against the store and write spec, one
+// file per resource: zones.go (CreateHostedZone, DeleteHostedZone, …),
+// recordsets.go (ChangeRecordSets and its pure plan), tags.go, and changes.go
+// (batch and apply: a zone's writes all-or-nothing, CAS-retried; GetChange).
+// errors.go holds Route 53's errors and quotas, pages.go its marker paging
+// (zone IDs, record name and type: wire format, so not paging.Keyset). The
+// live feed delivers the new snapshot; compile builds a new immutable table
+// (pure, no I/O) and it is swapped in atomically.
 //
 // Concurrency: queries run on miekg/dns's goroutines and only read the immutable
 // table. Run owns the UDP and TCP servers and the table follower and waits for

@@ -51,6 +51,11 @@ type Deps struct {
 	// maxTCPPerSource per client IP). Each idle connection holds a goroutine
 	// and a file descriptor until its read timeout.
 	Budget *listen.Budget
+	// TCPReadTimeout is how long a TCP connection may wait before its first
+	// query and TCPIdleTimeout how long between two queries; a client quiet for
+	// longer is dropped (0: tcpReadTimeout and tcpIdleTimeout).
+	TCPReadTimeout time.Duration
+	TCPIdleTimeout time.Duration
 }
 
 // Service is the Route 53 operations and the authoritative DNS server.
@@ -82,6 +87,12 @@ type Service struct {
 func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.TCPReadTimeout <= 0 {
+		d.TCPReadTimeout = tcpReadTimeout
+	}
+	if d.TCPIdleTimeout <= 0 {
+		d.TCPIdleTimeout = tcpIdleTimeout
 	}
 	return &Service{
 		d:       d,
@@ -135,8 +146,8 @@ func (s *Service) Run(ctx context.Context) error {
 		// left waiting in the accept queue, where it would hold up the
 		// queries behind it.
 		{Listener: s.tcpBudget().Listener(ln), Handler: handler,
-			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout, MaxTCPQueries: maxTCPQueries,
-			IdleTimeout: func() time.Duration { return tcpIdleTimeout }},
+			ReadTimeout: s.d.TCPReadTimeout, WriteTimeout: writeTimeout, MaxTCPQueries: maxTCPQueries,
+			IdleTimeout: func() time.Duration { return s.d.TCPIdleTimeout }},
 	}
 
 	fctx, stopFollow := context.WithCancel(ctx)

@@ -2,6 +2,7 @@ package nameserver
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"syscall"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"gatehouse/internal/listen"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // readLimit bounds a read that must end; it is never asserted as a timing.
@@ -44,7 +46,8 @@ func queryTCPFrom(h *harness, src string) (*dns.Msg, error) {
 // A TCP client that sends nothing holds a goroutine and a descriptor: the
 // nameserver drops it after its read timeout rather than keep it.
 func TestIdleTCPClientIsDropped(t *testing.T) {
-	h := start(t)
+	// A short read timeout, so the test does not wait out the default 5 s.
+	h := startOn(t, store.NewMem(), func(d *Deps) { d.TCPReadTimeout = 50 * time.Millisecond })
 	c := dialTCPFrom(t, h, "127.0.10.31")
 	if c == nil {
 		t.Fatal("an idle TCP client was reset at connect, want accepted")
@@ -72,11 +75,9 @@ func TestTCPCapRefusesAtOnce(t *testing.T) {
 		t.Fatal("connections under the per-source cap were reset, want accepted")
 	}
 	// Accepted connections count once the server has taken them.
-	for deadline := time.Now().Add(readLimit); budget.Open() != 2; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("open connections: got %d, want 2", budget.Open())
-		}
-	}
+	testutil.Eventually(t, "open connections, want 2", func() (bool, string) {
+		return budget.Open() == 2, fmt.Sprint(budget.Open())
+	})
 	if over := dialTCPFrom(t, h, capped); over != nil {
 		over.SetReadDeadline(time.Now().Add(readLimit))
 		_, err := over.Read(make([]byte, 1))
@@ -93,11 +94,9 @@ func TestTCPCapRefusesAtOnce(t *testing.T) {
 		t.Fatalf("UDP query while %s is at its TCP cap: %v", capped, err)
 	}
 	held[0].Close()
-	for deadline := time.Now().Add(readLimit); budget.Open() != 1; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("open connections after a close: got %d, want 1", budget.Open())
-		}
-	}
+	testutil.Eventually(t, "open connections after a close, want 1", func() (bool, string) {
+		return budget.Open() == 1, fmt.Sprint(budget.Open())
+	})
 	if _, err := queryTCPFrom(h, capped); err != nil {
 		t.Fatalf("TCP query from %s after one of its connections closed: %v", capped, err)
 	}

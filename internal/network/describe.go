@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
@@ -311,4 +312,51 @@ func (s *Service) DescribeNetworkInterfaces(ctx context.Context, ids []string, f
 		"source-dest-check":            func(*model.NetworkInterface) []string { return boolValue(true) },
 	}
 	return describeFiltered(ctx, s.st, model.KindNetworkIface, ids, errInterfaceNotFound, f, fs, func(n *model.NetworkInterface) map[string]string { return n.Tags })
+}
+
+// describe loads the resources with the given IDs in request order (duplicates
+// once), or every resource of the kind when ids is empty.
+func describe[T any](ctx context.Context, st store.Store, kind model.Kind, ids []string, notFound func(string) *model.Error) ([]*T, error) {
+	if len(ids) == 0 {
+		return store.LoadAll[T](ctx, st, model.Prefix(kind))
+	}
+	var out []*T
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		v, _, err := load[T](ctx, st, kind, id, notFound)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Filter limits, recorded from EC2's FilterLimitExceeded answers (e.g.
+// gjbae1212/gossm#47, ansible/ansible#84327): at most 200 values in one call,
+// each at most 255 characters.
+const (
+	maxFilterValues   = 200
+	maxFilterValueLen = 255
+)
+
+// checkFilters applies EC2's filter limits to a Describe call's filters.
+func checkFilters(f Filters) error {
+	n := 0
+	for _, values := range f {
+		n += len(values)
+		for _, v := range values {
+			if utf8.RuneCountInString(v) > maxFilterValueLen {
+				return ec2Error("FilterLimitExceeded", "The maximum length for a filter value is 255 characters")
+			}
+		}
+	}
+	if n > maxFilterValues {
+		return ec2Error("FilterLimitExceeded", "The maximum number of filter values specified on a single call is 200")
+	}
+	return nil
 }

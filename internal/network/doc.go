@@ -24,6 +24,15 @@
 // Outbound rules are stored and reported (egress.go) but filter nothing: the
 // endpoints only answer.
 //
+// Control operations, one file per resource: vpcs.go (the default VPC and its
+// subnets, created by EnsureDefaultVPC), securitygroups.go, rules.go (inbound
+// rules; outbound ones in egress.go, security groups as sources in
+// sources.go), endpoints.go, interfaces.go (an endpoint's network interfaces
+// and their addresses), tags.go; describe.go serves every Describe with EC2's
+// filters, errors.go is the catalogue of EC2's error codes and texts, and ops.go
+// holds what operations share (loading a resource or its NotFound, stable IDs).
+// Amazon VPC's quotas come from Deps.Quotas (zero: AWS's defaults).
+//
 // Concurrency: Run owns every goroutine: the table follower, one accept loop per
 // socket (owned by the listen.Set) and one goroutine per admitted connection that
 // runs Handoff; Run waits for all of them before it returns. Tables are immutable

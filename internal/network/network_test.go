@@ -19,6 +19,7 @@ import (
 	"gatehouse/internal/model"
 	"gatehouse/internal/network"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // Tests bind only addresses in 127.0.12.0/24: the test VPC is that range, split
@@ -75,22 +76,6 @@ func start(t *testing.T, port int) *harness {
 	return h
 }
 
-// eventually polls cond until it holds; the deadline only bounds a broken test.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok, got := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: got %s", what, got)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // dial connects from src to addr and returns what the server sent before closing,
 // or the dial error.
 func dial(src, addr string) (string, error) {
@@ -111,7 +96,7 @@ func dial(src, addr string) (string, error) {
 func waitState(t *testing.T, h *harness, id string) *model.VpcEndpoint {
 	t.Helper()
 	var ep *model.VpcEndpoint
-	eventually(t, "endpoint leaves pending", func() (bool, string) {
+	testutil.Eventually(t, "endpoint leaves pending", func() (bool, string) {
 		eps, err := h.svc.DescribeVpcEndpoints(context.Background(), []string{id}, nil)
 		if err != nil {
 			return false, err.Error()
@@ -242,7 +227,7 @@ func TestEndpointDataPlane(t *testing.T) {
 		if _, err := h.svc.RevokeIngress(ctx, sg.ID, rule); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "denied after revoke", func() (bool, string) {
+		testutil.Eventually(t, "denied after revoke", func() (bool, string) {
 			got, err := dial("127.0.12.5", addrs[0])
 			return err == nil && got == "", strconv.Quote(got)
 		})
@@ -250,7 +235,7 @@ func TestEndpointDataPlane(t *testing.T) {
 		if _, err := h.svc.AuthorizeIngress(ctx, sg.ID, wide); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "127.0.12.100 allowed after authorize", func() (bool, string) {
+		testutil.Eventually(t, "127.0.12.100 allowed after authorize", func() (bool, string) {
 			got, err := dial("127.0.12.100", addrs[1])
 			return err == nil && got == ep.ID, strconv.Quote(got)
 		})
@@ -271,7 +256,7 @@ func TestEndpointDataPlane(t *testing.T) {
 			t.Errorf("unsuccessful: got %+v, want the unknown id", bad)
 		}
 		for _, a := range addrs {
-			eventually(t, "socket "+a+" closed", func() (bool, string) {
+			testutil.Eventually(t, "socket "+a+" closed", func() (bool, string) {
 				_, err := dial("127.0.12.5", a)
 				return err != nil && strings.Contains(err.Error(), "refused"), "err " + strconv.Quote(errString(err))
 			})
@@ -332,7 +317,7 @@ func TestEndpointFailsOnBusyAddress(t *testing.T) {
 	// Freeing the address is enough: the socket is tried again without any
 	// change to the endpoint.
 	l.Close()
-	eventually(t, "available once the address is free", func() (bool, string) {
+	testutil.Eventually(t, "available once the address is free", func() (bool, string) {
 		eps, err := h.svc.DescribeVpcEndpoints(ctx, []string{ep.ID}, nil)
 		if err != nil {
 			return false, err.Error()
@@ -347,7 +332,7 @@ func TestEndpointFailsOnBusyAddress(t *testing.T) {
 	if _, err := h.svc.ModifyVpcEndpoint(ctx, ep.ID, network.ModifyEndpointInput{RemoveSubnetIDs: []string{subnets[1].ID}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "available with one interface after the modify", func() (bool, string) {
+	testutil.Eventually(t, "available with one interface after the modify", func() (bool, string) {
 		eps, err := h.svc.DescribeVpcEndpoints(ctx, []string{ep.ID}, nil)
 		if err != nil {
 			return false, err.Error()

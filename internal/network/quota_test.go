@@ -12,25 +12,17 @@ import (
 )
 
 // quotaService is an operations-only service with the default VPC in place.
-func quotaService(t *testing.T) (*Service, *model.VPC, []*model.Subnet) {
+func quotaService(t *testing.T, quotas Quotas) (*Service, *model.VPC, []*model.Subnet) {
 	t.Helper()
 	st := store.NewMem()
 	t.Cleanup(func() { st.Close() })
 	svc := New(Deps{Store: st, Env: model.DefaultEnv, VPCCIDR: "127.0.12.0/24",
-		Subnets: []SubnetPlan{{AZ: "a", CIDR: "127.0.12.0/26"}, {AZ: "b", CIDR: "127.0.12.64/26"}}})
+		Subnets: []SubnetPlan{{AZ: "a", CIDR: "127.0.12.0/26"}, {AZ: "b", CIDR: "127.0.12.64/26"}}, Quotas: quotas})
 	vpc, subnets, err := svc.EnsureDefaultVPC(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return svc, vpc, subnets
-}
-
-// lower sets *quota to n for the test.
-func lower(t *testing.T, quota *int, n int) {
-	t.Helper()
-	old := *quota
-	*quota = n
-	t.Cleanup(func() { *quota = old })
 }
 
 func wantEC2Error(t *testing.T, err error, code, msg string) {
@@ -48,9 +40,8 @@ func wantEC2Error(t *testing.T, err error, code, msg string) {
 // counts); the next create answers SecurityGroupLimitExceeded and leaves the
 // name free.
 func TestSecurityGroupQuota(t *testing.T) {
-	lower(t, &maxSecurityGroups, 3)
 	ctx := context.Background()
-	svc, vpc, _ := quotaService(t)
+	svc, vpc, _ := quotaService(t, Quotas{SecurityGroups: 3})
 	var last *model.SecurityGroup
 	for i := range 2 {
 		sg, err := svc.CreateSecurityGroup(ctx, fmt.Sprintf("g%d", i), "test", "", nil)
@@ -74,7 +65,11 @@ func TestSecurityGroupQuota(t *testing.T) {
 // RulesPerSecurityGroupLimitExceeded and adds none of its rules.
 func TestIngressRuleQuota(t *testing.T) {
 	ctx := context.Background()
-	svc, _, _ := quotaService(t)
+	svc, _, _ := quotaService(t, Quotas{}) // AWS's default: 60
+	maxIngressRules := svc.quotas.RulesPerGroup
+	if maxIngressRules != 60 {
+		t.Fatalf("default rules per group: got %d, want 60", maxIngressRules)
+	}
 	sg, err := svc.CreateSecurityGroup(ctx, "web", "test", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -109,9 +104,8 @@ func TestIngressRuleQuota(t *testing.T) {
 // TestEndpointQuota fills the VPC's interface endpoint quota: the next create
 // answers VpcEndpointLimitExceeded and claims no addresses.
 func TestEndpointQuota(t *testing.T) {
-	lower(t, &maxEndpoints, 2)
 	ctx := context.Background()
-	svc, vpc, subnets := quotaService(t)
+	svc, vpc, subnets := quotaService(t, Quotas{Endpoints: 2})
 	noDNS := false
 	in := CreateEndpointInput{VpcID: vpc.ID, ServiceName: model.ExecuteAPIService(model.DefaultEnv.Region), VpcEndpointType: "Interface",
 		SubnetIDs: []string{subnets[0].ID}, PrivateDNSEnabled: &noDNS}

@@ -36,7 +36,7 @@ type SubnetPlan struct {
 type Deps struct {
 	Store   store.Store
 	Feed    *live.Feed
-	Log     *slog.Logger // default: slog.Default()
+	Log     *slog.Logger // default: discard
 	Env     model.Env    // default: model.DefaultEnv
 	Metrics prometheus.Registerer
 
@@ -56,6 +56,40 @@ type Deps struct {
 	// Budget caps the connections open on the endpoint addresses (nil: none);
 	// the daemon sizes it from the file descriptor limit.
 	Budget *listen.Budget
+
+	// Quotas lowers (or raises) Amazon VPC's quotas, so a test can fill one
+	// quickly; zero fields take AWS's defaults.
+	Quotas Quotas
+}
+
+// Quotas are the Amazon VPC quotas the operations enforce (Amazon VPC User
+// Guide, "Amazon VPC quotas"; AWS General Reference, "Amazon Virtual Private
+// Cloud endpoints and quotas"). EC2 counts security groups per Region, but
+// names the VPC when refusing one; with one VPC per region, as gatehouse has,
+// the two counts are the same. The creates count under Service.mu, which
+// serialises this process only: another node creating at the same moment can
+// overshoot a count quota by one, which is accepted. The rule quota is exact:
+// it is checked inside the group's compare-and-swap update.
+type Quotas struct {
+	SecurityGroups int // security groups per VPC (per Region); default 2,500
+	Endpoints      int // interface VPC endpoints per VPC; default 50
+	// RulesPerGroup is the inbound rules per security group, one per source
+	// (CIDR or group); outbound rules count apart with the same quota. Default 60.
+	RulesPerGroup int
+}
+
+// orDefault fills the zero fields of q with AWS's defaults.
+func (q Quotas) orDefault() Quotas {
+	if q.SecurityGroups == 0 {
+		q.SecurityGroups = 2500
+	}
+	if q.Endpoints == 0 {
+		q.Endpoints = 50
+	}
+	if q.RulesPerGroup == 0 {
+		q.RulesPerGroup = 60
+	}
+	return q
 }
 
 // Service is the network service: operations on VPC resources and the data plane
@@ -70,6 +104,7 @@ type Service struct {
 	port    int
 	handoff func(net.Conn, string)
 	budget  *listen.Budget
+	quotas  Quotas
 	m       *metrics
 
 	table live.Table[table]
@@ -92,9 +127,10 @@ func New(d Deps) *Service {
 		port:    d.Port,
 		handoff: d.Handoff,
 		budget:  d.Budget,
+		quotas:  d.Quotas.orDefault(),
 	}
 	if s.log == nil {
-		s.log = slog.Default()
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.env.Region == "" {
 		s.env = model.DefaultEnv

@@ -2,7 +2,6 @@ package network
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -65,10 +64,7 @@ func (s *Service) checkSourceGroups(ctx context.Context, groupID string, atoms [
 	if !slices.ContainsFunc(atoms, func(a atom) bool { return a.group != "" }) {
 		return atoms, nil
 	}
-	sg, _, err := store.Load[model.SecurityGroup](ctx, s.st, model.Key(model.KindSecurityGroup, groupID))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errGroupNotFound(groupID)
-	}
+	sg, _, err := s.loadGroup(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -85,10 +81,7 @@ func (s *Service) checkSourceGroups(ctx context.Context, groupID string, atoms [
 		if a.group == groupID {
 			continue // a group may admit its own members
 		}
-		src, _, err := store.Load[model.SecurityGroup](ctx, s.st, model.Key(model.KindSecurityGroup, a.group))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errGroupNotFound(a.group)
-		}
+		src, _, err := s.loadGroup(ctx, a.group)
 		if err != nil {
 			return nil, err
 		}

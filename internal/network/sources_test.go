@@ -9,6 +9,7 @@ import (
 	"gatehouse/internal/model"
 	"gatehouse/internal/network"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // tcpFrom is a rule admitting TCP port from the members of group.
@@ -236,10 +237,10 @@ func TestAdmissionByGroupMembership(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			s.change()
 			for _, src := range s.admit {
-				eventually(t, src+" admitted", func() (bool, string) { return admitted(src) })
+				testutil.Eventually(t, src+" admitted", func() (bool, string) { return admitted(src) })
 			}
 			for _, src := range s.deny {
-				eventually(t, src+" denied", func() (bool, string) { return denied(src) })
+				testutil.Eventually(t, src+" denied", func() (bool, string) { return denied(src) })
 			}
 			// Once the last expected change is live, every expectation holds at once.
 			for _, src := range s.admit {

@@ -2,11 +2,8 @@ package network
 
 import (
 	"context"
-	"errors"
 	"maps"
-	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
@@ -14,9 +11,6 @@ import (
 
 // Tags on VPCs, subnets, security groups, endpoints and network interfaces: EC2's
 // CreateTags/DeleteTags find the resource by its ID's prefix.
-
-// maxTags is EC2's limit of user tags per resource.
-const maxTags = 50
 
 // Tag is one tag of a TagSpecification or a DeleteTags request; a nil Value in
 // DeleteTags deletes the key whatever its value.
@@ -57,36 +51,28 @@ func TagsFor(resourceType string, specs []TagSpec) (map[string]string, error) {
 	return tags, checkTags(tags)
 }
 
-// EC2's tag limits: keys of 1–128 characters, values of at most 256. (EC2's
-// user guide once said 127 and 255; today's guide and EC2's own answers say
-// 128 and 256: "Tag key exceeds the maximum length of 128 characters",
-// recorded in skypilot-org/skypilot#1992, and "Tag value exceeds the maximum
-// length of 256 characters", in iriusrisk/GoCD-EC2-Elastic-Agent-Plugin#24.)
-const (
-	maxTagKey   = 128
-	maxTagValue = 256
-)
-
-// checkTags applies EC2's limits on user tags, key by key in order, so that
-// the same request always gets the same answer.
+// checkTags applies EC2's limits on user tags (model.CheckTags: 50 tags, keys
+// of 1–128 characters, values of at most 256) in EC2's words. (EC2's user
+// guide once said 127 and 255; today's guide and EC2's own answers say 128 and
+// 256: "Tag key exceeds the maximum length of 128 characters", recorded in
+// skypilot-org/skypilot#1992, and "Tag value exceeds the maximum length of 256
+// characters", in iriusrisk/GoCD-EC2-Elastic-Agent-Plugin#24.)
 func checkTags(tags map[string]string) error {
-	if len(tags) > maxTags {
-		return ec2Error("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
-	}
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		switch {
-		case k == "":
+	return model.CheckTags(tags, model.MaxTags, func(p model.TagProblem, key, _ string) error {
+		switch p {
+		case model.TagsTooMany:
+			return ec2Error("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
+		case model.TagKeyEmpty:
 			return errInvalidValue("Tag key cannot be empty") // UNVERIFIED: EC2's text
-		case utf8.RuneCountInString(k) > maxTagKey:
+		case model.TagKeyTooLong:
 			return errInvalidValue("Tag key exceeds the maximum length of 128 characters")
-		case utf8.RuneCountInString(tags[k]) > maxTagValue:
+		case model.TagValueTooLong:
 			return errInvalidValue("Tag value exceeds the maximum length of 256 characters")
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+		default: // model.TagKeyReserved
 			// UNVERIFIED: EC2's text.
-			return errInvalidValue("Value (%s) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use", k)
+			return errInvalidValue("Value (%s) for parameter key is invalid. Tag keys starting with 'aws:' are reserved for internal use", key)
 		}
-	}
-	return nil
+	})
 }
 
 // CreateTags adds tags to resources, overwriting the values of existing keys. It
@@ -164,13 +150,10 @@ func (s *Service) retag(ctx context.Context, ids []string, fn func(map[string]st
 
 func retagOne[T any](ctx context.Context, st store.Store, kind model.Kind, id string, notFound func(string) *model.Error,
 	tags func(*T) *map[string]string, fn func(map[string]string) (map[string]string, error)) error {
-	_, err := store.Update(ctx, st, model.Key(kind, id), func(v *T) error {
+	_, err := update(ctx, st, kind, id, notFound, func(v *T) error {
 		t, err := fn(*tags(v))
 		*tags(v) = t
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(id)
-	}
 	return err
 }

@@ -27,7 +27,7 @@ func (k Keyset[T]) Page(items []T, token string, limit int) (page []T, next stri
 	sorted := slices.SortedFunc(slices.Values(items), k.compare)
 	start := 0
 	if token != "" {
-		after, err := base64.RawURLEncoding.DecodeString(token)
+		after, err := base64.RawURLEncoding.Strict().DecodeString(token)
 		if err != nil || len(after) == 0 {
 			return nil, "", false
 		}

@@ -60,7 +60,7 @@ func TestPageAfterDeletes(t *testing.T) {
 
 func TestPageRefusesForeignTokens(t *testing.T) {
 	k := Keyset[string]{Key: func(s string) string { return s }}
-	for _, token := range []string{"!!!", "=", "a b"} {
+	for _, token := range []string{"!!!", "=", "a b", "zz"} {
 		if _, _, ok := k.Page([]string{"a"}, token, 1); ok {
 			t.Errorf("token %q: got ok, want refused", token)
 		}

@@ -31,7 +31,7 @@ type Services struct {
 	Gateway     *gateway.Service
 	Balancer    *balancer.Service
 	Accelerator *accelerator.Service
-	Log         *slog.Logger
+	Log         *slog.Logger // nil discards
 	// Served is the newest store revision every data-plane service serves.
 	Served func() int64
 }
@@ -80,7 +80,7 @@ func run(ctx context.Context, s Services, f *File, keep map[string]bool, dryRun 
 		return nil, err
 	}
 	if s.Log == nil {
-		s.Log = slog.Default()
+		s.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &applier{Services: s, f: f, dryRun: dryRun, keep: keep, created: map[string]bool{},
 		zones: map[string]*model.HostedZone{}, certs: map[string]*model.Certificate{}, sgs: map[string]string{},
@@ -197,6 +197,16 @@ func (a *applier) subnetIDs(where string, names []string) ([]string, error) {
 		ids = append(ids, id)
 	}
 	return ids, nil
+}
+
+// securityGroupIDs are the IDs of the file's groups named, and the resources
+// (securityGroup/name) that the resource using them refers to.
+func (a *applier) securityGroupIDs(names []string) (ids, refs []string) {
+	for _, n := range names {
+		ids = append(ids, a.sgs[n])
+		refs = append(refs, "securityGroup/"+n)
+	}
+	return ids, refs
 }
 
 func (a *applier) zones_(ctx context.Context) error {
@@ -441,11 +451,7 @@ func (a *applier) vpcEndpoints(ctx context.Context) error {
 			return err
 		}
 		res := "vpcEndpoint/" + v.Name
-		var sgs, refs []string
-		for _, n := range v.SecurityGroups {
-			sgs = append(sgs, a.sgs[n])
-			refs = append(refs, "securityGroup/"+n)
-		}
+		sgs, refs := a.securityGroupIDs(v.SecurityGroups)
 		policy, err := policyJSON(v.Policy)
 		if err != nil {
 			return fmt.Errorf("%s.policy: %w", where, err)

@@ -2,11 +2,9 @@ package stack
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	"gatehouse/internal/model"
-	"gatehouse/internal/network"
 	"gatehouse/internal/store"
 )
 
@@ -15,9 +13,8 @@ import (
 // a file neither revokes nor authorizes anything.
 func TestIngressRuleAsStored(t *testing.T) {
 	ctx := context.Background()
-	st := store.NewMem()
-	t.Cleanup(func() { st.Close() })
-	svc := network.New(network.Deps{Store: st, Env: model.DefaultEnv, Log: slog.New(slog.DiscardHandler)})
+	svcs := newPlanEnv(t).svcs
+	svc := svcs.Network
 	vpc, _, err := svc.EnsureDefaultVPC(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +43,7 @@ func TestIngressRuleAsStored(t *testing.T) {
 	if _, err := svc.AuthorizeIngress(ctx, sg.ID, want); err != nil {
 		t.Fatal(err)
 	}
-	stored, _, err := store.Load[model.SecurityGroup](ctx, st, model.Key(model.KindSecurityGroup, sg.ID))
+	stored, _, err := store.Load[model.SecurityGroup](ctx, svcs.Store, model.Key(model.KindSecurityGroup, sg.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

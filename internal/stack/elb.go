@@ -200,11 +200,7 @@ func (a *applier) loadBalancers(ctx context.Context) error {
 			return err
 		}
 		res := "loadBalancer/" + spec.Name
-		var sgs, refs []string
-		for _, n := range spec.SecurityGroups {
-			sgs = append(sgs, a.sgs[n])
-			refs = append(refs, "securityGroup/"+n)
-		}
+		sgs, refs := a.securityGroupIDs(spec.SecurityGroups)
 		for _, l := range spec.Listeners {
 			refs = append(refs, "targetGroup/"+l.Forward)
 			if l.Certificate != "" {

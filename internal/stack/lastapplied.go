@@ -77,7 +77,7 @@ func ApplyFile(ctx context.Context, s Services, f *File, opt Options) ([]Change,
 		return nil, err
 	}
 	if s.Log == nil {
-		s.Log = slog.Default()
+		s.Log = slog.New(slog.DiscardHandler)
 	}
 	log := s.Log
 	if last != nil && last.SHA256 == sum && !opt.Reapply {
@@ -131,39 +131,24 @@ func unchangedResources(before, after *File) map[string]bool {
 // its definition as JSON.
 func definitions(f *File) map[string]string {
 	defs := map[string]string{}
-	add := func(res string, v any) {
-		b, _ := json.Marshal(v) // a File marshals: Canonical did
-		defs[res] = string(b)
-	}
-	for _, v := range f.Zones {
-		add("zone/"+v.Name, v)
-	}
-	for _, v := range f.Certificates {
-		add("certificate/"+v.Name, v)
-	}
-	for _, v := range f.SecurityGroups {
-		add("securityGroup/"+v.Name, v)
-	}
-	for _, v := range f.VpcEndpoints {
-		add("vpcEndpoint/"+v.Name, v)
-	}
-	for _, v := range f.APIs {
-		add("api/"+v.Name, v)
-	}
-	for _, v := range f.DomainNames {
-		add("domainName/"+v.Name, v)
-	}
-	for _, v := range f.TargetGroups {
-		add("targetGroup/"+v.Name, v)
-	}
-	for _, v := range f.LoadBalancers {
-		add("loadBalancer/"+v.Name, v)
-	}
-	for _, v := range f.Accelerators {
-		add("accelerator/"+v.Name, v)
-	}
-	for _, v := range f.Records {
-		add(recordResource(v), v)
-	}
+	addAll(defs, f.Zones, func(v Zone) string { return "zone/" + v.Name })
+	addAll(defs, f.Certificates, func(v Certificate) string { return "certificate/" + v.Name })
+	addAll(defs, f.SecurityGroups, func(v SecurityGroup) string { return "securityGroup/" + v.Name })
+	addAll(defs, f.VpcEndpoints, func(v VpcEndpoint) string { return "vpcEndpoint/" + v.Name })
+	addAll(defs, f.APIs, func(v API) string { return "api/" + v.Name })
+	addAll(defs, f.DomainNames, func(v DomainName) string { return "domainName/" + v.Name })
+	addAll(defs, f.TargetGroups, func(v TargetGroup) string { return "targetGroup/" + v.Name })
+	addAll(defs, f.LoadBalancers, func(v LoadBalancer) string { return "loadBalancer/" + v.Name })
+	addAll(defs, f.Accelerators, func(v Accelerator) string { return "accelerator/" + v.Name })
+	addAll(defs, f.Records, recordResource)
 	return defs
+}
+
+// addAll adds the definition of each of one kind's items under its resource
+// name.
+func addAll[T any](defs map[string]string, items []T, resource func(T) string) {
+	for _, v := range items {
+		b, _ := json.Marshal(v) // a File marshals: Canonical did
+		defs[resource(v)] = string(b)
+	}
 }

@@ -2,15 +2,8 @@ package stack
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"testing"
-
-	"gatehouse/internal/balancer"
-	"gatehouse/internal/gateway"
-	"gatehouse/internal/model"
-	"gatehouse/internal/network"
-	"gatehouse/internal/store"
 )
 
 // TestSecurityGroupSources applies rules whose source is a group of the file
@@ -18,17 +11,8 @@ import (
 // without a change, then moves the load balancer to another group.
 func TestSecurityGroupSources(t *testing.T) {
 	ctx := context.Background()
-	st := store.NewMem()
-	t.Cleanup(func() { st.Close() })
-	quiet := slog.New(slog.DiscardHandler)
-	env := model.DefaultEnv
-	netw := network.New(network.Deps{Store: st, Env: env, Log: quiet})
-	if _, _, err := netw.EnsureDefaultVPC(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svcs := Services{Store: st, Env: env, Log: quiet, Network: netw,
-		Gateway:  gateway.New(gateway.Deps{Store: st, Env: env, Log: quiet}),
-		Balancer: balancer.New(balancer.Deps{Store: st, Env: env, Log: quiet})}
+	svcs := newPlanEnv(t).svcs
+	netw := svcs.Network
 	const first = `
 securityGroups:
   - {name: endpoint-sg, ingress: [{protocol: tcp, port: 443, sourceSecurityGroup: lb-sg}]}

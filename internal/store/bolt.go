@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -38,14 +39,17 @@ type BoltOptions struct {
 	// beyond it fails with ErrFull (in a *LimitError) and changes nothing, as a
 	// failed bbolt transaction rolls back. 0 means DefaultMaxBytes; < 0, none.
 	MaxBytes int
+	// LockTimeout is how long opening waits for the file lock that another
+	// process holds before it fails; 0 means 2 seconds.
+	LockTimeout time.Duration
 }
 
 // boltFile is the store's file name in the data directory.
 const boltFile = "gatehouse.db"
 
-// lockTimeout turns a second process on the same data directory into an
-// error instead of a hang on the file lock.
-const lockTimeout = 2 * time.Second
+// defaultLockTimeout turns a second process on the same data directory into
+// an error instead of a hang on the file lock.
+const defaultLockTimeout = 2 * time.Second
 
 // OpenBolt opens (creating if needed) the store file "gatehouse.db" in dir
 // with the default options.
@@ -63,7 +67,7 @@ func OpenBoltWith(dir string, opt BoltOptions) (*Bolt, error) {
 	case maxBytes < 0:
 		maxBytes = 0 // bbolt: no limit
 	}
-	db, err := openLocked(path, &bolt.Options{Timeout: lockTimeout, MaxSize: maxBytes})
+	db, err := openLocked(path, &bolt.Options{Timeout: cmp.Or(opt.LockTimeout, defaultLockTimeout), MaxSize: maxBytes})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

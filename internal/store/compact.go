@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -25,6 +26,13 @@ const compactTxBytes = 64 << 20
 // renames it over the old one, so a crash at any point leaves either the old
 // file or the new one, both whole. It returns the file's size before and after.
 func CompactBolt(dir string) (before, after int64, err error) {
+	return CompactBoltWith(dir, BoltOptions{})
+}
+
+// CompactBoltWith is CompactBolt waiting opt.LockTimeout for the lock; the
+// quota does not apply (compacting never grows the store).
+func CompactBoltWith(dir string, opt BoltOptions) (before, after int64, err error) {
+	lockTimeout := cmp.Or(opt.LockTimeout, defaultLockTimeout)
 	path := filepath.Join(dir, boltFile)
 	if _, err := os.Stat(path); err != nil {
 		return 0, 0, fmt.Errorf("compact %s: %w", path, err)

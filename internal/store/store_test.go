@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"gatehouse/internal/store"
 	"gatehouse/internal/store/storetest"
@@ -66,7 +67,8 @@ func TestBoltSecondOpenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s2, err := store.OpenBolt(dir); err == nil {
+	// A short wait for the lock: the second open fails the same way after 2s.
+	if s2, err := store.OpenBoltWith(dir, store.BoltOptions{LockTimeout: 10 * time.Millisecond}); err == nil {
 		s2.Close()
 		t.Fatal("second open of the same data directory succeeded")
 	}

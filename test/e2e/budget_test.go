@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -25,6 +24,7 @@ import (
 
 	"gatehouse/internal/daemon"
 	"gatehouse/internal/listen"
+	"gatehouse/internal/testutil"
 )
 
 // Issue 7: idle TCP connections to one static IP must not take the file
@@ -42,9 +42,7 @@ func TestConnectionBudget(t *testing.T) {
 		fdSlack     = 20  // descriptors that may come and go meanwhile (probes, DNS)
 	)
 	flooders := []string{"127.40.250.1", "127.40.250.2", "127.40.250.3"}
-	r := start(t, func(c *daemon.Config) {
-		c.VPCCIDR = "127.40.0.0/16"
-		c.Pools = []netip.Prefix{netip.MustParsePrefix("127.81.1.0/24"), netip.MustParsePrefix("127.81.2.0/24")}
+	r := start(t, addressPlan("127.40.0.0/16", "127.81.1.0/24", "127.81.2.0/24"), func(c *daemon.Config) {
 		c.Caps.StaticIP = listen.Limits{Total: 2 * perListener, PerListener: perListener, PerSource: perSource}
 	})
 	r.apply(t, loadExample(t))
@@ -58,7 +56,7 @@ func TestConnectionBudget(t *testing.T) {
 		if code, _, _ := get(t, client(t, r.cfg.DataDir, other, ""), "/"); code != 200 {
 			t.Errorf("GET / via the other static IP %s: got %d, want 200", other, code)
 		}
-		lbs := must[*elbv2.DescribeLoadBalancersOutput](t, "describe-load-balancers")(api.elb.DescribeLoadBalancers(context.Background(), &elbv2.DescribeLoadBalancersInput{}))
+		lbs := testutil.Must[*elbv2.DescribeLoadBalancersOutput](t)(api.elb.DescribeLoadBalancers(context.Background(), &elbv2.DescribeLoadBalancersInput{}))
 		if len(lbs.LoadBalancers) != 1 {
 			t.Fatalf("load balancers: got %d, want 1", len(lbs.LoadBalancers))
 		}
@@ -66,7 +64,7 @@ func TestConnectionBudget(t *testing.T) {
 		if code, _, _ := get(t, client(t, r.cfg.DataDir, nodes[0], ""), "/"); code != 200 {
 			t.Errorf("GET / straight to load balancer node %s: got %d, want 200", nodes[0], code)
 		}
-		eps := must[*ec2.DescribeVpcEndpointsOutput](t, "describe-vpc-endpoints")(api.ec2.DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{}))
+		eps := testutil.Must[*ec2.DescribeVpcEndpointsOutput](t)(api.ec2.DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{}))
 		if len(eps.VpcEndpoints) != 1 || len(eps.VpcEndpoints[0].DnsEntries) == 0 {
 			t.Fatalf("vpc endpoints: got %+v, want 1 with a DNS name", eps.VpcEndpoints)
 		}
@@ -83,8 +81,8 @@ func TestConnectionBudget(t *testing.T) {
 		if err != nil || in.Rcode != dns.RcodeSuccess || len(addresses(in)) != 2 {
 			t.Errorf("dig +tcp %s: got %v, %v; want the two static IPs", domain, in, err)
 		}
-		must[*sts.GetCallerIdentityOutput](t, "sts get-caller-identity")(api.sts.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}))
-		must[*globalaccelerator.ListAcceleratorsOutput](t, "list-accelerators")(api.ga.ListAccelerators(context.Background(), &globalaccelerator.ListAcceleratorsInput{}))
+		testutil.Must[*sts.GetCallerIdentityOutput](t)(api.sts.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}))
+		testutil.Must[*globalaccelerator.ListAcceleratorsOutput](t)(api.ga.ListAccelerators(context.Background(), &globalaccelerator.ListAcceleratorsInput{}))
 	}
 
 	// The baseline is taken once every client has been used (pools, SDK).
@@ -126,7 +124,7 @@ func TestConnectionBudget(t *testing.T) {
 	// the per-source cap, the third's last 60 the per-listener cap.
 	wantRefused := map[string]float64{listen.ReasonSourceCap: 2 * (perClient - perSource), listen.ReasonListenerCap: 3*perClient - perListener - 2*(perClient-perSource)}
 	resets := resetAtDial
-	eventually(t, fmt.Sprintf("%d connections reset over the caps", 3*perClient-perListener), func() bool {
+	eventually(t, fmt.Sprintf("%d connections reset over the caps", 3*perClient-perListener), func() (bool, string) {
 		for {
 			select {
 			case err := <-ended:
@@ -138,13 +136,14 @@ func TestConnectionBudget(t *testing.T) {
 			}
 			break
 		}
-		return resets >= 3*perClient-perListener
+		return resets >= 3*perClient-perListener, fmt.Sprintf("%d reset", resets)
 	})
 	if resets != 3*perClient-perListener {
 		t.Fatalf("connections reset: got %d, want %d", resets, 3*perClient-perListener)
 	}
-	eventually(t, fmt.Sprintf("%d static IP connections open", perListener), func() bool {
-		return metric(t, r, `gatehouse_listen_open_connections{class="static_ip"}`) == perListener
+	eventually(t, fmt.Sprintf("%d static IP connections open", perListener), func() (bool, string) {
+		open := metric(t, r, `gatehouse_listen_open_connections{class="static_ip"}`)
+		return open == perListener, fmt.Sprintf("%v open", open)
 	})
 	for reason, want := range wantRefused {
 		name := fmt.Sprintf(`gatehouse_listen_refused_total{class="static_ip",reason=%q}`, reason)
@@ -158,13 +157,17 @@ func TestConnectionBudget(t *testing.T) {
 
 	closeAll()
 	var after int
-	eventually(t, "the file descriptors are given back", func() bool {
+	eventually(t, "the file descriptors are given back", func() (bool, string) {
 		// Go keeps splice pipes in a sync.Pool; they are closed when the pool
 		// is collected, which takes two collections.
 		runtime.GC()
 		runtime.GC()
 		after = openFDs(t)
-		return after <= baseline+fdSlack && metric(t, r, `gatehouse_listen_open_connections{class="static_ip"}`) == 0
+		if after > baseline+fdSlack {
+			return false, fmt.Sprintf("%d descriptors open, baseline %d + slack %d", after, baseline, fdSlack)
+		}
+		open := metric(t, r, `gatehouse_listen_open_connections{class="static_ip"}`)
+		return open == 0, fmt.Sprintf("%v static IP connections open", open)
 	})
 	t.Logf("open file descriptors: baseline %d, with %d connections held %d, after closing %d", baseline, perListener, peak, after)
 }

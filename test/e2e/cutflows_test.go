@@ -4,15 +4,11 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -21,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/globalaccelerator"
 	gatypes "github.com/aws/aws-sdk-go-v2/service/globalaccelerator/types"
 
-	"gatehouse/internal/daemon"
+	"gatehouse/internal/testutil"
 )
 
 // keepAlive is one HTTPS connection to the API through a static IP, on which
@@ -33,12 +29,7 @@ type keepAlive struct {
 
 func dialKeepAlive(t *testing.T, dataDir, ip string) *keepAlive {
 	t.Helper()
-	pem, err := os.ReadFile(filepath.Join(dataDir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
+	pool := caPool(t, dataDir)
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	c, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(ip, "443"), &tls.Config{RootCAs: pool, ServerName: domain})
 	if err != nil {
@@ -74,15 +65,12 @@ func (k *keepAlive) get(path string) (int, error) {
 // connection is closed.
 func TestDisableAcceleratorCutsKeepAliveFlows(t *testing.T) {
 	needRoot(t)
-	r := start(t, func(c *daemon.Config) {
-		c.VPCCIDR = "127.41.0.0/16"
-		c.Pools = []netip.Prefix{netip.MustParsePrefix("127.82.1.0/24"), netip.MustParsePrefix("127.82.2.0/24")}
-	})
+	r := start(t, addressPlan("127.41.0.0/16", "127.82.1.0/24", "127.82.2.0/24"))
 	r.apply(t, loadExample(t))
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
 	ga := sdkClients(r.cfg.AWSListen).ga
-	accs := must[*globalaccelerator.ListAcceleratorsOutput](t, "list-accelerators")(ga.ListAccelerators(ctx, &globalaccelerator.ListAcceleratorsInput{}))
+	accs := testutil.Must[*globalaccelerator.ListAcceleratorsOutput](t)(ga.ListAccelerators(ctx, &globalaccelerator.ListAcceleratorsInput{}))
 	if len(accs.Accelerators) != 1 {
 		t.Fatalf("list-accelerators: got %d accelerators, want the example's one", len(accs.Accelerators))
 	}
@@ -101,11 +89,14 @@ func TestDisableAcceleratorCutsKeepAliveFlows(t *testing.T) {
 		conns = append(conns, k)
 	}
 
-	must[*globalaccelerator.UpdateAcceleratorOutput](t, "update-accelerator --no-enabled")(ga.UpdateAccelerator(ctx, &globalaccelerator.UpdateAcceleratorInput{
+	testutil.Must[*globalaccelerator.UpdateAcceleratorOutput](t)(ga.UpdateAccelerator(ctx, &globalaccelerator.UpdateAcceleratorInput{
 		AcceleratorArn: acc.AcceleratorArn, Enabled: aws.Bool(false)}))
-	eventually(t, "the accelerator DEPLOYED disabled", func() bool {
+	eventually(t, "the accelerator DEPLOYED disabled", func() (bool, string) {
 		out, err := ga.DescribeAccelerator(ctx, &globalaccelerator.DescribeAcceleratorInput{AcceleratorArn: acc.AcceleratorArn})
-		return err == nil && out.Accelerator.Status == gatypes.AcceleratorStatusDeployed
+		if err != nil {
+			return false, err.Error()
+		}
+		return out.Accelerator.Status == gatypes.AcceleratorStatusDeployed, "status " + string(out.Accelerator.Status)
 	})
 
 	for i, k := range conns {

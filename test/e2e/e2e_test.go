@@ -5,7 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -25,6 +25,7 @@ import (
 	"gatehouse/internal/model"
 	"gatehouse/internal/stack"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 const (
@@ -83,7 +84,7 @@ type running struct {
 
 // start runs a daemon on the tests' default address plan; plan, if given,
 // changes the config first (tests that run beside each other take their own
-// VPC CIDR and static IP pools so their sockets never collide).
+// VPC CIDR and static IP pools, an addressPlan, so their sockets never collide).
 func start(t *testing.T, plan ...func(*daemon.Config)) *running {
 	t.Helper()
 	cfg := daemon.Defaults()
@@ -93,8 +94,7 @@ func start(t *testing.T, plan ...func(*daemon.Config)) *running {
 	// the default plan (127.31.0.0/16, 127.77.x.0/24) on the same machine.
 	cfg.MetricsAddr = freeAddr(t)
 	cfg.AWSListen = freeAddr(t)
-	cfg.VPCCIDR = "127.32.0.0/16"
-	cfg.Pools = []netip.Prefix{netip.MustParsePrefix("127.78.1.0/24"), netip.MustParsePrefix("127.78.2.0/24")}
+	addressPlan("127.32.0.0/16", "127.78.1.0/24", "127.78.2.0/24")(&cfg)
 	cfg.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	for _, p := range plan {
 		p(&cfg)
@@ -122,6 +122,19 @@ func start(t *testing.T, plan ...func(*daemon.Config)) *running {
 	return r
 }
 
+// addressPlan gives a daemon the VPC CIDR and the static IP pools (one per
+// network zone) of a test of its own, so that tests running beside each other
+// never bind the same address.
+func addressPlan(vpcCIDR string, pools ...string) func(*daemon.Config) {
+	return func(c *daemon.Config) {
+		c.VPCCIDR = vpcCIDR
+		c.Pools = nil
+		for _, p := range pools {
+			c.Pools = append(c.Pools, netip.MustParsePrefix(p))
+		}
+	}
+}
+
 func (r *running) apply(t *testing.T, f *stack.File) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
@@ -134,9 +147,9 @@ func (r *running) apply(t *testing.T, f *stack.File) {
 	}
 }
 
-// client returns an HTTPS client that trusts only <data-dir>/ca.pem and sends
-// every connection to ip:443, from the local address src, as curl --resolve does.
-func client(t *testing.T, dataDir, ip, src string) *http.Client {
+// caPool holds only gatehouse's CA, <data-dir>/ca.pem: what a client of the
+// APIs it serves trusts.
+func caPool(t *testing.T, dataDir string) *x509.CertPool {
 	t.Helper()
 	pem, err := os.ReadFile(filepath.Join(dataDir, "ca.pem"))
 	if err != nil {
@@ -146,6 +159,14 @@ func client(t *testing.T, dataDir, ip, src string) *http.Client {
 	if !pool.AppendCertsFromPEM(pem) {
 		t.Fatal("ca.pem holds no certificate")
 	}
+	return pool
+}
+
+// client returns an HTTPS client that trusts only <data-dir>/ca.pem and sends
+// every connection to ip:443, from the local address src, as curl --resolve does.
+func client(t *testing.T, dataDir, ip, src string) *http.Client {
+	t.Helper()
+	pool := caPool(t, dataDir)
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	if src != "" {
 		dialer.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
@@ -229,27 +250,23 @@ func acceleratorIPs(t *testing.T, st store.Store) []string {
 // group is in state with reason, and returns the states.
 func waitTargets(t *testing.T, st store.Store, state, reason string) []model.TargetState {
 	t.Helper()
-	deadline := time.Now().Add(waitLimit)
 	var last []model.TargetState
-	for time.Now().Before(deadline) {
+	testutil.EventuallyWithin(t, waitLimit, "targets all "+state+" ("+reason+")", func() (bool, string) {
 		hs, err := store.LoadAll[model.TargetHealth](context.Background(), st, model.Prefix(model.KindTargetHealth))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(hs) == 1 {
-			last = hs[0].Targets
-			ok := len(last) == 2
-			for _, ts := range last {
-				ok = ok && ts.State == state && ts.Reason == reason
-			}
-			if ok {
-				return last
-			}
+		if len(hs) != 1 {
+			return false, fmt.Sprintf("%d target groups' health", len(hs))
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("targets never all %s (%s); last seen %+v", state, reason, last)
-	return nil
+		last = hs[0].Targets
+		ok := len(last) == 2
+		for _, ts := range last {
+			ok = ok && ts.State == state && ts.Reason == reason
+		}
+		return ok, fmt.Sprintf("%+v", last)
+	})
+	return last
 }
 
 type testWriter struct{ t *testing.T }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"gatehouse/internal/testutil"
 	"net/http"
 	"os"
 	"os/exec"
@@ -59,16 +60,16 @@ func TestServeRestartKeepsAPIChanges(t *testing.T) {
 
 	// Narrow the endpoint's group to the balancer nodes' subnets (a and b).
 	nodes := ingress("127.42.1.0/24", "127.42.2.0/24")
-	must[*ec2.AuthorizeSecurityGroupIngressOutput](t, "authorize the balancer subnets")(c.ec2.AuthorizeSecurityGroupIngress(ctx,
+	testutil.Must[*ec2.AuthorizeSecurityGroupIngressOutput](t)(c.ec2.AuthorizeSecurityGroupIngress(ctx,
 		&ec2.AuthorizeSecurityGroupIngressInput{GroupId: &sgID, IpPermissions: nodes}))
-	must[*ec2.RevokeSecurityGroupIngressOutput](t, "revoke 0.0.0.0/0")(c.ec2.RevokeSecurityGroupIngress(ctx,
+	testutil.Must[*ec2.RevokeSecurityGroupIngressOutput](t)(c.ec2.RevokeSecurityGroupIngress(ctx,
 		&ec2.RevokeSecurityGroupIngressInput{GroupId: &sgID, IpPermissions: ingress("0.0.0.0/0")}))
 	// Add an explicit Deny to the resource policy and deploy it.
-	api := must[*apigateway.GetRestApiOutput](t, "get-rest-api")(c.apigw.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID}))
+	api := testutil.Must[*apigateway.GetRestApiOutput](t)(c.apigw.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID}))
 	policy := withStatement(t, aws.ToString(api.Policy), denyStatement)
-	must[*apigateway.UpdateRestApiOutput](t, "update-rest-api /policy")(c.apigw.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: &apiID,
+	testutil.Must[*apigateway.UpdateRestApiOutput](t)(c.apigw.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: &apiID,
 		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/policy"), Value: &policy}}}))
-	must[*apigateway.CreateDeploymentOutput](t, "create-deployment")(c.apigw.CreateDeployment(ctx,
+	testutil.Must[*apigateway.CreateDeploymentOutput](t)(c.apigw.CreateDeployment(ctx,
 		&apigateway.CreateDeploymentInput{RestApiId: &apiID, StageName: aws.String("prod")}))
 	servesGET(t, dataDir, ips)
 	p.stop(t)
@@ -86,7 +87,7 @@ func TestServeRestartKeepsAPIChanges(t *testing.T) {
 		if got := ingressOf(t, c, sgID); !slices.Equal(got, wantIngress) {
 			t.Errorf("endpoint-sg ingress: got %q, want %q (narrowed through the API)", got, wantIngress)
 		}
-		api := must[*apigateway.GetRestApiOutput](t, "get-rest-api")(c.apigw.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID}))
+		api := testutil.Must[*apigateway.GetRestApiOutput](t)(c.apigw.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID}))
 		if !strings.Contains(aws.ToString(api.Policy), `"Deny"`) {
 			t.Errorf("policy: got %s, want the Deny added through the API", aws.ToString(api.Policy))
 		}
@@ -189,7 +190,7 @@ func ingress(cidrs ...string) []ec2types.IpPermission {
 
 func securityGroupID(t *testing.T, c awsClients, name string) string {
 	t.Helper()
-	out := must[*ec2.DescribeSecurityGroupsOutput](t, "describe-security-groups")(c.ec2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{}))
+	out := testutil.Must[*ec2.DescribeSecurityGroupsOutput](t)(c.ec2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{}))
 	for _, g := range out.SecurityGroups {
 		if aws.ToString(g.GroupName) == name {
 			return aws.ToString(g.GroupId)
@@ -203,7 +204,7 @@ func securityGroupID(t *testing.T, c awsClients, name string) string {
 // one "protocol port cidr" per CIDR, sorted.
 func ingressOf(t *testing.T, c awsClients, id string) []string {
 	t.Helper()
-	out := must[*ec2.DescribeSecurityGroupsOutput](t, "describe-security-groups")(c.ec2.DescribeSecurityGroups(context.Background(),
+	out := testutil.Must[*ec2.DescribeSecurityGroupsOutput](t)(c.ec2.DescribeSecurityGroups(context.Background(),
 		&ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}}))
 	var rules []string
 	for _, g := range out.SecurityGroups {
@@ -219,7 +220,7 @@ func ingressOf(t *testing.T, c awsClients, id string) []string {
 
 func restAPIID(t *testing.T, c awsClients, name string) string {
 	t.Helper()
-	out := must[*apigateway.GetRestApisOutput](t, "get-rest-apis")(c.apigw.GetRestApis(context.Background(), &apigateway.GetRestApisInput{}))
+	out := testutil.Must[*apigateway.GetRestApisOutput](t)(c.apigw.GetRestApis(context.Background(), &apigateway.GetRestApisInput{}))
 	for _, api := range out.Items {
 		if aws.ToString(api.Name) == name {
 			return aws.ToString(api.Id)
@@ -247,13 +248,13 @@ func servesGET(t *testing.T, dataDir string, ips []string) {
 	t.Helper()
 	for _, ip := range ips {
 		c := client(t, dataDir, ip, "")
-		eventually(t, "GET / via "+ip+" answers 200", func() bool {
+		eventually(t, "GET / via "+ip+" answers 200", func() (bool, string) {
 			resp, err := c.Get("https://" + domain + "/")
 			if err != nil {
-				return false
+				return false, err.Error()
 			}
 			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
+			return resp.StatusCode == http.StatusOK, resp.Status
 		})
 	}
 }

@@ -3,11 +3,7 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"net"
-	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +14,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
-	"gatehouse/internal/daemon"
+	"gatehouse/internal/testutil"
 )
 
 // TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer applies the example stack,
@@ -28,10 +24,7 @@ import (
 // a client that talks to the endpoint's address directly is refused.
 func TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer(t *testing.T) {
 	needRoot(t)
-	r := start(t, func(c *daemon.Config) {
-		c.VPCCIDR = "127.44.0.0/16"
-		c.Pools = []netip.Prefix{netip.MustParsePrefix("127.85.1.0/24"), netip.MustParsePrefix("127.85.2.0/24")}
-	})
+	r := start(t, addressPlan("127.44.0.0/16", "127.85.1.0/24", "127.85.2.0/24"))
 	r.apply(t, loadExample(t))
 	ctx := context.Background()
 	c := sdkClients(r.cfg.AWSListen)
@@ -40,10 +33,10 @@ func TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer(t *testing.T) {
 	// that skips the load balancer.
 	const outsider = "127.44.9.9"
 
-	lb := must[*elbv2.DescribeLoadBalancersOutput](t, "describe-load-balancers")(
+	lb := testutil.Must[*elbv2.DescribeLoadBalancersOutput](t)(
 		c.elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{Names: []string{"edge"}})).LoadBalancers[0]
 	groupID := func(name string) string {
-		out := must[*ec2.DescribeSecurityGroupsOutput](t, "describe-security-groups "+name)(
+		out := testutil.Must[*ec2.DescribeSecurityGroupsOutput](t)(
 			c.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupNames: []string{name}}))
 		return aws.ToString(out.SecurityGroups[0].GroupId)
 	}
@@ -52,7 +45,7 @@ func TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer(t *testing.T) {
 		t.Fatalf("load balancer groups: got %v, want the stack's alb-sg %s", lb.SecurityGroups, albSG)
 	}
 	interfaces := func(description string) []ec2types.NetworkInterface {
-		out := must[*ec2.DescribeNetworkInterfacesOutput](t, "describe-network-interfaces")(
+		out := testutil.Must[*ec2.DescribeNetworkInterfacesOutput](t)(
 			c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
 				Filters: []ec2types.Filter{{Name: aws.String("description"), Values: []string{description}}}}))
 		return out.NetworkInterfaces
@@ -69,9 +62,9 @@ func TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer(t *testing.T) {
 	}
 
 	// 1. The load balancer gets a group of its own, beside alb-sg.
-	nodesSG := aws.ToString(must[*ec2.CreateSecurityGroupOutput](t, "create-security-group")(
+	nodesSG := aws.ToString(testutil.Must[*ec2.CreateSecurityGroupOutput](t)(
 		c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("edge-nodes"), Description: aws.String("nodes of the edge load balancer")})).GroupId)
-	set := must[*elbv2.SetSecurityGroupsOutput](t, "set-security-groups")(
+	set := testutil.Must[*elbv2.SetSecurityGroupsOutput](t)(
 		c.elb.SetSecurityGroups(ctx, &elbv2.SetSecurityGroupsInput{LoadBalancerArn: lb.LoadBalancerArn, SecurityGroups: []string{albSG, nodesSG}}))
 	if want := []string{albSG, nodesSG}; !slices.Equal(set.SecurityGroupIds, want) {
 		t.Fatalf("set-security-groups: got %v, want %v", set.SecurityGroupIds, want)
@@ -94,16 +87,18 @@ func TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer(t *testing.T) {
 	// 2. The endpoint's group: 443 from the load balancer's group (authorized
 	// first, so the chain never has a moment without a rule), then no more
 	// 0.0.0.0/0.
-	must[*ec2.AuthorizeSecurityGroupIngressOutput](t, "authorize-security-group-ingress --source-group")(
+	testutil.Must[*ec2.AuthorizeSecurityGroupIngressOutput](t)(
 		c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &endpointSG, IpPermissions: []ec2types.IpPermission{{
 			IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
 			UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: &nodesSG, Description: aws.String("HTTPS from the load balancer")}}}}}))
-	must[*ec2.RevokeSecurityGroupIngressOutput](t, "revoke-security-group-ingress --cidr 0.0.0.0/0")(
+	testutil.Must[*ec2.RevokeSecurityGroupIngressOutput](t)(
 		c.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: &endpointSG,
 			IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), CidrIp: aws.String("0.0.0.0/0")}))
 
 	t.Run("a direct client is refused", func(t *testing.T) {
-		eventually(t, "the endpoint refuses "+outsider, func() bool { return direct(outsider) != nil })
+		eventually(t, "the endpoint refuses "+outsider, func() (bool, string) {
+			return direct(outsider) != nil, "a TLS session"
+		})
 		for _, n := range endpointENIs {
 			if err := handshake(t, r.cfg.DataDir, aws.ToString(n.PrivateIpAddress), outsider); err == nil {
 				t.Errorf("direct to %s from %s: got a TLS session, want the connection closed", aws.ToString(n.PrivateIpAddress), outsider)
@@ -126,7 +121,7 @@ func TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer(t *testing.T) {
 		}
 	})
 	t.Run("the endpoint's group names the load balancer's", func(t *testing.T) {
-		out := must[*ec2.DescribeSecurityGroupsOutput](t, "describe-security-groups")(
+		out := testutil.Must[*ec2.DescribeSecurityGroupsOutput](t)(
 			c.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{endpointSG}}))
 		perms := out.SecurityGroups[0].IpPermissions
 		if len(perms) != 1 || len(perms[0].IpRanges) != 0 || len(perms[0].UserIdGroupPairs) != 1 || aws.ToString(perms[0].UserIdGroupPairs[0].GroupId) != nodesSG {
@@ -143,12 +138,7 @@ func TestSecurityGroupSourceAdmitsOnlyTheLoadBalancer(t *testing.T) {
 // source closes the connection before the handshake completes.
 func handshake(t *testing.T, dataDir, ip, src string) error {
 	t.Helper()
-	pem, err := os.ReadFile(filepath.Join(dataDir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
+	pool := caPool(t, dataDir)
 	d := &net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
 	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(ip, "443"), &tls.Config{RootCAs: pool, ServerName: domain})
 	if err != nil {

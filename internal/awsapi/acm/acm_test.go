@@ -25,6 +25,7 @@ import (
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 var env = model.Env{Region: "us-west-2", Account: "123456789012"}
@@ -83,6 +84,15 @@ func (z *zone) set(name, target string) {
 	z.cnames[strings.ToLower(name)] = target
 }
 
+// newCerts returns a certs service on st with a fresh CA, re-checking pending
+// validations every 20ms so that tests see issuance at once; Run is the
+// caller's.
+func newCerts(t testing.TB, st store.Store, feed *live.Feed, resolver string) *certs.Service {
+	t.Helper()
+	ca := testutil.Must[*certs.CA](t)(certs.LoadOrCreateCA(t.TempDir()))
+	return certs.New(certs.Deps{Store: st, Feed: feed, Env: env, CA: ca, Resolver: resolver, Interval: 20 * time.Millisecond})
+}
+
 // fixture is a running certs service (validation loop included) behind the
 // AWS endpoint, with the SDK client a user would use.
 type fixture struct {
@@ -100,13 +110,9 @@ func start(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	feed := live.NewFeed(snap)
-	ca, err := certs.LoadOrCreateCA(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	z := startZone(t)
 	log := slog.New(slog.DiscardHandler)
-	svc := certs.New(certs.Deps{Store: st, Feed: feed, Log: log, Env: env, CA: ca, Resolver: z.addr, Interval: 20 * time.Millisecond})
+	svc := newCerts(t, st, feed, z.addr)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

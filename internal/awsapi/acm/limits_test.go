@@ -11,12 +11,9 @@ import (
 	sdkacm "github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/acm/types"
 
-	"gatehouse/internal/awsapi/acm"
 	"gatehouse/internal/awsapi/awsapitest"
-	"gatehouse/internal/certs"
-	"gatehouse/internal/live"
 	"gatehouse/internal/model"
-	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // domainOf returns a valid domain name of exactly n characters (n ≥ 7)
@@ -42,14 +39,7 @@ func padded(pem []byte, n int) []byte {
 // (refused with ACM's status, code and message) and at it (accepted by the
 // check; later checks may still refuse, as noted).
 func TestLimits(t *testing.T) {
-	st := store.NewMem()
-	t.Cleanup(func() { st.Close() })
-	ca, err := certs.LoadOrCreateCA(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := certs.New(certs.Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: env, CA: ca, Resolver: "127.0.0.1:53"})
-	_, cfg := awsapitest.Start(t, acm.New(svc))
+	_, cfg, _ := startBare(t)
 	c := sdkacm.NewFromConfig(cfg)
 	ctx := context.Background()
 
@@ -58,7 +48,7 @@ func TestLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	arn := issued.CertificateArn
-	certPEM, keyPEM := selfSigned(t, "imported.example.test")
+	certPEM, keyPEM, _ := testutil.SelfSigned(t, "imported.example.test")
 	long := awsapitest.Long
 	validationLen := func(field, value string, max int) string {
 		return fmt.Sprintf("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", model.Clip(value), field, max)

@@ -19,10 +19,15 @@ import (
 
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
-// selfSigned returns a self-signed P-256 certificate for names and its key, PEM.
-func selfSigned(t testing.TB, names ...string) (certPEM, keyPEM []byte) {
+// detailedCert returns a self-signed P-256 certificate for names and its key
+// (PEM) with the details these tests read back as ACM reports them: issuer
+// organisation "Example Org", serial 42 ("2a"), and client as well as server
+// authentication. testutil.SelfSigned, which has none of them, serves where
+// the details do not matter.
+func detailedCert(t testing.TB, names ...string) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -51,7 +56,7 @@ func selfSigned(t testing.TB, names ...string) (certPEM, keyPEM []byte) {
 func TestImportCertificate(t *testing.T) {
 	f := start(t)
 	ctx := context.Background()
-	certPEM, keyPEM := selfSigned(t, "imported.example.test", "alt.example.test")
+	certPEM, keyPEM := detailedCert(t, "imported.example.test", "alt.example.test")
 	imp, err := f.client.ImportCertificate(ctx, &sdkacm.ImportCertificateInput{
 		Certificate: certPEM,
 		PrivateKey:  keyPEM,
@@ -82,7 +87,7 @@ func TestImportCertificate(t *testing.T) {
 	}
 
 	// Reimport over the same ARN keeps it.
-	certPEM2, keyPEM2 := selfSigned(t, "imported.example.test")
+	certPEM2, keyPEM2, _ := testutil.SelfSigned(t, "imported.example.test")
 	re, err := f.client.ImportCertificate(ctx, &sdkacm.ImportCertificateInput{CertificateArn: arn, Certificate: certPEM2, PrivateKey: keyPEM2})
 	if err != nil || aws.ToString(re.CertificateArn) != aws.ToString(arn) {
 		t.Fatalf("reimport: got %v, %v; want the same ARN", re, err)
@@ -141,7 +146,7 @@ func TestListCertificates(t *testing.T) {
 		}
 		arns = append(arns, aws.ToString(req.CertificateArn))
 	}
-	certPEM, keyPEM := selfSigned(t, "imported.example.test")
+	certPEM, keyPEM := detailedCert(t, "imported.example.test")
 	imp, err := f.client.ImportCertificate(ctx, &sdkacm.ImportCertificateInput{Certificate: certPEM, PrivateKey: keyPEM})
 	if err != nil {
 		t.Fatal(err)

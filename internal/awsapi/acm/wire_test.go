@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"gatehouse/internal/awsapi/acm"
 	"gatehouse/internal/awsapi/awsapitest"
-	"gatehouse/internal/certs"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
@@ -34,18 +35,14 @@ func call(t testing.TB, endpoint, op, body string) (int, map[string]any) {
 }
 
 // startBare serves ACM over a certs service that is not running its
-// validation loop: enough for requests that fail or only touch the store.
-func startBare(t testing.TB) (string, store.Store) {
+// validation loop: enough for requests that fail or only touch the store. It
+// returns the endpoint, the SDK's configuration for it and the store.
+func startBare(t testing.TB) (string, aws.Config, store.Store) {
 	t.Helper()
 	st := store.NewMem()
 	t.Cleanup(func() { st.Close() })
-	ca, err := certs.LoadOrCreateCA(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := certs.New(certs.Deps{Store: st, Feed: live.NewFeed(model.EmptySnapshot()), Env: env, CA: ca, Resolver: "127.0.0.1:53"})
-	url, _ := awsapitest.Start(t, acm.New(svc))
-	return url, st
+	url, cfg := awsapitest.Start(t, acm.New(newCerts(t, st, live.NewFeed(model.EmptySnapshot()), "127.0.0.1:53")))
+	return url, cfg, st
 }
 
 const unknownARN = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-4234-8234-123456789012"
@@ -53,7 +50,7 @@ const unknownARN = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234
 // TestErrors: every malformed or wrong request is a 400 with ACM's code and
 // message, never a 500.
 func TestErrors(t *testing.T) {
-	endpoint, _ := startBare(t)
+	endpoint, _, _ := startBare(t)
 	tests := []struct {
 		name, op, body string
 		code, msg      string // msg: contained in the message
@@ -124,7 +121,7 @@ func FuzzRequest(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), s)
 	}
-	endpoint, st := startBare(f)
+	endpoint, _, st := startBare(f)
 	f.Fuzz(func(t *testing.T, op uint8, body string) {
 		// Each input starts from an empty account: certificates that earlier
 		// inputs created would make every later listing slower.

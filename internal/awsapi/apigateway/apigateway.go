@@ -17,6 +17,7 @@ import (
 	"gatehouse/internal/awsapi"
 	"gatehouse/internal/gateway"
 	"gatehouse/internal/model"
+	"gatehouse/internal/paging"
 )
 
 // New returns API Gateway's wire mapping (v1 and the v2 API mappings) onto gw.
@@ -100,40 +101,53 @@ type handler struct{ gw *gateway.Service }
 func decode(r *http.Request, v any) error { return awsapi.DecodeJSON(awsapi.Body(r), v) }
 
 // Pagination: API Gateway pages collections with position/limit (default 25,
-// at most 500); apigatewayv2 with nextToken/maxResults. The token is the
-// offset of the next item: opaque to clients, as AWS's are.
+// at most 500); apigatewayv2 with nextToken/maxResults. Tokens are keyset
+// tokens (package paging), opaque to clients as AWS's are: a page starts after
+// the last item of the one before, even when earlier items were deleted.
 const (
 	defaultLimit = 25
 	maxLimit     = 500
 )
 
-// page returns the items of the page that q's token and limit name, and the
-// token of the next page ("" on the last).
-func page[T any](items []T, q url.Values, tokenParam, limitParam string) ([]T, string, error) {
-	start := 0
-	if tok := q.Get(tokenParam); tok != "" {
-		n, err := strconv.Atoi(tok)
-		if err != nil || n < 0 || n > len(items) {
-			// UNVERIFIED text.
-			return nil, "", model.BadRequest("BadRequestException", "Invalid %s specified: %s", tokenParam, tok)
-		}
-		start = n
-	}
+// page returns the items of the page that q's token and limit name, in
+// order's order, and the token of the next page ("" on the last).
+func page[T any](items []T, order paging.Keyset[T], q url.Values, tokenParam, limitParam string) ([]T, string, error) {
 	limit := defaultLimit
+	var limitErr error
 	if l := q.Get(limitParam); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > maxLimit {
 			// UNVERIFIED text.
-			return nil, "", model.BadRequest("BadRequestException", "Invalid %s specified: %s. It must be between 1 and %d", limitParam, l, maxLimit)
+			limitErr = model.BadRequest("BadRequestException", "Invalid %s specified: %s. It must be between 1 and %d", limitParam, l, maxLimit)
 		}
 		limit = n
 	}
-	end := min(start+limit, len(items))
-	next := ""
-	if end < len(items) {
-		next = strconv.Itoa(end)
+	tok := q.Get(tokenParam)
+	items, next, ok := order.Page(items, tok, limit)
+	if !ok {
+		// UNVERIFIED text. A bad token is named before a bad limit.
+		return nil, "", model.BadRequest("BadRequestException", "Invalid %s specified: %s", tokenParam, tok)
 	}
-	return items[start:end], next, nil
+	if limitErr != nil {
+		return nil, "", limitErr
+	}
+	return items, next, nil
+}
+
+// The orders of API Gateway's collections, as the gateway lists them.
+var (
+	byRestAPIID    = paging.Keyset[*model.RestAPI]{Key: func(a *model.RestAPI) string { return a.ID }}
+	byResourcePath = paging.Keyset[*model.Resource]{Key: func(r *model.Resource) string { return r.Path }}
+	byResponseType = paging.Keyset[*gateway.GatewayResponse]{Key: func(g *gateway.GatewayResponse) string { return g.ResponseType }}
+	byDomainName   = paging.Keyset[*model.DomainName]{Key: func(d *model.DomainName) string { return d.Name }}
+	byMappingID    = paging.Keyset[*model.BasePathMapping]{Key: func(m *model.BasePathMapping) string { return model.MappingID(m.DomainName, m.BasePath) }}
+	oldestFirst    = paging.Keyset[*model.Deployment]{Key: deploymentKey}
+)
+
+// deploymentKey orders deployments oldest first, by id within a second (the
+// gateway's order): the creation time in a fixed width, then the id.
+func deploymentKey(d *model.Deployment) string {
+	return d.CreatedDate.UTC().Format("20060102T150405.000000000") + " " + d.ID
 }
 
 // convert maps items to their wire shapes, never nil (an empty list is []).

@@ -36,7 +36,7 @@ func (h *handler) getDomainNames(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	items, next, err := page(all, r.URL.Query(), "position", "limit")
+	items, next, err := page(all, byDomainName, r.URL.Query(), "position", "limit")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -78,7 +78,7 @@ func (h *handler) getBasePathMappings(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	items, next, err := page(all, r.URL.Query(), "position", "limit")
+	items, next, err := page(all, byMappingID, r.URL.Query(), "position", "limit")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -132,7 +132,7 @@ func (h *handler) getAPIMappings(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	items, next, err := page(all, r.URL.Query(), "nextToken", "maxResults")
+	items, next, err := page(all, byMappingID, r.URL.Query(), "nextToken", "maxResults")
 	if err != nil {
 		return 0, nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"gatehouse/internal/awsapi/awsapitest"
 	"gatehouse/internal/model"
+	"gatehouse/internal/testutil"
 )
 
 // tooLong and tooMany are gatehouse's refusals of a field over its limit
@@ -31,9 +32,9 @@ func TestLimits(t *testing.T) {
 	ctx, c := e.ctx, e.v1
 	id := e.walkthrough(t)
 	api := aws.String(id)
-	res := must[*apigw.GetResourcesOutput](t)(c.GetResources(ctx, &apigw.GetResourcesInput{RestApiId: api}))
+	res := testutil.Must[*apigw.GetResourcesOutput](t)(c.GetResources(ctx, &apigw.GetResourcesInput{RestApiId: api}))
 	root := res.Items[0].Id
-	must[*apigw.CreateDomainNameOutput](t)(c.CreateDomainName(ctx, &apigw.CreateDomainNameInput{
+	testutil.Must[*apigw.CreateDomainNameOutput](t)(c.CreateDomainName(ctx, &apigw.CreateDomainNameInput{
 		DomainName: aws.String("limits.example.test"), RegionalCertificateArn: aws.String(certARN),
 		EndpointConfiguration: &types.EndpointConfiguration{Types: []types.EndpointType{types.EndpointTypeRegional}},
 	}))
@@ -145,7 +146,7 @@ func TestLimits(t *testing.T) {
 		return func() error { _, err := c.CreateDeployment(ctx, &in); return err }
 	}
 	deploymentID := func() *string {
-		d := must[*apigw.GetDeploymentsOutput](t)(c.GetDeployments(ctx, &apigw.GetDeploymentsInput{RestApiId: api}))
+		d := testutil.Must[*apigw.GetDeploymentsOutput](t)(c.GetDeployments(ctx, &apigw.GetDeploymentsInput{RestApiId: api}))
 		return d.Items[0].Id
 	}
 	createStage := func(name string, in apigw.CreateStageInput) func() error {

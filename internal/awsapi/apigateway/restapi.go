@@ -56,7 +56,7 @@ func (h *handler) getRestAPIs(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	items, next, err := page(apis, r.URL.Query(), "position", "limit")
+	items, next, err := page(apis, byRestAPIID, r.URL.Query(), "position", "limit")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -99,7 +99,7 @@ func (h *handler) getResources(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	items, next, err := page(all, r.URL.Query(), "position", "limit")
+	items, next, err := page(all, byResourcePath, r.URL.Query(), "position", "limit")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -319,7 +319,7 @@ func (h *handler) getDeployments(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	items, next, err := page(all, r.URL.Query(), "position", "limit")
+	items, next, err := page(all, oldestFirst, r.URL.Query(), "position", "limit")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -424,7 +424,7 @@ func (h *handler) getGatewayResponses(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	items, next, err := page(all, r.URL.Query(), "position", "limit")
+	items, next, err := page(all, byResponseType, r.URL.Query(), "position", "limit")
 	if err != nil {
 		return 0, nil, err
 	}

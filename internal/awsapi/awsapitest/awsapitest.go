@@ -44,9 +44,53 @@ func Start(t testing.TB, services ...*awsapi.Service) (string, aws.Config) {
 		Credentials:      credentials.NewStaticCredentialsProvider(Key, Secret, ""),
 		BaseEndpoint:     aws.String(srv.URL),
 		RetryMaxAttempts: 1,
-		HTTPClient:       srv.Client(),
+		HTTPClient:       HTTPClient(srv.Client().Transport),
 	}
 }
+
+// HTTPClient returns the HTTP client Start gives the SDK: base, with the
+// request bodies the SDK hands it stripped of their WriteTo method.
+//
+// smithy-go wraps a request body in a closer that it closes as soon as
+// http.Client.Do returns, and whose WriteTo then answers io.EOF as an error.
+// net/http's write loop may still be using the body at that point: after it
+// has put the declared Content-Length on the socket it reads the body once
+// more (with io.Copy, hence WriteTo) to check that nothing is left over.
+// A local server can read the whole body and answer, and the SDK can get the
+// response headers and close the body, before the write loop takes that
+// step (a loaded machine, the race detector); the write loop then takes the
+// io.EOF as a failed write and closes the connection, under the SDK still
+// reading the response body: "failed to decode response body, read tcp …:
+// use of closed network connection" on a 2xx answer. Read after Close
+// answers a plain io.EOF, which io.Copy takes as the end of the body, so a
+// body with only Read and Close cannot fail that way.
+func HTTPClient(base http.RoundTripper) *http.Client {
+	return &http.Client{Transport: readOnlyBodies{base}}
+}
+
+type readOnlyBodies struct{ base http.RoundTripper }
+
+func (t readOnlyBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		if _, ok := r.Body.(io.WriterTo); ok {
+			r2 := *r // a RoundTripper must not modify the request
+			r2.Body = readCloser{r.Body}
+			r = &r2
+		}
+	}
+	return t.base.RoundTrip(r)
+}
+
+// CloseIdleConnections closes base's, as http.Client.CloseIdleConnections
+// expects of its transport.
+func (t readOnlyBodies) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// readCloser has only the methods of io.ReadCloser.
+type readCloser struct{ io.ReadCloser }
 
 // Send signs req with Key/Secret for signingName in us-west-2 at the current
 // time, as the SDKs sign, sends it and returns the answer's status, header and

@@ -10,5 +10,11 @@
 // element names are the lowerCamel locationNames of the service model. The
 // rules (validation, error codes and messages) live in the network operations,
 // so the stack file gets the same ones; this package only translates, and
-// pages Describe results (MaxResults/NextToken), which only the wire has.
+// pages Describe results (MaxResults/NextToken, keyset tokens through
+// paging.Keyset), which only the wire has.
+//
+// ec2.go holds the operation table, the input shapes operations share and
+// paging; the operations sit one file per resource (vpcs.go,
+// securitygroups.go, endpoints.go, interfaces.go with tags), the answers'
+// XML shapes in shapes.go.
 package ec2

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -22,6 +21,7 @@ import (
 	"gatehouse/internal/model"
 	"gatehouse/internal/network"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // Tests bind only addresses in 127.0.21.0/24, this package's loopback range:
@@ -167,18 +167,14 @@ func TestWalkthrough(t *testing.T) {
 
 	// Wait until it is available, as a script polls.
 	var got types.VpcEndpoint
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.Eventually(t, "endpoint leaves pending", func() (bool, string) {
 		out, err := c.DescribeVpcEndpoints(ctx, &sdk.DescribeVpcEndpointsInput{VpcEndpointIds: []string{epID}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		got = out.VpcEndpoints[0]
-		if got.State != "pending" || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return got.State != "pending", string(got.State)
+	})
 	if got.State != "available" {
 		t.Fatalf("endpoint state: got %q, want available", got.State)
 	}

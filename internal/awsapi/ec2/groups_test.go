@@ -15,19 +15,22 @@ import (
 // TestGroupSources drives security groups as rule sources through the SDK, as
 // AWS's hardening step does: "allow 443 on the endpoint's group only from the
 // load balancer's group".
+// createGroup creates a security group in the default VPC, its name its
+// description, and returns its ID.
+func createGroup(t *testing.T, c *sdk.Client, name string) string {
+	t.Helper()
+	out, err := c.CreateSecurityGroup(context.Background(), &sdk.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.GroupId)
+}
+
 func TestGroupSources(t *testing.T) {
 	ctx := context.Background()
 	c, _ := start(t, 18525)
 	account := model.DefaultEnv.Account
-	create := func(name string) string {
-		t.Helper()
-		out, err := c.CreateSecurityGroup(ctx, &sdk.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(out.GroupId)
-	}
-	endpointSG, lbSG := create("endpoint-sg"), create("lb-sg")
+	endpointSG, lbSG := createGroup(t, c, "endpoint-sg"), createGroup(t, c, "lb-sg")
 	fromLB := func(desc string) []types.IpPermission {
 		pair := types.UserIdGroupPair{GroupId: aws.String(lbSG)}
 		if desc != "" {
@@ -174,15 +177,7 @@ func TestGroupSources(t *testing.T) {
 func TestEgressRules(t *testing.T) {
 	ctx := context.Background()
 	c, _ := start(t, 18526)
-	create := func(name string) string {
-		t.Helper()
-		out, err := c.CreateSecurityGroup(ctx, &sdk.CreateSecurityGroupInput{GroupName: aws.String(name), Description: aws.String(name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return aws.ToString(out.GroupId)
-	}
-	web, db := create("web"), create("db")
+	web, db := createGroup(t, c, "web"), createGroup(t, c, "db")
 	egress := func() []types.IpPermission {
 		t.Helper()
 		out, err := c.DescribeSecurityGroups(ctx, &sdk.DescribeSecurityGroupsInput{GroupIds: []string{web}})

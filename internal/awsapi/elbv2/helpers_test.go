@@ -2,18 +2,12 @@ package elbv2_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -35,6 +29,7 @@ import (
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // Test addresses, all inside this package's range 127.0.52.0/24.
@@ -95,7 +90,10 @@ func newEnv(t *testing.T) *env {
 	}
 	feed := live.NewFeed(snap)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc := balancer.New(balancer.Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv})
+	// A second of health check interval is 20 ms here: checks every 5 s run
+	// every 100 ms, so targets turn healthy without waiting on real seconds.
+	svc := balancer.New(balancer.Deps{Store: st, Feed: feed, Log: log, Env: model.DefaultEnv,
+		HealthCheckSecond: 20 * time.Millisecond, RetryInterval: 20 * time.Millisecond})
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = live.Watch(ctx, st, feed, log) }()
@@ -110,31 +108,14 @@ func newEnv(t *testing.T) *env {
 	return &env{ctx: ctx, st: st, svc: svc, elb: elb.NewFromConfig(cfg), url: u, cfg: cfg, pool: pool}
 }
 
+// selfSigned is an issued, imported certificate for name, added to pool.
 func selfSigned(t *testing.T, name string, pool *x509.CertPool) *model.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
+	certPEM, keyPEM, leaf := testutil.SelfSigned(t, name)
 	pool.AddCert(leaf)
 	return &model.Certificate{
 		DomainName: name, SubjectAlternativeNames: []string{name}, Status: model.CertIssued, Type: "IMPORTED",
-		CertificatePEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		PrivateKeyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})),
+		CertificatePEM: string(certPEM), PrivateKeyPEM: string(keyPEM),
 	}
 }
 
@@ -188,23 +169,6 @@ func (e *env) get(addr, host, path string) (int, string, error) {
 		return res.StatusCode, loc, nil
 	}
 	return res.StatusCode, string(b), nil
-}
-
-// eventually polls cond every 200ms for up to limit; nothing asserts how long
-// anything took. Health checks run every 5 s at the fastest.
-func eventually(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s: still not so after %s; last: %s", what, limit, last)
 }
 
 // wantAPIError checks that err is the AWS error code with the message (when

@@ -261,3 +261,46 @@ func attr2(as []types.TargetGroupAttribute, k string) string {
 	}
 	return "<missing>"
 }
+
+// TestDescribePaginationAfterDelete: the marker of a page names where the next
+// page starts, so deleting the items already seen skips nothing (an offset
+// marker would jump over as many items as were deleted).
+func TestDescribePaginationAfterDelete(t *testing.T) {
+	e := newEnv(t)
+	arns := map[string]string{}
+	for i := range 5 {
+		name := fmt.Sprintf("del-%d", i)
+		out, err := e.elb.CreateTargetGroup(e.ctx, &elb.CreateTargetGroupInput{Name: &name, Protocol: types.ProtocolEnumHttp,
+			Port: aws.Int32(80), VpcId: aws.String(testVPC), TargetType: types.TargetTypeEnumIp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns[name] = *out.TargetGroups[0].TargetGroupArn
+	}
+	names := func(tgs []types.TargetGroup) []string {
+		var out []string
+		for _, tg := range tgs {
+			out = append(out, *tg.TargetGroupName)
+		}
+		return out
+	}
+	first, err := e.elb.DescribeTargetGroups(e.ctx, &elb.DescribeTargetGroupsInput{PageSize: aws.Int32(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(first.TargetGroups), []string{"del-0", "del-1"}; !slices.Equal(got, want) {
+		t.Fatalf("first page: got %v, want %v", got, want)
+	}
+	for _, name := range names(first.TargetGroups) {
+		if _, err := e.elb.DeleteTargetGroup(e.ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(arns[name])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second, err := e.elb.DescribeTargetGroups(e.ctx, &elb.DescribeTargetGroupsInput{PageSize: aws.Int32(2), Marker: first.NextMarker})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(second.TargetGroups), []string{"del-2", "del-3"}; !slices.Equal(got, want) {
+		t.Errorf("page after deleting the first page's items: got %v, want %v", got, want)
+	}
+}

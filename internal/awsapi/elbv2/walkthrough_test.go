@@ -2,6 +2,7 @@ package elbv2_test
 
 import (
 	"fmt"
+	"gatehouse/internal/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -83,14 +84,14 @@ func TestWalkthrough(t *testing.T) {
 
 	// Status flows back: the load balancer becomes active once its sockets
 	// are open, and the target healthy once the 403 checks pass.
-	eventually(t, 20*time.Second, "load balancer active", func() (bool, string) {
+	testutil.Eventually(t, "load balancer active", func() (bool, string) {
 		out, err := e.elb.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{"edge"}})
 		if err != nil {
 			return false, err.Error()
 		}
 		return out.LoadBalancers[0].State.Code == types.LoadBalancerStateEnumActive, string(out.LoadBalancers[0].State.Code)
 	})
-	eventually(t, 40*time.Second, "target healthy", func() (bool, string) {
+	testutil.Eventually(t, "target healthy", func() (bool, string) {
 		out, err := e.elb.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: &tgARN})
 		if err != nil || len(out.TargetHealthDescriptions) != 1 {
 			return false, fmt.Sprint(out, err)
@@ -122,7 +123,7 @@ func TestWalkthrough(t *testing.T) {
 	wantAPIError(t, "load balancer after delete", err, "LoadBalancerNotFound", "One or more load balancers not found")
 	_, err = e.elb.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{TargetGroupArns: []string{tgARN}})
 	wantAPIError(t, "target group after delete", err, "TargetGroupNotFound", "One or more target groups not found")
-	eventually(t, 10*time.Second, "traffic stops", func() (bool, string) {
+	testutil.Eventually(t, "traffic stops", func() (bool, string) {
 		code, _, err := e.get("127.0.52.4:443", testDomain, "/")
 		return err != nil, fmt.Sprint(code)
 	})
@@ -163,7 +164,7 @@ func TestRulesServed(t *testing.T) {
 
 	want := func(host, path string, code int, body string) {
 		t.Helper()
-		eventually(t, 10*time.Second, fmt.Sprintf("GET %s%s → %d %s", host, path, code, body), func() (bool, string) {
+		testutil.Eventually(t, fmt.Sprintf("GET %s%s → %d %s", host, path, code, body), func() (bool, string) {
 			c, b, err := e.get("127.0.52.4:443", host, path)
 			return err == nil && c == code && b == body, fmt.Sprint(c, " ", b, " ", err)
 		})

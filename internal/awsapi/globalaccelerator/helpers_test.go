@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/globalaccelerator"
 
@@ -27,10 +26,6 @@ var testPools = []netip.Prefix{
 	netip.MustParsePrefix("127.0.47.0/26"),
 	netip.MustParsePrefix("127.0.47.64/26"),
 }
-
-// waitLimit bounds every wait for the data plane; a safety net against hangs,
-// not a timing assertion.
-const waitLimit = 10 * time.Second
 
 type fixture struct {
 	t      testing.TB
@@ -102,18 +97,6 @@ func (f *fixture) putLB(name string) string {
 		}
 	}
 	return lb.ARN
-}
-
-// waitFor polls cond until it holds, failing the test after waitLimit.
-func (f *fixture) waitFor(what string, cond func() bool) {
-	f.t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			f.t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // raw sends body as operation op, signed as the SDK signs, and returns the

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"gatehouse/internal/testutil"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/globalaccelerator"
 	"github.com/aws/aws-sdk-go-v2/service/globalaccelerator/types"
@@ -99,23 +101,24 @@ func TestWalkthrough(t *testing.T) {
 	// A script waits for DEPLOYED, then reads the static IPs and the DNS name
 	// for the alias record.
 	var desc *types.Accelerator
-	f.waitFor("accelerator DEPLOYED", func() bool {
+	testutil.Eventually(t, "accelerator DEPLOYED", func() (bool, string) {
 		out, err := f.client.DescribeAccelerator(ctx, &globalaccelerator.DescribeAcceleratorInput{AcceleratorArn: aws.String(arn)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		desc = out.Accelerator
-		return desc.Status == types.AcceleratorStatusDeployed
+		return desc.Status == types.AcceleratorStatusDeployed, string(desc.Status)
 	})
 	if !slices.Equal(desc.IpSets[0].IpAddresses, ips) || aws.ToString(desc.DnsName) != aws.ToString(acc.DnsName) {
 		t.Errorf("deployed: got IPs %v DNS %s, want the created %v %s", desc.IpSets[0].IpAddresses, aws.ToString(desc.DnsName), ips, aws.ToString(acc.DnsName))
 	}
-	f.waitFor("endpoint HEALTHY", func() bool {
+	testutil.Eventually(t, "endpoint HEALTHY", func() (bool, string) {
 		out, err := f.client.DescribeEndpointGroup(ctx, &globalaccelerator.DescribeEndpointGroupInput{EndpointGroupArn: aws.String(groupARN)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out.EndpointGroup.EndpointDescriptions[0].HealthState == types.HealthStateHealthy
+		state := out.EndpointGroup.EndpointDescriptions[0].HealthState
+		return state == types.HealthStateHealthy, string(state)
 	})
 
 	// Clean-up: the endpoint group and listener go first, as the API demands,
@@ -143,9 +146,12 @@ func TestWalkthrough(t *testing.T) {
 	if aws.ToBool(upd.Accelerator.Enabled) || upd.Accelerator.Status != types.AcceleratorStatusInProgress {
 		t.Errorf("disabled: got enabled=%v status=%s, want false IN_PROGRESS", aws.ToBool(upd.Accelerator.Enabled), upd.Accelerator.Status)
 	}
-	f.waitFor("disabled accelerator DEPLOYED", func() bool {
+	testutil.Eventually(t, "disabled accelerator DEPLOYED", func() (bool, string) {
 		out, err := f.client.DescribeAccelerator(ctx, &globalaccelerator.DescribeAcceleratorInput{AcceleratorArn: aws.String(arn)})
-		return err == nil && out.Accelerator.Status == types.AcceleratorStatusDeployed
+		if err != nil {
+			return false, err.Error()
+		}
+		return out.Accelerator.Status == types.AcceleratorStatusDeployed, string(out.Accelerator.Status)
 	})
 	if _, err := f.client.DeleteAccelerator(ctx, &globalaccelerator.DeleteAcceleratorInput{AcceleratorArn: aws.String(arn)}); err != nil {
 		t.Fatal(err)

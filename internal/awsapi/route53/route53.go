@@ -138,7 +138,7 @@ func (a *api) listHostedZones(r *http.Request) (int, any, error) {
 	case q.Get("delegationsetid") != "":
 		return 0, nil, noSuchDelegationSet()
 	case t != "" && t != "PrivateHostedZone":
-		return 0, nil, model.BadRequest("InvalidInput", "1 validation error detected: Value '%s' at 'hostedZoneType' failed to satisfy constraint: Member must satisfy enum value set: [PrivateHostedZone]", t)
+		return 0, nil, model.Enum("InvalidInput", "hostedZoneType", t, []string{"PrivateHostedZone"})
 	}
 	marker := q.Get("marker")
 	var zones []*model.HostedZone
@@ -345,7 +345,7 @@ func maxItems(q url.Values) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
 		// UNVERIFIED wording.
-		return 0, model.BadRequest("InvalidInput", "1 validation error detected: Value '%s' at 'maxItems' failed to satisfy constraint: Member must be a positive integer", v)
+		return 0, model.Violation("InvalidInput", "maxItems", v, "Member must be a positive integer")
 	}
 	return n, nil
 }

@@ -1,0 +1,185 @@
+package gateway
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gatehouse/internal/gateway/policy"
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// CreateRestAPIInput is CreateRestApi's request.
+type CreateRestAPIInput struct {
+	Name                  string
+	Description           string
+	EndpointConfiguration *model.EndpointConfiguration // nil: EDGE
+	Policy                string
+	Tags                  map[string]string
+	Version               string
+	APIKeySource          string // HEADER (default) or AUTHORIZER
+	// DisableExecuteAPIEndpoint turns off the default execute-api host names;
+	// stored and reported only.
+	DisableExecuteAPIEndpoint bool
+}
+
+// CreateRestAPI creates an API with its root resource "/".
+func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*model.RestAPI, error) {
+	if in.Name == "" {
+		// UNVERIFIED text; the CLI refuses a missing name before sending.
+		return nil, badRequest("Invalid request input: name is required")
+	}
+	ec := model.EndpointConfiguration{Types: []string{"EDGE"}}
+	if in.EndpointConfiguration != nil && len(in.EndpointConfiguration.Types) > 0 {
+		ec = *in.EndpointConfiguration
+	} else if in.EndpointConfiguration != nil {
+		ec.VpcEndpointIDs = in.EndpointConfiguration.VpcEndpointIDs
+	}
+	rootID := model.RandomID(10)
+	api := &model.RestAPI{
+		ID:                        model.RandomID(10),
+		Name:                      in.Name,
+		Description:               in.Description,
+		Version:                   in.Version,
+		CreatedDate:               time.Now().UTC().Truncate(time.Second),
+		EndpointConfiguration:     ec,
+		Policy:                    in.Policy,
+		APIKeySource:              cmp.Or(in.APIKeySource, "HEADER"),
+		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint,
+		RootResourceID:            rootID,
+		Resources:                 map[string]*model.Resource{rootID: {ID: rootID, Path: "/"}},
+		Tags:                      in.Tags,
+	}
+	if err := validateAPI(api); err != nil {
+		return nil, err
+	}
+	all, err := s.ListRestAPIs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	typ, n := ec.Types[0], 0
+	for _, a := range all {
+		if slices.Contains(a.EndpointConfiguration.Types, typ) {
+			n++
+		}
+	}
+	if n >= s.restAPIQuota(typ) {
+		return nil, limit(msgTooManyRestAPIs)
+	}
+	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindRestAPI, api.ID), api, 0); err != nil {
+		return nil, fmt.Errorf("save rest api %s: %w", api.ID, err)
+	}
+	return api, nil
+}
+
+// validateAPI checks what UpdateRestAPI and CreateRestAPI both must: endpoint
+// configuration and policy.
+func validateAPI(api *model.RestAPI) error {
+	if err := checkLen("name", api.Name, maxNameLen); err != nil {
+		return err
+	}
+	if err := checkLen("description", api.Description, maxDescriptionLen); err != nil {
+		return err
+	}
+	if err := checkLen("version", api.Version, maxShortLen); err != nil {
+		return err
+	}
+	if err := checkLen("policy", api.Policy, maxPolicyLen); err != nil {
+		return err
+	}
+	if err := checkTags(api.Tags); err != nil {
+		return err
+	}
+	ec := &api.EndpointConfiguration
+	if len(ec.VpcEndpointIDs) > maxVpcEndpoints {
+		return tooMany("vpcEndpointIds", maxVpcEndpoints)
+	}
+	if len(ec.Types) != 1 {
+		// UNVERIFIED text.
+		return badRequest("Cannot create an api with multiple Endpoint Types")
+	}
+	switch ec.Types[0] {
+	case "EDGE", "REGIONAL", "PRIVATE":
+	default:
+		// UNVERIFIED text.
+		return badRequest(fmt.Sprintf("Invalid endpoint type: %s", model.Clip(ec.Types[0])))
+	}
+	if len(ec.VpcEndpointIDs) > 0 && ec.Types[0] != "PRIVATE" {
+		// UNVERIFIED text.
+		return badRequest("VPC endpoint IDs can only be specified for a PRIVATE API")
+	}
+	for _, v := range ec.VpcEndpointIDs {
+		if !strings.HasPrefix(v, "vpce-") || len(v) > maxVpcEndpointIDLen {
+			// UNVERIFIED text.
+			return badRequest(fmt.Sprintf("Invalid VPC endpoint identifier specified: %s", model.Clip(v)))
+		}
+	}
+	if api.Policy != "" {
+		if _, err := policy.Parse(api.Policy); err != nil {
+			return badRequest(msgBadPolicy)
+		}
+	}
+	if api.APIKeySource != "HEADER" && api.APIKeySource != "AUTHORIZER" {
+		// UNVERIFIED text.
+		return badRequest("Invalid API key source specified: " + model.Clip(api.APIKeySource))
+	}
+	return nil
+}
+
+// GetRestAPI returns one API.
+func (s *Service) GetRestAPI(ctx context.Context, id string) (*model.RestAPI, error) {
+	api, _, err := store.LoadOr[model.RestAPI](ctx, s.d.Store, model.Key(model.KindRestAPI, id), func() error { return s.noAPI(id) })
+	return api, err
+}
+
+// ListRestAPIs returns every API, by id.
+func (s *Service) ListRestAPIs(ctx context.Context) ([]*model.RestAPI, error) {
+	return store.LoadAll[model.RestAPI](ctx, s.d.Store, model.Prefix(model.KindRestAPI))
+}
+
+// DeleteRestAPI deletes an API with its deployments and stages. AWS refuses
+// while a custom domain maps to it.
+func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
+	if _, err := s.GetRestAPI(ctx, id); err != nil {
+		return err
+	}
+	maps, err := store.LoadAll[model.BasePathMapping](ctx, s.d.Store, model.Prefix(model.KindBasePathMapping))
+	if err != nil {
+		return err
+	}
+	for _, m := range maps {
+		if m.RestAPIID == id {
+			return badRequest(fmt.Sprintf("Deleting RestApi %s failed. Please remove all base path mappings related to the RestApi in your domains.", id))
+		}
+	}
+	for _, k := range []model.Kind{model.KindStage, model.KindDeployment} {
+		if err := s.deleteAll(ctx, model.Key(k, id+"/")); err != nil {
+			return err
+		}
+	}
+	return s.deleteOr(ctx, model.Key(model.KindRestAPI, id), func() error { return s.noAPI(id) })
+}
+
+// UpdateRestAPI applies mutate to the stored API and validates the result (the
+// stack file and PATCH operations use it). The id and resource tree's root stay.
+func (s *Service) UpdateRestAPI(ctx context.Context, id string, mutate func(*model.RestAPI) error) (*model.RestAPI, error) {
+	return s.updateAPI(ctx, id, func(api *model.RestAPI) error {
+		rootID := api.RootResourceID
+		if err := mutate(api); err != nil {
+			return err
+		}
+		api.ID, api.RootResourceID = id, rootID
+		if api.Resources[rootID] == nil {
+			return badRequest("Cannot delete root resource") // UNVERIFIED text
+		}
+		return validateAPI(api)
+	})
+}
+
+func (s *Service) updateAPI(ctx context.Context, id string, fn func(*model.RestAPI) error) (*model.RestAPI, error) {
+	return store.UpdateOr(ctx, s.d.Store, model.Key(model.KindRestAPI, id), func() error { return s.noAPI(id) }, fn)
+}

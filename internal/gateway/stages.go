@@ -1,0 +1,160 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"time"
+
+	"gatehouse/internal/model"
+	"gatehouse/internal/store"
+)
+
+// StageInput is CreateStage's optional settings.
+type StageInput struct {
+	Description    string
+	Variables      map[string]string
+	TracingEnabled bool
+	Tags           map[string]string
+}
+
+var (
+	stageNameRe = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
+	stageVarKey = regexp.MustCompile(`^[a-zA-Z0-9_]{1,64}$`)
+	stageVarVal = regexp.MustCompile(`^[a-zA-Z0-9\-._~:/?#&=,]{0,512}$`)
+)
+
+func validStageName(name string) error {
+	if !stageNameRe.MatchString(name) {
+		// UNVERIFIED text.
+		return badRequest("Stage name only allows a-zA-Z0-9_-")
+	}
+	return nil
+}
+
+func validVariables(vars map[string]string) error {
+	if len(vars) > maxStageVariables {
+		return tooMany("stage variables", maxStageVariables)
+	}
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		if !stageVarKey.MatchString(k) {
+			// UNVERIFIED text.
+			return badRequest("Stage variable name " + model.Clip(k) + " must be alphanumeric or underscore, at most 64 characters")
+		}
+		if !stageVarVal.MatchString(vars[k]) {
+			// UNVERIFIED text.
+			return badRequest("Stage variable value for " + k + " has invalid characters or is longer than 512 characters")
+		}
+	}
+	return nil
+}
+
+// validStage bounds what CreateStage and UpdateStage store.
+func validStage(st *model.Stage) error {
+	if err := checkLen("description", st.Description, maxDescriptionLen); err != nil {
+		return err
+	}
+	if err := validVariables(st.Variables); err != nil {
+		return err
+	}
+	return checkTags(st.Tags)
+}
+
+// CreateStage names a deployment.
+func (s *Service) CreateStage(ctx context.Context, apiID, stageName, deploymentID string, in StageInput) (*model.Stage, error) {
+	if err := validStageName(stageName); err != nil {
+		return nil, err
+	}
+	if err := validStage(&model.Stage{Description: in.Description, Variables: in.Variables, Tags: in.Tags}); err != nil {
+		return nil, err
+	}
+	if _, err := s.GetDeployment(ctx, apiID, deploymentID); err != nil {
+		return nil, err
+	}
+	stages, err := s.GetStages(ctx, apiID)
+	if err != nil {
+		return nil, err
+	}
+	if len(stages) >= maxStagesPerAPI {
+		return nil, limit(msgTooManyStages)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	st := &model.Stage{
+		RestAPIID:       apiID,
+		StageName:       stageName,
+		DeploymentID:    deploymentID,
+		Description:     in.Description,
+		Variables:       in.Variables,
+		TracingEnabled:  in.TracingEnabled,
+		CreatedDate:     now,
+		LastUpdatedDate: now,
+		Tags:            in.Tags,
+	}
+	_, err = store.Save(ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"+stageName), st, 0)
+	if errors.Is(err, store.ErrConflict) {
+		return nil, conflict(msgStageExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("save stage %s: %w", stageName, err)
+	}
+	return st, nil
+}
+
+// GetStage returns one stage.
+func (s *Service) GetStage(ctx context.Context, apiID, stageName string) (*model.Stage, error) {
+	if _, err := s.GetRestAPI(ctx, apiID); err != nil {
+		return nil, err
+	}
+	st, _, err := store.LoadOr[model.Stage](ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"+stageName), answer(notFound(msgNoStage)))
+	return st, err
+}
+
+// GetStages returns the API's stages by name.
+func (s *Service) GetStages(ctx context.Context, apiID string) ([]*model.Stage, error) {
+	if _, err := s.GetRestAPI(ctx, apiID); err != nil {
+		return nil, err
+	}
+	return store.LoadAll[model.Stage](ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"))
+}
+
+// UpdateStage applies mutate to a stage; the deployment it names must exist.
+func (s *Service) UpdateStage(ctx context.Context, apiID, stageName string, mutate func(*model.Stage) error) (*model.Stage, error) {
+	if _, err := s.GetRestAPI(ctx, apiID); err != nil {
+		return nil, err
+	}
+	return store.UpdateOr(ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"+stageName), answer(notFound(msgNoStage)), func(st *model.Stage) error {
+		if err := mutate(st); err != nil {
+			return err
+		}
+		st.RestAPIID, st.StageName = apiID, stageName
+		st.LastUpdatedDate = time.Now().UTC().Truncate(time.Second)
+		if err := validStage(st); err != nil {
+			return err
+		}
+		if _, err := s.GetDeployment(ctx, apiID, st.DeploymentID); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// DeleteStage deletes a stage that no base path mapping uses.
+func (s *Service) DeleteStage(ctx context.Context, apiID, stageName string) error {
+	if _, err := s.GetStage(ctx, apiID, stageName); err != nil {
+		return err
+	}
+	maps, err := store.LoadAll[model.BasePathMapping](ctx, s.d.Store, model.Prefix(model.KindBasePathMapping))
+	if err != nil {
+		return err
+	}
+	for _, m := range maps {
+		if m.RestAPIID == apiID && m.Stage == stageName {
+			// UNVERIFIED text, modelled on DeleteRestApi's.
+			return badRequest("Deleting stage " + stageName + " failed. Please remove all base path mappings related to the stage in your domains.")
+		}
+	}
+	return s.deleteOr(ctx, model.Key(model.KindStage, apiID+"/"+stageName), answer(notFound(msgNoStage)))
+}
