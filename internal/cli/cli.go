@@ -42,6 +42,7 @@ func serveCmd(out io.Writer) *cobra.Command {
 	cfg := daemon.Defaults()
 	var file, logLevel, keysFile string
 	var reapply bool
+	var bgpf bgpFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run every service and apply a stack file",
@@ -53,6 +54,9 @@ func serveCmd(out io.Writer) *cobra.Command {
 					return err
 				}
 				cfg.AWSKeys = keys
+			}
+			if err := bgpf.apply(&cfg); err != nil {
+				return err
 			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
@@ -68,6 +72,8 @@ func serveCmd(out io.Writer) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			// A second signal ends the process at once, even while draining.
+			context.AfterFunc(ctx, stop)
 			return serve(ctx, cfg, f, stack.Options{Source: file, Reapply: reapply}, out)
 		},
 	}
@@ -82,6 +88,13 @@ func serveCmd(out io.Writer) *cobra.Command {
 	fl.StringVarP(&file, "file", "f", "", "stack file to apply once the services run: only what changed in it since the last apply is written")
 	fl.BoolVar(&reapply, "reapply", false, "with -f: make every resource match the file again, reverting changes made through the API")
 	fl.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&cfg.StoreURL, "store", "", "the store: empty for the bbolt file in --data-dir, or etcd://host:2379[,host:2379…][/prefix] for an etcd cluster")
+	fl.StringVar(&cfg.Etcd.CACert, "etcd-cacert", "", "with an etcd store: PEM file of the CA that signed the members' certificates (TLS)")
+	fl.StringVar(&cfg.Etcd.Cert, "etcd-cert", "", "with an etcd store: PEM file of the client certificate (TLS; with --etcd-key)")
+	fl.StringVar(&cfg.Etcd.Key, "etcd-key", "", "with an etcd store: PEM file of the client certificate's key")
+	fl.StringVar(&cfg.Etcd.Username, "etcd-username", "", "with an etcd store: user for etcd's authentication")
+	fl.StringVar(&cfg.Etcd.Password, "etcd-password", "", "with an etcd store: the user's password")
+	bgpf.register(fl)
 	return cmd
 }
 

@@ -19,6 +19,7 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,7 @@ import (
 	awsroute53 "gatehouse/internal/awsapi/route53"
 	awssts "gatehouse/internal/awsapi/sts"
 	"gatehouse/internal/balancer"
+	"gatehouse/internal/bgp"
 	"gatehouse/internal/certs"
 	"gatehouse/internal/gateway"
 	"gatehouse/internal/listen"
@@ -62,6 +64,15 @@ type Config struct {
 	// keeps the derived value.
 	Caps Caps
 	Log  *slog.Logger
+	// StoreURL selects the store: empty (or "bolt") is the bbolt file in
+	// DataDir; etcd://host:port[,host:port…][/prefix] is an etcd cluster,
+	// reached with Etcd's TLS files and credentials. The CA stays in DataDir.
+	StoreURL string
+	Etcd     store.EtcdOptions
+	// BGP, when set, announces the static IPs this node serves to routers
+	// (bgp.go); a stop then withdraws them and drains for up to DrainTimeout.
+	BGP          *bgp.Config
+	DrainTimeout time.Duration
 }
 
 // DefaultAWSKeys is the embedded default's key pair, test/test, as local AWS
@@ -115,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := store.OpenBolt(cfg.DataDir)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +136,35 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// openStore opens the backend cfg.StoreURL names.
+func openStore(ctx context.Context, cfg Config) (store.Store, error) {
+	switch {
+	case cfg.StoreURL == "" || cfg.StoreURL == "bolt":
+		if o := cfg.Etcd; o.CACert+o.Cert+o.Key+o.Username+o.Password != "" {
+			return nil, errors.New("etcd TLS or credentials given without an etcd store (--store etcd://…)")
+		}
+		st, err := store.OpenBolt(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	case strings.HasPrefix(cfg.StoreURL, "etcd://"):
+		opt := cfg.Etcd
+		var err error
+		if opt.Endpoints, opt.Prefix, err = store.ParseEtcdURL(cfg.StoreURL); err != nil {
+			return nil, err
+		}
+		st, err := store.OpenEtcd(ctx, opt)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Log.Info("store", "etcd", strings.Join(opt.Endpoints, ","), "prefix", opt.Prefix)
+		return st, nil
+	default:
+		return nil, fmt.Errorf("store %q: want bolt or etcd://host:port[,host:port…][/prefix]", cfg.StoreURL)
+	}
 }
 
 func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
@@ -197,7 +237,13 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 		}
 		api = d.budgets.awsAPI.Listener(l)
 	}
+	stop := ctx
+	ctx, stopServices := d.servicesContext(ctx)
+	defer stopServices()
 	g, ctx := errgroup.WithContext(ctx)
+	if d.cfg.BGP != nil {
+		g.Go(func() error { return d.runBGP(stop, ctx, stopServices) })
+	}
 	if api != nil {
 		srv := awsapi.NewServer(d.cfg.Env.Region, d.cfg.AWSKeys, d.cfg.Log.With("svc", "awsapi"), d.awsServices()...)
 		g.Go(func() error { return srv.Serve(ctx, api) })

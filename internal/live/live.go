@@ -125,8 +125,10 @@ func Watch(ctx context.Context, st store.Store, feed *Feed, log *slog.Logger) er
 		if ctx.Err() != nil {
 			return nil
 		}
-		// The channel closed without ctx ending: the store closed.
-		return store.ErrClosed
+		// The channel closed without ctx ending: the store closed, or a
+		// backend that resumes its watches (etcd) found the history it needed
+		// compacted. Watching again tells which: ErrClosed ends the loop,
+		// ErrCompacted reloads.
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package store is gatehouse's revisioned key-value store with watch. Every write
 // bumps one store-wide revision; Watch delivers every change after a revision once,
-// in revision order. Backends: bolt (embedded, one file, the default) and mem (tests);
-// the storetest suite holds every backend to the same contract.
+// in revision order. Backends: bolt (embedded, one file, the default), etcd (a
+// cluster shared by several nodes) and mem (tests); the storetest suite holds every
+// backend to the same contract.
 //
 // Writes are compare-and-swap on the key's modification revision, so concurrent
 // read-modify-write operations (Update) never lose a change.
@@ -53,7 +54,9 @@ type Store interface {
 	Delete(ctx context.Context, key string, expect int64) (int64, error)
 	// Watch delivers every change to keys with the prefix after revision after, in
 	// order, until ctx ends (then the channel closes). ErrCompacted if the
-	// backend no longer has the history since after.
+	// backend no longer has the history since after. A backend that resumes
+	// watches over reconnects (etcd) closes the channel early if the history
+	// it needs was compacted meanwhile; watching again reports ErrCompacted.
 	Watch(ctx context.Context, prefix string, after int64) (<-chan Event, error)
 	// Close releases the backend. Watches end.
 	Close() error
