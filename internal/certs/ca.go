@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -42,9 +41,11 @@ type CA struct {
 }
 
 // LoadOrCreateCA loads the root CA from dataDir (ca.pem and ca-key.pem), or
-// creates and writes one on the first start. A file that exists but does not
-// parse is an error naming the file: it is never replaced, since every client
-// that trusts the old root would stop trusting gatehouse.
+// creates and writes one on the first start. It keeps the CA on disk only, for
+// tests and tools without a store; the daemon uses LoadOrCreateSharedCA. A
+// file that exists but does not parse is an error naming the file: it is never
+// replaced, since every client that trusts the old root would stop trusting
+// gatehouse.
 func LoadOrCreateCA(dataDir string) (*CA, error) {
 	certPath := filepath.Join(dataDir, caCertFile)
 	keyPath := filepath.Join(dataDir, caKeyFile)
@@ -67,16 +68,9 @@ func LoadOrCreateCA(dataDir string) (*CA, error) {
 }
 
 func parseCA(certPath string, certPEM []byte, keyPath string, keyPEM []byte) (*CA, error) {
-	block, _ := pem.Decode(certPEM)
-	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, fmt.Errorf("parse CA certificate %s: no PEM CERTIFICATE block", certPath)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
+	cert, err := parseCACertificate(certPath, certPEM)
 	if err != nil {
-		return nil, fmt.Errorf("parse CA certificate %s: %w", certPath, err)
-	}
-	if !cert.IsCA {
-		return nil, fmt.Errorf("parse CA certificate %s: not a CA certificate", certPath)
+		return nil, err
 	}
 	kblock, _ := pem.Decode(keyPEM)
 	if kblock == nil {
@@ -97,41 +91,28 @@ func parseCA(certPath string, certPEM []byte, keyPath string, keyPEM []byte) (*C
 	return &CA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})}, nil
 }
 
-func createCA(dataDir, certPath, keyPath string) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generate CA key: %w", err)
+// parseCACertificate parses the first PEM block of certPEM as a CA
+// certificate; certPath names its source in errors.
+func parseCACertificate(certPath string, certPEM []byte) (*x509.Certificate, error) {
+	block, _ := pem.Decode(certPEM)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("parse CA certificate %s: no PEM CERTIFICATE block", certPath)
 	}
-	serial, err := randomSerial()
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse CA certificate %s: %w", certPath, err)
+	}
+	if !cert.IsCA {
+		return nil, fmt.Errorf("parse CA certificate %s: not a CA certificate", certPath)
+	}
+	return cert, nil
+}
+
+func createCA(dataDir, certPath, keyPath string) (*CA, error) {
+	ca, keyPEM, err := generateCA()
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "gatehouse root CA", Organization: []string{"gatehouse"}},
-		NotBefore:             now.Add(-backdate),
-		NotAfter:              now.Add(caValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		// Only leaves below the root: gatehouse never creates intermediates.
-		MaxPathLenZero: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("create CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parse new CA certificate: %w", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("encode CA key: %w", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -140,10 +121,10 @@ func createCA(dataDir, certPath, keyPath string) (*CA, error) {
 	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(certPath, certPEM, 0o644); err != nil {
+	if err := writeFileAtomic(certPath, ca.pem, 0o644); err != nil {
 		return nil, err
 	}
-	return &CA{cert: cert, key: key, pem: certPEM}, nil
+	return ca, nil
 }
 
 // writeFileAtomic writes data to a temporary file beside path and renames it,

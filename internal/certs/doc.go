@@ -26,6 +26,21 @@
 //     store.Update; the balancer and gateway read it from the snapshot. After
 //     ValidationTimeout pending, timeOut writes VALIDATION_TIMED_OUT.
 //
+// The CA and the keys (sharedca.go): the root lives in the store under one
+// record (model.KindCertificateAuthority "root"), so every node that shares
+// the store signs with the same root and a new node needs only the store's
+// address. LoadOrCreateSharedCA uses the store's CA; on a store without one it
+// imports <data-dir>/ca.pem and ca-key.pem (an install from before keeps its
+// root) or creates a root, with a create-only write that a losing node answers
+// by loading the winner's. ca.pem (certificate only, 0644) is written to the
+// data directory for clients to trust; the key is never written to disk any
+// more, and an imported ca-key.pem is left in place rather than deleted,
+// since removing a user's key file is the user's call. A ca.pem of another
+// root than the store's is an error, never overwritten. Issued ACM
+// certificates keep their keys in their store records
+// (model.Certificate.PrivateKeyPEM); InternalCertificate keeps the execute-api
+// endpoint's certificate in the store too, so every node presents the same one.
+//
 // The validation loop is validate.go rather than serve.go: certs serves no
 // traffic, the loop is its hot path.
 //

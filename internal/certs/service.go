@@ -138,20 +138,20 @@ func (s *Service) Run(ctx context.Context) error {
 
 // IssueInternal issues a certificate for names that is not an ACM resource (the
 // execute-api endpoint's "*.execute-api.<region>.amazonaws.com" certificate),
-// valid for Validity, with the CA in its chain.
+// valid for Validity, with the CA in its chain. Each call issues a new one;
+// InternalCertificate keeps one in the store for every node to share.
 func (s *Service) IssueInternal(names ...string) (tls.Certificate, error) {
 	if s.ca == nil {
 		return tls.Certificate{}, errors.New("issue internal certificate: no CA")
 	}
-	certPEM, keyPEM, leaf, err := s.ca.Issue(names, s.now().Add(Validity))
+	certPEM, keyPEM, _, err := s.ca.Issue(names, s.now().Add(Validity))
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	c, err := tls.X509KeyPair(append([]byte(certPEM), s.ca.pem...), []byte(keyPEM))
+	c, err := s.internalPair(certPEM, keyPEM)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	c.Leaf = leaf
 	s.metrics.issued.WithLabelValues("internal").Inc()
 	return c, nil
 }

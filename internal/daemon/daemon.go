@@ -168,7 +168,8 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 }
 
 func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
-	ca, err := certs.LoadOrCreateCA(cfg.DataDir)
+	// The CA lives in the store so every node sharing it serves the same root.
+	ca, err := certs.LoadOrCreateSharedCA(ctx, st, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +199,7 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 	d.Certs = certs.New(certs.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "certs"), Env: env, Metrics: reg, CA: ca, Resolver: cfg.DNSListen})
 	// The interface endpoint presents the execute-api wildcard certificate, as
 	// AWS's endpoint does; custom domains bring their own.
-	endpointCert, err := d.Certs.IssueInternal("*.execute-api." + env.Region + ".amazonaws.com")
+	endpointCert, err := d.Certs.InternalCertificate(ctx, "*.execute-api."+env.Region+".amazonaws.com")
 	if err != nil {
 		return nil, fmt.Errorf("execute-api certificate: %w", err)
 	}

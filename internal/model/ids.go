@@ -34,6 +34,10 @@ const (
 	// KindStackApplied holds the last stack file serve -f applied (not a
 	// resource: no snapshot map, services never read it).
 	KindStackApplied Kind = "stackapplied"
+	// KindCertificateAuthority holds the built-in CA and the certificates it
+	// issues to gatehouse itself (not ACM resources: no snapshot map), so every
+	// node sharing the store signs and serves with the same keys.
+	KindCertificateAuthority Kind = "certificateauthority"
 )
 
 // Key is the store key of a resource: "<kind>/<id>". IDs may contain '/'.

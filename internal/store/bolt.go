@@ -152,34 +152,47 @@ func (b *Bolt) List(_ context.Context, prefix string) ([]KV, int64, error) {
 	return out, rev, mapBoltErr(err)
 }
 
-func (b *Bolt) Put(_ context.Context, key string, value []byte, expect int64) (int64, error) {
-	return b.write(key, expect, false, value)
+func (b *Bolt) Put(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+	return b.Txn(ctx, expectConds(key, expect), []Op{Put(key, value)})
 }
 
-func (b *Bolt) Delete(_ context.Context, key string, expect int64) (int64, error) {
-	return b.write(key, expect, true, nil)
+func (b *Bolt) Delete(ctx context.Context, key string, expect int64) (int64, error) {
+	return b.Txn(ctx, expectConds(key, expect), []Op{{Key: key, Delete: true, mustExist: true}})
 }
 
-func (b *Bolt) write(key string, expect int64, del bool, value []byte) (int64, error) {
-	if !del {
-		if err := checkValue(key, value); err != nil {
-			return 0, err
-		}
+// Txn is one bbolt transaction: the conditions are read and the ops written
+// in it, so no other write comes between them, and it is fsynced before the
+// watchers hear of it.
+func (b *Bolt) Txn(_ context.Context, conds []Cond, ops []Op) (int64, error) {
+	if err := checkTxn(conds, ops); err != nil {
+		return 0, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var rev int64
+	var events []Event
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		kvb := tx.Bucket(bucketKV)
-		cur := kvb.Get([]byte(key))
-		var modRev int64
-		if cur != nil {
-			modRev = decodeKV(key, cur).ModRev
+		for _, op := range ops {
+			if op.mustExist && kvb.Get([]byte(op.Key)) == nil {
+				return ErrNotFound
+			}
 		}
-		if del && cur == nil {
-			return ErrNotFound
+		modRev := func(key string) int64 {
+			if v := kvb.Get([]byte(key)); v != nil {
+				return decodeModRev(v)
+			}
+			return 0
 		}
-		if expect != Any && modRev != expect {
+		newestUnder := func(prefix string) int64 {
+			var newest int64
+			c := kvb.Cursor()
+			for k, v := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, v = c.Next() {
+				newest = max(newest, decodeModRev(v))
+			}
+			return newest
+		}
+		if !condsHold(conds, modRev, newestUnder) {
 			return ErrConflict
 		}
 		rev = readRev(tx) + 1
@@ -188,10 +201,25 @@ func (b *Bolt) write(key string, expect int64, del bool, value []byte) (int64, e
 		if err := tx.Bucket(bucketMeta).Put(keyRev, buf[:]); err != nil {
 			return err
 		}
-		if del {
-			return kvb.Delete([]byte(key))
+		events = make([]Event, 0, len(ops))
+		for _, op := range ops {
+			k := []byte(op.Key)
+			if op.Delete {
+				if kvb.Get(k) == nil {
+					continue // a no-op, as in etcd: no event
+				}
+				if err := kvb.Delete(k); err != nil {
+					return err
+				}
+				events = append(events, Event{Rev: rev, Key: op.Key, Delete: true})
+				continue
+			}
+			if err := kvb.Put(k, append(buf[:], op.Value...)); err != nil {
+				return err
+			}
+			events = append(events, Event{Rev: rev, Key: op.Key, Value: append([]byte(nil), op.Value...)})
 		}
-		return kvb.Put([]byte(key), append(buf[:], value...))
+		return nil
 	})
 	if errors.Is(err, bolterrors.ErrMaxSizeReached) {
 		return 0, errFull(b.maxBytes)
@@ -199,11 +227,7 @@ func (b *Bolt) write(key string, expect int64, del bool, value []byte) (int64, e
 	if err != nil {
 		return 0, mapBoltErr(err)
 	}
-	e := Event{Rev: rev, Key: key, Delete: del}
-	if !del {
-		e.Value = append([]byte(nil), value...)
-	}
-	b.hub.publish(e)
+	b.hub.publish(events...)
 	return rev, nil
 }
 
@@ -223,6 +247,8 @@ func readRev(tx *bolt.Tx) int64 {
 	}
 	return int64(binary.BigEndian.Uint64(v))
 }
+
+func decodeModRev(v []byte) int64 { return int64(binary.BigEndian.Uint64(v[:8])) }
 
 // decodeKV copies the value out: bbolt's memory is only valid inside the transaction.
 func decodeKV(key string, v []byte) KV {

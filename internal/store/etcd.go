@@ -261,25 +261,48 @@ func (s *Etcd) listAt(ctx context.Context, prefix string) ([]KV, int64, error) {
 	}
 }
 
-// Put is one transaction comparing the key's revision (0: CreateRevision, which
-// is 0 only while the key does not exist; Any: no comparison) that puts the
-// value and the marker.
+// Put is a Txn of one put: its condition compares the key's revision (0:
+// CreateRevision, which is 0 only while the key does not exist; Any: no
+// comparison), and the marker is put with the value.
 func (s *Etcd) Put(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
-	if err := checkValue(key, value); err != nil {
+	return s.Txn(ctx, expectConds(key, expect), []Op{Put(key, value)})
+}
+
+// Txn is one etcd transaction: the conditions as comparisons (a key's
+// ModRevision, or CreateRevision 0 for "does not exist"; for a prefix, the
+// ModRevision of every key in its range, which holds for an empty range), the
+// ops and the marker put as its Then branch. etcd gives all of them one
+// revision and its watch reports them in op order. A delete of a missing key is
+// a no-op in etcd, and so it is here.
+func (s *Etcd) Txn(ctx context.Context, conds []Cond, ops []Op) (int64, error) {
+	if err := checkTxn(conds, ops); err != nil {
 		return 0, err
 	}
-	k := s.prefix + key
-	var conds []clientv3.Cmp
-	switch expect {
-	case Any:
-	case 0:
-		conds = append(conds, clientv3.Compare(clientv3.CreateRevision(k), "=", 0))
-	default:
-		conds = append(conds, clientv3.Compare(clientv3.ModRevision(k), "=", expect))
+	cmps := make([]clientv3.Cmp, 0, len(conds))
+	for _, c := range conds {
+		switch {
+		case c.Prefix != "":
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.prefix+c.Prefix).WithPrefix(), "<", c.NotAfter+1))
+		case c.ModRev == 0:
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.prefix+c.Key), "=", 0))
+		default:
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.prefix+c.Key), "=", c.ModRev))
+		}
 	}
-	resp, err := s.cli.Txn(ctx).If(conds...).Then(clientv3.OpPut(k, string(value)), s.touchMarker()).Commit()
+	then := make([]clientv3.Op, 0, len(ops)+1)
+	size := 0
+	for _, op := range ops {
+		if op.Delete {
+			then = append(then, clientv3.OpDelete(s.prefix+op.Key))
+			continue
+		}
+		then = append(then, clientv3.OpPut(s.prefix+op.Key, string(op.Value)))
+		size += len(op.Value)
+	}
+	then = append(then, s.touchMarker())
+	resp, err := s.cli.Txn(ctx).If(cmps...).Then(then...).Commit()
 	if err != nil {
-		return 0, s.mapWriteErr(key, value, err)
+		return 0, s.mapWriteErr(ops, size, err)
 	}
 	if !resp.Succeeded {
 		return 0, ErrConflict
@@ -443,14 +466,23 @@ func (s *Etcd) mapErr(op string, err error) error {
 	return fmt.Errorf("etcd %s: %w", op, err)
 }
 
-// mapWriteErr is mapErr for a put, which the cluster may also refuse for its
+// mapWriteErr is mapErr for a write, which the cluster may also refuse for its
 // size: its --max-request-bytes (1.5 MiB by default) can be below MaxValueBytes.
-func (s *Etcd) mapWriteErr(key string, value []byte, err error) error {
+func (s *Etcd) mapWriteErr(ops []Op, size int, err error) error {
+	what := fmt.Sprintf("The resource %s is %d bytes", model.Clip(ops[0].Key), size)
+	op := "put " + ops[0].Key
+	if ops[0].Delete {
+		op = "delete " + ops[0].Key
+	}
+	if len(ops) > 1 {
+		what = fmt.Sprintf("The change of %d resources is %d bytes", len(ops), size)
+		op = fmt.Sprintf("txn of %d ops on %s…", len(ops), ops[0].Key)
+	}
 	if errors.Is(err, rpctypes.ErrRequestTooLarge) || status.Code(err) == codes.ResourceExhausted {
 		return &LimitError{Err: ErrTooLarge, API: &model.Error{
 			Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
-			Message: fmt.Sprintf("The resource %s is %d bytes, more than the etcd cluster takes in one request (its --max-request-bytes).", model.Clip(key), len(value)),
+			Message: what + ", more than the etcd cluster takes in one request (its --max-request-bytes).",
 		}}
 	}
-	return s.mapErr("put "+key, err)
+	return s.mapErr(op, err)
 }

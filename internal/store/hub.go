@@ -31,17 +31,21 @@ func newHub(rev int64, limit int) *hub {
 	return &hub{limit: limit, oldest: rev, watchers: map[*watcher]struct{}{}}
 }
 
-func (h *hub) publish(e Event) {
+// publish records the events of one write, all at one revision, under one lock
+// so that a watcher registering meanwhile sees all of them or none from history.
+func (h *hub) publish(events ...Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.history = append(h.history, e)
+	h.history = append(h.history, events...)
 	if len(h.history) > h.limit {
 		drop := len(h.history) - h.limit
 		h.oldest = h.history[drop-1].Rev
 		h.history = append([]Event(nil), h.history[drop:]...)
 	}
 	for w := range h.watchers {
-		w.push(e)
+		for _, e := range events {
+			w.push(e)
+		}
 	}
 }
 

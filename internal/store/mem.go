@@ -56,41 +56,56 @@ func (m *Mem) List(_ context.Context, prefix string) ([]KV, int64, error) {
 	return out, m.rev, nil
 }
 
-func (m *Mem) Put(_ context.Context, key string, value []byte, expect int64) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.done {
-		return 0, ErrClosed
-	}
-	if err := checkValue(key, value); err != nil {
-		return 0, err
-	}
-	if expect != Any && m.kv[key].ModRev != expect {
-		return 0, ErrConflict
-	}
-	m.rev++
-	value = slices.Clone(value)
-	m.kv[key] = KV{Key: key, Value: value, ModRev: m.rev}
-	m.hub.publish(Event{Rev: m.rev, Key: key, Value: value})
-	return m.rev, nil
+func (m *Mem) Put(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+	return m.Txn(ctx, expectConds(key, expect), []Op{Put(key, value)})
 }
 
-func (m *Mem) Delete(_ context.Context, key string, expect int64) (int64, error) {
+func (m *Mem) Delete(ctx context.Context, key string, expect int64) (int64, error) {
+	return m.Txn(ctx, expectConds(key, expect), []Op{{Key: key, Delete: true, mustExist: true}})
+}
+
+func (m *Mem) Txn(_ context.Context, conds []Cond, ops []Op) (int64, error) {
+	if err := checkTxn(conds, ops); err != nil {
+		return 0, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.done {
 		return 0, ErrClosed
 	}
-	kv, ok := m.kv[key]
-	if !ok {
-		return 0, ErrNotFound
+	for _, op := range ops {
+		if _, ok := m.kv[op.Key]; op.mustExist && !ok {
+			return 0, ErrNotFound
+		}
 	}
-	if expect != Any && kv.ModRev != expect {
+	modRev := func(key string) int64 { return m.kv[key].ModRev }
+	newestUnder := func(prefix string) int64 {
+		var newest int64
+		for k, kv := range m.kv {
+			if strings.HasPrefix(k, prefix) {
+				newest = max(newest, kv.ModRev)
+			}
+		}
+		return newest
+	}
+	if !condsHold(conds, modRev, newestUnder) {
 		return 0, ErrConflict
 	}
 	m.rev++
-	delete(m.kv, key)
-	m.hub.publish(Event{Rev: m.rev, Key: key, Delete: true})
+	events := make([]Event, 0, len(ops))
+	for _, op := range ops {
+		if op.Delete {
+			if _, ok := m.kv[op.Key]; ok {
+				delete(m.kv, op.Key)
+				events = append(events, Event{Rev: m.rev, Key: op.Key, Delete: true})
+			}
+			continue
+		}
+		value := slices.Clone(op.Value)
+		m.kv[op.Key] = KV{Key: op.Key, Value: value, ModRev: m.rev}
+		events = append(events, Event{Rev: m.rev, Key: op.Key, Value: value})
+	}
+	m.hub.publish(events...)
 	return m.rev, nil
 }
 

@@ -5,7 +5,9 @@
 // backend to the same contract.
 //
 // Writes are compare-and-swap on the key's modification revision, so concurrent
-// read-modify-write operations (Update) never lose a change.
+// read-modify-write operations (Update) never lose a change. Txn extends that to
+// several keys and to prefixes ("no child was created under this parent since
+// I looked"), which is how rules spanning several records hold across nodes.
 package store
 
 import (
@@ -52,6 +54,12 @@ type Store interface {
 	// Delete removes the key if its ModRev equals expect (or expect is Any) and
 	// returns the new revision; ErrNotFound if the key does not exist.
 	Delete(ctx context.Context, key string, expect int64) (int64, error)
+	// Txn applies every op at one new store revision, which it returns, if
+	// every condition holds; otherwise it writes nothing and returns
+	// ErrConflict. Watchers see the ops as events of that one revision, in op
+	// order (a delete of a missing key is a no-op and no event). A malformed
+	// Txn fails with ErrInvalidTxn, values over the limits as Put's do.
+	Txn(ctx context.Context, conds []Cond, ops []Op) (int64, error)
 	// Watch delivers every change to keys with the prefix after revision after, in
 	// order, until ctx ends (then the channel closes). ErrCompacted if the
 	// backend no longer has the history since after. A backend that resumes

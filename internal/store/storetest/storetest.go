@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every store backend must pass:
-// put/get/list/delete, compare-and-swap, revision order, and watch delivering every
-// change exactly once in order.
+// put/get/list/delete, compare-and-swap, revision order, watch delivering every
+// change exactly once in order, and multi-key transactions (Txn).
 package storetest
 
 import (
@@ -27,6 +27,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ListThenWatchUnderWritesSeesEachChangeOnce", func(t *testing.T) { testListThenWatch(t, open(t)) })
 	t.Run("CloseEndsWatch", func(t *testing.T) { testCloseEndsWatch(t, open(t)) })
 	t.Run("ValueOverLimitIsRefused", func(t *testing.T) { testValueLimit(t, open(t)) })
+	t.Run("TxnIsAllOrNothing", func(t *testing.T) { testTxnAllOrNothing(t, open(t)) })
+	t.Run("TxnWritesAtOneRevision", func(t *testing.T) { testTxnOneRevision(t, open(t)) })
+	t.Run("TxnWatchSeesOpsInOrder", func(t *testing.T) { testTxnWatchOrder(t, open(t)) })
+	t.Run("TxnParentChildRaceHasOneWinner", func(t *testing.T) { testTxnParentChildRace(t, open(t)) })
+	t.Run("TxnLimits", func(t *testing.T) { testTxnLimits(t, open(t)) })
 }
 
 // testListThenWatch is how live.Watch uses a store: List, then Watch from the
@@ -302,4 +307,274 @@ func testValueLimit(t *testing.T, s store.Store) {
 	if kv.ModRev != rev || !bytes.Equal(kv.Value, atLimit) {
 		t.Errorf("after the refused put: got rev %d, %d bytes, want rev %d, %d bytes", kv.ModRev, len(kv.Value), rev, len(atLimit))
 	}
+}
+
+// testTxnAllOrNothing: a Txn whose conditions do not all hold writes nothing
+// (no key, no revision), and one whose conditions hold writes everything.
+func testTxnAllOrNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ra := mustPut(t, s, "t/a", "a1", 0)
+	rb := mustPut(t, s, "t/b", "b1", 0)
+	mustPut(t, s, "t/kids/1", "k", 0)
+	_, before, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := []store.Op{store.Put("t/a", []byte("a2")), store.Del("t/b"), store.Put("t/c", []byte("c1"))}
+	failing := []struct {
+		name  string
+		conds []store.Cond
+	}{
+		{name: "stale revision of one key", conds: []store.Cond{store.KeyIs("t/a", ra), store.KeyIs("t/b", ra)}},
+		{name: "key that must not exist exists", conds: []store.Cond{store.KeyIs("t/a", ra), store.KeyIs("t/b", 0)}},
+		{name: "key that must exist is missing", conds: []store.Cond{store.KeyIs("t/a", ra), store.KeyIs("t/missing", rb)}},
+		{name: "key changed under the prefix since", conds: []store.Cond{store.KeyIs("t/a", ra), store.NoneAfter("t/kids/", rb)}},
+	}
+	for _, tc := range failing {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.Txn(ctx, tc.conds, ops); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("Txn: got %v, want ErrConflict", err)
+			}
+			kvs, rev, err := s.List(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fmt.Sprint(dump(kvs)), "[t/a=a1 t/b=b1 t/kids/1=k]"; got != want {
+				t.Errorf("after the refused Txn: got %s, want %s", got, want)
+			}
+			if rev != before {
+				t.Errorf("store revision after the refused Txn: got %d, want %d", rev, before)
+			}
+		})
+	}
+	kids := mustPut(t, s, "t/kids/2", "k", 0)
+	conds := []store.Cond{store.KeyIs("t/a", ra), store.KeyIs("t/b", rb), store.KeyIs("t/c", 0), store.NoneAfter("t/kids/", kids), store.NoneAfter("t/none/", 0)}
+	if _, err := s.Txn(ctx, conds, ops); err != nil {
+		t.Fatalf("Txn whose conditions hold: %v", err)
+	}
+	kvs, _, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(dump(kvs)), "[t/a=a2 t/c=c1 t/kids/1=k t/kids/2=k]"; got != want {
+		t.Errorf("after the Txn: got %s, want %s", got, want)
+	}
+}
+
+// testTxnOneRevision: every op of a Txn takes the Txn's one new revision, the
+// store's revision after it; deleting a missing key is a no-op, not an error.
+func testTxnOneRevision(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	prev := mustPut(t, s, "o/gone", "x", 0)
+	rev, err := s.Txn(ctx, nil, []store.Op{
+		store.Put("o/1", []byte("1")), store.Put("o/2", []byte("2")), store.Del("o/gone"), store.Del("o/never"),
+	})
+	if err != nil {
+		t.Fatalf("Txn: %v", err)
+	}
+	if rev <= prev {
+		t.Fatalf("Txn revision: got %d, want more than the previous write's %d", rev, prev)
+	}
+	for _, k := range []string{"o/1", "o/2"} {
+		kv, err := s.Get(ctx, k)
+		if err != nil || kv.ModRev != rev {
+			t.Errorf("Get %s: got rev %d, %v; want rev %d", k, kv.ModRev, err, rev)
+		}
+	}
+	if _, err := s.Get(ctx, "o/gone"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get o/gone after its delete: got %v, want ErrNotFound", err)
+	}
+	if _, listed, err := s.List(ctx, "o/"); err != nil || listed != rev {
+		t.Errorf("List revision after the Txn: got %d, %v; want %d", listed, err, rev)
+	}
+}
+
+// testTxnWatchOrder: a watcher sees a Txn's ops as events of one revision, in
+// op order, and nothing for the delete of a missing key.
+func testTxnWatchOrder(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mustPut(t, s, "wo/c", "c", 0)
+	_, from, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Watch(ctx, "wo/", from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Txn(ctx, nil, []store.Op{
+		store.Put("wo/b", []byte("b")), store.Del("wo/missing"), store.Put("wo/a", []byte("a")), store.Del("wo/c"),
+	})
+	if err != nil {
+		t.Fatalf("Txn: %v", err)
+	}
+	// A later write ends the sequence, so a stray event shows without waiting.
+	last := mustPut(t, s, "wo/z", "z", 0)
+	want := []string{fmt.Sprintf("put wo/b=b @%d", rev), fmt.Sprintf("put wo/a=a @%d", rev), fmt.Sprintf("delete wo/c @%d", rev), fmt.Sprintf("put wo/z=z @%d", last)}
+	var got []string
+	timeout := time.After(10 * time.Second)
+	for len(got) < len(want) {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatalf("watch closed after %q", got)
+			}
+			if e.Delete {
+				got = append(got, fmt.Sprintf("delete %s @%d", e.Key, e.Rev))
+			} else {
+				got = append(got, fmt.Sprintf("put %s=%s @%d", e.Key, e.Value, e.Rev))
+			}
+		case <-timeout:
+			t.Fatalf("got events %q, want %q", got, want)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got events %q, want %q", got, want)
+	}
+}
+
+// testTxnParentChildRace is the race the mechanism exists for: one side
+// creates a child, conditioned on its parent as it read it; the other deletes
+// the parent, conditioned on no child under it since it listed them. Exactly
+// one wins: a child never outlives its parent. The two orders run one after
+// the other first, so each outcome is seen on every backend, then the two
+// sides race in goroutines, round after round.
+func testTxnParentChildRace(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const (
+		bothExist   = "child and parent exist"
+		parentGone  = "parent deleted and no child"
+		racedRounds = 25
+	)
+	round := 0
+	// attempt runs one round; run calls the two sides (each at most once, in
+	// any order or concurrently) and returns when both returned.
+	attempt := func(run func(create, remove func())) string {
+		t.Helper()
+		round++
+		parent := fmt.Sprintf("race/%d", round)
+		children := parent + "/children/"
+		child := children + "c"
+		parentRev := mustPut(t, s, parent, "p", 0)
+		_, listed, err := s.List(ctx, children)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var createErr, deleteErr error
+		run(func() {
+			_, createErr = s.Txn(ctx, []store.Cond{store.KeyIs(parent, parentRev)}, []store.Op{store.Put(child, []byte("c"))})
+		}, func() {
+			_, deleteErr = s.Txn(ctx, []store.Cond{store.KeyIs(parent, parentRev), store.NoneAfter(children, listed)}, []store.Op{store.Del(parent)})
+		})
+		for _, err := range []error{createErr, deleteErr} {
+			if err != nil && !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("round %d: got %v, want success or ErrConflict", round, err)
+			}
+		}
+		_, perr := s.Get(ctx, parent)
+		_, cerr := s.Get(ctx, child)
+		switch {
+		case perr == nil && cerr == nil && createErr == nil && deleteErr != nil:
+			return bothExist
+		case errors.Is(perr, store.ErrNotFound) && errors.Is(cerr, store.ErrNotFound) && deleteErr == nil && createErr != nil:
+			return parentGone
+		}
+		t.Fatalf("round %d: parent: %v, child: %v (create: %v, delete: %v); want exactly one of the two to succeed", round, perr, cerr, createErr, deleteErr)
+		return ""
+	}
+
+	ordered := []struct {
+		name string
+		run  func(create, remove func())
+		want string
+	}{
+		{name: "child created first", run: func(create, remove func()) { create(); remove() }, want: bothExist},
+		{name: "parent deleted first", run: func(create, remove func()) { remove(); create() }, want: parentGone},
+	}
+	for _, tc := range ordered {
+		if got := attempt(tc.run); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	outcomes := map[string]int{}
+	for i := range racedRounds {
+		got := attempt(func(create, remove func()) {
+			sides := []func(){create, remove}
+			if i%2 == 1 {
+				sides[0], sides[1] = remove, create // alternate who starts first
+			}
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for _, side := range sides {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					side()
+				}()
+			}
+			close(start)
+			wg.Wait()
+		})
+		outcomes[got]++
+	}
+	t.Logf("outcomes over %d raced rounds: %v", racedRounds, outcomes)
+}
+
+// testTxnLimits: a Txn is refused whole, as ErrTooLarge, when one value is
+// over MaxValueBytes or all of them together are; as ErrInvalidTxn when it is
+// malformed; and MaxTxnOps ops fit on every backend.
+func testTxnLimits(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	half := bytes.Repeat([]byte("h"), store.MaxValueBytes/2+1)
+	tests := []struct {
+		name  string
+		conds []store.Cond
+		ops   []store.Op
+		want  error
+	}{
+		{name: "one value over the limit", ops: []store.Op{store.Put("l/small", []byte("s")), store.Put("l/big", bytes.Repeat([]byte("b"), store.MaxValueBytes+1))}, want: store.ErrTooLarge},
+		{name: "values together over the limit", ops: []store.Op{store.Put("l/1", half), store.Put("l/2", half)}, want: store.ErrTooLarge},
+		{name: "no ops", conds: []store.Cond{store.KeyIs("l/x", 0)}, want: store.ErrInvalidTxn},
+		{name: "too many ops", ops: manyPuts("l/many/", store.MaxTxnOps+1), want: store.ErrInvalidTxn},
+		{name: "a key written twice", ops: []store.Op{store.Put("l/dup", []byte("1")), store.Del("l/dup")}, want: store.ErrInvalidTxn},
+		{name: "condition with a key and a prefix", conds: []store.Cond{{Key: "l/k", Prefix: "l/"}}, ops: []store.Op{store.Put("l/k", nil)}, want: store.ErrInvalidTxn},
+		{name: "condition with neither", conds: []store.Cond{{}}, ops: []store.Op{store.Put("l/k", nil)}, want: store.ErrInvalidTxn},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.Txn(ctx, tc.conds, tc.ops); !errors.Is(err, tc.want) {
+				t.Fatalf("Txn: got %v, want %v", err, tc.want)
+			}
+			if kvs, _, err := s.List(ctx, "l/"); err != nil || len(kvs) != 0 {
+				t.Fatalf("after the refused Txn: got keys %v, %v; want none", keys(kvs), err)
+			}
+		})
+	}
+	rev, err := s.Txn(ctx, nil, manyPuts("l/many/", store.MaxTxnOps))
+	if err != nil {
+		t.Fatalf("Txn of MaxTxnOps (%d) ops: %v", store.MaxTxnOps, err)
+	}
+	kvs, _, err := s.List(ctx, "l/many/")
+	if err != nil || len(kvs) != store.MaxTxnOps || kvs[0].ModRev != rev {
+		t.Fatalf("after a Txn of %d puts: got %d keys, %v; want %d at rev %d", store.MaxTxnOps, len(kvs), err, store.MaxTxnOps, rev)
+	}
+}
+
+func manyPuts(prefix string, n int) []store.Op {
+	ops := make([]store.Op, n)
+	for i := range ops {
+		ops[i] = store.Put(fmt.Sprintf("%s%03d", prefix, i), []byte("v"))
+	}
+	return ops
+}
+
+func dump(kvs []store.KV) []string {
+	var out []string
+	for _, kv := range kvs {
+		out = append(out, kv.Key+"="+string(kv.Value))
+	}
+	return out
 }
