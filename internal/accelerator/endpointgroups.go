@@ -12,11 +12,8 @@ import (
 )
 
 func (s *Service) groupsOf(ctx context.Context, listenerARN string) ([]*model.EndpointGroup, error) {
-	gs, err := store.LoadAll[model.EndpointGroup](ctx, s.d.Store, model.Key(model.KindEndpointGroup, listenerARN+"/endpoint-group/"))
-	if err != nil {
-		return nil, fmt.Errorf("list endpoint groups of %s: %w", listenerARN, err)
-	}
-	return gs, nil
+	gs, _, err := listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(listenerARN))
+	return gs, err
 }
 
 // acceleratorOf returns the accelerator ARN inside a listener or endpoint group ARN.
@@ -43,7 +40,7 @@ type CreateEndpointGroupInput struct {
 // stored and returned, as Global Accelerator does; for load balancer endpoints
 // it uses the load balancer's own target health instead of them.
 func (s *Service) CreateEndpointGroup(ctx context.Context, in CreateEndpointGroupInput) (*model.EndpointGroup, error) {
-	l, _, err := s.loadListener(ctx, in.ListenerARN)
+	l, listenerRev, err := s.loadListener(ctx, in.ListenerARN)
 	if err != nil {
 		return nil, err
 	}
@@ -56,14 +53,12 @@ func (s *Service) CreateEndpointGroup(ctx context.Context, in CreateEndpointGrou
 	if err := checkLength("endpointGroupRegion", in.Region, 0, maxGenericString); err != nil {
 		return nil, err
 	}
-	existing, err := s.groupsOf(ctx, l.ARN)
+	existing, groupsRev, err := listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(l.ARN))
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range existing {
-		if g.Region == in.Region {
-			return nil, model.BadRequest(codeEndpointGroupExists, endpointGroupExistsMessage) // model text
-		}
+	if err := checkRegionFree(existing, in.Region); err != nil {
+		return nil, err
 	}
 	g := &model.EndpointGroup{
 		ARN:                        l.ARN + "/endpoint-group/" + model.RandomHex(12),
@@ -88,10 +83,56 @@ func (s *Service) CreateEndpointGroup(ctx context.Context, in CreateEndpointGrou
 	if g.Endpoints, err = s.resolveEndpoints(ctx, nil, in.Endpoints); err != nil {
 		return nil, err
 	}
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindEndpointGroup, g.ARN), g, 0); err != nil {
-		return nil, fmt.Errorf("save endpoint group: %w", err)
+	key := model.Key(model.KindEndpointGroup, g.ARN)
+	op, err := putJSON(key, g)
+	if err != nil {
+		return nil, err
 	}
-	return g, s.markInProgress(ctx, l.AcceleratorARN)
+	for {
+		// The listener unchanged (so not deleted: its accelerator cannot be
+		// deleted while it exists) and no group added since the listing (one
+		// per region).
+		ok, err := commit(ctx, s.d.Store, []store.Cond{
+			store.KeyIs(model.Key(model.KindGAListener, l.ARN), listenerRev),
+			store.NoneAfter(groupPrefix(l.ARN), groupsRev),
+			store.KeyIs(key, 0),
+		}, op)
+		if err != nil {
+			return nil, fmt.Errorf("save endpoint group: %w", err)
+		}
+		if ok {
+			return g, s.markInProgress(ctx, l.AcceleratorARN)
+		}
+		// The listener changed (its ports give the default health check
+		// port) or went away, or a group came: read it again.
+		cur, rev, err := s.loadListener(ctx, l.ARN)
+		if err != nil {
+			return nil, err
+		}
+		if rev != listenerRev && in.HealthCheckPort == nil && len(cur.PortRanges) > 0 {
+			g.HealthCheckPort = cur.PortRanges[0].FromPort
+			if op, err = putJSON(key, g); err != nil {
+				return nil, err
+			}
+		}
+		listenerRev = rev
+		if existing, groupsRev, err = listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(l.ARN)); err != nil {
+			return nil, err
+		}
+		if err := checkRegionFree(existing, in.Region); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// checkRegionFree refuses a second endpoint group for a region of a listener.
+func checkRegionFree(existing []*model.EndpointGroup, region string) error {
+	for _, e := range existing {
+		if e.Region == region {
+			return model.BadRequest(codeEndpointGroupExists, endpointGroupExistsMessage) // model text
+		}
+	}
+	return nil
 }
 
 func optional(s string) *string {

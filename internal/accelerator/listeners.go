@@ -2,7 +2,6 @@ package accelerator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"gatehouse/internal/model"
@@ -10,11 +9,8 @@ import (
 )
 
 func (s *Service) listenersOf(ctx context.Context, accARN string) ([]*model.GAListener, error) {
-	ls, err := store.LoadAll[model.GAListener](ctx, s.d.Store, model.Key(model.KindGAListener, accARN+"/listener/"))
-	if err != nil {
-		return nil, fmt.Errorf("list listeners of %s: %w", accARN, err)
-	}
-	return ls, nil
+	ls, _, err := listAt[model.GAListener](ctx, s.d.Store, listenerPrefix(accARN))
+	return ls, err
 }
 
 // CreateListener adds a listener to the accelerator: protocol TCP or UDP (UDP
@@ -22,9 +18,6 @@ func (s *Service) listenersOf(ctx context.Context, accARN string) ([]*model.GALi
 // no other listener of the same protocol, client affinity NONE (default) or
 // SOURCE_IP.
 func (s *Service) CreateListener(ctx context.Context, accARN string, protocol string, ranges []model.PortRange, affinity string) (*model.GAListener, error) {
-	if _, _, err := s.loadAccelerator(ctx, accARN); err != nil {
-		return nil, err
-	}
 	l := &model.GAListener{
 		ARN:            accARN + "/listener/" + model.RandomHex(8),
 		AcceleratorARN: accARN,
@@ -35,20 +28,40 @@ func (s *Service) CreateListener(ctx context.Context, accARN string, protocol st
 	if l.ClientAffinity == "" {
 		l.ClientAffinity = "NONE"
 	}
-	others, err := s.listenersOf(ctx, accARN)
+	key := model.Key(model.KindGAListener, l.ARN)
+	op, err := putJSON(key, l)
 	if err != nil {
 		return nil, err
 	}
-	if len(others) >= maxListeners {
-		return nil, errLimit()
+	for {
+		_, accRev, err := s.loadAccelerator(ctx, accARN)
+		if err != nil {
+			return nil, err
+		}
+		others, listRev, err := listAt[model.GAListener](ctx, s.d.Store, listenerPrefix(accARN))
+		if err != nil {
+			return nil, err
+		}
+		if len(others) >= maxListeners {
+			return nil, errLimit()
+		}
+		if err := validateListener(l, others); err != nil {
+			return nil, err
+		}
+		// The accelerator unchanged (so not deleted) and no listener added or
+		// changed since the listing: the quota and the port ranges hold.
+		ok, err := commit(ctx, s.d.Store, []store.Cond{
+			store.KeyIs(model.Key(model.KindAccelerator, accARN), accRev),
+			store.NoneAfter(listenerPrefix(accARN), listRev),
+			store.KeyIs(key, 0),
+		}, op)
+		if err != nil {
+			return nil, fmt.Errorf("save listener: %w", err)
+		}
+		if ok {
+			return l, s.markInProgress(ctx, accARN)
+		}
 	}
-	if err := validateListener(l, others); err != nil {
-		return nil, err
-	}
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindGAListener, l.ARN), l, 0); err != nil {
-		return nil, fmt.Errorf("save listener: %w", err)
-	}
-	return l, s.markInProgress(ctx, accARN)
 }
 
 func validateListener(l *model.GAListener, others []*model.GAListener) error {
@@ -124,7 +137,12 @@ func (s *Service) ListListeners(ctx context.Context, accARN string) ([]*model.GA
 // UpdateListener changes the listener's protocol, port ranges or client
 // affinity; an empty protocol or affinity and nil ranges keep the current value.
 func (s *Service) UpdateListener(ctx context.Context, arn string, protocol string, ranges []model.PortRange, affinity string) (*model.GAListener, error) {
-	l, err := update(ctx, s.d.Store, model.KindGAListener, arn, errListenerNotFound, func(l *model.GAListener) error {
+	key := model.Key(model.KindGAListener, arn)
+	for {
+		l, rev, err := s.loadListener(ctx, arn)
+		if err != nil {
+			return nil, err
+		}
 		if protocol != "" {
 			l.Protocol = protocol
 		}
@@ -134,40 +152,59 @@ func (s *Service) UpdateListener(ctx context.Context, arn string, protocol strin
 		if affinity != "" {
 			l.ClientAffinity = affinity
 		}
-		others, err := s.listenersOf(ctx, l.AcceleratorARN)
+		others, listRev, err := listAt[model.GAListener](ctx, s.d.Store, listenerPrefix(l.AcceleratorARN))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return validateListener(l, others)
-	})
-	if err != nil {
-		return nil, err
+		if err := validateListener(l, others); err != nil {
+			return nil, err
+		}
+		op, err := putJSON(key, l)
+		if err != nil {
+			return nil, err
+		}
+		// No sibling's ports changed since the listing, nor this listener.
+		ok, err := commit(ctx, s.d.Store, []store.Cond{
+			store.KeyIs(key, rev),
+			store.NoneAfter(listenerPrefix(l.AcceleratorARN), listRev),
+		}, op)
+		if err != nil {
+			return nil, fmt.Errorf("update listener %s: %w", arn, err)
+		}
+		if ok {
+			return l, s.markInProgress(ctx, l.AcceleratorARN)
+		}
 	}
-	return l, s.markInProgress(ctx, l.AcceleratorARN)
 }
 
 // DeleteListener deletes a listener that has no endpoint groups.
 func (s *Service) DeleteListener(ctx context.Context, arn string) error {
-	l, rev, err := s.loadListener(ctx, arn)
-	if err != nil {
-		return err
-	}
-	gs, err := s.groupsOf(ctx, arn)
-	if err != nil {
-		return err
-	}
-	if len(gs) > 0 {
-		// Not confirmed: worded after the observed AssociatedListenerFoundException text.
-		return model.BadRequest(codeAssociatedEndpointGroup, "Cannot delete listener %s because an associated endpoint group was found.", arn)
-	}
-	if _, err := s.d.Store.Delete(ctx, model.Key(model.KindGAListener, arn), rev); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errListenerNotFound()
+	key := model.Key(model.KindGAListener, arn)
+	for {
+		l, rev, err := s.loadListener(ctx, arn)
+		if err != nil {
+			return err
 		}
-		if errors.Is(err, store.ErrConflict) {
-			return s.DeleteListener(ctx, arn)
+		gs, groupsRev, err := listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(arn))
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("delete listener %s: %w", arn, err)
+		if len(gs) > 0 {
+			// Not confirmed: worded after the observed AssociatedListenerFoundException text.
+			return model.BadRequest(codeAssociatedEndpointGroup, "Cannot delete listener %s because an associated endpoint group was found.", arn)
+		}
+		// No endpoint group created since the empty listing; a conflict
+		// (changed, deleted, or a group added) re-reads and reports what a
+		// retry would see.
+		ok, err := commit(ctx, s.d.Store, []store.Cond{
+			store.KeyIs(key, rev),
+			store.NoneAfter(groupPrefix(arn), groupsRev),
+		}, store.Del(key))
+		if err != nil {
+			return fmt.Errorf("delete listener %s: %w", arn, err)
+		}
+		if ok {
+			return s.markInProgress(ctx, l.AcceleratorARN)
+		}
 	}
-	return s.markInProgress(ctx, l.AcceleratorARN)
 }

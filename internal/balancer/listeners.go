@@ -2,7 +2,9 @@ package balancer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -95,9 +97,15 @@ func (s *Service) CreateListener(ctx context.Context, in CreateListenerInput) (*
 	if len(in.Certificates) > 1 {
 		return nil, errOneCertificate()
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	lb, err := s.loadLB(ctx, in.LoadBalancerARN)
+	// No mutex: the write is a Txn conditioned on the load balancer as read
+	// (a DeleteLoadBalancer in between fails it), on no listener changed
+	// since the port check, and on the target groups it forwards to.
+	return retryOnConflict(ctx, func() (*model.Listener, error) { return s.createListener(ctx, in) })
+}
+
+func (s *Service) createListener(ctx context.Context, in CreateListenerInput) (*model.Listener, error) {
+	lbKey := model.Key(model.KindLoadBalancer, in.LoadBalancerARN)
+	lb, lbRev, err := store.LoadOr[model.LoadBalancer](ctx, s.d.Store, lbKey, lbNotFound)
 	if err != nil {
 		return nil, err
 	}
@@ -108,10 +116,11 @@ func (s *Service) CreateListener(ctx context.Context, in CreateListenerInput) (*
 	if err := s.checkListener(ctx, lb, l); err != nil {
 		return nil, err
 	}
-	existing, err := s.listenersOf(ctx, lb.ARN)
+	all, listRev, err := s.allListeners(ctx)
 	if err != nil {
 		return nil, err
 	}
+	existing := slices.DeleteFunc(all, func(o *model.Listener) bool { return o.LoadBalancerARN != lb.ARN })
 	for _, o := range existing {
 		if o.Port != l.Port {
 			continue
@@ -125,8 +134,21 @@ func (s *Service) CreateListener(ctx context.Context, in CreateListenerInput) (*
 	if len(existing) >= maxListeners {
 		return nil, model.BadRequest("TooManyListeners", "You've reached the limit on the number of listeners per load balancer.")
 	}
+	conds, err := s.groupsExist(ctx, l)
+	if err != nil {
+		return nil, err
+	}
 	l.ARN = strings.Replace(lb.ARN, ":loadbalancer/", ":listener/", 1) + "/" + model.RandomHex(16)
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindListener, l.ARN), l, 0); err != nil {
+	key := model.Key(model.KindListener, l.ARN)
+	b, err := json.Marshal(l)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", key, err)
+	}
+	conds = append(conds,
+		store.KeyIs(lbKey, lbRev),
+		store.NoneAfter(model.Prefix(model.KindListener), listRev),
+		store.KeyIs(key, 0))
+	if _, err := s.d.Store.Txn(ctx, conds, []store.Op{store.Put(key, b)}); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -160,8 +182,12 @@ func (s *Service) DescribeListeners(ctx context.Context, lbARN string, arns []st
 // ModifyListener changes a listener's protocol, port, policy, certificates or
 // default actions. Its socket moves without touching the others.
 func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*model.Listener, error) {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	// No mutex: the port check holds because the write is conditioned on no
+	// listener changed since the listing it was made on.
+	return retryOnConflict(ctx, func() (*model.Listener, error) { return s.modifyListener(ctx, in) })
+}
+
+func (s *Service) modifyListener(ctx context.Context, in ModifyListenerInput) (*model.Listener, error) {
 	l, rev, lb, err := s.listenerAndLB(ctx, in.ListenerARN)
 	if err != nil {
 		return nil, err
@@ -195,16 +221,16 @@ func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*
 	if err := s.checkListener(ctx, lb, l); err != nil {
 		return nil, err
 	}
-	others, err := s.listenersOf(ctx, lb.ARN)
+	others, listRev, err := s.allListeners(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, o := range others {
-		if o.ARN != l.ARN && o.Port == l.Port {
+		if o.LoadBalancerARN == lb.ARN && o.ARN != l.ARN && o.Port == l.Port {
 			return nil, model.BadRequest(codeDuplicateLis, "A listener already exists on this port for this load balancer '%s'", lb.ARN)
 		}
 	}
-	if err := s.saveListener(ctx, l, rev); err != nil {
+	if err := s.writeListener(ctx, l, rev, store.NoneAfter(model.Prefix(model.KindListener), listRev)); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -212,8 +238,7 @@ func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*
 
 // DeleteListener deletes a listener; its sockets close.
 func (s *Service) DeleteListener(ctx context.Context, arn string) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	// One record, its rules inside it: one Delete keeps every rule.
 	_, err := s.d.Store.Delete(ctx, model.Key(model.KindListener, arn), store.Any)
 	if errors.Is(err, store.ErrNotFound) {
 		return listenerNotFound()

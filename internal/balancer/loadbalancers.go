@@ -252,28 +252,12 @@ func (s *Service) DescribeLoadBalancers(ctx context.Context, arns, names []strin
 // DeleteLoadBalancer deletes the load balancer and its listeners and releases
 // its nodes' addresses. A load balancer that does not exist is no error.
 func (s *Service) DeleteLoadBalancer(ctx context.Context, arn string) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	lb, _, err := store.Load[model.LoadBalancer](ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if lb.Attributes["deletion_protection.enabled"] == "true" {
-		return model.BadRequest(codeNotPermitted, "Load balancer '%s' cannot be deleted because deletion protection is enabled", arn)
-	}
-	listeners, err := s.listenersOf(ctx, arn)
-	if err != nil {
-		return err
-	}
-	for _, l := range listeners {
-		if _, err := s.d.Store.Delete(ctx, model.Key(model.KindListener, l.ARN), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	if _, err := s.d.Store.Delete(ctx, model.Key(model.KindLoadBalancer, arn), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
+	// No mutex: the load balancer and its listeners go in one Txn
+	// conditioned on the load balancer as read and on no listener changed
+	// since the listing, so a CreateListener on any node either lands before
+	// (and is deleted with it) or fails with LoadBalancerNotFound.
+	lb, err := retryOnConflict(ctx, func() (*model.LoadBalancer, error) { return s.deleteLBAndListeners(ctx, arn) })
+	if err != nil || lb == nil {
 		return err
 	}
 	for _, n := range lb.Nodes {
@@ -285,6 +269,38 @@ func (s *Service) DeleteLoadBalancer(ctx context.Context, arn string) error {
 		}
 	}
 	return nil
+}
+
+// deleteLBAndListeners deletes the load balancer and its listeners in one
+// Txn and returns what it deleted; nil if it did not exist.
+func (s *Service) deleteLBAndListeners(ctx context.Context, arn string) (*model.LoadBalancer, error) {
+	lbKey := model.Key(model.KindLoadBalancer, arn)
+	lb, lbRev, err := store.Load[model.LoadBalancer](ctx, s.d.Store, lbKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if lb.Attributes["deletion_protection.enabled"] == "true" {
+		return nil, model.BadRequest(codeNotPermitted, "Load balancer '%s' cannot be deleted because deletion protection is enabled", arn)
+	}
+	listeners, listRev, err := s.allListeners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ops []store.Op
+	for _, l := range listeners {
+		if l.LoadBalancerARN == arn {
+			ops = append(ops, store.Del(model.Key(model.KindListener, l.ARN)))
+		}
+	}
+	ops = append(ops, store.Del(lbKey))
+	conds := []store.Cond{store.KeyIs(lbKey, lbRev), store.NoneAfter(model.Prefix(model.KindListener), listRev)}
+	if _, err := s.d.Store.Txn(ctx, conds, ops); err != nil {
+		return nil, err
+	}
+	return lb, nil
 }
 
 // DescribeLoadBalancerAttributes returns the load balancer's attributes.

@@ -2,6 +2,9 @@ package balancer
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -70,6 +73,65 @@ func Page[T any](items []T, key func(T) string, marker string, size int) ([]T, s
 		return nil, "", validationError("The marker '%s' is not valid", marker) // UNVERIFIED: AWS's text
 	}
 	return page, next, nil
+}
+
+// Rules that span records (a listener's load balancer exists and its port is
+// free; a target group is not deleted while a listener or rule forwards to
+// it) hold across nodes because each write that could break one is a
+// store.Txn conditioned on what the decision read: the parent's ModRev, and
+// no listener changed since the listing (NoneAfter). A conflict means another
+// writer got in between: the operation reads again and decides again.
+
+// retryOnConflict runs attempt again while it fails with store.ErrConflict,
+// as store.Update does, until ctx ends.
+func retryOnConflict[T any](ctx context.Context, attempt func() (T, error)) (T, error) {
+	for {
+		v, err := attempt()
+		if !errors.Is(err, store.ErrConflict) {
+			return v, err
+		}
+		if ctx.Err() != nil {
+			return v, ctx.Err()
+		}
+	}
+}
+
+// allListeners returns every listener and the store revision of the listing,
+// for a NoneAfter condition on the listener prefix.
+func (s *Service) allListeners(ctx context.Context) ([]*model.Listener, int64, error) {
+	kvs, rev, err := s.d.Store.List(ctx, model.Prefix(model.KindListener))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]*model.Listener, 0, len(kvs))
+	for _, kv := range kvs {
+		l := new(model.Listener)
+		if err := json.Unmarshal(kv.Value, l); err != nil {
+			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
+		out = append(out, l)
+	}
+	return out, rev, nil
+}
+
+// groupsExist is the condition that every target group the listener forwards
+// to still exists as the caller last checked it: a DeleteTargetGroup that
+// lands in between makes the write conflict. A group already gone is
+// TargetGroupNotFound.
+func (s *Service) groupsExist(ctx context.Context, l *model.Listener) ([]store.Cond, error) {
+	var conds []store.Cond
+	for _, arn := range l.TargetGroupARNs() {
+		key := model.Key(model.KindTargetGroup, arn)
+		kv, err := s.d.Store.Get(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, tgNotFound()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", key, err)
+		}
+		conds = append(conds, store.KeyIs(key, kv.ModRev))
+	}
+	return conds, nil
 }
 
 func (s *Service) listenersOf(ctx context.Context, lbARN string) ([]*model.Listener, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -220,10 +221,28 @@ func (s *Service) listenerOfRule(ctx context.Context, ruleARN string) (*model.Li
 // saveListener writes a listener read at rev; a concurrent change is AWS's
 // PriorRequestNotComplete (the caller may retry).
 func (s *Service) saveListener(ctx context.Context, l *model.Listener, rev int64) error {
-	_, err := store.Save(ctx, s.d.Store, model.Key(model.KindListener, l.ARN), l, rev)
+	err := s.writeListener(ctx, l, rev)
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 		return model.Errorf(http.StatusTooManyRequests, "PriorRequestNotComplete", "This operation is not allowed while a prior request has not been completed.")
 	}
+	return err
+}
+
+// writeListener writes l back over revision rev, conditioned too on the
+// target groups it forwards to (groupsExist) and on extra; ErrConflict if any
+// changed.
+func (s *Service) writeListener(ctx context.Context, l *model.Listener, rev int64, extra ...store.Cond) error {
+	conds, err := s.groupsExist(ctx, l)
+	if err != nil {
+		return err
+	}
+	key := model.Key(model.KindListener, l.ARN)
+	b, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	conds = append(append(conds, store.KeyIs(key, rev)), extra...)
+	_, err = s.d.Store.Txn(ctx, conds, []store.Op{store.Put(key, b)})
 	return err
 }
 

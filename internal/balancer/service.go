@@ -64,7 +64,7 @@ type Service struct {
 	proxy      *httputil.ReverseProxy
 	set        *listen.Set
 
-	opMu     sync.Mutex // one mutating operation at a time (name uniqueness, ports)
+	opMu     sync.Mutex // serialises this node's other writes (name uniqueness, quotas); cross-record rules are store Txns (ops.go)
 	healthMu sync.Mutex // one TargetHealth write at a time
 
 	mu      sync.Mutex                   // guards probers and states

@@ -387,15 +387,24 @@ func (s *Service) DescribeTargetGroups(ctx context.Context, arns, names []string
 // DeleteTargetGroup deletes a target group no listener forwards to. A target
 // group that does not exist is no error.
 func (s *Service) DeleteTargetGroup(ctx context.Context, arn string) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	// No mutex: the delete is a Txn conditioned on the group as read and on
+	// no listener changed since the in-use check; a listener or rule that
+	// starts forwarding to the group meanwhile (on any node) is conditioned
+	// on the group in turn (groupsExist), so one of the two fails.
+	_, err := retryOnConflict(ctx, func() (struct{}, error) { return struct{}{}, s.deleteTargetGroup(ctx, arn) })
+	return err
+}
+
+func (s *Service) deleteTargetGroup(ctx context.Context, arn string) error {
 	key := model.Key(model.KindTargetGroup, arn)
-	if _, _, err := store.Load[model.TargetGroup](ctx, s.d.Store, key); errors.Is(err, store.ErrNotFound) {
+	kv, err := s.d.Store.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
-	} else if err != nil {
+	}
+	if err != nil {
 		return err
 	}
-	listeners, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
+	listeners, listRev, err := s.allListeners(ctx)
 	if err != nil {
 		return err
 	}
@@ -404,11 +413,8 @@ func (s *Service) DeleteTargetGroup(ctx context.Context, arn string) error {
 			return model.BadRequest(codeInUse, "Target group '%s' is currently in use by a listener or a rule", arn)
 		}
 	}
-	if _, err := s.d.Store.Delete(ctx, key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	if _, err := s.d.Store.Delete(ctx, model.Key(model.KindTargetHealth, arn), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
+	conds := []store.Cond{store.KeyIs(key, kv.ModRev), store.NoneAfter(model.Prefix(model.KindListener), listRev)}
+	ops := []store.Op{store.Del(key), store.Del(model.Key(model.KindTargetHealth, arn))}
+	_, err = s.d.Store.Txn(ctx, conds, ops)
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -74,20 +75,6 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 		return nil, err
 	}
 	now := s.now()
-	all, err := store.LoadAll[model.Certificate](ctx, s.st, model.Prefix(model.KindCertificate))
-	if err != nil {
-		return nil, fmt.Errorf("list certificates: %w", err)
-	}
-	if in.IdempotencyToken != "" {
-		for _, c := range all {
-			if c.IdempotencyToken == in.IdempotencyToken && c.Type == model.CertAmazonIssued && now.Sub(c.CreatedAt) < idempotencyWindow {
-				return c, nil
-			}
-		}
-	}
-	if err := s.checkQuota(all, model.CertAmazonIssued); err != nil {
-		return nil, err
-	}
 	c := &model.Certificate{
 		ARN:                     s.newARN(),
 		DomainName:              names[0],
@@ -110,10 +97,58 @@ func (s *Service) RequestCertificate(ctx context.Context, in RequestInput) (*mod
 			ResourceRecord:   ValidationRecord(s.env.Account, n),
 		})
 	}
-	if _, err := store.Save(ctx, s.st, model.Key(model.KindCertificate, c.ARN), c, 0); err != nil {
-		return nil, fmt.Errorf("save certificate %s: %w", c.ARN, err)
+	return s.create(ctx, c, func(all []*model.Certificate) *model.Certificate {
+		if in.IdempotencyToken == "" {
+			return nil
+		}
+		for _, had := range all {
+			if had.IdempotencyToken == in.IdempotencyToken && had.Type == model.CertAmazonIssued && now.Sub(had.CreatedAt) < idempotencyWindow {
+				return had
+			}
+		}
+		return nil
+	})
+}
+
+// create stores c, a new certificate, unless the account already holds its
+// type's quota or earlier (given all certificates, it returns one to answer
+// instead: an idempotent repeat). Both rules span every certificate record,
+// so the write is one store Txn conditioned on no certificate having been
+// created or changed since the listing they were decided on; on a conflict
+// they are decided again. Two nodes creating at once thus neither overshoot
+// the quota nor both create for one idempotency token.
+func (s *Service) create(ctx context.Context, c *model.Certificate, earlier func(all []*model.Certificate) *model.Certificate) (*model.Certificate, error) {
+	prefix := model.Prefix(model.KindCertificate)
+	key := model.Key(model.KindCertificate, c.ARN)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("encode certificate %s: %w", c.ARN, err)
 	}
-	return c, nil
+	for {
+		all, rev, err := loadAllAt[model.Certificate](ctx, s.st, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("list certificates: %w", err)
+		}
+		if earlier != nil {
+			if had := earlier(all); had != nil {
+				return had, nil
+			}
+		}
+		if err := s.checkQuota(all, c.Type); err != nil {
+			return nil, err
+		}
+		_, err = s.st.Txn(ctx, []store.Cond{store.NoneAfter(prefix, rev), store.KeyIs(key, 0)}, []store.Op{store.Put(key, b)})
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("save certificate %s: %w", c.ARN, err)
+		}
+		return c, nil
+	}
 }
 
 // newARN is a new certificate's ARN.
@@ -254,25 +289,34 @@ func RenewalEligibility(c *model.Certificate, inUse bool) string {
 
 // DeleteCertificate deletes the certificate unless a load balancer listener or an
 // API Gateway custom domain name uses it.
+//
+// "Not in use" spans records of other kinds, so a check followed by a delete
+// would race: a listener created between the check and the delete would serve
+// a certificate that is gone, on one node or on several. The delete is
+// therefore one store Txn conditioned on the certificate being unchanged and
+// on no listener or domain name having been created or changed since the
+// listings that found no user; any of those failing is a conflict, and the
+// decision is taken again on fresh state.
 func (s *Service) DeleteCertificate(ctx context.Context, arn string) error {
+	key := model.Key(model.KindCertificate, arn)
 	for {
 		_, rev, err := s.load(ctx, arn)
 		if err != nil {
 			return err
 		}
-		users, err := s.Users(ctx, arn)
+		users, unchanged, err := s.usersByCertAt(ctx)
 		if err != nil {
 			return err
 		}
-		if len(users) > 0 {
+		if len(users[arn]) > 0 {
 			return model.BadRequest(codeInUse, "Certificate %s in account %s is in use.", arn, s.env.Account)
 		}
-		_, err = s.st.Delete(ctx, model.Key(model.KindCertificate, arn), rev)
+		conds := append(unchanged, store.KeyIs(key, rev))
+		_, err = s.st.Txn(ctx, conds, []store.Op{store.Del(key)})
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return s.notFound(arn)
 		case errors.Is(err, store.ErrConflict):
-			// Changed since we loaded it (issued, retagged): check again on fresh state.
+			// The certificate changed (issued, retagged, deleted) or a user may
+			// have appeared: decide again; load answers not-found if it is gone.
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -299,14 +343,26 @@ func (s *Service) Users(ctx context.Context, arn string) ([]string, error) {
 // balancers whose listeners serve it and the API Gateway custom domain names,
 // sorted, as DescribeCertificate reports InUseBy.
 func (s *Service) usersByCert(ctx context.Context) (map[string][]string, error) {
-	listeners, err := store.LoadAll[model.Listener](ctx, s.st, model.Prefix(model.KindListener))
+	users, _, err := s.usersByCertAt(ctx)
+	return users, err
+}
+
+// usersByCertAt is usersByCert that also returns the conditions under which
+// its answer still holds: no listener and no domain name created or changed
+// since the listings it was read from (a deletion only removes users, so it
+// does not matter).
+func (s *Service) usersByCertAt(ctx context.Context) (map[string][]string, []store.Cond, error) {
+	listenerPrefix := model.Prefix(model.KindListener)
+	listeners, listenersRev, err := loadAllAt[model.Listener](ctx, s.st, listenerPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("list listeners: %w", err)
+		return nil, nil, fmt.Errorf("list listeners: %w", err)
 	}
-	domains, err := store.LoadAll[model.DomainName](ctx, s.st, model.Prefix(model.KindDomainName))
+	domainPrefix := model.Prefix(model.KindDomainName)
+	domains, domainsRev, err := loadAllAt[model.DomainName](ctx, s.st, domainPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("list domain names: %w", err)
+		return nil, nil, fmt.Errorf("list domain names: %w", err)
 	}
+	unchanged := []store.Cond{store.NoneAfter(listenerPrefix, listenersRev), store.NoneAfter(domainPrefix, domainsRev)}
 	sets := map[string]map[string]bool{}
 	use := func(cert, user string) {
 		if cert == "" {
@@ -331,5 +387,24 @@ func (s *Service) usersByCert(ctx context.Context) (map[string][]string, error) 
 	for cert, set := range sets {
 		users[cert] = slices.Sorted(maps.Keys(set))
 	}
-	return users, nil
+	return users, unchanged, nil
+}
+
+// loadAllAt decodes every value under prefix, in key order, and returns the
+// store revision the listing reflects, for a Txn condition on the prefix
+// (store.LoadAll drops it).
+func loadAllAt[T any](ctx context.Context, st store.Store, prefix string) ([]*T, int64, error) {
+	kvs, rev, err := st.List(ctx, prefix)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]*T, 0, len(kvs))
+	for _, kv := range kvs {
+		v := new(T)
+		if err := json.Unmarshal(kv.Value, v); err != nil {
+			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, rev, nil
 }

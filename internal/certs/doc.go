@@ -47,5 +47,9 @@
 // Concurrency: Run owns the only goroutine; checks run on it one after another.
 // Operations are safe for concurrent use (every write is a store CAS), and the
 // CA is immutable. Status writes re-check the certificate inside store.Update, so
-// a certificate deleted or issued elsewhere meanwhile is left alone.
+// a certificate deleted or issued elsewhere meanwhile is left alone. The rules
+// that span records are store Txns, so they hold across nodes: DeleteCertificate
+// deletes only if no listener or domain name changed since it found no user,
+// and create (request, import) writes only if no certificate changed since the
+// quota and idempotency token were checked.
 package certs

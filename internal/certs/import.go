@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"gatehouse/internal/model"
-	"gatehouse/internal/store"
 )
 
 // ImportCertificate imports a certificate with its private key and optional
@@ -70,18 +69,8 @@ func (s *Service) ImportCertificate(ctx context.Context, certPEM, keyPEM, chainP
 		c.Tags = maps.Clone(tags)
 	}
 	if arn == "" {
-		all, err := store.LoadAll[model.Certificate](ctx, s.st, model.Prefix(model.KindCertificate))
-		if err != nil {
-			return nil, fmt.Errorf("list certificates: %w", err)
-		}
-		if err := s.checkQuota(all, model.CertImported); err != nil {
-			return nil, err
-		}
 		c.ARN = s.newARN()
-		if _, err := store.Save(ctx, s.st, model.Key(model.KindCertificate, c.ARN), c, 0); err != nil {
-			return nil, fmt.Errorf("save certificate %s: %w", c.ARN, err)
-		}
-		return c, nil
+		return s.create(ctx, c, nil)
 	}
 	// Reimport: the certificate keeps its ARN, creation time and tags.
 	return s.update(ctx, arn, func(v *model.Certificate) error {

@@ -16,8 +16,8 @@ import (
 const DefaultMaxCertificates = 2500
 
 // checkQuota refuses a new certificate of type typ once the account holds
-// the quota of that type. The count is read just before the create's write:
-// two concurrent creates can overshoot the quota by one, which is accepted.
+// the quota of that type. create decides it on a listing and writes only if
+// no certificate changed since, so concurrent creates never overshoot it.
 func (s *Service) checkQuota(all []*model.Certificate, typ string) error {
 	n := 0
 	for _, c := range all {

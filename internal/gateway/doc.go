@@ -41,7 +41,11 @@
 // gatewayresponses.go, tags.go), validate and write spec to the store with
 // AWS's error codes and messages (errors.go); Update operations' patches are
 // in patch.go, the bounds of every stored field and the quotas in limits.go,
-// the store helpers they share in ops.go. Compile (compile.go) turns every
+// the store helpers they share in ops.go. Rules spanning records (a
+// deployment is not deleted while a stage names it, a stage or API not while a
+// base path mapping does, nothing is created under a deleted API or domain, an
+// empty base path is a domain's only mapping) hold across nodes: each is one
+// store.Txn conditioned on the records the decision read (ops.go). Compile (compile.go) turns every
 // snapshot into an immutable table (table.go) that the hot path (route.go,
 // serve.go, failure.go) loads once per request.
 //

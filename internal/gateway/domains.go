@@ -3,7 +3,6 @@ package gateway
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -72,55 +71,77 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 	if err := checkLen("certificate ARN", arn, maxCertificateARNLen); err != nil {
 		return nil, err
 	}
-	cert, _, err := store.LoadOr[model.Certificate](ctx, s.d.Store, model.Key(model.KindCertificate, arn), func() error {
-		// Modelled on AWS's "Certificate … in account … not yet issued"; UNVERIFIED.
-		return badRequest(fmt.Sprintf("Certificate %s in account %s not found", arn, s.env.Account))
-	})
-	if err != nil {
-		return nil, err
+	certKey := model.Key(model.KindCertificate, arn)
+	key := model.Key(model.KindDomainName, name)
+	domainsPrefix := model.Prefix(model.KindDomainName)
+	for {
+		cert, certRev, err := store.LoadOr[model.Certificate](ctx, s.d.Store, certKey, func() error {
+			// Modelled on AWS's "Certificate … in account … not yet issued"; UNVERIFIED.
+			return badRequest(fmt.Sprintf("Certificate %s in account %s not found", arn, s.env.Account))
+		})
+		if err != nil {
+			return nil, err
+		}
+		if cert.Status != model.CertIssued {
+			return nil, badRequest(fmt.Sprintf("Certificate %s in account %s not yet issued", arn, s.env.Account))
+		}
+		_, keys, listRev, err := loadAllAt[model.DomainName](ctx, s.d.Store, domainsPrefix)
+		if err != nil {
+			return nil, err
+		}
+		if len(keys) >= maxDomains {
+			return nil, limit(msgTooManyDomains)
+		}
+		if slices.Contains(keys, key) {
+			// AWS answers BadRequestException here, not ConflictException (users'
+			// reports of real CreateDomainName errors).
+			return nil, badRequest(msgDomainExists)
+		}
+		d := &model.DomainName{
+			Name:                  name,
+			EndpointConfiguration: ec,
+			SecurityPolicy:        sp,
+			DomainNameStatus:      "AVAILABLE",
+			CreatedDate:           time.Now().UTC().Truncate(time.Second),
+			Tags:                  in.Tags,
+		}
+		if ec.Types[0] == "REGIONAL" {
+			d.RegionalCertificateARN = arn
+			d.RegionalDomainName = "d-" + model.RandomID(10) + ".execute-api." + s.env.Region + ".amazonaws.com"
+			d.RegionalHostedZoneID = regionalHostedZones[s.env.Region]
+		} else {
+			d.CertificateARN = arn
+		}
+		put, err := putOp(key, d)
+		if err != nil {
+			return nil, err
+		}
+		// The certificate as read: the certificate service's DeleteCertificate
+		// refuses while a domain uses it, and conditions its delete on no
+		// domain having appeared; this is the other half. The domains as
+		// listed: the quota holds and the name is free.
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(certKey, certRev), store.NoneAfter(domainsPrefix, listRev)}, put)
+		if err != nil {
+			return nil, fmt.Errorf("save domain name %s: %w", name, err)
+		}
+		if ok {
+			return d, nil
+		}
 	}
-	if cert.Status != model.CertIssued {
-		return nil, badRequest(fmt.Sprintf("Certificate %s in account %s not yet issued", arn, s.env.Account))
-	}
-	all, err := s.GetDomainNames(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(all) >= maxDomains {
-		return nil, limit(msgTooManyDomains)
-	}
-	d := &model.DomainName{
-		Name:                  name,
-		EndpointConfiguration: ec,
-		SecurityPolicy:        sp,
-		DomainNameStatus:      "AVAILABLE",
-		CreatedDate:           time.Now().UTC().Truncate(time.Second),
-		Tags:                  in.Tags,
-	}
-	if ec.Types[0] == "REGIONAL" {
-		d.RegionalCertificateARN = arn
-		d.RegionalDomainName = "d-" + model.RandomID(10) + ".execute-api." + s.env.Region + ".amazonaws.com"
-		d.RegionalHostedZoneID = regionalHostedZones[s.env.Region]
-	} else {
-		d.CertificateARN = arn
-	}
-	_, err = store.Save(ctx, s.d.Store, model.Key(model.KindDomainName, name), d, 0)
-	if errors.Is(err, store.ErrConflict) {
-		// AWS answers BadRequestException here, not ConflictException (users'
-		// reports of real CreateDomainName errors).
-		return nil, badRequest(msgDomainExists)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("save domain name %s: %w", name, err)
-	}
-	return d, nil
 }
 
 // GetDomainName returns one custom domain.
 func (s *Service) GetDomainName(ctx context.Context, name string) (*model.DomainName, error) {
-	name = model.DomainKey(name)
-	d, _, err := store.LoadOr[model.DomainName](ctx, s.d.Store, model.Key(model.KindDomainName, name), answer(notFound(msgNoDomain)))
+	d, _, _, err := s.loadDomain(ctx, name)
 	return d, err
+}
+
+// loadDomain returns a custom domain with its key and ModRev, for the
+// conditions of a write that needs the domain to stay as read.
+func (s *Service) loadDomain(ctx context.Context, name string) (d *model.DomainName, key string, rev int64, err error) {
+	key = model.Key(model.KindDomainName, model.DomainKey(name))
+	d, rev, err = store.LoadOr[model.DomainName](ctx, s.d.Store, key, answer(notFound(msgNoDomain)))
+	return d, key, rev, err
 }
 
 // GetDomainNames returns every custom domain by name.
@@ -130,14 +151,41 @@ func (s *Service) GetDomainNames(ctx context.Context) ([]*model.DomainName, erro
 
 // DeleteDomainName deletes a custom domain and its base path mappings.
 func (s *Service) DeleteDomainName(ctx context.Context, name string) error {
-	d, err := s.GetDomainName(ctx, name)
-	if err != nil {
-		return err
+	for {
+		d, key, rev, err := s.loadDomain(ctx, name)
+		if err != nil {
+			return err
+		}
+		mappingsPrefix := model.Key(model.KindBasePathMapping, d.Name+"/")
+		_, mappings, listRev, err := loadAllAt[model.BasePathMapping](ctx, s.d.Store, mappingsPrefix)
+		if err != nil {
+			return err
+		}
+		// Domain and mappings go in one step when they fit in one Txn; else
+		// the domain goes first and its mappings after: no mapping can be
+		// created meanwhile, as a mapping's creation is conditioned on its
+		// domain.
+		conds := []store.Cond{store.KeyIs(key, rev)}
+		ops := []store.Op{store.Del(key)}
+		whole := len(mappings) < store.MaxTxnOps
+		if whole {
+			conds = append(conds, store.NoneAfter(mappingsPrefix, listRev))
+			for _, k := range mappings {
+				ops = append(ops, store.Del(k))
+			}
+		}
+		ok, err := s.commit(ctx, conds, ops...)
+		if err != nil {
+			return fmt.Errorf("delete domain name %s: %w", d.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		if whole {
+			return nil
+		}
+		return s.deleteAll(ctx, mappingsPrefix)
 	}
-	if err := s.deleteAll(ctx, model.Key(model.KindBasePathMapping, d.Name+"/")); err != nil {
-		return err
-	}
-	return s.deleteOr(ctx, model.Key(model.KindDomainName, d.Name), answer(notFound(msgNoDomain)))
 }
 
 // ---- Base path mappings ----
@@ -154,34 +202,48 @@ func normBasePath(p string) string {
 // CreateBasePathMapping maps domain + basePath ("" or "(none)": none) to an API
 // stage (stage "" or "(none)": callers name the stage in the path).
 func (s *Service) CreateBasePathMapping(ctx context.Context, domain, basePath, apiID, stage string) (*model.BasePathMapping, error) {
-	d, err := s.GetDomainName(ctx, domain)
-	if err != nil {
-		return nil, err
+	for {
+		d, domainKey, domainRev, err := s.loadDomain(ctx, domain)
+		if err != nil {
+			return nil, err
+		}
+		m := &model.BasePathMapping{DomainName: d.Name, BasePath: basePath, RestAPIID: apiID, Stage: stage, ID: model.RandomID(6)}
+		conds, err := s.checkMapping(ctx, d, m, nil)
+		if err != nil {
+			return nil, err
+		}
+		key := model.Key(model.KindBasePathMapping, model.MappingID(m.DomainName, m.BasePath))
+		put, err := putOp(key, m)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.commit(ctx, append(conds, store.KeyIs(domainKey, domainRev), store.KeyIs(key, 0)), put)
+		if err != nil {
+			return nil, fmt.Errorf("save base path mapping: %w", err)
+		}
+		if ok {
+			return m, nil
+		}
 	}
-	m := &model.BasePathMapping{DomainName: d.Name, BasePath: basePath, RestAPIID: apiID, Stage: stage, ID: model.RandomID(6)}
-	if err := s.checkMapping(ctx, d, m, nil); err != nil {
-		return nil, err
-	}
-	if err := s.saveMapping(ctx, m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }
 
 // checkMapping normalises m (base path, "(none)" stage) and checks it as
 // CreateBasePathMapping must: a valid base path, an existing API and stage,
 // and no clash with the domain's other mappings (except old, which m replaces).
-func (s *Service) checkMapping(ctx context.Context, d *model.DomainName, m, old *model.BasePathMapping) error {
+// It returns the conditions under which that holds, for the write of m: the
+// API and the stage as read (DeleteRestAPI and DeleteStage refuse while a
+// mapping names them) and no mapping of the domain changed since its listing.
+func (s *Service) checkMapping(ctx context.Context, d *model.DomainName, m, old *model.BasePathMapping) ([]store.Cond, error) {
 	raw := m.BasePath
 	m.BasePath = normBasePath(raw)
 	if bp := m.BasePath; bp != "" {
 		if len(bp) > maxBasePathLen || !basePathRe.MatchString(bp) || strings.Contains(bp, "//") {
-			return badRequest("Invalid base path: " + model.Clip(raw)) // UNVERIFIED text
+			return nil, badRequest("Invalid base path: " + model.Clip(raw)) // UNVERIFIED text
 		}
 		// Multi-level base paths need a REGIONAL domain with TLS 1.2 (§A9); AWS
 		// offers them through API Gateway V2's API mappings.
 		if strings.Contains(bp, "/") && (d.SecurityPolicy != "TLS_1_2" || !slices.Contains(d.EndpointConfiguration.Types, "REGIONAL")) {
-			return badRequest(msgMultiLevelV1)
+			return nil, badRequest(msgMultiLevelV1)
 		}
 	}
 	if m.Stage == model.NoBasePath {
@@ -190,47 +252,43 @@ func (s *Service) checkMapping(ctx context.Context, d *model.DomainName, m, old 
 	// Ids and names longer than any that exists name nothing: refused before
 	// they become store keys.
 	if len(m.RestAPIID) > maxShortLen {
-		return badRequest(msgMappingNoAPI)
+		return nil, badRequest(msgMappingNoAPI)
 	}
 	if m.Stage != "" && validStageName(m.Stage) != nil {
-		return badRequest(msgNoStageMapping)
+		return nil, badRequest(msgNoStageMapping)
 	}
-	if _, _, err := store.LoadOr[model.RestAPI](ctx, s.d.Store, model.Key(model.KindRestAPI, m.RestAPIID), answer(badRequest(msgMappingNoAPI))); err != nil {
-		return err
-	}
-	if m.Stage != "" {
-		if _, _, err := store.LoadOr[model.Stage](ctx, s.d.Store, model.Key(model.KindStage, m.RestAPIID+"/"+m.Stage), answer(badRequest(msgNoStageMapping))); err != nil {
-			return err
-		}
-	}
-	existing, err := s.GetBasePathMappings(ctx, d.Name)
+	apiKey := model.Key(model.KindRestAPI, m.RestAPIID)
+	_, apiRev, err := store.LoadOr[model.RestAPI](ctx, s.d.Store, apiKey, answer(badRequest(msgMappingNoAPI)))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	conds := []store.Cond{store.KeyIs(apiKey, apiRev)}
+	if m.Stage != "" {
+		stageKey := model.Key(model.KindStage, m.RestAPIID+"/"+m.Stage)
+		_, stageRev, err := store.LoadOr[model.Stage](ctx, s.d.Store, stageKey, answer(badRequest(msgNoStageMapping)))
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, store.KeyIs(stageKey, stageRev))
+	}
+	mappingsPrefix := model.Key(model.KindBasePathMapping, d.Name+"/")
+	existing, _, listRev, err := loadAllAt[model.BasePathMapping](ctx, s.d.Store, mappingsPrefix)
+	if err != nil {
+		return nil, err
+	}
+	conds = append(conds, store.NoneAfter(mappingsPrefix, listRev))
 	for _, e := range existing {
 		if old != nil && e.BasePath == old.BasePath {
 			continue
 		}
 		if e.BasePath == m.BasePath {
-			return conflict(msgBasePathExists)
+			return nil, conflict(msgBasePathExists)
 		}
 		if e.BasePath == "" || m.BasePath == "" {
-			return conflict(msgOnlyOneEmpty)
+			return nil, conflict(msgOnlyOneEmpty)
 		}
 	}
-	return nil
-}
-
-// saveMapping stores a new mapping; its base path must be free.
-func (s *Service) saveMapping(ctx context.Context, m *model.BasePathMapping) error {
-	_, err := store.Save(ctx, s.d.Store, model.Key(model.KindBasePathMapping, model.MappingID(m.DomainName, m.BasePath)), m, 0)
-	if errors.Is(err, store.ErrConflict) {
-		return conflict(msgBasePathExists)
-	}
-	if err != nil {
-		return fmt.Errorf("save base path mapping: %w", err)
-	}
-	return nil
+	return conds, nil
 }
 
 // GetBasePathMapping returns one mapping ("(none)" or "" for the empty base path).

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -40,3 +41,54 @@ func (s *Service) deleteOr(ctx context.Context, key string, notFound func() erro
 // answer is the not-found callback of store.LoadOr, store.UpdateOr and
 // deleteOr for an error fixed in advance.
 func answer(err error) func() error { return func() error { return err } }
+
+// Rules that span several records (a deployment is not deleted while a stage
+// serves it, a stage or API not while a base path mapping names it, no child
+// is created under a deleted parent) are kept by store.Txn, never by a check
+// followed by a write: the write is conditioned on the parent's ModRev and on
+// no child having appeared since the listing the decision was made on, so
+// that two nodes sharing the store cannot both pass the check. On a conflict
+// the operation reads again and decides again.
+
+// commit applies ops if conds hold. It reports false when they did not (a
+// concurrent change: the caller re-reads and decides again) and no error then,
+// unless ctx has ended.
+func (s *Service) commit(ctx context.Context, conds []store.Cond, ops ...store.Op) (bool, error) {
+	_, err := s.d.Store.Txn(ctx, conds, ops)
+	if errors.Is(err, store.ErrConflict) {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// putOp encodes v as the Txn op that stores it under key.
+func putOp(key string, v any) (store.Op, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return store.Op{}, fmt.Errorf("encode %s: %w", key, err)
+	}
+	return store.Put(key, b), nil
+}
+
+// loadAllAt is store.LoadAll with the revision the listing reflects, for a
+// store.NoneAfter condition on the prefix.
+func loadAllAt[T any](ctx context.Context, st store.Store, prefix string) ([]*T, []string, int64, error) {
+	kvs, rev, err := st.List(ctx, prefix)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	out := make([]*T, 0, len(kvs))
+	keys := make([]string, 0, len(kvs))
+	for _, kv := range kvs {
+		v := new(T)
+		if err := json.Unmarshal(kv.Value, v); err != nil {
+			return nil, nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+		keys = append(keys, kv.Key)
+	}
+	return out, keys, rev, nil
+}

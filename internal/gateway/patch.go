@@ -395,49 +395,58 @@ const mappingPaths = "/basePath, /restapiId, /stage"
 // PatchBasePathMapping is UpdateBasePathMapping: a new base path, API or stage
 // for a mapping, checked as CreateBasePathMapping checks a new one.
 func (s *Service) PatchBasePathMapping(ctx context.Context, domain, basePath string, ops []PatchOperation) (*model.BasePathMapping, error) {
-	old, err := s.GetBasePathMapping(ctx, domain, basePath)
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.GetDomainName(ctx, domain)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPatch(ops); err != nil {
-		return nil, err
-	}
-	next := *old
-	for _, op := range ops {
-		if err := opIn(op, "replace"); err != nil {
+	for {
+		d, domainKey, domainRev, err := s.loadDomain(ctx, domain)
+		if err != nil {
 			return nil, err
 		}
-		switch op.Path {
-		case "/basePath":
-			next.BasePath = op.Value
-		case "/restapiId":
-			next.RestAPIID = op.Value
-		case "/stage":
-			next.Stage = op.Value
-		default:
-			return nil, badPatchPath(op, mappingPaths)
+		oldKey := model.Key(model.KindBasePathMapping, model.MappingID(d.Name, normBasePath(basePath)))
+		old, oldRev, err := store.LoadOr[model.BasePathMapping](ctx, s.d.Store, oldKey, answer(notFound(msgNoMapping)))
+		if err != nil {
+			return nil, err
 		}
-	}
-	if err := s.checkMapping(ctx, d, &next, old); err != nil {
-		return nil, err
-	}
-	if next.BasePath == old.BasePath {
-		_, err := store.Save(ctx, s.d.Store, model.Key(model.KindBasePathMapping, model.MappingID(d.Name, next.BasePath)), &next, store.Any)
+		if err := checkPatch(ops); err != nil {
+			return nil, err
+		}
+		next := *old
+		for _, op := range ops {
+			if err := opIn(op, "replace"); err != nil {
+				return nil, err
+			}
+			switch op.Path {
+			case "/basePath":
+				next.BasePath = op.Value
+			case "/restapiId":
+				next.RestAPIID = op.Value
+			case "/stage":
+				next.Stage = op.Value
+			default:
+				return nil, badPatchPath(op, mappingPaths)
+			}
+		}
+		conds, err := s.checkMapping(ctx, d, &next, old)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, store.KeyIs(domainKey, domainRev), store.KeyIs(oldKey, oldRev))
+		key := model.Key(model.KindBasePathMapping, model.MappingID(d.Name, next.BasePath))
+		put, err := putOp(key, &next)
+		if err != nil {
+			return nil, err
+		}
+		writes := []store.Op{put}
+		if key != oldKey {
+			// A new base path is a new key: written and the old one dropped
+			// in one step, so the mapping is never under both or neither.
+			conds = append(conds, store.KeyIs(key, 0))
+			writes = append(writes, store.Del(oldKey))
+		}
+		ok, err := s.commit(ctx, conds, writes...)
 		if err != nil {
 			return nil, fmt.Errorf("save base path mapping: %w", err)
 		}
-		return &next, nil
+		if ok {
+			return &next, nil
+		}
 	}
-	// A new base path is a new key: save it, then drop the old one.
-	if err := s.saveMapping(ctx, &next); err != nil {
-		return nil, err
-	}
-	if err := s.DeleteBasePathMapping(ctx, d.Name, old.BasePath); err != nil {
-		return nil, err
-	}
-	return &next, nil
 }

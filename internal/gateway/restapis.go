@@ -144,24 +144,63 @@ func (s *Service) ListRestAPIs(ctx context.Context) ([]*model.RestAPI, error) {
 // DeleteRestAPI deletes an API with its deployments and stages. AWS refuses
 // while a custom domain maps to it.
 func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
-	if _, err := s.GetRestAPI(ctx, id); err != nil {
-		return err
-	}
-	maps, err := store.LoadAll[model.BasePathMapping](ctx, s.d.Store, model.Prefix(model.KindBasePathMapping))
-	if err != nil {
-		return err
-	}
-	for _, m := range maps {
-		if m.RestAPIID == id {
-			return badRequest(fmt.Sprintf("Deleting RestApi %s failed. Please remove all base path mappings related to the RestApi in your domains.", id))
-		}
-	}
-	for _, k := range []model.Kind{model.KindStage, model.KindDeployment} {
-		if err := s.deleteAll(ctx, model.Key(k, id+"/")); err != nil {
+	key := model.Key(model.KindRestAPI, id)
+	mappingsPrefix := model.Prefix(model.KindBasePathMapping)
+	childPrefixes := []string{model.Key(model.KindStage, id+"/"), model.Key(model.KindDeployment, id+"/")}
+	for {
+		_, rev, err := store.LoadOr[model.RestAPI](ctx, s.d.Store, key, func() error { return s.noAPI(id) })
+		if err != nil {
 			return err
 		}
+		maps, _, mapsRev, err := loadAllAt[model.BasePathMapping](ctx, s.d.Store, mappingsPrefix)
+		if err != nil {
+			return err
+		}
+		for _, m := range maps {
+			if m.RestAPIID == id {
+				return badRequest(fmt.Sprintf("Deleting RestApi %s failed. Please remove all base path mappings related to the RestApi in your domains.", id))
+			}
+		}
+		// No mapping was created or changed since the listing.
+		conds := []store.Cond{store.KeyIs(key, rev), store.NoneAfter(mappingsPrefix, mapsRev)}
+		ops := []store.Op{store.Del(key)}
+		// The stages and deployments go in the same step when they fit in
+		// one Txn; else after the API: none can be created meanwhile, as
+		// their creation is conditioned on the API.
+		var childConds []store.Cond
+		var childOps []store.Op
+		for _, prefix := range childPrefixes {
+			kvs, listRev, err := s.d.Store.List(ctx, prefix)
+			if err != nil {
+				return fmt.Errorf("list %s: %w", prefix, err)
+			}
+			childConds = append(childConds, store.NoneAfter(prefix, listRev))
+			for _, kv := range kvs {
+				childOps = append(childOps, store.Del(kv.Key))
+			}
+		}
+		whole := len(ops)+len(childOps) <= store.MaxTxnOps
+		if whole {
+			conds = append(conds, childConds...)
+			ops = append(ops, childOps...)
+		}
+		ok, err := s.commit(ctx, conds, ops...)
+		if err != nil {
+			return fmt.Errorf("delete rest api %s: %w", id, err)
+		}
+		if !ok {
+			continue
+		}
+		if whole {
+			return nil
+		}
+		for _, prefix := range childPrefixes {
+			if err := s.deleteAll(ctx, prefix); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return s.deleteOr(ctx, model.Key(model.KindRestAPI, id), func() error { return s.noAPI(id) })
 }
 
 // UpdateRestAPI applies mutate to the stored API and validates the result (the

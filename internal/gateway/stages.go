@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -71,36 +70,57 @@ func (s *Service) CreateStage(ctx context.Context, apiID, stageName, deploymentI
 	if err := validStage(&model.Stage{Description: in.Description, Variables: in.Variables, Tags: in.Tags}); err != nil {
 		return nil, err
 	}
-	if _, err := s.GetDeployment(ctx, apiID, deploymentID); err != nil {
-		return nil, err
+	apiKey := model.Key(model.KindRestAPI, apiID)
+	depKey := model.Key(model.KindDeployment, apiID+"/"+deploymentID)
+	stagesPrefix := model.Key(model.KindStage, apiID+"/")
+	key := stagesPrefix + stageName
+	for {
+		_, apiRev, err := store.LoadOr[model.RestAPI](ctx, s.d.Store, apiKey, func() error { return s.noAPI(apiID) })
+		if err != nil {
+			return nil, err
+		}
+		_, depRev, err := store.LoadOr[model.Deployment](ctx, s.d.Store, depKey, answer(notFound(msgNoDeployment)))
+		if err != nil {
+			return nil, err
+		}
+		stages, keys, listRev, err := loadAllAt[model.Stage](ctx, s.d.Store, stagesPrefix)
+		if err != nil {
+			return nil, err
+		}
+		if len(stages) >= maxStagesPerAPI {
+			return nil, limit(msgTooManyStages)
+		}
+		if slices.Contains(keys, key) {
+			return nil, conflict(msgStageExists)
+		}
+		now := time.Now().UTC().Truncate(time.Second)
+		st := &model.Stage{
+			RestAPIID:       apiID,
+			StageName:       stageName,
+			DeploymentID:    deploymentID,
+			Description:     in.Description,
+			Variables:       in.Variables,
+			TracingEnabled:  in.TracingEnabled,
+			CreatedDate:     now,
+			LastUpdatedDate: now,
+			Tags:            in.Tags,
+		}
+		put, err := putOp(key, st)
+		if err != nil {
+			return nil, err
+		}
+		// The API and the deployment as read (neither deleted meanwhile) and
+		// the stages as listed (the quota holds, the name is free).
+		ok, err := s.commit(ctx, []store.Cond{
+			store.KeyIs(apiKey, apiRev), store.KeyIs(depKey, depRev), store.NoneAfter(stagesPrefix, listRev),
+		}, put)
+		if err != nil {
+			return nil, fmt.Errorf("save stage %s: %w", stageName, err)
+		}
+		if ok {
+			return st, nil
+		}
 	}
-	stages, err := s.GetStages(ctx, apiID)
-	if err != nil {
-		return nil, err
-	}
-	if len(stages) >= maxStagesPerAPI {
-		return nil, limit(msgTooManyStages)
-	}
-	now := time.Now().UTC().Truncate(time.Second)
-	st := &model.Stage{
-		RestAPIID:       apiID,
-		StageName:       stageName,
-		DeploymentID:    deploymentID,
-		Description:     in.Description,
-		Variables:       in.Variables,
-		TracingEnabled:  in.TracingEnabled,
-		CreatedDate:     now,
-		LastUpdatedDate: now,
-		Tags:            in.Tags,
-	}
-	_, err = store.Save(ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"+stageName), st, 0)
-	if errors.Is(err, store.ErrConflict) {
-		return nil, conflict(msgStageExists)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("save stage %s: %w", stageName, err)
-	}
-	return st, nil
 }
 
 // GetStage returns one stage.
@@ -121,40 +141,75 @@ func (s *Service) GetStages(ctx context.Context, apiID string) ([]*model.Stage, 
 }
 
 // UpdateStage applies mutate to a stage; the deployment it names must exist.
+// mutate may be called more than once and must only modify the stage.
 func (s *Service) UpdateStage(ctx context.Context, apiID, stageName string, mutate func(*model.Stage) error) (*model.Stage, error) {
-	if _, err := s.GetRestAPI(ctx, apiID); err != nil {
-		return nil, err
-	}
-	return store.UpdateOr(ctx, s.d.Store, model.Key(model.KindStage, apiID+"/"+stageName), answer(notFound(msgNoStage)), func(st *model.Stage) error {
+	key := model.Key(model.KindStage, apiID+"/"+stageName)
+	for {
+		if _, err := s.GetRestAPI(ctx, apiID); err != nil {
+			return nil, err
+		}
+		st, rev, err := store.LoadOr[model.Stage](ctx, s.d.Store, key, answer(notFound(msgNoStage)))
+		if err != nil {
+			return nil, err
+		}
 		if err := mutate(st); err != nil {
-			return err
+			return nil, err
 		}
 		st.RestAPIID, st.StageName = apiID, stageName
 		st.LastUpdatedDate = time.Now().UTC().Truncate(time.Second)
 		if err := validStage(st); err != nil {
-			return err
+			return nil, err
 		}
-		if _, err := s.GetDeployment(ctx, apiID, st.DeploymentID); err != nil {
-			return err
+		depKey := model.Key(model.KindDeployment, apiID+"/"+st.DeploymentID)
+		_, depRev, err := store.LoadOr[model.Deployment](ctx, s.d.Store, depKey, answer(notFound(msgNoDeployment)))
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
+		put, err := putOp(key, st)
+		if err != nil {
+			return nil, err
+		}
+		// The deployment the stage names must still exist when it is written,
+		// so DeleteDeployment cannot remove it in between.
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev), store.KeyIs(depKey, depRev)}, put)
+		if err != nil {
+			return nil, fmt.Errorf("update %s: %w", key, err)
+		}
+		if ok {
+			return st, nil
+		}
+	}
 }
 
 // DeleteStage deletes a stage that no base path mapping uses.
 func (s *Service) DeleteStage(ctx context.Context, apiID, stageName string) error {
-	if _, err := s.GetStage(ctx, apiID, stageName); err != nil {
-		return err
-	}
-	maps, err := store.LoadAll[model.BasePathMapping](ctx, s.d.Store, model.Prefix(model.KindBasePathMapping))
-	if err != nil {
-		return err
-	}
-	for _, m := range maps {
-		if m.RestAPIID == apiID && m.Stage == stageName {
-			// UNVERIFIED text, modelled on DeleteRestApi's.
-			return badRequest("Deleting stage " + stageName + " failed. Please remove all base path mappings related to the stage in your domains.")
+	key := model.Key(model.KindStage, apiID+"/"+stageName)
+	mappingsPrefix := model.Prefix(model.KindBasePathMapping)
+	for {
+		if _, err := s.GetRestAPI(ctx, apiID); err != nil {
+			return err
+		}
+		_, rev, err := store.LoadOr[model.Stage](ctx, s.d.Store, key, answer(notFound(msgNoStage)))
+		if err != nil {
+			return err
+		}
+		maps, _, listRev, err := loadAllAt[model.BasePathMapping](ctx, s.d.Store, mappingsPrefix)
+		if err != nil {
+			return err
+		}
+		for _, m := range maps {
+			if m.RestAPIID == apiID && m.Stage == stageName {
+				// UNVERIFIED text, modelled on DeleteRestApi's.
+				return badRequest("Deleting stage " + stageName + " failed. Please remove all base path mappings related to the stage in your domains.")
+			}
+		}
+		// No mapping was created or changed since the listing.
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev), store.NoneAfter(mappingsPrefix, listRev)}, store.Del(key))
+		if err != nil {
+			return fmt.Errorf("delete stage %s: %w", stageName, err)
+		}
+		if ok {
+			return nil
 		}
 	}
-	return s.deleteOr(ctx, model.Key(model.KindStage, apiID+"/"+stageName), answer(notFound(msgNoStage)))
 }

@@ -26,7 +26,9 @@
 //
 // Concurrency: queries run on miekg/dns's goroutines and only read the immutable
 // table. Run owns the UDP and TCP servers and the table follower and waits for
-// them on shutdown. Operations on one Service are serialised by a mutex so that a
-// batch is validated against the writes of the batch before it; writes are CAS, so
-// a concurrent writer elsewhere makes a batch retry rather than interleave.
+// them on shutdown. Operations take no process lock: each write is a store Txn
+// conditioned on the zone and its record sets being as the batch read them
+// (changes.go, guard), so a concurrent writer on this node or any other sharing
+// the store makes a batch retry rather than interleave, and a record set is
+// never created in a zone being deleted.
 package nameserver

@@ -7,9 +7,9 @@ import (
 )
 
 // Route 53 quotas ("Quotas on entities", Route 53 Developer Guide,
-// DNSLimitations.html). Both are checked against the store under opMu, which
-// serialises this node's writes; another node writing to the same store at the
-// same moment can overshoot a quota by its one create, which is accepted.
+// DNSLimitations.html). Both are checked against the store and the write that
+// could overshoot one is conditioned on nothing having been created since the
+// count (store.NoneAfter), so writers on other nodes cannot overshoot either.
 const (
 	maxHostedZones = 500    // hosted zones per account
 	maxRecordSets  = 10_000 // record sets per hosted zone, SOA and NS included

@@ -53,6 +53,15 @@ func (s *pauseStore) Delete(ctx context.Context, key string, expect int64) (int6
 	return rev, err
 }
 
+// Txn is hooked too: each write of a batch is one Txn (see guard).
+func (s *pauseStore) Txn(ctx context.Context, conds []store.Cond, ops []store.Op) (int64, error) {
+	rev, err := s.Store.Txn(ctx, conds, ops)
+	if err == nil {
+		s.wrote(rev)
+	}
+	return rev, err
+}
+
 // TestBatchNeverHidesName proves a batch that replaces the records of a name
 // never lets the DNS server answer NXDOMAIN for it: not in the state after each
 // single write of the batch (the hook holds the batch there until the server

@@ -18,7 +18,7 @@ import (
 // 53's validation: the whole batch is checked (in order, against the zone as the
 // earlier changes leave it) before anything is written.
 func (s *Service) ChangeRecordSets(ctx context.Context, zoneID string, changes []Change) (*ChangeInfo, error) {
-	return s.batch(ctx, zoneID, "change record sets in", func(z *model.HostedZone, _ int64, current map[string]*stored) ([]write, error) {
+	return s.batch(ctx, zoneID, "change record sets in", false, func(z *model.HostedZone, _ int64, current map[string]*stored) ([]write, error) {
 		writes, merr := plan(z, current, changes)
 		if merr != nil {
 			return nil, merr
@@ -97,19 +97,26 @@ func (s *Service) RecordSetCounts(ctx context.Context) (map[string]int64, error)
 
 // loadSets reads a zone's record sets, keyed by record set id.
 func (s *Service) loadSets(ctx context.Context, zoneID string) (map[string]*stored, error) {
-	kvs, _, err := s.d.Store.List(ctx, recordSetPrefix(zoneID))
+	sets, _, err := s.loadSetsAt(ctx, zoneID)
+	return sets, err
+}
+
+// loadSetsAt is loadSets and the store revision the listing reflects, which a
+// batch's writes are conditioned on (guard).
+func (s *Service) loadSetsAt(ctx context.Context, zoneID string) (map[string]*stored, int64, error) {
+	kvs, rev, err := s.d.Store.List(ctx, recordSetPrefix(zoneID))
 	if err != nil {
-		return nil, fmt.Errorf("list record sets of %s: %w", zoneID, err)
+		return nil, 0, fmt.Errorf("list record sets of %s: %w", zoneID, err)
 	}
 	out := make(map[string]*stored, len(kvs))
 	for _, kv := range kvs {
 		rs, err := decodeSet(kv.Value)
 		if err != nil {
-			return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
 		}
 		out[model.RecordSetID(rs.ZoneID, rs.Name, rs.Type)] = &stored{key: kv.Key, set: rs, raw: kv.Value, rev: kv.ModRev}
 	}
-	return out, nil
+	return out, rev, nil
 }
 
 func recordSetKey(rs *model.RecordSet) string {

@@ -75,9 +75,6 @@ type Service struct {
 	swapped chan struct{}
 	running atomic.Bool
 
-	// opMu serialises this node's zone and record writes (validate-then-write).
-	opMu sync.Mutex
-
 	changeMu sync.Mutex
 	changes  map[string]changeRecord
 	order    []string

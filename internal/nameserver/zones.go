@@ -42,48 +42,56 @@ func (s *Service) CreateHostedZone(ctx context.Context, name, callerReference, c
 		return nil, nil, invalidDomainName()
 	}
 
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	// The zone, its SOA and NS and its caller reference are one Txn: it also
+	// requires the reference unused and no zone created since the count, so
+	// neither a reused reference nor the quota can slip between check and
+	// write, whichever node the other request reached.
 	st := s.d.Store
-	zones, _, err := st.List(ctx, model.Prefix(model.KindHostedZone))
-	if err != nil {
-		return nil, nil, fmt.Errorf("count hosted zones: %w", err)
-	}
-	if len(zones) >= maxHostedZones {
-		return nil, nil, tooManyHostedZones()
-	}
-	z := &model.HostedZone{
-		ID:              "Z" + model.RandomUpperID(20),
-		Name:            zn,
-		CallerReference: callerReference,
-		Comment:         comment,
-		NameServers:     delegationSet(),
-		CreatedAt:       time.Now().UTC(),
-	}
 	refKey := model.Key(model.KindCallerReference, callerReference)
-	if _, err := store.Save(ctx, st, refKey, z.ID, 0); err != nil {
+	for attempt := 1; ; attempt++ {
+		zonesPrefix := model.Prefix(model.KindHostedZone)
+		zones, listRev, err := st.List(ctx, zonesPrefix)
+		if err != nil {
+			return nil, nil, fmt.Errorf("count hosted zones: %w", err)
+		}
+		if len(zones) >= maxHostedZones {
+			return nil, nil, tooManyHostedZones()
+		}
+		z := &model.HostedZone{
+			ID:              "Z" + model.RandomUpperID(20),
+			Name:            zn,
+			CallerReference: callerReference,
+			Comment:         comment,
+			NameServers:     delegationSet(),
+			CreatedAt:       time.Now().UTC(),
+		}
+		soa := &model.RecordSet{ZoneID: z.ID, Name: zn, Type: "SOA", TTL: soaTTL,
+			Records: []string{z.NameServers[0] + " " + hostmaster + " " + soaTimers}}
+		ns := &model.RecordSet{ZoneID: z.ID, Name: zn, Type: "NS", TTL: nsTTL, Records: slices.Clone(z.NameServers)}
+		zoneKey := model.Key(model.KindHostedZone, z.ID)
+		conds := []store.Cond{store.KeyIs(refKey, 0), store.NoneAfter(zonesPrefix, listRev), store.KeyIs(zoneKey, 0)}
+		ops := []store.Op{
+			store.Put(refKey, mustJSON(z.ID)),
+			store.Put(zoneKey, mustJSON(z)),
+			store.Put(recordSetKey(soa), mustJSON(soa)),
+			store.Put(recordSetKey(ns), mustJSON(ns)),
+		}
+		rev, err := st.Txn(ctx, conds, ops)
 		if errors.Is(err, store.ErrConflict) {
-			return nil, nil, model.Conflict("HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
+			// Which condition failed decides: a used reference is the caller's
+			// error; a zone created meanwhile only means counting again.
+			if _, gerr := st.Get(ctx, refKey); gerr == nil {
+				return nil, nil, model.Conflict("HostedZoneAlreadyExists", "A hosted zone has already been created with the specified caller reference.")
+			}
+			if attempt < maxRetries {
+				continue
+			}
 		}
-		return nil, nil, fmt.Errorf("create hosted zone %s: %w", zn, err)
-	}
-	soa := &model.RecordSet{ZoneID: z.ID, Name: zn, Type: "SOA", TTL: soaTTL,
-		Records: []string{z.NameServers[0] + " " + hostmaster + " " + soaTimers}}
-	ns := &model.RecordSet{ZoneID: z.ID, Name: zn, Type: "NS", TTL: nsTTL, Records: slices.Clone(z.NameServers)}
-	writes := []write{
-		{key: model.Key(model.KindHostedZone, z.ID), val: z},
-		{key: recordSetKey(soa), val: soa},
-		{key: recordSetKey(ns), val: ns},
-	}
-	rev, err := s.apply(ctx, writes)
-	if err != nil {
-		// Free the reference again: the request failed, so a retry with it must work.
-		if _, derr := st.Delete(context.WithoutCancel(ctx), refKey, store.Any); derr != nil {
-			s.log.Warn("release caller reference", "ref", callerReference, "err", derr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("create hosted zone %s: %w", zn, err)
 		}
-		return nil, nil, fmt.Errorf("create hosted zone %s: %w", zn, err)
+		return z, s.changeDone(ctx, rev), nil
 	}
-	return z, s.changeDone(ctx, rev), nil
 }
 
 // GetHostedZone returns one hosted zone; id may carry the "/hostedzone/" prefix.
@@ -106,9 +114,10 @@ func (s *Service) ListHostedZones(ctx context.Context) ([]*model.HostedZone, err
 }
 
 // DeleteHostedZone deletes a zone that holds nothing but its SOA and NS record
-// sets, which go with it.
+// sets, which go with it in the same store revision, conditioned on no record
+// set having been created since they were listed (a batch on another node).
 func (s *Service) DeleteHostedZone(ctx context.Context, id string) (*ChangeInfo, error) {
-	return s.batch(ctx, id, "delete hosted zone", func(z *model.HostedZone, zrev int64, sets map[string]*stored) ([]write, error) {
+	return s.batch(ctx, id, "delete hosted zone", true, func(z *model.HostedZone, zrev int64, sets map[string]*stored) ([]write, error) {
 		writes := []write{}
 		for _, cur := range sets {
 			if cur.set.Name != z.Name || (cur.set.Type != "SOA" && cur.set.Type != "NS") {

@@ -38,7 +38,9 @@
 // runs Handoff; Run waits for all of them before it returns. Tables are immutable
 // and swapped atomically, so a security-group change applies to the next
 // connection while connections already admitted keep going, as EC2's stateful
-// security groups do. Operations serialise their read-validate-write sequences on
-// one mutex and write with compare-and-swap, so concurrent calls never lose a rule
-// or hand out an address twice.
+// security groups do. Operations hold no lock: each reads, decides and writes in
+// one store.Txn conditioned on what it read being unchanged (retrying when it
+// changed), so concurrent calls on one node or several never lose a rule, hand
+// out an address twice, or leave a record naming a security group that is gone
+// (ops.go).
 package network

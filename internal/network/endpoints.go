@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/ipam"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
 )
@@ -73,8 +74,23 @@ func (s *Service) CreateVpcEndpoint(ctx context.Context, in CreateEndpointInput)
 	if !slices.Contains(endpointTypes, typ) {
 		return nil, errInvalidValue("Value (%s) for parameter VpcEndpointType is invalid.", typ) // best match
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var out *model.VpcEndpoint
+	err := retryConflict(ctx, func() (err error) {
+		out, err = s.createEndpointOnce(ctx, in, typ)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// createEndpointOnce is one attempt of CreateVpcEndpoint: its interfaces are
+// written under the conditions that its groups are as checked, and the endpoint
+// under those and that no endpoint changed since the listing that the quota and
+// the private DNS check read. ErrConflict (after undoing what it wrote) means
+// try again.
+func (s *Service) createEndpointOnce(ctx context.Context, in CreateEndpointInput, typ string) (*model.VpcEndpoint, error) {
 	vpc, err := s.resolveVpc(ctx, in.VpcID)
 	if err != nil {
 		return nil, err
@@ -93,20 +109,21 @@ func (s *Service) CreateVpcEndpoint(ctx context.Context, in CreateEndpointInput)
 	if len(sgIDs) == 0 {
 		sgIDs = []string{defaultGroupID(vpc.ID)}
 	}
-	if err := s.checkGroups(ctx, vpc.ID, sgIDs); err != nil {
+	groupConds, err := s.checkGroups(ctx, vpc.ID, sgIDs)
+	if err != nil {
+		return nil, err
+	}
+	eps, epsRev, err := listAll[model.VpcEndpoint](ctx, s.st, model.KindVpcEndpoint)
+	if err != nil {
 		return nil, err
 	}
 	privateDNS := in.PrivateDNSEnabled == nil || *in.PrivateDNSEnabled
 	if privateDNS {
-		if err := s.checkPrivateDNS(ctx, vpc.ID, ""); err != nil {
+		if err := s.checkPrivateDNS(eps, vpc.ID, ""); err != nil {
 			return nil, err
 		}
 	}
 	policy, err := checkPolicy(in.PolicyDocument)
-	if err != nil {
-		return nil, err
-	}
-	eps, err := store.LoadAll[model.VpcEndpoint](ctx, s.st, model.Prefix(model.KindVpcEndpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +143,7 @@ func (s *Service) CreateVpcEndpoint(ctx context.Context, in CreateEndpointInput)
 		Tags:              in.Tags,
 	}
 	ep.DNSName = ep.ID + "-" + model.RandomID(8) + ".execute-api." + s.env.Region + ".vpce.amazonaws.com"
-	enis, err := s.createInterfaces(ctx, ep, subnets)
+	enis, err := s.createInterfaces(ctx, ep, subnets, groupConds)
 	if err != nil {
 		return nil, err
 	}
@@ -134,8 +151,17 @@ func (s *Service) CreateVpcEndpoint(ctx context.Context, in CreateEndpointInput)
 		ep.SubnetIDs = append(ep.SubnetIDs, n.SubnetID)
 		ep.NetworkInterfaceIDs = append(ep.NetworkInterfaceIDs, n.ID)
 	}
-	if _, err := store.Save(ctx, s.st, model.Key(model.KindVpcEndpoint, ep.ID), ep, 0); err != nil {
+	key := model.Key(model.KindVpcEndpoint, ep.ID)
+	put, err := putJSON(key, ep)
+	if err == nil {
+		conds := append(slices.Clone(groupConds), store.NoneAfter(model.Prefix(model.KindVpcEndpoint), epsRev), store.KeyIs(key, 0))
+		_, err = s.st.Txn(ctx, conds, []store.Op{put})
+	}
+	if err != nil {
 		s.deleteInterfaces(ctx, enis)
+		if errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("create vpc endpoint: %w", err)
 	}
 	return ep, nil
@@ -172,30 +198,31 @@ func (s *Service) endpointSubnets(ctx context.Context, vpcID string, kept []*mod
 const maxGroupsPerInterface = 5
 
 // checkGroups checks that there are at most maxGroupsPerInterface groups and
-// that every one exists and belongs to the VPC.
-func (s *Service) checkGroups(ctx context.Context, vpcID string, ids []string) error {
+// that every one exists and belongs to the VPC, and returns the conditions
+// that they are still as checked: what names them is written only under those.
+func (s *Service) checkGroups(ctx context.Context, vpcID string, ids []string) ([]store.Cond, error) {
 	if len(ids) > maxGroupsPerInterface {
-		return ec2Error("SecurityGroupsPerInterfaceLimitExceeded", "The maximum number of security groups per interface has been reached.") // best match
+		return nil, ec2Error("SecurityGroupsPerInterfaceLimitExceeded", "The maximum number of security groups per interface has been reached.") // best match
 	}
+	var conds []store.Cond
 	for _, id := range ids {
-		sg, _, err := s.loadGroup(ctx, id)
+		sg, rev, err := s.loadGroup(ctx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if sg.VpcID != vpcID {
-			return errInvalidParam("The security group '%s' does not belong to VPC '%s'", id, vpcID) // best match
+			return nil, errInvalidParam("The security group '%s' does not belong to VPC '%s'", id, vpcID) // best match
 		}
+		conds = append(conds, store.KeyIs(model.Key(model.KindSecurityGroup, id), rev))
 	}
-	return nil
+	return conds, nil
 }
 
 // checkPrivateDNS refuses a second execute-api endpoint with private DNS in one
 // VPC: both would own the private zone execute-api.<region>.amazonaws.com.
-func (s *Service) checkPrivateDNS(ctx context.Context, vpcID, except string) error {
-	eps, err := store.LoadAll[model.VpcEndpoint](ctx, s.st, model.Prefix(model.KindVpcEndpoint))
-	if err != nil {
-		return err
-	}
+// eps is a listing of every endpoint; the caller's write is conditioned on
+// no endpoint having changed since it.
+func (s *Service) checkPrivateDNS(eps []*model.VpcEndpoint, vpcID, except string) error {
 	for _, ep := range eps {
 		if ep.ID != except && ep.VpcID == vpcID && ep.PrivateDNSEnabled && ep.ServiceName == model.ExecuteAPIService(s.env.Region) {
 			return errInvalidParam("private-dns-enabled cannot be set because there is already a conflicting DNS domain for execute-api.%s.amazonaws.com in the VPC %s", s.env.Region, vpcID)
@@ -223,8 +250,22 @@ func checkPolicy(doc string) (string, error) {
 // security groups, and changes the policy or private DNS. An endpoint whose
 // subnets change goes back to "pending" until the data plane serves the new set.
 func (s *Service) ModifyVpcEndpoint(ctx context.Context, id string, in ModifyEndpointInput) (*model.VpcEndpoint, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var out *model.VpcEndpoint
+	err := retryConflict(ctx, func() (err error) {
+		out, err = s.modifyEndpointOnce(ctx, id, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// modifyEndpointOnce is one attempt of ModifyVpcEndpoint: the endpoint is
+// written only if it, the groups it adds and (when it turns private DNS on)
+// every other endpoint are as checked. ErrConflict (after undoing what it
+// wrote) means try again.
+func (s *Service) modifyEndpointOnce(ctx context.Context, id string, in ModifyEndpointInput) (*model.VpcEndpoint, error) {
 	key := model.Key(model.KindVpcEndpoint, id)
 	ep, rev, err := load[model.VpcEndpoint](ctx, s.st, model.KindVpcEndpoint, id, errEndpointNotFound)
 	if err != nil {
@@ -260,7 +301,8 @@ func (s *Service) ModifyVpcEndpoint(ctx context.Context, id string, in ModifyEnd
 	// Security groups.
 	sgIDs := slices.Clone(ep.SecurityGroupIDs)
 	addSG := dedupe(in.AddSecurityGroupIDs)
-	if err := s.checkGroups(ctx, ep.VpcID, addSG); err != nil {
+	conds, err := s.checkGroups(ctx, ep.VpcID, addSG)
+	if err != nil {
 		return nil, err
 	}
 	for _, g := range addSG {
@@ -281,9 +323,14 @@ func (s *Service) ModifyVpcEndpoint(ctx context.Context, id string, in ModifyEnd
 	next.SecurityGroupIDs = sgIDs
 	if in.PrivateDNSEnabled != nil {
 		if *in.PrivateDNSEnabled && !ep.PrivateDNSEnabled {
-			if err := s.checkPrivateDNS(ctx, ep.VpcID, ep.ID); err != nil {
+			eps, epsRev, err := listAll[model.VpcEndpoint](ctx, s.st, model.KindVpcEndpoint)
+			if err != nil {
 				return nil, err
 			}
+			if err := s.checkPrivateDNS(eps, ep.VpcID, ep.ID); err != nil {
+				return nil, err
+			}
+			conds = append(conds, store.NoneAfter(model.Prefix(model.KindVpcEndpoint), epsRev))
 		}
 		next.PrivateDNSEnabled = *in.PrivateDNSEnabled
 	}
@@ -292,7 +339,17 @@ func (s *Service) ModifyVpcEndpoint(ctx context.Context, id string, in ModifyEnd
 			return nil, err
 		}
 	}
-	newENIs, err := s.createInterfaces(ctx, &next, added)
+	// The new interfaces name every group of the endpoint: those it keeps
+	// must still exist too.
+	var allConds []store.Cond
+	for _, g := range sgIDs {
+		_, rev, err := s.loadGroup(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		allConds = append(allConds, store.KeyIs(model.Key(model.KindSecurityGroup, g), rev))
+	}
+	newENIs, err := s.createInterfaces(ctx, &next, added, allConds)
 	if err != nil {
 		return nil, err
 	}
@@ -304,10 +361,14 @@ func (s *Service) ModifyVpcEndpoint(ctx context.Context, id string, in ModifyEnd
 	if !slices.Equal(next.NetworkInterfaceIDs, ep.NetworkInterfaceIDs) {
 		next.State, next.LastError = model.EndpointPending, ""
 	}
-	if _, err := store.Save(ctx, s.st, key, &next, rev); err != nil {
+	put, err := putJSON(key, &next)
+	if err == nil {
+		_, err = s.st.Txn(ctx, append(conds, store.KeyIs(key, rev)), []store.Op{put})
+	}
+	if err != nil {
 		s.deleteInterfaces(ctx, newENIs)
 		if errors.Is(err, store.ErrConflict) {
-			return nil, fmt.Errorf("modify vpc endpoint %s: changed concurrently, try again", id)
+			return nil, err
 		}
 		return nil, fmt.Errorf("modify vpc endpoint %s: %w", id, err)
 	}
@@ -334,43 +395,65 @@ func (s *Service) DeleteVpcEndpoints(ctx context.Context, ids []string) ([]Unsuc
 	if len(ids) == 0 {
 		return nil, errMissing("VpcEndpointId")
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var unsuccessful []UnsuccessfulItem
 	var errs []error
 	for _, id := range dedupe(ids) {
-		key := model.Key(model.KindVpcEndpoint, id)
-		ep, _, err := store.Load[model.VpcEndpoint](ctx, s.st, key)
-		if errors.Is(err, store.ErrNotFound) {
+		found, err := s.deleteEndpoint(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !found {
 			unsuccessful = append(unsuccessful, UnsuccessfulItem{
 				ResourceID: id,
 				Code:       "InvalidVpcEndpoint.NotFound",
 				Message:    fmt.Sprintf("The Vpc Endpoint Id '%s' does not exist", id), // best match
 			})
-			continue
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		// The endpoint goes first, so no endpoint ever names an interface that is
-		// gone; its sockets close with the next table.
-		if _, err := s.st.Delete(ctx, key, store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
-			errs = append(errs, fmt.Errorf("delete vpc endpoint %s: %w", id, err))
-			continue
-		}
-		var enis []*model.NetworkInterface
-		for _, eniID := range ep.NetworkInterfaceIDs {
-			n, _, err := store.Load[model.NetworkInterface](ctx, s.st, model.Key(model.KindNetworkIface, eniID))
-			if err == nil {
-				enis = append(enis, n)
-			} else if !errors.Is(err, store.ErrNotFound) {
-				errs = append(errs, err)
-			}
-		}
-		if err := s.deleteInterfaces(ctx, enis); err != nil {
-			errs = append(errs, err)
 		}
 	}
 	return unsuccessful, errors.Join(errs...)
+}
+
+// deleteEndpoint deletes endpoint id and its network interfaces in one Txn,
+// conditioned on the endpoint being as read, so an interface that a concurrent
+// ModifyVpcEndpoint adds is deleted with it rather than left behind; then it
+// releases their addresses (the records go first: an address is never free
+// while an interface names it). found is false if there is no such endpoint.
+func (s *Service) deleteEndpoint(ctx context.Context, id string) (found bool, err error) {
+	key := model.Key(model.KindVpcEndpoint, id)
+	var enis []*model.NetworkInterface
+	err = retryConflict(ctx, func() error {
+		ep, rev, err := store.Load[model.VpcEndpoint](ctx, s.st, key)
+		if err != nil {
+			return err
+		}
+		enis = enis[:0]
+		ops := []store.Op{store.Del(key)}
+		for _, eniID := range ep.NetworkInterfaceIDs {
+			n, _, err := store.Load[model.NetworkInterface](ctx, s.st, model.Key(model.KindNetworkIface, eniID))
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			enis = append(enis, n)
+			ops = append(ops, store.Del(model.Key(model.KindNetworkIface, eniID)))
+		}
+		_, err = s.st.Txn(ctx, []store.Cond{store.KeyIs(key, rev)}, ops)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("delete vpc endpoint %s: %w", id, err)
+	}
+	var errs []error
+	for _, n := range enis {
+		if err := ipam.Release(ctx, s.st, n.PrivateIP); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return true, errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"gatehouse/internal/ipam"
 	"gatehouse/internal/model"
@@ -14,8 +15,11 @@ import (
 // address claimed through ipam for as long as it exists.
 
 // createInterfaces creates one network interface per subnet for ep, each with an
-// address claimed from its subnet. On failure it undoes what it did.
-func (s *Service) createInterfaces(ctx context.Context, ep *model.VpcEndpoint, subnets []*model.Subnet) ([]*model.NetworkInterface, error) {
+// address claimed from its subnet, each written only if groupConds (the
+// endpoint's security groups as checked) hold, so no interface names a group
+// deleted meanwhile. On failure it undoes what it did; ErrConflict means a
+// group changed.
+func (s *Service) createInterfaces(ctx context.Context, ep *model.VpcEndpoint, subnets []*model.Subnet, groupConds []store.Cond) ([]*model.NetworkInterface, error) {
 	var done []*model.NetworkInterface
 	for _, sn := range subnets {
 		n := &model.NetworkInterface{
@@ -38,9 +42,17 @@ func (s *Service) createInterfaces(ctx context.Context, ep *model.VpcEndpoint, s
 			return nil, fmt.Errorf("claim address in %s: %w", sn.ID, err)
 		}
 		n.PrivateIP = ip.String()
-		if _, err := store.Save(ctx, s.st, model.Key(model.KindNetworkIface, n.ID), n, 0); err != nil {
+		key := model.Key(model.KindNetworkIface, n.ID)
+		put, err := putJSON(key, n)
+		if err == nil {
+			_, err = s.st.Txn(ctx, append(slices.Clone(groupConds), store.KeyIs(key, 0)), []store.Op{put})
+		}
+		if err != nil {
 			ipam.Release(ctx, s.st, n.PrivateIP)
 			s.deleteInterfaces(ctx, done)
+			if errors.Is(err, store.ErrConflict) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("create network interface: %w", err)
 		}
 		done = append(done, n)

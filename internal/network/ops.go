@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -74,4 +76,52 @@ func load[T any](ctx context.Context, st store.Store, kind model.Kind, id string
 // answers notFound(id) when there is none.
 func update[T any](ctx context.Context, st store.Store, kind model.Kind, id string, notFound func(string) *model.Error, fn func(*T) error) (*T, error) {
 	return store.UpdateOr(ctx, st, model.Key(kind, id), func() error { return notFound(id) }, fn)
+}
+
+// Rules that span several records (a group is not deleted while an endpoint,
+// an interface, a load balancer or another group's rule names it; one group
+// name per VPC; one private-DNS execute-api endpoint per VPC; the quotas) are
+// kept by store.Txn: an operation reads what the rule depends on, decides,
+// and writes conditioned on nothing it read having changed since. That holds
+// on one node and across nodes sharing the store; a process mutex would not.
+
+// retryConflict runs attempt again while it fails with store.ErrConflict:
+// something it read changed before it wrote, so it reads and decides afresh.
+func retryConflict(ctx context.Context, attempt func() error) error {
+	for {
+		err := attempt()
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// putJSON is the Txn op that writes v as JSON under key.
+func putJSON(key string, v any) (store.Op, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return store.Op{}, fmt.Errorf("encode %s: %w", key, err)
+	}
+	return store.Put(key, b), nil
+}
+
+// listAll decodes every resource of kind and returns them with the store
+// revision the listing reflects, for a store.NoneAfter condition.
+func listAll[T any](ctx context.Context, st store.Store, kind model.Kind) ([]*T, int64, error) {
+	kvs, rev, err := st.List(ctx, model.Prefix(kind))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]*T, 0, len(kvs))
+	for _, kv := range kvs {
+		v := new(T)
+		if err := json.Unmarshal(kv.Value, v); err != nil {
+			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
+		out = append(out, v)
+	}
+	return out, rev, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/store"
 )
 
 // Inbound rules of security groups: EC2's checks of a permission, rules as
@@ -211,20 +212,26 @@ func setPerms(sg *model.SecurityGroup, egress bool, perms []model.IPPermission) 
 	sg.Ingress = perms
 }
 
-// authorize adds rules to one of a group's lists, all or none. It holds s.mu,
-// so that DeleteSecurityGroup never removes a group that a rule is about to
-// name as its source.
+// authorize adds rules to one of a group's lists, all or none. The group is
+// written in one Txn conditioned on every source group it names being as
+// checked, so DeleteSecurityGroup (on any node) never removes a group that a
+// rule is about to name as its source.
 func (s *Service) authorize(ctx context.Context, groupID string, perms []model.IPPermission, egress bool) (*model.SecurityGroup, error) {
 	add, err := validPerms(perms)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add, err = s.checkSourceGroups(ctx, groupID, add); err != nil {
-		return nil, err
-	}
-	return s.updateGroup(ctx, groupID, func(sg *model.SecurityGroup) error {
+	var out *model.SecurityGroup
+	err = retryConflict(ctx, func() error {
+		add, conds, err := s.checkSourceGroups(ctx, groupID, add)
+		if err != nil {
+			return err
+		}
+		key := model.Key(model.KindSecurityGroup, groupID)
+		sg, rev, err := s.loadGroup(ctx, groupID)
+		if err != nil {
+			return err
+		}
 		have := atomsOf(permsIn(sg, egress))
 		for _, a := range add {
 			if hasAtom(have, a) {
@@ -236,8 +243,22 @@ func (s *Service) authorize(ctx context.Context, groupID string, perms []model.I
 			return errRuleLimit()
 		}
 		setPerms(sg, egress, permsOf(append(have, add...)))
+		put, err := putJSON(key, sg)
+		if err != nil {
+			return err
+		}
+		// A group naming itself is conditioned once, on the revision just read.
+		conds = slices.DeleteFunc(conds, func(c store.Cond) bool { return c.Key == key })
+		if _, err := s.st.Txn(ctx, append(conds, store.KeyIs(key, rev)), []store.Op{put}); err != nil {
+			return err
+		}
+		out = sg
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // revoke removes rules from one of a group's lists, all or none.

@@ -96,13 +96,28 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, name, description, vp
 		// EC2 documents the code; the message text is a best match.
 		return nil, ec2Error("InvalidGroup.Reserved", "The security group '%s' is reserved", name)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var out *model.SecurityGroup
+	err := retryConflict(ctx, func() (err error) {
+		out, err = s.createGroupOnce(ctx, name, description, vpcID, tags)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// createGroupOnce is one attempt of CreateSecurityGroup: the group and the
+// claim on its name are written in one Txn, conditioned on the claim being as
+// read (absent, or left by a group that no longer exists) and on no group
+// having been created since the listing the quota counted. ErrConflict means
+// try again.
+func (s *Service) createGroupOnce(ctx context.Context, name, description, vpcID string, tags map[string]string) (*model.SecurityGroup, error) {
 	vpc, err := s.resolveVpc(ctx, vpcID)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := store.LoadAll[model.SecurityGroup](ctx, s.st, model.Prefix(model.KindSecurityGroup))
+	groups, groupsRev, err := listAll[model.SecurityGroup](ctx, s.st, model.KindSecurityGroup)
 	if err != nil {
 		return nil, err
 	}
@@ -116,11 +131,33 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, name, description, vp
 		VpcID:       vpc.ID,
 		Tags:        tags,
 	}
-	if err := s.claimGroupName(ctx, vpc.ID, name, sg.ID); err != nil {
+	nameKey := groupNameKey(vpc.ID, name)
+	var claimRev int64 // 0: no claim, the name is free
+	switch kv, err := s.st.Get(ctx, nameKey); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	case slices.ContainsFunc(groups, func(g *model.SecurityGroup) bool { return g.ID == string(kv.Value) }):
+		return nil, ec2Error("InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", name, vpc.ID)
+	default:
+		// A claim left by a group that no longer exists (a create interrupted
+		// before the Txn existed, or a delete that lost it) is taken over.
+		claimRev = kv.ModRev
+	}
+	key := model.Key(model.KindSecurityGroup, sg.ID)
+	put, err := putJSON(key, sg)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := store.Save(ctx, s.st, model.Key(model.KindSecurityGroup, sg.ID), sg, 0); err != nil {
-		s.st.Delete(ctx, groupNameKey(vpc.ID, name), store.Any)
+	conds := []store.Cond{
+		store.NoneAfter(model.Prefix(model.KindSecurityGroup), groupsRev),
+		store.KeyIs(nameKey, claimRev),
+		store.KeyIs(key, 0),
+	}
+	if _, err := s.st.Txn(ctx, conds, []store.Op{store.Put(nameKey, []byte(sg.ID)), put}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("create security group: %w", err)
 	}
 	return sg, nil
@@ -137,10 +174,16 @@ func (s *Service) updateGroup(ctx context.Context, id string, fn func(*model.Sec
 }
 
 // DeleteSecurityGroup deletes a group that no endpoint, network interface or load
-// balancer uses. A VPC's default group cannot be deleted.
+// balancer uses. A VPC's default group cannot be deleted. The check and the
+// delete are one Txn: it deletes only if the group and every record that could
+// name it (endpoints, interfaces, load balancers, groups with rules) are as
+// checked, so a child created meanwhile, on any node, makes it check again.
 func (s *Service) DeleteSecurityGroup(ctx context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return retryConflict(ctx, func() error { return s.deleteGroupOnce(ctx, id) })
+}
+
+func (s *Service) deleteGroupOnce(ctx context.Context, id string) error {
+	key := model.Key(model.KindSecurityGroup, id)
 	sg, rev, err := s.loadGroup(ctx, id)
 	if err != nil {
 		return err
@@ -148,54 +191,61 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, id string) error {
 	if sg.Name == defaultGroupName {
 		return ec2Error("CannotDelete", "the specified group: %q name: %q cannot be deleted by a user", id, sg.Name)
 	}
-	used, err := s.groupInUse(ctx, id)
+	used, conds, err := s.groupInUse(ctx, id)
 	if err != nil {
 		return err
-	}
-	if !used {
-		// A rule of another group that names this one as its source depends on
-		// it too (EC2 answers the same error); a group's rules naming itself do not.
-		if used, err = s.groupReferenced(ctx, id); err != nil {
-			return err
-		}
 	}
 	if used {
 		return ec2Error("DependencyViolation", "resource %s has a dependent object", id)
 	}
-	if _, err := s.st.Delete(ctx, model.Key(model.KindSecurityGroup, id), rev); err != nil {
+	conds = append(conds, store.KeyIs(key, rev))
+	ops := []store.Op{store.Del(key), store.Del(groupNameKey(sg.VpcID, sg.Name))}
+	if _, err := s.st.Txn(ctx, conds, ops); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("delete security group %s: changed concurrently, try again", id)
+			return err // retried
 		}
 		return fmt.Errorf("delete security group %s: %w", id, err)
-	}
-	if _, err := s.st.Delete(ctx, groupNameKey(sg.VpcID, sg.Name), store.Any); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Warn("release security group name", "sg", id, "err", err)
 	}
 	return nil
 }
 
 // groupInUse reports whether an endpoint, a network interface or a load
-// balancer has security group id.
-func (s *Service) groupInUse(ctx context.Context, id string) (bool, error) {
-	used, err := anyHasGroup(ctx, s.st, model.KindVpcEndpoint, id, func(ep *model.VpcEndpoint) []string { return ep.SecurityGroupIDs })
-	if used || err != nil {
-		return used, err
+// balancer has security group id, or a rule (inbound or outbound) of another
+// group names it as its source or destination (EC2 answers the same error; a
+// group's rules naming itself do not count). It returns the conditions under
+// which that answer still holds: nothing under the kinds it listed changed.
+func (s *Service) groupInUse(ctx context.Context, id string) (bool, []store.Cond, error) {
+	var conds []store.Cond
+	for _, check := range []func() (bool, store.Cond, error){
+		func() (bool, store.Cond, error) {
+			return anyHasGroup(ctx, s.st, model.KindVpcEndpoint, id, func(ep *model.VpcEndpoint) []string { return ep.SecurityGroupIDs })
+		},
+		func() (bool, store.Cond, error) {
+			return anyHasGroup(ctx, s.st, model.KindNetworkIface, id, func(n *model.NetworkInterface) []string { return n.SecurityGroupIDs })
+		},
+		func() (bool, store.Cond, error) {
+			return anyHasGroup(ctx, s.st, model.KindLoadBalancer, id, func(lb *model.LoadBalancer) []string { return lb.SecurityGroupIDs })
+		},
+		func() (bool, store.Cond, error) { return s.groupReferenced(ctx, id) },
+	} {
+		used, cond, err := check()
+		if used || err != nil {
+			return used, nil, err
+		}
+		conds = append(conds, cond)
 	}
-	used, err = anyHasGroup(ctx, s.st, model.KindNetworkIface, id, func(n *model.NetworkInterface) []string { return n.SecurityGroupIDs })
-	if used || err != nil {
-		return used, err
-	}
-	return anyHasGroup(ctx, s.st, model.KindLoadBalancer, id, func(lb *model.LoadBalancer) []string { return lb.SecurityGroupIDs })
+	return false, conds, nil
 }
 
 // anyHasGroup reports whether a resource of kind lists security group id
-// among its groups.
-func anyHasGroup[T any](ctx context.Context, st store.Store, kind model.Kind, id string, groups func(*T) []string) (bool, error) {
-	items, err := store.LoadAll[T](ctx, st, model.Prefix(kind))
+// among its groups, and the condition that none of them changed since.
+func anyHasGroup[T any](ctx context.Context, st store.Store, kind model.Kind, id string, groups func(*T) []string) (bool, store.Cond, error) {
+	items, rev, err := listAll[T](ctx, st, kind)
 	if err != nil {
-		return false, err
+		return false, store.Cond{}, err
 	}
-	return slices.ContainsFunc(items, func(v *T) bool { return slices.Contains(groups(v), id) }), nil
+	used := slices.ContainsFunc(items, func(v *T) bool { return slices.Contains(groups(v), id) })
+	return used, store.NoneAfter(model.Prefix(kind), rev), nil
 }
 
 // maxGroupText is the length of a security group's name and description:

@@ -66,10 +66,10 @@ type Deps struct {
 // Guide, "Amazon VPC quotas"; AWS General Reference, "Amazon Virtual Private
 // Cloud endpoints and quotas"). EC2 counts security groups per Region, but
 // names the VPC when refusing one; with one VPC per region, as gatehouse has,
-// the two counts are the same. The creates count under Service.mu, which
-// serialises this process only: another node creating at the same moment can
-// overshoot a count quota by one, which is accepted. The rule quota is exact:
-// it is checked inside the group's compare-and-swap update.
+// the two counts are the same. Every quota is exact, on one node and across
+// nodes: a create is written in a Txn conditioned on no resource of its kind
+// having changed since the listing it counted, and the rule quota is checked
+// inside the group's compare-and-swap write.
 type Quotas struct {
 	SecurityGroups int // security groups per VPC (per Region); default 2,500
 	Endpoints      int // interface VPC endpoints per VPC; default 50
@@ -109,10 +109,6 @@ type Service struct {
 
 	table live.Table[table]
 	conns sync.WaitGroup // Handoff goroutines
-
-	// mu serialises operations' read-validate-write sequences in this process;
-	// compare-and-swap on the records keeps several processes correct.
-	mu sync.Mutex
 }
 
 // New returns a service with defaults applied. It does not touch the store.

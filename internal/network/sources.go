@@ -59,15 +59,18 @@ func validRuleDescription(d string) bool {
 
 // checkSourceGroups checks that every group source among atoms exists, in the
 // VPC of group groupID and in this account, and returns the atoms with the
-// owning account filled in, as EC2 reports it. The caller holds s.mu.
-func (s *Service) checkSourceGroups(ctx context.Context, groupID string, atoms []atom) ([]atom, error) {
+// owning account filled in, as EC2 reports it, and the conditions that the
+// source groups are as checked: a rule is written only if every group it names
+// still exists (DeleteSecurityGroup's Txn, in turn, fails if a rule came).
+func (s *Service) checkSourceGroups(ctx context.Context, groupID string, atoms []atom) ([]atom, []store.Cond, error) {
 	if !slices.ContainsFunc(atoms, func(a atom) bool { return a.group != "" }) {
-		return atoms, nil
+		return atoms, nil, nil
 	}
 	sg, _, err := s.loadGroup(ctx, groupID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var conds []store.Cond
 	out := slices.Clone(atoms)
 	for i, a := range out {
 		if a.group == "" {
@@ -75,37 +78,38 @@ func (s *Service) checkSourceGroups(ctx context.Context, groupID string, atoms [
 		}
 		if a.user != "" && a.user != s.env.Account {
 			// Another account's groups do not exist here. best match
-			return nil, errGroupNotFound(a.group)
+			return nil, nil, errGroupNotFound(a.group)
 		}
 		out[i].user = s.env.Account
 		if a.group == groupID {
 			continue // a group may admit its own members
 		}
-		src, _, err := s.loadGroup(ctx, a.group)
+		src, rev, err := s.loadGroup(ctx, a.group)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if src.VpcID != sg.VpcID {
 			// best match: the code EC2 gives a group of another, unpeered VPC.
-			return nil, errInvalidParam("You have specified two resources that belong to different networks.")
+			return nil, nil, errInvalidParam("You have specified two resources that belong to different networks.")
+		}
+		key := model.Key(model.KindSecurityGroup, a.group)
+		if !slices.ContainsFunc(conds, func(c store.Cond) bool { return c.Key == key }) {
+			conds = append(conds, store.KeyIs(key, rev))
 		}
 	}
-	return out, nil
+	return out, conds, nil
 }
 
 // groupReferenced reports whether a rule (inbound or outbound) of another
-// group names group id as its source or destination.
-func (s *Service) groupReferenced(ctx context.Context, id string) (bool, error) {
-	groups, err := store.LoadAll[model.SecurityGroup](ctx, s.st, model.Prefix(model.KindSecurityGroup))
+// group names group id as its source or destination, and the condition that
+// no group changed since.
+func (s *Service) groupReferenced(ctx context.Context, id string) (bool, store.Cond, error) {
+	groups, rev, err := listAll[model.SecurityGroup](ctx, s.st, model.KindSecurityGroup)
 	if err != nil {
-		return false, err
+		return false, store.Cond{}, err
 	}
-	for _, g := range groups {
-		if g.ID != id && referencesGroup(g, id) {
-			return true, nil
-		}
-	}
-	return false, nil
+	used := slices.ContainsFunc(groups, func(g *model.SecurityGroup) bool { return g.ID != id && referencesGroup(g, id) })
+	return used, store.NoneAfter(model.Prefix(model.KindSecurityGroup), rev), nil
 }
 
 func referencesGroup(g *model.SecurityGroup, id string) bool {

@@ -20,8 +20,6 @@ import (
 // (sorted by availability zone). It is idempotent, also when several processes
 // share one store.
 func (s *Service) EnsureDefaultVPC(ctx context.Context) (*model.VPC, []*model.Subnet, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	vpcs, err := store.LoadAll[model.VPC](ctx, s.st, model.Prefix(model.KindVPC))
 	if err != nil {
 		return nil, nil, fmt.Errorf("load vpcs: %w", err)
