@@ -39,7 +39,7 @@ func (s *Service) CreateAccelerator(ctx context.Context, in CreateAcceleratorInp
 	if err := s.checkPools(); err != nil {
 		return nil, err
 	}
-	all, listRev, err := listAt[model.Accelerator](ctx, s.d.Store, model.Prefix(model.KindAccelerator))
+	all, listRev, err := store.LoadAllAt[model.Accelerator](ctx, s.d.Store, model.Prefix(model.KindAccelerator))
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Service) CreateAccelerator(ctx context.Context, in CreateAcceleratorInp
 	}
 	acc.IPSets = []model.IPSet{{IPFamily: "IPv4", IPAddresses: ips}}
 	key := model.Key(model.KindAccelerator, acc.ARN)
-	op, err := putJSON(key, acc)
+	op, err := store.SaveOp(key, acc)
 	if err != nil {
 		release()
 		return nil, err
@@ -100,7 +100,7 @@ func (s *Service) CreateAccelerator(ctx context.Context, in CreateAcceleratorInp
 		if ok {
 			return acc, nil
 		}
-		if all, listRev, err = listAt[model.Accelerator](ctx, s.d.Store, model.Prefix(model.KindAccelerator)); err != nil {
+		if all, listRev, err = store.LoadAllAt[model.Accelerator](ctx, s.d.Store, model.Prefix(model.KindAccelerator)); err != nil {
 			release()
 			return nil, err
 		}
@@ -234,7 +234,7 @@ func (s *Service) DeleteAccelerator(ctx context.Context, arn string) error {
 		// Text from the brief; not confirmed against a real response.
 		return model.BadRequest(codeAcceleratorNotDisabled, "The accelerator must be disabled before it can be deleted.")
 	}
-	ls, listRev, err := listAt[model.GAListener](ctx, s.d.Store, listenerPrefix(arn))
+	ls, listRev, err := store.LoadAllAt[model.GAListener](ctx, s.d.Store, listenerPrefix(arn))
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Service) groupsOf(ctx context.Context, listenerARN string) ([]*model.EndpointGroup, error) {
-	gs, _, err := listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(listenerARN))
+	gs, _, err := store.LoadAllAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(listenerARN))
 	return gs, err
 }
 
@@ -53,7 +53,7 @@ func (s *Service) CreateEndpointGroup(ctx context.Context, in CreateEndpointGrou
 	if err := checkLength("endpointGroupRegion", in.Region, 0, maxGenericString); err != nil {
 		return nil, err
 	}
-	existing, groupsRev, err := listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(l.ARN))
+	existing, groupsRev, err := store.LoadAllAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(l.ARN))
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Service) CreateEndpointGroup(ctx context.Context, in CreateEndpointGrou
 		return nil, err
 	}
 	key := model.Key(model.KindEndpointGroup, g.ARN)
-	op, err := putJSON(key, g)
+	op, err := store.SaveOp(key, g)
 	if err != nil {
 		return nil, err
 	}
@@ -111,12 +111,12 @@ func (s *Service) CreateEndpointGroup(ctx context.Context, in CreateEndpointGrou
 		}
 		if rev != listenerRev && in.HealthCheckPort == nil && len(cur.PortRanges) > 0 {
 			g.HealthCheckPort = cur.PortRanges[0].FromPort
-			if op, err = putJSON(key, g); err != nil {
+			if op, err = store.SaveOp(key, g); err != nil {
 				return nil, err
 			}
 		}
 		listenerRev = rev
-		if existing, groupsRev, err = listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(l.ARN)); err != nil {
+		if existing, groupsRev, err = store.LoadAllAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(l.ARN)); err != nil {
 			return nil, err
 		}
 		if err := checkRegionFree(existing, in.Region); err != nil {

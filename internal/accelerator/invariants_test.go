@@ -55,7 +55,7 @@ func exists(f *fixture, key string) bool {
 func orphans(f *fixture) []string {
 	f.t.Helper()
 	var out []string
-	ls, _, err := listAt[model.GAListener](f.ctx, f.st, model.Prefix(model.KindGAListener))
+	ls, _, err := store.LoadAllAt[model.GAListener](f.ctx, f.st, model.Prefix(model.KindGAListener))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func orphans(f *fixture) []string {
 			out = append(out, "listener "+l.ARN)
 		}
 	}
-	gs, _, err := listAt[model.EndpointGroup](f.ctx, f.st, model.Prefix(model.KindEndpointGroup))
+	gs, _, err := store.LoadAllAt[model.EndpointGroup](f.ctx, f.st, model.Prefix(model.KindEndpointGroup))
 	if err != nil {
 		f.t.Fatal(err)
 	}

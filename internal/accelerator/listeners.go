@@ -9,7 +9,7 @@ import (
 )
 
 func (s *Service) listenersOf(ctx context.Context, accARN string) ([]*model.GAListener, error) {
-	ls, _, err := listAt[model.GAListener](ctx, s.d.Store, listenerPrefix(accARN))
+	ls, _, err := store.LoadAllAt[model.GAListener](ctx, s.d.Store, listenerPrefix(accARN))
 	return ls, err
 }
 
@@ -29,7 +29,7 @@ func (s *Service) CreateListener(ctx context.Context, accARN string, protocol st
 		l.ClientAffinity = "NONE"
 	}
 	key := model.Key(model.KindGAListener, l.ARN)
-	op, err := putJSON(key, l)
+	op, err := store.SaveOp(key, l)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func (s *Service) CreateListener(ctx context.Context, accARN string, protocol st
 		if err != nil {
 			return nil, err
 		}
-		others, listRev, err := listAt[model.GAListener](ctx, s.d.Store, listenerPrefix(accARN))
+		others, listRev, err := store.LoadAllAt[model.GAListener](ctx, s.d.Store, listenerPrefix(accARN))
 		if err != nil {
 			return nil, err
 		}
@@ -152,14 +152,14 @@ func (s *Service) UpdateListener(ctx context.Context, arn string, protocol strin
 		if affinity != "" {
 			l.ClientAffinity = affinity
 		}
-		others, listRev, err := listAt[model.GAListener](ctx, s.d.Store, listenerPrefix(l.AcceleratorARN))
+		others, listRev, err := store.LoadAllAt[model.GAListener](ctx, s.d.Store, listenerPrefix(l.AcceleratorARN))
 		if err != nil {
 			return nil, err
 		}
 		if err := validateListener(l, others); err != nil {
 			return nil, err
 		}
-		op, err := putJSON(key, l)
+		op, err := store.SaveOp(key, l)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func (s *Service) DeleteListener(ctx context.Context, arn string) error {
 		if err != nil {
 			return err
 		}
-		gs, groupsRev, err := listAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(arn))
+		gs, groupsRev, err := store.LoadAllAt[model.EndpointGroup](ctx, s.d.Store, groupPrefix(arn))
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package accelerator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -89,37 +88,10 @@ func (s *Service) markInProgress(ctx context.Context, accARN string) error {
 // listener hangs off it, a listener not while an endpoint group does, one
 // endpoint group per region of a listener, listeners' port ranges do not
 // overlap, the quotas) are kept by writing with store.Txn: read the parent and
-// the children (listAt gives the listing's revision), decide, then write only
+// the children (store.LoadAllAt gives the listing's revision), decide, then write only
 // if the parent is unchanged (KeyIs) and no child appeared or changed since the
 // listing (NoneAfter). A check followed by a plain write would race, even on
 // one node; a process mutex would not hold across nodes sharing the store.
-
-// listAt decodes every record under prefix, in key order, and returns the
-// store revision the listing reflects, for a NoneAfter condition.
-func listAt[T any](ctx context.Context, st store.Store, prefix string) ([]*T, int64, error) {
-	kvs, rev, err := st.List(ctx, prefix)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", prefix, err)
-	}
-	out := make([]*T, 0, len(kvs))
-	for _, kv := range kvs {
-		v := new(T)
-		if err := json.Unmarshal(kv.Value, v); err != nil {
-			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
-		}
-		out = append(out, v)
-	}
-	return out, rev, nil
-}
-
-// putJSON is the Txn op that writes v as JSON under key.
-func putJSON(key string, v any) (store.Op, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return store.Op{}, fmt.Errorf("encode %s: %w", key, err)
-	}
-	return store.Put(key, b), nil
-}
 
 // commit applies ops if every condition holds. It reports false (and no
 // error) when one did not: the caller reads again, decides again and retries,

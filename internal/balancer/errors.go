@@ -46,9 +46,7 @@ func validationError(format string, args ...any) *model.Error {
 }
 
 // notNull is Coral's message for a required member that is missing or empty.
-func notNull(field string) *model.Error {
-	return validationError("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
-}
+func notNull(field string) *model.Error { return model.Null(codeValidation, field) }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 

@@ -231,3 +231,20 @@ func (e *env) waitOpen(t *testing.T, node string, port int) {
 		return slices.Contains(e.svc.Addrs(), addr), strings.Join(e.svc.Addrs(), " ")
 	})
 }
+
+// httpsForward adds an HTTPS listener on lport (testCertARN) forwarding to
+// tgARN, waits until the load balancer is active and the listener's socket is
+// open, and returns the node IP that serves it.
+func (e *env) httpsForward(t *testing.T, lb *model.LoadBalancer, tgARN string, lport int) string {
+	t.Helper()
+	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{
+		LoadBalancerARN: lb.ARN, Protocol: "HTTPS", Port: lport,
+		Certificates:   []model.ListenerCertificate{{CertificateARN: testCertARN}},
+		DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tgARN}},
+	}); err != nil {
+		t.Fatalf("CreateListener: %v", err)
+	}
+	node := e.waitState(t, lb.ARN, "active").Nodes[0].IP
+	e.waitOpen(t, node, lport)
+	return node
+}

@@ -253,16 +253,7 @@ func TestHealthDecidesTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	const lport = 18447
-	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{
-		LoadBalancerARN: lb.ARN, Protocol: "HTTPS", Port: lport,
-		Certificates:   []model.ListenerCertificate{{CertificateARN: testCertARN}},
-		DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tg.ARN}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	lb = e.waitState(t, lb.ARN, "active")
-	node := lb.Nodes[0].IP
-	e.waitOpen(t, node, lport)
+	node := e.httpsForward(t, lb, tg.ARN, lport)
 	url := "https://" + net.JoinHostPort(node, strconv.Itoa(lport)) + "/"
 	a, b := net.JoinHostPort(targetIP, strconv.Itoa(portA)), net.JoinHostPort(ipB, strconv.Itoa(portB))
 

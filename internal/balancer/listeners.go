@@ -116,7 +116,7 @@ func (s *Service) createListener(ctx context.Context, in CreateListenerInput) (*
 	if err := s.checkListener(ctx, lb, l); err != nil {
 		return nil, err
 	}
-	all, listRev, err := s.allListeners(ctx)
+	all, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (s *Service) modifyListener(ctx context.Context, in ModifyListenerInput) (*
 	if err := s.checkListener(ctx, lb, l); err != nil {
 		return nil, err
 	}
-	others, listRev, err := s.allListeners(ctx)
+	others, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
 	if err != nil {
 		return nil, err
 	}

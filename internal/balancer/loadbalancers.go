@@ -285,7 +285,7 @@ func (s *Service) deleteLBAndListeners(ctx context.Context, arn string) (*model.
 	if lb.Attributes["deletion_protection.enabled"] == "true" {
 		return nil, model.BadRequest(codeNotPermitted, "Load balancer '%s' cannot be deleted because deletion protection is enabled", arn)
 	}
-	listeners, listRev, err := s.allListeners(ctx)
+	listeners, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package balancer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -94,24 +93,6 @@ func retryOnConflict[T any](ctx context.Context, attempt func() (T, error)) (T, 
 			return v, ctx.Err()
 		}
 	}
-}
-
-// allListeners returns every listener and the store revision of the listing,
-// for a NoneAfter condition on the listener prefix.
-func (s *Service) allListeners(ctx context.Context) ([]*model.Listener, int64, error) {
-	kvs, rev, err := s.d.Store.List(ctx, model.Prefix(model.KindListener))
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]*model.Listener, 0, len(kvs))
-	for _, kv := range kvs {
-		l := new(model.Listener)
-		if err := json.Unmarshal(kv.Value, l); err != nil {
-			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
-		}
-		out = append(out, l)
-	}
-	return out, rev, nil
 }
 
 // groupsExist is the condition that every target group the listener forwards

@@ -42,16 +42,7 @@ func TestProxyTrustFollowsAccelerators(t *testing.T) {
 		t.Fatal(err)
 	}
 	const lport = 18450
-	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{
-		LoadBalancerARN: lb.ARN, Protocol: "HTTPS", Port: lport,
-		Certificates:   []model.ListenerCertificate{{CertificateARN: testCertARN}},
-		DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tg.ARN}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	lb = e.waitState(t, lb.ARN, "active")
-	node := lb.Nodes[0].IP
-	e.waitOpen(t, node, lport)
+	node := e.httpsForward(t, lb, tg.ARN, lport)
 
 	const accARN = "arn:aws:globalaccelerator::000000000000:accelerator/11111111-2222-4333-8444-555555555555"
 	acc := &model.Accelerator{ARN: accARN, Name: "edge", IPAddressType: "IPV4", Enabled: true,

@@ -36,16 +36,7 @@ func TestForwardHealthAndProxyProtocol(t *testing.T) {
 		t.Fatalf("RegisterTargets: %v", err)
 	}
 	const lport = 18443
-	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{
-		LoadBalancerARN: lb.ARN, Protocol: "HTTPS", Port: lport,
-		Certificates:   []model.ListenerCertificate{{CertificateARN: testCertARN}},
-		DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tg.ARN}},
-	}); err != nil {
-		t.Fatalf("CreateListener: %v", err)
-	}
-	lb = e.waitState(t, lb.ARN, "active")
-	node := lb.Nodes[0].IP
-	e.waitOpen(t, node, lport)
+	node := e.httpsForward(t, lb, tg.ARN, lport)
 	url := "https://" + net.JoinHostPort(node, strconv.Itoa(lport)) + "/"
 
 	t.Run("forward", func(t *testing.T) {

@@ -404,7 +404,7 @@ func (s *Service) deleteTargetGroup(ctx context.Context, arn string) error {
 	if err != nil {
 		return err
 	}
-	listeners, listRev, err := s.allListeners(ctx)
+	listeners, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
 	if err != nil {
 		return err
 	}

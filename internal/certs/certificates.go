@@ -125,7 +125,7 @@ func (s *Service) create(ctx context.Context, c *model.Certificate, earlier func
 		return nil, fmt.Errorf("encode certificate %s: %w", c.ARN, err)
 	}
 	for {
-		all, rev, err := loadAllAt[model.Certificate](ctx, s.st, prefix)
+		all, rev, err := store.LoadAllAt[model.Certificate](ctx, s.st, prefix)
 		if err != nil {
 			return nil, fmt.Errorf("list certificates: %w", err)
 		}
@@ -353,12 +353,12 @@ func (s *Service) usersByCert(ctx context.Context) (map[string][]string, error) 
 // does not matter).
 func (s *Service) usersByCertAt(ctx context.Context) (map[string][]string, []store.Cond, error) {
 	listenerPrefix := model.Prefix(model.KindListener)
-	listeners, listenersRev, err := loadAllAt[model.Listener](ctx, s.st, listenerPrefix)
+	listeners, listenersRev, err := store.LoadAllAt[model.Listener](ctx, s.st, listenerPrefix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list listeners: %w", err)
 	}
 	domainPrefix := model.Prefix(model.KindDomainName)
-	domains, domainsRev, err := loadAllAt[model.DomainName](ctx, s.st, domainPrefix)
+	domains, domainsRev, err := store.LoadAllAt[model.DomainName](ctx, s.st, domainPrefix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list domain names: %w", err)
 	}
@@ -388,23 +388,4 @@ func (s *Service) usersByCertAt(ctx context.Context) (map[string][]string, []sto
 		users[cert] = slices.Sorted(maps.Keys(set))
 	}
 	return users, unchanged, nil
-}
-
-// loadAllAt decodes every value under prefix, in key order, and returns the
-// store revision the listing reflects, for a Txn condition on the prefix
-// (store.LoadAll drops it).
-func loadAllAt[T any](ctx context.Context, st store.Store, prefix string) ([]*T, int64, error) {
-	kvs, rev, err := st.List(ctx, prefix)
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]*T, 0, len(kvs))
-	for _, kv := range kvs {
-		v := new(T)
-		if err := json.Unmarshal(kv.Value, v); err != nil {
-			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
-		}
-		out = append(out, v)
-	}
-	return out, rev, nil
 }

@@ -20,11 +20,8 @@ func (s *Service) notFound(arn string) *model.Error {
 	return model.BadRequest(codeNotFound, "Could not find certificate %s in account %s.", arn, s.env.Account)
 }
 
-// missing is AWS's validation message for a required member that is absent
-// (model.Violation quotes a value, and there is none to quote).
-func missing(field string) *model.Error {
-	return model.BadRequest(codeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
-}
+// missing is AWS's validation message for a required member that is absent.
+func missing(field string) *model.Error { return model.Null(codeValidation, field) }
 
 // sizeViolation is AWS's validation message for a list or blob member that
 // breaks a size constraint: AWS names the member without echoing its value.

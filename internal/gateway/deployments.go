@@ -84,7 +84,7 @@ func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateD
 		API:         *frozen,
 	}
 	key := model.Key(model.KindDeployment, apiID+"/"+dep.ID)
-	put, err := putOp(key, dep)
+	put, err := store.SaveOp(key, dep)
 	if err != nil {
 		return nil, true, err
 	}

@@ -112,7 +112,7 @@ func (s *Service) CreateDomainName(ctx context.Context, in CreateDomainNameInput
 		} else {
 			d.CertificateARN = arn
 		}
-		put, err := putOp(key, d)
+		put, err := store.SaveOp(key, d)
 		if err != nil {
 			return nil, err
 		}
@@ -213,7 +213,7 @@ func (s *Service) CreateBasePathMapping(ctx context.Context, domain, basePath, a
 			return nil, err
 		}
 		key := model.Key(model.KindBasePathMapping, model.MappingID(m.DomainName, m.BasePath))
-		put, err := putOp(key, m)
+		put, err := store.SaveOp(key, m)
 		if err != nil {
 			return nil, err
 		}

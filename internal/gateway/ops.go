@@ -64,15 +64,6 @@ func (s *Service) commit(ctx context.Context, conds []store.Cond, ops ...store.O
 	return true, nil
 }
 
-// putOp encodes v as the Txn op that stores it under key.
-func putOp(key string, v any) (store.Op, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return store.Op{}, fmt.Errorf("encode %s: %w", key, err)
-	}
-	return store.Put(key, b), nil
-}
-
 // loadAllAt is store.LoadAll with the revision the listing reflects, for a
 // store.NoneAfter condition on the prefix.
 func loadAllAt[T any](ctx context.Context, st store.Store, prefix string) ([]*T, []string, int64, error) {

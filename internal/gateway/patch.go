@@ -430,7 +430,7 @@ func (s *Service) PatchBasePathMapping(ctx context.Context, domain, basePath str
 		}
 		conds = append(conds, store.KeyIs(domainKey, domainRev), store.KeyIs(oldKey, oldRev))
 		key := model.Key(model.KindBasePathMapping, model.MappingID(d.Name, next.BasePath))
-		put, err := putOp(key, &next)
+		put, err := store.SaveOp(key, &next)
 		if err != nil {
 			return nil, err
 		}

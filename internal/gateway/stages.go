@@ -105,7 +105,7 @@ func (s *Service) CreateStage(ctx context.Context, apiID, stageName, deploymentI
 			LastUpdatedDate: now,
 			Tags:            in.Tags,
 		}
-		put, err := putOp(key, st)
+		put, err := store.SaveOp(key, st)
 		if err != nil {
 			return nil, err
 		}
@@ -165,7 +165,7 @@ func (s *Service) UpdateStage(ctx context.Context, apiID, stageName string, muta
 		if err != nil {
 			return nil, err
 		}
-		put, err := putOp(key, st)
+		put, err := store.SaveOp(key, st)
 		if err != nil {
 			return nil, err
 		}

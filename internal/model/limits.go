@@ -78,3 +78,10 @@ func Range(code, field string, n, min, max int) *Error {
 	}
 	return nil
 }
+
+// Null is Coral's message for a required member that is missing: there is no
+// value to quote, so it is not a Violation.
+func Null(code, field string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(
+		"1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)}
+}

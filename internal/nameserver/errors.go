@@ -71,11 +71,8 @@ func tooManyHostedZones() *model.Error {
 // name (MAX_RRSETS_BY_ZONE).
 const tooManyRecordSets = "Limits Exceeded: MAX_RRSETS_BY_ZONE - Cannot create more rrsets by zone."
 
-// notNull is the request-validation message for a member that is missing:
-// AWS names no value then, so it is not a model.Violation.
-func notNull(field string) *model.Error {
-	return invalidInput("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
-}
+// notNull is the request-validation message for a member that is missing.
+func notNull(field string) *model.Error { return model.Null(codeInvalidInput, field) }
 
 // listTooLong is the request-validation message for a list over its length
 // limit: AWS quotes no value for a list.

@@ -113,7 +113,7 @@ func (s *Service) createEndpointOnce(ctx context.Context, in CreateEndpointInput
 	if err != nil {
 		return nil, err
 	}
-	eps, epsRev, err := listAll[model.VpcEndpoint](ctx, s.st, model.KindVpcEndpoint)
+	eps, epsRev, err := store.LoadAllAt[model.VpcEndpoint](ctx, s.st, model.Prefix(model.KindVpcEndpoint))
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func (s *Service) createEndpointOnce(ctx context.Context, in CreateEndpointInput
 		ep.NetworkInterfaceIDs = append(ep.NetworkInterfaceIDs, n.ID)
 	}
 	key := model.Key(model.KindVpcEndpoint, ep.ID)
-	put, err := putJSON(key, ep)
+	put, err := store.SaveOp(key, ep)
 	if err == nil {
 		conds := append(slices.Clone(groupConds), store.NoneAfter(model.Prefix(model.KindVpcEndpoint), epsRev), store.KeyIs(key, 0))
 		_, err = s.st.Txn(ctx, conds, []store.Op{put})
@@ -323,7 +323,7 @@ func (s *Service) modifyEndpointOnce(ctx context.Context, id string, in ModifyEn
 	next.SecurityGroupIDs = sgIDs
 	if in.PrivateDNSEnabled != nil {
 		if *in.PrivateDNSEnabled && !ep.PrivateDNSEnabled {
-			eps, epsRev, err := listAll[model.VpcEndpoint](ctx, s.st, model.KindVpcEndpoint)
+			eps, epsRev, err := store.LoadAllAt[model.VpcEndpoint](ctx, s.st, model.Prefix(model.KindVpcEndpoint))
 			if err != nil {
 				return nil, err
 			}
@@ -361,7 +361,7 @@ func (s *Service) modifyEndpointOnce(ctx context.Context, id string, in ModifyEn
 	if !slices.Equal(next.NetworkInterfaceIDs, ep.NetworkInterfaceIDs) {
 		next.State, next.LastError = model.EndpointPending, ""
 	}
-	put, err := putJSON(key, &next)
+	put, err := store.SaveOp(key, &next)
 	if err == nil {
 		_, err = s.st.Txn(ctx, append(conds, store.KeyIs(key, rev)), []store.Op{put})
 	}

@@ -43,7 +43,7 @@ func (s *Service) createInterfaces(ctx context.Context, ep *model.VpcEndpoint, s
 		}
 		n.PrivateIP = ip.String()
 		key := model.Key(model.KindNetworkIface, n.ID)
-		put, err := putJSON(key, n)
+		put, err := store.SaveOp(key, n)
 		if err == nil {
 			_, err = s.st.Txn(ctx, append(slices.Clone(groupConds), store.KeyIs(key, 0)), []store.Op{put})
 		}

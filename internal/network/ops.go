@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -97,31 +95,4 @@ func retryConflict(ctx context.Context, attempt func() error) error {
 			return ctx.Err()
 		}
 	}
-}
-
-// putJSON is the Txn op that writes v as JSON under key.
-func putJSON(key string, v any) (store.Op, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return store.Op{}, fmt.Errorf("encode %s: %w", key, err)
-	}
-	return store.Put(key, b), nil
-}
-
-// listAll decodes every resource of kind and returns them with the store
-// revision the listing reflects, for a store.NoneAfter condition.
-func listAll[T any](ctx context.Context, st store.Store, kind model.Kind) ([]*T, int64, error) {
-	kvs, rev, err := st.List(ctx, model.Prefix(kind))
-	if err != nil {
-		return nil, 0, err
-	}
-	out := make([]*T, 0, len(kvs))
-	for _, kv := range kvs {
-		v := new(T)
-		if err := json.Unmarshal(kv.Value, v); err != nil {
-			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
-		}
-		out = append(out, v)
-	}
-	return out, rev, nil
 }

@@ -243,7 +243,7 @@ func (s *Service) authorize(ctx context.Context, groupID string, perms []model.I
 			return errRuleLimit()
 		}
 		setPerms(sg, egress, permsOf(append(have, add...)))
-		put, err := putJSON(key, sg)
+		put, err := store.SaveOp(key, sg)
 		if err != nil {
 			return err
 		}

@@ -117,7 +117,7 @@ func (s *Service) createGroupOnce(ctx context.Context, name, description, vpcID 
 	if err != nil {
 		return nil, err
 	}
-	groups, groupsRev, err := listAll[model.SecurityGroup](ctx, s.st, model.KindSecurityGroup)
+	groups, groupsRev, err := store.LoadAllAt[model.SecurityGroup](ctx, s.st, model.Prefix(model.KindSecurityGroup))
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *Service) createGroupOnce(ctx context.Context, name, description, vpcID 
 		claimRev = kv.ModRev
 	}
 	key := model.Key(model.KindSecurityGroup, sg.ID)
-	put, err := putJSON(key, sg)
+	put, err := store.SaveOp(key, sg)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (s *Service) groupInUse(ctx context.Context, id string) (bool, []store.Cond
 // anyHasGroup reports whether a resource of kind lists security group id
 // among its groups, and the condition that none of them changed since.
 func anyHasGroup[T any](ctx context.Context, st store.Store, kind model.Kind, id string, groups func(*T) []string) (bool, store.Cond, error) {
-	items, rev, err := listAll[T](ctx, st, kind)
+	items, rev, err := store.LoadAllAt[T](ctx, st, model.Prefix(kind))
 	if err != nil {
 		return false, store.Cond{}, err
 	}

@@ -104,7 +104,7 @@ func (s *Service) checkSourceGroups(ctx context.Context, groupID string, atoms [
 // group names group id as its source or destination, and the condition that
 // no group changed since.
 func (s *Service) groupReferenced(ctx context.Context, id string) (bool, store.Cond, error) {
-	groups, rev, err := listAll[model.SecurityGroup](ctx, s.st, model.KindSecurityGroup)
+	groups, rev, err := store.LoadAllAt[model.SecurityGroup](ctx, s.st, model.Prefix(model.KindSecurityGroup))
 	if err != nil {
 		return false, store.Cond{}, err
 	}

@@ -24,19 +24,37 @@ func Load[T any](ctx context.Context, s Store, key string) (*T, int64, error) {
 
 // LoadAll decodes every value under prefix, in key order.
 func LoadAll[T any](ctx context.Context, s Store, prefix string) ([]*T, error) {
-	kvs, _, err := s.List(ctx, prefix)
+	out, _, err := LoadAllAt[T](ctx, s, prefix)
+	return out, err
+}
+
+// LoadAllAt is LoadAll and the store revision the listing reflects: what a
+// transaction's NoneAfter(prefix, rev) condition needs to write only if no
+// record under prefix changed since it was read.
+func LoadAllAt[T any](ctx context.Context, s Store, prefix string) ([]*T, int64, error) {
+	kvs, rev, err := s.List(ctx, prefix)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	out := make([]*T, 0, len(kvs))
 	for _, kv := range kvs {
 		v := new(T)
 		if err := json.Unmarshal(kv.Value, v); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+			return nil, 0, fmt.Errorf("decode %s: %w", kv.Key, err)
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	return out, rev, nil
+}
+
+// SaveOp is the transaction op that writes v as JSON under key, as Save
+// writes it.
+func SaveOp(key string, v any) (Op, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return Op{}, fmt.Errorf("encode %s: %w", key, err)
+	}
+	return Put(key, b), nil
 }
 
 // Save writes v as JSON under key if the key's ModRev equals expect (0: create).
