@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -89,7 +90,7 @@ func OpenBoltWith(dir string, opt BoltOptions) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Bolt{db: db, hub: newHub(rev, historyLimit), maxBytes: maxBytes}, nil
+	return &Bolt{db: db, hub: newHub(rev, historyLimit, historyBytes), maxBytes: maxBytes}, nil
 }
 
 // openLocked opens path with bbolt, which takes the file lock, and makes sure
@@ -204,6 +205,21 @@ func (b *Bolt) Txn(_ context.Context, conds []Cond, ops []Op) (int64, error) {
 		events = make([]Event, 0, len(ops))
 		for _, op := range ops {
 			k := []byte(op.Key)
+			if op.Prefix {
+				// Collect first: deleting under a bbolt cursor skips keys.
+				var under [][]byte
+				c := kvb.Cursor()
+				for key, _ := c.Seek(k); key != nil && bytes.HasPrefix(key, k); key, _ = c.Next() {
+					under = append(under, bytes.Clone(key))
+				}
+				for _, key := range under {
+					if err := kvb.Delete(key); err != nil {
+						return err
+					}
+					events = append(events, Event{Rev: rev, Key: string(key), Delete: true})
+				}
+				continue
+			}
 			if op.Delete {
 				if kvb.Get(k) == nil {
 					continue // a no-op, as in etcd: no event

@@ -292,6 +292,10 @@ func (s *Etcd) Txn(ctx context.Context, conds []Cond, ops []Op) (int64, error) {
 	then := make([]clientv3.Op, 0, len(ops)+1)
 	size := 0
 	for _, op := range ops {
+		if op.Prefix {
+			then = append(then, clientv3.OpDelete(s.prefix+op.Key, clientv3.WithPrefix()))
+			continue
+		}
 		if op.Delete {
 			then = append(then, clientv3.OpDelete(s.prefix+op.Key))
 			continue

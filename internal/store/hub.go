@@ -13,8 +13,10 @@ import (
 type hub struct {
 	mu       sync.Mutex
 	history  []Event // the most recent changes, oldest first
-	limit    int
-	oldest   int64 // revision of the first event that history may be missing (compaction point)
+	limit    int     // most events history keeps
+	maxBytes int     // most bytes of keys and values history keeps
+	bytes    int     // bytes of keys and values in history
+	oldest   int64   // revision of the first event that history may be missing (compaction point)
 	watchers map[*watcher]struct{}
 	closed   bool
 }
@@ -27,9 +29,11 @@ type watcher struct {
 	wake   chan struct{}
 }
 
-func newHub(rev int64, limit int) *hub {
-	return &hub{limit: limit, oldest: rev, watchers: map[*watcher]struct{}{}}
+func newHub(rev int64, limit, maxBytes int) *hub {
+	return &hub{limit: limit, maxBytes: maxBytes, oldest: rev, watchers: map[*watcher]struct{}{}}
 }
+
+func eventBytes(e Event) int { return len(e.Key) + len(e.Value) }
 
 // publish records the events of one write, all at one revision, under one lock
 // so that a watcher registering meanwhile sees all of them or none from history.
@@ -37,8 +41,24 @@ func (h *hub) publish(events ...Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.history = append(h.history, events...)
-	if len(h.history) > h.limit {
-		drop := len(h.history) - h.limit
+	for _, e := range events {
+		h.bytes += eventBytes(e)
+	}
+	drop := max(0, len(h.history)-h.limit)
+	for _, e := range h.history[:drop] {
+		h.bytes -= eventBytes(e)
+	}
+	for drop < len(h.history) && h.bytes > h.maxBytes {
+		h.bytes -= eventBytes(h.history[drop])
+		drop++
+	}
+	if drop > 0 {
+		// The rest of the last dropped revision is of no use: a Watch from
+		// before it is compacted, and one from it has seen it.
+		for drop < len(h.history) && h.history[drop].Rev == h.history[drop-1].Rev {
+			h.bytes -= eventBytes(h.history[drop])
+			drop++
+		}
 		h.oldest = h.history[drop-1].Rev
 		h.history = append([]Event(nil), h.history[drop:]...)
 	}

@@ -7,11 +7,17 @@ import (
 	"sync"
 )
 
-// historyLimit is how many recent changes the embedded backends keep for Watch:
-// a Watch that asks to start further back gets ErrCompacted and must List again.
-// A registered watcher never misses a change: its queue holds what it has not
-// received yet.
-const historyLimit = 10000
+// The embedded backends keep the recent changes for Watch, up to
+// historyLimit changes and historyBytes of keys and values, whichever comes
+// first: a Watch that asks to start further back gets ErrCompacted and must
+// List again. A registered watcher never misses a change: its queue holds
+// what it has not received yet. The byte bound keeps a burst of large writes
+// (a template-heavy API rewritten many times) from pinning their values in
+// memory long after the snapshot moved on.
+const (
+	historyLimit = 10000
+	historyBytes = 16 << 20
+)
 
 // Mem is an in-memory Store for tests. The zero value is not usable; call NewMem.
 type Mem struct {
@@ -24,7 +30,7 @@ type Mem struct {
 
 // NewMem returns an empty in-memory store at revision 0.
 func NewMem() *Mem {
-	return &Mem{kv: map[string]KV{}, hub: newHub(0, historyLimit)}
+	return &Mem{kv: map[string]KV{}, hub: newHub(0, historyLimit, historyBytes)}
 }
 
 func (m *Mem) Get(_ context.Context, key string) (KV, error) {
@@ -94,6 +100,20 @@ func (m *Mem) Txn(_ context.Context, conds []Cond, ops []Op) (int64, error) {
 	m.rev++
 	events := make([]Event, 0, len(ops))
 	for _, op := range ops {
+		if op.Prefix {
+			var keys []string
+			for k := range m.kv {
+				if strings.HasPrefix(k, op.Key) {
+					keys = append(keys, k)
+				}
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				delete(m.kv, k)
+				events = append(events, Event{Rev: m.rev, Key: k, Delete: true})
+			}
+			continue
+		}
 		if op.Delete {
 			if _, ok := m.kv[op.Key]; ok {
 				delete(m.kv, op.Key)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"gatehouse/internal/model"
 )
@@ -37,13 +38,19 @@ func KeyIs(key string, modRev int64) Cond { return Cond{Key: key, ModRev: modRev
 // NoneAfter is the condition that no key under prefix changed after rev.
 func NoneAfter(prefix string, rev int64) Cond { return Cond{Prefix: prefix, NotAfter: rev} }
 
-// Op is one write of a Txn: a put of Value, or with Delete a delete of Key.
-// Deleting a key that does not exist is a no-op (as in etcd) that produces no
-// watch event; a caller that needs the key to exist says so with a Cond.
+// Op is one write of a Txn: a put of Value, or with Delete a delete of Key
+// (with Prefix, of every key under Key). Deleting a key that does not exist
+// is a no-op (as in etcd) that produces no watch event; a caller that needs
+// the key to exist says so with a Cond.
 type Op struct {
 	Key    string
 	Value  []byte
 	Delete bool
+	// Prefix makes a delete remove every key that starts with Key, in one op
+	// (etcd's delete with a range): a parent and all its children go in one
+	// Txn however many children there are. Watchers see one delete event per
+	// key removed, in key order.
+	Prefix bool
 
 	// mustExist makes a delete of a missing key fail with ErrNotFound
 	// instead of doing nothing: Delete's contract, kept by the embedded
@@ -57,14 +64,18 @@ func Put(key string, value []byte) Op { return Op{Key: key, Value: value} }
 // Del is the op that deletes key.
 func Del(key string) Op { return Op{Key: key, Delete: true} }
 
+// DelPrefix is the op that deletes every key under prefix.
+func DelPrefix(prefix string) Op { return Op{Key: prefix, Delete: true, Prefix: true} }
+
 // MaxTxnOps is the most ops one Txn may carry: etcd's default --max-txn-ops
 // (128) less the marker put that the etcd backend adds to every write, so a
 // Txn that one backend takes every backend takes. It also bounds the conditions.
 const MaxTxnOps = 127
 
 // ErrInvalidTxn is a Txn refused for its shape (no ops, too many, a condition
-// that is neither a key nor a prefix condition, a key written twice) before any
-// backend sees it: a programming error, not a conflict.
+// that is neither a key nor a prefix condition, a key written twice, also by
+// falling under a prefix delete) before any backend sees it: a programming
+// error, not a conflict.
 var ErrInvalidTxn = errors.New("store: invalid txn")
 
 // checkTxn refuses a malformed Txn and one whose values exceed the size
@@ -88,16 +99,23 @@ func checkTxn(conds []Cond, ops []Op) error {
 		}
 	}
 	seen := make(map[string]bool, len(ops))
+	var prefixes []string
 	total := 0
 	for _, op := range ops {
 		if op.Key == "" {
 			return fmt.Errorf("%w: op with an empty key", ErrInvalidTxn)
+		}
+		if op.Prefix && !op.Delete {
+			return fmt.Errorf("%w: a prefix op on %s that is not a delete", ErrInvalidTxn, op.Key)
 		}
 		// etcd refuses a key twice in one Txn; so do the others.
 		if seen[op.Key] {
 			return fmt.Errorf("%w: %s written twice", ErrInvalidTxn, op.Key)
 		}
 		seen[op.Key] = true
+		if op.Prefix {
+			prefixes = append(prefixes, op.Key)
+		}
 		if op.Delete {
 			continue
 		}
@@ -105,6 +123,15 @@ func checkTxn(conds []Cond, ops []Op) error {
 			return err
 		}
 		total += len(op.Value)
+	}
+	// etcd also refuses a key that falls in the range of a delete of the
+	// same Txn, and two ranges that overlap.
+	for _, p := range prefixes {
+		for _, op := range ops {
+			if op.Key != p && strings.HasPrefix(op.Key, p) {
+				return fmt.Errorf("%w: %s written twice (under the deleted prefix %s)", ErrInvalidTxn, op.Key, p)
+			}
+		}
 	}
 	if total > MaxValueBytes {
 		return &LimitError{Err: ErrTooLarge, API: &model.Error{

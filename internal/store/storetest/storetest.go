@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("TxnWatchSeesOpsInOrder", func(t *testing.T) { testTxnWatchOrder(t, open(t)) })
 	t.Run("TxnParentChildRaceHasOneWinner", func(t *testing.T) { testTxnParentChildRace(t, open(t)) })
 	t.Run("TxnLimits", func(t *testing.T) { testTxnLimits(t, open(t)) })
+	t.Run("TxnDelPrefixRemovesAllChildrenAtOnce", func(t *testing.T) { testDelPrefix(t, open(t)) })
 }
 
 // testListThenWatch is how live.Watch uses a store: List, then Watch from the
@@ -542,6 +544,9 @@ func testTxnLimits(t *testing.T, s store.Store) {
 		{name: "a key written twice", ops: []store.Op{store.Put("l/dup", []byte("1")), store.Del("l/dup")}, want: store.ErrInvalidTxn},
 		{name: "condition with a key and a prefix", conds: []store.Cond{{Key: "l/k", Prefix: "l/"}}, ops: []store.Op{store.Put("l/k", nil)}, want: store.ErrInvalidTxn},
 		{name: "condition with neither", conds: []store.Cond{{}}, ops: []store.Op{store.Put("l/k", nil)}, want: store.ErrInvalidTxn},
+		{name: "a put under a deleted prefix", ops: []store.Op{store.DelPrefix("l/p/"), store.Put("l/p/x", nil)}, want: store.ErrInvalidTxn},
+		{name: "two overlapping prefix deletes", ops: []store.Op{store.DelPrefix("l/p/"), store.DelPrefix("l/p/q/")}, want: store.ErrInvalidTxn},
+		{name: "a prefix op that is not a delete", ops: []store.Op{{Key: "l/p/", Value: []byte("v"), Prefix: true}}, want: store.ErrInvalidTxn},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -560,6 +565,55 @@ func testTxnLimits(t *testing.T, s store.Store) {
 	kvs, _, err := s.List(ctx, "l/many/")
 	if err != nil || len(kvs) != store.MaxTxnOps || kvs[0].ModRev != rev {
 		t.Fatalf("after a Txn of %d puts: got %d keys, %v; want %d at rev %d", store.MaxTxnOps, len(kvs), err, store.MaxTxnOps, rev)
+	}
+}
+
+// testDelPrefix deletes a parent and more children than one Txn may name, in
+// one Txn at one revision: every key under the prefix goes, its neighbours
+// (a sibling whose name only starts alike) stay, and a watcher sees one delete
+// per key at that revision.
+func testDelPrefix(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	children := store.MaxTxnOps + 50
+	for i := 0; i < children; i += 100 {
+		if _, err := s.Txn(ctx, nil, manyPuts(fmt.Sprintf("dp/api1/%03d-", i/100), min(100, children-i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustPut(t, s, "dp/api1", "parent", 0)
+	mustPut(t, s, "dp/api10/x", "neighbour", 0)
+	_, from, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.Watch(ctx, "dp/", from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := s.Txn(ctx, nil, []store.Op{store.Del("dp/api1"), store.DelPrefix("dp/api1/"), store.DelPrefix("dp/none/")})
+	if err != nil {
+		t.Fatalf("Txn: %v", err)
+	}
+	kvs, _, err := s.List(ctx, "dp/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(kvs); fmt.Sprint(got) != "[dp/api10/x=neighbour]" {
+		t.Fatalf("after deleting dp/api1 and its children: got %q, want only the neighbour", got)
+	}
+	deleted := 0
+	timeout := time.After(10 * time.Second)
+	for deleted < children+1 {
+		select {
+		case e := <-ch:
+			if !e.Delete || e.Rev != rev || !strings.HasPrefix(e.Key, "dp/api1") || strings.HasPrefix(e.Key, "dp/api10") {
+				t.Fatalf("got event %+v, want a delete under dp/api1 at rev %d", e, rev)
+			}
+			deleted++
+		case <-timeout:
+			t.Fatalf("got %d delete events, want %d", deleted, children+1)
+		}
 	}
 }
 
