@@ -57,7 +57,11 @@
 // every socket of the accelerator (a disabled one has none), or keeps
 // IN_PROGRESS with a StatusReason naming the sockets that failed to open;
 // live.Table.Run applies the table again every Deps.RetryInterval (2 s) until
-// they open or a newer table arrives.
+// they open or a newer table arrives. In a cluster only the leader
+// (Deps.Leader) writes status, from its own sockets; every node serves. A node
+// that becomes leader writes what its current table says as soon as the
+// snapshot feed wakes it, which the new leader's own announcement does
+// (package cluster).
 //
 // Concurrency: Run owns every goroutine: the table follower (live.Table.Run:
 // compile, then Service.apply: reconcile, cut, status), the idle sweeper, one

@@ -63,6 +63,10 @@ type Deps struct {
 	// RetryInterval is how soon a socket that would not open (its address
 	// in use) is tried again. Default live.DefaultRetryInterval (2s).
 	RetryInterval time.Duration
+	// Leader reports whether this node leads the cluster: only the leader
+	// writes accelerator status (IN_PROGRESS → DEPLOYED), so it is written
+	// once, while every node opens its sockets. nil: always (a single node).
+	Leader func() bool
 }
 
 // Service is the accelerator: Global Accelerator operations and the static-IP
@@ -166,7 +170,9 @@ func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) (retry b
 	if failed != nil {
 		s.log.Warn("listeners not open", "err", failed.Err())
 	}
-	s.report(ctx, t, failed)
+	if s.d.Leader == nil || s.d.Leader() {
+		s.report(ctx, t, failed)
+	}
 	return failed != nil
 }
 

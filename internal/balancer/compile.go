@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -27,8 +28,18 @@ func compile(snap *model.Snapshot) (*table, error) {
 		nodeIPs:   map[string]bool{},
 		proxies:   acceleratorIPs(snap),
 	}
+	// Rules and targets are records of their own: gathered by parent once.
+	targets := map[string][]model.Target{}
+	for _, r := range snap.Targets {
+		targets[r.TargetGroupARN] = append(targets[r.TargetGroupARN], r.Target)
+	}
+	rules := map[string][]model.Rule{}
+	for _, r := range snap.Rules {
+		l := cmp.Or(r.ListenerARN, ruleListenerARN(r.ARN))
+		rules[l] = append(rules[l], *r)
+	}
 	for _, tg := range snap.TargetGroups {
-		t.groups[tg.ARN] = compileGroup(tg, snap.TargetHealth[tg.ARN])
+		t.groups[tg.ARN] = compileGroup(tg, mergeTargets(targets[tg.ARN], tg.Targets, tg.Port), snap.TargetHealth[tg.ARN])
 	}
 	for arn := range snap.TargetHealth {
 		if snap.TargetGroups[arn] == nil {
@@ -72,7 +83,7 @@ func compile(snap *model.Snapshot) (*table, error) {
 			}
 			le.idle = idle
 			var problems []string
-			le.rules, problems = compileRules(l, t.groups)
+			le.rules, problems = compileRules(listenerRuleSet(l, rules[l.ARN]), t.groups)
 			t.problems = append(t.problems, problems...)
 			for _, a := range append([]action{le.action}, ruleActions(le.rules)...) {
 				if a.group != nil {
@@ -136,7 +147,21 @@ func ruleActions(rs []rule) []action {
 	return out
 }
 
-func compileGroup(tg *model.TargetGroup, h *model.TargetHealth) *group {
+// listenerRuleSet is the listener's rules: its records, and those an older
+// gatehouse stored inside it that have no record (yet).
+func listenerRuleSet(l *model.Listener, recs []model.Rule) []model.Rule {
+	out := recs
+	for _, r := range l.Rules {
+		if !slices.ContainsFunc(out, func(o model.Rule) bool { return o.ARN == r.ARN }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// compileGroup compiles a target group with its registered targets (records
+// and embedded, merged, ordered by address) and its stored health.
+func compileGroup(tg *model.TargetGroup, targets []model.Target, h *model.TargetHealth) *group {
 	g := &group{
 		arn:      tg.ARN,
 		protocol: tg.Protocol,
@@ -149,7 +174,7 @@ func compileGroup(tg *model.TargetGroup, h *model.TargetHealth) *group {
 			g.stored[net.JoinHostPort(s.ID, strconv.Itoa(s.Port))] = s
 		}
 	}
-	for _, tt := range tg.Targets {
+	for _, tt := range targets {
 		port := tt.Port
 		if port == 0 {
 			port = tg.Port

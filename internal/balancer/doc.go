@@ -5,7 +5,24 @@
 // resource: loadbalancers.go, targetgroups.go, targets.go (registration and
 // health), listeners.go (and their certificates), actions.go (a listener's or
 // rule's action), rules.go, securitygroups.go, tags.go; errors.go holds the
-// error codes and messages, ops.go the store access and paging they share.
+// error codes and messages, ops.go the store access and paging they share,
+// records.go the rules and targets stored as records of their own.
+//
+// Records and the rules between them, on one node or many: a listener's rules
+// (model.KindRule, under model.RulesPrefix) and a group's targets
+// (model.KindTarget, under model.TargetsPrefix) are records of their own, so a
+// create-rule or register-targets writes its own size. No process lock: every
+// write that could break a rule spanning records is a store.Txn conditioned on
+// what its decision read. A child's put is conditioned on its parent's ModRev;
+// a parent's delete takes its children with a prefix delete in the same Txn;
+// priorities, rules per listener and targets per group are checked on a
+// listing and conditioned on no sibling changed since (NoneAfter); names are
+// unique by an index key (lbname/, tgname/) put create-only with the resource,
+// and the regional quotas are conditioned on no name key created since the
+// count; certificates and security groups a resource names are conditioned on
+// as checked. Records an older gatehouse wrote, with the rules inside their
+// listener and the targets inside their group, load as they are and move out
+// on the first write to them.
 //
 // Data path, per connection and request:
 //
@@ -36,8 +53,13 @@
 //     suspect and a request without a body goes to the next target.
 //  4. probe: one goroutine per (target group, target) of every group a
 //     listener forwards to, a check every interval (Deps.HealthCheckSecond
-//     per configured second); results drive the ALB state machine (observe),
-//     and syncHealth writes model.TargetHealth only when it changes.
+//     per configured second); results drive the ALB state machine (observe).
+//     Every node checks on its own, as each ALB node does, and routes by its
+//     own results (group.local, set by localHealthOf), falling back to the
+//     stored report for a target it has not checked yet. Only the leader
+//     (Deps.Leader) writes the report, model.TargetHealth, when it changes
+//     and, after it becomes leader, its whole view on the next check of each
+//     group; it also writes load balancer states. A follower writes neither.
 //
 // Failover, where gatehouse departs from ALB on purpose. ALB keeps sending
 // requests to a target that stopped accepting connections, each answered

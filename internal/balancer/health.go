@@ -48,6 +48,7 @@ func (s *Service) reconcileProbers(ctx context.Context, t *table) {
 		delete(s.probers, key)
 		if !ok {
 			delete(s.states, key)
+			delete(s.observed, key)
 		}
 	}
 	for key, spec := range t.checks {
@@ -71,6 +72,7 @@ func (s *Service) reconcileProbers(ctx context.Context, t *table) {
 	for key := range s.states {
 		if _, ok := t.checks[key]; !ok {
 			delete(s.states, key)
+			delete(s.observed, key)
 		}
 	}
 	s.mu.Unlock()
@@ -202,15 +204,74 @@ func (s *Service) observe(p *prober, res checkResult, ok, failed int) {
 		next.State, next.Reason, next.Description = model.TargetUnhealthy, res.reason, res.description
 	}
 	changed := next != cur
+	first := !s.observed[p.spec.key]
 	s.states[p.spec.key] = next
+	s.observed[p.spec.key] = true
+	if changed || first {
+		// This node routes by what it saw at once; it does not wait
+		// for a report to come back through the store (a follower writes
+		// none).
+		if t := s.table.Load(); t != nil && t.groups[p.spec.tgARN] != nil {
+			s.localHealthOf(t.groups[p.spec.tgARN])
+		}
+	}
 	s.mu.Unlock()
 	if changed {
 		s.d.Log.Info("target health", "target_group", p.spec.tgARN, "target", p.spec.addr,
 			"state", next.State, "reason", next.Reason)
+	}
+	if !s.leader() {
+		s.forgetReported()
+		return
+	}
+	// The leader reports a change, and its whole view of a group it has
+	// not reported since it became leader (the last leader's report may
+	// differ from what this node sees).
+	s.healthMu.Lock()
+	reported := s.reported[p.spec.tgARN]
+	s.healthMu.Unlock()
+	if changed || !reported {
 		if err := s.syncHealth(p.ctx, p.spec.tgARN); err != nil && p.ctx.Err() == nil {
 			s.d.Log.Error("write target health", "target_group", p.spec.tgARN, "err", err)
 		}
 	}
+}
+
+// localHealth sets every group's healthy targets in t from this node's own
+// checks (localHealthOf).
+func (s *Service) localHealth(t *table) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range t.groups {
+		s.localHealthOf(g)
+	}
+}
+
+// localHealthOf sets the group's healthy targets from this node's own
+// checks of them, as each ALB node routes by its own; a target this node has
+// not completed a check of yet counts as the stored report (the leader's)
+// says. s.mu must be held.
+func (s *Service) localHealthOf(g *group) {
+	healthy := make([]target, 0, len(g.targets))
+	for _, tgt := range g.targets {
+		st, ok := s.states[tgt.key]
+		if !ok || !s.observed[tgt.key] {
+			st = g.stored[tgt.addr]
+		}
+		if st.State == model.TargetHealthy {
+			healthy = append(healthy, tgt)
+		}
+	}
+	g.local.Store(&healthy)
+}
+
+// forgetReported drops the record of what this node reported as leader: it
+// is not the leader now, and when it becomes leader again its view is
+// reported afresh.
+func (s *Service) forgetReported() {
+	s.healthMu.Lock()
+	clear(s.reported)
+	s.healthMu.Unlock()
 }
 
 // desiredHealth is the TargetHealth record the table and the probers' states
@@ -260,6 +321,7 @@ func (s *Service) syncHealth(ctx context.Context, tgARN string) error {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			if want == nil {
+				delete(s.reported, tgARN)
 				return nil
 			}
 			rev = 0
@@ -271,10 +333,12 @@ func (s *Service) syncHealth(ctx context.Context, tgARN string) error {
 				continue
 			}
 			if errors.Is(err, store.ErrNotFound) {
-				return nil
+				err = nil
 			}
+			delete(s.reported, tgARN)
 			return err
 		case reflect.DeepEqual(cur, want):
+			s.reported[tgARN] = true
 			return nil
 		}
 		_, err = store.Save(ctx, s.d.Store, key, want, rev)
@@ -283,6 +347,9 @@ func (s *Service) syncHealth(ctx context.Context, tgARN string) error {
 				return ctx.Err()
 			}
 			continue
+		}
+		if err == nil {
+			s.reported[tgARN] = true
 		}
 		return err
 	}

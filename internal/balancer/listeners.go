@@ -52,43 +52,48 @@ type ModifyListenerInput struct {
 }
 
 // checkListener validates a listener against the store: protocol and port,
-// certificates, SSL policy and actions.
-func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *model.Listener) error {
+// certificates, SSL policy and actions. It returns the conditions that keep
+// the certificates as checked until the write (certsIssued).
+func (s *Service) checkListener(ctx context.Context, lb *model.LoadBalancer, l *model.Listener) ([]store.Cond, error) {
 	switch l.Protocol {
 	case "HTTP", "HTTPS":
 	case "":
-		return validationError("A listener protocol must be specified")
+		return nil, validationError("A listener protocol must be specified")
 	default:
-		return model.BadRequest("UnsupportedProtocol", "Protocol '%s' is not supported for listeners of application load balancers", model.Clip(l.Protocol)) // unconfirmed text
+		return nil, model.BadRequest("UnsupportedProtocol", "Protocol '%s' is not supported for listeners of application load balancers", model.Clip(l.Protocol)) // unconfirmed text
 	}
 	if err := model.Range(codeValidation, "port", l.Port, 1, 65535); err != nil {
-		return err
+		return nil, err
 	}
+	var conds []store.Cond
 	if l.Protocol == "HTTPS" {
 		if len(l.Certificates) == 0 {
-			return validationError("A certificate must be specified for HTTPS listeners")
+			return nil, validationError("A certificate must be specified for HTTPS listeners")
 		}
+		arns := make([]string, len(l.Certificates))
 		for i := range l.Certificates {
-			if err := s.checkCertificate(ctx, l.Certificates[i].CertificateARN); err != nil {
-				return err
-			}
+			arns[i] = l.Certificates[i].CertificateARN
 			l.Certificates[i].IsDefault = i == 0
+		}
+		var err error
+		if conds, err = s.certsIssued(ctx, arns); err != nil {
+			return nil, err
 		}
 		if l.SslPolicy == "" {
 			l.SslPolicy = DefaultSSLPolicy
 		}
 		if !slices.Contains(sslPolicies, l.SslPolicy) {
-			return model.BadRequest(codeSSLPolicy, "SSL policy '%s' not found", model.Clip(l.SslPolicy)) // unconfirmed text
+			return nil, model.BadRequest(codeSSLPolicy, "SSL policy '%s' not found", model.Clip(l.SslPolicy)) // unconfirmed text
 		}
 	} else {
 		if len(l.Certificates) > 0 {
-			return validationError("Certificates cannot be specified for HTTP listeners") // unconfirmed text
+			return nil, validationError("Certificates cannot be specified for HTTP listeners") // unconfirmed text
 		}
 		if l.SslPolicy != "" {
-			return validationError("An SSL policy cannot be specified for HTTP listeners") // unconfirmed text
+			return nil, validationError("An SSL policy cannot be specified for HTTP listeners") // unconfirmed text
 		}
 	}
-	return s.checkActions(ctx, lb.VpcID, "defaultActions", l.DefaultActions)
+	return conds, s.checkActions(ctx, lb.VpcID, "defaultActions", l.DefaultActions)
 }
 
 // CreateListener adds a listener to a load balancer. Creating it again with
@@ -99,7 +104,8 @@ func (s *Service) CreateListener(ctx context.Context, in CreateListenerInput) (*
 	}
 	// No mutex: the write is a Txn conditioned on the load balancer as read
 	// (a DeleteLoadBalancer in between fails it), on no listener changed
-	// since the port check, and on the target groups it forwards to.
+	// since the port check, on the target groups it forwards to, and on its
+	// certificates as checked (a DeleteCertificate in between fails it).
 	return retryOnConflict(ctx, func() (*model.Listener, error) { return s.createListener(ctx, in) })
 }
 
@@ -113,7 +119,8 @@ func (s *Service) createListener(ctx context.Context, in CreateListenerInput) (*
 		LoadBalancerARN: lb.ARN, Protocol: in.Protocol, Port: in.Port, SslPolicy: in.SslPolicy,
 		Certificates: slices.Clone(in.Certificates), DefaultActions: slices.Clone(in.DefaultActions), Tags: in.Tags,
 	}
-	if err := s.checkListener(ctx, lb, l); err != nil {
+	certConds, err := s.checkListener(ctx, lb, l)
+	if err != nil {
 		return nil, err
 	}
 	all, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
@@ -134,10 +141,11 @@ func (s *Service) createListener(ctx context.Context, in CreateListenerInput) (*
 	if len(existing) >= maxListeners {
 		return nil, model.BadRequest("TooManyListeners", "You've reached the limit on the number of listeners per load balancer.")
 	}
-	conds, err := s.groupsExist(ctx, l)
+	conds, err := s.groupsExist(ctx, l.TargetGroupARNs())
 	if err != nil {
 		return nil, err
 	}
+	conds = append(conds, certConds...)
 	l.ARN = strings.Replace(lb.ARN, ":loadbalancer/", ":listener/", 1) + "/" + model.RandomHex(16)
 	key := model.Key(model.KindListener, l.ARN)
 	b, err := json.Marshal(l)
@@ -183,7 +191,8 @@ func (s *Service) DescribeListeners(ctx context.Context, lbARN string, arns []st
 // default actions. Its socket moves without touching the others.
 func (s *Service) ModifyListener(ctx context.Context, in ModifyListenerInput) (*model.Listener, error) {
 	// No mutex: the port check holds because the write is conditioned on no
-	// listener changed since the listing it was made on.
+	// listener changed since the listing it was made on; the certificates
+	// are conditioned on as checked.
 	return retryOnConflict(ctx, func() (*model.Listener, error) { return s.modifyListener(ctx, in) })
 }
 
@@ -218,7 +227,8 @@ func (s *Service) modifyListener(ctx context.Context, in ModifyListenerInput) (*
 	if len(in.DefaultActions) > 0 {
 		l.DefaultActions = slices.Clone(in.DefaultActions)
 	}
-	if err := s.checkListener(ctx, lb, l); err != nil {
+	certConds, err := s.checkListener(ctx, lb, l)
+	if err != nil {
 		return nil, err
 	}
 	others, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
@@ -230,19 +240,30 @@ func (s *Service) modifyListener(ctx context.Context, in ModifyListenerInput) (*
 			return nil, model.BadRequest(codeDuplicateLis, "A listener already exists on this port for this load balancer '%s'", lb.ARN)
 		}
 	}
-	if err := s.writeListener(ctx, l, rev, store.NoneAfter(model.Prefix(model.KindListener), listRev)); err != nil {
+	if err := s.writeListener(ctx, l, rev, append(certConds, store.NoneAfter(model.Prefix(model.KindListener), listRev))...); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-// DeleteListener deletes a listener; its sockets close.
+// DeleteListener deletes a listener and its rules; its sockets close.
 func (s *Service) DeleteListener(ctx context.Context, arn string) error {
-	// One record, its rules inside it: one Delete keeps every rule.
-	_, err := s.d.Store.Delete(ctx, model.Key(model.KindListener, arn), store.Any)
-	if errors.Is(err, store.ErrNotFound) {
-		return listenerNotFound()
-	}
+	// The listener and its rules go in one Txn, conditioned on the listener
+	// as read: a CreateRule is conditioned on it too, so on any node it
+	// lands before (and goes along) or fails with ListenerNotFound.
+	_, err := retryOnConflict(ctx, func() (struct{}, error) {
+		key := model.Key(model.KindListener, arn)
+		kv, err := s.d.Store.Get(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return struct{}{}, listenerNotFound()
+		}
+		if err != nil {
+			return struct{}{}, err
+		}
+		_, err = s.d.Store.Txn(ctx, []store.Cond{store.KeyIs(key, kv.ModRev)},
+			[]store.Op{store.Del(key), store.DelPrefix(model.RulesPrefix(arn))})
+		return struct{}{}, err
+	})
 	return err
 }
 
@@ -271,8 +292,14 @@ func (s *Service) AddListenerCertificates(ctx context.Context, arn string, certA
 		// More than a listener can hold is refused before any is looked at.
 		return nil, model.BadRequest("TooManyCertificates", "You've reached the limit on the number of certificates per load balancer")
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	// No mutex: the listener is written over its revision as read,
+	// conditioned on the certificates as checked; a conflict reads again.
+	return retryOnConflict(ctx, func() ([]model.ListenerCertificate, error) {
+		return s.addListenerCertificates(ctx, arn, certARNs)
+	})
+}
+
+func (s *Service) addListenerCertificates(ctx context.Context, arn string, certARNs []string) ([]model.ListenerCertificate, error) {
 	l, rev, err := s.loadListener(ctx, arn)
 	if err != nil {
 		return nil, err
@@ -280,11 +307,12 @@ func (s *Service) AddListenerCertificates(ctx context.Context, arn string, certA
 	if l.Protocol != "HTTPS" {
 		return nil, validationError("Certificates can only be added to HTTPS listeners") // UNVERIFIED: AWS's text
 	}
+	conds, err := s.certsIssued(ctx, certARNs)
+	if err != nil {
+		return nil, err
+	}
 	var added []model.ListenerCertificate
 	for _, c := range certARNs {
-		if err := s.checkCertificate(ctx, c); err != nil {
-			return nil, err
-		}
 		added = append(added, model.ListenerCertificate{CertificateARN: c})
 		if !slices.ContainsFunc(l.Certificates[1:], func(o model.ListenerCertificate) bool { return o.CertificateARN == c }) {
 			l.Certificates = append(l.Certificates, model.ListenerCertificate{CertificateARN: c})
@@ -293,7 +321,7 @@ func (s *Service) AddListenerCertificates(ctx context.Context, arn string, certA
 	if len(l.Certificates)-1 > maxCertificates {
 		return nil, model.BadRequest("TooManyCertificates", "You've reached the limit on the number of certificates per load balancer")
 	}
-	if err := s.saveListener(ctx, l, rev); err != nil {
+	if err := s.writeListener(ctx, l, rev, conds...); err != nil {
 		return nil, err
 	}
 	return added, nil
@@ -305,28 +333,42 @@ func (s *Service) RemoveListenerCertificates(ctx context.Context, arn string, ce
 	if len(certARNs) == 0 {
 		return notNull("certificates")
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	l, rev, err := s.loadListener(ctx, arn)
-	if err != nil {
-		return err
-	}
-	if len(l.Certificates) > 0 && slices.Contains(certARNs, l.Certificates[0].CertificateARN) {
-		return model.BadRequest(codeNotPermitted, "The default certificate cannot be removed from the listener") // UNVERIFIED: AWS's text
-	}
-	l.Certificates = slices.DeleteFunc(l.Certificates, func(c model.ListenerCertificate) bool {
-		return !c.IsDefault && slices.Contains(certARNs, c.CertificateARN)
+	_, err := retryOnConflict(ctx, func() (struct{}, error) {
+		l, rev, err := s.loadListener(ctx, arn)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if len(l.Certificates) > 0 && slices.Contains(certARNs, l.Certificates[0].CertificateARN) {
+			return struct{}{}, model.BadRequest(codeNotPermitted, "The default certificate cannot be removed from the listener") // UNVERIFIED: AWS's text
+		}
+		l.Certificates = slices.DeleteFunc(l.Certificates, func(c model.ListenerCertificate) bool {
+			return !c.IsDefault && slices.Contains(certARNs, c.CertificateARN)
+		})
+		return struct{}{}, s.writeListener(ctx, l, rev)
 	})
-	return s.saveListener(ctx, l, rev)
+	return err
 }
 
-// checkCertificate reports CertificateNotFound for a certificate that is not
-// in the store or not issued.
-func (s *Service) checkCertificate(ctx context.Context, arn string) error {
-	notFound := func() error { return model.BadRequest(codeCertNotFound, "Certificate '%s' not found", model.Clip(arn)) }
-	c, _, err := store.LoadOr[model.Certificate](ctx, s.d.Store, model.Key(model.KindCertificate, arn), notFound)
-	if err == nil && c.Status != model.CertIssued {
-		return notFound()
+// certsIssued reports CertificateNotFound for a certificate that is not in
+// the store or not issued, and returns the conditions that keep each one as
+// checked until the write: a certificate deleted (or changed) on any node in
+// between fails the write, which then checks again and answers
+// CertificateNotFound, rather than attach a certificate that is gone.
+func (s *Service) certsIssued(ctx context.Context, arns []string) ([]store.Cond, error) {
+	var conds []store.Cond
+	for _, arn := range arns {
+		notFound := func() error { return model.BadRequest(codeCertNotFound, "Certificate '%s' not found", model.Clip(arn)) }
+		key := model.Key(model.KindCertificate, arn)
+		c, rev, err := store.LoadOr[model.Certificate](ctx, s.d.Store, key, notFound)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status != model.CertIssued {
+			return nil, notFound()
+		}
+		if !slices.ContainsFunc(conds, func(o store.Cond) bool { return o.Key == key }) {
+			conds = append(conds, store.KeyIs(key, rev))
+		}
 	}
-	return err
+	return conds, nil
 }

@@ -2,6 +2,7 @@ package balancer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -86,9 +87,14 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 		return nil, model.BadRequest(codeInvalidConfig, "IP address type '%s' is not supported", model.Clip(in.IPAddressType)) // gatehouse's own text
 	}
 
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	// No mutex: the load balancer is written with its name's index key,
+	// create-only, conditioned on no other name taken since the count (the
+	// quota) and on its security groups as checked, so two nodes cannot both
+	// take a name or the last place, nor attach a group deleted meanwhile.
+	return retryOnConflict(ctx, func() (*model.LoadBalancer, error) { return s.createLoadBalancer(ctx, in) })
+}
 
+func (s *Service) createLoadBalancer(ctx context.Context, in CreateLBInput) (*model.LoadBalancer, error) {
 	subnets := make([]*model.Subnet, 0, len(in.SubnetIDs))
 	azs := map[string]bool{}
 	for _, id := range in.SubnetIDs {
@@ -111,12 +117,12 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 		return nil, validationError("At least two subnets in two different Availability Zones must be specified")
 	}
 	vpcID := subnets[0].VpcID
-	sgs, err := s.securityGroups(ctx, vpcID, in.SecurityGroupIDs)
+	sgs, sgConds, err := s.securityGroups(ctx, vpcID, in.SecurityGroupIDs)
 	if err != nil {
 		return nil, err
 	}
 
-	all, err := store.LoadAll[model.LoadBalancer](ctx, s.d.Store, model.Prefix(model.KindLoadBalancer))
+	all, listRev, err := store.LoadAllAt[model.LoadBalancer](ctx, s.d.Store, model.Prefix(model.KindLoadBalancer))
 	if err != nil {
 		return nil, err
 	}
@@ -150,76 +156,100 @@ func (s *Service) CreateLoadBalancer(ctx context.Context, in CreateLBInput) (*mo
 		VpcID: vpcID, SubnetIDs: slices.Clone(in.SubnetIDs), SecurityGroupIDs: sgs,
 		Attributes: defaultLBAttributes(), CreatedTime: time.Now().UTC(), Tags: in.Tags,
 	}
-	// One node per subnet. Undo every claim if any fails.
-	var claimed []model.LBNode
-	undo := func() {
-		for _, n := range claimed {
-			_, _ = s.d.Store.Delete(ctx, model.Key(model.KindNetworkIface, n.NetworkInterfaceID), store.Any)
-			_ = ipam.Release(ctx, s.d.Store, n.IP)
+	// One node per subnet: an address claimed from the subnet (ipam, its own
+	// claim keys) and a network interface written with the load balancer.
+	// Every address is released if the load balancer is not written.
+	var claimed []string
+	release := func() {
+		for _, ip := range claimed {
+			_ = ipam.Release(ctx, s.d.Store, ip)
 		}
 	}
+	var ops []store.Op
 	for _, sn := range subnets {
 		ip, err := ipam.Allocate(ctx, s.d.Store, sn.CIDR, arn)
 		if errors.Is(err, ipam.ErrExhausted) {
-			undo()
+			release()
 			return nil, model.BadRequest(codeInvalidSubnet, "Not enough IP space available in %s. ELB requires at least 8 free IP addresses in each subnet.", sn.ID)
 		}
 		if err != nil {
-			undo()
+			release()
 			return nil, err
 		}
+		claimed = append(claimed, ip.String())
 		eni := &model.NetworkInterface{
 			ID: "eni-" + model.RandomHex(17), SubnetID: sn.ID, VpcID: vpcID, AvailabilityZone: sn.AvailabilityZone,
 			PrivateIP: ip.String(), Description: "ELB app/" + in.Name + "/" + id, InterfaceType: "interface",
 			SecurityGroupIDs: sgs,
 		}
-		if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindNetworkIface, eni.ID), eni, 0); err != nil {
-			_ = ipam.Release(ctx, s.d.Store, ip.String())
-			undo()
+		op, err := store.SaveOp(model.Key(model.KindNetworkIface, eni.ID), eni)
+		if err != nil {
+			release()
 			return nil, err
 		}
-		n := model.LBNode{SubnetID: sn.ID, AvailabilityZone: sn.AvailabilityZone, IP: ip.String(), NetworkInterfaceID: eni.ID}
-		claimed = append(claimed, n)
+		ops = append(ops, op)
+		lb.Nodes = append(lb.Nodes, model.LBNode{SubnetID: sn.ID, AvailabilityZone: sn.AvailabilityZone, IP: ip.String(), NetworkInterfaceID: eni.ID})
 	}
-	lb.Nodes = claimed
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), lb, 0); err != nil {
-		undo()
+	key := model.Key(model.KindLoadBalancer, arn)
+	op, err := store.SaveOp(key, lb)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	ops = append(ops, op, store.Put(lbNameKey(in.Name), []byte(arn)))
+	conds := append(sgConds,
+		store.KeyIs(lbNameKey(in.Name), 0),
+		store.NoneAfter(model.Prefix(model.KindLBName), listRev),
+		store.KeyIs(key, 0))
+	if _, err := s.d.Store.Txn(ctx, conds, ops); err != nil {
+		release()
 		return nil, err
 	}
 	return lb, nil
 }
 
 // securityGroups checks the given groups, or picks the VPC's default group
-// when none is given (as ELBv2 does).
-func (s *Service) securityGroups(ctx context.Context, vpcID string, ids []string) ([]string, error) {
+// when none is given (as ELBv2 does), and returns the conditions that keep
+// each as checked until the write: a group deleted on any node in between
+// fails the write, which checks again.
+func (s *Service) securityGroups(ctx context.Context, vpcID string, ids []string) ([]string, []store.Cond, error) {
 	if len(ids) > maxSecurityGroups {
 		// UNVERIFIED: AWS's code and text; the quota is the ALB guide's.
-		return nil, model.BadRequest(codeInvalidConfig, "A load balancer can have at most %d security groups", maxSecurityGroups)
+		return nil, nil, model.BadRequest(codeInvalidConfig, "A load balancer can have at most %d security groups", maxSecurityGroups)
 	}
-	all, err := store.LoadAll[model.SecurityGroup](ctx, s.d.Store, model.Prefix(model.KindSecurityGroup))
+	kvs, _, err := s.d.Store.List(ctx, model.Prefix(model.KindSecurityGroup))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	type held struct {
+		sg  model.SecurityGroup
+		key string
+		rev int64
+	}
+	all := make([]held, len(kvs))
+	for i, kv := range kvs {
+		if err := json.Unmarshal(kv.Value, &all[i].sg); err != nil {
+			return nil, nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
+		all[i].key, all[i].rev = kv.Key, kv.ModRev
 	}
 	if len(ids) == 0 {
-		for _, sg := range all {
-			if sg.VpcID == vpcID && sg.Name == "default" {
-				return []string{sg.ID}, nil
+		for _, h := range all {
+			if h.sg.VpcID == vpcID && h.sg.Name == "default" {
+				return []string{h.sg.ID}, []store.Cond{store.KeyIs(h.key, h.rev)}, nil
 			}
 		}
-		return []string{}, nil
+		return []string{}, nil, nil
 	}
+	var conds []store.Cond
 	for _, id := range ids {
-		ok := false
-		for _, sg := range all {
-			if sg.ID == id && sg.VpcID == vpcID {
-				ok = true
-			}
+		i := slices.IndexFunc(all, func(h held) bool { return h.sg.ID == id && h.sg.VpcID == vpcID })
+		if i < 0 {
+			return nil, nil, model.BadRequest(codeInvalidSG, "One or more security groups are invalid") // unconfirmed text
 		}
-		if !ok {
-			return nil, model.BadRequest(codeInvalidSG, "One or more security groups are invalid") // unconfirmed text
-		}
+		conds = append(conds, store.KeyIs(all[i].key, all[i].rev))
 	}
-	return slices.Clone(ids), nil
+	return slices.Clone(ids), conds, nil
 }
 
 // DescribeLoadBalancers returns the load balancers named by ARN or by name, or
@@ -289,14 +319,22 @@ func (s *Service) deleteLBAndListeners(ctx context.Context, arn string) (*model.
 	if err != nil {
 		return nil, err
 	}
+	// Each listener with its rules (a prefix delete each: at most
+	// maxListeners × 2 + 2 ops, under store.MaxTxnOps).
 	var ops []store.Op
 	for _, l := range listeners {
 		if l.LoadBalancerARN == arn {
-			ops = append(ops, store.Del(model.Key(model.KindListener, l.ARN)))
+			ops = append(ops, store.Del(model.Key(model.KindListener, l.ARN)), store.DelPrefix(model.RulesPrefix(l.ARN)))
 		}
 	}
 	ops = append(ops, store.Del(lbKey))
 	conds := []store.Cond{store.KeyIs(lbKey, lbRev), store.NoneAfter(model.Prefix(model.KindListener), listRev)}
+	// The name's index key, if this load balancer holds it (one an older
+	// gatehouse created has none).
+	if kv, err := s.d.Store.Get(ctx, lbNameKey(lb.Name)); err == nil && string(kv.Value) == arn {
+		conds = append(conds, store.KeyIs(kv.Key, kv.ModRev))
+		ops = append(ops, store.Del(kv.Key))
+	}
 	if _, err := s.d.Store.Txn(ctx, conds, ops); err != nil {
 		return nil, err
 	}

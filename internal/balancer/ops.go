@@ -23,9 +23,9 @@ const (
 
 // Regional quotas (the same guide: "Application Load Balancers per Region" and
 // "Target groups per Region"), Deps.MaxLoadBalancers and Deps.MaxTargetGroups
-// by default. The creates count under opMu, which serialises this node's
-// creates; another node creating at the same moment can overshoot a quota by
-// one, which is accepted.
+// by default. A create counts the existing resources at one revision and
+// writes conditioned on no name index key (lbname/, tgname/) created since:
+// another node's create in between fails it, and it counts again.
 const (
 	DefaultMaxLoadBalancers = 50
 	DefaultMaxTargetGroups  = 3000
@@ -75,11 +75,12 @@ func Page[T any](items []T, key func(T) string, marker string, size int) ([]T, s
 }
 
 // Rules that span records (a listener's load balancer exists and its port is
-// free; a target group is not deleted while a listener or rule forwards to
-// it) hold across nodes because each write that could break one is a
-// store.Txn conditioned on what the decision read: the parent's ModRev, and
-// no listener changed since the listing (NoneAfter). A conflict means another
-// writer got in between: the operation reads again and decides again.
+// free; a rule's listener exists and its priority is free; a target group is
+// not deleted while a listener or rule forwards to it) hold across nodes
+// because each write that could break one is a store.Txn conditioned on what
+// the decision read: the parent's ModRev, and no sibling changed since the
+// listing (NoneAfter). A conflict means another writer got in between: the
+// operation reads again and decides again.
 
 // retryOnConflict runs attempt again while it fails with store.ErrConflict,
 // as store.Update does, until ctx ends.
@@ -95,13 +96,13 @@ func retryOnConflict[T any](ctx context.Context, attempt func() (T, error)) (T, 
 	}
 }
 
-// groupsExist is the condition that every target group the listener forwards
-// to still exists as the caller last checked it: a DeleteTargetGroup that
-// lands in between makes the write conflict. A group already gone is
-// TargetGroupNotFound.
-func (s *Service) groupsExist(ctx context.Context, l *model.Listener) ([]store.Cond, error) {
+// groupsExist is the condition that every target group a listener or rule
+// forwards to (arns) still exists as the caller last checked it: a
+// DeleteTargetGroup that lands in between makes the write conflict. A group
+// already gone is TargetGroupNotFound.
+func (s *Service) groupsExist(ctx context.Context, arns []string) ([]store.Cond, error) {
 	var conds []store.Cond
-	for _, arn := range l.TargetGroupARNs() {
+	for _, arn := range arns {
 		key := model.Key(model.KindTargetGroup, arn)
 		kv, err := s.d.Store.Get(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
@@ -123,30 +124,64 @@ func (s *Service) listenersOf(ctx context.Context, lbARN string) ([]*model.Liste
 	return slices.DeleteFunc(all, func(l *model.Listener) bool { return l.LoadBalancerARN != lbARN }), nil
 }
 
-// lbsByGroup maps every target group that listeners forward to onto the
-// load balancers of those listeners, sorted.
+// lbsByGroup maps every target group that listeners or rules forward to onto
+// the load balancers of those listeners, sorted.
 func (s *Service) lbsByGroup(ctx context.Context) (map[string][]string, error) {
-	all, err := store.LoadAll[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
+	out, _, err := s.forwarders(ctx)
+	return out, err
+}
+
+// forwarders is lbsByGroup and the conditions that make a write depend on it:
+// no listener and no rule created or changed since they were listed.
+func (s *Service) forwarders(ctx context.Context) (map[string][]string, []store.Cond, error) {
+	listeners, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	rules, rulesRev, err := store.LoadAllAt[model.Rule](ctx, s.d.Store, model.Prefix(model.KindRule))
+	if err != nil {
+		return nil, nil, err
 	}
 	out := map[string][]string{}
-	for _, l := range all {
-		for _, arn := range l.TargetGroupARNs() {
-			if !slices.Contains(out[arn], l.LoadBalancerARN) {
-				out[arn] = append(out[arn], l.LoadBalancerARN)
+	add := func(tgs []string, lbARN string) {
+		for _, arn := range tgs {
+			if !slices.Contains(out[arn], lbARN) {
+				out[arn] = append(out[arn], lbARN)
 			}
 		}
 	}
-	for _, lbs := range out {
-		slices.Sort(lbs)
+	lbOf := make(map[string]string, len(listeners))
+	for _, l := range listeners {
+		lbOf[l.ARN] = l.LoadBalancerARN
+		add(l.TargetGroupARNs(), l.LoadBalancerARN)
 	}
-	return out, nil
+	for _, r := range rules {
+		if lb, ok := lbOf[r.ListenerARN]; ok {
+			add(r.TargetGroupARNs(), lb)
+		} else {
+			// A rule whose listener went after the listing: it still
+			// holds its groups for this decision, as the listener did.
+			add(r.TargetGroupARNs(), "")
+		}
+	}
+	for arn, lbs := range out {
+		lbs = slices.DeleteFunc(lbs, func(lb string) bool { return lb == "" })
+		slices.Sort(lbs)
+		out[arn] = lbs
+	}
+	conds := []store.Cond{
+		store.NoneAfter(model.Prefix(model.KindListener), listRev),
+		store.NoneAfter(model.Prefix(model.KindRule), rulesRev),
+	}
+	return out, conds, nil
 }
 
 func (s *Service) withLBs(ctx context.Context, tg *model.TargetGroup) (*model.TargetGroup, error) {
 	lbs, err := s.lbsByGroup(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.fillTargets(ctx, []*model.TargetGroup{tg}); err != nil {
 		return nil, err
 	}
 	tg.LoadBalancerARNs = append([]string{}, lbs[tg.ARN]...)

@@ -89,10 +89,10 @@ func compileAction(acts []model.Action, groups map[string]*group) (action, error
 
 // compileRules compiles a listener's rules, by priority. A rule that does not
 // compile is left out (and reported), so the others keep serving.
-func compileRules(l *model.Listener, groups map[string]*group) ([]rule, []string) {
+func compileRules(rules []model.Rule, groups map[string]*group) ([]rule, []string) {
 	var out []rule
 	var problems []string
-	for _, mr := range l.Rules {
+	for _, mr := range rules {
 		a, err := compileAction(mr.Actions, groups)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("rule %s: %v", mr.ARN, err))

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -90,14 +89,19 @@ func findRule(l *model.Listener, arn string) *model.Rule {
 }
 
 // listenerRules returns the listener's rules by priority, the default rule last.
-func listenerRules(l *model.Listener) []ListenerRule {
-	out := make([]ListenerRule, 0, len(l.Rules)+1)
-	for _, r := range l.Rules {
+func listenerRules(l *model.Listener, rules []model.Rule) []ListenerRule {
+	out := make([]ListenerRule, 0, len(rules)+1)
+	for _, r := range rules {
 		out = append(out, ListenerRule{Rule: r, ListenerARN: l.ARN})
 	}
 	slices.SortFunc(out, func(a, b ListenerRule) int { return a.Priority - b.Priority })
-	return append(out, ListenerRule{ListenerARN: l.ARN, IsDefault: true,
-		Rule: model.Rule{ARN: defaultRuleARN(l.ARN), Actions: l.DefaultActions}})
+	return append(out, defaultRule(l))
+}
+
+// defaultRule is the listener's default rule: its default actions.
+func defaultRule(l *model.Listener) ListenerRule {
+	return ListenerRule{ListenerARN: l.ARN, IsDefault: true,
+		Rule: model.Rule{ARN: defaultRuleARN(l.ARN), Actions: l.DefaultActions}}
 }
 
 var methodRE = regexp.MustCompile(`^[A-Z_-]+$`)
@@ -209,30 +213,20 @@ func cloneActions(as []model.Action) []model.Action {
 	return out
 }
 
-// listenerOfRule loads the listener a rule ARN belongs to; RuleNotFound when
-// there is none.
+// listenerOfRule loads the listener a rule ARN belongs to, its rules moved
+// into records of their own (migrateRules); RuleNotFound when there is none.
 func (s *Service) listenerOfRule(ctx context.Context, ruleARN string) (*model.Listener, int64, error) {
 	if resourceKind(ruleARN) != kindRule {
 		return nil, 0, ruleNotFound()
 	}
-	return store.LoadOr[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(ruleARN)), ruleNotFound)
-}
-
-// saveListener writes a listener read at rev; a concurrent change is AWS's
-// PriorRequestNotComplete (the caller may retry).
-func (s *Service) saveListener(ctx context.Context, l *model.Listener, rev int64) error {
-	err := s.writeListener(ctx, l, rev)
-	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
-		return model.Errorf(http.StatusTooManyRequests, "PriorRequestNotComplete", "This operation is not allowed while a prior request has not been completed.")
-	}
-	return err
+	return s.migrateRules(ctx, ruleListenerARN(ruleARN), ruleNotFound)
 }
 
 // writeListener writes l back over revision rev, conditioned too on the
 // target groups it forwards to (groupsExist) and on extra; ErrConflict if any
 // changed.
 func (s *Service) writeListener(ctx context.Context, l *model.Listener, rev int64, extra ...store.Cond) error {
-	conds, err := s.groupsExist(ctx, l)
+	conds, err := s.groupsExist(ctx, l.TargetGroupARNs())
 	if err != nil {
 		return err
 	}
@@ -254,25 +248,50 @@ func (s *Service) CreateRule(ctx context.Context, in CreateRuleInput) (*Listener
 	if err := checkConditions(in.Conditions); err != nil {
 		return nil, err
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	l, rev, lb, err := s.listenerAndLB(ctx, in.ListenerARN)
+	// No mutex: the rule's put is conditioned on its listener as read (a
+	// DeleteListener in between fails it, or deletes it along), on no rule
+	// of the listener changed since the priority and quota checks, and on
+	// the target groups it forwards to: on every node at once.
+	return retryOnConflict(ctx, func() (*ListenerRule, error) { return s.createRule(ctx, in) })
+}
+
+func (s *Service) createRule(ctx context.Context, in CreateRuleInput) (*ListenerRule, error) {
+	l, lrev, err := s.migrateRules(ctx, in.ListenerARN, listenerNotFound)
 	if err != nil {
 		return nil, err
 	}
-	r := model.Rule{Priority: in.Priority, Conditions: cloneConditions(in.Conditions), Actions: cloneActions(in.Actions), Tags: in.Tags}
+	lb, err := s.loadLB(ctx, l.LoadBalancerARN)
+	if err != nil {
+		return nil, err
+	}
+	r := model.Rule{ListenerARN: l.ARN, Priority: in.Priority, Conditions: cloneConditions(in.Conditions), Actions: cloneActions(in.Actions), Tags: in.Tags}
 	if err := s.checkActions(ctx, lb.VpcID, "actions", r.Actions); err != nil {
 		return nil, err
 	}
-	if slices.ContainsFunc(l.Rules, func(o model.Rule) bool { return o.Priority == r.Priority }) {
+	rules, rulesRev, err := s.rulesOf(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(rules, func(o model.Rule) bool { return o.Priority == r.Priority }) {
 		return nil, priorityInUse()
 	}
-	if len(l.Rules) >= maxRules {
+	if len(rules) >= maxRules {
 		return nil, model.BadRequest("TooManyRules", "You've reached the limit on the number of rules per load balancer") // UNVERIFIED: AWS's text
 	}
-	r.ARN = strings.Replace(l.ARN, ":listener/", ":listener-rule/", 1) + "/" + model.RandomHex(16)
-	l.Rules = append(l.Rules, r)
-	if err := s.saveListener(ctx, l, rev); err != nil {
+	conds, err := s.groupsExist(ctx, r.TargetGroupARNs())
+	if err != nil {
+		return nil, err
+	}
+	r.ARN = model.RuleARNPrefix(l.ARN) + model.RandomHex(16)
+	op, err := store.SaveOp(ruleKey(r.ARN), r)
+	if err != nil {
+		return nil, err
+	}
+	conds = append(conds,
+		store.KeyIs(model.Key(model.KindListener, l.ARN), lrev),
+		store.NoneAfter(model.RulesPrefix(l.ARN), rulesRev),
+		store.KeyIs(ruleKey(r.ARN), 0))
+	if _, err := s.d.Store.Txn(ctx, conds, []store.Op{op}); err != nil {
 		return nil, err
 	}
 	return &ListenerRule{Rule: r, ListenerARN: l.ARN}, nil
@@ -292,20 +311,27 @@ func (s *Service) DescribeRules(ctx context.Context, listenerARN string, ruleARN
 		if err != nil {
 			return nil, err
 		}
-		return listenerRules(l), nil
-	}
-	out := make([]ListenerRule, 0, len(ruleARNs))
-	for _, arn := range ruleARNs {
-		l, _, err := s.listenerOfRule(ctx, arn)
+		rules, _, err := s.rulesOf(ctx, l)
 		if err != nil {
 			return nil, err
 		}
-		rules := listenerRules(l)
-		i := slices.IndexFunc(rules, func(r ListenerRule) bool { return r.ARN == arn })
-		if i < 0 {
-			return nil, ruleNotFound()
+		return listenerRules(l, rules), nil
+	}
+	out := make([]ListenerRule, 0, len(ruleARNs))
+	for _, arn := range ruleARNs {
+		if resourceKind(arn) == kindRule && arn == defaultRuleARN(ruleListenerARN(arn)) {
+			l, _, err := store.LoadOr[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn)), ruleNotFound)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, defaultRule(l))
+			continue
 		}
-		out = append(out, rules[i])
+		r, _, err := s.loadRule(ctx, arn)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ListenerRule{Rule: *r, ListenerARN: r.ListenerARN})
 	}
 	return out, nil
 }
@@ -321,9 +347,11 @@ func (s *Service) ModifyRule(ctx context.Context, in ModifyRuleInput) (*Listener
 			return nil, err
 		}
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	l, rev, err := s.listenerOfRule(ctx, in.RuleARN)
+	return retryOnConflict(ctx, func() (*ListenerRule, error) { return s.modifyRule(ctx, in) })
+}
+
+func (s *Service) modifyRule(ctx context.Context, in ModifyRuleInput) (*ListenerRule, error) {
+	l, lrev, err := s.listenerOfRule(ctx, in.RuleARN)
 	if err != nil {
 		return nil, err
 	}
@@ -337,48 +365,57 @@ func (s *Service) ModifyRule(ctx context.Context, in ModifyRuleInput) (*Listener
 			return nil, err
 		}
 	}
-	var out ListenerRule
 	if in.RuleARN == defaultRuleARN(l.ARN) {
 		if len(in.Conditions) > 0 {
 			return nil, model.BadRequest(codeNotPermitted, "Conditions cannot be specified for the default rule") // UNVERIFIED: AWS's text
 		}
 		l.DefaultActions = acts
-		out = listenerRules(l)[len(l.Rules)]
-	} else {
-		r := findRule(l, in.RuleARN)
-		if r == nil {
-			return nil, ruleNotFound()
+		if err := s.writeListener(ctx, l, lrev); err != nil {
+			return nil, err
 		}
-		if len(in.Conditions) > 0 {
-			r.Conditions = cloneConditions(in.Conditions)
-		}
-		if len(acts) > 0 {
-			r.Actions = acts
-		}
-		out = ListenerRule{Rule: *r, ListenerARN: l.ARN}
+		out := defaultRule(l)
+		return &out, nil
 	}
-	if err := s.saveListener(ctx, l, rev); err != nil {
+	r, rev, err := store.LoadOr[model.Rule](ctx, s.d.Store, ruleKey(in.RuleARN), ruleNotFound)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	if len(in.Conditions) > 0 {
+		r.Conditions = cloneConditions(in.Conditions)
+	}
+	if len(acts) > 0 {
+		r.Actions = acts
+	}
+	conds, err := s.groupsExist(ctx, r.TargetGroupARNs())
+	if err != nil {
+		return nil, err
+	}
+	op, err := store.SaveOp(ruleKey(r.ARN), r)
+	if err != nil {
+		return nil, err
+	}
+	// The rule as read: a DeleteListener in between deleted it, and the
+	// retry answers RuleNotFound.
+	if _, err := s.d.Store.Txn(ctx, append(conds, store.KeyIs(ruleKey(r.ARN), rev)), []store.Op{op}); err != nil {
+		return nil, err
+	}
+	return &ListenerRule{Rule: *r, ListenerARN: l.ARN}, nil
 }
 
 // DeleteRule deletes a rule; the default rule goes only with its listener.
 func (s *Service) DeleteRule(ctx context.Context, arn string) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	l, rev, err := s.listenerOfRule(ctx, arn)
+	l, _, err := s.listenerOfRule(ctx, arn)
 	if err != nil {
 		return err
 	}
 	if arn == defaultRuleARN(l.ARN) {
 		return model.BadRequest(codeNotPermitted, "Default rule '%s' cannot be deleted", arn) // UNVERIFIED: AWS's text
 	}
-	if findRule(l, arn) == nil {
+	_, err = s.d.Store.Delete(ctx, ruleKey(arn), store.Any)
+	if errors.Is(err, store.ErrNotFound) {
 		return ruleNotFound()
 	}
-	l.Rules = slices.DeleteFunc(l.Rules, func(r model.Rule) bool { return r.ARN == arn })
-	return s.saveListener(ctx, l, rev)
+	return err
 }
 
 // SetRulePriorities gives rules new priorities at once, so that rules can
@@ -397,51 +434,83 @@ func (s *Service) SetRulePriorities(ctx context.Context, pairs []RulePriority) (
 		}
 		given[p.Priority] = true
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	if len(pairs) > maxRules {
+		// Every pair names a rule of some listener with distinct
+		// priorities; more pairs than a listener's rules are one Txn too
+		// many. UNVERIFIED: AWS's limit and text.
+		return nil, validationError("At most %d rule priorities can be set at once", maxRules)
+	}
+	return retryOnConflict(ctx, func() ([]ListenerRule, error) { return s.setRulePriorities(ctx, pairs) })
+}
+
+func (s *Service) setRulePriorities(ctx context.Context, pairs []RulePriority) ([]ListenerRule, error) {
 	type loaded struct {
-		l   *model.Listener
-		rev int64
+		l     *model.Listener
+		lrev  int64 // the listener's
+		rules []model.Rule
+		revs  map[string]int64 // each rule's
+		rev   int64            // of the rules' listing
 	}
 	listeners := map[string]*loaded{}
 	var order []string // listener ARNs, first seen first
+	changed := map[string]*model.Rule{}
 	for _, p := range pairs {
-		l, rev, err := s.listenerOfRule(ctx, p.RuleARN)
-		if err != nil {
-			return nil, err
+		arn := ruleListenerARN(p.RuleARN)
+		ld := listeners[arn]
+		if ld == nil || resourceKind(p.RuleARN) != kindRule {
+			l, lrev, err := s.listenerOfRule(ctx, p.RuleARN)
+			if err != nil {
+				return nil, err
+			}
+			rules, revs, rev, err := s.ruleRecordsOf(ctx, l.ARN)
+			if err != nil {
+				return nil, err
+			}
+			ld = &loaded{l, lrev, rules, revs, rev}
+			listeners[arn] = ld
+			order = append(order, arn)
 		}
-		if listeners[l.ARN] == nil {
-			listeners[l.ARN] = &loaded{l, rev}
-			order = append(order, l.ARN)
-		}
-		l = listeners[l.ARN].l
-		if p.RuleARN == defaultRuleARN(l.ARN) {
+		if p.RuleARN == defaultRuleARN(ld.l.ARN) {
 			return nil, model.BadRequest(codeNotPermitted, "The default rule's priority cannot be changed") // UNVERIFIED: AWS's text
 		}
-		r := findRule(l, p.RuleARN)
-		if r == nil {
+		i := slices.IndexFunc(ld.rules, func(r model.Rule) bool { return r.ARN == p.RuleARN })
+		if i < 0 {
 			return nil, ruleNotFound()
 		}
-		r.Priority = p.Priority
+		ld.rules[i].Priority = p.Priority
+		changed[p.RuleARN] = &ld.rules[i]
 	}
+	var conds []store.Cond
 	for _, arn := range order {
 		seen := map[int]bool{}
-		for _, r := range listeners[arn].l.Rules {
+		for _, r := range listeners[arn].rules {
 			if seen[r.Priority] {
 				return nil, priorityInUse()
 			}
 			seen[r.Priority] = true
 		}
+		// No rule added or changed meanwhile (priorities stay unique), and
+		// neither the listener (a DeleteListener would otherwise see its
+		// rules written back after it) nor any rule set here deleted.
+		conds = append(conds, store.NoneAfter(model.RulesPrefix(arn), listeners[arn].rev),
+			store.KeyIs(model.Key(model.KindListener, arn), listeners[arn].lrev))
 	}
-	out := make([]ListenerRule, 0, len(pairs))
-	for _, arn := range order {
-		if err := s.saveListener(ctx, listeners[arn].l, listeners[arn].rev); err != nil {
+	var ops []store.Op
+	for _, p := range pairs {
+		conds = append(conds, store.KeyIs(ruleKey(p.RuleARN), listeners[ruleListenerARN(p.RuleARN)].revs[p.RuleARN]))
+		op, err := store.SaveOp(ruleKey(p.RuleARN), changed[p.RuleARN])
+		if err != nil {
 			return nil, err
 		}
+		ops = append(ops, op)
 	}
+	if _, err := s.d.Store.Txn(ctx, conds, ops); err != nil {
+		return nil, err
+	}
+	out := make([]ListenerRule, 0, len(pairs))
 	for _, p := range pairs {
-		l := listeners[ruleListenerARN(p.RuleARN)].l
-		out = append(out, ListenerRule{Rule: *findRule(l, p.RuleARN), ListenerARN: l.ARN})
+		r := changed[p.RuleARN]
+		out = append(out, ListenerRule{Rule: *r, ListenerARN: r.ListenerARN})
 	}
 	return out, nil
 }

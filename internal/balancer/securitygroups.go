@@ -23,23 +23,31 @@ func (s *Service) SetSecurityGroups(ctx context.Context, arn string, ids []strin
 		// best match: the Coral text of a missing required member.
 		return nil, notNull("securityGroups")
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	lb, err := s.loadLB(ctx, arn)
-	if err != nil {
-		return nil, err
-	}
-	sgs, err := s.securityGroups(ctx, lb.VpcID, ids)
-	if err != nil {
-		return nil, err
-	}
-	lb, err = s.updateLB(ctx, arn, func(v *model.LoadBalancer) error {
-		v.SecurityGroupIDs = sgs
-		return nil
+	// No mutex: the load balancer is written over its revision as read and
+	// conditioned on the groups as checked, so a group deleted on any node
+	// in between is never attached: the retry answers InvalidSecurityGroup.
+	lb, err := retryOnConflict(ctx, func() (*model.LoadBalancer, error) {
+		key := model.Key(model.KindLoadBalancer, arn)
+		lb, rev, err := store.LoadOr[model.LoadBalancer](ctx, s.d.Store, key, lbNotFound)
+		if err != nil {
+			return nil, err
+		}
+		sgs, conds, err := s.securityGroups(ctx, lb.VpcID, ids)
+		if err != nil {
+			return nil, err
+		}
+		lb.SecurityGroupIDs = sgs
+		op, err := store.SaveOp(key, lb)
+		if err != nil {
+			return nil, err
+		}
+		_, err = s.d.Store.Txn(ctx, append(conds, store.KeyIs(key, rev)), []store.Op{op})
+		return lb, err
 	})
 	if err != nil {
 		return nil, err
 	}
+	sgs := lb.SecurityGroupIDs
 	// The nodes' interfaces follow, so describe-network-interfaces lists the
 	// new groups. Admission reads the load balancer's own record, so an
 	// interface left behind here changes no traffic.

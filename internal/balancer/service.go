@@ -52,6 +52,12 @@ type Deps struct {
 	// ALB's, DefaultMaxLoadBalancers and DefaultMaxTargetGroups).
 	MaxLoadBalancers int
 	MaxTargetGroups  int
+	// Leader reports whether this node is the cluster's leader, the one
+	// that writes observed status: target health reports and load balancer
+	// states. nil: always (a single node). Every node serves traffic and
+	// checks its targets' health; a follower routes by its own checks and
+	// writes none of it.
+	Leader func() bool
 }
 
 // Service is the application load balancer: data plane and ELBv2 operations.
@@ -64,13 +70,18 @@ type Service struct {
 	proxy      *httputil.ReverseProxy
 	set        *listen.Set
 
-	opMu     sync.Mutex // serialises this node's other writes (name uniqueness, quotas); cross-record rules are store Txns (ops.go)
-	healthMu sync.Mutex // one TargetHealth write at a time
+	healthMu sync.Mutex // one TargetHealth write at a time; guards reported
+	// reported holds the target groups whose TargetHealth this node wrote
+	// (or found right) while leader; cleared when it is not the leader, so
+	// that a node that becomes leader writes its own view on the next
+	// check of each group.
+	reported map[string]bool
 
-	mu      sync.Mutex                   // guards probers and states
-	probers map[string]*prober           // by check key
-	states  map[string]model.TargetState // by check key
-	wg      sync.WaitGroup               // probers
+	mu       sync.Mutex                   // guards probers, states and observed
+	probers  map[string]*prober           // by check key
+	states   map[string]model.TargetState // by check key
+	observed map[string]bool              // by check key: this node completed a check of it
+	wg       sync.WaitGroup               // probers
 }
 
 // New returns a balancer; Run starts serving.
@@ -92,6 +103,8 @@ func New(d Deps) *Service {
 		passive:    newPassive(),
 		probers:    map[string]*prober{},
 		states:     map[string]model.TargetState{},
+		observed:   map[string]bool{},
+		reported:   map[string]bool{},
 	}
 	s.table.RetryInterval = d.RetryInterval
 	s.proxy = s.newProxy()
@@ -105,7 +118,16 @@ func (s *Service) Run(ctx context.Context) error {
 	if s.d.Store == nil || s.d.Feed == nil {
 		return errors.New("balancer: store and feed are required")
 	}
-	s.table.Run(ctx, s.d.Feed, s.d.Log, compile, func(t *table) bool { return s.apply(ctx, t) })
+	// The table routes by this node's own health checks where it has made
+	// them (localHealth), from the moment it is swapped in.
+	compileLocal := func(snap *model.Snapshot) (*table, error) {
+		t, err := compile(snap)
+		if err == nil {
+			s.localHealth(t)
+		}
+		return t, err
+	}
+	s.table.Run(ctx, s.d.Feed, s.d.Log, compileLocal, func(t *table) bool { return s.apply(ctx, t) })
 	s.stopProbers()
 	s.wg.Wait()
 	s.set.Close()
@@ -124,7 +146,11 @@ func (s *Service) apply(ctx context.Context, t *table) (retry bool) {
 		s.d.Log.Warn("balancer config left out", "problem", p)
 	}
 	failed := s.set.Reconcile(ctx, t.addrs)
+	leader := s.leader()
 	for _, lb := range t.lbs {
+		if !leader {
+			break // observed status is the leader's to write
+		}
 		var reasons []string
 		for _, a := range lb.addrs {
 			if msg, ok := failed[a]; ok {
@@ -144,6 +170,13 @@ func (s *Service) apply(ctx context.Context, t *table) (retry bool) {
 	}
 	s.transports.keep(t.nodeIPs)
 	s.reconcileProbers(ctx, t)
+	// Again after the swap: a check that completed while t was compiled
+	// updated the table then in force, not t.
+	s.localHealth(t)
+	if !leader {
+		s.forgetReported()
+		return len(failed) > 0
+	}
 	arns := append(sortedKeys(t.groups), t.stale...)
 	for _, arn := range arns {
 		if err := s.syncHealth(ctx, arn); err != nil && ctx.Err() == nil {
@@ -163,6 +196,9 @@ const (
 )
 
 var errUnchanged = errors.New("unchanged")
+
+// leader reports whether this node writes observed status (Deps.Leader).
+func (s *Service) leader() bool { return s.d.Leader == nil || s.d.Leader() }
 
 func (s *Service) setState(ctx context.Context, arn string, state lbState, reason string) error {
 	_, err := store.Update(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), func(lb *model.LoadBalancer) error {

@@ -57,6 +57,10 @@ type group struct {
 	healthy  []target                     // of those, the ones the stored health says are healthy
 	stored   map[string]model.TargetState // stored health by "ip:port"
 	next     *atomic.Uint64               // round-robin position; restarts with each table
+	// local, once set, replaces healthy: the targets this node's own checks
+	// found healthy (Service.localHealthOf). It changes with every check
+	// that changes a state, without a new table.
+	local atomic.Pointer[[]target]
 }
 
 type target struct {
@@ -74,6 +78,9 @@ type target struct {
 // target left.
 func (g *group) pick(p *passive, tried []string) *target {
 	pool := g.healthy
+	if local := g.local.Load(); local != nil {
+		pool = *local
+	}
 	if len(pool) == 0 {
 		pool = g.targets
 	}

@@ -2,9 +2,11 @@ package balancer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gatehouse/internal/model"
@@ -151,51 +153,89 @@ func (s *Service) editTags(ctx context.Context, arns []string, edit func(map[str
 		return model.Violation(codeValidation, "resourceArns", "["+strings.Join(arns, ", ")+"]",
 			fmt.Sprintf("Member must have length less than or equal to %d", maxTagARNs))
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
 	for _, arn := range arns {
 		if _, err := s.tagsOf(ctx, arn); err != nil {
-			return err
+			return err // a resource that is not there is reported before any edit's error
 		}
 	}
-	for _, arn := range arns {
-		var err error
-		notFound := func() error { return notFoundFor(arn) }
-		switch resourceKind(arn) {
-		case model.KindLoadBalancer:
-			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), notFound, func(lb *model.LoadBalancer) (err error) {
-				lb.Tags, err = edit(lb.Tags)
-				return err
-			})
-		case model.KindTargetGroup:
-			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), notFound, func(tg *model.TargetGroup) (err error) {
-				tg.Tags, err = edit(tg.Tags)
-				return err
-			})
-		case model.KindListener:
-			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindListener, arn), notFound, func(l *model.Listener) (err error) {
-				l.Tags, err = edit(l.Tags)
-				return err
-			})
-		case kindRule:
-			_, err = store.UpdateOr(ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn)), notFound, func(l *model.Listener) error {
-				r := findRule(l, arn)
-				if r == nil {
-					return ruleNotFound()
-				}
-				var err error
-				r.Tags, err = edit(r.Tags)
-				return err
-			})
+	// No mutex: every resource is written over its revision as read, in
+	// one Txn, so all change or none does, on any node.
+	_, err := retryOnConflict(ctx, func() (struct{}, error) {
+		var conds []store.Cond
+		var ops []store.Op
+		for _, arn := range arns {
+			key, rev, value, err := s.retag(ctx, arn, edit)
+			if err != nil {
+				return struct{}{}, err
+			}
+			if slices.ContainsFunc(ops, func(o store.Op) bool { return o.Key == key }) {
+				continue // named twice: the first edit stands for both
+			}
+			conds = append(conds, store.KeyIs(key, rev))
+			ops = append(ops, store.Put(key, value))
 		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		_, err := s.d.Store.Txn(ctx, conds, ops)
+		return struct{}{}, err
+	})
+	return err
 }
 
-// kindRule names listener rules, which are stored inside their listener.
+// retag loads the resource arn names and returns its key, revision and value
+// with edit applied to its tags, or its not-found error. A rule stored inside
+// its listener by an older gatehouse is moved into a record first.
+func (s *Service) retag(ctx context.Context, arn string, edit func(map[string]string) (map[string]string, error)) (string, int64, []byte, error) {
+	notFound := func() error { return notFoundFor(arn) }
+	var key string
+	var rev int64
+	var v any
+	var err error
+	switch resourceKind(arn) {
+	case model.KindLoadBalancer:
+		key = model.Key(model.KindLoadBalancer, arn)
+		var lb *model.LoadBalancer
+		if lb, rev, err = store.LoadOr[model.LoadBalancer](ctx, s.d.Store, key, notFound); err == nil {
+			lb.Tags, err = edit(lb.Tags)
+			v = lb
+		}
+	case model.KindTargetGroup:
+		key = model.Key(model.KindTargetGroup, arn)
+		var tg *model.TargetGroup
+		if tg, rev, err = store.LoadOr[model.TargetGroup](ctx, s.d.Store, key, notFound); err == nil {
+			tg.Tags, err = edit(tg.Tags)
+			v = tg
+		}
+	case model.KindListener:
+		key = model.Key(model.KindListener, arn)
+		var l *model.Listener
+		if l, rev, err = store.LoadOr[model.Listener](ctx, s.d.Store, key, notFound); err == nil {
+			l.Tags, err = edit(l.Tags)
+			v = l
+		}
+	case kindRule:
+		if _, _, err = s.listenerOfRule(ctx, arn); err != nil {
+			return "", 0, nil, err
+		}
+		key = ruleKey(arn)
+		var r *model.Rule
+		if r, rev, err = store.LoadOr[model.Rule](ctx, s.d.Store, key, ruleNotFound); err == nil {
+			r.Tags, err = edit(r.Tags)
+			v = r
+		}
+	default:
+		return "", 0, nil, notFoundFor(arn)
+	}
+	if err != nil {
+		return "", 0, nil, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("encode %s: %w", key, err)
+	}
+	return key, rev, b, nil
+}
+
+// kindRule is the resource type of rule ARNs ("listener-rule"); rules are
+// stored as model.KindRule records.
 const kindRule model.Kind = "listener-rule"
 
 // resourceKind tells an ELBv2 ARN's resource type from its resource part,
@@ -255,12 +295,8 @@ func (s *Service) tagsOf(ctx context.Context, arn string) (map[string]string, er
 			tags = l.Tags
 		}
 	case kindRule:
-		var l *model.Listener
-		if l, _, err = store.LoadOr[model.Listener](ctx, s.d.Store, model.Key(model.KindListener, ruleListenerARN(arn)), notFound); err == nil {
-			r := findRule(l, arn)
-			if r == nil {
-				return nil, ruleNotFound()
-			}
+		var r *model.Rule
+		if r, _, err = s.loadRule(ctx, arn); err == nil {
 			tags = r.Tags
 		}
 	default:

@@ -193,14 +193,21 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 		return nil, err
 	}
 
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	if _, _, err := store.LoadOr[model.VPC](ctx, s.d.Store, model.Key(model.KindVPC, in.VpcID), func() error {
+	// No mutex: the group is written with its name's index key, create-only,
+	// conditioned on no other name taken since the count (the quota) and on
+	// its VPC as read, so two nodes cannot both take a name or the last place.
+	return retryOnConflict(ctx, func() (*model.TargetGroup, error) { return s.createTargetGroup(ctx, in, hc) })
+}
+
+func (s *Service) createTargetGroup(ctx context.Context, in CreateTGInput, hc model.HealthCheck) (*model.TargetGroup, error) {
+	vpcKey := model.Key(model.KindVPC, in.VpcID)
+	_, vpcRev, err := store.LoadOr[model.VPC](ctx, s.d.Store, vpcKey, func() error {
 		return validationError("The VPC ID '%s' is not found", in.VpcID)
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	all, err := store.LoadAll[model.TargetGroup](ctx, s.d.Store, model.Prefix(model.KindTargetGroup))
+	all, listRev, err := store.LoadAllAt[model.TargetGroup](ctx, s.d.Store, model.Prefix(model.KindTargetGroup))
 	if err != nil {
 		return nil, err
 	}
@@ -221,12 +228,25 @@ func (s *Service) CreateTargetGroup(ctx context.Context, in CreateTGInput) (*mod
 		ARN:      fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", s.d.Env.Region, s.d.Env.Account, in.Name, model.RandomHex(16)),
 		Name:     in.Name,
 		Protocol: in.Protocol, ProtocolVersion: in.ProtocolVersion, Port: in.Port,
-		TargetType: in.TargetType, VpcID: in.VpcID, HealthCheck: hc, Targets: []model.Target{},
+		TargetType: in.TargetType, VpcID: in.VpcID, HealthCheck: hc,
 		Attributes: defaultTGAttributes(), Tags: in.Tags,
 	}
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindTargetGroup, tg.ARN), tg, 0); err != nil {
+	key := model.Key(model.KindTargetGroup, tg.ARN)
+	op, err := store.SaveOp(key, tg)
+	if err != nil {
 		return nil, err
 	}
+	conds := []store.Cond{
+		store.KeyIs(vpcKey, vpcRev),
+		store.KeyIs(tgNameKey(in.Name), 0),
+		store.NoneAfter(model.Prefix(model.KindTGName), listRev),
+		store.KeyIs(key, 0),
+	}
+	ops := []store.Op{op, store.Put(tgNameKey(in.Name), []byte(tg.ARN))}
+	if _, err := s.d.Store.Txn(ctx, conds, ops); err != nil {
+		return nil, err
+	}
+	tg.Targets = []model.Target{}
 	tg.LoadBalancerARNs = []string{}
 	return tg, nil
 }
@@ -378,10 +398,41 @@ func (s *Service) DescribeTargetGroups(ctx context.Context, arns, names []string
 	default:
 		out = all
 	}
+	if err := s.fillTargets(ctx, out); err != nil {
+		return nil, err
+	}
 	for _, tg := range out {
 		tg.LoadBalancerARNs = append([]string{}, lbs[tg.ARN]...)
 	}
 	return out, nil
+}
+
+// fillTargets sets each group's Targets from its target records (and those
+// an older gatehouse stored inside it): one listing per group for a few
+// groups, one of every target for many.
+func (s *Service) fillTargets(ctx context.Context, tgs []*model.TargetGroup) error {
+	if len(tgs) <= 8 {
+		for _, tg := range tgs {
+			ts, _, err := s.targetsOf(ctx, tg)
+			if err != nil {
+				return err
+			}
+			tg.Targets = ts
+		}
+		return nil
+	}
+	recs, err := store.LoadAll[model.TargetRecord](ctx, s.d.Store, model.Prefix(model.KindTarget))
+	if err != nil {
+		return err
+	}
+	byGroup := map[string][]model.Target{}
+	for _, r := range recs {
+		byGroup[r.TargetGroupARN] = append(byGroup[r.TargetGroupARN], r.Target)
+	}
+	for _, tg := range tgs {
+		tg.Targets = mergeTargets(byGroup[tg.ARN], tg.Targets, tg.Port)
+	}
+	return nil
 }
 
 // DeleteTargetGroup deletes a target group no listener forwards to. A target
@@ -397,24 +448,32 @@ func (s *Service) DeleteTargetGroup(ctx context.Context, arn string) error {
 
 func (s *Service) deleteTargetGroup(ctx context.Context, arn string) error {
 	key := model.Key(model.KindTargetGroup, arn)
-	kv, err := s.d.Store.Get(ctx, key)
+	tg, rev, err := store.Load[model.TargetGroup](ctx, s.d.Store, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	listeners, listRev, err := store.LoadAllAt[model.Listener](ctx, s.d.Store, model.Prefix(model.KindListener))
+	lbs, conds, err := s.forwarders(ctx)
 	if err != nil {
 		return err
 	}
-	for _, l := range listeners {
-		if slices.Contains(l.TargetGroupARNs(), arn) {
-			return model.BadRequest(codeInUse, "Target group '%s' is currently in use by a listener or a rule", arn)
-		}
+	if _, used := lbs[arn]; used {
+		return model.BadRequest(codeInUse, "Target group '%s' is currently in use by a listener or a rule", arn)
 	}
-	conds := []store.Cond{store.KeyIs(key, kv.ModRev), store.NoneAfter(model.Prefix(model.KindListener), listRev)}
-	ops := []store.Op{store.Del(key), store.Del(model.Key(model.KindTargetHealth, arn))}
+	conds = append(conds, store.KeyIs(key, rev))
+	ops := []store.Op{
+		store.Del(key),
+		store.Del(model.Key(model.KindTargetHealth, arn)),
+		store.DelPrefix(model.TargetsPrefix(arn)),
+	}
+	// The name's index key, if this group holds it (one an older gatehouse
+	// created has none, and the name may be another group's since).
+	if kv, err := s.d.Store.Get(ctx, tgNameKey(tg.Name)); err == nil && string(kv.Value) == arn {
+		conds = append(conds, store.KeyIs(kv.Key, kv.ModRev))
+		ops = append(ops, store.Del(kv.Key))
+	}
 	_, err = s.d.Store.Txn(ctx, conds, ops)
 	return err
 }

@@ -21,8 +21,8 @@ func (s *Service) RegisterTargets(ctx context.Context, tgARN string, targets []m
 		// More than a group can hold is refused before any is looked at.
 		return model.BadRequest(codeTooManyTargets, "You've reached the limit on the number of targets.")
 	}
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
+	// Checked once: the group's port and type, and the subnets, are the
+	// same on every attempt.
 	tg, err := s.loadTG(ctx, tgARN)
 	if err != nil {
 		return err
@@ -63,18 +63,51 @@ func (s *Service) RegisterTargets(ctx context.Context, tgARN string, targets []m
 		}
 		add = append(add, t)
 	}
-	_, err = s.updateTG(ctx, tgARN, func(tg *model.TargetGroup) error {
-		for _, t := range add {
-			if !slices.ContainsFunc(tg.Targets, func(o model.Target) bool { return o.ID == t.ID && o.Port == t.Port }) {
-				tg.Targets = append(tg.Targets, t)
-			}
-		}
-		if len(tg.Targets) > maxTargetsPerGroup {
-			return model.BadRequest(codeTooManyTargets, "You've reached the limit on the number of targets.")
-		}
-		return nil
-	})
+	// No mutex: each Txn is conditioned on the group as read (its deletion
+	// in between fails it, rather than leave targets behind) and on no
+	// target of the group registered since the count (the quota holds
+	// across nodes). More than one Txn holds (txnChunk each): a conflict
+	// after some were written counts again and registers the rest.
+	_, err = retryOnConflict(ctx, func() (struct{}, error) { return struct{}{}, s.registerTargets(ctx, tgARN, add) })
 	return err
+}
+
+func (s *Service) registerTargets(ctx context.Context, tgARN string, add []model.Target) error {
+	tg, tgRev, err := s.migrateTargets(ctx, tgARN)
+	if err != nil {
+		return err
+	}
+	have, listRev, err := s.targetsOf(ctx, tg)
+	if err != nil {
+		return err
+	}
+	var ops []store.Op
+	seen := map[string]bool{}
+	for _, t := range add {
+		key := targetKey(tgARN, t)
+		if seen[key] || slices.ContainsFunc(have, func(o model.Target) bool { return o.ID == t.ID && o.Port == t.Port }) {
+			continue // registered already: it stays as it is
+		}
+		seen[key] = true
+		op, err := store.SaveOp(key, model.TargetRecord{TargetGroupARN: tgARN, Target: t})
+		if err != nil {
+			return err
+		}
+		ops = append(ops, op)
+	}
+	if len(have)+len(ops) > maxTargetsPerGroup {
+		return model.BadRequest(codeTooManyTargets, "You've reached the limit on the number of targets.")
+	}
+	tgKey := model.Key(model.KindTargetGroup, tgARN)
+	for len(ops) > 0 {
+		n := min(len(ops), txnChunk)
+		conds := []store.Cond{store.KeyIs(tgKey, tgRev), store.NoneAfter(model.TargetsPrefix(tgARN), listRev)}
+		if listRev, err = s.d.Store.Txn(ctx, conds, ops[:n]); err != nil {
+			return err
+		}
+		ops = ops[n:]
+	}
+	return nil
 }
 
 // DeregisterTargets removes targets from the group. Port 0 means the group's
@@ -83,22 +116,37 @@ func (s *Service) DeregisterTargets(ctx context.Context, tgARN string, targets [
 	if len(targets) == 0 {
 		return notNull("targets")
 	}
-	_, err := s.updateTG(ctx, tgARN, func(tg *model.TargetGroup) error {
-		tg.Targets = slices.DeleteFunc(tg.Targets, func(o model.Target) bool {
-			for _, t := range targets {
-				port := t.Port
-				if port == 0 {
-					port = tg.Port
-				}
-				if o.ID == t.ID && o.Port == port {
-					return true
-				}
-			}
-			return false
-		})
-		return nil
-	})
-	return err
+	// Targets an older gatehouse stored inside the group are moved out
+	// first, so that each deregistration deletes one record and no more.
+	tg, _, err := s.migrateTargets(ctx, tgARN)
+	if err != nil {
+		return err
+	}
+	var ops []store.Op
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if t.Port == 0 {
+			t.Port = tg.Port
+		}
+		if a, err := netip.ParseAddr(t.ID); err == nil {
+			t.ID = a.String()
+		}
+		key := targetKey(tgARN, t)
+		if !seen[key] {
+			seen[key] = true
+			ops = append(ops, store.Del(key))
+		}
+	}
+	// Deleting a target that is not there is a no-op, and one chunk that
+	// lands after the group's deletion deletes nothing: no condition needed.
+	for len(ops) > 0 {
+		n := min(len(ops), store.MaxTxnOps)
+		if _, err := s.d.Store.Txn(ctx, nil, ops[:n]); err != nil {
+			return err
+		}
+		ops = ops[n:]
+	}
+	return nil
 }
 
 // DescribeTargetHealth returns the health of every registered target, as the
@@ -107,6 +155,9 @@ func (s *Service) DeregisterTargets(ctx context.Context, tgARN string, targets [
 func (s *Service) DescribeTargetHealth(ctx context.Context, tgARN string) ([]model.TargetState, error) {
 	tg, err := s.loadTG(ctx, tgARN)
 	if err != nil {
+		return nil, err
+	}
+	if tg.Targets, _, err = s.targetsOf(ctx, tg); err != nil {
 		return nil, err
 	}
 	h, _, err := store.Load[model.TargetHealth](ctx, s.d.Store, model.Key(model.KindTargetHealth, tgARN))

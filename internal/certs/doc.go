@@ -44,6 +44,11 @@
 // The validation loop is validate.go rather than serve.go: certs serves no
 // traffic, the loop is its hot path.
 //
+// In a cluster (Deps.Leader) every node keeps the table, but only the leader
+// checks and writes status; a node that becomes leader checks what is pending
+// within one Interval, and one that stops leading stops between two
+// certificates. Requests, imports and deletes are answered on any node.
+//
 // Concurrency: Run owns the only goroutine; checks run on it one after another.
 // Operations are safe for concurrent use (every write is a store CAS), and the
 // CA is immutable. Status writes re-check the certificate inside store.Update, so

@@ -45,6 +45,10 @@ type Deps struct {
 	// validity and times validation out (default time.Now). The CA's own
 	// NotBefore backdating stays on the real clock.
 	Now func() time.Time
+	// Leader reports whether this node leads the cluster; the validation
+	// loop (issuance, per-domain progress, timeouts) runs only while it does,
+	// so a certificate is issued once. nil: always (a single node).
+	Leader func() bool
 }
 
 // Service runs ACM: the certificate operations (certificates.go, list.go,
@@ -61,6 +65,7 @@ type Service struct {
 	// maxCertificates is the quota of each certificate type (checkQuota).
 	maxCertificates int
 	now             func() time.Time
+	leader          func() bool
 	metrics         *metrics
 	table           live.Table[table]
 }
@@ -93,13 +98,16 @@ func New(d Deps) *Service {
 		interval:        interval,
 		maxCertificates: maxCertificates,
 		now:             now,
+		leader:          d.Leader,
 		metrics:         newMetrics(d.Metrics),
 	}
 }
 
 // Run follows the feed and validates pending certificates until ctx ends: at once
 // on every snapshot that changes the pending set or the DNS records, and every
-// Interval while anything is pending. All validation happens on this goroutine.
+// Interval while anything is pending. All validation happens on this goroutine,
+// and only while the node leads: a follower keeps the table and its timer, so
+// when it becomes leader it validates what is pending within one Interval.
 // It returns nil when ctx ends, an error only if it cannot start.
 func (s *Service) Run(ctx context.Context) error {
 	if s.ca == nil || s.st == nil || s.feed == nil {
@@ -129,12 +137,17 @@ func (s *Service) Run(ctx context.Context) error {
 			snap, changed = s.feed.Current()
 		case <-timer.C:
 			if len(tbl.pending) > 0 {
-				s.check(ctx, tbl)
+				if s.leading() {
+					s.check(ctx, tbl)
+				}
 				timer.Reset(s.interval)
 			}
 		}
 	}
 }
+
+// leading reports whether this node writes the validation loop's status.
+func (s *Service) leading() bool { return s.leader == nil || s.leader() }
 
 // IssueInternal issues a certificate for names that is not an ACM resource (the
 // execute-api endpoint's "*.execute-api.<region>.amazonaws.com" certificate),

@@ -32,7 +32,8 @@ func (s *Service) check(ctx context.Context, tbl *table) {
 	now := s.now()
 	answers := map[string]lookup{}
 	for _, c := range tbl.pending {
-		if ctx.Err() != nil {
+		// A node that lost the lead mid-check leaves the rest to the new leader.
+		if ctx.Err() != nil || !s.leading() {
 			return
 		}
 		if now.Sub(c.CreatedAt) >= ValidationTimeout {

@@ -94,6 +94,9 @@ func serveCmd(out io.Writer) *cobra.Command {
 	fl.StringVar(&cfg.Etcd.Key, "etcd-key", "", "with an etcd store: PEM file of the client certificate's key")
 	fl.StringVar(&cfg.Etcd.Username, "etcd-username", "", "with an etcd store: user for etcd's authentication")
 	fl.StringVar(&cfg.Etcd.Password, "etcd-password", "", "with an etcd store: the user's password")
+	fl.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "this node's name among the nodes sharing the store; two live nodes may not share one")
+	fl.StringVar(&cfg.NodeAddress, "node-address", "", "the IP address other nodes and operators reach this node on, published in its membership record")
+	fl.DurationVar(&cfg.NodeTTL, "node-ttl", cfg.NodeTTL, "with an etcd store: the lease of the node's membership and leadership (whole seconds); a dead node's lead passes on within it")
 	bgpf.register(fl)
 	return cmd
 }

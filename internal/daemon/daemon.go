@@ -4,9 +4,13 @@
 //
 // Start-up order matters and is the order of Open and Run: file descriptor limit
 // (raised to the hard limit; every listener class's connection cap is a share of
-// it, budget.go) → store → CA → snapshot feed → default VPC → services (sockets)
-// → the nameserver answering → stack apply (certificate validation needs the
-// nameserver up).
+// it, budget.go) → store → the node's membership (cluster.Node.Join: a name a
+// live node holds is refused before anything else starts) → CA → snapshot feed
+// → default VPC → services (sockets) → the nameserver answering → stack apply
+// (certificate validation needs the nameserver up). Every service's status
+// writers run only while the node leads (Deps.Leader = cluster.Node.Leader;
+// always on a bbolt store); the node's Run campaigns for that and, when the
+// daemon stops, leaves the cluster after the services ended.
 package daemon
 
 import (
@@ -19,6 +23,7 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -38,6 +43,7 @@ import (
 	"gatehouse/internal/balancer"
 	"gatehouse/internal/bgp"
 	"gatehouse/internal/certs"
+	"gatehouse/internal/cluster"
 	"gatehouse/internal/gateway"
 	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
@@ -73,6 +79,15 @@ type Config struct {
 	// (bgp.go); a stop then withdraws them and drains for up to DrainTimeout.
 	BGP          *bgp.Config
 	DrainTimeout time.Duration
+	// NodeName names this node among those sharing the store (default: the
+	// host name); two live nodes may not share one. NodeAddress is the
+	// address other nodes and operators reach it on, published in its
+	// membership record (may be empty). NodeTTL is the lease that bounds
+	// how long a dead node keeps its record and, if it led, the lead
+	// (default cluster.DefaultTTL).
+	NodeName    string
+	NodeAddress string
+	NodeTTL     time.Duration
 }
 
 // DefaultAWSKeys is the embedded default's key pair, test/test, as local AWS
@@ -92,7 +107,25 @@ func Defaults() Config {
 		AWSListen:    "127.0.0.1:4566",
 		AWSKeys:      DefaultAWSKeys,
 		Log:          slog.Default(),
+		NodeName:     defaultNodeName(),
+		NodeTTL:      cluster.DefaultTTL,
 	}
+}
+
+// defaultNodeName is the host name, or "gatehouse" where there is none.
+func defaultNodeName() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "gatehouse"
+}
+
+// version is the module version gatehouse was built as, as `gatehouse version` prints it.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
 }
 
 // Daemon is one running gatehouse node.
@@ -102,6 +135,7 @@ type Daemon struct {
 	Feed        *live.Feed
 	CA          *certs.CA
 	Metrics     *prometheus.Registry
+	Cluster     *cluster.Node // membership and leadership
 	DNS         *nameserver.Service
 	Certs       *certs.Service
 	Network     *network.Service
@@ -117,6 +151,11 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err := checkAWSExposure(cfg); err != nil {
 		return nil, err
 	}
+	if cfg.NodeAddress != "" {
+		if _, err := netip.ParseAddr(cfg.NodeAddress); err != nil {
+			return nil, fmt.Errorf("node address %q: want an IP address", cfg.NodeAddress)
+		}
+	}
 	before, after, hard, err := raiseFDLimit()
 	if err != nil {
 		cfg.Log.Warn("file descriptor limit not raised", "soft", before, "hard", hard, "err", err)
@@ -130,8 +169,20 @@ func Open(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := build(ctx, cfg, st)
+	reg := prometheus.NewRegistry()
+	node, err := cluster.New(st, cluster.Config{Name: cfg.NodeName, Address: cfg.NodeAddress, Version: version(),
+		TTL: cfg.NodeTTL, Log: cfg.Log.With("svc", "cluster"), Metrics: reg})
+	if err == nil {
+		err = node.Join(ctx)
+	}
 	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	cfg.Log.Info("node", "name", cfg.NodeName, "address", cfg.NodeAddress)
+	d, err := build(ctx, cfg, st, node, reg)
+	if err != nil {
+		node.Leave(context.WithoutCancel(ctx))
 		st.Close()
 		return nil, err
 	}
@@ -167,7 +218,7 @@ func openStore(ctx context.Context, cfg Config) (store.Store, error) {
 	}
 }
 
-func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
+func build(ctx context.Context, cfg Config, st store.Store, node *cluster.Node, reg *prometheus.Registry) (*Daemon, error) {
 	// The CA lives in the store so every node sharing it serves the same root.
 	ca, err := certs.LoadOrCreateSharedCA(ctx, st, cfg.DataDir)
 	if err != nil {
@@ -187,16 +238,16 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 	if len(cfg.Pools) != 2 {
 		return nil, fmt.Errorf("static IP pools: got %d, want 2 (one per network zone)", len(cfg.Pools))
 	}
-	d := &Daemon{cfg: cfg, Store: st, Feed: live.NewFeed(snap), CA: ca, Metrics: prometheus.NewRegistry()}
-	log, env, reg := cfg.Log, cfg.Env, d.Metrics
+	d := &Daemon{cfg: cfg, Store: st, Feed: live.NewFeed(snap), CA: ca, Metrics: reg, Cluster: node}
+	log, env, leader := cfg.Log, cfg.Env, node.Leader
 	vpc, _ := netip.ParsePrefix(cfg.VPCCIDR) // checked by subnetPlan
 	caps := splitFDs(fdLimit(), cfg.Pools, vpc).override(cfg.Caps)
 	d.budgets = newBudgets(caps, listen.NewMetrics(reg), log)
 	log.Info("connection caps", "static_ip", caps.StaticIP, "balancer", caps.Balancer, "endpoint", caps.Endpoint,
 		"dns_tcp", caps.DNSTCP, "aws_api", caps.AWSAPI)
 
-	d.DNS = nameserver.New(nameserver.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "nameserver"), Env: env, Metrics: reg, Listen: cfg.DNSListen, Budget: d.budgets.dnsTCP})
-	d.Certs = certs.New(certs.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "certs"), Env: env, Metrics: reg, CA: ca, Resolver: cfg.DNSListen})
+	d.DNS = nameserver.New(nameserver.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "nameserver"), Env: env, Metrics: reg, Listen: cfg.DNSListen, Budget: d.budgets.dnsTCP, Leader: leader})
+	d.Certs = certs.New(certs.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "certs"), Env: env, Metrics: reg, CA: ca, Resolver: cfg.DNSListen, Leader: leader})
 	// The interface endpoint presents the execute-api wildcard certificate, as
 	// AWS's endpoint does; custom domains bring their own.
 	endpointCert, err := d.Certs.InternalCertificate(ctx, "*.execute-api."+env.Region+".amazonaws.com")
@@ -205,9 +256,9 @@ func build(ctx context.Context, cfg Config, st store.Store) (*Daemon, error) {
 	}
 	d.Gateway = gateway.New(gateway.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "gateway"), Env: env, Metrics: reg, DefaultCert: endpointCert})
 	d.Network = network.New(network.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "network"), Env: env, Metrics: reg,
-		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn, Budget: d.budgets.endpoint})
-	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, Budget: d.budgets.balancer})
-	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools, Budget: d.budgets.staticIP})
+		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn, Budget: d.budgets.endpoint, Leader: leader})
+	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, Budget: d.budgets.balancer, Leader: leader})
+	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools, Budget: d.budgets.staticIP, Leader: leader})
 	if _, _, err := d.Network.EnsureDefaultVPC(ctx); err != nil {
 		return nil, fmt.Errorf("default VPC: %w", err)
 	}
@@ -268,6 +319,14 @@ func (d *Daemon) Run(ctx context.Context, ready chan<- struct{}) error {
 			return nil
 		})
 	}
+	g.Go(func() error {
+		// The node leaves as the stop begins, not after a BGP drain: another
+		// node takes the lead while this one still serves its connections.
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(stop, cancel)()
+		return d.Cluster.Run(cctx)
+	})
 	g.Go(func() error {
 		err := live.Watch(ctx, d.Store, d.Feed, d.cfg.Log.With("svc", "live"))
 		if ctx.Err() != nil {

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -33,5 +34,32 @@ func TestAWSAPIExposure(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "default key") {
 			t.Errorf("%q: error does not say why: %v", tc.listen, err)
 		}
+	}
+}
+
+// A node's identity is checked before anything listens: a name that cannot be
+// a store key segment, an address that is no IP.
+func TestOpenRefusesBadNodeIdentity(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		node, address string
+		want          string
+	}{
+		{"a name with a slash", "a/b", "", "node name"},
+		{"an empty name", "", "", "node name"},
+		{"an address that is no IP", "node-a", "node-a.example", "node address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Defaults()
+			cfg.DataDir, cfg.AWSListen, cfg.DNSListen = t.TempDir(), "", "127.0.0.1:0"
+			cfg.NodeName, cfg.NodeAddress = tc.node, tc.address
+			d, err := Open(context.Background(), cfg)
+			if err == nil {
+				d.Store.Close()
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Open with node %q address %q: got %v, want an error about the %s", tc.node, tc.address, err, tc.want)
+			}
+		})
 	}
 }

@@ -18,26 +18,90 @@ import (
 // record (a policy or selection pattern that no longer compiles) marks only its
 // own stage or method as failing, so one bad API never blocks the others.
 func compile(env model.Env, snap *model.Snapshot) (*table, error) {
+	return (&compiler{env: env}).compile(snap)
+}
+
+// compiler compiles snapshots one after the other, keeping what it compiled
+// for the stages and deployments that did not change: a deployment is
+// immutable and the snapshot shares unchanged records with its predecessor,
+// so a stage whose record and deployment header are the same pointers as
+// last time serves the same stageRoute. A change to one record then costs the
+// stages it touches, not every API's whole tree. One goroutine at a time.
+type compiler struct {
+	env    model.Env
+	frozen map[string]frozenCopy // by RestAPIID/deployment ID
+	stages map[string]stageCopy  // by RestAPIID/StageName
+}
+
+type frozenCopy struct {
+	header *model.Deployment
+	api    *model.RestAPI
+}
+
+type stageCopy struct {
+	stage  *model.Stage
+	header *model.Deployment
+	route  *stageRoute
+}
+
+// frozenAPI is the API a deployment froze: inside its header (written before
+// parts) or decoded from its parts; nil while a part is missing or the parts
+// do not match the header.
+func (c *compiler) frozenAPI(snap *model.Snapshot, dep *model.Deployment, next map[string]frozenCopy) *model.RestAPI {
+	if dep.Parts == 0 {
+		return &dep.API
+	}
+	key := dep.RestAPIID + "/" + dep.ID
+	if f, ok := c.frozen[key]; ok && f.header == dep {
+		next[key] = f
+		return f.api
+	}
+	api, err := unpackParts(dep, snap.DeploymentParts[dep.RestAPIID])
+	if err != nil {
+		return nil
+	}
+	next[key] = frozenCopy{header: dep, api: api}
+	return api
+}
+
+func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("no snapshot")
 	}
+	env := c.env
+	frozen, stages := map[string]frozenCopy{}, map[string]stageCopy{}
+	defer func() { c.frozen, c.stages = frozen, stages }()
 	t := &table{env: env, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}, vpcs: map[string]string{},
 		apiHostSuffix: ".execute-api." + env.Region + ".amazonaws.com"}
 	for id, ep := range snap.VpcEndpoints {
 		t.vpcs[id] = ep.VpcID
 	}
 
-	for _, st := range snap.Stages {
+	for key, st := range snap.Stages {
 		dep := snap.Deployments[st.RestAPIID+"/"+st.DeploymentID]
 		if dep == nil || snap.RestAPIs[st.RestAPIID] == nil {
 			continue // a stage without its deployment or API serves nothing: 403 Forbidden
 		}
+		var sr *stageRoute
+		if sc, ok := c.stages[key]; ok && sc.stage == st && sc.header == dep {
+			sr = sc.route
+			if dep.Parts > 0 {
+				c.frozenAPI(snap, dep, frozen) // keep it cached
+			}
+		} else {
+			api := c.frozenAPI(snap, dep, frozen)
+			if api == nil {
+				continue // parts not all stored yet: not a deployment yet
+			}
+			sr = compileStage(env, st, dep, api)
+		}
+		stages[key] = stageCopy{stage: st, header: dep, route: sr}
 		a := t.apis[st.RestAPIID]
 		if a == nil {
 			a = &apiRoute{id: st.RestAPIID, stages: map[string]*stageRoute{}}
 			t.apis[st.RestAPIID] = a
 		}
-		a.stages[st.StageName] = compileStage(env, st, dep)
+		a.stages[st.StageName] = sr
 	}
 
 	for _, d := range snap.DomainNames {
@@ -78,8 +142,7 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 	return t, nil
 }
 
-func compileStage(env model.Env, st *model.Stage, dep *model.Deployment) *stageRoute {
-	api := &dep.API
+func compileStage(env model.Env, st *model.Stage, dep *model.Deployment, api *model.RestAPI) *stageRoute {
 	sr := &stageRoute{
 		apiID:        st.RestAPIID,
 		name:         st.StageName,

@@ -2,11 +2,11 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"gatehouse/internal/model"
@@ -36,12 +36,19 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateD
 
 // createDeployment is one attempt of CreateDeployment; done is false when the
 // API changed (or went) between reading and writing, and it must be redone.
+//
+// The frozen copy goes in parts (packParts) with the header, in one Txn
+// when they fit in one (an API of MOCK methods compresses to a few tens of
+// KB), else the parts first, in Txns of their own, and the header last: a
+// deployment exists once its header does, and the parts of an attempt that
+// lost its race are deleted again (or, after a crash, by a later
+// CreateDeployment, see removeOrphanParts).
 func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateDeploymentInput) (dep *model.Deployment, done bool, err error) {
-	apiKey := model.Key(model.KindRestAPI, apiID)
-	api, apiRev, err := store.LoadOr[model.RestAPI](ctx, s.d.Store, apiKey, func() error { return s.noAPI(apiID) })
+	tree, err := s.readTree(ctx, apiID)
 	if err != nil {
 		return nil, true, err
 	}
+	api := tree.api
 	if err := checkLen("description", in.Description, maxDescriptionLen); err != nil {
 		return nil, true, err
 	}
@@ -57,44 +64,62 @@ func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateD
 			return nil, true, err
 		}
 	}
-	methods := 0
-	for _, r := range api.Resources {
-		for _, m := range r.Methods {
-			methods++
-			if m.Integration == nil {
-				return nil, true, badRequest(msgNoIntegration)
-			}
+	if err := deployable(api); err != nil {
+		// The listings may straddle a change (the API deleted after its
+		// record was read): the refusal stands only if the API is still
+		// as read.
+		if kv, gerr := s.d.Store.Get(ctx, apiKey(apiID)); gerr != nil || kv.ModRev != tree.apiRev {
+			return nil, false, ctx.Err()
 		}
-	}
-	if methods == 0 {
-		return nil, true, badRequest(msgNoMethods)
-	}
-	if slices.Contains(api.EndpointConfiguration.Types, "PRIVATE") && api.Policy == "" {
-		return nil, true, badRequest(msgNoPolicy)
-	}
-	frozen, err := deepCopy(api)
-	if err != nil {
 		return nil, true, err
 	}
+	s.removeOrphanParts(ctx, apiID)
 	dep = &model.Deployment{
 		ID:          model.RandomID(6),
 		RestAPIID:   apiID,
 		Description: in.Description,
 		CreatedDate: time.Now().UTC().Truncate(time.Second),
-		API:         *frozen,
 	}
+	parts, hash, err := packParts(api, dep.CreatedDate)
+	if err != nil {
+		return nil, true, err
+	}
+	dep.Parts, dep.Hash = len(parts), hash
 	key := model.Key(model.KindDeployment, apiID+"/"+dep.ID)
 	put, err := store.SaveOp(key, dep)
 	if err != nil {
 		return nil, true, err
 	}
-	// Conditioned on the API as read: a deployment is the API frozen at one
-	// revision, and none is made under an API DeleteRestAPI removed meanwhile.
-	rev, err := s.d.Store.Txn(ctx, []store.Cond{store.KeyIs(apiKey, apiRev), store.KeyIs(key, 0)}, []store.Op{put})
+	partOps := make([]store.Op, len(parts))
+	size := len(put.Value)
+	for n, p := range parts {
+		partOps[n] = store.Put(model.Key(model.KindDeploymentPart, model.DeploymentPartID(apiID, dep.ID, n)), p)
+		size += len(p)
+	}
+	// Conditioned on the tree as read: a deployment is the API frozen at
+	// one revision, and none is made under an API DeleteRestAPI removed
+	// meanwhile.
+	conds := append(tree.conds(), store.KeyIs(key, 0))
+	ops := append(partOps, put)
+	if size > store.MaxValueBytes || len(ops) > store.MaxTxnOps {
+		// The API as read: no part is left under an API deleted meanwhile.
+		apiCond := []store.Cond{store.KeyIs(apiKey(apiID), tree.apiRev)}
+		for _, batch := range batches(partOps, 0) {
+			ok, err := s.commit(ctx, apiCond, batch...)
+			if err != nil || !ok {
+				s.dropParts(ctx, apiID, dep.ID)
+				return nil, err != nil, err
+			}
+		}
+		ops = []store.Op{put}
+	}
+	rev, err := s.d.Store.Txn(ctx, conds, ops)
 	if errors.Is(err, store.ErrConflict) {
+		s.dropParts(ctx, apiID, dep.ID)
 		return nil, false, ctx.Err()
 	}
 	if err != nil {
+		s.dropParts(ctx, apiID, dep.ID)
 		return nil, true, fmt.Errorf("save deployment %s: %w", dep.ID, err)
 	}
 	if stageName == "" {
@@ -115,7 +140,7 @@ func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateD
 	if err != nil {
 		// The deployment was made for the stage; without it, it would be an
 		// orphan the caller never learned the id of.
-		if _, derr := s.d.Store.Delete(ctx, key, rev); derr != nil {
+		if _, derr := s.d.Store.Txn(ctx, []store.Cond{store.KeyIs(key, rev)}, deleteDeploymentOps(apiID, dep.ID)); derr != nil {
 			s.log.Warn("remove the deployment of a failed stage", "deployment", dep.ID, "err", derr)
 		}
 		// A DeleteRestAPI meanwhile took the new deployment with the API:
@@ -128,16 +153,70 @@ func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateD
 	return dep, true, nil
 }
 
-func deepCopy(api *model.RestAPI) (*model.RestAPI, error) {
-	b, err := json.Marshal(api)
+// deployable refuses an API that AWS would not deploy.
+func deployable(api *model.RestAPI) error {
+	methods := 0
+	for _, r := range api.Resources {
+		for _, m := range r.Methods {
+			methods++
+			if m.Integration == nil {
+				return badRequest(msgNoIntegration)
+			}
+		}
+	}
+	if methods == 0 {
+		return badRequest(msgNoMethods)
+	}
+	if slices.Contains(api.EndpointConfiguration.Types, "PRIVATE") && api.Policy == "" {
+		return badRequest(msgNoPolicy)
+	}
+	return nil
+}
+
+// deleteDeploymentOps delete a deployment's header and parts.
+func deleteDeploymentOps(apiID, depID string) []store.Op {
+	return []store.Op{
+		store.Del(model.Key(model.KindDeployment, apiID+"/"+depID)),
+		store.DelPrefix(under(model.KindDeploymentPart, apiID, depID)),
+	}
+}
+
+// dropParts deletes the parts an attempt wrote before its header failed;
+// best effort: removeOrphanParts takes what it leaves.
+func (s *Service) dropParts(ctx context.Context, apiID, depID string) {
+	if _, err := s.d.Store.Txn(ctx, nil, []store.Op{store.DelPrefix(under(model.KindDeploymentPart, apiID, depID))}); err != nil {
+		s.log.Warn("remove the parts of a deployment not made", "deployment", depID, "err", err)
+	}
+}
+
+// orphanAge is how old the parts of a deployment without a header must be
+// before removeOrphanParts takes them: far longer than any attempt takes
+// between its first part and its header, so that it never takes the parts of
+// an attempt still under way on another node.
+const orphanAge = 10 * time.Minute
+
+// removeOrphanParts deletes parts whose header never came (a node that
+// stopped between writing them and the header) once they are orphanAge old,
+// as the gzip header of part 0 dates them. Best effort: compile ignores such
+// parts anyway, and DeleteRestAPI removes them with the API.
+func (s *Service) removeOrphanParts(ctx context.Context, apiID string) {
+	kvs, _, err := s.d.Store.List(ctx, under(model.KindDeploymentPart, apiID))
 	if err != nil {
-		return nil, fmt.Errorf("copy rest api %s: %w", api.ID, err)
+		return
 	}
-	out := new(model.RestAPI)
-	if err := json.Unmarshal(b, out); err != nil {
-		return nil, fmt.Errorf("copy rest api %s: %w", api.ID, err)
+	for _, kv := range kvs {
+		_, id := model.SplitKey(kv.Key)
+		segs := strings.Split(id, "/") // apiID, depID, n
+		if len(segs) != 3 || segs[2] != "0" {
+			continue
+		}
+		if _, err := s.d.Store.Get(ctx, model.Key(model.KindDeployment, apiID+"/"+segs[1])); !errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if written, ok := partTime(kv.Value); ok && time.Since(written) > orphanAge {
+			s.dropParts(ctx, apiID, segs[1])
+		}
 	}
-	return out, nil
 }
 
 // GetDeployment returns one deployment.
@@ -162,7 +241,7 @@ func (s *Service) GetDeployments(ctx context.Context, apiID string) ([]*model.De
 	return out, nil
 }
 
-// DeleteDeployment deletes a deployment no stage points to.
+// DeleteDeployment deletes a deployment no stage points to, with its parts.
 func (s *Service) DeleteDeployment(ctx context.Context, apiID, deploymentID string) error {
 	key := model.Key(model.KindDeployment, apiID+"/"+deploymentID)
 	stagesPrefix := model.Key(model.KindStage, apiID+"/")
@@ -185,12 +264,36 @@ func (s *Service) DeleteDeployment(ctx context.Context, apiID, deploymentID stri
 		}
 		// No stage was created or repointed since the listing: a stage that
 		// names this deployment now would have changed a key under the prefix.
-		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev), store.NoneAfter(stagesPrefix, listRev)}, store.Del(key))
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev), store.NoneAfter(stagesPrefix, listRev)}, deleteDeploymentOps(apiID, deploymentID)...)
 		if err != nil {
 			return fmt.Errorf("delete deployment %s: %w", deploymentID, err)
 		}
 		if ok {
+			s.removeOrphanParts(ctx, apiID)
 			return nil
 		}
 	}
+}
+
+// DeployedAPI returns the API as a deployment froze it: tree, policy,
+// endpoint configuration and gateway responses. It only reads st (see
+// RestAPITree).
+func DeployedAPI(ctx context.Context, st store.Store, apiID, deploymentID string) (*model.RestAPI, error) {
+	dep, _, err := store.Load[model.Deployment](ctx, st, model.Key(model.KindDeployment, apiID+"/"+deploymentID))
+	if err != nil {
+		return nil, err
+	}
+	if dep.Parts == 0 {
+		return &dep.API, nil // written before parts: the copy is inside
+	}
+	kvs, _, err := st.List(ctx, under(model.KindDeploymentPart, apiID, deploymentID))
+	if err != nil {
+		return nil, fmt.Errorf("list parts of deployment %s: %w", deploymentID, err)
+	}
+	parts := map[string][]byte{}
+	for _, kv := range kvs {
+		_, id := model.SplitKey(kv.Key)
+		parts[strings.TrimPrefix(id, apiID+"/")] = kv.Value
+	}
+	return unpackParts(dep, parts)
 }

@@ -41,13 +41,28 @@
 // gatewayresponses.go, tags.go), validate and write spec to the store with
 // AWS's error codes and messages (errors.go); Update operations' patches are
 // in patch.go, the bounds of every stored field and the quotas in limits.go,
-// the store helpers they share in ops.go. Rules spanning records (a
+// the store helpers they share in ops.go.
+//
+// Records (tree.go): an API is stored as AWS addresses it — the API's own
+// record, and one record per resource, method, integration, method response,
+// integration response and gateway response, keyed under the API's id — so
+// that an edit writes one small record, never the API's tree (a record in
+// the old shape, the tree inside, is migrated by the first operation on its
+// API). A deployment is a small header and its frozen copy, the tree as
+// gzip-compressed JSON cut into parts of at most 512 KiB (parts.go); it
+// serves once the header and every part are in the snapshot. Rules spanning
+// records (a
 // deployment is not deleted while a stage names it, a stage or API not while a
 // base path mapping does, nothing is created under a deleted API or domain, an
 // empty base path is a domain's only mapping) hold across nodes: each is one
-// store.Txn conditioned on the records the decision read (ops.go). Compile (compile.go) turns every
+// store.Txn conditioned on the records the decision read (ops.go): a child
+// is created only while its parent record is as read, a parent's deletion
+// takes its children by prefix deletes in the same Txn, a path part index
+// key per (parent, part) keeps siblings unique. Compile (compile.go) turns every
 // snapshot into an immutable table (table.go) that the hot path (route.go,
-// serve.go, failure.go) loads once per request.
+// serve.go, failure.go) loads once per request; it keeps the stages whose
+// stage and deployment records did not change, so a change costs what it
+// touches, not every API's tree.
 //
 // Concurrency: Run owns two goroutines — the table follower (live.Table.Run)
 // and the http.Server — and stops and waits for both when its context ends.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/store"
 )
 
 // responseTypes are the gateway response types with their default status
@@ -83,17 +84,24 @@ func (s *Service) PutGatewayResponse(ctx context.Context, apiID string, in model
 		}
 	}
 	gr := in
-	_, err := s.updateAPI(ctx, apiID, func(api *model.RestAPI) error {
-		if api.GatewayResponses == nil {
-			api.GatewayResponses = map[string]*model.GatewayResponse{}
-		}
-		api.GatewayResponses[gr.ResponseType] = &gr
-		return nil
-	})
+	put, err := store.SaveOp(gatewayResponseKey(apiID, gr.ResponseType), &gr)
 	if err != nil {
 		return nil, err
 	}
-	return &GatewayResponse{GatewayResponse: gr}, nil
+	for {
+		_, rev, err := s.loadAPI(ctx, apiID)
+		if err != nil {
+			return nil, err
+		}
+		// The API as read: DeleteRestAPI cannot remove it in between.
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(apiKey(apiID), rev)}, put)
+		if err != nil {
+			return nil, fmt.Errorf("save gateway response %s: %w", gr.ResponseType, err)
+		}
+		if ok {
+			return &GatewayResponse{GatewayResponse: gr}, nil
+		}
+	}
 }
 
 // GetGatewayResponse returns the API's response of a type, else the default.
@@ -112,13 +120,20 @@ func (s *Service) GetGatewayResponse(ctx context.Context, apiID, responseType st
 // GetGatewayResponses lists a response for every type, the API's own or the
 // default, as AWS does.
 func (s *Service) GetGatewayResponses(ctx context.Context, apiID string) ([]*GatewayResponse, error) {
-	api, err := s.GetRestAPI(ctx, apiID)
+	if _, _, err := s.loadAPI(ctx, apiID); err != nil {
+		return nil, err
+	}
+	own, err := store.LoadAll[model.GatewayResponse](ctx, s.d.Store, under(model.KindGatewayResponse, apiID))
 	if err != nil {
 		return nil, err
 	}
+	byType := map[string]*model.GatewayResponse{}
+	for _, gr := range own {
+		byType[gr.ResponseType] = gr
+	}
 	out := make([]*GatewayResponse, 0, len(responseTypes))
 	for _, t := range responseTypes {
-		if gr := api.GatewayResponses[t.name]; gr != nil {
+		if gr := byType[t.name]; gr != nil {
 			out = append(out, &GatewayResponse{GatewayResponse: *gr})
 			continue
 		}
@@ -137,13 +152,9 @@ func (s *Service) DeleteGatewayResponse(ctx context.Context, apiID, responseType
 	if err := checkResponseType(responseType); err != nil {
 		return err
 	}
-	_, err := s.updateAPI(ctx, apiID, func(api *model.RestAPI) error {
-		if api.GatewayResponses[responseType] == nil {
-			// AWS's text (LocalStack parity tests).
-			return notFound("Gateway response type not defined on api")
-		}
-		delete(api.GatewayResponses, responseType)
-		return nil
-	})
-	return err
+	if _, _, err := s.loadAPI(ctx, apiID); err != nil {
+		return err
+	}
+	// AWS's text (LocalStack parity tests).
+	return s.deleteOr(ctx, gatewayResponseKey(apiID, responseType), answer(notFound("Gateway response type not defined on api")))
 }

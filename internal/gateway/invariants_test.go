@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -195,6 +196,89 @@ func TestInvariantsAcrossNodes(t *testing.T) {
 		}
 	})
 
+	t.Run("resource versus its parent's deletion", func(t *testing.T) {
+		a, b, st := twoNodes(t)
+		api := mockAPI(t, ctx, a)
+		root := testutil.Must[*model.RestAPI](t)(a.GetRestAPI(ctx, api)).RootResourceID
+		for i := range rounds {
+			// A parent with a child, so the deletion is a subtree.
+			parent := testutil.Must[*model.Resource](t)(a.CreateResource(ctx, api, root, fmt.Sprintf("p%d", i)))
+			testutil.Must[*model.Resource](t)(a.CreateResource(ctx, api, parent.ID, "old"))
+			var wg sync.WaitGroup
+			var createErr, deleteErr error
+			wg.Go(func() { _, createErr = a.CreateResource(ctx, api, parent.ID, "new") })
+			wg.Go(func() { deleteErr = b.DeleteResource(ctx, api, parent.ID) })
+			wg.Wait()
+			wantAWSError(t, "CreateResource", createErr, codeNotFound, msgNoResource)
+			if deleteErr != nil {
+				t.Errorf("round %d: DeleteResource: got %v, want success", i, deleteErr)
+			}
+			checkTreeHasParents(t, ctx, st, api)
+		}
+	})
+
+	t.Run("method versus its resource's deletion", func(t *testing.T) {
+		a, b, st := twoNodes(t)
+		api := mockAPI(t, ctx, a)
+		root := testutil.Must[*model.RestAPI](t)(a.GetRestAPI(ctx, api)).RootResourceID
+		for i := range rounds {
+			res := testutil.Must[*model.Resource](t)(a.CreateResource(ctx, api, root, fmt.Sprintf("r%d", i)))
+			var wg sync.WaitGroup
+			var putErr, deleteErr error
+			wg.Go(func() { _, putErr = a.PutMethod(ctx, api, res.ID, "GET", PutMethodInput{}) })
+			wg.Go(func() { deleteErr = b.DeleteResource(ctx, api, res.ID) })
+			wg.Wait()
+			wantAWSError(t, "PutMethod", putErr, codeNotFound, msgNoResource)
+			if deleteErr != nil {
+				t.Errorf("round %d: DeleteResource: got %v, want success", i, deleteErr)
+			}
+			checkTreeHasParents(t, ctx, st, api)
+		}
+	})
+
+	t.Run("integration versus its method's deletion", func(t *testing.T) {
+		a, b, st := twoNodes(t)
+		api := mockAPI(t, ctx, a)
+		root := testutil.Must[*model.RestAPI](t)(a.GetRestAPI(ctx, api)).RootResourceID
+		for i := range rounds {
+			testutil.Must[*model.Method](t)(a.PutMethod(ctx, api, root, "POST", PutMethodInput{}))
+			var wg sync.WaitGroup
+			var putErr, deleteErr error
+			wg.Go(func() { _, putErr = a.PutIntegration(ctx, api, root, "POST", model.Integration{Type: "MOCK"}) })
+			wg.Go(func() { deleteErr = b.DeleteMethod(ctx, api, root, "POST") })
+			wg.Wait()
+			wantAWSError(t, "PutIntegration", putErr, codeNotFound, msgNoMethod)
+			if deleteErr != nil {
+				t.Errorf("round %d: DeleteMethod: got %v, want success", i, deleteErr)
+			}
+			checkTreeHasParents(t, ctx, st, api)
+		}
+	})
+
+	t.Run("siblings with one path part", func(t *testing.T) {
+		a, b, _ := twoNodes(t)
+		api := mockAPI(t, ctx, a)
+		root := testutil.Must[*model.RestAPI](t)(a.GetRestAPI(ctx, api)).RootResourceID
+		for i := range rounds / 4 { // 300 resources per API
+			part := fmt.Sprintf("s%d", i)
+			var wg sync.WaitGroup
+			var errA, errB error
+			wg.Go(func() { _, errA = a.CreateResource(ctx, api, root, part) })
+			wg.Go(func() { _, errB = b.CreateResource(ctx, api, root, part) })
+			wg.Wait()
+			msg := "Another resource with the same parent already has this name: " + part
+			wantAWSError(t, "CreateResource on a", errA, codeConflict, msg)
+			wantAWSError(t, "CreateResource on b", errB, codeConflict, msg)
+			if (errA == nil) == (errB == nil) {
+				t.Errorf("round %d: got %v and %v, want exactly one to succeed", i, errA, errB)
+			}
+		}
+		resources := testutil.Must[[]*model.Resource](t)(a.GetResources(ctx, api))
+		if got, want := len(resources), rounds/4+1; got != want {
+			t.Errorf("resources: got %d, want %d (one per part and the root)", got, want)
+		}
+	})
+
 	t.Run("domain versus its certificate", func(t *testing.T) {
 		a, _, st := twoNodes(t)
 		acm := certs.New(certs.Deps{Store: st, Env: model.DefaultEnv})
@@ -325,6 +409,49 @@ func checkStagesHaveDeployments(t *testing.T, ctx context.Context, st store.Stor
 	for _, s := range stages {
 		if _, err := st.Get(ctx, model.Key(model.KindDeployment, api+"/"+s.DeploymentID)); err != nil {
 			t.Fatalf("stage %s points at deployment %s: got %v, want it stored", s.StageName, s.DeploymentID, err)
+		}
+	}
+}
+
+// checkTreeHasParents fails for a stored record of the API's tree whose parent
+// record is gone: a resource without its parent, a method without its
+// resource, an integration or response without its method, a path part index
+// key without its resource.
+func checkTreeHasParents(t *testing.T, ctx context.Context, st store.Store, api string) {
+	t.Helper()
+	parentOf := map[model.Kind]func(id []string) string{
+		model.KindMethod:              func(id []string) string { return resourceKey(api, id[1]) },
+		model.KindIntegration:         func(id []string) string { return methodKey(api, id[1], id[2]) },
+		model.KindMethodResponse:      func(id []string) string { return methodKey(api, id[1], id[2]) },
+		model.KindIntegrationResponse: func(id []string) string { return integKey(api, id[1], id[2]) },
+		model.KindPathPart:            func(id []string) string { return resourceKey(api, id[1]) },
+	}
+	for kind, parent := range parentOf {
+		kvs, _, err := st.List(ctx, under(kind, api))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range kvs {
+			_, id := model.SplitKey(kv.Key)
+			p := parent(strings.Split(id, "/"))
+			if _, err := st.Get(ctx, p); err != nil {
+				t.Fatalf("%s has no parent %s: got %v, want it stored", kv.Key, p, err)
+			}
+		}
+	}
+	resources, err := store.LoadAll[model.Resource](ctx, st, under(model.KindResource, api))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range resources {
+		if r.ParentID == "" {
+			continue
+		}
+		if _, err := st.Get(ctx, resourceKey(api, r.ParentID)); err != nil {
+			t.Fatalf("resource %s (%s) has no parent %s: got %v, want it stored", r.ID, r.Path, r.ParentID, err)
+		}
+		if _, err := st.Get(ctx, pathPartKey(api, r.ParentID, r.PathPart)); err != nil {
+			t.Fatalf("resource %s (%s) has no path part index key: got %v, want it stored", r.ID, r.Path, err)
 		}
 	}
 }

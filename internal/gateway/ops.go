@@ -11,7 +11,7 @@ import (
 
 // Store helpers every resource's operations share.
 
-// deleteAll deletes every key under prefix (what a deleted API or domain owns);
+// deleteAll deletes every key under prefix (what a deleted domain owns);
 // a key someone else deleted meanwhile is no error.
 func (s *Service) deleteAll(ctx context.Context, prefix string) error {
 	kvs, _, err := s.d.Store.List(ctx, prefix)

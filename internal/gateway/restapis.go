@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -51,7 +53,6 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 		APIKeySource:              cmp.Or(in.APIKeySource, "HEADER"),
 		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint,
 		RootResourceID:            rootID,
-		Resources:                 map[string]*model.Resource{rootID: {ID: rootID, Path: "/"}},
 		Tags:                      in.Tags,
 	}
 	if err := validateAPI(api); err != nil {
@@ -70,7 +71,15 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 	if n >= s.restAPIQuota(typ) {
 		return nil, limit(msgTooManyRestAPIs)
 	}
-	if _, err := store.Save(ctx, s.d.Store, model.Key(model.KindRestAPI, api.ID), api, 0); err != nil {
+	put, err := store.SaveOp(apiKey(api.ID), api)
+	if err != nil {
+		return nil, err
+	}
+	root, err := store.SaveOp(resourceKey(api.ID, rootID), &model.Resource{ID: rootID, Path: "/"})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.d.Store.Txn(ctx, []store.Cond{store.KeyIs(apiKey(api.ID), 0)}, []store.Op{put, root}); err != nil {
 		return nil, fmt.Errorf("save rest api %s: %w", api.ID, err)
 	}
 	return api, nil
@@ -141,12 +150,12 @@ func (s *Service) ListRestAPIs(ctx context.Context) ([]*model.RestAPI, error) {
 	return store.LoadAll[model.RestAPI](ctx, s.d.Store, model.Prefix(model.KindRestAPI))
 }
 
-// DeleteRestAPI deletes an API with its deployments and stages. AWS refuses
-// while a custom domain maps to it.
+// DeleteRestAPI deletes an API with everything under it (its tree, stages,
+// deployments and their parts) in one Txn: one prefix delete per kind, so
+// however large the API. AWS refuses while a custom domain maps to it.
 func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
-	key := model.Key(model.KindRestAPI, id)
+	key := apiKey(id)
 	mappingsPrefix := model.Prefix(model.KindBasePathMapping)
-	childPrefixes := []string{model.Key(model.KindStage, id+"/"), model.Key(model.KindDeployment, id+"/")}
 	for {
 		_, rev, err := store.LoadOr[model.RestAPI](ctx, s.d.Store, key, func() error { return s.noAPI(id) })
 		if err != nil {
@@ -161,64 +170,98 @@ func (s *Service) DeleteRestAPI(ctx context.Context, id string) error {
 				return badRequest(fmt.Sprintf("Deleting RestApi %s failed. Please remove all base path mappings related to the RestApi in your domains.", id))
 			}
 		}
-		// No mapping was created or changed since the listing.
+		// No mapping was created or changed since the listing. Every child
+		// is created conditioned on its parent, so none can appear under
+		// the API once this step removed it.
 		conds := []store.Cond{store.KeyIs(key, rev), store.NoneAfter(mappingsPrefix, mapsRev)}
 		ops := []store.Op{store.Del(key)}
-		// The stages and deployments go in the same step when they fit in
-		// one Txn; else after the API: none can be created meanwhile, as
-		// their creation is conditioned on the API.
-		var childConds []store.Cond
-		var childOps []store.Op
-		for _, prefix := range childPrefixes {
-			kvs, listRev, err := s.d.Store.List(ctx, prefix)
-			if err != nil {
-				return fmt.Errorf("list %s: %w", prefix, err)
-			}
-			childConds = append(childConds, store.NoneAfter(prefix, listRev))
-			for _, kv := range kvs {
-				childOps = append(childOps, store.Del(kv.Key))
-			}
-		}
-		whole := len(ops)+len(childOps) <= store.MaxTxnOps
-		if whole {
-			conds = append(conds, childConds...)
-			ops = append(ops, childOps...)
+		for _, k := range apiChildren {
+			ops = append(ops, store.DelPrefix(under(k, id)))
 		}
 		ok, err := s.commit(ctx, conds, ops...)
 		if err != nil {
 			return fmt.Errorf("delete rest api %s: %w", id, err)
 		}
-		if !ok {
-			continue
-		}
-		if whole {
+		if ok {
 			return nil
 		}
-		for _, prefix := range childPrefixes {
-			if err := s.deleteAll(ctx, prefix); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
 }
 
 // UpdateRestAPI applies mutate to the stored API and validates the result (the
-// stack file and PATCH operations use it). The id and resource tree's root stay.
+// stack file and PATCH operations use it). mutate sees the API's own fields
+// and its GatewayResponses, whose changes are written as their records in
+// the same Txn; the id and the root resource's id stay, and the tree
+// (Resources, records of their own) is not mutate's to change.
 func (s *Service) UpdateRestAPI(ctx context.Context, id string, mutate func(*model.RestAPI) error) (*model.RestAPI, error) {
-	return s.updateAPI(ctx, id, func(api *model.RestAPI) error {
+	key, grPrefix := apiKey(id), under(model.KindGatewayResponse, id)
+	for {
+		api, rev, err := s.loadAPI(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		grs, _, grRev, err := loadAllAt[model.GatewayResponse](ctx, s.d.Store, grPrefix)
+		if err != nil {
+			return nil, err
+		}
+		before := map[string]*model.GatewayResponse{}
+		for _, gr := range grs {
+			before[gr.ResponseType] = gr
+		}
+		if len(before) > 0 {
+			api.GatewayResponses = maps.Clone(before)
+		}
 		rootID := api.RootResourceID
 		if err := mutate(api); err != nil {
-			return err
+			return nil, err
 		}
-		api.ID, api.RootResourceID = id, rootID
-		if api.Resources[rootID] == nil {
-			return badRequest("Cannot delete root resource") // UNVERIFIED text
+		api.ID, api.RootResourceID, api.Resources = id, rootID, nil
+		if err := validateAPI(api); err != nil {
+			return nil, err
 		}
-		return validateAPI(api)
-	})
+		after := api.GatewayResponses
+		own := *api
+		own.GatewayResponses = nil
+		put, err := store.SaveOp(key, &own)
+		if err != nil {
+			return nil, err
+		}
+		ops := []store.Op{put}
+		for _, typ := range slices.Sorted(maps.Keys(before)) {
+			if after[typ] == nil {
+				ops = append(ops, store.Del(gatewayResponseKey(id, typ)))
+			}
+		}
+		for _, typ := range slices.Sorted(maps.Keys(after)) {
+			gr := after[typ]
+			if reflect.DeepEqual(gr, before[typ]) {
+				continue
+			}
+			if err := checkResponseType(typ); err != nil {
+				return nil, err
+			}
+			gr.ResponseType = typ
+			op, err := store.SaveOp(gatewayResponseKey(id, typ), gr)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, op)
+		}
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev), store.NoneAfter(grPrefix, grRev)}, ops...)
+		if err != nil {
+			return nil, fmt.Errorf("update rest api %s: %w", id, err)
+		}
+		if ok {
+			return api, nil
+		}
+	}
 }
 
+// updateAPI is a compare-and-swap update of the API's own record, after
+// loadAPI migrated a record of the old shape.
 func (s *Service) updateAPI(ctx context.Context, id string, fn func(*model.RestAPI) error) (*model.RestAPI, error) {
-	return store.UpdateOr(ctx, s.d.Store, model.Key(model.KindRestAPI, id), func() error { return s.noAPI(id) }, fn)
+	if _, _, err := s.loadAPI(ctx, id); err != nil {
+		return nil, err
+	}
+	return store.UpdateOr(ctx, s.d.Store, apiKey(id), func() error { return s.noAPI(id) }, fn)
 }

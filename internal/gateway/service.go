@@ -135,7 +135,8 @@ func (s *Service) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wg.Go(func() {
-		s.table.Run(ctx, s.d.Feed, s.log, func(snap *model.Snapshot) (*table, error) { return compile(s.env, snap) },
+		c := &compiler{env: s.env}
+		s.table.Run(ctx, s.d.Feed, s.log, c.compile,
 			func(*table) bool { s.metrics.tableRev(s.table.Rev()); return false })
 	})
 

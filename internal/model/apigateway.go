@@ -1,9 +1,18 @@
 package model
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
-// RestAPI is an API Gateway REST API with its resource tree. The tree is edited in
-// place by operations; a Deployment freezes a copy of it for stages to serve.
+// RestAPI is an API Gateway REST API. Its stored record holds only the API's
+// own fields: each resource, method, integration, method response, integration
+// response and gateway response is a record of its own (KindResource …
+// KindGatewayResponse, keyed under the API's id), so that one edit writes one
+// small record. Resources and GatewayResponses are filled in only where the
+// whole tree is assembled (a deployment's frozen copy, the stack file), and
+// in records written by gatehouse before the tree was split, which the
+// gateway migrates on first use.
 type RestAPI struct {
 	ID                        string // 10 lowercase alphanumerics
 	Name                      string
@@ -15,7 +24,7 @@ type RestAPI struct {
 	APIKeySource              string // "HEADER"
 	DisableExecuteAPIEndpoint bool
 	RootResourceID            string
-	Resources                 map[string]*Resource        // by resource id
+	Resources                 map[string]*Resource        `json:",omitempty"` // by resource id
 	GatewayResponses          map[string]*GatewayResponse `json:",omitempty"` // by response type
 	Tags                      map[string]string           `json:",omitempty"`
 }
@@ -28,6 +37,7 @@ type EndpointConfiguration struct {
 }
 
 // Resource is one node of the resource tree. Path is the full path ("/pets/{id}").
+// Stored under KindResource as "<apiID>/<id>", without Methods.
 type Resource struct {
 	ID       string
 	ParentID string `json:",omitempty"`
@@ -36,7 +46,9 @@ type Resource struct {
 	Methods  map[string]*Method `json:",omitempty"` // by HTTP method, "ANY" included
 }
 
-// Method is a resource's method request, its integration and its method responses.
+// Method is a resource's method request, its integration and its method
+// responses. Stored under KindMethod as "<apiID>/<resourceID>/<HTTPMethod>",
+// without Integration and MethodResponses (records of their own).
 type Method struct {
 	HTTPMethod        string
 	AuthorizationType string // "NONE"
@@ -55,7 +67,8 @@ const (
 )
 
 // Integration is where a method sends the request: a MOCK that answers with the
-// status code its request template names, or an HTTP backend.
+// status code its request template names, or an HTTP backend. Stored under
+// KindIntegration with its method's id, without IntegrationResponses.
 type Integration struct {
 	Type                 string
 	HTTPMethod           string                          `json:",omitempty"`
@@ -68,7 +81,8 @@ type Integration struct {
 	IntegrationResponses map[string]*IntegrationResponse `json:",omitempty"` // by status code
 }
 
-// MethodResponse declares a status code the method may answer with.
+// MethodResponse declares a status code the method may answer with. Stored
+// under KindMethodResponse as "<apiID>/<resourceID>/<HTTPMethod>/<StatusCode>".
 type MethodResponse struct {
 	StatusCode         string
 	ResponseParameters map[string]bool   `json:",omitempty"`
@@ -76,7 +90,8 @@ type MethodResponse struct {
 }
 
 // IntegrationResponse maps an integration's status to a method response. An empty
-// SelectionPattern makes it the default response.
+// SelectionPattern makes it the default response. Stored under
+// KindIntegrationResponse with the id of its method response.
 type IntegrationResponse struct {
 	StatusCode         string
 	SelectionPattern   string            `json:",omitempty"`
@@ -84,7 +99,8 @@ type IntegrationResponse struct {
 	ResponseTemplates  map[string]string `json:",omitempty"`
 }
 
-// GatewayResponse customises an error API Gateway itself generates.
+// GatewayResponse customises an error API Gateway itself generates. Stored
+// under KindGatewayResponse as "<apiID>/<ResponseType>".
 type GatewayResponse struct {
 	ResponseType       string
 	StatusCode         string            `json:",omitempty"`
@@ -94,12 +110,28 @@ type GatewayResponse struct {
 
 // Deployment is an immutable snapshot of an API: its tree, policy and endpoint
 // configuration as they were when it was created. Store id: RestAPIID + "/" + ID.
+//
+// The frozen copy is not in this record, which stays small however large the
+// API: it is the RestAPI, tree included, as gzip-compressed JSON cut into
+// Parts records of KindDeploymentPart ("<apiID>/<ID>/<n>", n from 0), written
+// before this header. The deployment exists, and is served, only once the
+// header and all its parts are stored; Hash (hex SHA-256 of the parts'
+// bytes in order) tells a complete set from a torn one.
 type Deployment struct {
 	ID          string // 6 lowercase alphanumerics
 	RestAPIID   string
 	Description string `json:",omitempty"`
 	CreatedDate time.Time
-	API         RestAPI // frozen copy
+	Parts       int    `json:",omitempty"`
+	Hash        string `json:",omitempty"`
+	// API is the frozen copy inside the record, as gatehouse wrote
+	// deployments before parts (Parts is 0 then); still loaded and served.
+	API RestAPI `json:",omitzero"`
+}
+
+// DeploymentPartID is the store id of a deployment's nth part.
+func DeploymentPartID(apiID, deploymentID string, n int) string {
+	return apiID + "/" + deploymentID + "/" + strconv.Itoa(n)
 }
 
 // Stage names a deployment. Store id: RestAPIID + "/" + StageName.

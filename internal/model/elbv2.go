@@ -1,8 +1,12 @@
 package model
 
-import "slices"
-
-import "time"
+import (
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // LoadBalancer is an application load balancer: one node, with its own private IP,
 // in each of its subnets.
@@ -34,9 +38,10 @@ type LBNode struct {
 }
 
 // Listener is a load balancer listener: protocol and port, certificates for
-// HTTPS, its rules and the default actions (its default rule). The rules live
-// in their listener, so a rule change and the listener it belongs to are one
-// store write, and a deleted listener takes its rules along.
+// HTTPS and the default actions (its default rule). Its other rules are
+// records of their own (KindRule, under RulesPrefix), so that a rule change
+// writes one rule, and a listener's deletion takes them along in the same
+// Txn (a prefix delete).
 type Listener struct {
 	ARN             string
 	LoadBalancerARN string
@@ -45,12 +50,15 @@ type Listener struct {
 	SslPolicy       string                `json:",omitempty"`
 	Certificates    []ListenerCertificate `json:",omitempty"` // the first is the default; the others are served by SNI
 	DefaultActions  []Action
-	Rules           []Rule            `json:",omitempty"` // the non-default rules, in no particular order
-	Tags            map[string]string `json:",omitempty"`
+	// Rules are the rules an older gatehouse stored inside the listener.
+	// They are read as if they were records of their own; the balancer moves
+	// them out on the listener's next rule write and never writes it again.
+	Rules []Rule            `json:",omitempty"`
+	Tags  map[string]string `json:",omitempty"`
 }
 
-// TargetGroupARNs returns the target groups the listener forwards to, from
-// its default actions and its rules, each once.
+// TargetGroupARNs returns the target groups the listener's default actions
+// (and the rules still stored inside it) forward to, each once.
 func (l *Listener) TargetGroupARNs() []string {
 	var out []string
 	add := func(acts []Action) {
@@ -67,15 +75,38 @@ func (l *Listener) TargetGroupARNs() []string {
 	return out
 }
 
+// RulesPrefix is the store key prefix of a listener's rules: a rule's ARN is
+// its listener's with "listener-rule" for "listener" and the rule's id added.
+func RulesPrefix(listenerARN string) string {
+	return Key(KindRule, RuleARNPrefix(listenerARN))
+}
+
+// RuleARNPrefix is what every rule ARN of the listener starts with.
+func RuleARNPrefix(listenerARN string) string {
+	return strings.Replace(listenerARN, ":listener/", ":listener-rule/", 1) + "/"
+}
+
 // Rule is a listener rule: when every condition matches a request, the
 // actions run. Rules are evaluated by priority, lowest first, before the
-// listener's default actions.
+// listener's default actions. Store id: the ARN.
 type Rule struct {
-	ARN        string
-	Priority   int // 1–50000, unique within the listener
-	Conditions []Condition
-	Actions    []Action
-	Tags       map[string]string `json:",omitempty"`
+	ARN         string
+	ListenerARN string `json:",omitempty"` // empty in rules stored inside their listener (Listener.Rules)
+	Priority    int    // 1–50000, unique within the listener
+	Conditions  []Condition
+	Actions     []Action
+	Tags        map[string]string `json:",omitempty"`
+}
+
+// TargetGroupARNs returns the target groups the rule forwards to, each once.
+func (r *Rule) TargetGroupARNs() []string {
+	var out []string
+	for _, a := range r.Actions {
+		if a.TargetGroupARN != "" && !slices.Contains(out, a.TargetGroupARN) {
+			out = append(out, a.TargetGroupARN)
+		}
+	}
+	return out
 }
 
 // Condition is one rule condition. Its values match if any matches; a rule
@@ -137,9 +168,13 @@ type TargetGroup struct {
 	TargetType      string // "ip" or "instance"
 	VpcID           string
 	HealthCheck     HealthCheck
-	Targets         []Target
-	Attributes      map[string]string `json:",omitempty"`
-	Tags            map[string]string `json:",omitempty"`
+	// Targets are the registered targets as the balancer's operations
+	// return them, gathered from their records (KindTarget). Stored only by
+	// an older gatehouse: read as if they were records of their own, moved
+	// out on the group's next target write.
+	Targets    []Target          `json:",omitempty"`
+	Attributes map[string]string `json:",omitempty"`
+	Tags       map[string]string `json:",omitempty"`
 	// LoadBalancerARNs is filled in by the balancer's operations and never
 	// stored: the load balancers whose listeners forward to the group.
 	LoadBalancerARNs []string `json:"-"`
@@ -164,6 +199,22 @@ type Target struct {
 	Port             int
 	AvailabilityZone string `json:",omitempty"`
 }
+
+// TargetRecord is one target registered to a target group, a record of its
+// own. Store id: TargetID.
+type TargetRecord struct {
+	TargetGroupARN string
+	Target
+}
+
+// TargetID is the store id of a registered target: under TargetsPrefix of
+// its group, so that the group's deletion takes its targets along.
+func TargetID(tgARN, ip string, port int) string {
+	return tgARN + "/" + net.JoinHostPort(ip, strconv.Itoa(port))
+}
+
+// TargetsPrefix is the store key prefix of a target group's targets.
+func TargetsPrefix(tgARN string) string { return Key(KindTarget, tgARN+"/") }
 
 // Target health states and reason codes, as ALB reports them.
 const (

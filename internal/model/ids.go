@@ -31,6 +31,18 @@ const (
 	KindAccelerator     Kind = "accelerator"
 	KindGAListener      Kind = "galistener"
 	KindEndpointGroup   Kind = "endpointgroup"
+	// KindRule is a listener rule (id: its ARN, so that a listener's rules
+	// share the key prefix of RulesPrefix), KindTarget a target registered
+	// to a target group (id: TargetID): records of their own, so that a
+	// create-rule or register-targets writes its own size, not its parent's.
+	KindRule   Kind = "rule"
+	KindTarget Kind = "target"
+	// KindLBName and KindTGName are name index keys (id: the name, value: the
+	// ARN), not resources: no snapshot map. A create puts its name's key
+	// create-only in the same Txn as the resource, so two nodes cannot both
+	// take one name.
+	KindLBName Kind = "lbname"
+	KindTGName Kind = "tgname"
 	// KindStackApplied holds the last stack file serve -f applied (not a
 	// resource: no snapshot map, services never read it).
 	KindStackApplied Kind = "stackapplied"
@@ -38,6 +50,27 @@ const (
 	// issues to gatehouse itself (not ACM resources: no snapshot map), so every
 	// node sharing the store signs and serves with the same keys.
 	KindCertificateAuthority Kind = "certificateauthority"
+
+	// A REST API's tree, one record per thing API Gateway addresses, each
+	// keyed under its API's id ("<apiID>/…") so that one prefix delete per
+	// kind removes an API's children: resources ("<apiID>/<resourceID>"),
+	// methods and integrations ("<apiID>/<resourceID>/<HTTPMethod>"), method
+	// and integration responses ("<apiID>/<resourceID>/<HTTPMethod>/<status>"),
+	// gateway responses ("<apiID>/<type>") and the parts of a deployment's
+	// frozen copy ("<apiID>/<deploymentID>/<n>", see Deployment).
+	KindResource            Kind = "resource"
+	KindMethod              Kind = "method"
+	KindIntegration         Kind = "integration"
+	KindMethodResponse      Kind = "methodresponse"
+	KindIntegrationResponse Kind = "integrationresponse"
+	KindGatewayResponse     Kind = "gatewayresponse"
+	KindDeploymentPart      Kind = "deploymentpart"
+	// KindPathPart is an index key, not a resource (no snapshot map): one per
+	// (API, parent resource, path part) — "<apiID>/<parentID>/<part>", every
+	// variable part under "{" — put create-only with the resource, so that
+	// siblings' path parts stay unique, and only one is a variable, across
+	// nodes. Its value names the resource that holds the part.
+	KindPathPart Kind = "pathpart"
 )
 
 // Key is the store key of a resource: "<kind>/<id>". IDs may contain '/'.

@@ -1,10 +1,12 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Snapshot is every resource at one store revision. It is immutable: a change
@@ -30,9 +32,22 @@ type Snapshot struct {
 	Listeners        map[string]*Listener        // by ARN
 	TargetGroups     map[string]*TargetGroup     // by ARN
 	TargetHealth     map[string]*TargetHealth    // by target group ARN
+	Rules            map[string]*Rule            // listener rules by ARN
+	Targets          map[string]*TargetRecord    // registered targets by TargetID
 	Accelerators     map[string]*Accelerator     // by ARN
 	GAListeners      map[string]*GAListener      // by ARN
 	EndpointGroups   map[string]*EndpointGroup   // by ARN
+
+	// A REST API's tree, by API id and then by the id under it (see the
+	// kinds): nested so that a change clones only its own API's map, not
+	// every API's.
+	Resources            map[string]map[string]*Resource            // by resource id
+	Methods              map[string]map[string]*Method              // by resourceID/HTTPMethod
+	Integrations         map[string]map[string]*Integration         // by resourceID/HTTPMethod
+	MethodResponses      map[string]map[string]*MethodResponse      // by resourceID/HTTPMethod/status
+	IntegrationResponses map[string]map[string]*IntegrationResponse // by resourceID/HTTPMethod/status
+	GatewayResponses     map[string]map[string]*GatewayResponse     // by response type
+	DeploymentParts      map[string]map[string][]byte               // by deploymentID/n: raw bytes
 }
 
 // Change is one store change applied to a snapshot: a put (Value set) or a delete.
@@ -104,6 +119,66 @@ func (t typedMap[T]) decode(id string, value []byte) error {
 	return nil
 }
 
+// nestedMap is a map of maps by the id's first segment (an API id): a change
+// clones the outer map and the one inner map it touches, so that a change to
+// one API's tree costs that API's size, not the size of every API's.
+type nestedMap[V any] struct {
+	m       *map[string]map[string]V
+	parse   func([]byte) (V, error)
+	touched map[string]bool // inner maps already cloned by this With
+}
+
+func nestedJSON[T any](m *map[string]map[string]*T) *nestedMap[*T] {
+	return &nestedMap[*T]{m: m, parse: func(b []byte) (*T, error) {
+		v := new(T)
+		if err := json.Unmarshal(b, v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}}
+}
+
+func (n *nestedMap[V]) init() { *n.m = map[string]map[string]V{} }
+func (n *nestedMap[V]) clone() {
+	*n.m = maps.Clone(*n.m)
+	n.touched = map[string]bool{}
+}
+
+// inner returns the writable inner map of id's first segment and the rest of id.
+func (n *nestedMap[V]) inner(id string) (string, map[string]V, string) {
+	outer, rest, _ := strings.Cut(id, "/")
+	in := (*n.m)[outer]
+	if !n.touched[outer] || in == nil {
+		// An inner map emptied by a delete earlier in this With is gone
+		// from the outer map: a new one replaces it.
+		in = maps.Clone(in)
+		if in == nil {
+			in = map[string]V{}
+		}
+		(*n.m)[outer] = in
+		n.touched[outer] = true
+	}
+	return outer, in, rest
+}
+
+func (n *nestedMap[V]) delete(id string) {
+	outer, in, rest := n.inner(id)
+	delete(in, rest)
+	if len(in) == 0 {
+		delete(*n.m, outer)
+	}
+}
+
+func (n *nestedMap[V]) decode(id string, value []byte) error {
+	v, err := n.parse(value)
+	if err != nil {
+		return err
+	}
+	_, in, rest := n.inner(id)
+	in[rest] = v
+	return nil
+}
+
 func (s *Snapshot) eachMap(f func(Kind, mapRef)) {
 	f(KindHostedZone, typedMap[HostedZone]{&s.HostedZones})
 	f(KindRecordSet, typedMap[RecordSet]{&s.RecordSets})
@@ -118,10 +193,19 @@ func (s *Snapshot) eachMap(f func(Kind, mapRef)) {
 	f(KindStage, typedMap[Stage]{&s.Stages})
 	f(KindDomainName, typedMap[DomainName]{&s.DomainNames})
 	f(KindBasePathMapping, typedMap[BasePathMapping]{&s.BasePathMappings})
+	f(KindResource, nestedJSON(&s.Resources))
+	f(KindMethod, nestedJSON(&s.Methods))
+	f(KindIntegration, nestedJSON(&s.Integrations))
+	f(KindMethodResponse, nestedJSON(&s.MethodResponses))
+	f(KindIntegrationResponse, nestedJSON(&s.IntegrationResponses))
+	f(KindGatewayResponse, nestedJSON(&s.GatewayResponses))
+	f(KindDeploymentPart, &nestedMap[[]byte]{m: &s.DeploymentParts, parse: func(b []byte) ([]byte, error) { return bytes.Clone(b), nil }})
 	f(KindLoadBalancer, typedMap[LoadBalancer]{&s.LoadBalancers})
 	f(KindListener, typedMap[Listener]{&s.Listeners})
 	f(KindTargetGroup, typedMap[TargetGroup]{&s.TargetGroups})
 	f(KindTargetHealth, typedMap[TargetHealth]{&s.TargetHealth})
+	f(KindRule, typedMap[Rule]{&s.Rules})
+	f(KindTarget, typedMap[TargetRecord]{&s.Targets})
 	f(KindAccelerator, typedMap[Accelerator]{&s.Accelerators})
 	f(KindGAListener, typedMap[GAListener]{&s.GAListeners})
 	f(KindEndpointGroup, typedMap[EndpointGroup]{&s.EndpointGroups})
@@ -155,14 +239,23 @@ func (s *Snapshot) AcceleratorByDNSName(name string) *Accelerator {
 // duplicates.
 func (s *Snapshot) LoadBalancerTargetGroups(lbARN string) []string {
 	var out []string
-	for _, l := range s.Listeners {
-		if l.LoadBalancerARN != lbARN {
-			continue
-		}
-		for _, tg := range l.TargetGroupARNs() {
+	add := func(tgs []string) {
+		for _, tg := range tgs {
 			if !slices.Contains(out, tg) {
 				out = append(out, tg)
 			}
+		}
+	}
+	for _, l := range s.Listeners {
+		if l.LoadBalancerARN == lbARN {
+			add(l.TargetGroupARNs())
+		}
+	}
+	// Rules are records of their own: each counts for its listener's load
+	// balancer.
+	for _, r := range s.Rules {
+		if l := s.Listeners[r.ListenerARN]; l != nil && l.LoadBalancerARN == lbARN {
+			add(r.TargetGroupARNs())
 		}
 	}
 	return out

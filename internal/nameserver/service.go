@@ -56,6 +56,12 @@ type Deps struct {
 	// longer is dropped (0: tcpReadTimeout and tcpIdleTimeout).
 	TCPReadTimeout time.Duration
 	TCPIdleTimeout time.Duration
+	// Leader reports whether this node leads the cluster (nil: always), as
+	// every service's Deps has it. The nameserver has no status writer to
+	// gate: a change's PENDING → INSYNC (GetChange) is kept in this node's
+	// memory and says whether this node's DNS server answers it, so it is
+	// per node by nature and never written to the store.
+	Leader func() bool
 }
 
 // Service is the Route 53 operations and the authoritative DNS server.

@@ -14,7 +14,10 @@
 //     follows a load balancer's groups and nodes with the next snapshot.
 //  2. Service.apply (after every table swap) reconciles the listening sockets with
 //     the table through listen.Set, so sockets that stay are never closed, and
-//     writes each endpoint's observed state (available, or failed with LastError).
+//     writes each endpoint's observed state (available, or failed with LastError);
+//     in a cluster only the leader writes it (Deps.Leader), from its own
+//     sockets, while every node serves, and a new leader writes it when its
+//     announcement (package cluster) wakes the table follower.
 //  3. Service.serveListener accepts on each socket; Service.admit loads the table
 //     once, finds the binding by the connection's local address and checks the
 //     source IP against those prefixes (binding.allows).

@@ -60,6 +60,12 @@ type Deps struct {
 	// Quotas lowers (or raises) Amazon VPC's quotas, so a test can fill one
 	// quickly; zero fields take AWS's defaults.
 	Quotas Quotas
+
+	// Leader reports whether this node leads the cluster: only the leader
+	// writes endpoint state (pending → available or failed), so it is written
+	// once, while every node opens the endpoint sockets. nil: always (a
+	// single node).
+	Leader func() bool
 }
 
 // Quotas are the Amazon VPC quotas the operations enforce (Amazon VPC User
@@ -105,6 +111,7 @@ type Service struct {
 	handoff func(net.Conn, string)
 	budget  *listen.Budget
 	quotas  Quotas
+	leader  func() bool // nil: always leader
 	m       *metrics
 
 	table live.Table[table]
@@ -124,6 +131,7 @@ func New(d Deps) *Service {
 		handoff: d.Handoff,
 		budget:  d.Budget,
 		quotas:  d.Quotas.orDefault(),
+		leader:  d.Leader,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -180,6 +188,7 @@ func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) (retry b
 		return false // shutting down: a cancelled listen is no endpoint failure
 	}
 	s.m.listeners.Set(float64(len(set.Addrs())))
+	leading := s.leader == nil || s.leader()
 	for _, ep := range t.endpoints {
 		state, lastErr := model.EndpointAvailable, ep.problem
 		var msgs []string
@@ -201,7 +210,9 @@ func (s *Service) apply(ctx context.Context, set *listen.Set, t *table) (retry b
 			s.m.listenFailures.Inc()
 			s.log.Warn("vpc endpoint failed", "vpce", ep.id, "err", lastErr)
 		}
-		s.setState(ctx, ep, state, lastErr)
+		if leading {
+			s.setState(ctx, ep, state, lastErr)
+		}
 	}
 	return len(failed) > 0
 }

@@ -115,8 +115,7 @@ func (a *applier) loadAPI(ctx context.Context, api *model.RestAPI) (*model.RestA
 		}
 		return api, nil
 	}
-	loaded, _, err := store.Load[model.RestAPI](ctx, a.Store, model.Key(model.KindRestAPI, api.ID))
-	return loaded, err
+	return gateway.RestAPITree(ctx, a.Store, api.ID)
 }
 
 // resources makes the API's tree hold exactly the file's paths and methods.
@@ -329,8 +328,8 @@ func (a *applier) stage(ctx context.Context, res string, api *model.RestAPI, st 
 	}
 	current := stage != nil && !stale
 	if current {
-		dep, _, err := store.Load[model.Deployment](ctx, a.Store, model.Key(model.KindDeployment, api.ID+"/"+stage.DeploymentID))
-		current = err == nil && sameDeployment(&dep.API, api)
+		frozen, err := gateway.DeployedAPI(ctx, a.Store, api.ID, stage.DeploymentID)
+		current = err == nil && sameDeployment(frozen, api)
 	}
 	if !current {
 		c := Change{res, field, absent, "(deployed)"}

@@ -15,7 +15,9 @@ import (
 )
 
 func (a *applier) targetGroups(ctx context.Context) error {
-	have, err := all[model.TargetGroup](ctx, a.Store, model.KindTargetGroup)
+	// A group's targets are records of their own, which TargetGroups
+	// gathers into Targets (from the store: diff plans without a daemon).
+	have, err := balancer.TargetGroups(ctx, a.Store)
 	if err != nil {
 		return err
 	}

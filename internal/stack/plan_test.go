@@ -91,7 +91,11 @@ func (e *planEnv) api(t *testing.T, name string) *model.RestAPI {
 	if api == nil {
 		t.Fatalf("no API %q", name)
 	}
-	return api
+	tree, err := gateway.RestAPITree(context.Background(), e.svcs.Store, api.ID) // the tree is records of its own
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tree
 }
 
 // narrow replaces the group's 0.0.0.0/0 rule with the balancer subnets, as a

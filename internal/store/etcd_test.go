@@ -480,20 +480,20 @@ func TestEtcdTLSAndAuth(t *testing.T) {
 	}
 }
 
-// TestEtcdServerRequestLimit: a cluster on etcd's default request limit (1.5
-// MiB, below the store's MaxValueBytes) refuses a larger record; the store
-// answers that as ErrTooLarge with a 413 the AWS API passes on, not as an
-// internal error, and the key keeps its value.
+// TestEtcdServerRequestLimit: a cluster whose request limit an operator set
+// below the store's MaxValueBytes refuses a larger record; the store answers
+// that as ErrTooLarge with a 413 the AWS API passes on, not as an internal
+// error, and the key keeps its value.
 func TestEtcdServerRequestLimit(t *testing.T) {
 	ctx := context.Background()
-	const limit int = embed.DefaultMaxRequestBytes
+	const limit int = store.MaxValueBytes / 4
 	srv := etcdtest.Start(t, func(c *embed.Config) { c.MaxRequestBytes = uint(limit) })
 	st := srv.Open("/limit/")
 	rev, err := st.Put(ctx, "k", []byte("small"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, size := range []int{limit + 1, 4 << 20} {
+	for _, size := range []int{limit + 1, store.MaxValueBytes} {
 		_, err := st.Put(ctx, "k", bytes.Repeat([]byte("a"), size), store.Any)
 		var ae *model.Error
 		if !errors.Is(err, store.ErrTooLarge) || !errors.As(err, &ae) || ae.Status != http.StatusRequestEntityTooLarge {

@@ -12,13 +12,13 @@ import (
 // that AWS would accept is far smaller than these; they are the store's own
 // backstop against a record or a file growing without end.
 const (
-	// MaxValueBytes is the largest value one key may hold: 8 MiB. A REST
-	// API's whole resource tree is one record today, and API Gateway lets one
-	// API hold 300 resources with templates of up to 300 KB each, so a lower
-	// bound would refuse APIs AWS accepts. Once what AWS addresses separately
-	// is stored separately, this comes down under etcd's default request
-	// limit of 1.5 MiB (--max-request-bytes).
-	MaxValueBytes = 8 << 20
+	// MaxValueBytes is the largest value one key may hold: 1 MiB, under
+	// etcd's default request limit (--max-request-bytes, 1.5 MiB) with room
+	// for a Txn's keys and framing. What AWS addresses separately is stored
+	// separately (a REST API's resources, methods and integrations; a
+	// listener's rules; a group's targets), and a deployment's frozen tree is
+	// cut into parts, so no record AWS would accept comes near it.
+	MaxValueBytes = 1 << 20
 	// DefaultMaxBytes is the bbolt file's default quota: 4 GiB, half of etcd's
 	// suggested maximum backend quota (8 GiB) and far beyond what the AWS
 	// quotas allow one account's resources to occupy.

@@ -268,7 +268,9 @@ func TestLimits(t *testing.T) {
 		{"PutIntegration requestTemplates at 100", putIntegration(apigw.PutIntegrationInput{RequestTemplates: entries(100, 255, 10)}), ""},
 		{"PutIntegration requestTemplates over 100", putIntegration(apigw.PutIntegrationInput{RequestTemplates: entries(101, 8, 10)}), tooMany("requestTemplates", 100)},
 		{"PutIntegration requestTemplates content type over 255", putIntegration(apigw.PutIntegrationInput{RequestTemplates: entries(1, 256, 10)}), tooLong("requestTemplates content type", 255, "characters")},
-		{"PutIntegration requestParameters value at 10240, names at 1024", putIntegration(apigw.PutIntegrationInput{RequestParameters: entries(100, 1024, 10240)}), ""},
+		// 80, not 100: all of an integration's parameters and templates are
+		// one store record of at most 1 MiB (checked after the table).
+		{"PutIntegration requestParameters value at 10240, names at 1024", putIntegration(apigw.PutIntegrationInput{RequestParameters: entries(80, 1024, 10240)}), ""},
 		{"PutIntegration requestParameters at 100", putIntegration(apigw.PutIntegrationInput{RequestParameters: entries(100, 8, 1)}), ""},
 		{"PutIntegration requestParameters value over 10240", putIntegration(apigw.PutIntegrationInput{RequestParameters: entries(1, 8, 10241)}), tooLong("requestParameters value", 10240, "characters")},
 		{"PutIntegration requestParameters over 100", putIntegration(apigw.PutIntegrationInput{RequestParameters: entries(101, 8, 1)}), tooMany("requestParameters", 100)},
@@ -338,6 +340,13 @@ func TestLimits(t *testing.T) {
 			}
 			awsapitest.WantRefusal(t, err, 400, bad, tc.msg)
 		})
+	}
+	// Each entry within its limit, but together over the store's record
+	// limit: a 413 that says so, not a 500 and not a partial write.
+	err := putIntegration(apigw.PutIntegrationInput{RequestParameters: entries(100, 1024, 10240)})()
+	if err == nil || !strings.Contains(err.Error(), "StatusCode: 413") || !strings.Contains(err.Error(), "RequestEntityTooLarge") ||
+		!strings.Contains(err.Error(), "one resource may take at most 1048576 bytes") {
+		t.Fatalf("PutIntegration of 1.1 MB of parameters: got %v, want 413 RequestEntityTooLarge naming the 1 MiB limit", err)
 	}
 }
 

@@ -16,9 +16,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -46,14 +44,7 @@ type Router struct {
 // Start creates the namespace and the veth pair and runs BIRD in it.
 func Start(t testing.TB) *Router {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: creating network namespaces needs root")
-	}
-	for _, bin := range []string{"bird", "birdc", "ip"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("skipping: %s not installed (apt-get install -y bird2 iproute2)", bin)
-		}
-	}
+	skipUnlessAble(t)
 	var b [3]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatal(err)
@@ -80,9 +71,6 @@ func Start(t testing.TB) *Router {
 	IP(t, "-n", r.NS, "link", "set", rtrVeth, "up")
 	IP(t, "-n", r.NS, "link", "set", "lo", "up")
 
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "bird.conf")
-	r.Sock = filepath.Join(dir, "bird.ctl")
 	// passive: the speaker dials (gatehouse does not listen by default).
 	// Hold time: BIRD offers its default (240 s); the session uses the
 	// speaker's smaller offer.
@@ -100,38 +88,7 @@ protocol bgp gatehouse {
 	ipv4 { import all; export none; };
 }
 `, r.Addr, RouterASN, r.HostAddr, SpeakerASN)
-	if err := os.WriteFile(conf, []byte(birdConf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", r.NS, "bird", "-c", conf, "-s", r.Sock, "-f")
-	log := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start bird: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, c := range [][]string{{"show", "protocols", "all", "gatehouse"}, {"show", "route", "all"}} {
-				out, _ := exec.Command("birdc", append([]string{"-s", r.Sock}, c...)...).CombinedOutput()
-				t.Logf("birdc %s:\n%s", strings.Join(c, " "), out)
-			}
-			out, _ := exec.Command("ip", "-n", r.NS, "route", "show", "table", "all").CombinedOutput()
-			t.Logf("router's kernel routes:\n%s", out)
-		}
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("bird output:\n%s", log.String())
-		}
-	})
-	Poll(t, "bird's control socket answers", func() bool {
-		return exec.Command("birdc", "-s", r.Sock, "show", "status").Run() == nil
-	})
+	r.run(t, birdConf)
 	return r
 }
 

@@ -166,9 +166,6 @@ func (s *Server) config() *embed.Config {
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	// etcd's default request limit (1.5 MiB) is below the store's record
-	// limit; the README tells operators to raise it the same way.
-	cfg.MaxRequestBytes = store.MaxValueBytes + 1<<20
 	// A short election: a single member elects itself at start and restart
 	// in a fraction of a second instead of about one.
 	cfg.TickMs, cfg.ElectionMs = 10, 100

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# bench/dns.sh: gatehouse's authoritative DNS against BIND 9 and NSD.
+#
+# Serves one zone (bench.test: the SOA and NS gatehouse gives it, plus NAMES A
+# records) from gatehouse, BIND and NSD, each pinned to one core (taskset -c
+# SERVER_CPU; gatehouse with GOMAXPROCS=1, BIND with -n 1, NSD with one server
+# process), drives each with dnsperf pinned to the other core, same query file,
+# same duration, and prints queries/s and the RATIOS gatehouse/BIND and
+# gatehouse/NSD, median over ROUNDS rounds. See bench/README.md.
+#
+# Needs root (BIND and NSD start as root, gatehouse binds a low port) and
+# installs dnsperf, bind9 and nsd from Debian when they are missing.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+# ---- knobs ----------------------------------------------------------------
+DURATION=${DURATION:-10}         # dnsperf -l, seconds, per measured run
+WARMUP=${WARMUP:-2}              # dnsperf -l of the discarded run before each measured one
+ROUNDS=${ROUNDS:-3}              # every server once per round; even rounds in reverse order; medians reported
+NAMES=${NAMES:-1000}             # A records in the zone; the query file asks each once, shuffled
+CLIENTS=${CLIENTS:-4}            # dnsperf -c (sockets)
+OUTSTANDING=${OUTSTANDING:-200}  # dnsperf -q (queries in flight)
+TIMEOUT=${TIMEOUT:-1}            # dnsperf -t: a lost query holds its slot this long (default 5 s)
+SERVER_CPU=${SERVER_CPU:-1}      # the core every server is pinned to
+CLIENT_CPU=${CLIENT_CPU:-0}      # the core dnsperf is pinned to
+IP=${IP:-127.0.0.1}              # every server on this address (BIND listens only on interface addresses)
+PORT=${PORT:-15331}              # gatehouse PORT, BIND PORT+1, NSD PORT+2
+ZONE=bench.test
+RESULTS=${RESULTS:-/tmp/gatehouse-bench-results/dns-$(date +%Y%m%d-%H%M%S)}
+GATEHOUSE_BIN=${GATEHOUSE_BIN:-} # prebuilt binary; empty: go build
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+log() { printf '[dns-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[[ $(id -u) == 0 ]] || die "run as root: BIND and NSD start as root"
+(($(nproc) >= 2)) || die "needs two cores: one for the server, one for dnsperf"
+
+# ---- tools -----------------------------------------------------------------
+need=()
+command -v dnsperf >/dev/null || need+=(dnsperf)
+command -v named >/dev/null || need+=(bind9)
+command -v nsd >/dev/null || need+=(nsd)
+command -v dig >/dev/null || need+=(bind9-dnsutils)
+if ((${#need[@]})); then
+	if ! apt-cache policy "${need[@]}" | grep -q 'Candidate: [0-9]'; then
+		log "apt-get update (no candidate for ${need[*]})"
+		apt-get update -qq
+	fi
+	log "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Debian starts the packaged daemons on install; they listen on other addresses,
+# but they would take CPU from the measured server. Only note them.
+for d in named nsd; do
+	pgrep -x "$d" >/dev/null && log "note: a system $d is running (pid $(pgrep -x "$d" | tr '\n' ' ')); it is left alone"
+done
+
+GH=$IP:$PORT
+BIND=$IP:$((PORT + 1))
+NSD=$IP:$((PORT + 2))
+busy=$(ss -Hlnu | awk -v a="$GH" -v b="$BIND" -v c="$NSD" '$4 == a || $4 == b || $4 == c { print $4 }')
+[[ -z $busy ]] || die "addresses in use: $(echo $busy)"
+
+# ---- work dir, cleanup ------------------------------------------------------
+WORK=$(mktemp -d /tmp/gatehouse-dnsbench.XXXXXX)
+chmod 755 "$WORK"
+mkdir -p "$RESULTS/raw"
+PIDS=()
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_pids
+	rm -rf "$WORK"
+	log "stopped everything; results in $RESULTS"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- gatehouse -----------------------------------------------------------------
+if [[ -z $GATEHOUSE_BIN ]]; then
+	log "building gatehouse"
+	(cd "$REPO" && go build -o "$WORK/gatehouse" ./cmd/gatehouse)
+	GATEHOUSE_BIN=$WORK/gatehouse
+fi
+{
+	echo "zones:"
+	echo "  - name: $ZONE"
+	echo "records:"
+	for i in $(seq 0 $((NAMES - 1))); do
+		echo "  - {zone: $ZONE, name: host$i.$ZONE, type: A, ttl: 300, values: [192.0.$((2 + i / 250 % 2)).$((i % 250 + 1))]}"
+	done
+} >"$WORK/stack.yaml"
+log "starting gatehouse on $GH (taskset -c $SERVER_CPU, GOMAXPROCS=1), applying $NAMES records"
+GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$GATEHOUSE_BIN" serve --data-dir "$WORK/gh" --dns-listen "$GH" \
+	--aws-listen "" -f "$WORK/stack.yaml" >"$RESULTS/gatehouse.out" 2>"$RESULTS/gatehouse.log" &
+GH_PID=$!
+PIDS+=("$GH_PID")
+for _ in $(seq 240); do
+	grep -q '^gatehouse serving' "$RESULTS/gatehouse.out" && break
+	kill -0 "$GH_PID" 2>/dev/null || die "gatehouse exited: $(tail -3 "$RESULTS/gatehouse.log")"
+	sleep 0.5
+done
+grep -q '^gatehouse serving' "$RESULTS/gatehouse.out" || die "gatehouse did not apply the stack in 120s"
+
+# ---- the same zone for BIND and NSD: gatehouse's SOA and NS, the same A records
+ask() { dig +norec +time=2 +tries=3 -p "${1#*:}" "@${1%:*}" "${@:2}"; }
+{
+	echo "\$ORIGIN $ZONE."
+	ask "$GH" "$ZONE" SOA +noall +answer
+	ask "$GH" "$ZONE" NS +noall +answer
+	for i in $(seq 0 $((NAMES - 1))); do
+		echo "host$i 300 IN A 192.0.$((2 + i / 250 % 2)).$((i % 250 + 1))"
+	done
+} >"$WORK/$ZONE.zone"
+grep -q SOA "$WORK/$ZONE.zone" || die "gatehouse gave no SOA for $ZONE"
+
+mkdir -p "$WORK/bind" "$WORK/nsd"
+cat >"$WORK/named.conf" <<EOF
+options {
+  directory "$WORK/bind";
+  pid-file "$WORK/bind/named.pid";
+  session-keyfile "$WORK/bind/session.key";
+  listen-on port ${BIND#*:} { ${BIND%:*}; };
+  listen-on-v6 { none; };
+  recursion no;
+  minimal-responses yes;
+  notify no;
+  dnssec-validation no;
+};
+controls { };
+zone "$ZONE" { type primary; file "$WORK/$ZONE.zone"; };
+EOF
+cat >"$WORK/nsd.conf" <<EOF
+server:
+  ip-address: ${NSD%:*}@${NSD#*:}
+  server-count: 1
+  username: ""
+  chroot: ""
+  zonesdir: "$WORK/nsd"
+  database: ""
+  zonelistfile: "$WORK/nsd/zone.list"
+  xfrdfile: "$WORK/nsd/xfrd.state"
+  xfrdir: "$WORK/nsd"
+  pidfile: "$WORK/nsd/nsd.pid"
+  logfile: "$WORK/nsd/nsd.log"
+  minimal-responses: yes
+  verbosity: 0
+remote-control:
+  control-enable: no
+zone:
+  name: $ZONE
+  zonefile: "$WORK/$ZONE.zone"
+EOF
+
+log "starting BIND ($(named -v)) on $BIND and NSD ($(nsd -v 2>&1 | head -1)) on $NSD, pinned to core $SERVER_CPU"
+taskset -c "$SERVER_CPU" named -g -n 1 -c "$WORK/named.conf" >"$RESULTS/named.log" 2>&1 &
+BIND_PID=$!
+PIDS+=("$BIND_PID")
+taskset -c "$SERVER_CPU" nsd -d -c "$WORK/nsd.conf" >"$RESULTS/nsd.log" 2>&1 &
+NSD_PID=$!
+PIDS+=("$NSD_PID")
+
+# Every server must give the same answer (records, flags) before anything is measured.
+answer() { ask "$1" "host7.$ZONE" A +noall +answer +comments | grep -E '^host7|^;; flags:' | sed 's/;; flags: \([a-z ]*\);.*/\1/'; }
+want=$(answer "$GH")
+[[ -n $want ]] || die "gatehouse does not answer host7.$ZONE"
+for ip in "$BIND" "$NSD"; do
+	for _ in $(seq 40); do
+		[[ $(answer "$ip") == "$want" ]] && break
+		sleep 0.25
+	done
+	[[ $(answer "$ip") == "$want" ]] || die "$ip answers differently: $(answer "$ip") (gatehouse: $want)"
+done
+{
+	echo "answer to host7.$ZONE A (every server): $want"
+	for ip in "$GH" "$BIND" "$NSD"; do
+		echo "$ip: $(ask "$ip" "host7.$ZONE" A | grep 'MSG SIZE')"
+	done
+} | tee "$RESULTS/answers.txt" >&2
+
+# ---- measurement -----------------------------------------------------------------
+for i in $(seq 0 $((NAMES - 1))); do echo "host$i.$ZONE A"; done | shuf >"$WORK/queries.txt"
+CLK_TCK=$(getconf CLK_TCK)
+descendants() { # pid → it and every process below it (NSD: xfrd → main → server)
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do descendants "$c"; done
+}
+cpu_ticks() { # pid and its descendants → utime+stime, clock ticks
+	local sum=0 p t
+	for p in $(descendants "$1"); do
+		t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}') || t=0
+		sum=$((sum + ${t:-0}))
+	done
+	echo "$sum"
+}
+core_busy() { # busy and total ticks of the server core
+	awk -v c="cpu$SERVER_CPU" '$1 == c { b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 }' /proc/stat
+}
+
+TSV=$RESULTS/results.tsv
+printf 'server\tround\tqps\tlost_pct\tcpu_us_per_query\tserver_cpu_pct\tcore_busy_pct\n' >"$TSV"
+run_one() { # name ip pid round
+	local name=$1 ip=$2 pid=$3 round=$4 raw="$RESULTS/raw/$1.r$4.txt"
+	local perf=(taskset -c "$CLIENT_CPU" dnsperf -s "${ip%:*}" -p "${ip#*:}" -d "$WORK/queries.txt" -c "$CLIENTS" -T 1 -q "$OUTSTANDING" -t "$TIMEOUT")
+	"${perf[@]}" -l "$WARMUP" >"$RESULTS/raw/$name.r$round.warmup.txt" 2>&1 || true
+	local c0 c1 b0 t0 b1 t1
+	c0=$(cpu_ticks "$pid")
+	read -r b0 t0 <<<"$(core_busy)"
+	"${perf[@]}" -l "$DURATION" >"$raw" 2>&1 || log "dnsperf failed for $name (see $raw)"
+	read -r b1 t1 <<<"$(core_busy)"
+	c1=$(cpu_ticks "$pid")
+	local qps lost done_ cpu own core
+	qps=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$raw")
+	lost=$(awk '/Queries lost:/ {gsub(/[()%]/, "", $4); print $4}' "$raw")
+	done_=$(awk '/Queries completed:/ {print $3}' "$raw")
+	cpu=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="${done_:-0}" 'BEGIN { if (n > 0) printf "%.2f", d * 1e6 / hz / n; else print "-" }')
+	own=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d * 100 / hz / s }')
+	core=$(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", (t > 0) ? b * 100 / t : 0 }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core" >>"$TSV"
+	log "$(printf '%-9s r%s %8s qps  lost %s%%  %s µs CPU/query  server %s%% of its core (core busy %s%%)' "$name" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core")"
+}
+
+SERVERS=("gatehouse $GH $GH_PID" "bind $BIND $BIND_PID" "nsd $NSD $NSD_PID")
+for round in $(seq "$ROUNDS"); do
+	order=("${SERVERS[@]}")
+	if ((round % 2 == 0)); then order=("${SERVERS[2]}" "${SERVERS[1]}" "${SERVERS[0]}"); fi
+	for s in "${order[@]}"; do
+		# shellcheck disable=SC2086 # three fields
+		run_one $s "$round"
+	done
+	for p in "$GH_PID" "$BIND_PID" "$NSD_PID"; do
+		kill -0 "$p" 2>/dev/null || die "server $p died during round $round"
+	done
+done
+
+# ---- report --------------------------------------------------------------------------
+med() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+col() { awk -F'\t' -v s="$1" -v c="$2" 'NR > 1 && $1 == s { print $c }' "$TSV"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+{
+	echo
+	echo "gatehouse dns bench: dnsperf -c $CLIENTS -q $OUTSTANDING on core $CLIENT_CPU, servers on core $SERVER_CPU, ${DURATION}s runs, $NAMES names, median of $ROUNDS round(s), $(date -u +%FT%TZ)"
+	printf '%-10s %9s %9s %9s %11s %9s  %s\n' server "qps" min max "µs CPU/q" "lost %" "qps per round"
+	for s in gatehouse bind nsd; do
+		printf '%-10s %9.0f %9s %9s %11s %9s  %s\n' "$s" "$(col $s 3 | med)" "$(col $s 3 | sort -n | head -1)" "$(col $s 3 | sort -n | tail -1)" \
+			"$(col $s 5 | med)" "$(col $s 4 | med)" "$(col $s 3 | tr '\n' ' ')"
+	done
+	gh=$(col gatehouse 3 | med)
+	echo
+	echo "gatehouse / BIND: $(ratio "$gh" "$(col bind 3 | med)")   gatehouse / NSD: $(ratio "$gh" "$(col nsd 3 | med)")   (medians)"
+	printf 'per round, gatehouse/BIND:'
+	for r in $(seq "$ROUNDS"); do
+		printf ' %s' "$(ratio "$(awk -F'\t' -v r="$r" '$1 == "gatehouse" && $2 == r {print $3}' "$TSV")" "$(awk -F'\t' -v r="$r" '$1 == "bind" && $2 == r {print $3}' "$TSV")")"
+	done
+	printf '   gatehouse/NSD:'
+	for r in $(seq "$ROUNDS"); do
+		printf ' %s' "$(ratio "$(awk -F'\t' -v r="$r" '$1 == "gatehouse" && $2 == r {print $3}' "$TSV")" "$(awk -F'\t' -v r="$r" '$1 == "nsd" && $2 == r {print $3}' "$TSV")")"
+	done
+	echo
+	cat "$RESULTS/answers.txt"
+	echo "Raw dnsperf output: $RESULTS/raw; every run: $TSV"
+} | tee "$RESULTS/table.txt"
