@@ -8,8 +8,9 @@
 # same duration, and prints queries/s and the RATIOS gatehouse/BIND and
 # gatehouse/NSD, median over ROUNDS rounds. See bench/README.md.
 #
-# Needs root (BIND and NSD start as root, gatehouse binds a low port) and
-# installs dnsperf, bind9 and nsd from Debian when they are missing.
+# Needs root: it installs dnsperf, bind9 and nsd from Debian when they are
+# missing, and runs BIND and NSD as root with their files in a temporary
+# directory. Everything listens on 127.0.0.1, ports PORT..PORT+2.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +28,9 @@ CLIENT_CPU=${CLIENT_CPU:-0}      # the core dnsperf is pinned to
 IP=${IP:-127.0.0.1}              # every server on this address (BIND listens only on interface addresses)
 PORT=${PORT:-15331}              # gatehouse PORT, BIND PORT+1, NSD PORT+2
 ZONE=bench.test
+# bench/run.sh's DURATION and WARMUP are wrk's ("10s"); dnsperf takes seconds.
+DURATION=${DURATION%s}
+WARMUP=${WARMUP%s}
 RESULTS=${RESULTS:-/tmp/gatehouse-bench-results/dns-$(date +%Y%m%d-%H%M%S)}
 GATEHOUSE_BIN=${GATEHOUSE_BIN:-} # prebuilt binary; empty: go build
 
@@ -85,12 +89,16 @@ if [[ -z $GATEHOUSE_BIN ]]; then
 	(cd "$REPO" && go build -o "$WORK/gatehouse" ./cmd/gatehouse)
 	GATEHOUSE_BIN=$WORK/gatehouse
 fi
+addr() { # i → the address of host<i>: documentation ranges (RFC 5737), 250 names each
+	local nets=(192.0.2 198.51.100 203.0.113)
+	echo "${nets[$(($1 / 250 % 3))]}.$(($1 % 250 + 1))"
+}
 {
 	echo "zones:"
 	echo "  - name: $ZONE"
 	echo "records:"
 	for i in $(seq 0 $((NAMES - 1))); do
-		echo "  - {zone: $ZONE, name: host$i.$ZONE, type: A, ttl: 300, values: [192.0.$((2 + i / 250 % 2)).$((i % 250 + 1))]}"
+		echo "  - {zone: $ZONE, name: host$i.$ZONE, type: A, ttl: 300, values: [$(addr "$i")]}"
 	done
 } >"$WORK/stack.yaml"
 log "starting gatehouse on $GH (taskset -c $SERVER_CPU, GOMAXPROCS=1), applying $NAMES records"
@@ -112,7 +120,7 @@ ask() { dig +norec +time=2 +tries=3 -p "${1#*:}" "@${1%:*}" "${@:2}"; }
 	ask "$GH" "$ZONE" SOA +noall +answer
 	ask "$GH" "$ZONE" NS +noall +answer
 	for i in $(seq 0 $((NAMES - 1))); do
-		echo "host$i 300 IN A 192.0.$((2 + i / 250 % 2)).$((i % 250 + 1))"
+		echo "host$i 300 IN A $(addr "$i")"
 	done
 } >"$WORK/$ZONE.zone"
 grep -q SOA "$WORK/$ZONE.zone" || die "gatehouse gave no SOA for $ZONE"
@@ -244,14 +252,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 {
 	echo
 	echo "gatehouse dns bench: dnsperf -c $CLIENTS -q $OUTSTANDING on core $CLIENT_CPU, servers on core $SERVER_CPU, ${DURATION}s runs, $NAMES names, median of $ROUNDS round(s), $(date -u +%FT%TZ)"
-	printf '%-10s %9s %9s %9s %11s %9s  %s\n' server "qps" min max "µs CPU/q" "lost %" "qps per round"
+	printf '%-10s %8s %8s %8s %9s %7s %9s %7s  %s\n' server "qps" min max "µs CPU/q" "qps/cpu" "core use" "lost %" "qps per round"
 	for s in gatehouse bind nsd; do
-		printf '%-10s %9.0f %9s %9s %11s %9s  %s\n' "$s" "$(col $s 3 | med)" "$(col $s 3 | sort -n | head -1)" "$(col $s 3 | sort -n | tail -1)" \
-			"$(col $s 5 | med)" "$(col $s 4 | med)" "$(col $s 3 | tr '\n' ' ')"
+		cpu=$(col $s 5 | med)
+		printf '%-10s %8.0f %8s %8s %9s %7.0f %8s%% %7s  %s\n' "$s" "$(col $s 3 | med)" "$(col $s 3 | sort -n | head -1)" "$(col $s 3 | sort -n | tail -1)" \
+			"$cpu" "$(awk -v c="$cpu" 'BEGIN { print (c > 0) ? 1e6 / c : 0 }')" "$(col $s 6 | med)" "$(col $s 4 | med)" "$(col $s 3 | tr '\n' ' ')"
 	done
 	gh=$(col gatehouse 3 | med)
 	echo
-	echo "gatehouse / BIND: $(ratio "$gh" "$(col bind 3 | med)")   gatehouse / NSD: $(ratio "$gh" "$(col nsd 3 | med)")   (medians)"
+	echo "qps, gatehouse / BIND: $(ratio "$gh" "$(col bind 3 | med)")   gatehouse / NSD: $(ratio "$gh" "$(col nsd 3 | med)")   (medians)"
 	printf 'per round, gatehouse/BIND:'
 	for r in $(seq "$ROUNDS"); do
 		printf ' %s' "$(ratio "$(awk -F'\t' -v r="$r" '$1 == "gatehouse" && $2 == r {print $3}' "$TSV")" "$(awk -F'\t' -v r="$r" '$1 == "bind" && $2 == r {print $3}' "$TSV")")"
@@ -261,6 +270,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 		printf ' %s' "$(ratio "$(awk -F'\t' -v r="$r" '$1 == "gatehouse" && $2 == r {print $3}' "$TSV")" "$(awk -F'\t' -v r="$r" '$1 == "nsd" && $2 == r {print $3}' "$TSV")")"
 	done
 	echo
+	echo "qps per CPU second (1e6 / µs CPU per query), gatehouse / BIND: $(ratio "$(col bind 5 | med)" "$(col gatehouse 5 | med)")   gatehouse / NSD: $(ratio "$(col nsd 5 | med)" "$(col gatehouse 5 | med)")"
+	echo "core use = the server's CPU time / run time (100% = it had its core to itself); core busy"
+	echo "(every process) per run is in $TSV. When the core is shared, qps measures the scheduler"
+	echo "as much as the server: read qps/cpu, which holds whatever share the server got."
 	cat "$RESULTS/answers.txt"
 	echo "Raw dnsperf output: $RESULTS/raw; every run: $TSV"
 } | tee "$RESULTS/table.txt"

@@ -20,7 +20,7 @@ DURATION=${DURATION:-10s}          # wrk -d, keep-alive scenarios
 CHURN_DURATION=${CHURN_DURATION:-5s} # wrk -d, new connection per request
 WARMUP=${WARMUP:-1s}               # discarded wrk run before each measured run
 ROUNDS=${ROUNDS:-3}                # rounds, order reversed every other round; medians reported
-GROUPS_TO_RUN=${GROUPS_TO_RUN:-"l4 churn l7"} # add "wide" for the L7 pair at WIDE_CONNS connections
+GROUPS_TO_RUN=${GROUPS_TO_RUN:-"l4 churn l7"} # add "wide" for the L7 pair at WIDE_CONNS connections, "dns" for bench/dns.sh
 WIDE_CONNS=${WIDE_CONNS:-512}      # wrk -c of the "wide" group
 CLEAN_MAX=${CLEAN_MAX:-25}         # rounds where other processes took more CPU (% of machine) are left out of the medians, if a cleaner round exists
 DNS_PORT=${DNS_PORT:-15353}        # gatehouse's nameserver (not 1053: leave the default free)
@@ -469,3 +469,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", 
 	echo "Raw wrk output: $RESULTS/raw"
 	cat "$RESULTS/health.txt"
 } | tee "$RESULTS/table.txt"
+
+# ---- DNS against BIND and NSD (GROUPS_TO_RUN with "dns"): bench/dns.sh, with its own
+# servers, ports and cores, once everything above is stopped.
+if [[ " $GROUPS_TO_RUN " == *" dns "* ]]; then
+	stop_pids
+	GATEHOUSE_BIN=$GATEHOUSE_BIN RESULTS=$RESULTS/dns "$REPO/bench/dns.sh" || log "bench/dns.sh failed"
+fi

@@ -21,6 +21,7 @@ func compile(snap *model.Snapshot) (*table, error) {
 		zones:        map[string]*zone{},
 		services:     map[string][]netip.Addr{},
 		wildServices: map[string][]netip.Addr{},
+		wire:         newWireCache(),
 	}
 	compileServices(snap, t)
 

@@ -4,7 +4,21 @@
 // and for the names AWS itself would answer: accelerator, load balancer and VPC
 // endpoint DNS names, resolved from the current snapshot.
 //
-// Data path of one query:
+// UDP fast path (udp.go, wire.go, batch_linux.go): unless the server listens on
+// a wildcard address, a few goroutines (GOMAXPROCS, at most 4) read the UDP
+// socket themselves, a batch of datagrams per recvmmsg. parseFast takes the
+// common query apart by hand (one question, class IN, a plain name, at most a
+// version-0 OPT with no options but a cookie or padding) and answerFast copies
+// the table's wire answer for that name and type after the client's header and
+// question (ID, RD/CD and the OPT patched); the answers go back with one
+// sendmmsg. A table builds each wire answer on first ask with the slow path
+// itself (respond, then Pack), so the two answer byte for byte alike
+// (FuzzFastPath, TestFastPathAnswersLikeMiekg). Anything else (ANY, TC,
+// answers that need truncation, other EDNS options, malformed packets) goes,
+// copied, through a queue to the miekg/dns server below, whose UDP socket is
+// then slowConn.
+//
+// Data path of one query through miekg/dns (TCP, and UDP the fast path declines):
 //  1. Service.ServeDNS: loads the table in force once (live.Table.Load).
 //  2. respond: checks the message (one question, class IN, EDNS version),
 //     answers, sizes the answer for the client's UDP buffer (TC bit) and adds OPT;
@@ -24,8 +38,9 @@
 // live feed delivers the new snapshot; compile builds a new immutable table
 // (pure, no I/O) and it is swapped in atomically.
 //
-// Concurrency: queries run on miekg/dns's goroutines and only read the immutable
-// table. Run owns the UDP and TCP servers and the table follower and waits for
+// Concurrency: queries run on miekg/dns's goroutines or the fast path's readers
+// and only read the immutable table; its wire answers (table.wire) are the one
+// part filled while it serves, under their own lock, and bounded. Run owns the UDP and TCP servers and the table follower and waits for
 // them on shutdown. Operations take no process lock: each write is a store Txn
 // conditioned on the zone and its record sets being as the batch read them
 // (changes.go, guard), so a concurrent writer on this node or any other sharing

@@ -13,6 +13,15 @@ import (
 // fuzzTable is a table with every feature the hot path uses: zone, CNAMEs (with
 // a loop), wildcard, delegation, aliases and service names.
 func fuzzTable(tb testing.TB) *table {
+	t, err := compile(fuzzSnapshot())
+	if err != nil || len(t.problems) > 0 {
+		tb.Fatalf("compile: %v %v", err, t.problems)
+	}
+	return t
+}
+
+// fuzzSnapshot is the snapshot of fuzzTable.
+func fuzzSnapshot() *model.Snapshot {
 	snap := model.EmptySnapshot()
 	snap.Accelerators[gaARN] = &model.Accelerator{DNSName: gaName,
 		IPSets: []model.IPSet{{IPAddresses: []string{"127.0.10.21", "2001:db8::21"}}}}
@@ -33,11 +42,7 @@ func fuzzTable(tb testing.TB) *table {
 		Alias: &model.AliasTarget{HostedZoneID: model.AcceleratorHostedZoneID, DNSName: gaName + "."}}
 	snap.RecordSets[model.RecordSetID("Z1", "self.example.test.", "A")] = &model.RecordSet{ZoneID: "Z1", Name: "self.example.test.", Type: "A",
 		Alias: &model.AliasTarget{HostedZoneID: "Z1", DNSName: "self.example.test."}}
-	t, err := compile(snap)
-	if err != nil || len(t.problems) > 0 {
-		tb.Fatalf("compile: %v %v", err, t.problems)
-	}
-	return t
+	return snap
 }
 
 // FuzzRespond feeds arbitrary bytes as a DNS message to the hot path: whatever

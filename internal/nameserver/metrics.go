@@ -2,6 +2,7 @@ package nameserver
 
 import (
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -12,6 +13,13 @@ type metrics struct {
 	queries  *prometheus.CounterVec // by transport and response code
 	duration *prometheus.HistogramVec
 	rejected prometheus.Counter // tables that failed to compile
+	// fallback counts UDP queries the fast path left to miekg/dns, dropped
+	// those of them that found its queue full.
+	fallback, dropped prometheus.Counter
+
+	// The fast path's series, looked up once (udp.go).
+	udpByRcode  [16]atomic.Pointer[prometheus.Counter]
+	udpObserver atomic.Pointer[prometheus.Observer]
 }
 
 func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
@@ -29,9 +37,17 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 			Namespace: "gatehouse", Subsystem: "dns", Name: "tables_rejected_total",
 			Help: "Snapshots whose DNS table failed to compile (the previous table kept serving).",
 		}),
+		fallback: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "dns", Name: "udp_fallback_total",
+			Help: "UDP queries the wire-format fast path left to the full DNS message path.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "dns", Name: "udp_fallback_dropped_total",
+			Help: "UDP queries left to the full message path that were dropped because its queue was full.",
+		}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.queries, m.duration, m.rejected} {
+		for _, c := range []prometheus.Collector{m.queries, m.duration, m.rejected, m.fallback, m.dropped} {
 			if err := reg.Register(c); err != nil {
 				log.Warn("register dns metric", "err", err)
 			}

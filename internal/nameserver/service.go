@@ -84,6 +84,9 @@ type Service struct {
 	changeMu sync.Mutex
 	changes  map[string]changeRecord
 	order    []string
+
+	// noFastPath leaves every UDP query to miekg/dns (tests compare the two).
+	noFastPath bool
 }
 
 // New returns a Service; Run starts serving DNS. Operations work without Run.
@@ -140,9 +143,21 @@ func (s *Service) Run(ctx context.Context) error {
 	addr := pc.LocalAddr().String()
 	s.addr.Store(&addr)
 
+	// The fast path reads the UDP socket and hands miekg/dns what it declines.
+	slowPC := pc
+	fast := s.newUDPFast(pc)
+	if fast != nil {
+		if err := fast.start(); err != nil {
+			pc.Close()
+			ln.Close()
+			return err
+		}
+		slowPC = fast.slow
+	}
+
 	handler := dns.HandlerFunc(s.ServeDNS)
 	servers := []*dns.Server{
-		{PacketConn: pc, Handler: handler, UDPSize: udpBufferSize,
+		{PacketConn: slowPC, Handler: handler, UDPSize: udpBufferSize,
 			ReadTimeout: tcpReadTimeout, WriteTimeout: writeTimeout},
 		// Capped: each slow or idle peer holds a goroutine and a buffer until
 		// its timeout. Over the cap a connection is reset at once rather than
@@ -182,6 +197,9 @@ func (s *Service) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	s.running.Store(false)
+	if fast != nil {
+		fast.stop() // closes the socket the slow path writes to as well
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	for i, srv := range servers {

@@ -24,6 +24,12 @@ type table struct {
 	wildServices map[string][]netip.Addr
 	// problems are records that did not parse and were left out.
 	problems []string
+	// wire holds this table's answers in wire format for the UDP fast path
+	// (wire.go), built on first ask; the table's only mutable part. Every
+	// table needs its own (newWireCache): a table derived from another by
+	// copying must not share it, or it answers with the other's data. Nil:
+	// the fast path leaves every query to miekg/dns.
+	wire *wireCache
 }
 
 // zone is one hosted zone.
