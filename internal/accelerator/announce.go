@@ -13,8 +13,10 @@ import (
 // its accelerator is enabled and in the data plane, every socket of the IP
 // (one per listener port) is open, and some listener of the accelerator has
 // an endpoint group with a healthy endpoint of weight > 0, which is the rule
-// route.plan picks endpoints by before it fails open. Sorted; none before Run
-// has applied a table.
+// route.plan picks endpoints by before it fails open. With Deps.LocalHealth,
+// healthy means healthy by this node's own completed checks (a node that
+// has not checked yet announces nothing); without, by the stored report.
+// Sorted; none before Run has applied a table.
 func (s *Service) Announceable() []netip.Prefix {
 	t := s.table.Load()
 	listening := s.listening.Load()
@@ -38,7 +40,7 @@ func (s *Service) Announceable() []netip.Prefix {
 				continue // compile wrote it from a netip.AddrPort
 			}
 			if r := t.routes[ap]; r != nil && !healthy {
-				healthy = slices.ContainsFunc(r.groups, func(g *group) bool { return g.servable(true) })
+				healthy = slices.ContainsFunc(r.groups, s.announceable)
 			}
 			ok, seen := served[ap.Addr()]
 			served[ap.Addr()] = open[a] && (ok || !seen)
@@ -54,6 +56,23 @@ func (s *Service) Announceable() []netip.Prefix {
 	}
 	slices.SortFunc(out, func(a, b netip.Prefix) int { return a.Addr().Compare(b.Addr()) })
 	return out
+}
+
+// announceable reports whether g has an endpoint of weight > 0 that is
+// healthy as Announceable counts health.
+func (s *Service) announceable(g *group) bool {
+	if s.d.LocalHealth == nil {
+		return g.servable(true)
+	}
+	for _, e := range g.endpoints {
+		if e.weight <= 0 {
+			continue
+		}
+		if healthy, known := s.d.LocalHealth(e.id); healthy && known {
+			return true
+		}
+	}
+	return false
 }
 
 // OpenFlows is the number of client connections being proxied now: what a

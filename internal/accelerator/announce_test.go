@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,5 +71,50 @@ func TestAnnounceableNeedsOpenSocket(t *testing.T) {
 	f.waitAnnounceable("port freed", staticIP1+"/32", staticIP2+"/32")
 	if got := f.svc.Announceable(); len(got) != 2 || got[0] != netip.MustParsePrefix(staticIP1+"/32") {
 		t.Errorf("Announceable() = %v, want %s and %s, sorted", got, staticIP1, staticIP2)
+	}
+}
+
+// TestAnnounceableOnOwnChecks: with Deps.LocalHealth a node announces on its
+// own health checks' word, whatever the stored report (another node's
+// view) says: nothing before its first check completed, nothing while it
+// sees the endpoint unhealthy, and the IPs once it sees it healthy, even
+// while the stored report still says unhealthy.
+func TestAnnounceableOnOwnChecks(t *testing.T) {
+	const port = 41096
+	type view struct{ healthy, known bool }
+	var mu sync.Mutex
+	own := view{}
+	set := func(v view) {
+		mu.Lock()
+		own = v
+		mu.Unlock()
+	}
+	lbNode(t, "lb1", lb1IP, port)
+	f := newFixture(t, true, func(d *Deps) {
+		d.LocalHealth = func(string) (bool, bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			return own.healthy, own.known
+		}
+	})
+	lb1 := f.putLB("lb1", true, lb1IP)
+	f.setup(port, "", ep(lb1, 128))
+	both := []string{staticIP1 + "/32", staticIP2 + "/32"}
+
+	for _, step := range []struct {
+		name          string
+		storedHealthy bool
+		own           view
+		want          []string
+	}{
+		{"stored healthy, no own check yet", true, view{false, false}, nil},
+		{"stored healthy, own checks unhealthy", true, view{false, true}, nil},
+		{"stored healthy, own checks healthy", true, view{true, true}, both},
+		{"stored unhealthy, own checks healthy", false, view{true, true}, both},
+		{"stored unhealthy, own checks unhealthy", false, view{false, true}, nil},
+	} {
+		f.waitTable(f.setHealth("lb1", step.storedHealthy))
+		set(step.own)
+		f.waitAnnounceable(step.name, step.want...)
 	}
 }

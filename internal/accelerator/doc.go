@@ -63,12 +63,22 @@
 // snapshot feed wakes it, which the new leader's own announcement does
 // (package cluster).
 //
+// Announcing and stopping (announce.go, quiesce.go; package daemon runs BGP):
+// Announceable names the static IPs this node may attract traffic to, on this
+// node's own health checks when Deps.LocalHealth is set. StopAccepting begins
+// a graceful stop: a classic BPF socket filter on every static IP socket drops
+// new connections' SYNs without an answer (clients send them again 1 s later,
+// when the route leads elsewhere) while established connections and
+// handshakes under way carry on. The sockets are plain TCP (listen.Set.PlainTCP)
+// because an MPTCP socket, Go's default, takes no filter.
+//
 // Concurrency: Run owns every goroutine: the table follower (live.Table.Run:
 // compile, then Service.apply: reconcile, cut, status), the idle sweeper, one
 // accept loop per socket (through listen.Set) and one handler per connection
 // with one extra copier per flow. When ctx ends Run closes the sockets, then
 // every flow, and waits for all of them. Tables
 // are immutable; the flow registry (Service.flows, each flow's ending mark) is
-// guarded by Service.mu. Flows are closed from outside (idle sweep, cut,
+// guarded by Service.mu, as are the open sockets (Service.sockets) and the
+// quiet mark StopAccepting sets. Flows are closed from outside (idle sweep, cut,
 // shutdown) by closing their sockets; the handler then untracks them.
 package accelerator

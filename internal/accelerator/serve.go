@@ -23,6 +23,8 @@ var errNoEndpoint = errors.New("no endpoint with weight above 0")
 // accept accepts connections on one static IP:port until the listener closes.
 // listen.Set owns the goroutine that runs it.
 func (s *Service) accept(ctx context.Context, l net.Listener) {
+	s.addSocket(l)
+	defer s.removeSocket(l)
 	var delay time.Duration
 	for {
 		c, err := l.Accept()

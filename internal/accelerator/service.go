@@ -67,6 +67,13 @@ type Deps struct {
 	// writes accelerator status (IN_PROGRESS → DEPLOYED), so it is written
 	// once, while every node opens its sockets. nil: always (a single node).
 	Leader func() bool
+	// LocalHealth reports a load balancer's health as this node's own
+	// health checks see it (balancer.Service.LoadBalancerHealthy), and
+	// whether they have seen it yet. When set, Announceable counts an
+	// endpoint healthy only on this node's own word: a node that has not
+	// completed a check does not attract traffic on the strength of another
+	// node's report. nil: the stored target-health report decides.
+	LocalHealth func(lbARN string) (healthy, known bool)
 }
 
 // Service is the accelerator: Global Accelerator operations and the static-IP
@@ -83,6 +90,11 @@ type Service struct {
 	mu     sync.Mutex
 	flows  map[*flow]struct{} // established flows, for shutdown and the idle sweep
 	closed bool               // Run is shutting down: no new flows
+	// sockets are the static IP listening sockets being accepted on, and
+	// quiet says StopAccepting was called: every socket, and any opened
+	// later, drops new connections' SYNs.
+	sockets map[net.Listener]struct{}
+	quiet   bool
 
 	listening atomic.Pointer[[]string] // the static IP sockets open after the last apply (Announceable)
 }
@@ -110,6 +122,7 @@ func New(d Deps) *Service {
 		table:   live.Table[table]{RetryInterval: d.RetryInterval},
 		metrics: newMetrics(d.Metrics),
 		flows:   map[*flow]struct{}{},
+		sockets: map[net.Listener]struct{}{},
 	}
 }
 
@@ -138,9 +151,13 @@ func (s *Service) Run(ctx context.Context) error {
 		return errors.New("accelerator: Deps.Feed and Deps.Store are required")
 	}
 	s.mu.Lock()
-	s.closed = false // a Run after an earlier one returned
+	s.closed, s.quiet = false, false // a Run after an earlier one returned
 	s.mu.Unlock()
 	set := listen.NewLimitedSet(s.d.Budget, func(l net.Listener) { s.accept(ctx, l) })
+	// TCP, as Global Accelerator's listeners are, and so that a graceful
+	// stop can attach a socket filter (StopAccepting): an MPTCP socket takes
+	// none.
+	set.PlainTCP()
 	var bg sync.WaitGroup
 	bg.Go(func() { s.sweepIdle(ctx) })
 

@@ -216,9 +216,12 @@ func (s *Service) observe(p *prober, res checkResult, ok, failed int) {
 		}
 	}
 	s.mu.Unlock()
-	if changed {
+	if changed || first {
+		// The first check too: a node's log shows when its own view began
+		// (an unchanged state carried over from the stored report is not
+		// logged otherwise).
 		s.d.Log.Info("target health", "target_group", p.spec.tgARN, "target", p.spec.addr,
-			"state", next.State, "reason", next.Reason)
+			"state", next.State, "reason", next.Reason, "first_check", first)
 	}
 	if !s.leader() {
 		s.forgetReported()
@@ -353,4 +356,58 @@ func (s *Service) syncHealth(ctx context.Context, tgARN string) error {
 		}
 		return err
 	}
+}
+
+// LoadBalancerHealthy reports whether this node's own health checks count the
+// load balancer healthy the way Global Accelerator counts an endpoint
+// (model.Snapshot.LoadBalancerHealthy: it forwards to at least one target
+// group and each of them has a healthy target), and whether they know yet.
+// Only checks this node completed count, not states carried over from the
+// stored report: known is false before the balancer's table has the load
+// balancer, and while a group has no healthy target but a target not
+// checked here yet. Read-only; the accelerator asks it (through a func in
+// its Deps) before announcing a static IP.
+func (s *Service) LoadBalancerHealthy(lbARN string) (healthy, known bool) {
+	t := s.table.Load()
+	if t == nil || t.lbs[lbARN] == nil {
+		return false, false
+	}
+	groups := map[string]*group{}
+	for _, addr := range t.lbs[lbARN].addrs {
+		le := t.listeners[addr]
+		if le == nil {
+			continue
+		}
+		for _, a := range append([]action{le.action}, ruleActions(le.rules)...) {
+			if a.group != nil {
+				groups[a.group.arn] = a.group
+			}
+		}
+	}
+	if len(groups) == 0 {
+		return false, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	healthy, known = true, true
+	for _, g := range groups {
+		anyHealthy, allChecked := false, true
+		for _, tgt := range g.targets {
+			if !s.observed[tgt.key] {
+				allChecked = false
+				continue
+			}
+			if s.states[tgt.key].State == model.TargetHealthy {
+				anyHealthy = true
+			}
+		}
+		switch {
+		case anyHealthy:
+		case allChecked:
+			return false, true // checked every target, none healthy
+		default:
+			healthy, known = false, false
+		}
+	}
+	return healthy, known
 }

@@ -270,6 +270,73 @@ func (s *Speaker) withdraw(p netip.Prefix) error {
 	return nil
 }
 
+// Withdraw withdraws every prefix and waits until each peer whose session is
+// established has been sent an UPDATE since (GoBGP sends the withdrawals
+// from its own goroutines), or ctx ends. It returns when the routers have the
+// withdrawal on the wire: how long they take to act on it is theirs. The
+// speaker stays up, so the sessions do not drop (which would withdraw too,
+// but only after the peers notice), and Reconcile may announce again.
+func (s *Speaker) Withdraw(ctx context.Context) error {
+	before, err := s.sentUpdates(ctx)
+	if err != nil {
+		return fmt.Errorf("bgp: list peers: %w", err)
+	}
+	s.mu.Lock()
+	var errs []error
+	withdrew := 0
+	if !s.closed {
+		for p := range s.announced {
+			if err := s.withdraw(p); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			withdrew++
+		}
+	}
+	s.mu.Unlock()
+	if withdrew == 0 || len(before) == 0 {
+		return errors.Join(errs...)
+	}
+	tick := time.NewTicker(updatePoll)
+	defer tick.Stop()
+	for {
+		now, err := s.sentUpdates(ctx)
+		if err != nil {
+			return errors.Join(append(errs, fmt.Errorf("bgp: list peers: %w", err))...)
+		}
+		waiting := 0
+		for peer, n := range before {
+			if m, up := now[peer]; up && m <= n {
+				waiting++ // still established and not sent to yet
+			}
+		}
+		if waiting == 0 {
+			s.log.Info("withdrawals sent", "prefixes", withdrew, "peers", len(before))
+			return errors.Join(errs...)
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return errors.Join(append(errs, fmt.Errorf("bgp: withdrawals not sent to %d peers: %w", waiting, ctx.Err()))...)
+		}
+	}
+}
+
+// updatePoll is how often Withdraw looks whether the UPDATEs went out.
+const updatePoll = 10 * time.Millisecond
+
+// sentUpdates returns the UPDATE messages sent so far to each peer whose
+// session is established.
+func (s *Speaker) sentUpdates(ctx context.Context) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	err := s.srv.ListPeer(ctx, &api.ListPeerRequest{}, func(p *api.Peer) {
+		if p.GetState().GetSessionState() == api.PeerState_SESSION_STATE_ESTABLISHED {
+			out[p.GetState().GetNeighborAddress()] = p.GetState().GetMessages().GetSent().GetUpdate()
+		}
+	})
+	return out, err
+}
+
 // Shutdown stops the speaker gracefully: it withdraws every prefix, so the
 // routers send no new connections here, then waits until drained is closed
 // (the established connections have ended) or ctx ends (the drain timeout),

@@ -110,3 +110,34 @@ func TestRouterDropsSilentSpeaker(t *testing.T) {
 		t.Errorf("bird's gatehouse session after the speaker went silent:\n%s\nwant its last error to be Hold timer expired", out)
 	}
 }
+
+// TestWithdrawKeepsSession: Withdraw returns once the UPDATE is on its way
+// and the router drops the route, while the session stays up; Reconcile
+// announces again afterwards (a stop that changed its mind would).
+func TestWithdrawKeepsSession(t *testing.T) {
+	r := birdtest.Start(t)
+	s := startSpeaker(t, r, MinHoldTime)
+	p := netip.MustParsePrefix("203.0.113.12/32")
+	if err := s.Reconcile([]netip.Prefix{p}); err != nil {
+		t.Fatalf("Reconcile(%s): %v", p, err)
+	}
+	birdtest.Poll(t, "router installed "+p.String(), func() bool { return r.Installed(t, p) })
+
+	start := time.Now()
+	if err := s.Withdraw(context.Background()); err != nil {
+		t.Fatalf("Withdraw: %v", err)
+	}
+	sent := time.Since(start)
+	birdtest.Poll(t, "router withdrew "+p.String(), func() bool { return r.KernelRoute(t, p) == "" })
+	t.Logf("withdrawal sent after %s, out of the router's kernel table after %s", sent.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	if got := s.Announced(); len(got) != 0 {
+		t.Errorf("Announced() after Withdraw = %s, want none", got)
+	}
+	if n, err := s.Established(context.Background()); err != nil || n != 1 {
+		t.Errorf("established sessions after Withdraw: got %d (%v), want 1", n, err)
+	}
+	if err := s.Reconcile([]netip.Prefix{p}); err != nil {
+		t.Fatalf("Reconcile(%s) after Withdraw: %v", p, err)
+	}
+	birdtest.Poll(t, "router installed "+p.String()+" again", func() bool { return r.Installed(t, p) })
+}

@@ -18,7 +18,11 @@
 //     deletes the path of each announced prefix not in the set. GoBGP sends
 //     the UPDATEs to every established peer and the whole set to a peer whose
 //     session comes up later.
-//  3. Shutdown(ctx, drained): withdraws every prefix first, so routers stop
+//  3. Withdraw(ctx): withdraws every prefix and returns once the UPDATE has
+//     been sent to every established peer; the sessions stay up. The
+//     daemon's graceful stop uses it (daemon/bgp.go) and then Close.
+//     Shutdown(ctx, drained) is the older one-call form: withdraws every
+//     prefix first, so routers stop
 //     sending new connections here; waits until drained is closed (the daemon
 //     closes it when established connections have ended) or ctx ends (the
 //     drain timeout); then Close.
@@ -34,6 +38,6 @@
 // minimum; the default here is 9 s, with keepalives every third of it).
 //
 // Concurrency: every method is safe for concurrent use; Speaker.mu orders
-// Reconcile, Shutdown and Close. The GoBGP server's goroutines are owned by the
-// speaker and have ended when Close returns.
+// Reconcile, Withdraw, Shutdown and Close. The GoBGP server's goroutines are
+// owned by the speaker and have ended when Close returns.
 package bgp

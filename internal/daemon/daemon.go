@@ -258,7 +258,9 @@ func build(ctx context.Context, cfg Config, st store.Store, node *cluster.Node, 
 	d.Network = network.New(network.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "network"), Env: env, Metrics: reg,
 		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn, Budget: d.budgets.endpoint, Leader: leader})
 	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, Budget: d.budgets.balancer, Leader: leader})
-	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools, Budget: d.budgets.staticIP, Leader: leader})
+	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools, Budget: d.budgets.staticIP, Leader: leader,
+		// A node announces a static IP on its own health checks' word.
+		LocalHealth: d.Balancer.LoadBalancerHealthy})
 	if _, _, err := d.Network.EnsureDefaultVPC(ctx); err != nil {
 		return nil, fmt.Errorf("default VPC: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -156,6 +157,15 @@ func (l *limitedListener) Accept() (net.Conn, error) {
 		}
 		return &Conn{Conn: c, l: l, src: src}, nil
 	}
+}
+
+// SyscallConn is the listening socket's, for socket options set after it
+// opened (the accelerator's graceful stop attaches a socket filter).
+func (l *limitedListener) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := l.Listener.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 func (l *limitedListener) Close() error {

@@ -37,6 +37,9 @@ type Set struct {
 	mu     sync.Mutex
 	open   map[string]net.Listener
 	wg     sync.WaitGroup
+	// plainTCP opens TCP sockets rather than Go's default, MPTCP where the
+	// kernel has it (PlainTCP).
+	plainTCP bool
 }
 
 // NewSet returns an empty set whose listeners are served by serve.
@@ -48,6 +51,15 @@ func NewSet(serve Serve) *Set {
 // no caps) and are served by serve.
 func NewLimitedSet(budget *Budget, serve Serve) *Set {
 	return &Set{serve: serve, budget: budget, open: map[string]net.Listener{}}
+}
+
+// PlainTCP makes the set open plain TCP sockets rather than Go's default,
+// MPTCP where the kernel has it: a socket filter (SO_ATTACH_FILTER) can be
+// attached to a TCP socket only. Call it before the first Reconcile.
+func (s *Set) PlainTCP() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plainTCP = true
 }
 
 // Failures maps each address that could not be opened to a one-line message
@@ -80,6 +92,9 @@ func (s *Set) Reconcile(ctx context.Context, addrs []string) Failures {
 	}
 	var failed Failures
 	var lc net.ListenConfig
+	if s.plainTCP {
+		lc.SetMultipathTCP(false)
+	}
 	for _, addr := range addrs {
 		if _, ok := s.open[addr]; ok {
 			continue

@@ -100,8 +100,9 @@ type clusterNode struct {
 	exited chan struct{}
 }
 
-// start runs the node and waits until it prints that it serves.
-func (n *clusterNode) start(t *testing.T) {
+// start runs the node, waits until it prints that it serves and returns
+// where this run's output begins in n.out.
+func (n *clusterNode) start(t *testing.T) int {
 	t.Helper()
 	n.mu.Lock()
 	if n.out == nil {
@@ -132,6 +133,7 @@ func (n *clusterNode) start(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	return mark
 }
 
 // signal sends sig to the running node.
@@ -191,6 +193,7 @@ func (n *clusterNode) counter(t *testing.T, metricsAddr, series string) float64 
 type result struct {
 	start, end time.Time
 	err        error
+	connOpened time.Time // when its connection was dialled (keep-alive loads)
 }
 
 // load sends requests from a namespace until stopped: workers goroutines,
@@ -234,6 +237,100 @@ func startLoad(t *testing.T, ns string, ips []string, ca *x509.CertPool, want st
 	}
 	t.Cleanup(l.end)
 	return l
+}
+
+// startKeepAliveLoad is startLoad with connections that stay open: each
+// worker sends its requests one after another on one connection (HTTP/1.1
+// keep-alive) and dials a new one only when a request fails or the server
+// closes it.
+func startKeepAliveLoad(t *testing.T, ns string, ips []string, ca *x509.CertPool, want string, workers int) *load {
+	t.Helper()
+	l := &load{stop: make(chan struct{})}
+	for w := range workers {
+		l.done.Go(func() {
+			err := inNetns(ns, func() {
+				var c *loadConn
+				defer func() {
+					if c != nil {
+						c.Close()
+					}
+				}()
+				for {
+					select {
+					case <-l.stop:
+						return
+					default:
+					}
+					r := result{start: time.Now()}
+					var err error
+					if c == nil {
+						c, err = dialLoadConn(ips[w%len(ips)], ca, 2*time.Second)
+					}
+					if err == nil {
+						r.connOpened = c.opened
+						var code int
+						var body string
+						code, body, err = c.get("/", 2*time.Second)
+						if err == nil && (code != 200 || body != want) {
+							err = fmt.Errorf("got %d %q, want 200 %q", code, body, want)
+						}
+					}
+					if c != nil && (err != nil || c.done) {
+						c.Close()
+						c = nil
+					}
+					r.end, r.err = time.Now(), err
+					l.mu.Lock()
+					l.results = append(l.results, r)
+					l.mu.Unlock()
+				}
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(l.end)
+	return l
+}
+
+// loadConn is an HTTPS connection that carries one request after another.
+type loadConn struct {
+	*tls.Conn
+	br     *bufio.Reader
+	opened time.Time
+	done   bool // the last response said the server closes the connection
+}
+
+func dialLoadConn(ip string, ca *x509.CertPool, timeout time.Duration) (*loadConn, error) {
+	opened := time.Now()
+	conn, err := (&net.Dialer{Timeout: timeout}).Dial("tcp", net.JoinHostPort(ip, "443"))
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(conn, &tls.Config{ServerName: domain, RootCAs: ca})
+	tc.SetDeadline(time.Now().Add(timeout))
+	if err := tc.Handshake(); err != nil {
+		tc.Close()
+		return nil, err
+	}
+	return &loadConn{Conn: tc, br: bufio.NewReader(tc), opened: opened}, nil
+}
+
+// get sends GET path on the connection and reads the whole response.
+func (c *loadConn) get(path string, timeout time.Duration) (code int, body string, err error) {
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: "+domain+"\r\n\r\n"); err != nil {
+		return 0, "", err
+	}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	c.done = resp.Close // the server closes it after this response
+	return resp.StatusCode, string(b), err
 }
 
 // end stops the load and waits for its requests in flight.
