@@ -191,7 +191,20 @@ func writeREST(w http.ResponseWriter, r *http.Request, status int, out any) {
 		w.WriteHeader(status)
 		return
 	}
+	if raw, ok := out.(Raw); ok {
+		w.Header().Set("Content-Type", raw.ContentType)
+		w.WriteHeader(status)
+		w.Write(raw.Body)
+		return
+	}
 	writeJSON(w, status, "application/json", out)
+}
+
+// Raw is a REST operation's output that is its payload as is (a blob member
+// bound to the body, as API Gateway's GetExport answers), not a JSON shape.
+type Raw struct {
+	ContentType string
+	Body        []byte
 }
 
 func writeJSON(w http.ResponseWriter, status int, contentType string, out any) {

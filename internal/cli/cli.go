@@ -79,6 +79,7 @@ func serveCmd(out io.Writer) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "directory of the store and the certificate authority (ca.pem)")
+	fl.StringVar(&cfg.AccessLogDir, "access-log-dir", cfg.AccessLogDir, "directory of API stages' access logs, one file per destination ARN (\"-\": standard output; default DATA-DIR/logs)")
 	fl.StringVar(&cfg.DNSListen, "dns-listen", cfg.DNSListen, "address of the authoritative nameserver (UDP and TCP)")
 	fl.StringVar(&cfg.VPCCIDR, "vpc-cidr", cfg.VPCCIDR, "the default VPC; subnets a, b, c are its 2nd, 3rd and 4th /24")
 	fl.Var(prefixList{&cfg.Pools}, "static-ip-pools", "the two network zones' pools that accelerators' static IPs come from")

@@ -14,6 +14,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -58,6 +60,7 @@ import (
 type Config struct {
 	DataDir      string
 	DNSListen    string // nameserver, UDP and TCP
+	AccessLogDir string // API stages' access logs ("-": standard output); empty: DataDir/logs
 	Env          model.Env
 	Pools        []netip.Prefix    // accelerator network zones, two
 	VPCCIDR      string            // the default VPC; its subnets are its 2nd, 3rd and 4th /24
@@ -65,6 +68,9 @@ type Config struct {
 	MetricsAddr  string            // Prometheus /metrics; empty: off
 	AWSListen    string            // the AWS-compatible API; empty: off
 	AWSKeys      map[string]string // access key id → secret key the API accepts
+	// AccountThrottle is API Gateway's account-level throttle for private
+	// APIs; zero fields keep AWS's default (10,000 rps, burst 5,000).
+	AccountThrottle gateway.ThrottleSettings
 	// Caps overrides the connection caps of the listener classes, which the
 	// daemon derives from the file descriptor limit (budget.go); a zero field
 	// keeps the derived value.
@@ -254,7 +260,9 @@ func build(ctx context.Context, cfg Config, st store.Store, node *cluster.Node, 
 	if err != nil {
 		return nil, fmt.Errorf("execute-api certificate: %w", err)
 	}
-	d.Gateway = gateway.New(gateway.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "gateway"), Env: env, Metrics: reg, DefaultCert: endpointCert})
+	d.Gateway = gateway.New(gateway.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "gateway"), Env: env, Metrics: reg, DefaultCert: endpointCert,
+		AccountThrottle: cfg.AccountThrottle, AWSKeys: cfg.AWSKeys, // AWS_IAM methods verify signatures with the AWS API's keys
+		AccessLogDir: cmp.Or(cfg.AccessLogDir, filepath.Join(cfg.DataDir, "logs"))})
 	d.Network = network.New(network.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "network"), Env: env, Metrics: reg,
 		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn, Budget: d.budgets.endpoint, Leader: leader})
 	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, Budget: d.budgets.balancer, Leader: leader})

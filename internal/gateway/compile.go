@@ -4,13 +4,14 @@ import (
 	"cmp"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"gatehouse/internal/gateway/policy"
+	"gatehouse/internal/gateway/vtl"
 	"gatehouse/internal/model"
 )
 
@@ -29,6 +30,7 @@ func compile(env model.Env, snap *model.Snapshot) (*table, error) {
 // stages it touches, not every API's whole tree. One goroutine at a time.
 type compiler struct {
 	env    model.Env
+	log    *slog.Logger          // says why a method of a newly compiled stage answers 500; nil: silent
 	frozen map[string]frozenCopy // by RestAPIID/deployment ID
 	stages map[string]stageCopy  // by RestAPIID/StageName
 }
@@ -73,6 +75,7 @@ func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 	defer func() { c.frozen, c.stages = frozen, stages }()
 	t := &table{env: env, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}, vpcs: map[string]string{},
 		apiHostSuffix: ".execute-api." + env.Region + ".amazonaws.com"}
+	t.keys = compileKeys(snap)
 	for id, ep := range snap.VpcEndpoints {
 		t.vpcs[id] = ep.VpcID
 	}
@@ -94,6 +97,7 @@ func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 				continue // parts not all stored yet: not a deployment yet
 			}
 			sr = compileStage(env, st, dep, api)
+			logRouteErrors(c.log, sr)
 		}
 		stages[key] = stageCopy{stage: st, header: dep, route: sr}
 		a := t.apis[st.RestAPIID]
@@ -170,6 +174,8 @@ func compileStage(env model.Env, st *model.Stage, dep *model.Deployment, api *mo
 		}
 	}
 	sr.root = buildTree(api, st.Variables)
+	attachValidation(sr.root, api)
+	sr.accessLog = compileAccessLog(st.AccessLogSettings)
 	return sr
 }
 
@@ -240,7 +246,10 @@ func compileRoute(r *model.Resource, m *model.Method, vars map[string]string) *r
 		rt.err = fmt.Errorf("no integration defined for method %s %s", rt.httpMethod, r.Path)
 		return rt
 	}
-	rt.templates = parseTemplates(integ.RequestTemplates)
+	if err := compileRequestMapping(rt, integ); err != nil {
+		rt.err = err
+		return rt
+	}
 	// Stage variable values cannot hold braces, nor can escaped path parameters,
 	// so substituting the variables first leaves the same URI as doing it last.
 	rt.uri = integ.URI
@@ -259,7 +268,11 @@ func compileRoute(r *model.Resource, m *model.Method, vars map[string]string) *r
 	var def *integrationResponse
 	for _, code := range codes {
 		ir := integ.IntegrationResponses[code]
-		c := compileIntegrationResponse(m, ir)
+		c, err := compileIntegrationResponse(m, ir)
+		if err != nil {
+			rt.err = fmt.Errorf("integration response %s: %w", code, err)
+			return rt
+		}
 		if ir.SelectionPattern == "" {
 			if def == nil {
 				def = &c
@@ -267,7 +280,7 @@ func compileRoute(r *model.Resource, m *model.Method, vars map[string]string) *r
 			continue
 		}
 		// AWS matches the whole status string (Java's Pattern.matches).
-		re, err := regexp.Compile(`^(?:` + ir.SelectionPattern + `)$`)
+		re, err := vtl.CompilePattern(ir.SelectionPattern)
 		if err != nil {
 			rt.err = fmt.Errorf("integration response %s: selection pattern: %w", code, err)
 			return rt
@@ -281,7 +294,7 @@ func compileRoute(r *model.Resource, m *model.Method, vars map[string]string) *r
 	return rt
 }
 
-func compileIntegrationResponse(m *model.Method, ir *model.IntegrationResponse) integrationResponse {
+func compileIntegrationResponse(m *model.Method, ir *model.IntegrationResponse) (integrationResponse, error) {
 	c := integrationResponse{}
 	status, ok := parseStatus(ir.StatusCode)
 	switch {
@@ -291,21 +304,7 @@ func compileIntegrationResponse(m *model.Method, ir *model.IntegrationResponse) 
 		c.fail = "integration response has an invalid status code " + ir.StatusCode
 	}
 	c.status = status
-	for k, v := range ir.ResponseParameters {
-		name, ok := strings.CutPrefix(k, "method.response.header.")
-		if !ok {
-			continue
-		}
-		if lit, isLit := literal(v); isLit {
-			c.headers = append(c.headers, headerParam{name: name, literal: lit})
-		} else if from, ok := strings.CutPrefix(v, "integration.response.header."); ok {
-			c.headers = append(c.headers, headerParam{name: name, from: from})
-		}
-	}
-	if tmpl, ok := ir.ResponseTemplates["application/json"]; ok {
-		c.body = parseTemplate(tmpl)
-	}
-	return c
+	return c, compileResponseMapping(&c, ir)
 }
 
 // certificate returns the custom domain's certificate for an SNI name.

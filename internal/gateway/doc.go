@@ -22,13 +22,24 @@
 //     else 403 Missing Authentication Token.
 //  4. table.resolve: the deployment's resource policy (package policy, compiled
 //     once per table) for execute-api:Invoke on the request's ARN → else 403
-//     AccessDeniedException.
+//     AccessDeniedException. An AWS_IAM method's policy waits for 4a.
+//     4a. Service.authorizeIAM (iam.go), AWS_IAM methods: SigV4 for
+//     execute-api with the daemon's keys → else 403; the caller fills
+//     $context.identity and is the policy's principal.
+//     4b. Service.admit (throttle.go): API key and usage plan (403
+//     Forbidden), the plan's throttle and quota, stage and account
+//     throttles (429). API keys and usage plans are apikeys.go and
+//     usageplans.go.
 //  5. Service.serveMock / serveHTTPProxy / serveHTTP: the integration
 //     (Service.invoke runs steps 1–5 in order).
 //  6. respond: integration response by selection pattern, its header
-//     parameters and response template. Templates, patterns, header mappings
-//     and the method response check are compiled with the table (compile.go),
-//     so a request only fills in its own values (templateVars).
+//     parameters and response template. For MOCK and HTTP, mapping.go runs
+//     around the integration: request template by Content-Type with the
+//     passthrough behaviours (requestPayload), parameter mappings, the MOCK's
+//     statusCode, response template by Accept, $context overrides. Templates
+//     (package vtl), patterns, mappings and the method response check are
+//     compiled with the table (compile.go), so a request only fills in its
+//     own values ($context: contextVars, shared with gateway responses).
 //  7. Service.refuse: every step returns a *refusal (the failure, whether the
 //     API's gateway responses apply, what to log) or nil; refuse is the one
 //     place a refusal is logged and answered (writeFailure: API Gateway's own
@@ -40,8 +51,12 @@
 // stages.go, domains.go — custom domain names and base path mappings —,
 // gatewayresponses.go, tags.go), validate and write spec to the store with
 // AWS's error codes and messages (errors.go); Update operations' patches are
-// in patch.go, the bounds of every stored field and the quotas in limits.go,
-// the store helpers they share in ops.go.
+// in patch.go (the tree's and domains' own Update operations next to their
+// Put: resources.go, methods.go, domains.go), the bounds of every stored
+// field and the quotas in limits.go, the store helpers they share in ops.go.
+// OpenAPI definitions (openapi.go: ImportRestApi and PutRestApi, which build
+// the tree's records from one; openapiexport.go: GetExport, a stage's
+// deployment written as one) are bounded in size and shape before decoding.
 //
 // Records (tree.go): an API is stored as AWS addresses it — the API's own
 // record, and one record per resource, method, integration, method response,

@@ -334,3 +334,119 @@ func (s *Service) DeleteBasePathMapping(ctx context.Context, domain, basePath st
 	}
 	return s.deleteOr(ctx, model.Key(model.KindBasePathMapping, model.MappingID(m.DomainName, m.BasePath)), answer(notFound(msgNoMapping)))
 }
+
+// domainPaths are UpdateDomainName's patch paths that gatehouse stores.
+const domainPaths = "/certificateArn, /regionalCertificateArn, /securityPolicy, /endpointConfiguration/types/{type}"
+
+// PatchDomainName is UpdateDomainName: the certificate, the security policy
+// or the endpoint type (EDGE ⇄ REGIONAL, which takes the certificate of the
+// new type). The result is checked as CreateDomainName checks a new domain,
+// and written conditioned on the domain and its certificate as read (the
+// certificate service refuses to delete a certificate a domain uses).
+func (s *Service) PatchDomainName(ctx context.Context, name string, ops []PatchOperation) (*model.DomainName, error) {
+	if err := checkPatch(ops); err != nil {
+		return nil, err
+	}
+	for {
+		d, key, rev, err := s.loadDomain(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		ec := &d.EndpointConfiguration
+		for _, op := range ops {
+			var err error
+			switch p := op.Path; {
+			case p == "/certificateArn":
+				err = patchString(op, &d.CertificateARN)
+			case p == "/regionalCertificateArn":
+				err = patchString(op, &d.RegionalCertificateARN)
+			case p == "/securityPolicy":
+				if err = opIn(op, "replace"); err == nil {
+					d.SecurityPolicy, err = patchEnum(op, "TLS_1_0", "TLS_1_2")
+				}
+			case strings.HasPrefix(p, "/endpointConfiguration/types/"):
+				// AWS names the type by its current value (…/types/EDGE); index 0 works too.
+				if err = opIn(op, "replace"); err != nil {
+					break
+				}
+				t := strings.TrimPrefix(p, "/endpointConfiguration/types/")
+				if t != "0" && !slices.Contains(ec.Types, t) {
+					return nil, badPatchPath(op, domainPaths)
+				}
+				ec.Types = []string{op.Value}
+			default:
+				return nil, badPatchPath(op, domainPaths)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if len(ec.Types) != 1 || (ec.Types[0] != "EDGE" && ec.Types[0] != "REGIONAL") {
+			// UNVERIFIED text, as CreateDomainName's.
+			return nil, badRequest("Invalid endpoint configuration for a domain name: " + model.Clip(strings.Join(ec.Types, ",")))
+		}
+		arn := d.CertificateARN
+		if ec.Types[0] == "REGIONAL" {
+			arn = d.RegionalCertificateARN
+			if d.RegionalDomainName == "" {
+				d.RegionalDomainName = "d-" + model.RandomID(10) + ".execute-api." + s.env.Region + ".amazonaws.com"
+				d.RegionalHostedZoneID = regionalHostedZones[s.env.Region]
+			}
+		} else {
+			// An edge domain has no regional name; its certificate is the edge one.
+			d.RegionalDomainName, d.RegionalHostedZoneID, d.RegionalCertificateARN = "", "", ""
+		}
+		if ec.Types[0] == "REGIONAL" {
+			d.CertificateARN = ""
+		}
+		if arn == "" {
+			// UNVERIFIED text, as CreateDomainName's.
+			return nil, badRequest("A certificate was not provided for the " + ec.Types[0] + " domain name")
+		}
+		if err := checkLen("certificate ARN", arn, maxCertificateARNLen); err != nil {
+			return nil, err
+		}
+		certKey := model.Key(model.KindCertificate, arn)
+		cert, certRev, err := store.LoadOr[model.Certificate](ctx, s.d.Store, certKey, func() error {
+			return badRequest(fmt.Sprintf("Certificate %s in account %s not found", arn, s.env.Account))
+		})
+		if err != nil {
+			return nil, err
+		}
+		if cert.Status != model.CertIssued {
+			return nil, badRequest(fmt.Sprintf("Certificate %s in account %s not yet issued", arn, s.env.Account))
+		}
+		put, err := store.SaveOp(key, d)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev), store.KeyIs(certKey, certRev)}, put)
+		if err != nil {
+			return nil, fmt.Errorf("update domain name %s: %w", d.Name, err)
+		}
+		if ok {
+			return d, nil
+		}
+	}
+}
+
+// UpdateAPIMapping is apigatewayv2's UpdateApiMapping: the mapping named by
+// its v2 id gets a new API, stage or key (nil: unchanged), checked and
+// written as UpdateBasePathMapping does.
+func (s *Service) UpdateAPIMapping(ctx context.Context, domain, mappingID string, apiID, key, stage *string) (*model.BasePathMapping, error) {
+	m, err := s.GetAPIMapping(ctx, domain, mappingID)
+	if err != nil {
+		return nil, err
+	}
+	var ops []PatchOperation
+	if apiID != nil {
+		ops = append(ops, PatchOperation{Op: "replace", Path: "/restapiId", Value: *apiID})
+	}
+	if stage != nil {
+		ops = append(ops, PatchOperation{Op: "replace", Path: "/stage", Value: *stage})
+	}
+	if key != nil {
+		ops = append(ops, PatchOperation{Op: "replace", Path: "/basePath", Value: *key})
+	}
+	return s.PatchBasePathMapping(ctx, m.DomainName, m.BasePath, ops)
+}

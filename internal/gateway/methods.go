@@ -23,6 +23,10 @@ type PutMethodInput struct {
 	APIKeyRequired    bool
 	RequestParameters map[string]bool
 	OperationName     string
+	// RequestValidatorID and RequestModels (model name by content type) must
+	// name a validator and models of the API.
+	RequestValidatorID string
+	RequestModels      map[string]string
 }
 
 func normMethod(m string) (string, error) {
@@ -97,16 +101,21 @@ func (s *Service) PutMethod(ctx context.Context, apiID, resourceID, httpMethod s
 		return nil, badRequest("Invalid authorization type specified: " + model.Clip(auth))
 	}
 	m := &model.Method{
-		HTTPMethod:        verb,
-		AuthorizationType: auth,
-		APIKeyRequired:    in.APIKeyRequired,
-		OperationName:     in.OperationName,
-		RequestParameters: in.RequestParameters,
+		HTTPMethod:         verb,
+		AuthorizationType:  auth,
+		APIKeyRequired:     in.APIKeyRequired,
+		OperationName:      in.OperationName,
+		RequestParameters:  in.RequestParameters,
+		RequestValidatorID: in.RequestValidatorID,
+		RequestModels:      in.RequestModels,
 	}
 	if err := validMethod(m); err != nil {
 		return nil, err
 	}
 	if _, _, err := s.loadAPI(ctx, apiID); err != nil {
+		return nil, err
+	}
+	if err := s.checkMethodRefs(ctx, apiID, m); err != nil {
 		return nil, err
 	}
 	resKey, key := resourceKey(apiID, resourceID), methodKey(apiID, resourceID, verb)
@@ -175,65 +184,8 @@ func (s *Service) DeleteMethod(ctx context.Context, apiID, resourceID, httpMetho
 // PutIntegration sets (replaces) the method's integration, with AWS's defaults.
 func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMethod string, in model.Integration) (*model.Integration, error) {
 	integ := in
-	if err := checkLen("integration uri", integ.URI, maxURLLen); err != nil {
+	if err := checkIntegration(&integ, resourceID); err != nil {
 		return nil, err
-	}
-	integ.Type = strings.ToUpper(integ.Type)
-	switch integ.Type {
-	case model.IntegrationMock:
-	case model.IntegrationHTTP, model.IntegrationHTTPProxy:
-		if integ.HTTPMethod == "" {
-			return nil, badRequest(msgNoHTTPMethod)
-		}
-		u, err := url.Parse(integ.URI)
-		if integ.URI == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, badRequest(msgBadHTTPEndpoint)
-		}
-	case "AWS", "AWS_PROXY":
-		// Not served by gatehouse: no AWS services behind it. UNVERIFIED text.
-		return nil, badRequest("Integration type " + integ.Type + " is not supported")
-	default:
-		// UNVERIFIED text.
-		return nil, badRequest("Invalid integration type specified: " + model.Clip(in.Type))
-	}
-	if integ.HTTPMethod != "" {
-		m, err := normMethod(integ.HTTPMethod)
-		if err != nil {
-			return nil, err
-		}
-		integ.HTTPMethod = m
-	}
-	integ.PassthroughBehavior = cmp.Or(integ.PassthroughBehavior, "WHEN_NO_MATCH")
-	switch integ.PassthroughBehavior {
-	case "WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER":
-	default:
-		// UNVERIFIED text.
-		return nil, badRequest("Invalid passthrough behavior specified: " + model.Clip(integ.PassthroughBehavior))
-	}
-	if err := checkParams("requestParameters", integ.RequestParameters, maxParamValueLen); err != nil {
-		return nil, err
-	}
-	if err := checkTemplates("requestTemplates", integ.RequestTemplates); err != nil {
-		return nil, err
-	}
-	if err := checkLen("cache namespace", integ.CacheNamespace, maxShortLen); err != nil {
-		return nil, err
-	}
-	if len(integ.IntegrationResponses) > maxMapEntries {
-		return nil, tooMany("integrationResponses", maxMapEntries)
-	}
-	if integ.TimeoutInMillis == 0 {
-		integ.TimeoutInMillis = defaultTimeoutMilli
-	}
-	// AWS names the cache namespace after the resource unless told otherwise.
-	integ.CacheNamespace = cmp.Or(integ.CacheNamespace, resourceID)
-	if integ.TimeoutInMillis < 50 || integ.TimeoutInMillis > defaultTimeoutMilli {
-		return nil, badRequest(msgTimeout)
-	}
-	for code, ir := range integ.IntegrationResponses {
-		if err := validIntegrationResponse(code, ir); err != nil {
-			return nil, err
-		}
 	}
 	verb := strings.ToUpper(httpMethod)
 	own := integ
@@ -288,6 +240,72 @@ func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMet
 			return &integ, nil
 		}
 	}
+}
+
+// checkIntegration validates an integration as PutIntegration and
+// UpdateIntegration store it, filling in AWS's defaults.
+func checkIntegration(integ *model.Integration, resourceID string) error {
+	if err := checkLen("integration uri", integ.URI, maxURLLen); err != nil {
+		return err
+	}
+	integ.Type = strings.ToUpper(integ.Type)
+	switch integ.Type {
+	case model.IntegrationMock:
+	case model.IntegrationHTTP, model.IntegrationHTTPProxy:
+		if integ.HTTPMethod == "" {
+			return badRequest(msgNoHTTPMethod)
+		}
+		u, err := url.Parse(integ.URI)
+		if integ.URI == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return badRequest(msgBadHTTPEndpoint)
+		}
+	case "AWS", "AWS_PROXY":
+		// Not served by gatehouse: no AWS services behind it. UNVERIFIED text.
+		return badRequest("Integration type " + integ.Type + " is not supported")
+	default:
+		// UNVERIFIED text.
+		return badRequest("Invalid integration type specified: " + model.Clip(integ.Type))
+	}
+	if integ.HTTPMethod != "" {
+		m, err := normMethod(integ.HTTPMethod)
+		if err != nil {
+			return err
+		}
+		integ.HTTPMethod = m
+	}
+	integ.PassthroughBehavior = cmp.Or(integ.PassthroughBehavior, "WHEN_NO_MATCH")
+	switch integ.PassthroughBehavior {
+	case "WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER":
+	default:
+		// UNVERIFIED text.
+		return badRequest("Invalid passthrough behavior specified: " + model.Clip(integ.PassthroughBehavior))
+	}
+	if err := checkParams("requestParameters", integ.RequestParameters, maxParamValueLen); err != nil {
+		return err
+	}
+	if err := checkTemplates("requestTemplates", integ.RequestTemplates); err != nil {
+		return err
+	}
+	if err := checkLen("cache namespace", integ.CacheNamespace, maxShortLen); err != nil {
+		return err
+	}
+	if len(integ.IntegrationResponses) > maxMapEntries {
+		return tooMany("integrationResponses", maxMapEntries)
+	}
+	if integ.TimeoutInMillis == 0 {
+		integ.TimeoutInMillis = defaultTimeoutMilli
+	}
+	// AWS names the cache namespace after the resource unless told otherwise.
+	integ.CacheNamespace = cmp.Or(integ.CacheNamespace, resourceID)
+	if integ.TimeoutInMillis < 50 || integ.TimeoutInMillis > defaultTimeoutMilli {
+		return badRequest(msgTimeout)
+	}
+	for code, ir := range integ.IntegrationResponses {
+		if err := validIntegrationResponse(code, ir); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetIntegration returns the method's integration.
@@ -465,4 +483,197 @@ func (s *Service) DeleteIntegrationResponse(ctx context.Context, apiID, resource
 		return err
 	}
 	return s.deleteOr(ctx, integResponseKey(apiID, resourceID, verb, statusCode), answer(notFound(msgNoIntegrationRsp)))
+}
+
+// ---- Updates of integrations and responses ----
+
+// The patch paths of UpdateIntegration, UpdateIntegrationResponse and
+// UpdateMethodResponse that gatehouse stores, as refusals list them.
+const (
+	integrationPaths = "/uri, /httpMethod, /type, /requestTemplates/{contentType}, /requestParameters/{name}, " +
+		"/passthroughBehavior, /timeoutInMillis, /cacheNamespace"
+	integResponsePaths  = "/selectionPattern, /responseTemplates/{contentType}, /responseParameters/{name}"
+	methodResponsePaths = "/responseParameters/{name}, /responseModels/{contentType}"
+)
+
+// setValue is the value of a map entry a patch adds or replaces: the text as given.
+func setValue(op PatchOperation) (string, error) { return op.Value, nil }
+
+// PatchIntegration is UpdateIntegration: ops apply to the integration's own
+// record in order, the result is checked as PutIntegration checks one, and
+// it is written conditioned on the record as read.
+func (s *Service) PatchIntegration(ctx context.Context, apiID, resourceID, httpMethod string, ops []PatchOperation) (*model.Integration, error) {
+	if err := checkPatch(ops); err != nil {
+		return nil, err
+	}
+	verb := strings.ToUpper(httpMethod)
+	key := integKey(apiID, resourceID, verb)
+	for {
+		integ, rev, err := s.loadIntegration(ctx, apiID, resourceID, verb, notFound(msgNoIntegrationFound))
+		if err != nil {
+			return nil, err
+		}
+		for _, op := range ops {
+			if err := patchIntegration(integ, op); err != nil {
+				return nil, err
+			}
+		}
+		if err := checkIntegration(integ, resourceID); err != nil {
+			return nil, err
+		}
+		integ.IntegrationResponses = nil
+		put, err := store.SaveOp(key, integ)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev)}, put)
+		if err != nil {
+			return nil, fmt.Errorf("update integration %s: %w", methodID(apiID, resourceID, verb), err)
+		}
+		if ok {
+			return s.GetIntegration(ctx, apiID, resourceID, verb)
+		}
+	}
+}
+
+func patchIntegration(integ *model.Integration, op PatchOperation) error {
+	var err error
+	switch p := op.Path; {
+	case p == "/uri":
+		if err = opIn(op, "replace"); err == nil {
+			integ.URI = op.Value // checkIntegration checks it for the type
+		}
+	case p == "/httpMethod":
+		if err = opIn(op, "replace"); err == nil {
+			integ.HTTPMethod = op.Value
+		}
+	case p == "/type":
+		if err = opIn(op, "replace"); err == nil {
+			integ.Type = op.Value
+		}
+	case p == "/passthroughBehavior":
+		if err = opIn(op, "replace"); err == nil {
+			integ.PassthroughBehavior, err = patchEnum(op, "WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
+		}
+	case p == "/timeoutInMillis":
+		if err = opIn(op, "replace"); err == nil {
+			var f float64
+			f, err = patchNumber(op, 50, defaultTimeoutMilli)
+			if err != nil {
+				err = badRequest(msgTimeout)
+			}
+			integ.TimeoutInMillis = int(f)
+		}
+	case p == "/cacheNamespace":
+		err = patchString(op, &integ.CacheNamespace)
+	case strings.HasPrefix(p, "/requestTemplates/"):
+		err = patchEntry(op, &integ.RequestTemplates, "/requestTemplates/", setValue)
+	case strings.HasPrefix(p, "/requestParameters/"):
+		err = patchEntry(op, &integ.RequestParameters, "/requestParameters/", setValue)
+	default:
+		return badPatchPath(op, integrationPaths)
+	}
+	return err
+}
+
+// PatchIntegrationResponse is UpdateIntegrationResponse.
+func (s *Service) PatchIntegrationResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string, ops []PatchOperation) (*model.IntegrationResponse, error) {
+	if err := checkPatch(ops); err != nil {
+		return nil, err
+	}
+	verb := strings.ToUpper(httpMethod)
+	key := integResponseKey(apiID, resourceID, verb, statusCode)
+	for {
+		if _, _, err := s.loadIntegration(ctx, apiID, resourceID, verb, notFound(msgNoIntegrationFound)); err != nil {
+			return nil, err
+		}
+		ir, rev, err := store.LoadOr[model.IntegrationResponse](ctx, s.d.Store, key, answer(notFound(msgNoIntegrationRsp)))
+		if err != nil {
+			return nil, err
+		}
+		for _, op := range ops {
+			var err error
+			switch p := op.Path; {
+			case p == "/selectionPattern":
+				err = patchString(op, &ir.SelectionPattern)
+			case strings.HasPrefix(p, "/responseTemplates/"):
+				err = patchEntry(op, &ir.ResponseTemplates, "/responseTemplates/", setValue)
+			case strings.HasPrefix(p, "/responseParameters/"):
+				err = patchEntry(op, &ir.ResponseParameters, "/responseParameters/", setValue)
+			default:
+				err = badPatchPath(op, integResponsePaths)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if err := validIntegrationResponse(statusCode, ir); err != nil {
+			return nil, err
+		}
+		put, err := store.SaveOp(key, ir)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev)}, put)
+		if err != nil {
+			return nil, fmt.Errorf("update integration response %s: %w", statusCode, err)
+		}
+		if ok {
+			return ir, nil
+		}
+	}
+}
+
+// PatchMethodResponse is UpdateMethodResponse.
+func (s *Service) PatchMethodResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string, ops []PatchOperation) (*model.MethodResponse, error) {
+	if err := checkPatch(ops); err != nil {
+		return nil, err
+	}
+	verb := strings.ToUpper(httpMethod)
+	key := methodResponseKey(apiID, resourceID, verb, statusCode)
+	for {
+		if _, _, err := s.loadMethod(ctx, apiID, resourceID, verb); err != nil {
+			return nil, err
+		}
+		mr, rev, err := store.LoadOr[model.MethodResponse](ctx, s.d.Store, key, answer(notFound(msgNoIntegrationRsp)))
+		if err != nil {
+			return nil, err
+		}
+		for _, op := range ops {
+			var err error
+			switch p := op.Path; {
+			case strings.HasPrefix(p, "/responseParameters/"):
+				err = patchEntry(op, &mr.ResponseParameters, "/responseParameters/", func(op PatchOperation) (bool, error) {
+					if op.Value == "" {
+						return false, nil // declared, not required
+					}
+					return patchBool(op)
+				})
+			case strings.HasPrefix(p, "/responseModels/"):
+				err = patchEntry(op, &mr.ResponseModels, "/responseModels/", setValue)
+			default:
+				err = badPatchPath(op, methodResponsePaths)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		if err := checkParams("responseParameters", mr.ResponseParameters, -1); err != nil {
+			return nil, err
+		}
+		if err := checkParams("responseModels", mr.ResponseModels, maxShortLen); err != nil {
+			return nil, err
+		}
+		put, err := store.SaveOp(key, mr)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev)}, put)
+		if err != nil {
+			return nil, fmt.Errorf("update method response %s: %w", statusCode, err)
+		}
+		if ok {
+			return mr, nil
+		}
+	}
 }

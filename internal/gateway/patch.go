@@ -140,7 +140,7 @@ func patchEntry[V any](op PatchOperation, m *map[string]V, prefix string, value 
 // ---- REST APIs ----
 
 const restAPIPaths = "/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, " +
-	"/endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds"
+	"/endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds, /endpointConfiguration/ipAddressType"
 
 // PatchRestAPI is UpdateRestApi: it applies ops in order, then validates the
 // result as CreateRestApi does.
@@ -184,9 +184,18 @@ func patchRestAPI(api *model.RestAPI, op PatchOperation) error {
 		if i < 0 || i >= len(ec.Types) {
 			return badPatchPath(op, restAPIPaths)
 		}
+		// The IP address type goes along (a private API's dualstack stays
+		// when it becomes regional), except that a private API is dualstack.
+		ec.IPAddressType = ec.IPAddressTypeOrDefault()
 		ec.Types[i] = op.Value
 		if op.Value != "PRIVATE" {
 			ec.VpcEndpointIDs = nil // only a private API lists endpoints
+		} else {
+			ec.IPAddressType = "dualstack" // as AWS does when an API becomes private
+		}
+	case p == "/endpointConfiguration/ipAddressType":
+		if err = opIn(op, "replace"); err == nil {
+			ec.IPAddressType, err = patchEnum(op, "ipv4", "dualstack")
 		}
 	case p == "/endpointConfiguration/vpcEndpointIds":
 		if err = opIn(op, "add", "remove", "replace"); err != nil {
@@ -213,7 +222,8 @@ func patchRestAPI(api *model.RestAPI, op PatchOperation) error {
 
 // ---- Methods ----
 
-const methodPaths = "/authorizationType, /apiKeyRequired, /operationName, /requestParameters/{name}"
+const methodPaths = "/authorizationType, /apiKeyRequired, /operationName, /requestParameters/{name}, " +
+	"/requestValidatorId, /requestModels/{contentType}"
 
 // PatchMethod is UpdateMethod.
 func (s *Service) PatchMethod(ctx context.Context, apiID, resourceID, httpMethod string, ops []PatchOperation) (*model.Method, error) {
@@ -222,7 +232,10 @@ func (s *Service) PatchMethod(ctx context.Context, apiID, resourceID, httpMethod
 		if err := apply(m); err != nil {
 			return err
 		}
-		return validMethod(m)
+		if err := validMethod(m); err != nil {
+			return err
+		}
+		return s.checkMethodRefs(ctx, apiID, m) // the validator and models named exist
 	})
 }
 
@@ -246,6 +259,10 @@ func patchMethod(m *model.Method, op PatchOperation) error {
 			}
 			return patchBool(op)
 		})
+	case p == "/requestValidatorId":
+		err = patchString(op, &m.RequestValidatorID)
+	case strings.HasPrefix(p, "/requestModels/"):
+		err = patchEntry(op, &m.RequestModels, "/requestModels/", setValue)
 	default:
 		return badPatchPath(op, methodPaths)
 	}
@@ -310,8 +327,10 @@ func patchStage(st *model.Stage, op PatchOperation) error {
 	case strings.HasPrefix(p, "/variables/"):
 		// UpdateStage validates names and values.
 		err = patchEntry(op, &st.Variables, "/variables/", func(op PatchOperation) (string, error) { return op.Value, nil })
-	case p == "/clientCertificateId", p == "/documentationVersion", strings.HasPrefix(p, "/accessLogSettings"):
-		// Valid in AWS; gatehouse has no client certificates or access logs.
+	case p == "/accessLogSettings" || strings.HasPrefix(p, "/accessLogSettings/"):
+		err = patchAccessLogSettings(st, op) // accesslog.go
+	case p == "/clientCertificateId", p == "/documentationVersion":
+		// Valid in AWS; gatehouse has no client certificates or documentation.
 		return badRequest(fmt.Sprintf("gatehouse does not support the stage setting %s", model.Clip(p)))
 	default:
 		return patchMethodSetting(st, op)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -131,20 +132,29 @@ func deleteResourceOps(apiID string, r *model.Resource) []store.Op {
 // conditioned on no child having been created under it since the listing
 // (the prefix of its children's path part index keys): a CreateResource
 // under any resource of the subtree on another node makes the step fail, and
-// the deletion lists again and takes the new child with it.
+// the deletion lists again and takes the new child with it; and on each
+// resource's record as listed, so that one moved out of the subtree
+// meanwhile (UpdateResource) is not taken along.
 func (s *Service) DeleteResource(ctx context.Context, apiID, resourceID string) error {
 	api, _, err := s.loadAPI(ctx, apiID)
 	if err != nil {
 		return err
 	}
 	for {
-		all, _, rev, err := loadAllAt[model.Resource](ctx, s.d.Store, under(model.KindResource, apiID))
+		prefix := under(model.KindResource, apiID)
+		kvs, rev, err := s.d.Store.List(ctx, prefix)
 		if err != nil {
-			return err
+			return fmt.Errorf("list %s: %w", prefix, err)
 		}
 		children := map[string][]*model.Resource{}
+		modRev := map[string]int64{}
 		var doomed *model.Resource
-		for _, r := range all {
+		for _, kv := range kvs {
+			r := new(model.Resource)
+			if err := json.Unmarshal(kv.Value, r); err != nil {
+				return fmt.Errorf("decode %s: %w", kv.Key, err)
+			}
+			modRev[r.ID] = kv.ModRev
 			children[r.ParentID] = append(children[r.ParentID], r)
 			if r.ID == resourceID {
 				doomed = r
@@ -170,7 +180,10 @@ func (s *Service) DeleteResource(ctx context.Context, apiID, resourceID string) 
 			var conds []store.Cond
 			var ops []store.Op
 			for _, r := range chunk {
-				conds = append(conds, store.NoneAfter(under(model.KindPathPart, apiID, r.ID), rev))
+				// No child created under it, and the resource as listed:
+				// UpdateResource may have moved it out of the subtree.
+				conds = append(conds, store.NoneAfter(under(model.KindPathPart, apiID, r.ID), rev),
+					store.KeyIs(resourceKey(apiID, r.ID), modRev[r.ID]))
 				ops = append(ops, deleteResourceOps(apiID, r)...)
 			}
 			ok, err := s.commit(ctx, conds, ops...)
@@ -185,5 +198,178 @@ func (s *Service) DeleteResource(ctx context.Context, apiID, resourceID string) 
 		if done {
 			return nil
 		}
+	}
+}
+
+// resourcePaths are UpdateResource's patch paths.
+const resourcePaths = "/pathPart, /parentId"
+
+// UpdateResource is UpdateResource: a new path part (replace /pathPart) or a
+// new parent (replace /parentId), which moves the resource with its whole
+// subtree: every resource below it gets its new path.
+//
+// The resource's record, its path part's index key (the old one deleted, the
+// new one taken, conditioned on being free: no sibling holds the part) and
+// the subtree's records go in one Txn conditioned on the new parent as read
+// and on no resource of the API having been created or changed since the
+// listing the move was computed on, so a concurrent create under the subtree
+// or a concurrent move makes it read again. A subtree larger than one Txn
+// takes (store.MaxTxnOps less the moved resource's ops, some 120 resources)
+// is written in several: the first carries the resource, its index keys and
+// every condition; the descendants' new paths follow unconditioned. Until
+// the last is written, a reader may see descendants with their old paths.
+func (s *Service) UpdateResource(ctx context.Context, apiID, resourceID string, ops []PatchOperation) (*model.Resource, error) {
+	if err := checkPatch(ops); err != nil {
+		return nil, err
+	}
+	api, _, err := s.loadAPI(ctx, apiID)
+	if err != nil {
+		return nil, err
+	}
+	prefix := under(model.KindResource, apiID)
+	for {
+		kvs, rev, err := s.d.Store.List(ctx, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", prefix, err)
+		}
+		byID := map[string]*model.Resource{}
+		modRev := map[string]int64{}
+		children := map[string][]*model.Resource{}
+		for _, kv := range kvs {
+			r := new(model.Resource)
+			if err := json.Unmarshal(kv.Value, r); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+			}
+			byID[r.ID], modRev[r.ID] = r, kv.ModRev
+			children[r.ParentID] = append(children[r.ParentID], r)
+		}
+		old := byID[resourceID]
+		if old == nil {
+			return nil, notFound(msgNoResource)
+		}
+		next := *old
+		for _, op := range ops {
+			if err := opIn(op, "replace"); err != nil {
+				if op.Path != "/pathPart" && op.Path != "/parentId" {
+					return nil, badPatchPath(op, resourcePaths)
+				}
+				return nil, err
+			}
+			switch op.Path {
+			case "/pathPart":
+				next.PathPart = op.Value
+			case "/parentId":
+				next.ParentID = op.Value
+			default:
+				return nil, badPatchPath(op, resourcePaths)
+			}
+		}
+		if next.PathPart == old.PathPart && next.ParentID == old.ParentID {
+			return s.loadResource(ctx, apiID, resourceID)
+		}
+		if resourceID == api.RootResourceID || old.ParentID == "" {
+			return nil, badRequest("Root resource cannot be updated") // UNVERIFIED text
+		}
+		if err := checkLen("path part", next.PathPart, maxShortLen); err != nil {
+			return nil, err
+		}
+		if !literalPart.MatchString(next.PathPart) && !paramPart.MatchString(next.PathPart) {
+			return nil, badRequest(msgBadPathPart)
+		}
+		parent := byID[next.ParentID]
+		if parent == nil {
+			return nil, notFound(msgNoResource)
+		}
+		// The new parent may not be the resource itself or below it.
+		for p := parent; p != nil; p = byID[p.ParentID] {
+			if p.ID == resourceID {
+				return nil, badRequest("Cannot move a resource under itself or one of its descendants") // UNVERIFIED text
+			}
+		}
+		if isGreedy(parent.PathPart) {
+			return nil, badRequest("Cannot create a child of a resource with a greedy path variable: " + parent.PathPart)
+		}
+		if isGreedy(next.PathPart) && len(children[resourceID]) > 0 {
+			return nil, badRequest("Cannot create a child of a resource with a greedy path variable: " + next.PathPart)
+		}
+		oldIdx := pathPartKey(apiID, old.ParentID, old.PathPart)
+		newIdx := pathPartKey(apiID, next.ParentID, next.PathPart)
+		// Nothing of the API's resources created or changed since the
+		// listing, and the parent and the resource not deleted (a deletion
+		// leaves no key for NoneAfter to see).
+		conds := []store.Cond{store.NoneAfter(prefix, rev),
+			store.KeyIs(resourceKey(apiID, parent.ID), modRev[parent.ID]),
+			store.KeyIs(resourceKey(apiID, resourceID), modRev[resourceID])}
+		if newIdx != oldIdx {
+			sib, _, err := store.Load[pathPartIndex](ctx, s.d.Store, newIdx)
+			switch {
+			case err == nil && sib.PathPart == next.PathPart:
+				return nil, conflict("Another resource with the same parent already has this name: " + next.PathPart)
+			case err == nil:
+				return nil, badRequest(fmt.Sprintf("A sibling (%s) of this resource already has a variable path part -- only one is allowed", sib.PathPart))
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, fmt.Errorf("load %s: %w", newIdx, err)
+			}
+			conds = append(conds, store.KeyIs(newIdx, 0))
+		}
+
+		// New paths, the resource first, then its subtree parents first.
+		next.Path = strings.TrimSuffix(parent.Path, "/") + "/" + next.PathPart
+		moved := []*model.Resource{&next}
+		for i := 0; i < len(moved); i++ {
+			for _, c := range children[moved[i].ID] {
+				cc := *c
+				cc.Path = strings.TrimSuffix(moved[i].Path, "/") + "/" + c.PathPart
+				if len(cc.Path) > maxURLLen {
+					return nil, tooLong("resource path", maxURLLen, "characters")
+				}
+				moved = append(moved, &cc)
+			}
+		}
+		if len(next.Path) > maxURLLen {
+			return nil, tooLong("resource path", maxURLLen, "characters")
+		}
+		var writes []store.Op
+		if newIdx != oldIdx {
+			idx, err := store.SaveOp(newIdx, pathPartIndex{ResourceID: resourceID, PathPart: next.PathPart})
+			if err != nil {
+				return nil, err
+			}
+			writes = append(writes, store.Del(oldIdx), idx)
+		} else {
+			// Same key ("{" for variables): the index names the new part.
+			idx, err := store.SaveOp(newIdx, pathPartIndex{ResourceID: resourceID, PathPart: next.PathPart})
+			if err != nil {
+				return nil, err
+			}
+			writes = append(writes, idx)
+		}
+		for _, r := range moved {
+			// A descendant deleted meanwhile must not come back: each is
+			// conditioned as far as the conditions go (the rest is the
+			// non-atomic tail described above).
+			if r.ID != resourceID && len(conds) < store.MaxTxnOps {
+				conds = append(conds, store.KeyIs(resourceKey(apiID, r.ID), modRev[r.ID]))
+			}
+			op, err := store.SaveOp(resourceKey(apiID, r.ID), r)
+			if err != nil {
+				return nil, err
+			}
+			writes = append(writes, op)
+		}
+		steps := batches(writes, 0)
+		ok, err := s.commit(ctx, conds, steps[0]...)
+		if err != nil {
+			return nil, fmt.Errorf("update resource %s: %w", resourceID, err)
+		}
+		if !ok {
+			continue
+		}
+		for _, step := range steps[1:] {
+			if _, err := s.commit(ctx, nil, step...); err != nil {
+				return nil, fmt.Errorf("update resource %s: %w", resourceID, err)
+			}
+		}
+		return s.loadResource(ctx, apiID, resourceID)
 	}
 }

@@ -31,6 +31,7 @@ type CreateRestAPIInput struct {
 
 // CreateRestAPI creates an API with its root resource "/".
 func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*model.RestAPI, error) {
+	var err error
 	if in.Name == "" {
 		// UNVERIFIED text; the CLI refuses a missing name before sending.
 		return nil, badRequest("Invalid request input: name is required")
@@ -40,6 +41,7 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 		ec = *in.EndpointConfiguration
 	} else if in.EndpointConfiguration != nil {
 		ec.VpcEndpointIDs = in.EndpointConfiguration.VpcEndpointIDs
+		ec.IPAddressType = in.EndpointConfiguration.IPAddressType
 	}
 	rootID := model.RandomID(10)
 	api := &model.RestAPI{
@@ -57,6 +59,9 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 	}
 	if err := validateAPI(api); err != nil {
 		return nil, err
+	}
+	if api.Policy, err = ExpandPolicy(api.Policy, s.d.Env, api.ID); err != nil {
+		return nil, badRequest(msgBadPolicy)
 	}
 	all, err := s.ListRestAPIs(ctx)
 	if err != nil {
@@ -79,7 +84,11 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.d.Store.Txn(ctx, []store.Cond{store.KeyIs(apiKey(api.ID), 0)}, []store.Op{put, root}); err != nil {
+	defaults, err := defaultModelOps(api.ID) // the Empty and Error models AWS creates with every API
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.d.Store.Txn(ctx, []store.Cond{store.KeyIs(apiKey(api.ID), 0)}, append([]store.Op{put, root}, defaults...)); err != nil {
 		return nil, fmt.Errorf("save rest api %s: %w", api.ID, err)
 	}
 	return api, nil
@@ -116,6 +125,18 @@ func validateAPI(api *model.RestAPI) error {
 	default:
 		// UNVERIFIED text.
 		return badRequest(fmt.Sprintf("Invalid endpoint type: %s", model.Clip(ec.Types[0])))
+	}
+	switch ec.IPAddressType {
+	case "", "ipv4", "dualstack":
+	default:
+		// UNVERIFIED text; the values are the service model's.
+		return badRequest(fmt.Sprintf("Invalid IP address type: %s", model.Clip(ec.IPAddressType)))
+	}
+	if ec.Types[0] == "PRIVATE" && ec.IPAddressType == "ipv4" {
+		// Private APIs can only have a dualstack IP address type (API
+		// Gateway Developer Guide, "IP address types for REST APIs").
+		// UNVERIFIED text.
+		return badRequest("Only dualstack ipAddressType is supported for Private APIs.")
 	}
 	if len(ec.VpcEndpointIDs) > 0 && ec.Types[0] != "PRIVATE" {
 		// UNVERIFIED text.
@@ -218,6 +239,9 @@ func (s *Service) UpdateRestAPI(ctx context.Context, id string, mutate func(*mod
 		api.ID, api.RootResourceID, api.Resources = id, rootID, nil
 		if err := validateAPI(api); err != nil {
 			return nil, err
+		}
+		if api.Policy, err = ExpandPolicy(api.Policy, s.d.Env, id); err != nil {
+			return nil, badRequest(msgBadPolicy)
 		}
 		after := api.GatewayResponses
 		own := *api

@@ -35,6 +35,10 @@ type resolution struct {
 	domain  string            // the custom domain name, if the host was one
 	fail    *failure
 	logNote string // why the request failed, for the log
+	// policyDeferred: an AWS_IAM method's policy is evaluated once the
+	// signature names the caller (iam.go), with policyReq and the principal.
+	policyDeferred bool
+	policyReq      policy.Request
 }
 
 // resolve runs steps 1–4 of the request path: host → API + stage (1),
@@ -115,7 +119,12 @@ func (t *table) resolve(in routeInput) resolution {
 	if in.userAgent != "" {
 		ctx["aws:UserAgent"] = in.userAgent
 	}
-	switch sr.policy.Evaluate(policy.Request{Action: "execute-api:Invoke", Resource: res.arn, Context: ctx}) {
+	req := policy.Request{Action: "execute-api:Invoke", Resource: res.arn, Context: ctx}
+	if rt.auth == "AWS_IAM" {
+		res.policyDeferred, res.policyReq = true, req
+		return res
+	}
+	switch sr.policy.Evaluate(req) {
 	case policy.Allow:
 	case policy.ExplicitDeny:
 		res.fail, res.logNote = accessDenied(res.arn, true), "resource policy denies explicitly"

@@ -6,13 +6,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"mime"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -22,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/gateway/vtl"
 	"gatehouse/internal/model"
 	"gatehouse/internal/reqbody"
 )
@@ -65,6 +63,9 @@ type exchange struct {
 	sourceIP string
 	res      resolution
 	vars     templateVars // the request's $context and $stageVariables
+	// identity is $context.identity.* an authorization step learned (the
+	// AWS_IAM caller, the API key): contextVars reads it.
+	identity map[string]string
 }
 
 // serve runs the steps in order; each returns a refusal or nil, and the first
@@ -77,6 +78,7 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
 	if rf := s.invoke(x); rf != nil {
 		s.refuse(x, rf)
 	}
+	s.logAccess(x)
 }
 
 // invoke is steps 1–6: it answers the request, or returns why it cannot.
@@ -91,7 +93,7 @@ func (s *Service) invoke(x *exchange) *refusal {
 		host: r.Host, path: r.URL.Path, apiID: r.Header.Get("x-apigw-api-id"), method: r.Method,
 		vpce: vpce, sourceIP: x.sourceIP, userAgent: r.UserAgent(), now: time.Now(),
 	})
-	x.vars = s.contextVars(r, &x.res, x.reqID, x.sourceIP)
+	x.vars = s.contextVars(x)
 	if x.res.fail != nil {
 		return &refusal{failure: x.res.fail, level: slog.LevelDebug, msg: "request refused",
 			args: []any{"host", r.Host, "path", r.URL.Path, "vpce", vpce, "status", x.res.fail.status, "why", x.res.logNote}}
@@ -106,21 +108,23 @@ func (s *Service) invoke(x *exchange) *refusal {
 	switch rt.auth {
 	case "NONE":
 	case "AWS_IAM":
-		// gatehouse does not verify SigV4 on the data plane: an unsigned call gets
-		// what AWS answers it, and a signed one cannot be checked, so it is refused alike.
-		return &refusal{failure: failMissingToken}
+		if rf := s.authorizeIAM(x); rf != nil {
+			return rf
+		}
 	default:
 		return executionFailed(failConfig, "authorization type not supported", "authorizationType", rt.auth)
 	}
-	if rt.method.APIKeyRequired {
-		// No API keys or usage plans exist in gatehouse yet, so no key is valid.
-		return &refusal{failure: failInvalidAPIKey}
+	if rf := s.admit(x); rf != nil { // API key, usage plan and throttles (throttle.go)
+		return rf
 	}
 	// The body is read (MOCK, HTTP) or streamed (HTTP_PROXY) from here: a caller
 	// trickling it must not hold the connection or stream past the integration's
 	// timeout. The deadline works for HTTP/1.1 and h2 streams alike.
 	if err := http.NewResponseController(x.w).SetReadDeadline(time.Now().Add(rt.timeout + s.d.BodyReadSlack)); err != nil {
 		s.log.Debug("set body read deadline", "requestId", x.reqID, "err", err)
+	}
+	if rf := s.validateRequest(x); rf != nil {
+		return rf
 	}
 	switch rt.integ.Type {
 	case model.IntegrationMock:
@@ -133,31 +137,30 @@ func (s *Service) invoke(x *exchange) *refusal {
 	return executionFailed(failConfig, "integration type not supported", "type", rt.integ.Type)
 }
 
-// serveMock is step 5 for MOCK: the request template yields {"statusCode": N}.
+// serveMock is step 5 for MOCK: the request template yields {"statusCode": N},
+// and that status selects the integration response (vtl-reference §5.4).
 func (s *Service) serveMock(x *exchange) *refusal {
 	body, rf := readBody(x.w, x.r)
 	if rf != nil {
 		return rf
 	}
-	out, rf := requestPayload(x.res.route, x.r.Header.Get("Content-Type"), body, x.vars)
+	ctx, cancel := context.WithTimeout(x.r.Context(), x.res.route.timeout)
+	defer cancel()
+	m := s.newMapper(x)
+	req, rf := requestPayload(ctx, m, body)
 	if rf != nil {
 		return rf
 	}
-	status := 200
-	if strings.TrimSpace(out) != "" {
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(out), &doc); err != nil {
-			return executionFailed(failConfig, "mock request template did not yield a JSON object", "err", err)
-		}
-		n, ok := doc["statusCode"].(float64)
-		if !ok || n != math.Trunc(n) || n < 100 || n > 599 {
-			return executionFailed(failConfig, "mock request template has no valid integer statusCode", "statusCode", doc["statusCode"])
-		}
-		status = int(n)
+	status, err := mockStatus(req.body)
+	switch {
+	case err == nil:
+		return respond(ctx, m, req, &endpointResponse{status: status})
+	case !req.templated:
+		// No template ran: the default integration response answers (AWS's
+		// documented way to use MOCK without a request template).
+		return respond(ctx, m, req, &endpointResponse{status: http.StatusOK, selectDefault: true})
 	}
-	// UNVERIFIED: an empty template output (no template, empty passthrough body)
-	// answers 200, as LocalStack does.
-	return respond(x, status, nil, nil)
+	return executionFailed(failConfig, "Unable to parse statusCode. It should be an integer that is defined in the request template.", "err", err)
 }
 
 // readBody reads the whole request body, at most maxBodyBytes (413 beyond). A
@@ -178,109 +181,105 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *refusal) {
 	return nil, bodyUnreadable(err)
 }
 
+// integrationRequest is the integration request a mapping built.
+type integrationRequest struct {
+	body        []byte
+	contentType string
+	templated   bool          // a request template ran (false: the body passed through)
+	overrides   vtl.Overrides // what the request template set under $context.*Override
+	reqBody     []byte        // the method request's body (method.request.body mappings)
+}
+
 // requestPayload is the integration request body: the template for the
-// request's content type (default application/json), else the passthrough
-// behaviour decides (§A4).
-func requestPayload(rt *route, contentType string, body []byte, vars templateVars) (string, *refusal) {
-	ct := "application/json"
-	if contentType != "" {
-		if mt, _, err := mime.ParseMediaType(contentType); err == nil {
-			ct = mt
-		}
-	}
-	tmpl, ok := rt.templates[ct]
+// request's content type, else the passthrough behaviour decides
+// (vtl-reference §5.1): WHEN_NO_MATCH passes the body through, WHEN_NO_TEMPLATES
+// only when the method has no templates, NEVER never (415).
+func requestPayload(ctx context.Context, m *mapper, body []byte) (*integrationRequest, *refusal) {
+	rt := m.x.res.route
+	ct := m.x.r.Header.Get("Content-Type")
+	tmpl, ok := rt.templates.forRequest(ct)
 	if !ok {
 		switch rt.integ.PassthroughBehavior {
 		case "NEVER":
-			return "", executionFailed(failUnsupportedMedia, "no template for "+ct+" and passthrough NEVER")
+			return nil, executionFailed(failUnsupportedMedia, "no template for "+mediaType(ct)+" and passthrough NEVER")
 		case "WHEN_NO_TEMPLATES":
-			if len(rt.templates) > 0 {
-				return "", executionFailed(failUnsupportedMedia, "no template for "+ct+" and passthrough WHEN_NO_TEMPLATES")
+			if rt.templates != nil {
+				return nil, executionFailed(failUnsupportedMedia, "no template for "+mediaType(ct)+" and passthrough WHEN_NO_TEMPLATES")
 			}
 		}
-		return string(body), nil
+		return &integrationRequest{body: body, contentType: cmp.Or(ct, "application/json"), reqBody: body}, nil
 	}
-	out, err := tmpl.render(vars)
-	if err != nil {
-		return "", executionFailed(failConfig, "request template: "+err.Error())
+	req := &integrationRequest{contentType: mediaType(ct), templated: true, reqBody: body}
+	if tmpl == nil {
+		return req, nil // an empty template: an empty integration request
 	}
-	return out, nil
+	out, ov, rf := m.render(ctx, tmpl, body, "request template")
+	if rf != nil {
+		return nil, rf
+	}
+	req.body, req.overrides = out, ov
+	return req, nil
 }
 
-// respond is step 6: select the integration response for the status and
-// answer with its headers and template.
-func respond(x *exchange, status int, header http.Header, body []byte) *refusal {
-	code := strconv.Itoa(status)
-	var ir *integrationResponse
-	for i, c := range x.res.route.responses {
-		if c.pattern == nil || c.pattern.MatchString(code) {
-			ir = &x.res.route.responses[i]
-			break
-		}
-	}
+// respond is step 6: select the integration response for the endpoint's
+// status, map its headers, render its template for the caller's Accept, apply
+// the overrides the templates set (they win), and answer.
+func respond(ctx context.Context, m *mapper, req *integrationRequest, ep *endpointResponse) *refusal {
+	code := strconv.Itoa(ep.status)
+	ir := selectResponse(m.x.res.route.responses, code, ep.selectDefault)
 	if ir == nil {
 		return executionFailed(failConfig, "No match for output mapping and no default output mapping configured. Endpoint Response Status Code: "+code)
 	}
 	if ir.fail != "" {
 		return executionFailed(failConfig, ir.fail)
 	}
-	if ir.body != nil {
-		rendered, err := ir.body.render(x.vars)
-		if err != nil {
-			return executionFailed(failConfig, "response template: "+err.Error())
+	hdr := http.Header{}
+	for _, p := range ir.params {
+		vals, rf := m.resolve(ctx, p.from, req.reqBody, ep)
+		if rf != nil {
+			return rf
 		}
-		body = []byte(rendered)
-	}
-	hdr := x.w.Header()
-	hdr.Set("Content-Type", "application/json")
-	for _, p := range ir.headers {
-		switch {
-		case p.from == "":
-			hdr.Set(p.name, p.literal)
-		case header != nil:
-			if hv := header.Get(p.from); hv != "" {
-				hdr.Set(p.name, hv)
-			}
+		if len(vals) > 0 {
+			hdr.Set(p.name, strings.Join(vals, ","))
 		}
 	}
-	x.w.WriteHeader(ir.status)
-	_, _ = x.w.Write(body)
+	body, ov := ep.body, req.overrides
+	tmpl, ctype := ir.templates.forResponse(m.x.r.Header.Get("Accept"))
+	if tmpl != nil {
+		out, tov, rf := m.render(ctx, tmpl, ep.body, "response template")
+		if rf != nil {
+			return rf
+		}
+		// $context is shared: the response template's overrides hold the request template's too.
+		body, ov = out, tov
+	}
+	status := ir.status
+	if ov.Status != 0 {
+		if ov.Status < 100 {
+			return executionFailed(failConfig, "responseOverride.status is not an HTTP status", "status", ov.Status)
+		}
+		status = ov.Status
+	}
+	for _, f := range ov.ResponseHeaders {
+		if hopHeader(f.Name) {
+			return executionFailed(failConfig, "responseOverride sets the "+f.Name+" header")
+		}
+		hdr.Set(f.Name, strings.Join(f.Values, ","))
+	}
+	w := m.x.w.Header()
+	w.Set("Content-Type", cmp.Or(ctype, "application/json"))
+	for k, vs := range hdr {
+		w[k] = vs
+	}
+	m.x.w.WriteHeader(status)
+	_, _ = m.x.w.Write(body)
 	return nil
 }
 
 // backendURL substitutes path parameters ({id}, {proxy}) into the integration
 // URI and appends the request's query string.
 func backendURL(res *resolution, rawQuery string) (*url.URL, error) {
-	uri := res.route.uri
-	for k, v := range res.params {
-		esc := v
-		if strings.Contains(v, "/") { // a greedy value: escape each segment
-			parts := strings.Split(v, "/")
-			for i, p := range parts {
-				parts[i] = url.PathEscape(p)
-			}
-			esc = strings.Join(parts, "/")
-		} else {
-			esc = url.PathEscape(v)
-		}
-		uri = strings.ReplaceAll(uri, "{"+k+"}", esc)
-		uri = strings.ReplaceAll(uri, "{"+k+"+}", esc)
-	}
-	u, err := url.Parse(uri)
-	if err != nil {
-		return nil, fmt.Errorf("integration URI %q: %w", uri, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("integration URI %q is not an http(s) URL", uri)
-	}
-	switch {
-	case rawQuery == "":
-	case u.RawQuery == "":
-		u.RawQuery = rawQuery
-	default:
-		u.RawQuery += "&" + rawQuery
-	}
-	return u, nil
+	return integrationURL(res.route.uri, res.params, rawQuery)
 }
 
 // serveHTTPProxy is step 5 for HTTP_PROXY: the whole request goes to the backend
@@ -348,31 +347,78 @@ func (s *Service) serveHTTPProxy(x *exchange) *refusal {
 	return nil
 }
 
-// serveHTTP is step 5 for HTTP (custom): the integration request (template or
-// passthrough) goes to the backend; its status selects the integration response.
+// serveHTTP is step 5 for HTTP (custom): the integration request (parameter
+// mappings, then the template or passthrough, then the template's
+// requestOverride, which wins) goes to the backend; its status selects the
+// integration response.
 func (s *Service) serveHTTP(x *exchange) *refusal {
 	rt := x.res.route
 	body, rf := readBody(x.w, x.r)
 	if rf != nil {
 		return rf
 	}
-	payload, rf := requestPayload(rt, x.r.Header.Get("Content-Type"), body, x.vars)
+	// The integration timeout bounds the templates as well as the backend.
+	ctx, cancel := context.WithTimeout(x.r.Context(), rt.timeout)
+	defer cancel()
+	m := s.newMapper(x)
+	req, rf := requestPayload(ctx, m, body)
 	if rf != nil {
 		return rf
 	}
-	// Only what the mapping passes reaches an HTTP (non-proxy) backend; the query
-	// string is not passed unless mapped, so it is left out here.
-	target, err := backendURL(&x.res, "")
+	// Path parameters named in the URI are substituted as the method request
+	// has them; everything else reaches an HTTP (non-proxy) backend only when
+	// mapped: the query string is not passed unless mapped.
+	path := maps.Clone(x.res.params)
+	query := url.Values{}
+	header := http.Header{}
+	for _, p := range rt.params {
+		vals, rf := m.resolve(ctx, p.from, body, nil)
+		if rf != nil {
+			return rf
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		if !p.multi {
+			vals = []string{strings.Join(vals, ",")}
+		}
+		switch p.to {
+		case "path":
+			path[p.name] = vals[0]
+		case "querystring":
+			query[p.name] = vals
+		case "header":
+			header[http.CanonicalHeaderKey(p.name)] = vals
+		}
+	}
+	for _, f := range req.overrides.Path {
+		path[f.Name] = strings.Join(f.Values, ",")
+	}
+	for _, f := range req.overrides.Query {
+		query[f.Name] = f.Values
+	}
+	for _, f := range req.overrides.RequestHeaders {
+		if hopHeader(f.Name) {
+			return executionFailed(failConfig, "requestOverride sets the "+f.Name+" header")
+		}
+		header[http.CanonicalHeaderKey(f.Name)] = []string{strings.Join(f.Values, ",")}
+	}
+	target, err := integrationURL(rt.uri, path, query.Encode())
 	if err != nil {
 		return executionFailed(failConfig, "invalid endpoint", "err", err)
 	}
-	ctx, cancel := context.WithTimeout(x.r.Context(), rt.timeout)
-	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, cmp.Or(rt.backendVerb, x.r.Method), target.String(), strings.NewReader(payload))
+	out, err := http.NewRequestWithContext(ctx, cmp.Or(rt.backendVerb, x.r.Method), target.String(), bytes.NewReader(req.body))
 	if err != nil {
 		return executionFailed(failConfig, "invalid endpoint", "err", err)
 	}
-	out.Header.Set("Content-Type", "application/json")
+	out.Header = header
+	if out.Header.Get("Content-Type") == "" {
+		out.Header.Set("Content-Type", req.contentType)
+	}
+	if h := out.Header.Get("Host"); h != "" {
+		out.Host = h
+		out.Header.Del("Host")
+	}
 	out.Header.Set("X-Amzn-Apigateway-Api-Id", x.res.stage.apiID)
 	resp, err := s.transport.RoundTrip(out)
 	if err != nil {
@@ -386,7 +432,7 @@ func (s *Service) serveHTTP(x *exchange) *refusal {
 		}
 		return executionFailed(failIntegration, "endpoint response unreadable or too large", "uri", target.Redacted(), "err", err)
 	}
-	return respond(x, resp.StatusCode, resp.Header, bytes.Clone(respBody))
+	return respond(ctx, m, req, &endpointResponse{status: resp.StatusCode, header: resp.Header, body: respBody})
 }
 
 // endpointFailed is the refusal of a request to the backend that failed with
@@ -408,25 +454,53 @@ func endpointFailed(err error, callerCtx context.Context, target *url.URL, bodyS
 	return executionFailed(failIntegration, "endpoint request failed", "uri", target.Redacted(), "err", err)
 }
 
-// contextVars resolves the $context and $stageVariables references templates may use.
-func (s *Service) contextVars(r *http.Request, res *resolution, reqID, sourceIP string) templateVars {
+// contextVars resolves the $context and $stageVariables references (named
+// as written after "$": "context.requestId", "stageVariables.backend") that
+// mapping templates (through contextMap), parameter mappings, gateway
+// responses and access logs read: one source for all of them. It reads x when
+// called, so what a later step learns (x.res, x.identity) shows.
+func (s *Service) contextVars(x *exchange) templateVars {
 	now := time.Now()
+	r := x.r
+	vpce := ""
+	if ci, ok := r.Context().Value(keyConn).(*connInfo); ok {
+		vpce = ci.vpce
+	}
+	// AWS's extendedRequestId is the x-amz-apigw-id it answers with.
+	extendedID := cmp.Or(x.w.Header().Get("x-amz-apigw-id"), x.reqID)
 	return func(name string) (string, bool) {
+		res := &x.res
 		if sv, ok := strings.CutPrefix(name, "stageVariables."); ok && res.stage != nil {
 			v, ok := res.stage.variables[sv]
 			return v, ok
 		}
+		if id, ok := strings.CutPrefix(name, "context.identity."); ok {
+			if v, ok := x.identity[id]; ok {
+				return v, true
+			}
+			switch id {
+			case "sourceIp":
+				return x.sourceIP, true
+			case "userAgent":
+				return r.UserAgent(), true
+			case "vpceId":
+				return vpce, vpce != ""
+			case "vpcId":
+				if t := s.table.Load(); t != nil && t.vpcs[vpce] != "" {
+					return t.vpcs[vpce], true
+				}
+			}
+			return "", false
+		}
 		switch name {
-		case "context.requestId", "context.extendedRequestId":
-			return reqID, true
+		case "context.requestId":
+			return x.reqID, true
+		case "context.extendedRequestId":
+			return extendedID, true
 		case "context.accountId":
 			return s.env.Account, true
 		case "context.httpMethod":
 			return r.Method, true
-		case "context.identity.sourceIp":
-			return sourceIP, true
-		case "context.identity.userAgent":
-			return r.UserAgent(), true
 		case "context.protocol":
 			return r.Proto, true
 		case "context.requestTime":
@@ -483,8 +557,9 @@ func apigwID() string {
 // statusRecorder remembers the status for the metrics.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status  int
+	wrote   bool
+	written int64 // body bytes, for the access log's $context.responseLength
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -496,7 +571,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	s.wrote = true
-	return s.ResponseWriter.Write(b)
+	n, err := s.ResponseWriter.Write(b)
+	s.written += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection (flushes while proxying).

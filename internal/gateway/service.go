@@ -34,6 +34,18 @@ type Deps struct {
 	// BodyReadSlack is how long after its integration's timeout a request's
 	// body may still be arriving before the connection is cut; 0: one second.
 	BodyReadSlack time.Duration
+	// AWSKeys (access key id → secret) verify AWS_IAM methods' signatures:
+	// the keys the AWS API accepts.
+	AWSKeys map[string]string
+	// AccountThrottle is the account-level token bucket (zero fields:
+	// AWS's 10,000 rps, burst 5,000); UsageFlushInterval how often API key
+	// usage is added to the store (0: one second). See throttle.go.
+	AccountThrottle    ThrottleSettings
+	UsageFlushInterval time.Duration
+	// AccessLogDir is where stages' access logs are written (accesslog.go):
+	// one file per destination ARN; "-" writes them to standard output, ""
+	// turns access logs off.
+	AccessLogDir string
 }
 
 // Timeouts and sizes a peer cannot exceed.
@@ -58,6 +70,9 @@ type Service struct {
 	errorLog *log.Logger
 	table    live.Table[table]
 	metrics  *metrics
+	meter    *meter // throttles and quota counts (throttle.go)
+	// accessLogs are the stages' access log files (accesslog.go).
+	accessLogs logSinks
 
 	tlsConfig *tls.Config
 	transport *http.Transport
@@ -83,6 +98,7 @@ func New(d Deps) *Service {
 		env:     d.Env,
 		log:     d.Log,
 		metrics: newMetrics(d.Metrics),
+		meter:   newMeter(d.AccountThrottle, d.UsageFlushInterval),
 		conns:   make(chan net.Conn),
 		stopped: make(chan struct{}),
 		// net/http reports peers that abort (TLS handshakes reset by clients
@@ -134,8 +150,9 @@ func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	wg.Go(func() { s.runMeter(ctx) })
 	wg.Go(func() {
-		c := &compiler{env: s.env}
+		c := &compiler{env: s.env, log: s.log}
 		s.table.Run(ctx, s.d.Feed, s.log, c.compile,
 			func(*table) bool { s.metrics.tableRev(s.table.Rev()); return false })
 	})
@@ -167,6 +184,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	ln.Close()
 	wg.Wait()
+	s.accessLogs.close()
 	s.transport.CloseIdleConnections()
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		s.log.Warn("serve ended", "err", err)

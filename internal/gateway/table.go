@@ -18,6 +18,7 @@ type table struct {
 	vpcs    map[string]string       // VPC id by interface endpoint id (aws:SourceVpc)
 	// apiHostSuffix ends the default host names: ".execute-api.{region}.amazonaws.com".
 	apiHostSuffix string
+	keys          *keyTable // API keys, usage plans, stage throttles (throttle.go)
 }
 
 // domainRoute is a custom domain name: its certificate and its base path mappings.
@@ -53,6 +54,7 @@ type stageRoute struct {
 	root         *node
 	variables    map[string]string
 	responses    map[string]*gatewayResponse // the API's gateway responses, by type
+	accessLog    *accessLog                  // the stage's access log (accesslog.go); nil: none
 }
 
 // gatewayResponse is an API's override of one gateway response type.
@@ -62,12 +64,10 @@ type gatewayResponse struct {
 	body    *template     // nil: the failure's default body
 }
 
-// headerParam is a response header mapped from a literal ('text') or, in an
-// integration response, from a header of the backend's response.
+// headerParam is a gateway response header mapped from a literal ('text').
 type headerParam struct {
 	name    string
 	literal string
-	from    string // the backend header; "" for a literal
 }
 
 // node is one resource of a deployment's tree.
@@ -91,21 +91,23 @@ type route struct {
 	auth         string
 	method       *model.Method
 	integ        *model.Integration
-	templates    map[string]*template  // request templates by content type
+	templates    *templateSet          // request templates by content type
+	params       []paramMapping        // integration request parameters (mapping.go)
 	uri          string                // integration URI, stage variables substituted
 	backendVerb  string                // the backend request's method; "" for the caller's
 	timeout      time.Duration         // the integration's
 	responses    []integrationResponse // explicit patterns in status-code order, then the default
 	err          error                 // a configuration error found at compile: answer 500
+	validation   *validation           // the request validator's checks (validate.go); nil: none
 }
 
 // integrationResponse maps a backend status onto the method's answer.
 type integrationResponse struct {
-	pattern *regexp.Regexp // nil for the default response
-	status  int
-	headers []headerParam
-	body    *template // application/json response template; nil: the backend's body
-	fail    string    // why the mapping cannot answer (no method response): 500 when selected
+	pattern   *regexp.Regexp // nil for the default response
+	status    int
+	params    []paramMapping // method response headers (mapping.go)
+	templates *templateSet   // response templates by Accept; nil: the backend's body
+	fail      string         // why the mapping cannot answer (no method response): 500 when selected
 }
 
 // hasMethods reports whether the node can be a match: a resource without methods

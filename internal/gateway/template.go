@@ -2,15 +2,24 @@ package gateway
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+
+	"gatehouse/internal/gateway/vtl"
 )
 
-// template is a mapping template parsed once, when the table is compiled: its
-// literal text and the plain references ($context.requestId,
-// ${stageVariables.x}, $!{…}) a request fills in. Anything else VTL can do —
-// directives (#if, #set, #foreach, comments) and method calls ($input.json(…),
-// $util.…) — is kept as err: a request that uses the template answers 500
-// rather than pretend (full VTL is the gateway/vtl package's job).
+// Two kinds of templates live here. Mapping templates (integration request
+// and response bodies) are Velocity, run by package vtl: templateSet. A
+// gateway response's template is not: API Gateway only substitutes
+// $context/$stageVariables references in it (vtl-reference §4, "error.*:
+// gateway-response templates only, plain substitution, not VTL"), which is
+// what template does.
+
+// template is a gateway response template parsed once, when the table is
+// compiled: its literal text and the plain references ($context.requestId,
+// ${stageVariables.x}, $!{…}) a request fills in. A directive or method call
+// is kept as err: the gateway response then answers its default body.
 type template struct {
 	parts []templatePart
 	err   error
@@ -92,16 +101,79 @@ func (t *template) render(vars templateVars) (string, error) {
 	return b.String(), nil
 }
 
-// parseTemplates parses a content type → template map.
-func parseTemplates(m map[string]string) map[string]*template {
+// templateSet is a method's mapping templates by content type, compiled with
+// the table. A key is a media type in lower case; an empty template is kept
+// as nil (a response template that is empty lets the body through).
+type templateSet struct {
+	byType map[string]*vtl.Template
+	first  string // the key of the "first" template: the lowest key, as AWS's order is not stated
+}
+
+// compileTemplates compiles a content type → template map; nil when empty.
+// A template that does not compile is an error naming its content type.
+func compileTemplates(m map[string]string) (*templateSet, error) {
 	if len(m) == 0 {
-		return nil
+		return nil, nil
 	}
-	out := make(map[string]*template, len(m))
-	for ct, tmpl := range m {
-		out[ct] = parseTemplate(tmpl)
+	set := &templateSet{byType: make(map[string]*vtl.Template, len(m))}
+	for _, ct := range slices.Sorted(maps.Keys(m)) {
+		key := strings.ToLower(strings.TrimSpace(ct))
+		if set.first == "" {
+			set.first = key
+		}
+		if strings.TrimSpace(m[ct]) == "" {
+			set.byType[key] = nil
+			continue
+		}
+		t, err := vtl.Compile(m[ct])
+		if err != nil {
+			return nil, fmt.Errorf("mapping template for %s: %w", ct, err)
+		}
+		set.byType[key] = t
 	}
-	return out
+	return set, nil
+}
+
+// forRequest picks the request template for a Content-Type header: its media
+// type without parameters, application/json when absent (vtl-reference
+// §5.1). ok is false when no template has that type.
+func (s *templateSet) forRequest(contentType string) (t *vtl.Template, ok bool) {
+	if s == nil {
+		return nil, false
+	}
+	t, ok = s.byType[mediaType(contentType)]
+	return t, ok
+}
+
+// forResponse picks the response template for an Accept header: its first
+// media type, else the application/json template, else the first one
+// (vtl-reference §5.2). ctype is the chosen key; t is nil when the body
+// passes through (no templates, or an empty one).
+func (s *templateSet) forResponse(accept string) (t *vtl.Template, ctype string) {
+	if s == nil {
+		return nil, ""
+	}
+	first, _, _ := strings.Cut(accept, ",")
+	if first = strings.TrimSpace(first); first != "" {
+		if t, ok := s.byType[mediaType(first)]; ok {
+			return t, mediaType(first)
+		}
+	}
+	if t, ok := s.byType["application/json"]; ok {
+		return t, "application/json"
+	}
+	return s.byType[s.first], s.first
+}
+
+// mediaType is a Content-Type or Accept item's media type in lower case,
+// without parameters; application/json when empty.
+func mediaType(v string) string {
+	mt, _, _ := strings.Cut(v, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if mt == "" {
+		return "application/json"
+	}
+	return mt
 }
 
 var directives = []string{"if", "elseif", "else", "end", "set", "foreach", "break", "stop", "macro", "define", "parse", "include", "evaluate", "{"}

@@ -67,6 +67,7 @@ var apiChildren = []model.Kind{
 	model.KindResource, model.KindPathPart, model.KindMethod, model.KindIntegration,
 	model.KindMethodResponse, model.KindIntegrationResponse, model.KindGatewayResponse,
 	model.KindStage, model.KindDeployment, model.KindDeploymentPart,
+	model.KindModel, model.KindRequestValidator,
 }
 
 // treeKinds are the kinds a deployment freezes, children before parents: the
@@ -74,6 +75,7 @@ var apiChildren = []model.Kind{
 var treeKinds = []model.Kind{
 	model.KindIntegrationResponse, model.KindMethodResponse, model.KindIntegration,
 	model.KindMethod, model.KindResource, model.KindGatewayResponse,
+	model.KindModel, model.KindRequestValidator,
 }
 
 // loadAPI returns the API's own record and its ModRev. A record in the shape
@@ -257,6 +259,9 @@ func readTree(ctx context.Context, st store.Store, api *model.RestAPI, apiRev in
 			api.GatewayResponses = map[string]*model.GatewayResponse{}
 		}
 		api.GatewayResponses[gr.ResponseType] = gr
+	}
+	if err := attachModels(api, lists); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

@@ -26,7 +26,11 @@ type RestAPI struct {
 	RootResourceID            string
 	Resources                 map[string]*Resource        `json:",omitempty"` // by resource id
 	GatewayResponses          map[string]*GatewayResponse `json:",omitempty"` // by response type
-	Tags                      map[string]string           `json:",omitempty"`
+	// Models (by name) and RequestValidators (by id) are records of their
+	// own (KindModel, KindRequestValidator), filled in like Resources.
+	Models            map[string]*Model            `json:",omitempty"`
+	RequestValidators map[string]*RequestValidator `json:",omitempty"`
+	Tags              map[string]string            `json:",omitempty"`
 }
 
 // EndpointConfiguration says how an API is reached: Types is ["PRIVATE"],
@@ -34,6 +38,22 @@ type RestAPI struct {
 type EndpointConfiguration struct {
 	Types          []string
 	VpcEndpointIDs []string `json:",omitempty"`
+	// IPAddressType is "ipv4" or "dualstack" as the caller set it; empty
+	// means the type's default (IPAddressTypeOrDefault).
+	IPAddressType string `json:",omitempty"`
+}
+
+// IPAddressTypeOrDefault is the IP address type AWS reports: the one set, or
+// the default, dualstack for a private API (the only type it may have) and
+// ipv4 for the others.
+func (e EndpointConfiguration) IPAddressTypeOrDefault() string {
+	switch {
+	case e.IPAddressType != "":
+		return e.IPAddressType
+	case len(e.Types) > 0 && e.Types[0] == "PRIVATE":
+		return "dualstack"
+	}
+	return "ipv4"
 }
 
 // Resource is one node of the resource tree. Path is the full path ("/pets/{id}").
@@ -50,13 +70,15 @@ type Resource struct {
 // responses. Stored under KindMethod as "<apiID>/<resourceID>/<HTTPMethod>",
 // without Integration and MethodResponses (records of their own).
 type Method struct {
-	HTTPMethod        string
-	AuthorizationType string // "NONE"
-	APIKeyRequired    bool
-	OperationName     string                     `json:",omitempty"`
-	RequestParameters map[string]bool            `json:",omitempty"`
-	Integration       *Integration               `json:",omitempty"`
-	MethodResponses   map[string]*MethodResponse `json:",omitempty"` // by status code
+	HTTPMethod         string
+	AuthorizationType  string // "NONE"
+	APIKeyRequired     bool
+	OperationName      string                     `json:",omitempty"`
+	RequestParameters  map[string]bool            `json:",omitempty"`
+	RequestValidatorID string                     `json:",omitempty"`
+	RequestModels      map[string]string          `json:",omitempty"` // model name by content type
+	Integration        *Integration               `json:",omitempty"`
+	MethodResponses    map[string]*MethodResponse `json:",omitempty"` // by status code
 }
 
 // Integration types.
@@ -149,7 +171,34 @@ type Stage struct {
 	CacheClusterSize    string                   `json:",omitempty"`
 	CreatedDate         time.Time
 	LastUpdatedDate     time.Time
-	Tags                map[string]string `json:",omitempty"`
+	Tags                map[string]string  `json:",omitempty"`
+	AccessLogSettings   *AccessLogSettings `json:",omitempty"`
+}
+
+// AccessLogSettings is a stage's access log: one line per request in Format
+// ($context variables), to the place DestinationARN names.
+type AccessLogSettings struct {
+	DestinationARN string `json:",omitempty"`
+	Format         string `json:",omitempty"`
+}
+
+// Model is a request or response payload's JSON Schema (draft 4). Stored
+// under KindModel as "<apiID>/<Name>".
+type Model struct {
+	ID          string
+	Name        string
+	Description string `json:",omitempty"`
+	Schema      string `json:",omitempty"`
+	ContentType string
+}
+
+// RequestValidator says what a method's request is checked for before its
+// integration runs. Stored under KindRequestValidator as "<apiID>/<ID>".
+type RequestValidator struct {
+	ID                        string
+	Name                      string `json:",omitempty"`
+	ValidateRequestBody       bool
+	ValidateRequestParameters bool
 }
 
 // MethodSetting holds the per-method stage settings. They are stored and

@@ -65,12 +65,26 @@ const (
 	KindIntegrationResponse Kind = "integrationresponse"
 	KindGatewayResponse     Kind = "gatewayresponse"
 	KindDeploymentPart      Kind = "deploymentpart"
+	// Models ("<apiID>/<name>") and request validators ("<apiID>/<id>").
+	KindModel            Kind = "model"
+	KindRequestValidator Kind = "requestvalidator"
 	// KindPathPart is an index key, not a resource (no snapshot map): one per
 	// (API, parent resource, path part) — "<apiID>/<parentID>/<part>", every
 	// variable part under "{" — put create-only with the resource, so that
 	// siblings' path parts stay unique, and only one is a variable, across
 	// nodes. Its value names the resource that holds the part.
 	KindPathPart Kind = "pathpart"
+
+	// API Gateway's account-level metering (apikeys.go): API keys (id: the
+	// key's id), usage plans (id: the plan's), a key in a plan
+	// ("<planID>/<keyID>") and a key's usage on a day
+	// ("<planID>/<keyID>/<YYYY-MM-DD>"). KindAPIKeyValue is an index key (id:
+	// the key's value; no snapshot map), put create-only with the key.
+	KindAPIKey       Kind = "apikey"
+	KindAPIKeyValue  Kind = "apikeyvalue"
+	KindUsagePlan    Kind = "usageplan"
+	KindUsagePlanKey Kind = "usageplankey"
+	KindUsage        Kind = "usage"
 )
 
 // Key is the store key of a resource: "<kind>/<id>". IDs may contain '/'.

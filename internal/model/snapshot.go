@@ -37,6 +37,11 @@ type Snapshot struct {
 	Accelerators     map[string]*Accelerator     // by ARN
 	GAListeners      map[string]*GAListener      // by ARN
 	EndpointGroups   map[string]*EndpointGroup   // by ARN
+	// API keys and usage plans (apikeys.go).
+	APIKeys       map[string]*APIKey       // by key id
+	UsagePlans    map[string]*UsagePlan    // by plan id
+	UsagePlanKeys map[string]*UsagePlanKey // by planID/keyID
+	Usage         map[string]*Usage        // by UsageID
 
 	// A REST API's tree, by API id and then by the id under it (see the
 	// kinds): nested so that a change clones only its own API's map, not
@@ -209,6 +214,10 @@ func (s *Snapshot) eachMap(f func(Kind, mapRef)) {
 	f(KindAccelerator, typedMap[Accelerator]{&s.Accelerators})
 	f(KindGAListener, typedMap[GAListener]{&s.GAListeners})
 	f(KindEndpointGroup, typedMap[EndpointGroup]{&s.EndpointGroups})
+	f(KindAPIKey, typedMap[APIKey]{&s.APIKeys})
+	f(KindUsagePlan, typedMap[UsagePlan]{&s.UsagePlans})
+	f(KindUsagePlanKey, typedMap[UsagePlanKey]{&s.UsagePlanKeys})
+	f(KindUsage, typedMap[Usage]{&s.Usage})
 }
 
 // LoadBalancerByDNSName finds a load balancer by its DNS name (any case, with or

@@ -67,8 +67,13 @@ func (a *applier) restAPI(ctx context.Context, spec API, have []*model.RestAPI) 
 		if !reflect.DeepEqual(api.EndpointConfiguration, ec) {
 			cs = append(cs, Change{res, "endpointConfiguration", endpointConfigText(a, api.EndpointConfiguration), endpointConfigText(a, ec)})
 		}
-		if !sameJSON(api.Policy, policy) {
-			cs = append(cs, Change{res, "policy", policyText(api.Policy), policyText(policy)})
+		// The gateway keeps the short resource form expanded to the API's ARN.
+		expanded := policy
+		if e, err := gateway.ExpandPolicy(policy, a.Env, api.ID); err == nil {
+			expanded = e
+		}
+		if !sameJSON(api.Policy, expanded) {
+			cs = append(cs, Change{res, "policy", policyText(api.Policy), policyText(expanded)})
 		}
 		if len(cs) > 0 {
 			err := a.write(func() (err error) {

@@ -81,6 +81,22 @@ func (e *planEnv) sg(t *testing.T, name string) *model.SecurityGroup {
 	return sg
 }
 
+// find is the API named name as stored, or nil.
+func (e *planEnv) find(ctx context.Context, name string) *model.RestAPI {
+	apis, _ := all[model.RestAPI](ctx, e.svcs.Store, model.KindRestAPI)
+	return find(apis, func(a *model.RestAPI) bool { return a.Name == name })
+}
+
+// expanded is doc as the gateway stores it for the API named name.
+func (e *planEnv) expanded(t *testing.T, name, doc string) string {
+	t.Helper()
+	out, err := gateway.ExpandPolicy(doc, e.svcs.Env, e.api(t, name).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func (e *planEnv) api(t *testing.T, name string) *model.RestAPI {
 	t.Helper()
 	apis, err := all[model.RestAPI](context.Background(), e.svcs.Store, model.KindRestAPI)
@@ -116,6 +132,10 @@ func (e *planEnv) narrow(t *testing.T, name string) {
 
 const denyPolicy = `{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Principal":"*","Resource":"execute-api:/*"},` +
 	`{"Action":"execute-api:Invoke","Effect":"Deny","Principal":"*","Resource":"execute-api:/*/DELETE/*"}]}`
+
+// demoARN stands for the demo API's execution ARN in expected changes; the
+// test puts in the API's id.
+const demoARN = "{demo-execution-arn}"
 
 // deny adds a Deny statement to the API's policy and deploys it.
 func (e *planEnv) deny(t *testing.T, name string) {
@@ -156,8 +176,9 @@ func TestPlan(t *testing.T) {
 			name:   "deny added to the policy and deployed",
 			change: func(t *testing.T, e *planEnv) { e.deny(t, "demo") },
 			want: []Change{
-				{Resource: "api/demo", Field: "policy", Old: policyText(denyPolicy),
-					New: `{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Principal":"*","Resource":"execute-api:/*"}]}`},
+				// As stored: the short resource form expanded to the API's ARN.
+				{Resource: "api/demo", Field: "policy", Old: policyText(strings.ReplaceAll(denyPolicy, "execute-api:/", demoARN+"/")),
+					New: `{"Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Principal":"*","Resource":"` + demoARN + `/*"}]}`},
 				{Resource: "api/demo", Field: "stages[prod].deployment"},
 			},
 		},
@@ -223,6 +244,10 @@ func TestPlan(t *testing.T) {
 				t.Fatalf("changes: got %q, want %q", got, tt.want)
 			}
 			for i, w := range tt.want {
+				if api := e.find(ctx, "demo"); api != nil {
+					w.Old = strings.ReplaceAll(w.Old, demoARN, "arn:aws:execute-api:us-west-2:000000000000:"+api.ID)
+					w.New = strings.ReplaceAll(w.New, demoARN, "arn:aws:execute-api:us-west-2:000000000000:"+api.ID)
+				}
 				if w.Old != "" && got[i].Old != w.Old {
 					t.Errorf("%s %s old: got %q, want %q", w.Resource, w.Field, got[i].Old, w.Old)
 				}
@@ -288,7 +313,7 @@ func TestApplyFile(t *testing.T) {
 		if got := permissionsText(e.sg(t, "endpoint-sg").Ingress); got != narrowed {
 			t.Errorf("endpoint-sg ingress: got %s, want %s (kept)", got, narrowed)
 		}
-		if got := e.api(t, "demo").Policy; got != denyPolicy {
+		if got, want := e.api(t, "demo").Policy, e.expanded(t, "demo", denyPolicy); got != want {
 			t.Errorf("policy: got %s, want the Deny kept", got)
 		}
 		if !strings.Contains(e.log.String(), "stack stack.yaml unchanged since the last apply (sha256 ") {
@@ -316,7 +341,7 @@ func TestApplyFile(t *testing.T) {
 		if got := permissionsText(e.sg(t, "endpoint-sg").Ingress); got != narrowed {
 			t.Errorf("endpoint-sg ingress: got %s, want %s (kept)", got, narrowed)
 		}
-		if got := e.api(t, "demo").Policy; got != denyPolicy {
+		if got, want := e.api(t, "demo").Policy, e.expanded(t, "demo", denyPolicy); got != want {
 			t.Errorf("policy: got %s, want the Deny kept", got)
 		}
 		if got, want := permissionsText(e.sg(t, "alb-sg").Ingress), "[tcp 443 0.0.0.0/0, tcp 8443 10.0.0.0/8]"; got != want {

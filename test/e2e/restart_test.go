@@ -66,7 +66,9 @@ func TestServeRestartKeepsAPIChanges(t *testing.T) {
 		&ec2.RevokeSecurityGroupIngressInput{GroupId: &sgID, IpPermissions: ingress("0.0.0.0/0")}))
 	// Add an explicit Deny to the resource policy and deploy it.
 	api := testutil.Must[*apigateway.GetRestApiOutput](t)(c.apigw.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID}))
-	policy := withStatement(t, aws.ToString(api.Policy), denyStatement)
+	// GetRestApi returns the policy with its quotes escaped, as AWS does;
+	// a client unescapes it before editing it (Terraform does the same).
+	policy := withStatement(t, strings.ReplaceAll(aws.ToString(api.Policy), `\"`, `"`), denyStatement)
 	testutil.Must[*apigateway.UpdateRestApiOutput](t)(c.apigw.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: &apiID,
 		PatchOperations: []agtypes.PatchOperation{{Op: agtypes.OpReplace, Path: aws.String("/policy"), Value: &policy}}}))
 	testutil.Must[*apigateway.CreateDeploymentOutput](t)(c.apigw.CreateDeployment(ctx,
@@ -88,7 +90,7 @@ func TestServeRestartKeepsAPIChanges(t *testing.T) {
 			t.Errorf("endpoint-sg ingress: got %q, want %q (narrowed through the API)", got, wantIngress)
 		}
 		api := testutil.Must[*apigateway.GetRestApiOutput](t)(c.apigw.GetRestApi(ctx, &apigateway.GetRestApiInput{RestApiId: &apiID}))
-		if !strings.Contains(aws.ToString(api.Policy), `"Deny"`) {
+		if !strings.Contains(aws.ToString(api.Policy), `\"Deny\"`) {
 			t.Errorf("policy: got %s, want the Deny added through the API", aws.ToString(api.Policy))
 		}
 	}

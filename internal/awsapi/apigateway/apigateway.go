@@ -83,6 +83,46 @@ func New(gw *gateway.Service) *awsapi.Service {
 		"GET /v2/domainnames/{domain_name}/apimappings":                 h.getAPIMappings,
 		"GET /v2/domainnames/{domain_name}/apimappings/{mapping_id}":    h.getAPIMapping,
 		"DELETE /v2/domainnames/{domain_name}/apimappings/{mapping_id}": h.deleteAPIMapping,
+		// Updates of the tree, custom domains and API mappings (update.go).
+		"PATCH " + resource:                                            h.updateResource,
+		"PATCH " + method + "/integration":                             h.updateIntegration,
+		"PATCH " + method + "/responses/{status_code}":                 h.updateMethodResponse,
+		"PATCH " + method + "/integration/responses/{status_code}":     h.updateIntegrationResponse,
+		"PATCH " + domain:                                              h.updateDomainName,
+		"PATCH /v2/domainnames/{domain_name}/apimappings/{mapping_id}": h.updateAPIMapping,
+		// OpenAPI import and export (openapi.go); ImportRestApi is POST /restapis?mode=import.
+		"PUT " + api: h.putRestAPI,
+		"GET " + api + "/stages/{stage_name}/exports/{export_type}": h.getExport,
+
+		// Models and request validators (models.go).
+		"POST " + api + "/models":                                    h.createModel,
+		"GET " + api + "/models":                                     h.getModels,
+		"GET " + api + "/models/{model_name}":                        h.getModel,
+		"PATCH " + api + "/models/{model_name}":                      h.updateModel,
+		"DELETE " + api + "/models/{model_name}":                     h.deleteModel,
+		"POST " + api + "/requestvalidators":                         h.createRequestValidator,
+		"GET " + api + "/requestvalidators":                          h.getRequestValidators,
+		"GET " + api + "/requestvalidators/{requestvalidator_id}":    h.getRequestValidator,
+		"PATCH " + api + "/requestvalidators/{requestvalidator_id}":  h.updateRequestValidator,
+		"DELETE " + api + "/requestvalidators/{requestvalidator_id}": h.deleteRequestValidator,
+
+		// API keys, usage plans and usage (apikeys.go). POST /apikeys?mode=import
+		// is ImportApiKeys, which createAPIKey hands on.
+		"POST /apikeys":                                 h.createAPIKey,
+		"GET /apikeys":                                  h.getAPIKeys,
+		"GET /apikeys/{api_Key}":                        h.getAPIKey,
+		"PATCH /apikeys/{api_Key}":                      h.updateAPIKey,
+		"DELETE /apikeys/{api_Key}":                     h.deleteAPIKey,
+		"POST /usageplans":                              h.createUsagePlan,
+		"GET /usageplans":                               h.getUsagePlans,
+		"GET /usageplans/{usageplanId}":                 h.getUsagePlan,
+		"PATCH /usageplans/{usageplanId}":               h.updateUsagePlan,
+		"DELETE /usageplans/{usageplanId}":              h.deleteUsagePlan,
+		"POST /usageplans/{usageplanId}/keys":           h.createUsagePlanKey,
+		"GET /usageplans/{usageplanId}/keys":            h.getUsagePlanKeys,
+		"GET /usageplans/{usageplanId}/keys/{keyId}":    h.getUsagePlanKey,
+		"DELETE /usageplans/{usageplanId}/keys/{keyId}": h.deleteUsagePlanKey,
+		"GET /usageplans/{usageplanId}/usage":           h.getUsage,
 	} {
 		m.Handle(pattern, op)
 	}
@@ -90,7 +130,7 @@ func New(gw *gateway.Service) *awsapi.Service {
 		Name:         "apigateway",
 		Protocol:     awsapi.RestJSON,
 		BadInput:     "BadRequestException",
-		PathPrefixes: []string{"/restapis", "/domainnames", "/tags", "/v2/"},
+		PathPrefixes: []string{"/restapis", "/domainnames", "/tags", "/v2/", "/apikeys", "/usageplans"},
 		Handler:      m,
 	}
 }

@@ -35,6 +35,7 @@ type env struct {
 	url string
 	v1  *apigw.Client
 	v2  *apigwv2.Client
+	st  store.Store // the gateway's store, for records other services own
 }
 
 func newEnv(t testing.TB) *env {
@@ -46,7 +47,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	url, cfg := awsapitest.Start(t, apigateway.New(gateway.New(gateway.Deps{Store: st})))
-	return &env{ctx: ctx, url: url, v1: apigw.NewFromConfig(cfg), v2: apigwv2.NewFromConfig(cfg)}
+	return &env{ctx: ctx, url: url, v1: apigw.NewFromConfig(cfg), v2: apigwv2.NewFromConfig(cfg), st: st}
 }
 
 // apiError asserts that err is an API error with code and message.
@@ -71,6 +72,9 @@ func (e *env) walkthrough(t testing.TB) string {
 		EndpointConfiguration: &types.EndpointConfiguration{
 			Types: []types.EndpointType{types.EndpointTypePrivate}, VpcEndpointIds: []string{vpce}},
 	}))
+	if got := api.EndpointConfiguration.IpAddressType; got != types.IpAddressTypeDualstack {
+		t.Errorf("a private API's ipAddressType: got %q, want dualstack (its only type)", got)
+	}
 	if api.Id == nil || len(*api.Id) != 10 || api.RootResourceId == nil || api.CreatedDate == nil {
 		t.Fatalf("CreateRestApi: got %+v", api)
 	}
@@ -110,8 +114,12 @@ func (e *env) walkthrough(t testing.TB) string {
 
 	upd := testutil.Must[*apigw.UpdateRestApiOutput](t)(c.UpdateRestApi(ctx, &apigw.UpdateRestApiInput{RestApiId: api.Id,
 		PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/policy"), Value: aws.String(policy)}}}))
-	if aws.ToString(upd.Policy) != policy {
-		t.Errorf("policy: got %q", aws.ToString(upd.Policy))
+	// As AWS returns it: the short resource form expanded to the API's ARN,
+	// every quote escaped.
+	wantPolicy := `{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",` +
+		`\"Action\":\"execute-api:Invoke\",\"Resource\":\"arn:aws:execute-api:us-west-2:000000000000:` + aws.ToString(api.Id) + `/*\"}]}`
+	if aws.ToString(upd.Policy) != wantPolicy {
+		t.Errorf("policy: got %s, want %s", aws.ToString(upd.Policy), wantPolicy)
 	}
 	dep := testutil.Must[*apigw.CreateDeploymentOutput](t)(c.CreateDeployment(ctx, &apigw.CreateDeploymentInput{RestApiId: api.Id,
 		StageName: aws.String("prod"), Description: aws.String("first")}))
@@ -208,8 +216,26 @@ func TestUpdateRestAPI(t *testing.T) {
 		}
 	}
 
-	_, err := patch(op(types.OpReplace, "/nope", "x"))
-	apiError(t, err, "BadRequestException", "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, /endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds]")
+	// Regional now, it keeps dualstack until told ipv4; private again, it is
+	// dualstack again, and ipv4 is refused.
+	if got := out.EndpointConfiguration.IpAddressType; got != types.IpAddressTypeDualstack {
+		t.Errorf("ipAddressType after private → regional: got %q, want dualstack", got)
+	}
+	out = testutil.Must[*apigw.UpdateRestApiOutput](t)(patch(op(types.OpReplace, "/endpointConfiguration/ipAddressType", "ipv4")))
+	if got := out.EndpointConfiguration.IpAddressType; got != types.IpAddressTypeIpv4 {
+		t.Errorf("ipAddressType: got %q, want ipv4", got)
+	}
+	out = testutil.Must[*apigw.UpdateRestApiOutput](t)(patch(op(types.OpReplace, "/endpointConfiguration/types/REGIONAL", "PRIVATE")))
+	if got := out.EndpointConfiguration.IpAddressType; got != types.IpAddressTypeDualstack {
+		t.Errorf("ipAddressType after regional → private: got %q, want dualstack", got)
+	}
+	_, err := patch(op(types.OpReplace, "/endpointConfiguration/ipAddressType", "ipv4"))
+	apiError(t, err, "BadRequestException", "Only dualstack ipAddressType is supported for Private APIs.")
+	_, err = patch(op(types.OpReplace, "/endpointConfiguration/ipAddressType", "ipv6"))
+	apiError(t, err, "BadRequestException", "Invalid value 'ipv6' specified for /endpointConfiguration/ipAddressType. Must be one of: ipv4, dualstack")
+
+	_, err = patch(op(types.OpReplace, "/nope", "x"))
+	apiError(t, err, "BadRequestException", "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, /endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds, /endpointConfiguration/ipAddressType]")
 	_, err = patch(op(types.OpReplace, "/policy", "{not json"))
 	apiError(t, err, "BadRequestException", "Invalid policy document. Please check the policy syntax and ensure that Principals are valid.")
 	_, err = c.UpdateRestApi(ctx, &apigw.UpdateRestApiInput{RestApiId: aws.String("abc")})

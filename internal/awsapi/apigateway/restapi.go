@@ -27,6 +27,9 @@ func (p patchInput) ops() []gateway.PatchOperation {
 // ---- REST APIs ----
 
 func (h *handler) createRestAPI(r *http.Request) (int, any, error) {
+	if r.URL.Query().Get("mode") == "import" {
+		return h.importRestAPI(r) // ImportRestApi shares the route (openapi.go)
+	}
 	var in struct {
 		Name                      string                 `json:"name" required:"true"`
 		Description               string                 `json:"description"`
@@ -143,17 +146,20 @@ func methodPath(r *http.Request) (api, res, verb string) {
 
 func (h *handler) putMethod(r *http.Request) (int, any, error) {
 	var in struct {
-		AuthorizationType string          `json:"authorizationType" required:"true"`
-		APIKeyRequired    bool            `json:"apiKeyRequired"`
-		OperationName     string          `json:"operationName"`
-		RequestParameters map[string]bool `json:"requestParameters"`
+		AuthorizationType  string            `json:"authorizationType" required:"true"`
+		APIKeyRequired     bool              `json:"apiKeyRequired"`
+		OperationName      string            `json:"operationName"`
+		RequestParameters  map[string]bool   `json:"requestParameters"`
+		RequestValidatorID string            `json:"requestValidatorId"`
+		RequestModels      map[string]string `json:"requestModels"`
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	api, res, verb := methodPath(r)
 	m, err := h.gw.PutMethod(r.Context(), api, res, verb, gateway.PutMethodInput{AuthorizationType: in.AuthorizationType,
-		APIKeyRequired: in.APIKeyRequired, OperationName: in.OperationName, RequestParameters: in.RequestParameters})
+		APIKeyRequired: in.APIKeyRequired, OperationName: in.OperationName, RequestParameters: in.RequestParameters,
+		RequestValidatorID: in.RequestValidatorID, RequestModels: in.RequestModels})
 	if err != nil {
 		return 0, nil, err
 	}

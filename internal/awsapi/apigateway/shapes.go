@@ -12,17 +12,18 @@ import (
 type endpointConfiguration struct {
 	Types          []string `json:"types,omitempty"`
 	VpcEndpointIDs []string `json:"vpcEndpointIds,omitempty"`
+	IPAddressType  string   `json:"ipAddressType,omitempty"`
 }
 
 func (e *endpointConfiguration) model() *model.EndpointConfiguration {
 	if e == nil {
 		return nil
 	}
-	return &model.EndpointConfiguration{Types: e.Types, VpcEndpointIDs: e.VpcEndpointIDs}
+	return &model.EndpointConfiguration{Types: e.Types, VpcEndpointIDs: e.VpcEndpointIDs, IPAddressType: e.IPAddressType}
 }
 
 func toEndpointConfiguration(e model.EndpointConfiguration) endpointConfiguration {
-	return endpointConfiguration{Types: e.Types, VpcEndpointIDs: e.VpcEndpointIDs}
+	return endpointConfiguration{Types: e.Types, VpcEndpointIDs: e.VpcEndpointIDs, IPAddressType: e.IPAddressType}
 }
 
 // collection is API Gateway's paged list: the items travel as "item".
@@ -46,6 +47,8 @@ type restAPI struct {
 }
 
 func toRestAPI(a *model.RestAPI) restAPI {
+	ec := toEndpointConfiguration(a.EndpointConfiguration)
+	ec.IPAddressType = a.EndpointConfiguration.IPAddressTypeOrDefault()
 	return restAPI{
 		ID:                        a.ID,
 		Name:                      a.Name,
@@ -53,8 +56,8 @@ func toRestAPI(a *model.RestAPI) restAPI {
 		CreatedDate:               awsapi.Epoch(a.CreatedDate),
 		Version:                   a.Version,
 		APIKeySource:              a.APIKeySource,
-		EndpointConfiguration:     toEndpointConfiguration(a.EndpointConfiguration),
-		Policy:                    a.Policy,
+		EndpointConfiguration:     ec,
+		Policy:                    gateway.WirePolicy(a.Policy),
 		Tags:                      a.Tags,
 		DisableExecuteAPIEndpoint: a.DisableExecuteAPIEndpoint,
 		RootResourceID:            a.RootResourceID,
@@ -88,22 +91,26 @@ func toResource(r *model.Resource, embed bool) resource {
 }
 
 type method struct {
-	HTTPMethod        string                    `json:"httpMethod,omitempty"`
-	AuthorizationType string                    `json:"authorizationType,omitempty"`
-	APIKeyRequired    *bool                     `json:"apiKeyRequired,omitempty"`
-	OperationName     string                    `json:"operationName,omitempty"`
-	RequestParameters map[string]bool           `json:"requestParameters,omitempty"`
-	MethodResponses   map[string]methodResponse `json:"methodResponses,omitempty"`
-	MethodIntegration *integration              `json:"methodIntegration,omitempty"`
+	HTTPMethod         string                    `json:"httpMethod,omitempty"`
+	AuthorizationType  string                    `json:"authorizationType,omitempty"`
+	APIKeyRequired     *bool                     `json:"apiKeyRequired,omitempty"`
+	OperationName      string                    `json:"operationName,omitempty"`
+	RequestParameters  map[string]bool           `json:"requestParameters,omitempty"`
+	RequestValidatorID string                    `json:"requestValidatorId,omitempty"`
+	RequestModels      map[string]string         `json:"requestModels,omitempty"`
+	MethodResponses    map[string]methodResponse `json:"methodResponses,omitempty"`
+	MethodIntegration  *integration              `json:"methodIntegration,omitempty"`
 }
 
 func toMethod(m *model.Method) method {
 	out := method{
-		HTTPMethod:        m.HTTPMethod,
-		AuthorizationType: m.AuthorizationType,
-		APIKeyRequired:    &m.APIKeyRequired,
-		OperationName:     m.OperationName,
-		RequestParameters: m.RequestParameters,
+		HTTPMethod:         m.HTTPMethod,
+		AuthorizationType:  m.AuthorizationType,
+		APIKeyRequired:     &m.APIKeyRequired,
+		OperationName:      m.OperationName,
+		RequestParameters:  m.RequestParameters,
+		RequestValidatorID: m.RequestValidatorID,
+		RequestModels:      m.RequestModels,
 	}
 	if len(m.MethodResponses) > 0 {
 		out.MethodResponses = map[string]methodResponse{}
@@ -194,6 +201,7 @@ type stage struct {
 	MethodSettings      map[string]methodSetting `json:"methodSettings"`
 	Variables           map[string]string        `json:"variables,omitempty"`
 	TracingEnabled      bool                     `json:"tracingEnabled"`
+	AccessLogSettings   *accessLogSettings       `json:"accessLogSettings,omitempty"`
 	Tags                map[string]string        `json:"tags,omitempty"`
 	CreatedDate         awsapi.Epoch             `json:"createdDate"`
 	LastUpdatedDate     awsapi.Epoch             `json:"lastUpdatedDate"`
@@ -226,6 +234,7 @@ func toStage(s *model.Stage) stage {
 		Variables:           s.Variables,
 		TracingEnabled:      s.TracingEnabled,
 		Tags:                s.Tags,
+		AccessLogSettings:   toAccessLogSettings(s.AccessLogSettings),
 		CreatedDate:         awsapi.Epoch(s.CreatedDate),
 		LastUpdatedDate:     awsapi.Epoch(s.LastUpdatedDate),
 	}
@@ -304,4 +313,16 @@ func toGatewayResponse(g *gateway.GatewayResponse) gatewayResponse {
 		ResponseTemplates:  g.ResponseTemplates,
 		DefaultResponse:    g.Default,
 	}
+}
+
+type accessLogSettings struct {
+	Format         string `json:"format,omitempty"`
+	DestinationARN string `json:"destinationArn,omitempty"`
+}
+
+func toAccessLogSettings(a *model.AccessLogSettings) *accessLogSettings {
+	if a == nil {
+		return nil
+	}
+	return &accessLogSettings{Format: a.Format, DestinationARN: a.DestinationARN}
 }

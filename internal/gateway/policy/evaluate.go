@@ -41,7 +41,7 @@ func (st *Statement) matches(action string, req *Request) bool {
 func (st *Statement) matchPrincipal(caller string) bool {
 	in := false
 	for _, p := range st.Principals {
-		if p == "*" || (caller != "" && wildcard.Match(p, caller)) {
+		if p == "*" || (caller != "" && (wildcard.Match(p, caller) || accountPrincipal(p, caller))) {
 			in = true
 			break
 		}
@@ -91,4 +91,26 @@ func lookup(ctx map[string]string, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// accountPrincipal reports whether p names the account (its root,
+// "arn:aws:iam::ACCOUNT:root", or a bare account id, which Parse expanded
+// to it) of caller: in IAM, such a principal stands for every principal of
+// the account, not only its root user.
+func accountPrincipal(p, caller string) bool {
+	account, ok := strings.CutPrefix(p, "arn:aws:iam::")
+	if !ok {
+		return false
+	}
+	account, ok = strings.CutSuffix(account, ":root")
+	if !ok || !isAccountID(account) {
+		return false
+	}
+	rest, ok := strings.CutPrefix(caller, "arn:aws:")
+	if !ok {
+		return false
+	}
+	// arn:aws:SERVICE::ACCOUNT:… (iam) or arn:aws:sts::ACCOUNT:assumed-role/…
+	f := strings.SplitN(rest, ":", 4)
+	return len(f) == 4 && f[2] == account
 }

@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"gatehouse/internal/testutil"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// TestAPIKeysUsagePlansAndIAM sets up a private REST API with the AWS SDK and
+// calls it over real HTTPS through an interface endpoint: API keys with usage
+// plans (403 without a key, 200 with one, 429 past the plan's throttle and
+// quota, get-usage counting), and an AWS_IAM method that a request signed
+// with the SDK's SigV4 signer passes and that sees its caller in a MOCK
+// template, while unsigned and wrongly signed requests get 403.
+func TestAPIKeysUsagePlansAndIAM(t *testing.T) {
+	needRoot(t)
+	r := start(t, addressPlan("127.94.0.0/16", "127.94.1.0/24", "127.94.2.0/24"))
+	c := sdkClients(r.cfg.AWSListen)
+	ctx := context.Background()
+
+	// An interface endpoint for execute-api.
+	vpcs := testutil.Must[*ec2.DescribeVpcsOutput](t)(c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
+	vpcID := aws.ToString(vpcs.Vpcs[0].VpcId)
+	subnets := testutil.Must[*ec2.DescribeSubnetsOutput](t)(c.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}))
+	sg := testutil.Must[*ec2.CreateSecurityGroupOutput](t)(c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
+		GroupName: aws.String("endpoint-sg"), Description: aws.String("execute-api endpoint"), VpcId: &vpcID}))
+	testutil.Must[*ec2.AuthorizeSecurityGroupIngressOutput](t)(c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: sg.GroupId, IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), CidrIp: aws.String("0.0.0.0/0")}))
+	vpce := testutil.Must[*ec2.CreateVpcEndpointOutput](t)(c.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+		VpcId: &vpcID, ServiceName: aws.String("com.amazonaws.us-west-2.execute-api"), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
+		SubnetIds: []string{aws.ToString(subnets.Subnets[0].SubnetId)}, SecurityGroupIds: []string{aws.ToString(sg.GroupId)}}))
+	vpceID := aws.ToString(vpce.VpcEndpoint.VpcEndpointId)
+	eventually(t, "the endpoint is available", func() (bool, string) {
+		d := testutil.Must[*ec2.DescribeVpcEndpointsOutput](t)(c.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{vpceID}}))
+		return len(d.VpcEndpoints) == 1 && d.VpcEndpoints[0].State == "available", fmt.Sprintf("%+v", d.VpcEndpoints)
+	})
+	enis := testutil.Must[*ec2.DescribeNetworkInterfacesOutput](t)(c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: []string{vpceID}}}}))
+	endpointIP := aws.ToString(enis.NetworkInterfaces[0].PrivateIpAddress)
+
+	// The API: GET /keyed needs an API key, GET /me is AWS_IAM; both MOCK.
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
+	api := testutil.Must[*apigateway.CreateRestApiOutput](t)(c.apigw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
+		Name: aws.String("keys"), Policy: aws.String(policy), EndpointConfiguration: &agtypes.EndpointConfiguration{
+			Types: []agtypes.EndpointType{agtypes.EndpointTypePrivate}, VpcEndpointIds: []string{vpceID}}}))
+	apiID := aws.ToString(api.Id)
+	root := aws.ToString(api.RootResourceId)
+	method := func(part, auth string, keyRequired bool, template string) {
+		t.Helper()
+		res := testutil.Must[*apigateway.CreateResourceOutput](t)(c.apigw.CreateResource(ctx, &apigateway.CreateResourceInput{
+			RestApiId: &apiID, ParentId: &root, PathPart: &part})).Id
+		get := aws.String("GET")
+		testutil.Must[*apigateway.PutMethodOutput](t)(c.apigw.PutMethod(ctx, &apigateway.PutMethodInput{
+			RestApiId: &apiID, ResourceId: res, HttpMethod: get, AuthorizationType: &auth, ApiKeyRequired: keyRequired}))
+		testutil.Must[*apigateway.PutIntegrationOutput](t)(c.apigw.PutIntegration(ctx, &apigateway.PutIntegrationInput{
+			RestApiId: &apiID, ResourceId: res, HttpMethod: get, Type: agtypes.IntegrationTypeMock,
+			RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`}}))
+		testutil.Must[*apigateway.PutMethodResponseOutput](t)(c.apigw.PutMethodResponse(ctx, &apigateway.PutMethodResponseInput{
+			RestApiId: &apiID, ResourceId: res, HttpMethod: get, StatusCode: aws.String("200")}))
+		testutil.Must[*apigateway.PutIntegrationResponseOutput](t)(c.apigw.PutIntegrationResponse(ctx, &apigateway.PutIntegrationResponseInput{
+			RestApiId: &apiID, ResourceId: res, HttpMethod: get, StatusCode: aws.String("200"),
+			ResponseTemplates: map[string]string{"application/json": template}}))
+	}
+	method("keyed", "NONE", true, `{"keyId": "$context.identity.apiKeyId"}`)
+	method("me", "AWS_IAM", false, `{"account": "$context.identity.accountId", "arn": "$context.identity.userArn", "key": "$context.identity.accessKey"}`)
+	testutil.Must[*apigateway.CreateDeploymentOutput](t)(c.apigw.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{
+		RestApiId: &apiID, StageName: aws.String("prod")}))
+
+	// Three keys, each in a plan of its own over prod: one throttled to a
+	// burst of 1, one with a quota of 2 a day, one without limits.
+	stage := []agtypes.ApiStage{{ApiId: &apiID, Stage: aws.String("prod")}}
+	keyInPlan := func(name string, throttle *agtypes.ThrottleSettings, quota *agtypes.QuotaSettings) (id, value, plan string) {
+		t.Helper()
+		k := testutil.Must[*apigateway.CreateApiKeyOutput](t)(c.apigw.CreateApiKey(ctx, &apigateway.CreateApiKeyInput{Name: &name, Enabled: true}))
+		p := testutil.Must[*apigateway.CreateUsagePlanOutput](t)(c.apigw.CreateUsagePlan(ctx, &apigateway.CreateUsagePlanInput{
+			Name: aws.String(name + "-plan"), ApiStages: stage, Throttle: throttle, Quota: quota}))
+		testutil.Must[*apigateway.CreateUsagePlanKeyOutput](t)(c.apigw.CreateUsagePlanKey(ctx, &apigateway.CreateUsagePlanKeyInput{
+			UsagePlanId: p.Id, KeyId: k.Id, KeyType: aws.String("API_KEY")}))
+		return aws.ToString(k.Id), aws.ToString(k.Value), aws.ToString(p.Id)
+	}
+	// A rate of one token per 100 s, so that the second request is
+	// throttled however slowly this machine runs the two (a rate of 1/s
+	// would make the test depend on the two arriving within a second).
+	throttledID, throttledKey, _ := keyInPlan("throttled", &agtypes.ThrottleSettings{BurstLimit: 1, RateLimit: 0.01}, nil)
+	quotaID, quotaKey, quotaPlan := keyInPlan("quota", &agtypes.ThrottleSettings{BurstLimit: 100, RateLimit: 100},
+		&agtypes.QuotaSettings{Limit: 2, Period: agtypes.QuotaPeriodTypeDay})
+	_, readyKey, _ := keyInPlan("ready", nil, nil)
+
+	host := apiID + ".execute-api.us-west-2.amazonaws.com"
+	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: caPool(t, r.cfg.DataDir)},
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort(endpointIP, "443"))
+		},
+	}}
+	// call sends GET path with the API key (if any), signed as the SDKs sign
+	// execute-api calls when key is set.
+	call := func(path, apiKey string, sign *aws.Credentials) (int, string, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", "https://"+host+"/prod"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if apiKey != "" {
+			req.Header.Set("x-api-key", apiKey)
+		}
+		if sign != nil {
+			empty := sha256.Sum256(nil)
+			if err := v4.NewSigner().SignHTTP(ctx, *sign, req, hex.EncodeToString(empty[:]), "execute-api", "us-west-2", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("GET %s: read: %v", path, err)
+		}
+		return resp.StatusCode, resp.Header.Get("x-amzn-ErrorType"), string(b)
+	}
+	eventually(t, "the keys and plans serve", func() (bool, string) {
+		status, _, body := call("/keyed", readyKey, nil)
+		return status == 200, fmt.Sprintf("%d %s", status, body)
+	})
+
+	daemonKey := &aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}
+	wrongSecret := &aws.Credentials{AccessKeyID: "test", SecretAccessKey: "wrong"}
+	tests := []struct {
+		name, path, key      string
+		sign                 *aws.Credentials
+		wantStatus           int
+		wantType, wantPrefix string
+	}{
+		{"no key", "/keyed", "", nil, 403, "ForbiddenException", `{"message":"Forbidden"}`},
+		{"unknown key", "/keyed", "nosuchkeynosuchkeynosuchkey", nil, 403, "ForbiddenException", `{"message":"Forbidden"}`},
+		{"throttled key, first", "/keyed", throttledKey, nil, 200, "", `{"keyId": "` + throttledID + `"}`},
+		{"throttled key, second at once", "/keyed", throttledKey, nil, 429, "TooManyRequestsException", `{"message":"Too Many Requests"}`},
+		{"quota key, 1 of 2", "/keyed", quotaKey, nil, 200, "", `{"keyId": "` + quotaID + `"}`},
+		{"quota key, 2 of 2", "/keyed", quotaKey, nil, 200, "", `{"keyId": "` + quotaID + `"}`},
+		{"quota key, past the quota", "/keyed", quotaKey, nil, 429, "LimitExceededException", `{"message":"Limit Exceeded"}`},
+		{"IAM signed", "/me", "", daemonKey, 200, "",
+			`{"account": "000000000000", "arn": "arn:aws:iam::000000000000:root", "key": "test"}`},
+		{"IAM unsigned", "/me", "", nil, 403, "MissingAuthenticationTokenException", `{"message":"Missing Authentication Token"}`},
+		{"IAM wrong secret", "/me", "", wrongSecret, 403, "InvalidSignatureException",
+			`{"message":"The request signature we calculated does not match the signature you provided.`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, typ, body := call(tt.path, tt.key, tt.sign)
+			if status != tt.wantStatus || typ != tt.wantType || !strings.HasPrefix(body, tt.wantPrefix) {
+				t.Errorf("got %d %q %s, want %d %q %s…", status, typ, body, tt.wantStatus, tt.wantType, tt.wantPrefix)
+			}
+		})
+	}
+
+	// get-usage reads what the gateway flushed: the two requests the quota admitted.
+	today := time.Now().UTC().Format("2006-01-02")
+	eventually(t, "get-usage counts the quota key's requests", func() (bool, string) {
+		u := testutil.Must[*apigateway.GetUsageOutput](t)(c.apigw.GetUsage(ctx, &apigateway.GetUsageInput{
+			UsagePlanId: &quotaPlan, StartDate: &today, EndDate: &today}))
+		got := u.Items[quotaID]
+		return len(got) == 1 && len(got[0]) == 2 && got[0][0] == 2 && got[0][1] == 0, fmt.Sprint(u.Items)
+	})
+}
