@@ -191,7 +191,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) identify(r *http.Request, sig *signature, form url.Values) *Service {
 	var scoped *Service
 	if sig != nil {
-		scoped = s.services[sig.credential.service]
+		scoped = s.services[sig.Credential.Service]
 	}
 	if scoped != nil && scoped.marks(r, form) {
 		return scoped

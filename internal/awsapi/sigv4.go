@@ -1,50 +1,37 @@
 package awsapi
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/sigv4"
 )
 
 // SigV4 as the AWS General Reference defines it ("Create a signed AWS API
 // request"): the server rebuilds the canonical request from what arrived and
 // compares HMACs. Both header signing (Authorization) and query-string signing
-// (presigned URLs) are accepted.
+// (presigned URLs) are accepted. Package sigv4 holds what SigV4 itself
+// defines, shared with the gateway's AWS_IAM; this file adds what the AWS
+// API decides: presigned URLs, the scope each API must name, the clock skew
+// and how each protocol answers a refusal.
 
 const (
-	algorithm = "AWS4-HMAC-SHA256"
-	amzDate   = "20060102T150405Z"
-	maxSkew   = 15 * time.Minute
+	maxSkew = 15 * time.Minute
 	// maxPresign is the longest a presigned URL may live (SigV4: 7 days).
 	maxPresign = 7 * 24 * time.Hour
 )
 
-type credential struct {
-	accessKey, date, region, service string
-}
-
-func (c credential) scope() string {
-	return c.date + "/" + c.region + "/" + c.service + "/aws4_request"
-}
-
 // signature is a request's parsed signing information.
 type signature struct {
-	credential    credential
-	signedHeaders []string
-	signature     string
-	time          time.Time
-	expires       time.Duration // presigned only
-	presigned     bool
+	sigv4.Signature
+	expires   time.Duration // presigned only
+	presigned bool
 }
 
 // authKind is a class of authentication failure; each protocol names it its
@@ -69,14 +56,18 @@ func (e *authError) mismatch() string {
 	if e.msg != "" {
 		return e.msg
 	}
-	return msgMismatch
+	return sigv4.MsgMismatch
 }
 
 // parseSignature reads the signature from the Authorization header or the
 // query string. A request with neither returns (nil, authMissing).
+//
+// A signature whose credential parsed comes back even with an error, so
+// that identify can still use the service its scope names.
 func parseSignature(r *http.Request) (*signature, *authError) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		return parseHeader(r, h)
+		parsed, err := sigv4.ParseHeader(h, r.Header.Get("X-Amz-Date"), nil)
+		return wrapParsed(parsed, false, 0, err)
 	}
 	q := r.URL.Query()
 	if q.Get("X-Amz-Algorithm") != "" || q.Get("X-Amz-Credential") != "" {
@@ -85,37 +76,9 @@ func parseSignature(r *http.Request) (*signature, *authError) {
 	return nil, &authError{kind: authMissing}
 }
 
-func parseHeader(r *http.Request, h string) (*signature, *authError) {
-	alg, rest, _ := strings.Cut(h, " ")
-	if alg != algorithm {
-		return nil, &authError{kind: authIncomplete, msg: fmt.Sprintf("Unsupported AWS 'algorithm': '%s'", alg)}
-	}
-	parts := map[string]string{}
-	for _, p := range strings.Split(rest, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		parts[k] = v
-	}
-	// AWS lists every missing part in one message.
-	var missing []string
-	for _, k := range []string{"Credential", "Signature", "SignedHeaders"} {
-		if parts[k] == "" {
-			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", k))
-		}
-	}
-	date := r.Header.Get("X-Amz-Date")
-	if date == "" {
-		missing = append(missing, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
-	}
-	if len(missing) > 0 {
-		return nil, &authError{kind: authIncomplete, msg: strings.Join(missing, " ") + " Authorization=" + h}
-	}
-	sig := &signature{signature: parts["Signature"], signedHeaders: strings.Split(parts["SignedHeaders"], ";")}
-	return sig, sig.fill(parts["Credential"], date)
-}
-
 func parsePresigned(q url.Values) (*signature, *authError) {
-	if alg := q.Get("X-Amz-Algorithm"); alg != algorithm {
-		return nil, &authError{kind: authIncomplete, msg: fmt.Sprintf("Unsupported AWS 'algorithm': '%s'", alg)}
+	if alg := q.Get("X-Amz-Algorithm"); alg != sigv4.Algorithm {
+		return nil, incomplete(sigv4.UnsupportedAlgorithm(alg, nil))
 	}
 	var missing []string
 	for _, k := range []string{"X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date", "X-Amz-Expires"} {
@@ -126,7 +89,6 @@ func parsePresigned(q url.Values) (*signature, *authError) {
 	if len(missing) > 0 {
 		return nil, &authError{kind: authIncomplete, msg: strings.Join(missing, " ") + " Re-examine the query-string parameters."}
 	}
-	sig := &signature{signature: q.Get("X-Amz-Signature"), signedHeaders: strings.Split(q.Get("X-Amz-SignedHeaders"), ";"), presigned: true}
 	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
 	if err != nil || secs < 0 {
 		return nil, &authError{kind: authIncomplete, msg: "X-Amz-Expires must be a number of seconds from 0 to 604800."}
@@ -138,26 +100,33 @@ func parsePresigned(q url.Values) (*signature, *authError) {
 	if time.Duration(secs)*time.Second > maxPresign {
 		return nil, &authError{kind: authIncomplete, msg: "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"}
 	}
-	sig.expires = time.Duration(secs) * time.Second
-	return sig, sig.fill(q.Get("X-Amz-Credential"), q.Get("X-Amz-Date"))
+	cred, t, perr := sigv4.ParseScope(q.Get("X-Amz-Credential"), q.Get("X-Amz-Date"), nil)
+	var parsed *sigv4.Signature
+	if cred != (sigv4.Credential{}) {
+		parsed = &sigv4.Signature{Credential: cred, SignedHeaders: strings.Split(q.Get("X-Amz-SignedHeaders"), ";"), Sent: q.Get("X-Amz-Signature"), Time: t}
+	}
+	return wrapParsed(parsed, true, time.Duration(secs)*time.Second, perr)
 }
 
-// fill parses the credential "AKID/20261125/us-west-2/acm/aws4_request" and the date.
-func (s *signature) fill(cred, date string) *authError {
-	f := strings.Split(cred, "/")
-	if len(f) != 5 || f[0] == "" || f[4] != "aws4_request" {
-		return &authError{kind: authIncomplete, msg: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", cred)}
+// wrapParsed wraps what sigv4 parsed: a parse error is an incomplete
+// signature, and a scope dated another day than the signature cannot match.
+func wrapParsed(parsed *sigv4.Signature, presigned bool, expires time.Duration, err error) (*signature, *authError) {
+	var sig *signature
+	if parsed != nil {
+		sig = &signature{Signature: *parsed, presigned: presigned, expires: expires}
 	}
-	s.credential = credential{accessKey: f[0], date: f[1], region: f[2], service: f[3]}
-	t, err := time.Parse(amzDate, date)
 	if err != nil {
-		return &authError{kind: authIncomplete, msg: fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", date)}
+		return sig, incomplete(err)
 	}
-	s.time = t
-	if f[1] != t.Format("20060102") {
-		return &authError{kind: authMismatch}
+	if !sig.DateMatches() {
+		return sig, &authError{kind: authMismatch}
 	}
-	return nil
+	return sig, nil
+}
+
+// incomplete is sigv4's parse error as an auth failure.
+func incomplete(err error) *authError {
+	return &authError{kind: authIncomplete, msg: err.Error()}
 }
 
 // verify checks the credential scope, the key, the clock and the HMAC, in
@@ -173,20 +142,20 @@ func (s *Server) verify(r *http.Request, body []byte, sig *signature, svc *Servi
 	// Resources live in one region: a client set up for another would read
 	// and write ARNs that are not its own, so it is told, as AWS tells a
 	// client that signs for a region the endpoint does not serve.
-	if region := sig.credential.region; region != s.region && !slices.Contains(svc.SigningRegions, region) {
+	if region := sig.Credential.Region; region != s.region && !slices.Contains(svc.SigningRegions, region) {
 		scope = append(scope, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", region))
 	}
 	// AWS's troubleshooting guide ("Troubleshoot signed requests for AWS
 	// APIs", credential scope errors) and real answers (e.g. InvalidSignature
 	// Exception "Credential should be scoped to correct service: 'sagemaker'. ")
 	// name the service the endpoint expects, with the same trailing space.
-	if sig.credential.service != svc.Name {
+	if sig.Credential.Service != svc.Name {
 		scope = append(scope, fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", svc.Name))
 	}
 	if len(scope) > 0 {
 		return &authError{kind: authMismatch, msg: strings.Join(scope, "")}
 	}
-	secret, ok := s.keys[sig.credential.accessKey]
+	secret, ok := s.keys[sig.Credential.AccessKey]
 	if !ok {
 		return &authError{kind: authUnknownKey}
 	}
@@ -194,122 +163,35 @@ func (s *Server) verify(r *http.Request, body []byte, sig *signature, svc *Servi
 	// A date ahead of the clock by more than the skew is refused the same way
 	// for a presigned URL as for a header signature: a URL dated a year ahead
 	// would otherwise stay valid for a year plus its expiry.
-	if d := now.Sub(sig.time); d < -maxSkew {
+	if d := now.Sub(sig.Time); d < -maxSkew {
 		return &authError{kind: authExpired, msg: fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 15 min.)",
-			sig.time.Format(amzDate), now.Add(maxSkew).Format(amzDate), now.Format(amzDate))}
+			sig.Time.Format(sigv4.TimeFormat), now.Add(maxSkew).Format(sigv4.TimeFormat), now.Format(sigv4.TimeFormat))}
 	}
 	if sig.presigned {
-		if now.After(sig.time.Add(sig.expires)) {
+		if now.After(sig.Time.Add(sig.expires)) {
 			// UNVERIFIED: the text of an expired presigned request outside S3.
 			return &authError{kind: authExpired, msg: "Request has expired."}
 		}
-	} else if d := now.Sub(sig.time); d > maxSkew {
+	} else if d := now.Sub(sig.Time); d > maxSkew {
 		return &authError{kind: authExpired, msg: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
-			sig.time.Format(amzDate), now.Add(-maxSkew).Format(amzDate), now.Format(amzDate))}
+			sig.Time.Format(sigv4.TimeFormat), now.Add(-maxSkew).Format(sigv4.TimeFormat), now.Format(sigv4.TimeFormat))}
 	}
-	want := signatureFor(secret, sig, canonicalRequest(r, body, sig))
-	if !hmac.Equal([]byte(want), []byte(sig.signature)) {
+	if !sigv4.Equal(expectedSignature(secret, r, body, sig), sig.Sent) {
 		return &authError{kind: authMismatch}
 	}
 	return nil
 }
 
-func signatureFor(secret string, sig *signature, canonical string) string {
-	h := sha256.Sum256([]byte(canonical))
-	toSign := algorithm + "\n" + sig.time.Format(amzDate) + "\n" + sig.credential.scope() + "\n" + hex.EncodeToString(h[:])
-	c := sig.credential
-	key := hmacSHA256([]byte("AWS4"+secret), c.date)
-	key = hmacSHA256(key, c.region)
-	key = hmacSHA256(key, c.service)
-	key = hmacSHA256(key, "aws4_request")
-	return hex.EncodeToString(hmacSHA256(key, toSign))
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
-}
-
-// canonicalRequest rebuilds what the client signed.
-func canonicalRequest(r *http.Request, body []byte, sig *signature) string {
-	var b strings.Builder
-	b.WriteString(r.Method + "\n")
-	// The path as it came over the wire, escaped once more: what every SDK does
-	// for services other than S3.
-	path, _, _ := strings.Cut(r.RequestURI, "?")
-	if path == "" || !strings.HasPrefix(path, "/") {
-		path = r.URL.EscapedPath()
-	}
-	b.WriteString(escape(path, false) + "\n")
-	b.WriteString(canonicalQuery(r.URL.Query(), sig.presigned) + "\n")
-	for _, h := range sig.signedHeaders {
-		b.WriteString(h + ":" + headerValue(r, h) + "\n")
-	}
-	b.WriteString("\n" + strings.Join(sig.signedHeaders, ";") + "\n")
-	b.WriteString(payloadHash(body))
-	return b.String()
-}
-
-func canonicalQuery(q url.Values, presigned bool) string {
-	var pairs []string
-	for k, vs := range q {
-		if presigned && k == "X-Amz-Signature" {
-			continue
-		}
-		for _, v := range vs {
-			pairs = append(pairs, escape(k, true)+"="+escape(v, true))
-		}
-	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, "&")
-}
-
-func headerValue(r *http.Request, name string) string {
-	switch name {
-	case "host":
-		return r.Host
-	case "content-length": // net/http moves it out of the header map
-		return strconv.FormatInt(r.ContentLength, 10)
-	}
-	vals := r.Header.Values(name)
-	for i, v := range vals {
-		vals[i] = strings.Join(strings.Fields(v), " ")
-	}
-	return strings.Join(vals, ",")
-}
-
-// payloadHash is always the hash of the body that arrived: a client that
-// declared another (X-Amz-Content-Sha256, UNSIGNED-PAYLOAD) signed something
-// else, and its signature does not match.
-func payloadHash(body []byte) string {
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
-}
-
-// escape is SigV4's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ is
-// percent-encoded in upper case; '/' too when slash is true.
-func escape(s string, slash bool) string {
-	const hexd = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' && !slash {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexd[c>>4])
-		b.WriteByte(hexd[c&15])
-	}
-	return b.String()
+// expectedSignature is the signature secret makes for the request as it
+// arrived.
+func expectedSignature(secret string, r *http.Request, body []byte, sig *signature) string {
+	canonical := sigv4.CanonicalRequest(r, body, sig.SignedHeaders, sig.presigned)
+	return sigv4.Sign(secret, sig.Credential, sigv4.StringToSign(sig.Time, sig.Credential, canonical))
 }
 
 // The messages AWS gives for signature failures; the codes and statuses differ
 // by protocol (forProtocol).
 const (
-	msgBadToken  = "The security token included in the request is invalid."
-	msgMismatch  = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgEC2Auth   = "AWS was not able to validate the provided access credentials"
 	msgMissingJS = "Missing Authentication Token"
 	msgMissingQ  = "Request is missing Authentication Token"
@@ -345,7 +227,7 @@ func (e *authError) forProtocol(p Protocol) *model.Error {
 		case authIncomplete:
 			return model.Errorf(status, "IncompleteSignatureException", "%s", e.msg)
 		case authUnknownKey:
-			return model.Errorf(status, "UnrecognizedClientException", msgBadToken)
+			return model.Errorf(status, "UnrecognizedClientException", sigv4.MsgUnknownKey)
 		case authExpired:
 			return model.Errorf(status, "InvalidSignatureException", "%s", e.msg)
 		default:
@@ -375,7 +257,7 @@ func (e *authError) forProtocol(p Protocol) *model.Error {
 		case authIncomplete:
 			return model.Errorf(http.StatusBadRequest, "IncompleteSignature", "%s", e.msg)
 		case authUnknownKey:
-			return model.Errorf(http.StatusForbidden, "InvalidClientTokenId", msgBadToken)
+			return model.Errorf(http.StatusForbidden, "InvalidClientTokenId", sigv4.MsgUnknownKey)
 		case authExpired:
 			return model.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", "%s", e.msg)
 		default:

@@ -2,21 +2,17 @@ package gateway
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"gatehouse/internal/gateway/policy"
+	"gatehouse/internal/sigv4"
 )
 
 // IAM authorization (authorizationType AWS_IAM): the request must carry a
@@ -27,7 +23,7 @@ import (
 // policy's explicit Deny for the caller can refuse (§A7's same-account
 // table). The caller's identity fills $context.identity.
 //
-// Answers (§A2, §A10; the texts are SigV4's own, as awsapi/sigv4.go has them):
+// Answers (§A2, §A10; the texts are SigV4's own, as package sigv4 has them):
 // no signature → 403 Missing Authentication Token; an incomplete one → 403
 // IncompleteSignatureException; an unknown key → 403 "The security token
 // included in the request is invalid."; a wrong signature → 403 "The
@@ -36,14 +32,10 @@ import (
 // 403 "Signature expired: …".
 
 const (
-	sigAlgorithm = "AWS4-HMAC-SHA256"
-	sigDate      = "20060102T150405Z"
 	// sigSkew is how far a signature's time may be from the clock. API
 	// Gateway's texts name 5 minutes ("… - 5 min."); UNVERIFIED.
 	sigSkew           = 5 * time.Minute
 	executeAPIService = "execute-api"
-	msgSigMismatch    = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-	msgBadToken       = "The security token included in the request is invalid."
 )
 
 // caller is a verified IAM caller.
@@ -123,75 +115,43 @@ func (x *exchange) setIdentity(field, value string) {
 // verifySigV4 checks the Authorization header h of r (body already read)
 // against keys; the region and service must be the gateway's.
 func verifySigV4(r *http.Request, body []byte, h, region string, keys map[string]string, now time.Time) (*caller, *failure) {
-	alg, rest, _ := strings.Cut(h, " ")
-	if alg != sigAlgorithm {
-		return nil, signatureFailure("IncompleteSignatureException", fmt.Sprintf("Unsupported AWS 'algorithm': '%s'", clipHeader(alg)))
-	}
-	parts := map[string]string{}
-	for _, p := range strings.Split(rest, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		parts[k] = v
-	}
-	var missing []string
-	for _, k := range []string{"Credential", "Signature", "SignedHeaders"} {
-		if parts[k] == "" {
-			missing = append(missing, fmt.Sprintf("Authorization header requires '%s' parameter.", k))
-		}
-	}
-	date := r.Header.Get("X-Amz-Date")
-	if date == "" {
-		missing = append(missing, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
-	}
-	if len(missing) > 0 {
-		return nil, signatureFailure("IncompleteSignatureException", strings.Join(missing, " ")+" Authorization="+clipHeader(h))
-	}
-	cred := strings.Split(parts["Credential"], "/")
-	if len(cred) != 5 || cred[0] == "" || cred[4] != "aws4_request" {
-		return nil, signatureFailure("IncompleteSignatureException", fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", clipHeader(parts["Credential"])))
-	}
-	t, err := time.Parse(sigDate, date)
+	sig, err := sigv4.ParseHeader(h, r.Header.Get("X-Amz-Date"), clipHeader)
 	if err != nil {
-		return nil, signatureFailure("IncompleteSignatureException", fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", clipHeader(date)))
+		return nil, signatureFailure("IncompleteSignatureException", err.Error())
 	}
+	cred := sig.Credential
 	var scope []string
-	if cred[2] != region {
-		scope = append(scope, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", clipHeader(cred[2])))
+	if cred.Region != region {
+		scope = append(scope, fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", clipHeader(cred.Region)))
 	}
-	if cred[3] != executeAPIService {
+	if cred.Service != executeAPIService {
 		scope = append(scope, fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", executeAPIService))
 	}
 	if len(scope) > 0 {
 		return nil, signatureFailure("InvalidSignatureException", strings.Join(scope, ""))
 	}
-	secret, ok := keys[cred[0]]
+	secret, ok := keys[cred.AccessKey]
 	if !ok {
-		return nil, signatureFailure("UnrecognizedClientException", msgBadToken)
+		return nil, signatureFailure("UnrecognizedClientException", sigv4.MsgUnknownKey)
 	}
 	now = now.UTC()
+	t := sig.Time
 	if d := now.Sub(t); d > sigSkew {
 		return nil, signatureFailure("InvalidSignatureException", fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 5 min.)",
-			t.Format(sigDate), now.Add(-sigSkew).Format(sigDate), now.Format(sigDate)))
+			t.Format(sigv4.TimeFormat), now.Add(-sigSkew).Format(sigv4.TimeFormat), now.Format(sigv4.TimeFormat)))
 	} else if d < -sigSkew {
 		return nil, signatureFailure("InvalidSignatureException", fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 5 min.)",
-			t.Format(sigDate), now.Add(sigSkew).Format(sigDate), now.Format(sigDate)))
+			t.Format(sigv4.TimeFormat), now.Add(sigSkew).Format(sigv4.TimeFormat), now.Format(sigv4.TimeFormat)))
 	}
-	signed := strings.Split(parts["SignedHeaders"], ";")
-	canonical := canonicalRequest(r, body, signed)
-	sum := sha256.Sum256([]byte(canonical))
-	credScope := strings.Join(cred[1:], "/")
-	toSign := sigAlgorithm + "\n" + date + "\n" + credScope + "\n" + hex.EncodeToString(sum[:])
-	key := hmacSHA256([]byte("AWS4"+secret), cred[1])
-	for _, s := range cred[2:] {
-		key = hmacSHA256(key, s)
-	}
-	want := hex.EncodeToString(hmacSHA256(key, toSign))
-	if cred[1] != t.Format("20060102") || !hmac.Equal([]byte(want), []byte(parts["Signature"])) {
+	canonical := sigv4.CanonicalRequest(r, body, sig.SignedHeaders, false)
+	toSign := sigv4.StringToSign(t, cred, canonical)
+	if !sig.DateMatches() || !sigv4.Equal(sigv4.Sign(secret, cred, toSign), sig.Sent) {
 		// API Gateway tells the caller what it signed (UNVERIFIED layout,
 		// as widely reported).
-		return nil, signatureFailure("InvalidSignatureException", msgSigMismatch+"\n\nThe Canonical String for this request should have been\n'"+
+		return nil, signatureFailure("InvalidSignatureException", sigv4.MsgMismatch+"\n\nThe Canonical String for this request should have been\n'"+
 			canonical+"'\n\nThe String-to-Sign should have been\n'"+toSign+"'\n")
 	}
-	return &caller{accessKey: cred[0]}, nil
+	return &caller{accessKey: cred.AccessKey}, nil
 }
 
 // clipHeader bounds what a refusal quotes from a header.
@@ -200,71 +160,4 @@ func clipHeader(s string) string {
 		return s[:256] + "..."
 	}
 	return s
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
-}
-
-// canonicalRequest rebuilds what the client signed: the path as it came
-// over the wire escaped once more (what the SDKs do for every service but
-// S3), the sorted query, the signed headers and the body's hash.
-func canonicalRequest(r *http.Request, body []byte, signed []string) string {
-	var b strings.Builder
-	b.WriteString(r.Method + "\n")
-	path, _, _ := strings.Cut(r.RequestURI, "?")
-	if path == "" || !strings.HasPrefix(path, "/") {
-		path = r.URL.EscapedPath()
-	}
-	b.WriteString(sigEscape(path, false) + "\n")
-	var pairs []string
-	for k, vs := range r.URL.Query() {
-		for _, v := range vs {
-			pairs = append(pairs, sigEscape(k, true)+"="+sigEscape(v, true))
-		}
-	}
-	sort.Strings(pairs)
-	b.WriteString(strings.Join(pairs, "&") + "\n")
-	for _, h := range signed {
-		b.WriteString(h + ":" + signedHeaderValue(r, h) + "\n")
-	}
-	b.WriteString("\n" + strings.Join(signed, ";") + "\n")
-	sum := sha256.Sum256(body)
-	b.WriteString(hex.EncodeToString(sum[:]))
-	return b.String()
-}
-
-func signedHeaderValue(r *http.Request, name string) string {
-	switch name {
-	case "host":
-		return r.Host
-	case "content-length": // net/http moves it out of the header map
-		return strconv.FormatInt(r.ContentLength, 10)
-	}
-	vals := r.Header.Values(name)
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = strings.Join(strings.Fields(v), " ")
-	}
-	return strings.Join(out, ",")
-}
-
-// sigEscape is SigV4's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ is
-// percent-encoded in upper case; '/' too when slash is true.
-func sigEscape(s string, slash bool) string {
-	const hexd = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/' && !slash {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexd[c>>4])
-		b.WriteByte(hexd[c&15])
-	}
-	return b.String()
 }

@@ -14,6 +14,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/sigv4"
 	"gatehouse/internal/testutil"
 )
 
@@ -145,7 +146,7 @@ func FuzzVerifySigV4(f *testing.F) {
 		req.RequestURI = target
 		req.Header.Set("Authorization", auth)
 		req.Header.Set("X-Amz-Date", date)
-		now, _ := time.Parse(sigDate, "20260101T000000Z")
+		now, _ := time.Parse(sigv4.TimeFormat, "20260101T000000Z")
 		c, fail := verifySigV4(req, nil, auth, "us-west-2", map[string]string{"AKID": "secret"}, now)
 		if (c == nil) == (fail == nil) {
 			t.Fatalf("got caller %v and failure %v: want exactly one", c, fail)

@@ -199,11 +199,7 @@ func (s *Service) CreateModel(ctx context.Context, apiID string, in ModelInput) 
 
 // GetModel returns one model.
 func (s *Service) GetModel(ctx context.Context, apiID, name string) (*model.Model, error) {
-	if _, _, err := s.loadAPI(ctx, apiID); err != nil {
-		return nil, err
-	}
-	m, _, err := store.LoadOr[model.Model](ctx, s.d.Store, modelKey(apiID, name), answer(notFound(msgNoModel)))
-	return m, err
+	return getUnderAPI[model.Model](ctx, s, apiID, modelKey(apiID, name), notFound(msgNoModel))
 }
 
 // GetModels returns an API's models by name.
@@ -227,53 +223,33 @@ const modelPaths = "/description, /schema"
 
 // PatchModel is UpdateModel: /description and /schema.
 func (s *Service) PatchModel(ctx context.Context, apiID, name string, ops []PatchOperation) (*model.Model, error) {
-	key := modelKey(apiID, name)
-	for {
-		if _, _, err := s.loadAPI(ctx, apiID); err != nil {
-			return nil, err
-		}
-		m, rev, err := store.LoadOr[model.Model](ctx, s.d.Store, key, answer(notFound(msgNoModel)))
-		if err != nil {
-			return nil, err
-		}
-		err = patchAll(ops, func(m *model.Model, op PatchOperation) error {
-			switch op.Path {
-			case "/description":
-				return patchString(op, &m.Description)
-			case "/schema":
-				if err := opIn(op, "replace"); err != nil {
-					return err
-				}
-				m.Schema = op.Value
-				return nil
+	patch := patchAll(ops, func(m *model.Model, op PatchOperation) error {
+		switch op.Path {
+		case "/description":
+			return patchString(op, &m.Description)
+		case "/schema":
+			if err := opIn(op, "replace"); err != nil {
+				return err
 			}
-			return badPatchPath(op, modelPaths)
-		})(m)
-		if err != nil {
-			return nil, err
+			m.Schema = op.Value
+			return nil
+		}
+		return badPatchPath(op, modelPaths)
+	})
+	return updateUnderAPI(ctx, s, apiID, modelKey(apiID, name), notFound(msgNoModel), func(m *model.Model) error {
+		if err := patch(m); err != nil {
+			return err
 		}
 		if err := checkLen("description", m.Description, maxDescriptionLen); err != nil {
-			return nil, err
+			return err
 		}
+		// The other models as they are now: a schema may reference them.
 		all, _, err := s.listModels(ctx, apiID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := checkSchema(apiID, name, m.Schema, all); err != nil {
-			return nil, err
-		}
-		put, err := store.SaveOp(key, m)
-		if err != nil {
-			return nil, err
-		}
-		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev)}, put)
-		if err != nil {
-			return nil, fmt.Errorf("update %s: %w", key, err)
-		}
-		if ok {
-			return m, nil
-		}
-	}
+		return checkSchema(apiID, name, m.Schema, all)
+	})
 }
 
 // DeleteModel deletes a model that no method request or method response

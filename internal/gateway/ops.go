@@ -38,6 +38,27 @@ func (s *Service) deleteOr(ctx context.Context, key string, notFound func() erro
 	return nil
 }
 
+// getUnderAPI loads a record under an API: the API must exist (its own
+// NotFound comes first), then the record (missing, if not).
+func getUnderAPI[T any](ctx context.Context, s *Service, apiID, key string, missing error) (*T, error) {
+	if _, _, err := s.loadAPI(ctx, apiID); err != nil {
+		return nil, err
+	}
+	v, _, err := store.LoadOr[T](ctx, s.d.Store, key, answer(missing))
+	return v, err
+}
+
+// updateUnderAPI is store.UpdateOr for a record under an API: the API must
+// exist (its own NotFound comes first), then the record (missing, if not);
+// fn changes and checks it, and a concurrent write makes fn run again on
+// what is stored then.
+func updateUnderAPI[T any](ctx context.Context, s *Service, apiID, key string, missing error, fn func(*T) error) (*T, error) {
+	if _, _, err := s.loadAPI(ctx, apiID); err != nil {
+		return nil, err
+	}
+	return store.UpdateOr(ctx, s.d.Store, key, answer(missing), fn)
+}
+
 // answer is the not-found callback of store.LoadOr, store.UpdateOr and
 // deleteOr for an error fixed in advance.
 func answer(err error) func() error { return func() error { return err } }

@@ -75,11 +75,7 @@ func (s *Service) CreateRequestValidator(ctx context.Context, apiID string, in V
 
 // GetRequestValidator returns one request validator.
 func (s *Service) GetRequestValidator(ctx context.Context, apiID, id string) (*model.RequestValidator, error) {
-	if _, _, err := s.loadAPI(ctx, apiID); err != nil {
-		return nil, err
-	}
-	v, _, err := store.LoadOr[model.RequestValidator](ctx, s.d.Store, validatorKey(apiID, id), answer(notFound(msgNoValidator)))
-	return v, err
+	return getUnderAPI[model.RequestValidator](ctx, s, apiID, validatorKey(apiID, id), notFound(msgNoValidator))
 }
 
 // GetRequestValidators returns an API's request validators by id.
@@ -99,52 +95,31 @@ const validatorPaths = "/name, /validateRequestBody, /validateRequestParameters"
 
 // PatchRequestValidator is UpdateRequestValidator.
 func (s *Service) PatchRequestValidator(ctx context.Context, apiID, id string, ops []PatchOperation) (*model.RequestValidator, error) {
-	key := validatorKey(apiID, id)
-	for {
-		if _, _, err := s.loadAPI(ctx, apiID); err != nil {
-			return nil, err
-		}
-		v, rev, err := store.LoadOr[model.RequestValidator](ctx, s.d.Store, key, answer(notFound(msgNoValidator)))
-		if err != nil {
-			return nil, err
-		}
-		err = patchAll(ops, func(v *model.RequestValidator, op PatchOperation) error {
-			var err error
-			switch op.Path {
-			case "/name":
-				err = patchString(op, &v.Name)
-			case "/validateRequestBody":
-				if err = opIn(op, "replace"); err == nil {
-					v.ValidateRequestBody, err = patchBool(op)
-				}
-			case "/validateRequestParameters":
-				if err = opIn(op, "replace"); err == nil {
-					v.ValidateRequestParameters, err = patchBool(op)
-				}
-			default:
-				err = badPatchPath(op, validatorPaths)
+	patch := patchAll(ops, func(v *model.RequestValidator, op PatchOperation) error {
+		var err error
+		switch op.Path {
+		case "/name":
+			err = patchString(op, &v.Name)
+		case "/validateRequestBody":
+			if err = opIn(op, "replace"); err == nil {
+				v.ValidateRequestBody, err = patchBool(op)
 			}
-			return err
-		})(v)
-		if err != nil {
-			return nil, err
+		case "/validateRequestParameters":
+			if err = opIn(op, "replace"); err == nil {
+				v.ValidateRequestParameters, err = patchBool(op)
+			}
+		default:
+			err = badPatchPath(op, validatorPaths)
 		}
-		if err := checkLen("name", v.Name, maxNameLen); err != nil {
-			return nil, err
+		return err
+	})
+	return updateUnderAPI(ctx, s, apiID, validatorKey(apiID, id), notFound(msgNoValidator), func(v *model.RequestValidator) error {
+		if err := patch(v); err != nil {
+			return err
 		}
 		v.ID = id
-		put, err := store.SaveOp(key, v)
-		if err != nil {
-			return nil, err
-		}
-		ok, err := s.commit(ctx, []store.Cond{store.KeyIs(key, rev)}, put)
-		if err != nil {
-			return nil, fmt.Errorf("update %s: %w", key, err)
-		}
-		if ok {
-			return v, nil
-		}
-	}
+		return checkLen("name", v.Name, maxNameLen)
+	})
 }
 
 // DeleteRequestValidator deletes a validator no method names, conditioned on

@@ -6,6 +6,13 @@
 # aws, dig, curl and python3.
 #
 #   test/cli/walkthrough.sh path/to/gatehouse
+#
+# With GATEHOUSE_ENDPOINT set (http://HOST:PORT of a running gatehouse's AWS
+# API: one node of a cluster), it drives that gatehouse instead of starting
+# one: GATEHOUSE_DNS_PORT is where its nameserver answers on 127.0.0.1,
+# GATEHOUSE_CA its ca.pem, GATEHOUSE_ACCESS_KEY/GATEHOUSE_SECRET_KEY its keys.
+# WALKTHROUGH_KEEP=1 stops after the validation (step 7), leaving the setup
+# in place, and prints the static IPs.
 set -euo pipefail
 
 bin=$(realpath "${1:?usage: walkthrough.sh path/to/gatehouse}")
@@ -13,17 +20,26 @@ work=$(mktemp -d)
 domain=api.example.test
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-dns_port=$(free_port)
-api_port=$(free_port)
-
-# An address plan of its own, so this runs beside a gatehouse on the default
-# plan and beside the Go end-to-end tests.
-"$bin" serve --data-dir "$work/data" --dns-listen "127.0.0.1:$dns_port" --aws-listen "127.0.0.1:$api_port" \
-  --vpc-cidr 127.34.0.0/16 --static-ip-pools 127.80.1.0/24,127.80.2.0/24 --log-level warn \
-  >"$work/serve.out" 2>"$work/serve.err" &
-pid=$!
+pid=
+if [ -n "${GATEHOUSE_ENDPOINT:-}" ]; then
+  endpoint=$GATEHOUSE_ENDPOINT
+  dns_port=${GATEHOUSE_DNS_PORT:?GATEHOUSE_DNS_PORT goes with GATEHOUSE_ENDPOINT}
+  ca=${GATEHOUSE_CA:?GATEHOUSE_CA goes with GATEHOUSE_ENDPOINT}
+  touch "$work/serve.out" "$work/serve.err"
+else
+  dns_port=$(free_port)
+  api_port=$(free_port)
+  endpoint="http://127.0.0.1:$api_port"
+  ca="$work/data/ca.pem"
+  # An address plan of its own, so this runs beside a gatehouse on the
+  # default plan and beside the Go end-to-end tests.
+  "$bin" serve --data-dir "$work/data" --dns-listen "127.0.0.1:$dns_port" --aws-listen "127.0.0.1:$api_port" \
+    --vpc-cidr 127.34.0.0/16 --static-ip-pools 127.80.1.0/24,127.80.2.0/24 --log-level warn \
+    >"$work/serve.out" 2>"$work/serve.err" &
+  pid=$!
+fi
 cleanup() {
-  kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,16 +61,19 @@ eventually() {
   fail "never: $*"
 }
 
-for _ in $(seq 300); do
-  grep -q '^gatehouse serving' "$work/serve.out" && break
-  kill -0 "$pid" 2>/dev/null || fail "gatehouse exited"
-  sleep 0.1
-done
-grep -q '^gatehouse serving' "$work/serve.out" || fail "gatehouse did not come up"
+if [ -n "$pid" ]; then
+  for _ in $(seq 300); do
+    grep -q '^gatehouse serving' "$work/serve.out" && break
+    kill -0 "$pid" 2>/dev/null || fail "gatehouse exited"
+    sleep 0.1
+  done
+  grep -q '^gatehouse serving' "$work/serve.out" || fail "gatehouse did not come up"
+fi
 
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-west-2 AWS_PAGER=""
+export AWS_ACCESS_KEY_ID=${GATEHOUSE_ACCESS_KEY:-test} AWS_SECRET_ACCESS_KEY=${GATEHOUSE_SECRET_KEY:-test}
+export AWS_DEFAULT_REGION=us-west-2 AWS_PAGER=""
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-aws() { command aws --endpoint-url "http://127.0.0.1:$api_port" "$@"; }
+aws() { command aws --endpoint-url "$endpoint" "$@"; }
 text() { aws "$@" --output text; }
 
 # expect_error CODE CMD...: CMD fails with the AWS error code CODE.
@@ -170,13 +189,17 @@ step "7. validation: dig, then HTTPS through each static IP"
 resolved=$(dig @127.0.0.1 -p "$dns_port" +short $domain A | sort)
 [ "$resolved" = "$static_ips" ] || fail "dig $domain: $resolved; want $static_ips"
 for ip in $static_ips; do
-  out=$(curl -sS --cacert "$work/data/ca.pem" --resolve "$domain:443:$ip" -o "$work/body" -w '%{http_code}' "https://$domain/")
+  out=$(curl -sS --cacert "$ca" --resolve "$domain:443:$ip" -o "$work/body" -w '%{http_code}' "https://$domain/")
   if [ "$out" != 200 ] || [ -s "$work/body" ]; then fail "GET / via $ip: $out $(cat "$work/body")"; fi
-  out=$(curl -sS --cacert "$work/data/ca.pem" --resolve "$domain:443:$ip" -o /dev/null -w '%{http_code}' "https://$domain/nope")
+  out=$(curl -sS --cacert "$ca" --resolve "$domain:443:$ip" -o /dev/null -w '%{http_code}' "https://$domain/nope")
   [ "$out" = 403 ] || fail "GET /nope via $ip: $out"
 done
 expect_error AcceleratorNotDisabledException aws globalaccelerator delete-accelerator --accelerator-arn "$acc"
 expect_error ResourceInUseException aws acm delete-certificate --certificate-arn "$cert"
+if [ "${WALKTHROUGH_KEEP:-}" = 1 ]; then
+  echo "static IPs: $(tr '\n' ' ' <<<"$static_ips")"
+  exit 0
+fi
 
 # answers IP...: every IP accepts a TLS connection on 443.
 answers() {

@@ -3,11 +3,9 @@ package e2e
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,8 +17,6 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // TestAPIKeysUsagePlansAndIAM sets up a private REST API with the AWS SDK and
@@ -35,31 +31,10 @@ func TestAPIKeysUsagePlansAndIAM(t *testing.T) {
 	c := sdkClients(r.cfg.AWSListen)
 	ctx := context.Background()
 
-	// An interface endpoint for execute-api.
-	vpcs := testutil.Must[*ec2.DescribeVpcsOutput](t)(c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
-	vpcID := aws.ToString(vpcs.Vpcs[0].VpcId)
-	subnets := testutil.Must[*ec2.DescribeSubnetsOutput](t)(c.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}))
-	sg := testutil.Must[*ec2.CreateSecurityGroupOutput](t)(c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName: aws.String("endpoint-sg"), Description: aws.String("execute-api endpoint"), VpcId: &vpcID}))
-	testutil.Must[*ec2.AuthorizeSecurityGroupIngressOutput](t)(c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: sg.GroupId, IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), CidrIp: aws.String("0.0.0.0/0")}))
-	vpce := testutil.Must[*ec2.CreateVpcEndpointOutput](t)(c.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
-		VpcId: &vpcID, ServiceName: aws.String("com.amazonaws.us-west-2.execute-api"), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
-		SubnetIds: []string{aws.ToString(subnets.Subnets[0].SubnetId)}, SecurityGroupIds: []string{aws.ToString(sg.GroupId)}}))
-	vpceID := aws.ToString(vpce.VpcEndpoint.VpcEndpointId)
-	eventually(t, "the endpoint is available", func() (bool, string) {
-		d := testutil.Must[*ec2.DescribeVpcEndpointsOutput](t)(c.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{vpceID}}))
-		return len(d.VpcEndpoints) == 1 && d.VpcEndpoints[0].State == "available", fmt.Sprintf("%+v", d.VpcEndpoints)
-	})
-	enis := testutil.Must[*ec2.DescribeNetworkInterfacesOutput](t)(c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: []string{vpceID}}}}))
-	endpointIP := aws.ToString(enis.NetworkInterfaces[0].PrivateIpAddress)
-
-	// The API: GET /keyed needs an API key, GET /me is AWS_IAM; both MOCK.
-	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
-	api := testutil.Must[*apigateway.CreateRestApiOutput](t)(c.apigw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
-		Name: aws.String("keys"), Policy: aws.String(policy), EndpointConfiguration: &agtypes.EndpointConfiguration{
-			Types: []agtypes.EndpointType{agtypes.EndpointTypePrivate}, VpcEndpointIds: []string{vpceID}}}))
+	// The API behind an interface endpoint: GET /keyed needs an API key,
+	// GET /me is AWS_IAM; both MOCK.
+	ep := privateAPIClient(t, r, c)
+	api := ep.createAPI(t, c, "keys")
 	apiID := aws.ToString(api.Id)
 	root := aws.ToString(api.RootResourceId)
 	method := func(part, auth string, keyRequired bool, template string) {
@@ -104,13 +79,7 @@ func TestAPIKeysUsagePlansAndIAM(t *testing.T) {
 	_, readyKey, _ := keyInPlan("ready", nil, nil)
 
 	host := apiID + ".execute-api.us-west-2.amazonaws.com"
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: caPool(t, r.cfg.DataDir)},
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort(endpointIP, "443"))
-		},
-	}}
+	hc := ep.client
 	// call sends GET path with the API key (if any), signed as the SDKs sign
 	// execute-api calls when key is set.
 	call := func(path, apiKey string, sign *aws.Credentials) (int, string, string) {

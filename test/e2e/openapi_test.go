@@ -2,22 +2,17 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"gatehouse/internal/testutil"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // TestOpenAPIImportServes imports an OpenAPI 3 definition of a private API
@@ -30,25 +25,7 @@ func TestOpenAPIImportServes(t *testing.T) {
 	c := sdkClients(r.cfg.AWSListen)
 	ctx := context.Background()
 
-	// An interface endpoint for execute-api.
-	vpcs := testutil.Must[*ec2.DescribeVpcsOutput](t)(c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
-	vpcID := aws.ToString(vpcs.Vpcs[0].VpcId)
-	subnets := testutil.Must[*ec2.DescribeSubnetsOutput](t)(c.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}))
-	sg := testutil.Must[*ec2.CreateSecurityGroupOutput](t)(c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName: aws.String("endpoint-sg"), Description: aws.String("execute-api endpoint"), VpcId: &vpcID}))
-	testutil.Must[*ec2.AuthorizeSecurityGroupIngressOutput](t)(c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: sg.GroupId, IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), CidrIp: aws.String("0.0.0.0/0")}))
-	vpce := testutil.Must[*ec2.CreateVpcEndpointOutput](t)(c.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
-		VpcId: &vpcID, ServiceName: aws.String("com.amazonaws.us-west-2.execute-api"), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
-		SubnetIds: []string{aws.ToString(subnets.Subnets[0].SubnetId)}, SecurityGroupIds: []string{aws.ToString(sg.GroupId)}}))
-	vpceID := aws.ToString(vpce.VpcEndpoint.VpcEndpointId)
-	eventually(t, "the endpoint is available", func() (bool, string) {
-		d := testutil.Must[*ec2.DescribeVpcEndpointsOutput](t)(c.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{vpceID}}))
-		return len(d.VpcEndpoints) == 1 && d.VpcEndpoints[0].State == "available", fmt.Sprintf("%+v", d.VpcEndpoints)
-	})
-	enis := testutil.Must[*ec2.DescribeNetworkInterfacesOutput](t)(c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: []string{vpceID}}}}))
-	endpointIP := aws.ToString(enis.NetworkInterfaces[0].PrivateIpAddress)
+	ep := privateAPIClient(t, r, c)
 
 	definition := `openapi: 3.0.1
 info:
@@ -74,7 +51,7 @@ paths:
             responseTemplates:
               application/json: '{"pets": ["rex", "tom"]}'
 x-amazon-apigateway-endpoint-configuration:
-  vpcEndpointIds: [` + vpceID + `]
+  vpcEndpointIds: [` + ep.id + `]
 x-amazon-apigateway-policy:
   Version: "2012-10-17"
   Statement:
@@ -91,13 +68,7 @@ x-amazon-apigateway-policy:
 
 	// Calls through the endpoint, by the API's private DNS name (as SNI and Host).
 	host := apiID + ".execute-api.us-west-2.amazonaws.com"
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: caPool(t, r.cfg.DataDir)},
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort(endpointIP, "443"))
-		},
-	}}
+	hc := ep.client
 	get := func(path string) (int, http.Header, string) {
 		t.Helper()
 		resp, err := hc.Get("https://" + host + "/prod" + path)
@@ -142,7 +113,7 @@ x-amazon-apigateway-policy:
 	// The export names both paths and the MOCK integration.
 	exp := testutil.Must[*apigateway.GetExportOutput](t)(c.apigw.GetExport(ctx, &apigateway.GetExportInput{RestApiId: &apiID,
 		StageName: aws.String("prod"), ExportType: aws.String("oas30"), Parameters: map[string]string{"extensions": "apigateway"}}))
-	for _, want := range []string{`"/owners"`, `"/pets"`, `"type": "mock"`, `"x-amazon-apigateway-policy"`, vpceID} {
+	for _, want := range []string{`"/owners"`, `"/pets"`, `"type": "mock"`, `"x-amazon-apigateway-policy"`, ep.id} {
 		if !strings.Contains(string(exp.Body), want) {
 			t.Errorf("export: got %s, want it to contain %s", exp.Body, want)
 		}

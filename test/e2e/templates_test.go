@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,8 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // TestMappingTemplates sets up a private REST API with the AWS SDK and calls
@@ -49,31 +46,9 @@ func TestMappingTemplates(t *testing.T) {
 			"who": r.Header.Get("X-Who"), "items": []map[string]string{{"name": "rex"}}})
 	})
 
-	// An interface endpoint for execute-api.
-	vpcs := testutil.Must[*ec2.DescribeVpcsOutput](t)(c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
-	vpcID := aws.ToString(vpcs.Vpcs[0].VpcId)
-	subnets := testutil.Must[*ec2.DescribeSubnetsOutput](t)(c.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}))
-	sg := testutil.Must[*ec2.CreateSecurityGroupOutput](t)(c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName: aws.String("endpoint-sg"), Description: aws.String("execute-api endpoint"), VpcId: &vpcID}))
-	testutil.Must[*ec2.AuthorizeSecurityGroupIngressOutput](t)(c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: sg.GroupId, IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), CidrIp: aws.String("0.0.0.0/0")}))
-	vpce := testutil.Must[*ec2.CreateVpcEndpointOutput](t)(c.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
-		VpcId: &vpcID, ServiceName: aws.String("com.amazonaws.us-west-2.execute-api"), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
-		SubnetIds: []string{aws.ToString(subnets.Subnets[0].SubnetId)}, SecurityGroupIds: []string{aws.ToString(sg.GroupId)}}))
-	vpceID := aws.ToString(vpce.VpcEndpoint.VpcEndpointId)
-	eventually(t, "the endpoint is available", func() (bool, string) {
-		d := testutil.Must[*ec2.DescribeVpcEndpointsOutput](t)(c.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{vpceID}}))
-		return len(d.VpcEndpoints) == 1 && d.VpcEndpoints[0].State == "available", fmt.Sprintf("%+v", d.VpcEndpoints)
-	})
-	enis := testutil.Must[*ec2.DescribeNetworkInterfacesOutput](t)(c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
-		Filters: []ec2types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: []string{vpceID}}}}))
-	endpointIP := aws.ToString(enis.NetworkInterfaces[0].PrivateIpAddress)
-
-	// The API.
-	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
-	api := testutil.Must[*apigateway.CreateRestApiOutput](t)(c.apigw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
-		Name: aws.String("templates"), Policy: aws.String(policy), EndpointConfiguration: &agtypes.EndpointConfiguration{
-			Types: []agtypes.EndpointType{agtypes.EndpointTypePrivate}, VpcEndpointIds: []string{vpceID}}}))
+	// The API, behind an interface endpoint.
+	ep := privateAPIClient(t, r, c)
+	api := ep.createAPI(t, c, "templates")
 	apiID := aws.ToString(api.Id)
 	res := testutil.Must[*apigateway.GetResourcesOutput](t)(c.apigw.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: &apiID}))
 	root := aws.ToString(res.Items[0].Id)
@@ -140,15 +115,7 @@ func TestMappingTemplates(t *testing.T) {
 
 	// Calls through the endpoint, by the API's private DNS name (as SNI and Host).
 	host := apiID + ".execute-api.us-west-2.amazonaws.com"
-	hc := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: caPool(t, r.cfg.DataDir)},
-		DisableKeepAlives: true,
-		// As curl does for a large body: send it only once the server agrees.
-		ExpectContinueTimeout: 10 * time.Second,
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort(endpointIP, "443"))
-		},
-	}}
+	hc := ep.client
 	call := func(method, path string, hdr map[string]string, body string) (int, http.Header, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, "https://"+host+"/prod"+path, strings.NewReader(body))

@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	agtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"gatehouse/internal/daemon"
 	"gatehouse/internal/testutil"
@@ -34,31 +32,8 @@ func TestRequestValidationAndAccessLog(t *testing.T) {
 	c := sdkClients(r.cfg.AWSListen)
 	ctx := context.Background()
 
-	vpcs := testutil.Must[*ec2.DescribeVpcsOutput](t)(c.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
-	vpcID := aws.ToString(vpcs.Vpcs[0].VpcId)
-	subnets := testutil.Must[*ec2.DescribeSubnetsOutput](t)(c.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}))
-	sg := testutil.Must[*ec2.CreateSecurityGroupOutput](t)(c.ec2.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
-		GroupName: aws.String("endpoint-sg"), Description: aws.String("execute-api endpoint"), VpcId: &vpcID}))
-	testutil.Must[*ec2.AuthorizeSecurityGroupIngressOutput](t)(c.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
-		GroupId: sg.GroupId, IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), CidrIp: aws.String("0.0.0.0/0")}))
-	vpce := testutil.Must[*ec2.CreateVpcEndpointOutput](t)(c.ec2.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
-		VpcId: &vpcID, ServiceName: aws.String("com.amazonaws.us-west-2.execute-api"), VpcEndpointType: ec2types.VpcEndpointTypeInterface,
-		SubnetIds: []string{aws.ToString(subnets.Subnets[0].SubnetId)}, SecurityGroupIds: []string{aws.ToString(sg.GroupId)}}))
-	vpceID := aws.ToString(vpce.VpcEndpoint.VpcEndpointId)
-	var endpointIP string
-	eventually(t, "the endpoint has its address", func() (bool, string) {
-		enis := testutil.Must[*ec2.DescribeNetworkInterfacesOutput](t)(c.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
-			Filters: []ec2types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: []string{vpceID}}}}))
-		if len(enis.NetworkInterfaces) == 1 {
-			endpointIP = aws.ToString(enis.NetworkInterfaces[0].PrivateIpAddress)
-		}
-		return endpointIP != "", fmt.Sprintf("%d interfaces", len(enis.NetworkInterfaces))
-	})
-
-	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
-	api := testutil.Must[*apigateway.CreateRestApiOutput](t)(c.apigw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
-		Name: aws.String("validated"), Policy: aws.String(policy), EndpointConfiguration: &agtypes.EndpointConfiguration{
-			Types: []agtypes.EndpointType{agtypes.EndpointTypePrivate}, VpcEndpointIds: []string{vpceID}}}))
+	ep := privateAPIClient(t, r, c)
+	api := ep.createAPI(t, c, "validated")
 	apiID := api.Id
 	root := testutil.Must[*apigateway.GetResourcesOutput](t)(c.apigw.GetResources(ctx, &apigateway.GetResourcesInput{RestApiId: apiID})).Items[0].Id
 	pets := testutil.Must[*apigateway.CreateResourceOutput](t)(c.apigw.CreateResource(ctx, &apigateway.CreateResourceInput{
@@ -87,7 +62,7 @@ func TestRequestValidationAndAccessLog(t *testing.T) {
 			{Op: agtypes.OpReplace, Path: aws.String("/accessLogSettings/destinationArn"), Value: aws.String("arn:aws:logs:us-west-2:000000000000:log-group:/aws/apigateway/validated")},
 			{Op: agtypes.OpReplace, Path: aws.String("/accessLogSettings/format"), Value: aws.String(format)}}}))
 
-	hc := client(t, r.cfg.DataDir, endpointIP, "")
+	hc := ep.client
 	base := "https://" + aws.ToString(apiID) + ".execute-api.us-west-2.amazonaws.com/prod/pets"
 	post := func(query, body string) (int, string, string) {
 		t.Helper()
