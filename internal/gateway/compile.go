@@ -155,6 +155,7 @@ func compileStage(env model.Env, st *model.Stage, dep *model.Deployment, api *mo
 		vpces:        map[string]bool{},
 		arn:          fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", env.Region, env.Account, st.RestAPIID),
 		variables:    st.Variables,
+		binaryTypes:  api.BinaryMediaTypes,
 	}
 	if len(api.GatewayResponses) > 0 {
 		sr.responses = map[string]*gatewayResponse{}

@@ -280,6 +280,9 @@ func checkIntegration(integ *model.Integration, resourceID string) error {
 		// UNVERIFIED text.
 		return badRequest("Invalid passthrough behavior specified: " + model.Clip(integ.PassthroughBehavior))
 	}
+	if err := checkContentHandling(integ.ContentHandling); err != nil {
+		return err
+	}
 	if err := checkParams("requestParameters", integ.RequestParameters, maxParamValueLen); err != nil {
 		return err
 	}
@@ -376,7 +379,21 @@ func validIntegrationResponse(code string, ir *model.IntegrationResponse) error 
 	if err := checkParams("responseParameters", ir.ResponseParameters, maxParamValueLen); err != nil {
 		return err
 	}
+	if err := checkContentHandling(ir.ContentHandling); err != nil {
+		return err
+	}
 	return checkTemplates("responseTemplates", ir.ResponseTemplates)
+}
+
+// checkContentHandling accepts the two conversions AWS names; empty is
+// passthrough (the payload goes on as it came).
+func checkContentHandling(v string) error {
+	switch v {
+	case "", convertToBinary, convertToText:
+		return nil
+	}
+	// UNVERIFIED text.
+	return badRequest("Invalid content handling specified: " + model.Clip(v))
 }
 
 // PutMethodResponse declares a status code the method may answer with.
@@ -491,8 +508,8 @@ func (s *Service) DeleteIntegrationResponse(ctx context.Context, apiID, resource
 // UpdateMethodResponse that gatehouse stores, as refusals list them.
 const (
 	integrationPaths = "/uri, /httpMethod, /type, /requestTemplates/{contentType}, /requestParameters/{name}, " +
-		"/passthroughBehavior, /timeoutInMillis, /cacheNamespace"
-	integResponsePaths  = "/selectionPattern, /responseTemplates/{contentType}, /responseParameters/{name}"
+		"/passthroughBehavior, /timeoutInMillis, /cacheNamespace, /contentHandling"
+	integResponsePaths  = "/selectionPattern, /responseTemplates/{contentType}, /responseParameters/{name}, /contentHandling"
 	methodResponsePaths = "/responseParameters/{name}, /responseModels/{contentType}"
 )
 
@@ -566,6 +583,8 @@ func patchIntegration(integ *model.Integration, op PatchOperation) error {
 		}
 	case p == "/cacheNamespace":
 		err = patchString(op, &integ.CacheNamespace)
+	case p == "/contentHandling":
+		err = patchString(op, &integ.ContentHandling) // checkIntegration checks the value
 	case strings.HasPrefix(p, "/requestTemplates/"):
 		err = patchEntry(op, &integ.RequestTemplates, "/requestTemplates/", setValue)
 	case strings.HasPrefix(p, "/requestParameters/"):
@@ -596,6 +615,8 @@ func (s *Service) PatchIntegrationResponse(ctx context.Context, apiID, resourceI
 			switch p := op.Path; {
 			case p == "/selectionPattern":
 				err = patchString(op, &ir.SelectionPattern)
+			case p == "/contentHandling":
+				err = patchString(op, &ir.ContentHandling) // validIntegrationResponse checks the value
 			case strings.HasPrefix(p, "/responseTemplates/"):
 				err = patchEntry(op, &ir.ResponseTemplates, "/responseTemplates/", setValue)
 			case strings.HasPrefix(p, "/responseParameters/"):

@@ -361,8 +361,13 @@ func applyAPIFields(api *model.RestAPI, doc *oasDoc, overwrite bool, p *importPr
 		}
 		api.DisableExecuteAPIEndpoint = e.DisableExecuteAPIEndpoint
 	}
-	if len(doc.BinaryMediaTypes) > 0 {
-		p.warn("x-amazon-apigateway-binary-media-types is not stored by gatehouse")
+	if overwrite {
+		api.BinaryMediaTypes = nil
+	}
+	for _, t := range doc.BinaryMediaTypes { // merge adds to the API's own
+		if !slices.Contains(api.BinaryMediaTypes, t) {
+			api.BinaryMediaTypes = append(api.BinaryMediaTypes, t)
+		}
 	}
 	if overwrite {
 		api.GatewayResponses = nil

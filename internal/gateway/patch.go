@@ -140,7 +140,8 @@ func patchEntry[V any](op PatchOperation, m *map[string]V, prefix string, value 
 // ---- REST APIs ----
 
 const restAPIPaths = "/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, " +
-	"/endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds, /endpointConfiguration/ipAddressType"
+	"/endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds, /endpointConfiguration/ipAddressType, " +
+	"/binaryMediaTypes/{type}"
 
 // PatchRestAPI is UpdateRestApi: it applies ops in order, then validates the
 // result as CreateRestApi does.
@@ -196,6 +197,24 @@ func patchRestAPI(api *model.RestAPI, op PatchOperation) error {
 	case p == "/endpointConfiguration/ipAddressType":
 		if err = opIn(op, "replace"); err == nil {
 			ec.IPAddressType, err = patchEnum(op, "ipv4", "dualstack")
+		}
+	case strings.HasPrefix(p, "/binaryMediaTypes/"):
+		// The type is the path's last segment, its "/" escaped as "~1"
+		// (image~1png); add and remove take no value.
+		if err = opIn(op, "add", "remove"); err != nil {
+			break
+		}
+		typ := unescapePath(strings.TrimPrefix(p, "/binaryMediaTypes/"))
+		if typ == "" {
+			return badPatchPath(op, restAPIPaths)
+		}
+		switch op.Op {
+		case "add":
+			if !slices.Contains(api.BinaryMediaTypes, typ) {
+				api.BinaryMediaTypes = append(api.BinaryMediaTypes, typ)
+			}
+		case "remove":
+			api.BinaryMediaTypes = slices.DeleteFunc(api.BinaryMediaTypes, func(t string) bool { return t == typ })
 		}
 	case p == "/endpointConfiguration/vpcEndpointIds":
 		if err = opIn(op, "add", "remove", "replace"); err != nil {

@@ -27,6 +27,7 @@ type CreateRestAPIInput struct {
 	// DisableExecuteAPIEndpoint turns off the default execute-api host names;
 	// stored and reported only.
 	DisableExecuteAPIEndpoint bool
+	BinaryMediaTypes          []string // media types served as binary (ContentHandling)
 }
 
 // CreateRestAPI creates an API with its root resource "/".
@@ -54,6 +55,7 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 		Policy:                    in.Policy,
 		APIKeySource:              cmp.Or(in.APIKeySource, "HEADER"),
 		DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint,
+		BinaryMediaTypes:          in.BinaryMediaTypes,
 		RootResourceID:            rootID,
 		Tags:                      in.Tags,
 	}
@@ -151,6 +153,14 @@ func validateAPI(api *model.RestAPI) error {
 	if api.Policy != "" {
 		if _, err := policy.Parse(api.Policy); err != nil {
 			return badRequest(msgBadPolicy)
+		}
+	}
+	if len(api.BinaryMediaTypes) > maxMapEntries {
+		return tooMany("binaryMediaTypes", maxMapEntries)
+	}
+	for _, t := range api.BinaryMediaTypes {
+		if err := checkLen("binary media type", t, maxShortLen); err != nil {
+			return err
 		}
 	}
 	if api.APIKeySource != "HEADER" && api.APIKeySource != "AUTHORIZER" {

@@ -58,41 +58,18 @@ func (t *table) resolve(in routeInput) resolution {
 		res.fail, res.logNote = failMissingToken, "dot segment in path "+in.path
 		return res
 	}
-	apiID, stageName, segs, fail := t.findStage(in, &res)
-	if fail != nil {
-		res.fail = fail
+	// Steps 1–3 allocate nothing on a match (issue 10): the params land in a
+	// stack array and become the map the integration reads only here.
+	var paramBuf [8]pathParam
+	params, ok := t.match(in, paramBuf[:0], &res)
+	if !ok {
 		return res
 	}
-	// 2. The stage must exist and its deployment must admit this endpoint.
-	a := t.apis[apiID]
-	if a == nil {
-		res.fail, res.logNote = failForbidden, "unknown API "+apiID
-		return res
+	res.params = make(map[string]string, len(params))
+	for _, p := range params {
+		res.params[p.name] = p.value
 	}
-	sr := a.stages[stageName]
-	if sr == nil {
-		res.fail, res.logNote = failForbidden, "unknown stage "+stageName+" of API "+apiID
-		return res
-	}
-	if !sr.private || !sr.vpces[in.vpce] {
-		res.fail, res.logNote = failForbidden, "API "+apiID+" deployment "+sr.deploymentID+" does not admit endpoint "+in.vpce
-		return res
-	}
-	res.stage = sr
-	// 3. Resource and method in the deployment's frozen tree.
-	res.path = "/" + strings.Join(segs, "/")
-	res.params = map[string]string{}
-	n := sr.root.match(segs, res.params)
-	if n == nil {
-		res.fail, res.logNote = failMissingToken, "no resource matches "+res.path
-		return res
-	}
-	rt := n.method(in.method)
-	if rt == nil {
-		res.fail, res.logNote = failMissingToken, "no method "+in.method+" on "+n.path
-		return res
-	}
-	res.node, res.route = n, rt
+	sr, rt := res.stage, res.route
 	// 4. Resource policy, evaluated as the anonymous caller.
 	res.arn = sr.arn + "/" + sr.name + "/" + in.method + res.path
 	if sr.policyErr != nil {
@@ -136,30 +113,77 @@ func (t *table) resolve(in routeInput) resolution {
 	return res
 }
 
+// pathParam is one path parameter of a match: the {name} or {name+} and the
+// value the request gave it.
+type pathParam struct{ name, value string }
+
+// match runs steps 1–3: host → API + stage (1), private endpoint check (2),
+// resource + method (3). It fills res's stage, path, node and route, or its
+// failure, and returns the path parameters appended to params. A match
+// allocates nothing: segments are cut from in.path in place and the caller
+// gives params a stack array's slice, so routing costs no garbage per request.
+func (t *table) match(in routeInput, params []pathParam, res *resolution) ([]pathParam, bool) {
+	apiID, stageName, rest, fail := t.findStage(in, res)
+	if fail != nil {
+		res.fail = fail
+		return params, false
+	}
+	// 2. The stage must exist and its deployment must admit this endpoint.
+	a := t.apis[apiID]
+	if a == nil {
+		res.fail, res.logNote = failForbidden, "unknown API "+apiID
+		return params, false
+	}
+	sr := a.stages[stageName]
+	if sr == nil {
+		res.fail, res.logNote = failForbidden, "unknown stage "+stageName+" of API "+apiID
+		return params, false
+	}
+	if !sr.private || !sr.vpces[in.vpce] {
+		res.fail, res.logNote = failForbidden, "API "+apiID+" deployment "+sr.deploymentID+" does not admit endpoint "+in.vpce
+		return params, false
+	}
+	res.stage = sr
+	// 3. Resource and method in the deployment's frozen tree.
+	res.path = canonicalPath(rest)
+	n, params := sr.root.match(rest, params)
+	if n == nil {
+		res.fail, res.logNote = failMissingToken, "no resource matches "+res.path
+		return params, false
+	}
+	rt := n.method(in.method)
+	if rt == nil {
+		res.fail, res.logNote = failMissingToken, "no method "+in.method+" on "+n.path
+		return params, false
+	}
+	res.node, res.route = n, rt
+	return params, true
+}
+
 // findStage is step 1: the API and stage named by the Host header (custom
 // domain, default execute-api name) or the x-apigw-api-id header, and the path
-// segments left after the base path and stage.
-func (t *table) findStage(in routeInput, res *resolution) (apiID, stage string, segs []string, fail *failure) {
+// left after the base path and stage ("" or starting with "/").
+func (t *table) findStage(in routeInput, res *resolution) (apiID, stage, rest string, fail *failure) {
 	host := hostName(in.host)
-	segs = splitPath(in.path)
 	if d := t.domains[host]; d != nil {
 		res.domain = host
 		for _, m := range d.mappings {
-			rest, ok := cutBasePath(segs, m.segs)
+			rest, ok := cutBasePath(in.path, m.segs)
 			if !ok {
 				continue
 			}
 			if m.stage != "" {
 				return m.apiID, m.stage, rest, nil
 			}
-			if len(rest) == 0 {
+			stage, rest := nextSegment(rest)
+			if stage == "" {
 				res.logNote = "no stage after base path of " + host
-				return "", "", nil, failForbidden
+				return "", "", "", failForbidden
 			}
-			return m.apiID, rest[0], rest[1:], nil
+			return m.apiID, stage, rest, nil
 		}
 		res.logNote = "no base path mapping of " + host + " matches " + in.path
-		return "", "", nil, failMissingToken
+		return "", "", "", failMissingToken
 	}
 	apiID = t.executeAPIHost(host)
 	if apiID == "" {
@@ -167,13 +191,14 @@ func (t *table) findStage(in routeInput, res *resolution) (apiID, stage string, 
 	}
 	if apiID == "" {
 		res.logNote = "host " + host + " names no API"
-		return "", "", nil, failForbidden
+		return "", "", "", failForbidden
 	}
-	if len(segs) == 0 {
+	stage, rest = nextSegment(in.path)
+	if stage == "" {
 		res.logNote = "no stage in path"
-		return "", "", nil, failForbidden
+		return "", "", "", failForbidden
 	}
-	return apiID, segs[0], segs[1:], nil
+	return apiID, stage, rest, nil
 }
 
 // executeAPIHost returns the API id of "{api}.execute-api.{region}.amazonaws.com"
@@ -193,15 +218,34 @@ func (t *table) executeAPIHost(host string) string {
 }
 
 // hostName lowercases the Host header and strips the port and a trailing dot.
+// It allocates only for a Host that needs lowering: it runs on every request.
 func hostName(h string) string {
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		h = host
+	if strings.Contains(h, ":") { // SplitHostPort's error for a bare name would allocate
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			h = host
+		}
 	}
-	h = model.DomainKey(h)
-	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
-		return "" // an IP names no API (a load balancer health check)
+	if strings.ContainsFunc(h, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		h = model.DomainKey(h)
+	} else {
+		h = strings.TrimSuffix(h, ".") // as DomainKey does, without its copy
+	}
+	if ip := strings.Trim(h, "[]"); looksLikeIP(ip) {
+		if _, err := netip.ParseAddr(ip); err == nil {
+			return "" // an IP names no API (a load balancer health check)
+		}
 	}
 	return h
+}
+
+// looksLikeIP reports whether netip.ParseAddr could accept s: an IPv6 address
+// has a colon, an IPv4 one only digits and dots. It spares a host name the
+// allocated error of a failed parse.
+func looksLikeIP(s string) bool {
+	if strings.Contains(s, ":") {
+		return true
+	}
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r != '.' && (r < '0' || r > '9') })
 }
 
 // splitPath returns the non-empty segments of a path; a trailing slash is ignored.
@@ -215,6 +259,31 @@ func splitPath(p string) []string {
 	return segs
 }
 
+// nextSegment cuts the first non-empty segment off p, and returns it ("" when
+// p has none) and what follows it ("" or starting with "/"). Empty segments
+// are skipped, as splitPath skips them; both results are substrings of p.
+func nextSegment(p string) (seg, rest string) {
+	p = strings.TrimLeft(p, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i], p[i:]
+	}
+	return p, ""
+}
+
+// canonicalPath is "/" + the non-empty segments of p joined by "/". For a
+// path already in that shape but for trailing slashes (nearly every request)
+// it is a substring of p, so it costs no allocation.
+func canonicalPath(p string) string {
+	q := strings.TrimRight(p, "/")
+	if q == "" {
+		return "/"
+	}
+	if q[0] == '/' && !strings.Contains(q, "//") {
+		return q
+	}
+	return "/" + strings.Join(splitPath(q), "/")
+}
+
 // hasDotSegment reports whether a path has a "." or ".." segment.
 func hasDotSegment(p string) bool {
 	for s := range strings.SplitSeq(p, "/") {
@@ -225,15 +294,15 @@ func hasDotSegment(p string) bool {
 	return false
 }
 
-// cutBasePath strips a whole-segment base path prefix (none matches everything).
-func cutBasePath(segs, want []string) ([]string, bool) {
-	if len(want) > len(segs) {
-		return nil, false
-	}
-	for i, w := range want {
-		if segs[i] != w {
-			return nil, false
+// cutBasePath strips a whole-segment base path prefix (none matches
+// everything) and returns the rest of the path.
+func cutBasePath(p string, want []string) (string, bool) {
+	for _, w := range want {
+		var seg string
+		seg, p = nextSegment(p)
+		if seg == "" || seg != w {
+			return "", false
 		}
 	}
-	return segs[len(want):], true
+	return p, true
 }

@@ -95,8 +95,11 @@ func TestMatchPrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			n, found := root.match(tt.path, nil)
 			params := map[string]string{}
-			n := root.match(splitPath(tt.path), params)
+			for _, p := range found {
+				params[p.name] = p.value
+			}
 			var rt *route
 			if n != nil {
 				rt = n.method(tt.method)
@@ -154,7 +157,8 @@ func TestBasePathMapping(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var res resolution
-			api, stage, segs, fail := tbl.findStage(routeInput{host: tt.host, path: tt.path}, &res)
+			api, stage, restPath, fail := tbl.findStage(routeInput{host: tt.host, path: tt.path}, &res)
+			segs := splitPath(restPath)
 			if fail != tt.wantFail {
 				t.Fatalf("failure: got %+v, want %+v", fail, tt.wantFail)
 			}

@@ -194,9 +194,17 @@ type integrationRequest struct {
 // request's content type, else the passthrough behaviour decides
 // (vtl-reference §5.1): WHEN_NO_MATCH passes the body through, WHEN_NO_TEMPLATES
 // only when the method has no templates, NEVER never (415).
+//
+// The body is converted first as the integration's contentHandling says
+// (binary.go), so a template sees a binary body CONVERT_TO_TEXT made base64.
 func requestPayload(ctx context.Context, m *mapper, body []byte) (*integrationRequest, *refusal) {
 	rt := m.x.res.route
 	ct := m.x.r.Header.Get("Content-Type")
+	body, ok := convertRequest(body, isBinaryType(m.x.res.stage.binaryTypes, ct), rt.integ.ContentHandling)
+	if !ok {
+		// UNVERIFIED: AWS's status for a body CONVERT_TO_BINARY cannot decode.
+		return nil, executionFailed(failConfig, "request body is not base64 and contentHandling is CONVERT_TO_BINARY")
+	}
 	tmpl, ok := rt.templates.forRequest(ct)
 	if !ok {
 		switch rt.integ.PassthroughBehavior {
@@ -222,8 +230,9 @@ func requestPayload(ctx context.Context, m *mapper, body []byte) (*integrationRe
 }
 
 // respond is step 6: select the integration response for the endpoint's
-// status, map its headers, render its template for the caller's Accept, apply
-// the overrides the templates set (they win), and answer.
+// status, map its headers, convert the body as its contentHandling says
+// (binary.go), render its template for the caller's Accept, apply the
+// overrides the templates set (they win), and answer.
 func respond(ctx context.Context, m *mapper, req *integrationRequest, ep *endpointResponse) *refusal {
 	code := strconv.Itoa(ep.status)
 	ir := selectResponse(m.x.res.route.responses, code, ep.selectDefault)
@@ -243,10 +252,19 @@ func respond(ctx context.Context, m *mapper, req *integrationRequest, ep *endpoi
 			hdr.Set(p.name, strings.Join(vals, ","))
 		}
 	}
-	body, ov := ep.body, req.overrides
-	tmpl, ctype := ir.templates.forResponse(m.x.r.Header.Get("Accept"))
+	accept := m.x.r.Header.Get("Accept")
+	types := m.x.res.stage.binaryTypes
+	firstAccept, _, _ := strings.Cut(accept, ",") // AWS looks at the first Accept type only
+	body, ok := convertResponse(ep.body, isBinaryType(types, ep.header.Get("Content-Type")), isBinaryType(types, firstAccept),
+		responseContentHandling(m.x.res.route.integ, ir))
+	if !ok {
+		// UNVERIFIED: AWS's status for a body CONVERT_TO_BINARY cannot decode.
+		return executionFailed(failConfig, "integration response body is not base64 and is to be converted to binary")
+	}
+	ov := req.overrides
+	tmpl, ctype := ir.templates.forResponse(accept)
 	if tmpl != nil {
-		out, tov, rf := m.render(ctx, tmpl, ep.body, "response template")
+		out, tov, rf := m.render(ctx, tmpl, body, "response template")
 		if rf != nil {
 			return rf
 		}
@@ -274,6 +292,18 @@ func respond(ctx context.Context, m *mapper, req *integrationRequest, ep *endpoi
 	m.x.w.WriteHeader(status)
 	_, _ = m.x.w.Write(body)
 	return nil
+}
+
+// responseContentHandling is the contentHandling of the integration response
+// ir was compiled from (its record, by status code, in the frozen tree).
+func responseContentHandling(integ *model.Integration, ir *integrationResponse) string {
+	if integ == nil {
+		return ""
+	}
+	if rec := integ.IntegrationResponses[strconv.Itoa(ir.status)]; rec != nil {
+		return rec.ContentHandling
+	}
+	return ""
 }
 
 // backendURL substitutes path parameters ({id}, {proxy}) into the integration

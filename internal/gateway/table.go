@@ -3,7 +3,6 @@ package gateway
 import (
 	"crypto/tls"
 	"regexp"
-	"strings"
 	"time"
 
 	"gatehouse/internal/gateway/policy"
@@ -55,6 +54,7 @@ type stageRoute struct {
 	variables    map[string]string
 	responses    map[string]*gatewayResponse // the API's gateway responses, by type
 	accessLog    *accessLog                  // the stage's access log (accesslog.go); nil: none
+	binaryTypes  []string                    // the API's binaryMediaTypes as deployed (binary.go)
 }
 
 // gatewayResponse is an API's override of one gateway response type.
@@ -114,32 +114,33 @@ type integrationResponse struct {
 // is only a path to its children (so a sibling {proxy+} may take the request).
 func (n *node) hasMethods() bool { return len(n.methods) > 0 }
 
-// match finds the resource for segs: literal beats {param} beats {proxy+},
-// backtracking when a branch leads nowhere. params gets the path parameters.
-func (n *node) match(segs []string, params map[string]string) *node {
-	if len(segs) == 0 {
+// match finds the resource for path p ("" or starting with "/"): literal
+// beats {param} beats {proxy+}, backtracking when a branch leads nowhere. The
+// path parameters of the match are appended to params (the innermost first);
+// segments are cut from p in place, so a match allocates nothing once params
+// has room.
+func (n *node) match(p string, params []pathParam) (*node, []pathParam) {
+	seg, rest := nextSegment(p)
+	if seg == "" {
 		if n.hasMethods() {
-			return n
+			return n, params
 		}
-		return nil
+		return nil, params
 	}
-	seg := segs[0]
 	if c := n.literal[seg]; c != nil {
-		if m := c.match(segs[1:], params); m != nil {
-			return m
+		if m, got := c.match(rest, params); m != nil {
+			return m, got
 		}
 	}
 	if n.param != nil {
-		if m := n.param.match(segs[1:], params); m != nil {
-			params[n.paramKey] = seg
-			return m
+		if m, got := n.param.match(rest, params); m != nil {
+			return m, append(got, pathParam{name: n.paramKey, value: seg})
 		}
 	}
 	if n.greedy != nil && n.greedy.hasMethods() {
-		params[n.greedyKey] = strings.Join(segs, "/")
-		return n.greedy
+		return n.greedy, append(params, pathParam{name: n.greedyKey, value: canonicalPath(p)[1:]})
 	}
-	return nil
+	return nil, params
 }
 
 // anyMethod reports whether m is one of the seven methods ANY stands for; API

@@ -23,9 +23,12 @@ type RestAPI struct {
 	Policy                    string `json:",omitempty"` // resource policy JSON text
 	APIKeySource              string // "HEADER"
 	DisableExecuteAPIEndpoint bool
-	RootResourceID            string
-	Resources                 map[string]*Resource        `json:",omitempty"` // by resource id
-	GatewayResponses          map[string]*GatewayResponse `json:",omitempty"` // by response type
+	// BinaryMediaTypes are the media types ("image/png", "image/*", "*/*")
+	// whose payloads the data path treats as binary (ContentHandling).
+	BinaryMediaTypes []string `json:",omitempty"`
+	RootResourceID   string
+	Resources        map[string]*Resource        `json:",omitempty"` // by resource id
+	GatewayResponses map[string]*GatewayResponse `json:",omitempty"` // by response type
 	// Models (by name) and RequestValidators (by id) are records of their
 	// own (KindModel, KindRequestValidator), filled in like Resources.
 	Models            map[string]*Model            `json:",omitempty"`
@@ -100,6 +103,7 @@ type Integration struct {
 	PassthroughBehavior  string                          // WHEN_NO_MATCH (default), WHEN_NO_TEMPLATES, NEVER
 	TimeoutInMillis      int                             // default 29000
 	CacheNamespace       string                          `json:",omitempty"`
+	ContentHandling      string                          `json:",omitempty"` // CONVERT_TO_BINARY, CONVERT_TO_TEXT; "": passthrough
 	IntegrationResponses map[string]*IntegrationResponse `json:",omitempty"` // by status code
 }
 
@@ -119,6 +123,7 @@ type IntegrationResponse struct {
 	SelectionPattern   string            `json:",omitempty"`
 	ResponseParameters map[string]string `json:",omitempty"`
 	ResponseTemplates  map[string]string `json:",omitempty"`
+	ContentHandling    string            `json:",omitempty"` // CONVERT_TO_BINARY, CONVERT_TO_TEXT; "": passthrough
 }
 
 // GatewayResponse customises an error API Gateway itself generates. Stored

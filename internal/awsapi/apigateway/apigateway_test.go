@@ -235,7 +235,7 @@ func TestUpdateRestAPI(t *testing.T) {
 	apiError(t, err, "BadRequestException", "Invalid value 'ipv6' specified for /endpointConfiguration/ipAddressType. Must be one of: ipv4, dualstack")
 
 	_, err = patch(op(types.OpReplace, "/nope", "x"))
-	apiError(t, err, "BadRequestException", "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, /endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds, /endpointConfiguration/ipAddressType]")
+	apiError(t, err, "BadRequestException", "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, /endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds, /endpointConfiguration/ipAddressType, /binaryMediaTypes/{type}]")
 	_, err = patch(op(types.OpReplace, "/policy", "{not json"))
 	apiError(t, err, "BadRequestException", "Invalid policy document. Please check the policy syntax and ensure that Principals are valid.")
 	_, err = c.UpdateRestApi(ctx, &apigw.UpdateRestApiInput{RestApiId: aws.String("abc")})

@@ -39,6 +39,7 @@ func (h *handler) createRestAPI(r *http.Request) (int, any, error) {
 		Tags                      map[string]string      `json:"tags"`
 		APIKeySource              string                 `json:"apiKeySource"`
 		DisableExecuteAPIEndpoint bool                   `json:"disableExecuteApiEndpoint"`
+		BinaryMediaTypes          []string               `json:"binaryMediaTypes"`
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
@@ -47,6 +48,7 @@ func (h *handler) createRestAPI(r *http.Request) (int, any, error) {
 		Name: in.Name, Description: in.Description, Version: in.Version,
 		EndpointConfiguration: in.EndpointConfiguration.model(), Policy: in.Policy, Tags: in.Tags,
 		APIKeySource: in.APIKeySource, DisableExecuteAPIEndpoint: in.DisableExecuteAPIEndpoint,
+		BinaryMediaTypes: in.BinaryMediaTypes,
 	})
 	if err != nil {
 		return 0, nil, err
@@ -205,6 +207,7 @@ func (h *handler) putIntegration(r *http.Request) (int, any, error) {
 		PassthroughBehavior string            `json:"passthroughBehavior"`
 		CacheNamespace      string            `json:"cacheNamespace"`
 		TimeoutInMillis     int               `json:"timeoutInMillis"`
+		ContentHandling     string            `json:"contentHandling"`
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
@@ -213,7 +216,7 @@ func (h *handler) putIntegration(r *http.Request) (int, any, error) {
 	integ, err := h.gw.PutIntegration(r.Context(), api, res, verb, model.Integration{
 		Type: in.Type, HTTPMethod: in.HTTPMethod, URI: in.URI, RequestParameters: in.RequestParameters,
 		RequestTemplates: in.RequestTemplates, PassthroughBehavior: in.PassthroughBehavior,
-		CacheNamespace: in.CacheNamespace, TimeoutInMillis: in.TimeoutInMillis,
+		CacheNamespace: in.CacheNamespace, TimeoutInMillis: in.TimeoutInMillis, ContentHandling: in.ContentHandling,
 	})
 	if err != nil {
 		return 0, nil, err
@@ -273,13 +276,15 @@ func (h *handler) putIntegrationResponse(r *http.Request) (int, any, error) {
 		SelectionPattern   string            `json:"selectionPattern"`
 		ResponseParameters map[string]string `json:"responseParameters"`
 		ResponseTemplates  map[string]string `json:"responseTemplates"`
+		ContentHandling    string            `json:"contentHandling"`
 	}
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	api, res, verb := methodPath(r)
 	ir, err := h.gw.PutIntegrationResponse(r.Context(), api, res, verb, r.PathValue("status_code"), model.IntegrationResponse{
-		SelectionPattern: in.SelectionPattern, ResponseParameters: in.ResponseParameters, ResponseTemplates: in.ResponseTemplates})
+		SelectionPattern: in.SelectionPattern, ResponseParameters: in.ResponseParameters, ResponseTemplates: in.ResponseTemplates,
+		ContentHandling: in.ContentHandling})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -43,6 +43,7 @@ type restAPI struct {
 	Policy                    string                `json:"policy,omitempty"`
 	Tags                      map[string]string     `json:"tags,omitempty"`
 	DisableExecuteAPIEndpoint bool                  `json:"disableExecuteApiEndpoint"`
+	BinaryMediaTypes          []string              `json:"binaryMediaTypes,omitempty"`
 	RootResourceID            string                `json:"rootResourceId"`
 }
 
@@ -60,6 +61,7 @@ func toRestAPI(a *model.RestAPI) restAPI {
 		Policy:                    gateway.WirePolicy(a.Policy),
 		Tags:                      a.Tags,
 		DisableExecuteAPIEndpoint: a.DisableExecuteAPIEndpoint,
+		BinaryMediaTypes:          a.BinaryMediaTypes,
 		RootResourceID:            a.RootResourceID,
 	}
 }
@@ -145,6 +147,7 @@ type integration struct {
 	TimeoutInMillis      int                            `json:"timeoutInMillis"`
 	CacheNamespace       string                         `json:"cacheNamespace,omitempty"`
 	CacheKeyParameters   []string                       `json:"cacheKeyParameters"`
+	ContentHandling      string                         `json:"contentHandling,omitempty"`
 	IntegrationResponses map[string]integrationResponse `json:"integrationResponses,omitempty"`
 }
 
@@ -159,6 +162,7 @@ func toIntegration(i *model.Integration) integration {
 		TimeoutInMillis:     i.TimeoutInMillis,
 		CacheNamespace:      i.CacheNamespace,
 		CacheKeyParameters:  []string{},
+		ContentHandling:     i.ContentHandling,
 	}
 	if len(i.IntegrationResponses) > 0 {
 		out.IntegrationResponses = map[string]integrationResponse{}
@@ -174,11 +178,12 @@ type integrationResponse struct {
 	SelectionPattern   string            `json:"selectionPattern,omitempty"`
 	ResponseParameters map[string]string `json:"responseParameters,omitempty"`
 	ResponseTemplates  map[string]string `json:"responseTemplates,omitempty"`
+	ContentHandling    string            `json:"contentHandling,omitempty"`
 }
 
 func toIntegrationResponse(ir *model.IntegrationResponse) integrationResponse {
 	return integrationResponse{StatusCode: ir.StatusCode, SelectionPattern: ir.SelectionPattern,
-		ResponseParameters: ir.ResponseParameters, ResponseTemplates: ir.ResponseTemplates}
+		ResponseParameters: ir.ResponseParameters, ResponseTemplates: ir.ResponseTemplates, ContentHandling: ir.ContentHandling}
 }
 
 type deployment struct {

@@ -223,7 +223,7 @@ func TestUpdateIntegration(t *testing.T) {
 		{"timeout out of range", op(types.OpReplace, "/timeoutInMillis", "30000"), "BadRequestException", "Timeout should be between 50 ms and 29000 ms"},
 		{"uri not http", op(types.OpReplace, "/uri", "ftp://x"), "BadRequestException", "Invalid HTTP endpoint specified for URI"},
 		{"bad path", op(types.OpReplace, "/connectionId", "x"), "BadRequestException", "Invalid patch path  '/connectionId' specified for op 'replace'. Must be one of: " +
-			"[/uri, /httpMethod, /type, /requestTemplates/{contentType}, /requestParameters/{name}, /passthroughBehavior, /timeoutInMillis, /cacheNamespace]"},
+			"[/uri, /httpMethod, /type, /requestTemplates/{contentType}, /requestParameters/{name}, /passthroughBehavior, /timeoutInMillis, /cacheNamespace, /contentHandling]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := update(tc.op)
@@ -254,7 +254,7 @@ func TestUpdateResponses(t *testing.T) {
 	}
 	_, err := c.UpdateIntegrationResponse(ctx, &apigw.UpdateIntegrationResponseInput{RestApiId: api, ResourceId: res, HttpMethod: get, StatusCode: ok,
 		PatchOperations: []types.PatchOperation{op(types.OpReplace, "/statusCode", "201")}})
-	apiError(t, err, "BadRequestException", "Invalid patch path  '/statusCode' specified for op 'replace'. Must be one of: [/selectionPattern, /responseTemplates/{contentType}, /responseParameters/{name}]")
+	apiError(t, err, "BadRequestException", "Invalid patch path  '/statusCode' specified for op 'replace'. Must be one of: [/selectionPattern, /responseTemplates/{contentType}, /responseParameters/{name}, /contentHandling]")
 	_, err = c.UpdateIntegrationResponse(ctx, &apigw.UpdateIntegrationResponseInput{RestApiId: api, ResourceId: res, HttpMethod: get, StatusCode: aws.String("404"),
 		PatchOperations: []types.PatchOperation{op(types.OpRemove, "/selectionPattern", "")}})
 	apiError(t, err, "NotFoundException", "Invalid Response status code specified")
