@@ -366,16 +366,19 @@ func (a *applier) stage(ctx context.Context, res string, api *model.RestAPI, st 
 	if !equalMaps(stage.Variables, st.Variables) {
 		cs = append(cs, Change{res, field + ".variables", mapText(stage.Variables), mapText(st.Variables)})
 	}
-	if len(cs) == 0 {
-		return nil
+	if len(cs) > 0 {
+		err := a.write(func() error {
+			_, err := a.Gateway.UpdateStage(ctx, api.ID, st.Name, func(s *model.Stage) error {
+				s.Description, s.Variables = st.Description, st.Variables
+				return nil
+			})
+			return err
+		}, cs...)
+		if err != nil {
+			return err
+		}
 	}
-	return a.write(func() error {
-		_, err := a.Gateway.UpdateStage(ctx, api.ID, st.Name, func(s *model.Stage) error {
-			s.Description, s.Variables = st.Description, st.Variables
-			return nil
-		})
-		return err
-	}, cs...)
+	return a.stageThrottle(ctx, res, field, api.ID, stage, st)
 }
 
 func mapText(m map[string]string) string {

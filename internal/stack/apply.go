@@ -60,6 +60,7 @@ type applier struct {
 	tgs     map[string]*model.TargetGroup
 	lbs     map[string]*model.LoadBalancer
 	accs    map[string]*model.Accelerator
+	keys    map[string]*model.APIKey
 	subnets []*model.Subnet
 	vpc     *model.VPC
 }
@@ -85,13 +86,13 @@ func run(ctx context.Context, s Services, f *File, keep map[string]bool, dryRun 
 	a := &applier{Services: s, f: f, dryRun: dryRun, keep: keep, created: map[string]bool{},
 		zones: map[string]*model.HostedZone{}, certs: map[string]*model.Certificate{}, sgs: map[string]string{},
 		vpces: map[string]*model.VpcEndpoint{}, apis: map[string]*model.RestAPI{}, tgs: map[string]*model.TargetGroup{},
-		lbs: map[string]*model.LoadBalancer{}, accs: map[string]*model.Accelerator{}}
+		lbs: map[string]*model.LoadBalancer{}, accs: map[string]*model.Accelerator{}, keys: map[string]*model.APIKey{}}
 	if f.Region != "" && f.Region != s.Env.Region {
 		return nil, fmt.Errorf("region: the stack names %q but this gatehouse serves %q", f.Region, s.Env.Region)
 	}
 	steps := []func(context.Context) error{
 		a.network, a.zones_, a.certificates, a.securityGroups, a.vpcEndpoints, a.waitIssued,
-		a.restAPIs, a.domainNames, a.targetGroups, a.loadBalancers, a.accelerators, a.records,
+		a.restAPIs, a.apiKeys, a.usagePlans, a.domainNames, a.targetGroups, a.loadBalancers, a.accelerators, a.records,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {

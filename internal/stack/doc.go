@@ -6,9 +6,9 @@
 //
 // Apply order follows the references: zones → certificates (+ their validation
 // records) → security groups → VPC endpoints → certificates issued → APIs, stages
-// → domain names, mappings → target groups → load balancers → accelerators →
-// records. File.Validate runs first, so a file with a dangling reference changes
-// nothing.
+// (+ their default throttling) → API keys → usage plans (+ their keys) → domain
+// names, mappings → target groups → load balancers → accelerators → records.
+// File.Validate runs first, so a file with a dangling reference changes nothing.
 //
 // Every write goes through applier.write, which records it as a Change
 // (resource, field, old → new) and logs it. Plan runs the same applier without

@@ -26,6 +26,8 @@ type File struct {
 	LoadBalancers  []LoadBalancer  `yaml:"loadBalancers"`
 	Accelerators   []Accelerator   `yaml:"accelerators"`
 	Records        []Record        `yaml:"records"`
+	APIKeys        []APIKey        `yaml:"apiKeys"`
+	UsagePlans     []UsagePlan     `yaml:"usagePlans"`
 }
 
 // Zone is a Route 53 hosted zone.
@@ -117,6 +119,9 @@ type Stage struct {
 	Name        string            `yaml:"name"`
 	Description string            `yaml:"description"`
 	Variables   map[string]string `yaml:"variables"`
+	// Throttle is the stage's default method throttling (method settings
+	// "*/*"); unset, the file leaves the stage's throttling as it is.
+	Throttle *Throttle `yaml:"throttle"`
 }
 
 // DomainName is a custom domain with its mappings.
@@ -228,6 +233,44 @@ type Record struct {
 		Accelerator  string `yaml:"accelerator"`
 		LoadBalancer string `yaml:"loadBalancer"`
 	} `yaml:"alias"`
+}
+
+// APIKey is an API Gateway API key. Without a value, API Gateway generates
+// one; a key is enabled unless Enabled says false.
+type APIKey struct {
+	Name        string `yaml:"name"`
+	Value       string `yaml:"value"`
+	Enabled     *bool  `yaml:"enabled"`
+	Description string `yaml:"description"`
+}
+
+// UsagePlan is a usage plan over API stages of the file, with the file's API
+// keys (by name) in it.
+type UsagePlan struct {
+	Name        string     `yaml:"name"`
+	Description string     `yaml:"description"`
+	APIStages   []APIStage `yaml:"apiStages"`
+	Throttle    *Throttle  `yaml:"throttle"`
+	Quota       *Quota     `yaml:"quota"`
+	APIKeys     []string   `yaml:"apiKeys"`
+}
+
+// APIStage is a stage of an API of the file, both by name.
+type APIStage struct {
+	API   string `yaml:"api"`
+	Stage string `yaml:"stage"`
+}
+
+// Throttle is a token bucket: RateLimit requests a second, BurstLimit at once.
+type Throttle struct {
+	RateLimit  float64 `yaml:"rateLimit"`
+	BurstLimit int     `yaml:"burstLimit"`
+}
+
+// Quota caps the requests of each key of a plan per Period (DAY, WEEK, MONTH).
+type Quota struct {
+	Limit  int    `yaml:"limit"`
+	Period string `yaml:"period"`
 }
 
 // Parse reads a stack file. Unknown fields are errors (a typo must not be

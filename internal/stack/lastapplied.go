@@ -141,6 +141,8 @@ func definitions(f *File) map[string]string {
 	addAll(defs, f.LoadBalancers, func(v LoadBalancer) string { return "loadBalancer/" + v.Name })
 	addAll(defs, f.Accelerators, func(v Accelerator) string { return "accelerator/" + v.Name })
 	addAll(defs, f.Records, recordResource)
+	addAll(defs, f.APIKeys, func(v APIKey) string { return "apiKey/" + v.Name })
+	addAll(defs, f.UsagePlans, func(v UsagePlan) string { return "usagePlan/" + v.Name })
 	return defs
 }
 

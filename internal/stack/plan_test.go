@@ -409,6 +409,7 @@ func TestUnchangedResources(t *testing.T) {
 // planned without a panic and without a write.
 func FuzzPlanFile(f *testing.F) {
 	f.Add([]byte(planFile))
+	f.Add([]byte(keysFile))
 	f.Add([]byte(strings.Replace(planFile, "subnets: [a, b]", "subnets: [z]", 1)))
 	f.Add([]byte("zones: [{name: example.test}]\nrecords: [{zone: example.test, name: a.example.test, values: [192.0.2.1]}]"))
 	f.Add([]byte("apis: [{name: x, resources: {/a/{b}/c: {GET: {integration: {type: HTTP, uri: 'http://h'}}}}}]"))

@@ -41,6 +41,8 @@ func (f *File) Validate() error {
 	tgs := names("targetGroups", len(f.TargetGroups), func(i int) string { return f.TargetGroups[i].Name })
 	lbs := names("loadBalancers", len(f.LoadBalancers), func(i int) string { return f.LoadBalancers[i].Name })
 	accs := names("accelerators", len(f.Accelerators), func(i int) string { return f.Accelerators[i].Name })
+	keys := names("apiKeys", len(f.APIKeys), func(i int) string { return f.APIKeys[i].Name })
+	names("usagePlans", len(f.UsagePlans), func(i int) string { return f.UsagePlans[i].Name })
 
 	ref := func(where, kind string, defined map[string]bool, name string) {
 		if name == "" {
@@ -105,6 +107,7 @@ func (f *File) Validate() error {
 			if s.Name == "" {
 				bad(fmt.Sprintf("%s.stages[%d]", w, j), "name is required")
 			}
+			badThrottle(fmt.Sprintf("%s.stages[%d].throttle", w, j), s.Throttle, bad)
 			stages[a.Name] = append(stages[a.Name], s.Name)
 		}
 	}
@@ -168,5 +171,41 @@ func (f *File) Validate() error {
 			bad(w, "needs values or an alias")
 		}
 	}
+	for i, p := range f.UsagePlans {
+		w := fmt.Sprintf("usagePlans[%d] %q", i, p.Name)
+		seen := map[APIStage]bool{}
+		for j, st := range p.APIStages {
+			sw := fmt.Sprintf("%s.apiStages[%d]", w, j)
+			ref(sw+".api", "api", apis, st.API)
+			switch {
+			case st.Stage == "":
+				bad(sw+".stage", "is required")
+			case apis[st.API] && !slices.Contains(stages[st.API], st.Stage):
+				bad(sw+".stage", "api %q has no stage %q", st.API, st.Stage)
+			case seen[st]:
+				bad(sw, "api %q stage %q is named twice", st.API, st.Stage)
+			}
+			seen[st] = true
+		}
+		badThrottle(w+".throttle", p.Throttle, bad)
+		if q := p.Quota; q != nil {
+			if !slices.Contains([]string{"DAY", "WEEK", "MONTH"}, q.Period) {
+				bad(w+".quota.period", "is DAY, WEEK or MONTH, not %q", q.Period)
+			}
+			if q.Limit < 0 {
+				bad(w+".quota.limit", "must not be negative")
+			}
+		}
+		for j, k := range p.APIKeys {
+			ref(fmt.Sprintf("%s.apiKeys[%d]", w, j), "API key", keys, k)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// badThrottle reports negative limits, which API Gateway refuses.
+func badThrottle(where string, t *Throttle, bad func(where, format string, args ...any)) {
+	if t != nil && (t.RateLimit < 0 || t.BurstLimit < 0) {
+		bad(where, "rateLimit and burstLimit must not be negative")
+	}
 }
