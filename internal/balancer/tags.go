@@ -185,46 +185,31 @@ func (s *Service) editTags(ctx context.Context, arns []string, edit func(map[str
 // its listener by an older gatehouse is moved into a record first.
 func (s *Service) retag(ctx context.Context, arn string, edit func(map[string]string) (map[string]string, error)) (string, int64, []byte, error) {
 	notFound := func() error { return notFoundFor(arn) }
-	var key string
-	var rev int64
-	var v any
-	var err error
 	switch resourceKind(arn) {
 	case model.KindLoadBalancer:
-		key = model.Key(model.KindLoadBalancer, arn)
-		var lb *model.LoadBalancer
-		if lb, rev, err = store.LoadOr[model.LoadBalancer](ctx, s.d.Store, key, notFound); err == nil {
-			lb.Tags, err = edit(lb.Tags)
-			v = lb
-		}
+		return retagged(ctx, s.d.Store, model.Key(model.KindLoadBalancer, arn), notFound, func(v *model.LoadBalancer) *map[string]string { return &v.Tags }, edit)
 	case model.KindTargetGroup:
-		key = model.Key(model.KindTargetGroup, arn)
-		var tg *model.TargetGroup
-		if tg, rev, err = store.LoadOr[model.TargetGroup](ctx, s.d.Store, key, notFound); err == nil {
-			tg.Tags, err = edit(tg.Tags)
-			v = tg
-		}
+		return retagged(ctx, s.d.Store, model.Key(model.KindTargetGroup, arn), notFound, func(v *model.TargetGroup) *map[string]string { return &v.Tags }, edit)
 	case model.KindListener:
-		key = model.Key(model.KindListener, arn)
-		var l *model.Listener
-		if l, rev, err = store.LoadOr[model.Listener](ctx, s.d.Store, key, notFound); err == nil {
-			l.Tags, err = edit(l.Tags)
-			v = l
-		}
+		return retagged(ctx, s.d.Store, model.Key(model.KindListener, arn), notFound, func(v *model.Listener) *map[string]string { return &v.Tags }, edit)
 	case kindRule:
-		if _, _, err = s.listenerOfRule(ctx, arn); err != nil {
+		if _, _, err := s.listenerOfRule(ctx, arn); err != nil {
 			return "", 0, nil, err
 		}
-		key = ruleKey(arn)
-		var r *model.Rule
-		if r, rev, err = store.LoadOr[model.Rule](ctx, s.d.Store, key, ruleNotFound); err == nil {
-			r.Tags, err = edit(r.Tags)
-			v = r
-		}
-	default:
-		return "", 0, nil, notFoundFor(arn)
+		return retagged(ctx, s.d.Store, ruleKey(arn), ruleNotFound, func(v *model.Rule) *map[string]string { return &v.Tags }, edit)
 	}
+	return "", 0, nil, notFoundFor(arn)
+}
+
+// retagged is retag for one record of type T, whose tags tags points at.
+func retagged[T any](ctx context.Context, st store.Store, key string, notFound func() error, tags func(*T) *map[string]string,
+	edit func(map[string]string) (map[string]string, error)) (string, int64, []byte, error) {
+	v, rev, err := store.LoadOr[T](ctx, st, key, notFound)
 	if err != nil {
+		return "", 0, nil, err
+	}
+	t := tags(v)
+	if *t, err = edit(*t); err != nil {
 		return "", 0, nil, err
 	}
 	b, err := json.Marshal(v)

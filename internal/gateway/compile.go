@@ -296,7 +296,7 @@ func compileRoute(r *model.Resource, m *model.Method, vars map[string]string) *r
 }
 
 func compileIntegrationResponse(m *model.Method, ir *model.IntegrationResponse) (integrationResponse, error) {
-	c := integrationResponse{}
+	c := integrationResponse{contentHandling: ir.ContentHandling}
 	status, ok := parseStatus(ir.StatusCode)
 	switch {
 	case m.MethodResponses[ir.StatusCode] == nil:

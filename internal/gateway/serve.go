@@ -256,7 +256,7 @@ func respond(ctx context.Context, m *mapper, req *integrationRequest, ep *endpoi
 	types := m.x.res.stage.binaryTypes
 	firstAccept, _, _ := strings.Cut(accept, ",") // AWS looks at the first Accept type only
 	body, ok := convertResponse(ep.body, isBinaryType(types, ep.header.Get("Content-Type")), isBinaryType(types, firstAccept),
-		responseContentHandling(m.x.res.route.integ, ir))
+		ir.contentHandling)
 	if !ok {
 		// UNVERIFIED: AWS's status for a body CONVERT_TO_BINARY cannot decode.
 		return executionFailed(failConfig, "integration response body is not base64 and is to be converted to binary")
@@ -292,18 +292,6 @@ func respond(ctx context.Context, m *mapper, req *integrationRequest, ep *endpoi
 	m.x.w.WriteHeader(status)
 	_, _ = m.x.w.Write(body)
 	return nil
-}
-
-// responseContentHandling is the contentHandling of the integration response
-// ir was compiled from (its record, by status code, in the frozen tree).
-func responseContentHandling(integ *model.Integration, ir *integrationResponse) string {
-	if integ == nil {
-		return ""
-	}
-	if rec := integ.IntegrationResponses[strconv.Itoa(ir.status)]; rec != nil {
-		return rec.ContentHandling
-	}
-	return ""
 }
 
 // backendURL substitutes path parameters ({id}, {proxy}) into the integration

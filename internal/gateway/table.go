@@ -108,6 +108,8 @@ type integrationResponse struct {
 	params    []paramMapping // method response headers (mapping.go)
 	templates *templateSet   // response templates by Accept; nil: the backend's body
 	fail      string         // why the mapping cannot answer (no method response): 500 when selected
+	// contentHandling converts the body (binary.go): "", CONVERT_TO_TEXT or CONVERT_TO_BINARY.
+	contentHandling string
 }
 
 // hasMethods reports whether the node can be a match: a resource without methods

@@ -849,17 +849,8 @@ func (p *parser) callArgs(at int) ([]expr, error) {
 		}
 		args = append(args, a)
 		p.ws()
-		if p.i >= len(p.text) {
-			return nil, p.errorf(at, "method call without ')'")
-		}
-		switch p.text[p.i] {
-		case ',':
-			p.i++
-		case ')':
-			p.i++
-			return args, nil
-		default:
-			return nil, p.errorf(p.i, "method call: expected ',' or ')'")
+		if done, err := p.next(at, ')', "method call"); done || err != nil {
+			return args, err
 		}
 	}
 }
@@ -1139,19 +1130,28 @@ func (p *parser) listLiteral() (expr, error) {
 			return &rangeExpr{from: x, to: to, pos: p.base + start}, nil
 		}
 		l.items = append(l.items, x)
-		if p.i >= len(p.text) {
-			return nil, p.errorf(start, "list without ']'")
-		}
-		switch p.text[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return l, nil
-		default:
-			return nil, p.errorf(p.i, "list: expected ',' or ']'")
+		if done, err := p.next(start, ']', "list"); done || err != nil {
+			return l, err
 		}
 	}
+}
+
+// next steps over the separator after an item of a comma-separated
+// sequence that opened at start (a call's arguments, a list, a map): done
+// when it was the closing delimiter.
+func (p *parser) next(start int, closing byte, what string) (done bool, err error) {
+	if p.i >= len(p.text) {
+		return false, p.errorf(start, "%s without '%c'", what, closing)
+	}
+	switch p.text[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	}
+	return false, p.errorf(p.i, "%s: expected ',' or '%c'", what, closing)
 }
 
 func (p *parser) mapLiteral() (expr, error) {
@@ -1180,17 +1180,8 @@ func (p *parser) mapLiteral() (expr, error) {
 		m.keys = append(m.keys, k)
 		m.vals = append(m.vals, v)
 		p.ws()
-		if p.i >= len(p.text) {
-			return nil, p.errorf(start, "map without '}'")
-		}
-		switch p.text[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return m, nil
-		default:
-			return nil, p.errorf(p.i, "map: expected ',' or '}'")
+		if done, err := p.next(start, '}', "map"); done || err != nil {
+			return m, err
 		}
 	}
 }
