@@ -49,6 +49,12 @@ type Service struct {
 	SigningRegions []string
 	// Handler serves a verified request; see JSONOps, QueryOps and Mux.
 	Handler http.Handler
+	// BodyLimit, when set, may raise the body bound (maxBody) for one
+	// request (API Gateway's 6 MB OpenAPI imports): the bound it returns
+	// and the error a body over it gets (nil: RequestEntityTooLarge). It
+	// sees the request before its body is read past maxBody, so every
+	// other request keeps the listener's bound.
+	BodyLimit func(r *http.Request) (limit int, tooLarge error)
 }
 
 // Limits on what a client can make the server hold.
@@ -144,7 +150,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithValue(r.Context(), requestKey, req)
 	r = r.WithContext(ctx)
 
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	rawBody := r.Body
+	body, err := io.ReadAll(io.LimitReader(rawBody, maxBody+1))
 	if err != nil {
 		return // the client went away or timed out mid-body: nobody to answer
 	}
@@ -168,8 +175,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(body) > maxBody {
-		writeError(w, r, model.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "Request body must be at most %d bytes", maxBody))
-		return
+		var ok bool
+		if body, ok = s.readLargeBody(w, r, rawBody, body); !ok {
+			return
+		}
+		req.body = body
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	if authErr == nil {
 		authErr = s.verify(r, body, sig, req.svc)

@@ -66,9 +66,9 @@ func accessLogFile(arn string) (string, bool) {
 	return "", false
 }
 
-// checkAccessLogSettings refuses settings AWS would not store. Texts
-// UNVERIFIED: AWS's answers to a bad destination or format are not recorded
-// in any source we found.
+// checkAccessLogSettings refuses settings AWS would not store. AWS's answers
+// to a bad destination or format are not recorded from AWS (searched: docs,
+// issues, moto, LocalStack; 2026-12); these texts are gatehouse's.
 func checkAccessLogSettings(a *model.AccessLogSettings) error {
 	if a == nil {
 		return nil
@@ -96,28 +96,36 @@ func checkAccessLogSettings(a *model.AccessLogSettings) error {
 // patchAccessLogSettings applies an UpdateStage path under /accessLogSettings:
 // replace /accessLogSettings/destinationArn or /accessLogSettings/format, or
 // remove /accessLogSettings (no access log).
+//
+// The refusals are AWS's (LocalStack's AWS-recorded
+// test_stage_access_log_settings_validation and
+// test_stage_access_log_settings): only the whole settings can be removed,
+// add or replace names a field, and a field cannot be set empty.
 func patchAccessLogSettings(st *model.Stage, op PatchOperation) error {
-	switch op.Path {
-	case "/accessLogSettings":
-		if err := opIn(op, "remove"); err != nil {
-			return err
+	if op.Op == "remove" {
+		if op.Path != "/accessLogSettings" {
+			// AWS's text ends with a space.
+			return badRequest("Cannot remove method setting " + model.Clip(strings.TrimPrefix(op.Path, "/")) +
+				" because there is no method setting for this method ")
 		}
 		st.AccessLogSettings = nil
 		return nil
+	}
+	if err := opIn(op, "replace", "add"); err != nil {
+		return err
+	}
+	switch op.Path {
 	case "/accessLogSettings/destinationArn", "/accessLogSettings/format":
 	default:
-		return badPatchPath(op, "/accessLogSettings, /accessLogSettings/destinationArn, /accessLogSettings/format")
+		return badRequest("Invalid accessLogSettings path. Must be one of : [/accessLogSettings/destinationArn, /accessLogSettings/format]")
 	}
-	if err := opIn(op, "replace", "add", "remove"); err != nil {
-		return err
+	v := op.Value
+	if v == "" {
+		return badRequest("Access Log value must not be empty")
 	}
 	a := model.AccessLogSettings{}
 	if st.AccessLogSettings != nil {
 		a = *st.AccessLogSettings
-	}
-	v := op.Value
-	if op.Op == "remove" {
-		v = ""
 	}
 	if op.Path == "/accessLogSettings/format" {
 		a.Format = v
@@ -215,7 +223,10 @@ func (s *Service) logAccess(x *exchange) {
 				v, ok = strconv.FormatInt(time.Now().UnixMilli()-ms, 10), true
 			}
 		default:
-			if x.vars != nil {
+			if x.failed != nil {
+				v, ok = x.failed.errorVar(p.name)
+			}
+			if !ok && x.vars != nil {
 				v, ok = x.vars(p.name)
 			}
 		}

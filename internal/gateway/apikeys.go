@@ -17,15 +17,21 @@ import (
 // unique: an index key per value (KindAPIKeyValue) is put create-only with
 // the key, so two nodes cannot both create one value.
 
-// Messages of the API key and usage plan operations (moto's and LocalStack's
-// answers, recorded from AWS, unless marked UNVERIFIED).
+// Messages of the API key and usage plan operations: moto's and LocalStack's
+// answers, recorded from AWS, unless a comment says otherwise.
 const (
 	msgNoAPIKey       = "Invalid API Key identifier specified"
 	msgNoUsagePlan    = "Invalid Usage Plan ID specified"
 	msgAPIKeyExists   = "API Key already exists"
-	msgKeyInPlan      = "Usage Plan Key already exists" // UNVERIFIED text; the code is AWS's
+	msgKeyInPlan      = "Usage Plan Key already exists" // the code is AWS's; the text is not recorded (searched: docs, issues, moto, LocalStack; 2026-12)
 	msgBadAPIKeyValue = "API Key value should be at least 20 characters"
-	msgBadKeyType     = "Invalid key type specified. Valid values are [API_KEY]" // UNVERIFIED
+	// LocalStack's AWS-recorded test_create_api_key_with_invalid_value.
+	msgLongAPIKeyValue = "API Key value exceeds maximum size of 128 characters"
+	msgBadKeyType      = "Invalid key type specified. Valid values are [API_KEY]" // not recorded (searched: docs, issues, moto, LocalStack; 2026-12)
+	// LocalStack's AWS-recorded test_create_api_key_with_invalid_name and
+	// test_update_api_key_invalid_description_length.
+	msgLongAPIKeyName = "Invalid API Key name, can be at most 1024 characters."
+	msgBadAPIKeyDesc  = "Invalid API Key description specified."
 )
 
 const (
@@ -33,6 +39,10 @@ const (
 	maxAPIKeyValue = 128
 	// generatedKeyLen is the length of a value API Gateway generates: 40.
 	generatedKeyLen = 40
+	// maxAPIKeyDescription is AWS's bound on a key's description: 125,001
+	// characters are refused (LocalStack's AWS-recorded
+	// test_update_api_key_invalid_description_length).
+	maxAPIKeyDescription = 125000
 )
 
 var apiKeyValueRe = regexp.MustCompile(`^[A-Za-z0-9]+$`)
@@ -63,17 +73,21 @@ func validAPIKey(k *model.APIKey) error {
 	if len(k.Value) < minAPIKeyValue {
 		return badRequest(msgBadAPIKeyValue)
 	}
-	if len(k.Value) > maxAPIKeyValue || !apiKeyValueRe.MatchString(k.Value) {
-		// UNVERIFIED text.
+	if len(k.Value) > maxAPIKeyValue {
+		return badRequest(msgLongAPIKeyValue)
+	}
+	if !apiKeyValueRe.MatchString(k.Value) {
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
 		return badRequest("API Key value must be 20 to 128 alphanumeric characters")
 	}
-	for _, f := range []struct{ name, v string }{{"name", k.Name}, {"customerId", k.CustomerID}} {
-		if err := checkLen(f.name, f.v, maxNameLen); err != nil {
-			return err
-		}
+	if checkLen("name", k.Name, maxNameLen) != nil {
+		return badRequest(msgLongAPIKeyName)
 	}
-	if err := checkLen("description", k.Description, maxDescriptionLen); err != nil {
+	if err := checkLen("customerId", k.CustomerID, maxNameLen); err != nil {
 		return err
+	}
+	if checkLen("description", k.Description, maxAPIKeyDescription) != nil {
+		return badRequest(msgBadAPIKeyDesc)
 	}
 	return checkTags(k.Tags)
 }

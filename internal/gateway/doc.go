@@ -29,7 +29,10 @@
 //     4b. Service.admit (throttle.go): API key and usage plan (403
 //     Forbidden), the plan's throttle and quota, stage and account
 //     throttles (429). API keys and usage plans are apikeys.go and
-//     usageplans.go.
+//     usageplans.go; the quota's offset and UpdateUsage usage.go.
+//     4c. Service.validateRequest (validate.go): request validators and
+//     models (400), the detail as API Gateway words it in
+//     validationerrors.go.
 //  5. Service.serveMock / serveHTTPProxy / serveHTTP: the integration
 //     (Service.invoke runs steps 1–5 in order).
 //  6. respond: integration response by selection pattern, its header
@@ -56,7 +59,8 @@
 // field and the quotas in limits.go, the store helpers they share in ops.go.
 // OpenAPI definitions (openapi.go: ImportRestApi and PutRestApi, which build
 // the tree's records from one; openapiexport.go: GetExport, a stage's
-// deployment written as one) are bounded in size and shape before decoding.
+// deployment written as one; openapimodels.go: their models and request
+// validators) are bounded in size and shape before decoding.
 //
 // Records (tree.go): an API is stored as AWS addresses it — the API's own
 // record, and one record per resource, method, integration, method response,

@@ -14,8 +14,8 @@ const (
 )
 
 // Message texts. Confirmed against AWS-recorded sources (AWS SDK test
-// features, LocalStack snapshots, moto, users' reports of real errors) unless
-// marked UNVERIFIED, which are best matches.
+// features, LocalStack snapshots, moto, users' reports of real errors); the
+// catalogue of every text and its source is docs/PARITY-gateway.md.
 const (
 	// msgMappingNoAPI is CreateBasePathMapping's answer (400) for an unknown
 	// API; the API operations name the id (noAPI).
@@ -46,15 +46,23 @@ const (
 	msgMultiLevelV1       = "API Gateway V1 doesn't support the slash character (/) in base path mappings. To create a multi-level base path mapping, use API Gateway V2."
 )
 
-// Texts at the quotas. The resource quota's is recorded (Terraform debug log
-// of a real PutRestApi, boto3 issue 1296; the double space is AWS's); the
-// others are UNVERIFIED, written after it.
+// Texts at the quotas; the double spaces are AWS's. The resource quota's is
+// recorded (Terraform debug log of a real PutRestApi, boto3 issue 1296: a 429
+// LimitExceededException), and so is the REST API quota's (Zappa#628: a
+// CreateRestApi answered BadRequestException, see tooManyRestAPIs). The
+// stage and domain name quotas' are written after the resources' one: not
+// recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 const (
 	msgTooManyResources = "Maximum number of Resources for this API has been reached.  Please contact AWS if you need additional Resources."
 	msgTooManyStages    = "Maximum number of Stages for this API has been reached.  Please contact AWS if you need additional Stages."
-	msgTooManyRestAPIs  = "Maximum number of RestApis for this account has been reached.  Please contact AWS if you need additional RestApis."
+	msgTooManyRestAPIs  = "Maximum number of APIs has been reached.  Please contact AWS if you need additional APIs."
 	msgTooManyDomains   = "Maximum number of DomainNames for this account has been reached.  Please contact AWS if you need additional DomainNames."
 )
+
+// tooManyRestAPIs is CreateRestApi's answer at the REST API quota: a 400
+// BadRequestException, not the 429 LimitExceededException of the other
+// quotas (Zappa#628, the one record, from 2017).
+func tooManyRestAPIs() error { return badRequest(msgTooManyRestAPIs) }
 
 func notFound(msg string) error   { return model.NotFound(codeNotFound, "%s", msg) }
 func badRequest(msg string) error { return model.BadRequest(codeBadRequest, "%s", msg) }

@@ -13,6 +13,9 @@ type failure struct {
 	errorType    string // x-amzn-ErrorType ("" when AWS's is not known)
 	message      string // $context.error.message
 	body         string // the default body
+	// validationErrors is $context.error.validationErrorString: the
+	// validator's detail of a BAD_REQUEST_BODY/BAD_REQUEST_PARAMETERS.
+	validationErrors string
 }
 
 // The built-in gateway responses (aws-behaviors §A2, §A10). Bodies are AWS's
@@ -29,7 +32,9 @@ var (
 	failConfig = &failure{responseType: "API_CONFIGURATION_ERROR", status: 500, errorType: "InternalServerErrorException",
 		message: "Internal server error", body: `{"message": "Internal server error"}`}
 	// A backend that cannot be reached: AWS's type is INTEGRATION_FAILURE (default
-	// 504) but observed answers are 500 Internal server error (§A5, UNVERIFIED).
+	// 504) but it answers 500 Internal server error (§A5): re:Post
+	// knowledge-center/api-gateway-500-error-vpc; LocalStack's
+	// IntegrationFailureError sets 500.
 	failIntegration = &failure{responseType: "INTEGRATION_FAILURE", status: 500, errorType: "InternalServerErrorException",
 		message: "Internal server error", body: `{"message": "Internal server error"}`}
 	// x-amzn-ErrorType of a timeout is not documented; none is sent.
@@ -37,7 +42,8 @@ var (
 		message: "Endpoint request timed out", body: `{"message": "Endpoint request timed out"}`}
 	failUnsupportedMedia = &failure{responseType: "UNSUPPORTED_MEDIA_TYPE", status: 415, errorType: "UnsupportedMediaTypeException",
 		message: "Unsupported Media Type", body: `{"message":"Unsupported Media Type"}`}
-	// REQUEST_TOO_LARGE cannot be customised (§A10); its message text is UNVERIFIED.
+	// REQUEST_TOO_LARGE cannot be customised (§A10). Its message text is not
+	// recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
 	failTooLarge = &failure{status: 413, message: "Request Too Long", body: `{"message":"Request Too Long"}`}
 )
 
@@ -78,7 +84,8 @@ var refuseTooLarge = &refusal{failure: failTooLarge, noOverride: true}
 
 // failMalformedBody answers a request whose body breaks its own framing (bad
 // chunked encoding): API Gateway answers a malformed request 400. Its body
-// and type are UNVERIFIED; this is the shape of its other built-in answers.
+// and type are not recorded from AWS (searched: docs, issues, moto,
+// LocalStack; 2026-12); this is the shape of its other built-in answers.
 var failMalformedBody = &failure{status: http.StatusBadRequest, message: "Bad Request", body: `{"message":"Bad Request"}`}
 
 // malformedBody answers failMalformedBody and closes the connection: what
@@ -97,6 +104,7 @@ func bodyUnreadable(err error) *refusal {
 // refuse renders rf: logs it with the request's identity, then answers its
 // failure with the API's gateway response overrides unless rf says otherwise.
 func (s *Service) refuse(x *exchange, rf *refusal) {
+	x.failed = rf.failure // the access log's $context.error.*
 	if rf.msg != "" {
 		s.log.Log(x.r.Context(), rf.level, rf.msg, append(x.logAttrs(), rf.args...)...)
 	}
@@ -144,14 +152,8 @@ func (s *Service) writeFailure(w http.ResponseWriter, f *failure, sr *stageRoute
 		}
 		if gr.body != nil {
 			errVars := templateVars(func(name string) (string, bool) {
-				switch name {
-				case "context.error.message":
-					return f.message, true
-				case "context.error.messageString":
-					b, _ := json.Marshal(f.message)
-					return string(b), true
-				case "context.error.responseType":
-					return f.responseType, true
+				if v, ok := f.errorVar(name); ok { // validationerrors.go
+					return v, true
 				}
 				if vars != nil {
 					return vars(name)

@@ -79,7 +79,10 @@ func (s *Service) PutGatewayResponse(ctx context.Context, apiID string, in model
 	}
 	for k := range in.ResponseParameters {
 		if !strings.HasPrefix(k, "gatewayresponse.header.") {
-			// UNVERIFIED text.
+			// AWS's form for a bad mapping expression (LocalStack snapshot,
+			// test_put_integration_request_parameter_bool_type, where it names
+			// the bad value). Its use for a gateway response's parameter name is
+			// not recorded (searched: docs, issues, moto, LocalStack; 2026-12-05).
 			return nil, badRequest(fmt.Sprintf("Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: %s]", model.Clip(k)))
 		}
 	}

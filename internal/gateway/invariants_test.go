@@ -297,7 +297,7 @@ func TestInvariantsAcrossNodes(t *testing.T) {
 			})
 			wg.Go(func() { deleteErr = acm.DeleteCertificate(ctx, arn) })
 			wg.Wait()
-			wantAWSError(t, "CreateDomainName", createErr, codeBadRequest, "Certificate "+arn+" in account 000000000000 not found")
+			wantAWSError(t, "CreateDomainName", createErr, codeBadRequest, "The provided certificate does not exist.")
 			wantAWSError(t, "DeleteCertificate", deleteErr, "ResourceInUseException", "Certificate "+arn+" in account 000000000000 is in use.")
 			if (createErr == nil) == (deleteErr == nil) {
 				t.Errorf("round %d: got CreateDomainName %v and DeleteCertificate %v, want exactly one to succeed", i, createErr, deleteErr)

@@ -198,10 +198,10 @@ func logRouteErrors(log *slog.Logger, sr *stageRoute) {
 }
 
 // failBadPayload answers a template that read a body starting like JSON that
-// is not: API Gateway answers 400 (vtl-reference §2). The text after the
-// colon is gatehouse's parser's; AWS's comes from Jackson. UNVERIFIED: the
-// reference records "Could not process payload…"; this is the wording
-// widely reported for the same failure.
+// is not: API Gateway answers 400 (vtl-reference §2). The prefix is AWS's
+// (an API Gateway answer quoted in serverless/serverless#3187: "Could not
+// parse request body into json: Unexpected character …"); the text after the
+// colon is gatehouse's parser's, AWS's comes from Jackson.
 func failBadPayload(why error) *failure {
 	msg := "Could not parse request body into json: " + why.Error()
 	b, _ := json.Marshal(map[string]string{"message": msg})

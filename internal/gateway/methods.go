@@ -17,6 +17,14 @@ import (
 
 var validMethods = []string{"ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"}
 
+// msgBadHTTPMethod is AWS's answer to a method outside validMethods, which it
+// lists in its own order (LocalStack snapshot, test_put_method_validation).
+const msgBadHTTPMethod = "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY"
+
+// integrationTypes are the model's IntegrationType values, in the order AWS's
+// front end lists them (LocalStack snapshot, test_put_integration_wrong_type).
+var integrationTypes = []string{"HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"}
+
 // PutMethodInput is PutMethod's request.
 type PutMethodInput struct {
 	AuthorizationType string // default NONE
@@ -32,8 +40,7 @@ type PutMethodInput struct {
 func normMethod(m string) (string, error) {
 	m = strings.ToUpper(m)
 	if !slices.Contains(validMethods, m) {
-		// UNVERIFIED text.
-		return "", badRequest("Invalid HttpMethod specified. Valid options are " + strings.Join(validMethods, ","))
+		return "", badRequest(msgBadHTTPMethod)
 	}
 	return m, nil
 }
@@ -97,7 +104,7 @@ func (s *Service) PutMethod(ctx context.Context, apiID, resourceID, httpMethod s
 	switch auth {
 	case "NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS":
 	default:
-		// UNVERIFIED text.
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 		return nil, badRequest("Invalid authorization type specified: " + model.Clip(auth))
 	}
 	m := &model.Method{
@@ -183,6 +190,12 @@ func (s *Service) DeleteMethod(ctx context.Context, apiID, resourceID, httpMetho
 
 // PutIntegration sets (replaces) the method's integration, with AWS's defaults.
 func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMethod string, in model.Integration) (*model.Integration, error) {
+	if !slices.Contains(integrationTypes, strings.ToUpper(in.Type)) {
+		// The front end's enum check, before any other (AWS's text, LocalStack
+		// snapshot, test_put_integration_wrong_type). The type is matched
+		// without regard to case, as gatehouse always has.
+		return nil, model.Enum("ValidationException", "putIntegrationInput.type", in.Type, integrationTypes)
+	}
 	integ := in
 	if err := checkIntegration(&integ, resourceID); err != nil {
 		return nil, err
@@ -226,7 +239,9 @@ func (s *Service) PutIntegration(ctx context.Context, apiID, resourceID, httpMet
 			}
 			if len(ops) > store.MaxTxnOps {
 				// More responses than one step can replace; AWS's
-				// front end never sends that many. UNVERIFIED text.
+				// front end never sends that many. gatehouse's own bound:
+				// not an AWS answer (searched: docs, issues, moto,
+				// LocalStack; 2026-12-05).
 				return nil, tooMany("integrationResponses", store.MaxTxnOps-1-len(kvs))
 			}
 		}
@@ -260,10 +275,13 @@ func checkIntegration(integ *model.Integration, resourceID string) error {
 			return badRequest(msgBadHTTPEndpoint)
 		}
 	case "AWS", "AWS_PROXY":
-		// Not served by gatehouse: no AWS services behind it. UNVERIFIED text.
+		// Not served by gatehouse: no AWS services behind it. gatehouse's own
+		// refusal, not an AWS answer.
 		return badRequest("Integration type " + integ.Type + " is not supported")
 	default:
-		// UNVERIFIED text.
+		// UpdateIntegration's answer (PutIntegration answers the front end's
+		// enum check first). Not recorded from AWS (searched: docs, issues,
+		// moto, LocalStack; 2026-12-05).
 		return badRequest("Invalid integration type specified: " + model.Clip(integ.Type))
 	}
 	if integ.HTTPMethod != "" {
@@ -277,7 +295,7 @@ func checkIntegration(integ *model.Integration, resourceID string) error {
 	switch integ.PassthroughBehavior {
 	case "WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER":
 	default:
-		// UNVERIFIED text.
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 		return badRequest("Invalid passthrough behavior specified: " + model.Clip(integ.PassthroughBehavior))
 	}
 	if err := checkContentHandling(integ.ContentHandling); err != nil {
@@ -352,10 +370,13 @@ func (s *Service) DeleteIntegration(ctx context.Context, apiID, resourceID, http
 	}
 }
 
+// validStatusCode is the front end's check of a status code against the
+// model's pattern, before any other check (AWS's text, LocalStack snapshots
+// test_integration_response_invalid_statuscode and
+// test_update_method_response_negative_tests).
 func validStatusCode(code string) error {
 	if _, ok := parseStatus(code); !ok {
-		// UNVERIFIED text.
-		return badRequest("Invalid status code specified: " + model.Clip(code))
+		return model.Violation("ValidationException", "statusCode", code, `Member must satisfy regular expression pattern: [1-5]\d\d`)
 	}
 	return nil
 }
@@ -365,14 +386,16 @@ func validIntegrationResponse(code string, ir *model.IntegrationResponse) error 
 		return err
 	}
 	if ir == nil {
-		return badRequest("Invalid request input") // UNVERIFIED text
+		// AWS's text for a PutIntegrationResponse it cannot read
+		// (aws-sdk-ruby#1080; moto's InvalidRequestInput).
+		return badRequest("Invalid request input")
 	}
 	if err := checkLen("selection pattern", ir.SelectionPattern, maxShortLen); err != nil {
 		return err
 	}
 	if ir.SelectionPattern != "" {
 		if _, err := regexp.Compile(ir.SelectionPattern); err != nil {
-			// UNVERIFIED text.
+			// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 			return badRequest("Invalid selection pattern specified: " + model.Clip(ir.SelectionPattern))
 		}
 	}
@@ -392,7 +415,10 @@ func checkContentHandling(v string) error {
 	case "", convertToBinary, convertToText:
 		return nil
 	}
-	// UNVERIFIED text.
+	// Not recorded from AWS (searched: docs, issues, moto, LocalStack;
+	// 2026-12-05). The model declares contentHandling an enum, so AWS's front
+	// end may answer a ValidationException first; its order of the values is
+	// not recorded either.
 	return badRequest("Invalid content handling specified: " + model.Clip(v))
 }
 
@@ -485,6 +511,9 @@ func (s *Service) PutIntegrationResponse(ctx context.Context, apiID, resourceID,
 
 // GetIntegrationResponse returns one integration response.
 func (s *Service) GetIntegrationResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string) (*model.IntegrationResponse, error) {
+	if err := validStatusCode(statusCode); err != nil {
+		return nil, err
+	}
 	verb := strings.ToUpper(httpMethod)
 	if _, _, err := s.loadIntegration(ctx, apiID, resourceID, verb, notFound(msgNoIntegrationFound)); err != nil {
 		return nil, err
@@ -647,6 +676,9 @@ func (s *Service) PatchIntegrationResponse(ctx context.Context, apiID, resourceI
 
 // PatchMethodResponse is UpdateMethodResponse.
 func (s *Service) PatchMethodResponse(ctx context.Context, apiID, resourceID, httpMethod, statusCode string, ops []PatchOperation) (*model.MethodResponse, error) {
+	if err := validStatusCode(statusCode); err != nil {
+		return nil, err
+	}
 	if err := checkPatch(ops); err != nil {
 		return nil, err
 	}

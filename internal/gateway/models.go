@@ -29,10 +29,14 @@ const (
 	// details for some schemas, gatehouse names none).
 	msgBadSchema = "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]"
 	msgNoModel   = "Invalid model identifier specified"
-	// UNVERIFIED texts.
+	// AWS's texts (LocalStack snapshots: test_model_validation for the
+	// first two, a 409 and a 400; test_put_method_model for the third, a 409,
+	// naming the method as its path and verb, "//ANY" on the root).
 	msgModelExists = "Model name already exists for this REST API"
-	msgModelName   = "Model name must be alphanumeric"
+	msgModelNoName = "Model name must be non-empty"
 	msgModelInUse  = "Cannot delete model '%s', is referenced in method request: %s"
+	// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
+	msgModelName   = "Model name must be alphanumeric"
 	msgModelsQuota = "Maximum number of Models for this API has been reached.  Please contact AWS if you need additional Models."
 )
 
@@ -144,6 +148,9 @@ func (s *Service) listModels(ctx context.Context, apiID string) (map[string]*mod
 
 // CreateModel adds a model to an API.
 func (s *Service) CreateModel(ctx context.Context, apiID string, in ModelInput) (*model.Model, error) {
+	if in.Name == "" {
+		return nil, badRequest(msgModelNoName)
+	}
 	if !modelNameRe.MatchString(in.Name) {
 		return nil, badRequest(msgModelName)
 	}
@@ -154,7 +161,7 @@ func (s *Service) CreateModel(ctx context.Context, apiID string, in ModelInput) 
 		return nil, err
 	}
 	if in.ContentType == "" {
-		// UNVERIFIED text; the SDKs refuse a missing content type first.
+		// The SDKs refuse a missing content type first. Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 		return nil, badRequest("Invalid content type specified")
 	}
 	if err := checkLen("contentType", in.ContentType, maxContentTypeLen); err != nil {
@@ -272,7 +279,7 @@ func (s *Service) DeleteModel(ctx context.Context, apiID, name string) error {
 		for i, m := range methods {
 			for _, ref := range m.RequestModels {
 				if ref == name {
-					return badRequest(fmt.Sprintf(msgModelInUse, name, s.methodLabel(ctx, apiID, mKeys[i])))
+					return conflict(fmt.Sprintf(msgModelInUse, name, s.methodLabel(ctx, apiID, mKeys[i])))
 				}
 			}
 		}
@@ -283,8 +290,8 @@ func (s *Service) DeleteModel(ctx context.Context, apiID, name string) error {
 		for i, mr := range responses {
 			for _, ref := range mr.ResponseModels {
 				if ref == name {
-					// UNVERIFIED text, after the method request's.
-					return badRequest(fmt.Sprintf("Cannot delete model '%s', is referenced in method response: %s", name, s.methodLabel(ctx, apiID, rKeys[i])))
+					// After the method request's text and status. Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
+					return conflict(fmt.Sprintf("Cannot delete model '%s', is referenced in method response: %s", name, s.methodLabel(ctx, apiID, rKeys[i])))
 				}
 			}
 		}
@@ -301,7 +308,8 @@ func (s *Service) DeleteModel(ctx context.Context, apiID, name string) error {
 }
 
 // methodLabel names the method of a method (or method response) record key as
-// "/path/VERB", for an error message.
+// AWS does in an error message: the resource path, "/" and the verb ("//ANY"
+// on the root, "/pets/GET" below it).
 func (s *Service) methodLabel(ctx context.Context, apiID, key string) string {
 	_, id := model.SplitKey(key)
 	parts := strings.Split(strings.TrimPrefix(id, apiID+"/"), "/")
@@ -312,7 +320,7 @@ func (s *Service) methodLabel(ctx context.Context, apiID, key string) string {
 	if r, _, err := store.Load[model.Resource](ctx, s.d.Store, resourceKey(apiID, parts[0])); err == nil {
 		path = r.Path
 	}
-	return strings.TrimSuffix(path, "/") + "/" + parts[1]
+	return path + "/" + parts[1]
 }
 
 // attachModels fills in a tree's models and request validators from the

@@ -46,7 +46,11 @@ func TestOpsErrors(t *testing.T) {
 		{"two endpoint types", func(ctx context.Context) error {
 			_, err := s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "x", EndpointConfiguration: &model.EndpointConfiguration{Types: []string{"EDGE", "PRIVATE"}}})
 			return err
-		}, 400, "BadRequestException", "Cannot create an api with multiple Endpoint Types"},
+		}, 400, "BadRequestException", "Cannot create an api with multiple Endpoint Types."},
+		{"model with an empty name", func(ctx context.Context) error {
+			_, err := s.CreateModel(ctx, api, ModelInput{ContentType: "application/json"})
+			return err
+		}, 400, "BadRequestException", "Model name must be non-empty"},
 		{"delete mapped api", func(ctx context.Context) error { return s.DeleteRestAPI(ctx, api) },
 			400, "BadRequestException", "Deleting RestApi " + api + " failed. Please remove all base path mappings related to the RestApi in your domains."},
 		{"resource unknown parent", func(ctx context.Context) error { _, err := s.CreateResource(ctx, api, "nope", "x"); return err },

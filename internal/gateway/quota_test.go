@@ -27,17 +27,22 @@ func opsOnly(t *testing.T, change ...func(*Deps)) (*Service, store.Store) {
 
 func wantLimit(t *testing.T, err error, msg string) {
 	t.Helper()
+	wantError(t, err, http.StatusTooManyRequests, "LimitExceededException", msg)
+}
+
+func wantError(t *testing.T, err error, status int, code, msg string) {
+	t.Helper()
 	var me *model.Error
 	if !errors.As(err, &me) {
-		t.Fatalf("got error %v, want LimitExceededException", err)
+		t.Fatalf("got error %v, want %s", err, code)
 	}
-	if me.Status != http.StatusTooManyRequests || me.Code != "LimitExceededException" || me.Message != msg {
-		t.Errorf("got %d %s %q, want 429 LimitExceededException %q", me.Status, me.Code, me.Message, msg)
+	if me.Status != status || me.Code != code || me.Message != msg {
+		t.Errorf("got %d %s %q, want %d %s %q", me.Status, me.Code, me.Message, status, code, msg)
 	}
 }
 
 // TestRestAPIQuota fills the REGIONAL quota: the next REGIONAL create answers
-// LimitExceededException, while the EDGE quota is counted apart.
+// AWS's BadRequestException, while the EDGE quota is counted apart.
 func TestRestAPIQuota(t *testing.T) {
 	s, _ := opsOnly(t, func(d *Deps) { d.MaxRestAPIs = map[string]int{"REGIONAL": 2, "EDGE": 1} })
 	ctx := context.Background()
@@ -53,12 +58,12 @@ func TestRestAPIQuota(t *testing.T) {
 		first = api
 	}
 	_, err := s.CreateRestAPI(ctx, regional())
-	wantLimit(t, err, msgTooManyRestAPIs)
+	wantError(t, err, http.StatusBadRequest, "BadRequestException", msgTooManyRestAPIs)
 	if _, err := s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "e"}); err != nil {
 		t.Errorf("EDGE api with the REGIONAL quota full: %v", err)
 	}
 	_, err = s.CreateRestAPI(ctx, CreateRestAPIInput{Name: "e2"})
-	wantLimit(t, err, msgTooManyRestAPIs)
+	wantError(t, err, http.StatusBadRequest, "BadRequestException", msgTooManyRestAPIs)
 	if err := s.DeleteRestAPI(ctx, first.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -164,7 +164,8 @@ func (s *Service) DeleteResource(ctx context.Context, apiID, resourceID string) 
 			return notFound(msgNoResource)
 		}
 		if resourceID == api.RootResourceID || doomed.ParentID == "" {
-			return badRequest("Cannot delete root resource") // UNVERIFIED text
+			// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
+			return badRequest("Cannot delete root resource")
 		}
 		var order []*model.Resource // children before their parents
 		var walk func(r *model.Resource)
@@ -201,8 +202,9 @@ func (s *Service) DeleteResource(ctx context.Context, apiID, resourceID string) 
 	}
 }
 
-// resourcePaths are UpdateResource's patch paths.
-const resourcePaths = "/pathPart, /parentId"
+// resourcePaths are UpdateResource's patch paths, as AWS lists them (LocalStack
+// snapshot, test_update_resource_behaviour).
+const resourcePaths = "/parentId, /pathPart"
 
 // UpdateResource is UpdateResource: a new path part (replace /pathPart) or a
 // new parent (replace /parentId), which moves the resource with its whole
@@ -255,6 +257,10 @@ func (s *Service) UpdateResource(ctx context.Context, apiID, resourceID string, 
 				}
 				return nil, err
 			}
+			if (op.Path == "/pathPart" || op.Path == "/parentId") && (resourceID == api.RootResourceID || old.ParentID == "") {
+				// AWS's text, for any value (LocalStack snapshot, test_update_resource_on_root).
+				return nil, badRequest("Root resource cannot update its " + op.Path[1:] + ".")
+			}
 			switch op.Path {
 			case "/pathPart":
 				next.PathPart = op.Value
@@ -267,9 +273,6 @@ func (s *Service) UpdateResource(ctx context.Context, apiID, resourceID string, 
 		if next.PathPart == old.PathPart && next.ParentID == old.ParentID {
 			return s.loadResource(ctx, apiID, resourceID)
 		}
-		if resourceID == api.RootResourceID || old.ParentID == "" {
-			return nil, badRequest("Root resource cannot be updated") // UNVERIFIED text
-		}
 		if err := checkLen("path part", next.PathPart, maxShortLen); err != nil {
 			return nil, err
 		}
@@ -280,10 +283,13 @@ func (s *Service) UpdateResource(ctx context.Context, apiID, resourceID string, 
 		if parent == nil {
 			return nil, notFound(msgNoResource)
 		}
-		// The new parent may not be the resource itself or below it.
+		// The new parent may not be the resource itself or below it. AWS's
+		// text for a child as the new parent (LocalStack snapshot,
+		// test_update_resource_behaviour); a deeper descendant or the resource
+		// itself is assumed to get the same.
 		for p := parent; p != nil; p = byID[p.ParentID] {
 			if p.ID == resourceID {
-				return nil, badRequest("Cannot move a resource under itself or one of its descendants") // UNVERIFIED text
+				return nil, badRequest("Resources cannot be cyclical.")
 			}
 		}
 		if isGreedy(parent.PathPart) {

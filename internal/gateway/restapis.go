@@ -34,7 +34,8 @@ type CreateRestAPIInput struct {
 func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*model.RestAPI, error) {
 	var err error
 	if in.Name == "" {
-		// UNVERIFIED text; the CLI refuses a missing name before sending.
+		// The CLI and SDKs refuse a missing name before sending. Not recorded
+		// from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 		return nil, badRequest("Invalid request input: name is required")
 	}
 	ec := model.EndpointConfiguration{Types: []string{"EDGE"}}
@@ -59,6 +60,9 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 		RootResourceID:            rootID,
 		Tags:                      in.Tags,
 	}
+	if err := checkEndpointEnums("createRestApiInput", ec); err != nil {
+		return nil, err
+	}
 	if err := validateAPI(api); err != nil {
 		return nil, err
 	}
@@ -76,7 +80,7 @@ func (s *Service) CreateRestAPI(ctx context.Context, in CreateRestAPIInput) (*mo
 		}
 	}
 	if n >= s.restAPIQuota(typ) {
-		return nil, limit(msgTooManyRestAPIs)
+		return nil, tooManyRestAPIs()
 	}
 	put, err := store.SaveOp(apiKey(api.ID), api)
 	if err != nil {
@@ -119,34 +123,31 @@ func validateAPI(api *model.RestAPI) error {
 		return tooMany("vpcEndpointIds", maxVpcEndpoints)
 	}
 	if len(ec.Types) != 1 {
-		// UNVERIFIED text.
-		return badRequest("Cannot create an api with multiple Endpoint Types")
+		// AWS's text (LocalStack snapshot, test_create_rest_api_with_endpoint_configuration).
+		return badRequest("Cannot create an api with multiple Endpoint Types.")
 	}
-	switch ec.Types[0] {
-	case "EDGE", "REGIONAL", "PRIVATE":
-	default:
-		// UNVERIFIED text.
-		return badRequest(fmt.Sprintf("Invalid endpoint type: %s", model.Clip(ec.Types[0])))
+	// UpdateRestApi's answers to a bad type or IP address type; CreateRestApi
+	// answers them earlier with the model's enum check (checkEndpointEnums).
+	// AWS's texts (LocalStack snapshot, test_update_rest_api_ip_address_type).
+	if !slices.Contains(endpointTypes, ec.Types[0]) {
+		return badRequest("Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE")
 	}
-	switch ec.IPAddressType {
-	case "", "ipv4", "dualstack":
-	default:
-		// UNVERIFIED text; the values are the service model's.
-		return badRequest(fmt.Sprintf("Invalid IP address type: %s", model.Clip(ec.IPAddressType)))
+	if ec.IPAddressType != "" && !slices.Contains(ipAddressTypes, ec.IPAddressType) {
+		return badRequest(msgBadIPAddressType)
 	}
 	if ec.Types[0] == "PRIVATE" && ec.IPAddressType == "ipv4" {
 		// Private APIs can only have a dualstack IP address type (API
 		// Gateway Developer Guide, "IP address types for REST APIs").
-		// UNVERIFIED text.
+		// AWS's text (LocalStack snapshot, test_create_rest_api_private_type).
 		return badRequest("Only dualstack ipAddressType is supported for Private APIs.")
 	}
 	if len(ec.VpcEndpointIDs) > 0 && ec.Types[0] != "PRIVATE" {
-		// UNVERIFIED text.
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 		return badRequest("VPC endpoint IDs can only be specified for a PRIVATE API")
 	}
 	for _, v := range ec.VpcEndpointIDs {
 		if !strings.HasPrefix(v, "vpce-") || len(v) > maxVpcEndpointIDLen {
-			// UNVERIFIED text.
+			// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12-05).
 			return badRequest(fmt.Sprintf("Invalid VPC endpoint identifier specified: %s", model.Clip(v)))
 		}
 	}
@@ -164,7 +165,10 @@ func validateAPI(api *model.RestAPI) error {
 		}
 	}
 	if api.APIKeySource != "HEADER" && api.APIKeySource != "AUTHORIZER" {
-		// UNVERIFIED text.
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack;
+		// 2026-12-05). The model declares apiKeySource an enum, so AWS's front
+		// end may answer a ValidationException first; its order of the values
+		// is not recorded either.
 		return badRequest("Invalid API key source specified: " + model.Clip(api.APIKeySource))
 	}
 	return nil
@@ -298,4 +302,40 @@ func (s *Service) updateAPI(ctx context.Context, id string, fn func(*model.RestA
 		return nil, err
 	}
 	return store.UpdateOr(ctx, s.d.Store, apiKey(id), func() error { return s.noAPI(id) }, fn)
+}
+
+// The values of the model's EndpointType and IpAddressType enums, in the order
+// AWS's front end lists them.
+var (
+	endpointTypes  = []string{"PRIVATE", "EDGE", "REGIONAL"}
+	ipAddressTypes = []string{"ipv4", "dualstack"}
+)
+
+// msgBadIPAddressType is UpdateRestApi's answer to an IP address type outside
+// the enum (LocalStack snapshot, test_update_rest_api_ip_address_type).
+const msgBadIPAddressType = "ipAddressType must be either ipv4 or dualstack."
+
+// checkEndpointEnums is the front end's enum check of an endpoint
+// configuration in a create request (input names the request shape,
+// "createRestApiInput"): a ValidationException that names every bad member,
+// before any of the operation's own checks (AWS's texts, LocalStack snapshot,
+// test_create_rest_api_with_endpoint_configuration).
+func checkEndpointEnums(input string, ec model.EndpointConfiguration) error {
+	var problems []string
+	if slices.ContainsFunc(ec.Types, func(t string) bool { return !slices.Contains(endpointTypes, t) }) {
+		problems = append(problems, fmt.Sprintf("Value '[%s]' at '%s.endpointConfiguration.types' failed to satisfy constraint: "+
+			"Member must satisfy constraint: [Member must satisfy enum value set: [%s]]",
+			model.Clip(strings.Join(ec.Types, ", ")), input, strings.Join(endpointTypes, ", ")))
+	}
+	if ec.IPAddressType != "" && !slices.Contains(ipAddressTypes, ec.IPAddressType) {
+		problems = append(problems, fmt.Sprintf("Value '%s' at '%s.endpointConfiguration.ipAddressType' failed to satisfy constraint: "+
+			"Member must satisfy enum value set: [%s]", model.Clip(ec.IPAddressType), input, strings.Join(ipAddressTypes, ", ")))
+	}
+	switch len(problems) {
+	case 0:
+		return nil
+	case 1:
+		return model.BadRequest("ValidationException", "1 validation error detected: %s", problems[0])
+	}
+	return model.BadRequest("ValidationException", "%d validation errors detected: %s", len(problems), strings.Join(problems, "; "))
 }

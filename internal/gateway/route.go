@@ -53,7 +53,8 @@ func (t *table) resolve(in routeInput) resolution {
 	// A "." or ".." segment would name one resource to the policy and another to
 	// a backend that resolves it (RFC 3986 §5.2.4), so it is refused before
 	// anything matches. in.path is already percent-decoded, so %2e%2e is caught.
-	// UNVERIFIED: what AWS answers; the unknown-resource answer is the safe one.
+	// What AWS answers is not recorded (searched: docs, issues, moto,
+	// LocalStack; 2026-12); the unknown-resource answer is the safe one.
 	if hasDotSegment(in.path) {
 		res.fail, res.logNote = failMissingToken, "dot segment in path "+in.path
 		return res

@@ -66,6 +66,7 @@ type exchange struct {
 	// identity is $context.identity.* an authorization step learned (the
 	// AWS_IAM caller, the API key): contextVars reads it.
 	identity map[string]string
+	failed   *failure // what refuse answered: the access log's $context.error.*
 }
 
 // serve runs the steps in order; each returns a refusal or nil, and the first
@@ -202,7 +203,8 @@ func requestPayload(ctx context.Context, m *mapper, body []byte) (*integrationRe
 	ct := m.x.r.Header.Get("Content-Type")
 	body, ok := convertRequest(body, isBinaryType(m.x.res.stage.binaryTypes, ct), rt.integ.ContentHandling)
 	if !ok {
-		// UNVERIFIED: AWS's status for a body CONVERT_TO_BINARY cannot decode.
+		// AWS's status for a body CONVERT_TO_BINARY cannot decode is not
+		// recorded (searched: docs, issues, moto, LocalStack; 2026-12).
 		return nil, executionFailed(failConfig, "request body is not base64 and contentHandling is CONVERT_TO_BINARY")
 	}
 	tmpl, ok := rt.templates.forRequest(ct)
@@ -258,7 +260,8 @@ func respond(ctx context.Context, m *mapper, req *integrationRequest, ep *endpoi
 	body, ok := convertResponse(ep.body, isBinaryType(types, ep.header.Get("Content-Type")), isBinaryType(types, firstAccept),
 		ir.contentHandling)
 	if !ok {
-		// UNVERIFIED: AWS's status for a body CONVERT_TO_BINARY cannot decode.
+		// AWS's status for a body CONVERT_TO_BINARY cannot decode is not
+		// recorded (searched: docs, issues, moto, LocalStack; 2026-12).
 		return executionFailed(failConfig, "integration response body is not base64 and is to be converted to binary")
 	}
 	ov := req.overrides
@@ -324,7 +327,8 @@ func (s *Service) serveHTTPProxy(x *exchange) *refusal {
 			pr.Out.Method = cmp.Or(rt.backendVerb, pr.In.Method)
 			// Rewrite starts with X-Forwarded-For removed. Keep what the caller
 			// sent and append the peer, as the load balancer in front does; AWS's
-			// own handling through a VPC endpoint is not documented (UNVERIFIED).
+			// own handling through a VPC endpoint is not documented (not recorded
+			// from AWS, searched: docs, issues, moto, LocalStack; 2026-12).
 			xff := strings.Join(pr.In.Header.Values("X-Forwarded-For"), ", ")
 			if sourceIP != "" {
 				if xff != "" {
@@ -337,6 +341,7 @@ func (s *Service) serveHTTPProxy(x *exchange) *refusal {
 			}
 			pr.Out.Header.Del("x-apigw-api-id")
 			pr.Out.Header.Set("X-Amzn-Apigateway-Api-Id", apiID)
+			dropSigV4Authorization(pr.Out.Header)
 		},
 		ModifyResponse: func(resp *http.Response) error {
 			// API Gateway hands these back renamed (§A5); its own values take their place.
@@ -438,6 +443,7 @@ func (s *Service) serveHTTP(x *exchange) *refusal {
 		out.Header.Del("Host")
 	}
 	out.Header.Set("X-Amzn-Apigateway-Api-Id", x.res.stage.apiID)
+	dropSigV4Authorization(out.Header)
 	resp, err := s.transport.RoundTrip(out)
 	if err != nil {
 		return endpointFailed(err, x.r.Context(), target, false)

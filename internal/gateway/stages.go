@@ -28,8 +28,9 @@ var (
 
 func validStageName(name string) error {
 	if !stageNameRe.MatchString(name) {
-		// UNVERIFIED text.
-		return badRequest("Stage name only allows a-zA-Z0-9_-")
+		// AWS's text, which still names no hyphen though AWS takes one
+		// (Zappa#356; klothoplatform/klotho#235, 2023).
+		return badRequest("Stage name only allows a-zA-Z0-9_")
 	}
 	return nil
 }
@@ -39,13 +40,17 @@ func validVariables(vars map[string]string) error {
 		return tooMany("stage variables", maxStageVariables)
 	}
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		// AWS's texts, double spaces and unbalanced quotes included
+		// (serverless#6133 for a name, sirceljm/aws-lambda-blog#10 and
+		// awsdocs/amazon-api-gateway-developer-guide#91 for a value). They are
+		// recorded for bad characters; a name or value over its length is
+		// assumed to get the same.
 		if !stageVarKey.MatchString(k) {
-			// UNVERIFIED text.
-			return badRequest("Stage variable name " + model.Clip(k) + " must be alphanumeric or underscore, at most 64 characters")
+			return badRequest("Invalid stage variable name: " + model.Clip(k) + ".  Please use names with only word characters.")
 		}
 		if !stageVarVal.MatchString(vars[k]) {
-			// UNVERIFIED text.
-			return badRequest("Stage variable value for " + k + " has invalid characters or is longer than 512 characters")
+			return badRequest("Invalid stage variable value: " + model.Clip(vars[k]) +
+				".  Please use values with alphanumeric characters and the symbols ' ', -', '.', '_', ':', '/', '?', '&', '=', and ','.")
 		}
 	}
 	return nil
@@ -199,7 +204,10 @@ func (s *Service) DeleteStage(ctx context.Context, apiID, stageName string) erro
 		}
 		for _, m := range maps {
 			if m.RestAPIID == apiID && m.Stage == stageName {
-				// UNVERIFIED text, modelled on DeleteRestApi's.
+				// AWS's text: its beginning is recorded
+				// (terraform-provider-aws#41651, "Deleting stage <stagename>
+				// failed. Please remove all base p…"), its end after
+				// DeleteRestApi's (serverless-domain-manager#406).
 				return badRequest("Deleting stage " + stageName + " failed. Please remove all base path mappings related to the stage in your domains.")
 			}
 		}

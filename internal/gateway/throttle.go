@@ -153,13 +153,11 @@ func (m *meter) admitQuota(kt *keyTable, plan *model.UsagePlan, keyID string, no
 	todayID := model.UsageID(plan.ID, keyID, today)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if q := plan.Quota; q != nil {
-		var used int64
-		day := now.UTC()
-		for d := periodStart(q.Period, day); !d.After(day); d = d.AddDate(0, 0, 1) {
-			used += m.usedLocked(kt, model.UsageID(plan.ID, keyID, d.Format(dayLayout)))
-		}
-		if used >= int64(q.Limit) {
+	if plan.Quota != nil {
+		remaining := quotaRemaining(plan, now.UTC(), func(day string) int64 {
+			return m.usedLocked(kt, model.UsageID(plan.ID, keyID, day))
+		})
+		if remaining <= 0 {
 			return false
 		}
 	}
@@ -168,11 +166,11 @@ func (m *meter) admitQuota(kt *keyTable, plan *model.UsagePlan, keyID string, no
 }
 
 func (m *meter) usedLocked(kt *keyTable, id string) int64 {
-	stored := m.written[id]
-	if u := kt.usage[id]; u != nil && u.Used > stored {
-		stored = u.Used
+	stored, adjust := m.written[id], int64(0)
+	if u := kt.usage[id]; u != nil {
+		stored, adjust = max(stored, u.Used), u.Adjust
 	}
-	return stored + m.pending[id]
+	return stored + adjust + m.pending[id]
 }
 
 // admit is the metering step for the request in x (see the top of this file).

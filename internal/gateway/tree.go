@@ -171,6 +171,17 @@ func treeOps(api *model.RestAPI) ([]store.Op, error) {
 			return nil, err
 		}
 	}
+	// Models and validators: an imported definition's (openapimodels.go).
+	for name, m := range api.Models {
+		if err := put(modelKey(api.ID, name), m); err != nil {
+			return nil, err
+		}
+	}
+	for id, v := range api.RequestValidators {
+		if err := put(validatorKey(api.ID, id), v); err != nil {
+			return nil, err
+		}
+	}
 	return ops, nil
 }
 

@@ -37,8 +37,9 @@ type Usage struct {
 
 const (
 	keyTypeAPIKey = "API_KEY"
-	// maxUsageDays bounds GetUsage's date range (UNVERIFIED: AWS's bound is
-	// not documented; 90 days is its usage retention).
+	// maxUsageDays bounds GetUsage's date range: AWS's bound is not
+	// documented; 90 days is its usage retention.
+	// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
 	maxUsageDays = 90
 	dayLayout    = "2006-01-02"
 )
@@ -50,7 +51,7 @@ func usagePlanKeyKey(planID, keyID string) string {
 
 func validUsagePlan(p *model.UsagePlan) error {
 	if p.Name == "" {
-		// UNVERIFIED text.
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
 		return badRequest("Usage Plan name is required")
 	}
 	if err := checkLen("name", p.Name, maxNameLen); err != nil {
@@ -60,17 +61,19 @@ func validUsagePlan(p *model.UsagePlan) error {
 		return err
 	}
 	if t := p.Throttle; t != nil && (t.RateLimit < 0 || t.BurstLimit < 0) {
-		return badRequest("Throttle rate and burst limits must not be negative") // UNVERIFIED text
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
+		return badRequest("Throttle rate and burst limits must not be negative")
 	}
 	if q := p.Quota; q != nil {
 		switch q.Period {
 		case "DAY", "WEEK", "MONTH":
 		default:
-			// UNVERIFIED text.
+			// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
 			return badRequest("Invalid quota period " + model.Clip(q.Period) + ". Must be one of: DAY, WEEK, MONTH")
 		}
 		if q.Limit < 0 || q.Offset < 0 || q.Offset >= max(q.Limit, 1) {
-			return badRequest("Quota limit must not be negative and offset must be less than the limit") // UNVERIFIED text
+			// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
+			return badRequest("Quota limit must not be negative and offset must be less than the limit")
 		}
 	}
 	if len(p.APIStages) > maxMapEntries {
@@ -80,12 +83,14 @@ func validUsagePlan(p *model.UsagePlan) error {
 	for _, st := range p.APIStages {
 		k := st.APIID + ":" + st.Stage
 		if seen[k] {
-			return conflict("Stage " + model.Clip(k) + " is already associated with this usage plan") // UNVERIFIED text
+			// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
+			return conflict("Stage " + model.Clip(k) + " is already associated with this usage plan")
 		}
 		seen[k] = true
 		for m, t := range st.Throttle {
 			if t.RateLimit < 0 || t.BurstLimit < 0 || checkLen("throttle key", m, maxURLLen) != nil {
-				return badRequest("Invalid method throttle " + model.Clip(m)) // UNVERIFIED text
+				// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
+				return badRequest("Invalid method throttle " + model.Clip(m))
 			}
 		}
 	}
@@ -100,7 +105,8 @@ func (s *Service) stageConds(ctx context.Context, planID string, stages []model.
 		key := model.Key(model.KindStage, st.APIID+"/"+st.Stage)
 		kv, err := s.d.Store.Get(ctx, key)
 		if err != nil {
-			// UNVERIFIED text.
+			// AWS's text and status on create (aws/aws-sdk#354 quotes the
+			// CLI's answer; LocalStack's AWS-recorded test_usage_plan_crud).
 			return nil, badRequest(fmt.Sprintf("Invalid API Stage {api: %s, stage: %s} specified for usageplan %s", model.Clip(st.APIID), model.Clip(st.Stage), planID))
 		}
 		conds = append(conds, store.KeyIs(key, kv.ModRev))
@@ -111,7 +117,8 @@ func (s *Service) stageConds(ctx context.Context, planID string, stages []model.
 // CreateUsagePlan stores a plan over existing API stages.
 func (s *Service) CreateUsagePlan(ctx context.Context, in UsagePlanInput) (*model.UsagePlan, error) {
 	p := &model.UsagePlan{ID: model.RandomID(6), Name: in.Name, Description: in.Description,
-		APIStages: in.APIStages, Throttle: in.Throttle, Quota: in.Quota, Tags: in.Tags}
+		APIStages: in.APIStages, Throttle: in.Throttle, Quota: in.Quota, Tags: in.Tags,
+		Created: time.Now().UTC().Format(dayLayout)}
 	if err := validUsagePlan(p); err != nil {
 		return nil, err
 	}
@@ -258,7 +265,9 @@ func patchUsagePlan(p *model.UsagePlan, op PatchOperation) error {
 		}
 		api, stage, ok := strings.Cut(op.Value, ":")
 		if !ok || api == "" || stage == "" {
-			return badRequest("Invalid API Stage specified: " + model.Clip(op.Value)) // UNVERIFIED text
+			// AWS answers a value that is not "apiId:stage" so, without
+			// quoting it (LocalStack's AWS-recorded test_usage_plan_crud).
+			return badRequest("Invalid API Stage specified")
 		}
 		i := slices.IndexFunc(p.APIStages, func(st model.UsagePlanStage) bool { return st.APIID == api && st.Stage == stage })
 		switch {
@@ -267,7 +276,9 @@ func patchUsagePlan(p *model.UsagePlan, op PatchOperation) error {
 		case op.Op == "remove" && i >= 0:
 			p.APIStages = slices.Delete(p.APIStages, i, i+1)
 		case op.Op == "remove":
-			return notFound("Invalid API Stage specified: " + model.Clip(op.Value)) // UNVERIFIED text
+			// AWS's 404 for a stage the plan does not hold (LocalStack's
+			// AWS-recorded test_usage_plan_crud: unknown API, unknown stage).
+			return notFound(fmt.Sprintf("Invalid API Stage {api: %s, stage: %s} specified for usageplan %s", model.Clip(api), model.Clip(stage), p.ID))
 		}
 		return nil
 	}
@@ -321,7 +332,8 @@ func (s *Service) CreateUsagePlanKey(ctx context.Context, planID, keyID, keyType
 			for _, a := range other.APIStages {
 				for _, b := range plan.APIStages {
 					if a.APIID == b.APIID && a.Stage == b.Stage {
-						// UNVERIFIED text; the rule is AWS's (§A11).
+						// The rule is AWS's (§A11); the text is gatehouse's.
+						// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
 						return nil, conflict(fmt.Sprintf("API Key %s is already associated with usage plan %s for stage %s:%s", keyID, otherID, a.APIID, a.Stage))
 					}
 				}
@@ -400,7 +412,7 @@ func (s *Service) GetUsage(ctx context.Context, planID, keyID, startDate, endDat
 	start, err1 := time.Parse(dayLayout, startDate)
 	end, err2 := time.Parse(dayLayout, endDate)
 	if err1 != nil || err2 != nil || end.Before(start) || end.Sub(start) > maxUsageDays*24*time.Hour {
-		// UNVERIFIED text.
+		// Not recorded from AWS (searched: docs, issues, moto, LocalStack; 2026-12).
 		return nil, badRequest(fmt.Sprintf("Invalid date range: startDate %s, endDate %s (YYYY-MM-DD, at most %d days)", model.Clip(startDate), model.Clip(endDate), maxUsageDays))
 	}
 	members, err := store.LoadAll[model.UsagePlanKey](ctx, s.d.Store, model.Key(model.KindUsagePlanKey, planID+"/"))
@@ -411,9 +423,11 @@ func (s *Service) GetUsage(ctx context.Context, planID, keyID, startDate, endDat
 	if err != nil {
 		return nil, err
 	}
-	used := map[string]int64{} // by keyID/day
+	used := map[string]int64{}    // by keyID/day
+	counted := map[string]int64{} // against the quota: used and UpdateUsage's adjustments
 	for _, r := range records {
 		used[r.KeyID+"/"+r.Day] += r.Used
+		counted[r.KeyID+"/"+r.Day] += r.Used + r.Adjust
 	}
 	out := &Usage{UsagePlanID: planID, StartDate: startDate, EndDate: endDate, Items: map[string][][2]int64{}}
 	for _, m := range members {
@@ -424,12 +438,8 @@ func (s *Service) GetUsage(ctx context.Context, planID, keyID, startDate, endDat
 		for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {
 			n := used[m.KeyID+"/"+d.Format(dayLayout)]
 			remaining := int64(0)
-			if q := plan.Quota; q != nil {
-				var inPeriod int64
-				for p := periodStart(q.Period, d); !p.After(d); p = p.AddDate(0, 0, 1) {
-					inPeriod += used[m.KeyID+"/"+p.Format(dayLayout)]
-				}
-				remaining = max(int64(q.Limit)-inPeriod, 0)
+			if plan.Quota != nil {
+				remaining = quotaRemaining(plan, d, func(day string) int64 { return counted[m.KeyID+"/"+day] })
 			}
 			days = append(days, [2]int64{n, remaining})
 		}
@@ -439,8 +449,9 @@ func (s *Service) GetUsage(ctx context.Context, planID, keyID, startDate, endDat
 }
 
 // periodStart is the first UTC day of the quota period holding day: the
-// day itself, the Monday of its week (UNVERIFIED: AWS's week start is not
-// documented), or the first of its month.
+// day itself, the Monday of its week (AWS's week start is not documented;
+// not recorded from AWS, searched: docs, issues, moto, LocalStack; 2026-12),
+// or the first of its month.
 func periodStart(period string, day time.Time) time.Time {
 	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
 	switch period {

@@ -19,7 +19,9 @@ const (
 	// LocalStack's parity tests record these texts.
 	msgNoValidator    = "Invalid Request Validator identifier specified"
 	msgNoValidatorRef = "Invalid Request Validator identifier specified"
-	// UNVERIFIED texts.
+	// Not recorded from AWS (searched: docs, issues, moto, LocalStack;
+	// 2026-12-05); the second after the model's recorded "Cannot delete model
+	// …, is referenced in method request: …".
 	msgValidatorsQuota = "Maximum number of Request Validators for this API has been reached.  Please contact AWS if you need additional Request Validators."
 	msgValidatorInUse  = "Cannot delete request validator '%s', is referenced in method: %s"
 )
@@ -91,7 +93,9 @@ func (s *Service) GetRequestValidators(ctx context.Context, apiID string) ([]*mo
 	return all, nil
 }
 
-const validatorPaths = "/name, /validateRequestBody, /validateRequestParameters"
+// validatorPaths are UpdateRequestValidator's patch paths, as AWS lists them
+// (LocalStack snapshot, test_invalid_update_request_validator_operations).
+const validatorPaths = "/name, /validateRequestParameters, /validateRequestBody"
 
 // PatchRequestValidator is UpdateRequestValidator.
 func (s *Service) PatchRequestValidator(ctx context.Context, apiID, id string, ops []PatchOperation) (*model.RequestValidator, error) {

@@ -31,6 +31,9 @@ type UsagePlan struct {
 	Quota       *QuotaSettings    `json:",omitempty"`
 	ProductCode string            `json:",omitempty"`
 	Tags        map[string]string `json:",omitempty"`
+	// Created is the UTC day (YYYY-MM-DD) the plan was created: its
+	// quota's initial period, the one Quota.Offset counts in.
+	Created string `json:",omitempty"`
 }
 
 // UsagePlanStage is an API stage a usage plan applies to, with per-method
@@ -73,6 +76,10 @@ type Usage struct {
 	KeyID       string
 	Day         string // YYYY-MM-DD, UTC
 	Used        int64
+	// Adjust is what UpdateUsage added to the day's count so that the
+	// quota's remaining became what it set; counted against the quota,
+	// not reported as used.
+	Adjust int64 `json:",omitempty"`
 }
 
 // UsageID is the store id of a key's usage under a plan on a day.

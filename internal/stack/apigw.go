@@ -92,7 +92,13 @@ func (a *applier) restAPI(ctx context.Context, spec API, have []*model.RestAPI) 
 		a.apis[spec.Name] = api
 		return nil
 	}
+	if err := a.modelsAndValidators(ctx, res, api, spec); err != nil { // apigwmodels.go
+		return err
+	}
 	if err := a.resources(ctx, res, api, spec); err != nil {
+		return err
+	}
+	if err := a.dropStaleModels(ctx, res, api, spec); err != nil {
 		return err
 	}
 	api, err = a.loadAPI(ctx, api)
@@ -228,7 +234,7 @@ func (m Method) desired(verb string) model.Method {
 		replies = []MethodReply{{StatusCode: "200"}}
 	}
 	out := model.Method{HTTPMethod: verb, AuthorizationType: auth, APIKeyRequired: m.APIKeyRequired, Integration: &in,
-		MethodResponses: map[string]*model.MethodResponse{}}
+		MethodResponses: map[string]*model.MethodResponse{}, RequestModels: m.RequestModels, RequestParameters: m.RequestParameters}
 	in.IntegrationResponses = map[string]*model.IntegrationResponse{}
 	for _, r := range replies {
 		mr := &model.MethodResponse{StatusCode: r.StatusCode}
@@ -253,6 +259,10 @@ func (m Method) desired(verb string) model.Method {
 // (passthrough behaviour, timeout) that the file may leave out.
 func sameMethod(have *model.Method, want model.Method) bool {
 	if have == nil || have.Integration == nil || have.AuthorizationType != want.AuthorizationType || have.APIKeyRequired != want.APIKeyRequired {
+		return false
+	}
+	if have.RequestValidatorID != want.RequestValidatorID || !equalMaps(have.RequestModels, want.RequestModels) ||
+		!equalMaps(have.RequestParameters, want.RequestParameters) {
 		return false
 	}
 	hi, wi := have.Integration, want.Integration
@@ -284,6 +294,9 @@ func equalMaps[V comparable](x, y map[string]V) bool { return len(x) == len(y) &
 // method puts a method exactly as the file says, replacing one that differs.
 func (a *applier) method(ctx context.Context, resource, apiID string, res *model.Resource, verb string, m Method) error {
 	want := m.desired(verb)
+	if m.RequestValidator != "" {
+		want.RequestValidatorID = a.validatorIDs[apiID+"/"+m.RequestValidator]
+	}
 	have := res.Methods[verb]
 	if sameMethod(have, want) {
 		return nil
@@ -298,7 +311,8 @@ func (a *applier) putMethod(ctx context.Context, apiID string, res *model.Resour
 			return err
 		}
 	}
-	if _, err := a.Gateway.PutMethod(ctx, apiID, res.ID, verb, gateway.PutMethodInput{AuthorizationType: want.AuthorizationType, APIKeyRequired: want.APIKeyRequired}); err != nil {
+	if _, err := a.Gateway.PutMethod(ctx, apiID, res.ID, verb, gateway.PutMethodInput{AuthorizationType: want.AuthorizationType, APIKeyRequired: want.APIKeyRequired,
+		RequestValidatorID: want.RequestValidatorID, RequestModels: want.RequestModels, RequestParameters: want.RequestParameters}); err != nil {
 		return err
 	}
 	in := *want.Integration

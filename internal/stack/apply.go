@@ -63,6 +63,8 @@ type applier struct {
 	keys    map[string]*model.APIKey
 	subnets []*model.Subnet
 	vpc     *model.VPC
+
+	validatorIDs map[string]string // "apiID/name" → request validator id (apigwmodels.go)
 }
 
 // Apply validates f and makes the store match it, every resource of the file

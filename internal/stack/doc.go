@@ -5,8 +5,9 @@
 // differ, so applying the same file twice writes nothing.
 //
 // Apply order follows the references: zones → certificates (+ their validation
-// records) → security groups → VPC endpoints → certificates issued → APIs, stages
-// (+ their default throttling) → API keys → usage plans (+ their keys) → domain
+// records) → security groups → VPC endpoints → certificates issued → APIs (+
+// their models and request validators), stages (+ their default throttling) →
+// API keys → usage plans (+ their keys) → domain
 // names, mappings → target groups → load balancers → accelerators → records.
 // File.Validate runs first, so a file with a dangling reference changes nothing.
 //

@@ -86,6 +86,9 @@ type API struct {
 	Policy       any                          `yaml:"policy"`
 	Resources    map[string]map[string]Method `yaml:"resources"` // path → HTTP method → method
 	Stages       []Stage                      `yaml:"stages"`
+	// Models and request validators by name (apigwmodels.go).
+	Models            map[string]ModelSpec     `yaml:"models"`
+	RequestValidators map[string]ValidatorSpec `yaml:"requestValidators"`
 }
 
 // Method is a method with its integration. Responses default to one 200 method
@@ -95,6 +98,11 @@ type Method struct {
 	APIKeyRequired bool          `yaml:"apiKeyRequired"`
 	Integration    Integration   `yaml:"integration"`
 	Responses      []MethodReply `yaml:"responses"`
+	// The request's validation (apigwmodels.go): a validator of the API by
+	// name, models by content type, parameters (method.request.…: required).
+	RequestValidator  string            `yaml:"requestValidator"`
+	RequestModels     map[string]string `yaml:"requestModels"`
+	RequestParameters map[string]bool   `yaml:"requestParameters"`
 }
 
 // Integration is where the method sends the request.

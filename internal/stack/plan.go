@@ -179,7 +179,7 @@ func methodText(m *model.Method) string {
 		}
 	}
 	b, _ := json.Marshal(v)
-	return string(b)
+	return string(b) + methodRequestText(m) // apigwmodels.go
 }
 
 func endpointConfigText(a *applier, ec model.EndpointConfiguration) string {

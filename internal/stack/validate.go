@@ -101,6 +101,7 @@ func (f *File) Validate() error {
 				if m.Integration.Type == "" {
 					bad(mw+".integration.type", "is required (MOCK, HTTP_PROXY)")
 				}
+				badMethodModels(mw, a, m, bad) // apigwmodels.go
 			}
 		}
 		for j, s := range a.Stages {

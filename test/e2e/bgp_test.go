@@ -34,7 +34,8 @@ func TestBGPAnnounceAndDrain(t *testing.T) {
 	// that the accelerator can bind them.
 	pools := []string{"198.18.91.0/24", "198.18.92.0/24"}
 	for _, p := range pools {
-		birdtest.IP(t, "route", "add", "local", p, "dev", "lo")
+		// replace, not add: a run killed before its clean-up leaves the route.
+		birdtest.IP(t, "route", "replace", "local", p, "dev", "lo")
 		t.Cleanup(func() { birdtest.IP(t, "route", "del", "local", p, "dev", "lo") })
 	}
 	addressPlan("127.49.0.0/16", pools...)(&cfg)

@@ -232,7 +232,7 @@ func TestUpdateRestAPI(t *testing.T) {
 	_, err := patch(op(types.OpReplace, "/endpointConfiguration/ipAddressType", "ipv4"))
 	apiError(t, err, "BadRequestException", "Only dualstack ipAddressType is supported for Private APIs.")
 	_, err = patch(op(types.OpReplace, "/endpointConfiguration/ipAddressType", "ipv6"))
-	apiError(t, err, "BadRequestException", "Invalid value 'ipv6' specified for /endpointConfiguration/ipAddressType. Must be one of: ipv4, dualstack")
+	apiError(t, err, "BadRequestException", "ipAddressType must be either ipv4 or dualstack.")
 
 	_, err = patch(op(types.OpReplace, "/nope", "x"))
 	apiError(t, err, "BadRequestException", "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/name, /description, /version, /policy, /apiKeySource, /disableExecuteApiEndpoint, /endpointConfiguration/types/{type}, /endpointConfiguration/vpcEndpointIds, /endpointConfiguration/ipAddressType, /binaryMediaTypes/{type}]")

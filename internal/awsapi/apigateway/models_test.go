@@ -109,7 +109,7 @@ func TestModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.DeleteModel(ctx, &apigw.DeleteModelInput{RestApiId: api.Id, ModelName: aws.String("Pet")})
-	apiError(t, err, "BadRequestException", "Cannot delete model 'Pet', is referenced in method request: /POST")
+	apiError(t, err, "ConflictException", "Cannot delete model 'Pet', is referenced in method request: //POST")
 	_, err = c.PutMethod(ctx, &apigw.PutMethodInput{RestApiId: api.Id, ResourceId: root, HttpMethod: aws.String("GET"),
 		AuthorizationType: aws.String("NONE"), RequestModels: map[string]string{"application/json": "Nope"}})
 	apiError(t, err, "BadRequestException", "Invalid model identifier specified: Nope")
@@ -169,7 +169,7 @@ func TestRequestValidators(t *testing.T) {
 			_, err := c.UpdateRequestValidator(ctx, &apigw.UpdateRequestValidatorInput{RestApiId: api.Id, RequestValidatorId: v.Id,
 				PatchOperations: []types.PatchOperation{{Op: types.OpReplace, Path: aws.String("/id"), Value: aws.String("x")}}})
 			return err
-		}, "BadRequestException", "Invalid patch path  '/id' specified for op 'replace'. Must be one of: [/name, /validateRequestBody, /validateRequestParameters]"},
+		}, "BadRequestException", "Invalid patch path  '/id' specified for op 'replace'. Must be one of: [/name, /validateRequestParameters, /validateRequestBody]"},
 		{"method names an unknown validator", func() error {
 			_, err := c.PutMethod(ctx, &apigw.PutMethodInput{RestApiId: api.Id, ResourceId: root, HttpMethod: aws.String("POST"),
 				AuthorizationType: aws.String("NONE"), RequestValidatorId: aws.String("nope00")})
@@ -178,7 +178,7 @@ func TestRequestValidators(t *testing.T) {
 		{"delete while a method names it", func() error {
 			_, err := c.DeleteRequestValidator(ctx, &apigw.DeleteRequestValidatorInput{RestApiId: api.Id, RequestValidatorId: v.Id})
 			return err
-		}, "BadRequestException", "Cannot delete request validator '" + aws.ToString(v.Id) + "', is referenced in method: /GET"},
+		}, "BadRequestException", "Cannot delete request validator '" + aws.ToString(v.Id) + "', is referenced in method: //GET"},
 		{"unknown API", func() error {
 			_, err := c.GetRequestValidators(ctx, &apigw.GetRequestValidatorsInput{RestApiId: aws.String("nope000000")})
 			return err

@@ -176,7 +176,7 @@ func TestImportAndExport(t *testing.T) {
 		{"unknown export type", func() error {
 			_, err := c.GetExport(ctx, &apigw.GetExportInput{RestApiId: api.Id, StageName: aws.String("prod"), ExportType: aws.String("raml")})
 			return err
-		}, "BadRequestException", "Invalid export type specified: raml. Valid values are oas30, swagger"},
+		}, "BadRequestException", "No API exporter for type 'raml'"},
 		{"not a definition", func() error {
 			_, err := c.ImportRestApi(ctx, &apigw.ImportRestApiInput{Body: []byte(`{"swagger": "1.2"}`)})
 			return err
@@ -193,7 +193,7 @@ func TestImportAndExport(t *testing.T) {
 		{"bad put mode", func() error {
 			_, err := c.PutRestApi(ctx, &apigw.PutRestApiInput{RestApiId: api.Id, Mode: "replace", Body: []byte(petstore)})
 			return err
-		}, "BadRequestException", "Invalid mode specified: replace. Valid values are merge, overwrite"},
+		}, "BadRequestException", `Enumeration value of OpenAPI import mode must be "overwrite" or "merge"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			apiError(t, tc.call(), tc.code, tc.msg)
