@@ -26,7 +26,11 @@
 //     healthy endpoint anywhere it fails open to every endpoint with weight > 0.
 //  4. Service.dial: a node of the first endpoint that answers, on the client's
 //     port, from the static IP that accepted the client; a refused node moves
-//     to the endpoint's next node, then to the next endpoint of the plan.
+//     to the endpoint's next node, then to the next endpoint of the plan. A
+//     node this process serves (Deps.Handoff) is not dialed: handOff
+//     (handoff.go) gives it the client connection with the client's address
+//     as metadata, tracks the flow as below and waits for the node to close
+//     it; steps 5 and 7 do not apply.
 //  5. writeProxyHeader: with client IP preservation, a PROXY v2 header with
 //     the client's address goes first.
 //  6. Service.track: registers the flow with its route (static IP:port,

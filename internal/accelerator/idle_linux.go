@@ -8,20 +8,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// bytesReceived is the kernel's count of bytes the socket has received.
-func bytesReceived(c *net.TCPConn) (uint64, bool) {
+// tcpCounters are the kernel's counts of the bytes the socket has received
+// and of the bytes it sent that the peer acknowledged.
+func tcpCounters(c *net.TCPConn) (received, acked uint64, ok bool) {
 	raw, err := c.SyscallConn()
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
 	var info *unix.TCPInfo
 	cerr := raw.Control(func(fd uintptr) {
 		info, err = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 	})
 	if cerr != nil || err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	return info.Bytes_received, true
+	return info.Bytes_received, info.Bytes_acked, true
 }
 
 // flowReader reads one direction of a flow. Its next waits until the source

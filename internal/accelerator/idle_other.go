@@ -4,9 +4,9 @@ package accelerator
 
 import "net"
 
-// bytesReceived has no portable source: without it idle flows are not
-// timed out (gatehouse targets Linux).
-func bytesReceived(*net.TCPConn) (uint64, bool) { return 0, false }
+// tcpCounters has no portable source: without it idle flows are not timed
+// out (gatehouse targets Linux).
+func tcpCounters(*net.TCPConn) (received, acked uint64, ok bool) { return 0, 0, false }
 
 // flowReader reads one direction of a flow into pooled buffers with a
 // blocking Read, so an idle flow holds its buffers here: only the Linux build

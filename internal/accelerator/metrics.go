@@ -11,6 +11,7 @@ type metrics struct {
 	dial         prometheus.Histogram
 	dialFailures prometheus.Counter
 	closed       *prometheus.CounterVec // flows closed by the proxy, by reason
+	handedOff    prometheus.Counter     // proxied flows handed to a node in process (handoff.go)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -32,6 +33,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time to connect to a load balancer node.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}),
+		handedOff: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "accelerator", Name: "handoffs_total",
+			Help: "Proxied flows handed in process to a load balancer node this process serves (no dial, no socket to the node).",
+		}),
 		dialFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "gatehouse", Subsystem: "accelerator", Name: "dial_failures_total",
 			Help: "Failed connects to load balancer nodes.",
@@ -42,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.active, m.bytes, m.dial, m.dialFailures, m.closed)
+		reg.MustRegister(m.conns, m.active, m.bytes, m.dial, m.dialFailures, m.closed, m.handedOff)
 	}
 	return m
 }

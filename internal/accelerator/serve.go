@@ -14,6 +14,7 @@ import (
 
 	proxyproto "github.com/pires/go-proxyproto"
 
+	"gatehouse/internal/handoff"
 	"gatehouse/internal/listen"
 )
 
@@ -76,7 +77,14 @@ func (s *Service) handle(ctx context.Context, client *net.TCPConn) {
 		return
 	}
 	seed := r.seedFor(remote.Addr())
-	up, ep, err := s.dial(ctx, local, r.plan(seed), seed)
+	handed := false
+	up, ep, err := s.dial(ctx, local, r.plan(seed), seed, func(ep *endpoint, take handoff.ConnHandler) bool {
+		handed = s.handOff(client, local, remote, r, ep, take)
+		return handed
+	})
+	if handed {
+		return
+	}
 	if err != nil {
 		s.metrics.conns.WithLabelValues("no_endpoint").Inc()
 		s.log.Debug("no endpoint reachable", "listener", r.listener, "client", remote, "err", err)
@@ -115,8 +123,10 @@ func (s *Service) handle(ctx context.Context, client *net.TCPConn) {
 // port the client connected to, from the static IP that accepted the client:
 // that address is what the load balancer sees when client IP preservation is
 // off. A refused node moves on to the endpoint's next node, then to the next
-// endpoint of the plan.
-func (s *Service) dial(ctx context.Context, local netip.AddrPort, plan []*endpoint, seed uint64) (*net.TCPConn, *endpoint, error) {
+// endpoint of the plan. A node this process serves (an entry in
+// Deps.Handoff) is not dialed: handOff gets the client connection, and when
+// it takes it dial returns no connection and no error.
+func (s *Service) dial(ctx context.Context, local netip.AddrPort, plan []*endpoint, seed uint64, handOff func(*endpoint, handoff.ConnHandler) bool) (*net.TCPConn, *endpoint, error) {
 	d := net.Dialer{
 		Timeout:   s.d.DialTimeout,
 		LocalAddr: &net.TCPAddr{IP: local.Addr().AsSlice()},
@@ -129,6 +139,13 @@ func (s *Service) dial(ctx context.Context, local netip.AddrPort, plan []*endpoi
 		n := len(ep.nodes)
 		for i := range n {
 			node := ep.nodes[(int(seed%uint64(n))+i)%n]
+			if take, ok := s.d.Handoff.Conn(netip.AddrPortFrom(node, local.Port())); ok {
+				if handOff(ep, take) {
+					return nil, ep, nil
+				}
+				errs = append(errs, fmt.Errorf("hand off to endpoint %s node %s: %w", ep.id, node, handoff.ErrUnavailable))
+				continue
+			}
 			start := time.Now()
 			c, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(node, local.Port()).String())
 			s.metrics.dial.Observe(time.Since(start).Seconds())
@@ -246,11 +263,13 @@ func pipe(client, up *net.TCPConn, finTimeout time.Duration) (in, out int64, end
 // the last byte moved, not from the FIN.
 func copyHalf(dst, src *net.TCPConn, from *flowReader, moved *atomic.Int64, halfClosed *atomic.Bool, finTimeout time.Duration) (int64, error) {
 	var total int64
+	var opening listen.Opening
 	for {
 		buf, n, err := from.next()
 		if n > 0 {
 			if moved != nil {
 				moved.Add(int64(n))
+				opening.AfterRead(src) // the client's: ACK its first bytes now, not 40 ms later (listen.Opening)
 			}
 			if halfClosed.Load() {
 				deadline := time.Now().Add(finTimeout)
@@ -286,7 +305,9 @@ type flow struct {
 
 func (f *flow) close() {
 	f.client.Close()
-	f.up.Close()
+	if f.up != nil { // nil: handed off in process, the client socket is all there is
+		f.up.Close()
+	}
 }
 
 // end marks f as closed from outside and reports whether it was not already,
@@ -398,9 +419,14 @@ func (s *Service) sweep(now time.Time) {
 	}
 	s.mu.Unlock()
 	for _, f := range flows {
-		a, okA := bytesReceived(f.client)
-		b, okB := bytesReceived(f.up)
-		if !okA || !okB {
+		// The client socket's received bytes, and what the endpoint's socket
+		// received; handed off, there is none: what was sent to the client
+		// and acknowledged is what it would have received.
+		a, b, ok := tcpCounters(f.client)
+		if ok && f.up != nil {
+			b, _, ok = tcpCounters(f.up)
+		}
+		if !ok {
 			continue // no counters on this platform, or closing already
 		}
 		if sum := a + b; sum != f.received {

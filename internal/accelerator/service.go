@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"gatehouse/internal/handoff"
 	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
@@ -74,6 +75,10 @@ type Deps struct {
 	// completed a check does not attract traffic on the strength of another
 	// node's report. nil: the stored target-health report decides.
 	LocalHealth func(lbARN string) (healthy, known bool)
+	// Handoff, when it has an entry for the load balancer node a flow goes
+	// to, takes the client connection in process instead of a dial
+	// (handoff.go). nil: every flow dials.
+	Handoff *handoff.Registry
 }
 
 // Service is the accelerator: Global Accelerator operations and the static-IP

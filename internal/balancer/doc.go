@@ -43,14 +43,21 @@
 //     query-string, source-ip), else the default action: fixed-response,
 //     redirect, or forward to group.pick (healthy targets round robin, all
 //     targets when none is healthy, 503 when none; targets passive health
-//     holds suspect are skipped unless all are).
+//     ejected are skipped unless all are).
 //  3. rewrite + forwarder.RoundTrip: httputil.ReverseProxy sends the request
 //     to the target from the node IP that accepted the client (transports),
 //     with X-Forwarded-For/Proto/Port and X-Amzn-Trace-Id; failures answer
 //     ALB's 502/503/504 pages (classify, errorPage), or 400 when reading the
-//     client's body failed on malformed framing (reqbody.Body). When the connection to
-//     the target cannot be established (dialFailed), the target becomes
-//     suspect and a request without a body goes to the next target.
+//     client's body failed on malformed framing (reqbody.Body). A try that
+//     fails in a way another target may fix goes to the next target
+//     (failover.go, below). A GET, HEAD or OPTIONS without a body takes the
+//     HTTP/1.1 fast path (fast.go: written and read on the handler's
+//     goroutine over a pooled connection, TLS to HTTPS targets with resumed
+//     sessions, no transport goroutines); the rest goes through
+//     http.Transport. Per request the hop allocates no
+//     copy buffer (bufferPool), draws trace ids from math/rand rather than a
+//     getrandom call, and sets a PROXY connection's deadlines on the socket
+//     itself (lean.go).
 //  4. probe: one goroutine per (target group, target) of every group a
 //     listener forwards to, a check every interval (Deps.HealthCheckSecond
 //     per configured second); results drive the ALB state machine (observe).
@@ -63,23 +70,44 @@
 //
 // Failover, where gatehouse departs from ALB on purpose. ALB keeps sending
 // requests to a target that stopped accepting connections, each answered
-// 502, until its health checks mark it unhealthy (interval × unhealthy
-// threshold: ≥10 s). gatehouse instead (failover.go):
-//   - retries a request whose connection to the target failed (refused,
-//     unreachable, connect timeout: not one byte sent, so safe for any
-//     method) on the next target of the group in round-robin order, each
-//     target at most once per request; only when the request has no body (or
-//     can make its body again): a streamed body is never resent, it gets 502.
-//     A failure after the connection was made (reset, timeout, TLS) is not
-//     retried.
-//   - marks such a target suspect (passive health, like Envoy's outlier
-//     detection): pick skips it until its next successful active check, or a
-//     hold-down of two check intervals that failing checks extend. When every
-//     target left is suspect, pick falls back to ALB's choice, so passive
-//     health never empties a group.
+// 502, and to one that hangs (a stopped process: the kernel still accepts),
+// each answered 504 after the idle timeout, until its health checks mark it
+// unhealthy (interval × unhealthy threshold: ≥10 s). gatehouse instead
+// (failover.go, outlier.go), in the manner of Envoy's retry policy with
+// per-try timeouts and its outlier detection, because those are the shapes
+// that make a hung target cost nothing without cutting a slow one:
+//   - retries a try on the next target of the group (each target at most
+//     once, maxTries in all) when the connection could not be established
+//     (refused, unreachable, connect timeout: not one byte sent, so safe for
+//     any method), or, for an idempotent request (GET, HEAD, OPTIONS), when
+//     the connection failed after the request was written or no response
+//     headers came within the per-try timeout. Only a request without a body
+//     (or that can make it again) is sent twice: a streamed body is read
+//     once, so such a request gets 502 or 504; PUT, DELETE and POST are not
+//     resent once their bytes left, since a hung target may have applied them.
+//   - the per-try timeout is derived, not configured: max(perTryFloor,
+//     perTryMultiple × the group's recent p99 time to response headers),
+//     capped by the response timeout; a fixed one would either cut a target
+//     that is legitimately slow or leave a hung one costing seconds per
+//     request. The last try of a request gets the full response timeout, so
+//     a request slow everywhere still succeeds, and when it does, the targets
+//     it timed out on earlier are forgiven (their failure runs end): its
+//     slowness, not theirs, made those tries fail.
+//   - ejects a target (passive health): at once after a failed connection,
+//     or after consecutiveFailures timeouts or post-connect failures in a row
+//     with no response between (a target's own 5xx is an answer and does
+//     not count: ALB passes those on). pick skips an ejected target until
+//     its next successful active check, or a hold-down of two check
+//     intervals plus a check timeout that failing checks extend. At most
+//     maxEjectedPercent of a group is ejected at once (Envoy's
+//     max_ejection_percent), so a group slow everywhere keeps serving, and
+//     when every target left is ejected pick falls back to ALB's choice:
+//     passive health never empties a group. Ejections are counted in
+//     gatehouse_balancer_target_ejections_total{reason} and logged, at most
+//     one line a second with a count of the lines held back.
 //
 // The health reported by DescribeTargetHealth stays ALB's, from active
-// checks only: a suspect target may still show healthy there.
+// checks only: an ejected target may still show healthy there.
 //
 // Concurrency: Run owns every goroutine. The table follows the live feed
 // (live.Table.Run); each swap runs apply on the follower's goroutine: reconcile

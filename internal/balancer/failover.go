@@ -1,11 +1,15 @@
 package balancer
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -13,21 +17,35 @@ import (
 )
 
 // passive is passive health, like Envoy's outlier detection: a target whose
-// connection could not be established is suspect, and pick skips it, until
-// its next successful active health check or until a hold-down of two health
-// check intervals passes (an active check that fails meanwhile extends it).
-// It never changes the health the service reports (describe-target-health):
-// that stays ALB's, from active checks only.
+// connection could not be established, or that failed consecutiveFailures
+// tries in a row after it (no response within the per-try timeout, a reset),
+// is ejected (suspect), and pick skips it, until its next successful active
+// health check or until the hold-down passes (an active check that fails
+// meanwhile extends it). No more than maxEjected of a group are ejected at
+// once. It never changes the health the service reports
+// (describe-target-health): that stays ALB's, from active checks only.
+//
+// It also keeps each group's recent latency (latency), which sets the
+// per-try timeout.
 //
 // It lives in the Service, not in the table, because every health change
 // writes the store and so swaps the table: a group's state would not survive.
 type passive struct {
 	n     atomic.Int32 // len(until): pick takes no lock while nothing is suspect
+	nfail atomic.Int32 // len(fails): a success takes no lock while nothing failed
 	mu    sync.Mutex
 	until map[string]time.Time // by check key (tgARN|ip:port): end of the hold-down
+	fails map[string]int       // by check key: failed tries in a row
+
+	latMu sync.RWMutex
+	lat   map[string]*latency // by target group ARN
+
+	logs logLimiter // ejection log lines
 }
 
-func newPassive() *passive { return &passive{until: map[string]time.Time{}} }
+func newPassive() *passive {
+	return &passive{until: map[string]time.Time{}, fails: map[string]int{}, lat: map[string]*latency{}}
+}
 
 // suspect reports whether the target is held down now; expired holds go.
 func (p *passive) suspect(key string) bool {
@@ -51,12 +69,71 @@ func (p *passive) suspect(key string) bool {
 func (p *passive) mark(key string, hold time.Duration) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.markLocked(key, hold)
+}
+
+func (p *passive) markLocked(key string, hold time.Duration) bool {
 	u, ok := p.until[key]
 	if !ok {
 		p.n.Add(1)
 	}
 	p.until[key] = time.Now().Add(hold)
 	return !ok || !time.Now().Before(u)
+}
+
+// eject holds tgt of g down for hold, unless that would eject more than
+// maxEjected of g (a target already held is held longer). True when tgt was
+// not held before: the caller logs and counts a new ejection.
+func (p *passive) eject(g *group, tgt *target, hold time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u, held := p.until[tgt.key]; !held || !time.Now().Before(u) {
+		now, ejected := time.Now(), 0
+		for i := range g.targets {
+			if u, ok := p.until[g.targets[i].key]; ok && now.Before(u) {
+				ejected++
+			}
+		}
+		if ejected >= maxEjected(len(g.targets)) {
+			return false
+		}
+	}
+	p.resetLocked(tgt.key)
+	return p.markLocked(tgt.key, hold)
+}
+
+// failed counts one more failed try of the target in a row and returns the
+// count.
+func (p *passive) failed(key string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.fails[key]
+	if n == 0 {
+		p.nfail.Add(1)
+	}
+	p.fails[key] = n + 1
+	return n + 1
+}
+
+// succeeded ends the target's run of failed tries (a response came), and so
+// does forgive (the request was slow on the next target too: its slowness,
+// not the target, made the try fail).
+func (p *passive) succeeded(key string) {
+	if p.nfail.Load() == 0 {
+		return
+	}
+	p.mu.Lock()
+	p.resetLocked(key)
+	p.mu.Unlock()
+}
+
+func (p *passive) forgive(key string) { p.succeeded(key) }
+
+func (p *passive) resetLocked(key string) {
+	if _, ok := p.fails[key]; ok {
+		delete(p.fails, key)
+		p.nfail.Add(-1)
+	}
 }
 
 // checked applies an active health check result: a success clears the
@@ -85,20 +162,86 @@ func (p *passive) drop(key string) {
 	p.n.Add(-1)
 }
 
+// latencyOf is the group's latency record, made on first use.
+func (p *passive) latencyOf(arn string) *latency {
+	p.latMu.RLock()
+	l := p.lat[arn]
+	p.latMu.RUnlock()
+	if l != nil {
+		return l
+	}
+	p.latMu.Lock()
+	defer p.latMu.Unlock()
+	if l = p.lat[arn]; l == nil {
+		l = &latency{}
+		p.lat[arn] = l
+	}
+	return l
+}
+
+// keepGroups forgets the latency and failure runs of groups and targets
+// that no longer exist.
+func (p *passive) keepGroups(groups map[string]*group) {
+	p.latMu.Lock()
+	for arn := range p.lat {
+		if groups[arn] == nil {
+			delete(p.lat, arn)
+		}
+	}
+	p.latMu.Unlock()
+	p.mu.Lock()
+	for key := range p.fails {
+		arn, _, _ := strings.Cut(key, "|")
+		if groups[arn] == nil {
+			p.resetLocked(key)
+		}
+	}
+	p.mu.Unlock()
+}
+
 // holdDown is how long a target stays suspect without news from active
-// checks: two of the group's health check intervals.
-func (g *group) holdDown() time.Duration {
+// checks: two of the group's health check intervals (scaled by second, as
+// the interval is) and one check timeout, so the hold outlasts the check
+// that will tell whether the target is back.
+func (g *group) holdDown(second time.Duration) time.Duration {
 	iv := g.hc.IntervalSeconds
 	if iv <= 0 {
 		iv = 30 // ELBv2's default
 	}
-	return 2 * time.Duration(iv) * time.Second
+	to := g.hc.TimeoutSeconds
+	if to <= 0 {
+		to = 5 // ELBv2's default for HTTP and HTTPS groups
+	}
+	return configured(2*time.Duration(iv)*time.Second, second) + time.Duration(to)*time.Second
+}
+
+// candidates is how many targets pick chooses among for a request: the
+// healthy ones, or every one when none is healthy.
+func (g *group) candidates() int {
+	pool := g.healthy
+	if local := g.local.Load(); local != nil {
+		pool = *local
+	}
+	if len(pool) == 0 {
+		return len(g.targets)
+	}
+	return len(pool)
 }
 
 // forwarder is the ReverseProxy's transport (3 in doc.go): it sends the
-// request from the node IP that accepted the client and, when the connection
-// to the target cannot be established, marks the target suspect and sends the
-// request to the next target of the group, each target at most once.
+// request from the node IP that accepted the client and, when a try fails in
+// a way that another target may fix, sends the request to the next target of
+// the group, each target at most once and at most maxTries in all:
+//   - the connection could not be established: any method whose body can be
+//     sent again (not one byte reached the target); the target is ejected at
+//     once;
+//   - an idempotent request (GET, HEAD, OPTIONS without a body that cannot be
+//     made again) got no response headers within the per-try timeout, or its
+//     connection failed after the request was written: consecutiveFailures of
+//     those in a row eject the target.
+//
+// The last try waits the full response timeout, as a request that is not
+// retryable always does.
 type forwarder struct{ s *Service }
 
 func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -107,37 +250,101 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("request without a route")
 	}
 	tr := f.s.transports.get(rt.node)
-	tried := []string{rt.target.addr}
+	var triedBuf [maxTries]string
+	tried := append(triedBuf[:0], rt.target.addr)
 	// The transport's own TLS handshake timeout is a net.Error like any
-	// other timeout; the trace tells that the handshake is what failed.
+	// other timeout; the trace tells that the handshake is what failed. Only
+	// HTTPS targets have a handshake: a plain one spares the trace's
+	// allocations.
 	var handshakeFailed atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
-		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
-			if err != nil {
-				handshakeFailed.Store(true)
-			}
-		},
-	}))
+	if rt.group == nil || rt.group.protocol == "HTTPS" {
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+			TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+				if err != nil {
+					handshakeFailed.Store(true)
+				}
+			},
+		}))
+	}
+	p := f.s.passive
+	var lat *latency
+	if rt.group != nil {
+		lat = p.latencyOf(rt.group.arn)
+	}
+	retryable := rt.group != nil && idempotent(req.Method) && replayable(req)
+	fast := rt.group != nil && fastEligible(req, rt.group.protocol)
+	// Targets this request timed out on, and the least per-try timeout it
+	// was given: a later try slower than that forgives them.
+	var timedOut [maxTries]*target
+	nTimedOut, cut := 0, time.Duration(0)
 	for {
-		res, err := tr.RoundTrip(req)
-		if err != nil && handshakeFailed.Load() {
+		perTry := time.Duration(0)
+		if retryable && len(tried) < min(maxTries, rt.group.candidates()) {
+			perTry = lat.perTry(responseTimeout)
+		}
+		start := time.Now()
+		var res *http.Response
+		var err error
+		if serve, ok := f.s.inProcessTarget(rt.target); ok {
+			res, err = f.tryInProcess(rt, req, serve, perTry) // hand-off: the target is served here (handoff.go)
+		} else if fast {
+			res, err = f.tryFast(rt, req, perTry)
+		} else {
+			res, err = f.try(tr, req, perTry)
+		}
+		if err == nil {
+			took := time.Since(start)
+			if lat != nil {
+				lat.observe(took)
+			}
+			p.succeeded(rt.target.key)
+			if nTimedOut > 0 && took >= cut {
+				for _, t := range timedOut[:nTimedOut] {
+					p.forgive(t.key)
+				}
+			}
+			return res, nil
+		}
+		if handshakeFailed.Load() {
 			return nil, &handshakeError{err}
 		}
-		if err == nil || rt.group == nil || !dialFailed(err) || req.Context().Err() != nil {
-			return res, err
+		if hs := (*handshakeError)(nil); errors.As(err, &hs) {
+			return nil, err // the fast path's or the hand-off's own: ALB's 502, not retried
 		}
-		if hold := configured(rt.group.holdDown(), f.s.d.HealthCheckSecond); !localFailure(err) && f.s.passive.mark(rt.target.key, hold) {
-			f.s.metrics.suspect()
-			f.s.d.Log.Info("target suspect: connection failed", "target_group", rt.group.arn,
-				"target", rt.target.addr, "hold_down", hold, "err", err)
-		}
-		// Not one byte of the request reached the target, so any method may
-		// go elsewhere; but a body the client streams is read once: only a
-		// request without one (or that can make a new one) is sent again.
-		if !replayable(req) {
+		if rt.group == nil || req.Context().Err() != nil || rt.body.Err() != nil {
 			return nil, err
 		}
-		next := rt.group.pick(f.s.passive, tried)
+		switch {
+		case dialFailed(err):
+			if !localFailure(err) {
+				f.eject(rt, "connect", err)
+			}
+			// Not one byte of the request reached the target, so any method
+			// may go elsewhere; but a body the client streams is read once:
+			// only a request without one (or that can make a new one) is
+			// sent again.
+			if !replayable(req) {
+				return nil, err
+			}
+		case retryable && (errors.Is(err, errPerTryTimeout) || connectionFailed(err)):
+			reason := "error"
+			if errors.Is(err, errPerTryTimeout) {
+				reason = "timeout"
+				timedOut[nTimedOut], nTimedOut = rt.target, nTimedOut+1
+				if cut == 0 || perTry < cut {
+					cut = perTry
+				}
+			}
+			if p.failed(rt.target.key) >= consecutiveFailures {
+				f.eject(rt, reason, err)
+			}
+		default:
+			return nil, err
+		}
+		if len(tried) >= maxTries {
+			return nil, err
+		}
+		next := rt.group.pick(p, tried)
 		if next == nil {
 			return nil, err
 		}
@@ -151,6 +358,58 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		rt.target = next // same goroutine as the proxy: the error page logs the last one
 		tried = append(tried, next.addr)
 		req = again
+	}
+}
+
+// try sends req once. A perTry above zero bounds the wait for the response
+// headers: past it the try is cancelled (its connection closed) and fails
+// with errPerTryTimeout. The try's context ends with the request's, so the
+// response body stays readable after the timer is stopped.
+func (f forwarder) try(tr *http.Transport, req *http.Request, perTry time.Duration) (*http.Response, error) {
+	if perTry <= 0 {
+		return tr.RoundTrip(req)
+	}
+	ctx, cancel := context.WithCancelCause(req.Context())
+	timer := time.AfterFunc(perTry, func() { cancel(errPerTryTimeout) })
+	res, err := tr.RoundTrip(req.WithContext(ctx))
+	if !timer.Stop() && req.Context().Err() == nil {
+		// The timer fired: whatever came back is cut off.
+		if res != nil {
+			res.Body.Close()
+		}
+		return nil, errPerTryTimeout
+	}
+	if err != nil {
+		cancel(nil)
+	}
+	return res, err
+}
+
+// tryFast is try over the HTTP/1.1 fast path (fast.go): the per-try
+// timeout is a read deadline there, not a context.
+func (f forwarder) tryFast(rt *route, req *http.Request, perTry time.Duration) (*http.Response, error) {
+	wait := responseTimeout
+	if perTry > 0 {
+		wait = perTry
+	}
+	res, err := fastRoundTrip(f.s.transports.fast.get(rt.node, req.URL.Host, rt.group.protocol == "HTTPS"), req, wait)
+	if err != nil && perTry > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, errPerTryTimeout
+	}
+	return res, err
+}
+
+// eject holds the target of rt's latest try down and, when that is news,
+// counts and logs it (at most one line per ejectionLogEvery).
+func (f forwarder) eject(rt *route, reason string, err error) {
+	hold := rt.group.holdDown(f.s.d.HealthCheckSecond)
+	if !f.s.passive.eject(rt.group, rt.target, hold) {
+		return
+	}
+	f.s.metrics.ejected(reason)
+	if ok, held := f.s.passive.logs.allow(time.Now(), ejectionLogEvery); ok {
+		f.s.d.Log.Info("target ejected", "target_group", rt.group.arn, "target", rt.target.addr,
+			"reason", reason, "hold_down", hold, "err", err, "ejections_not_logged", held)
 	}
 }
 
@@ -168,6 +427,17 @@ func (e *handshakeError) Unwrap() error { return e.err }
 func dialFailed(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// connectionFailed: the connection to the target broke after it was made
+// (reset, closed, a read or write error) before a response came, as a target
+// that crashes or restarts mid-request does; not a response the target sent
+// that was malformed or too large, which another target would most likely
+// send too and which ALB answers 502.
+func connectionFailed(err error) bool {
+	var op *net.OpError
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) || errors.As(err, &op)
 }
 
 // localFailure: the dial failed on the node's side (no free source port for

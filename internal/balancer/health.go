@@ -68,6 +68,8 @@ func (s *Service) reconcileProbers(ctx context.Context, t *table) {
 			s.probe(p)
 		}()
 	}
+	s.passive.keepGroups(t.groups)
+	s.transports.fast.keepTargets(t)
 	// States of checks that no longer run (target deregistered, group unused).
 	for key := range s.states {
 		if _, ok := t.checks[key]; !ok {
@@ -135,7 +137,7 @@ func (s *Service) probe(p *prober) {
 		if p.ctx.Err() != nil {
 			return
 		}
-		s.passive.checked(p.spec.key, res.ok, 2*configured(p.spec.interval, s.d.HealthCheckSecond))
+		s.passive.checked(p.spec.key, res.ok, 2*configured(p.spec.interval, s.d.HealthCheckSecond)+p.spec.timeout)
 		if res.ok {
 			s.metrics.check("success")
 			ok, failed = ok+1, 0

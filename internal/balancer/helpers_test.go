@@ -56,7 +56,7 @@ type env struct {
 // newEnv builds a mem store with a VPC, three subnets and an issued
 // certificate, a live feed, and a running balancer; opts change its Deps
 // before it starts.
-func newEnv(t *testing.T, opts ...func(*Deps)) *env {
+func newEnv(t testing.TB, opts ...func(*Deps)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st := store.NewMem()
@@ -101,7 +101,7 @@ func newEnv(t *testing.T, opts ...func(*Deps)) *env {
 
 // selfSigned is an issued, imported certificate for name and a pool that
 // trusts it.
-func selfSigned(t *testing.T, name string) (*model.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB, name string) (*model.Certificate, *x509.CertPool) {
 	t.Helper()
 	certPEM, keyPEM, leaf := testutil.SelfSigned(t, name)
 	pool := x509.NewCertPool()
@@ -164,7 +164,7 @@ func (e *env) client(h2 bool) *http.Client {
 func ptr[T any](v T) *T { return &v }
 
 // setup creates a load balancer in subnets a and b.
-func (e *env) createLB(t *testing.T, name string) *model.LoadBalancer {
+func (e *env) createLB(t testing.TB, name string) *model.LoadBalancer {
 	t.Helper()
 	lb, err := e.svc.CreateLoadBalancer(e.ctx, CreateLBInput{Name: name, SubnetIDs: []string{subnetA, subnetB}})
 	if err != nil {
@@ -173,7 +173,7 @@ func (e *env) createLB(t *testing.T, name string) *model.LoadBalancer {
 	return lb
 }
 
-func (e *env) waitState(t *testing.T, arn, state string) *model.LoadBalancer {
+func (e *env) waitState(t testing.TB, arn, state string) *model.LoadBalancer {
 	t.Helper()
 	var got *model.LoadBalancer
 	testutil.Eventually(t, "load balancer "+state, func() (bool, string) {
@@ -224,7 +224,7 @@ func (e *env) get(h2 bool, url string) (*http.Response, error) {
 // waitOpen waits until the balancer has the socket open: a load balancer is
 // active as soon as the sockets it had were open, which may be before a
 // listener created just now has its socket.
-func (e *env) waitOpen(t *testing.T, node string, port int) {
+func (e *env) waitOpen(t testing.TB, node string, port int) {
 	t.Helper()
 	addr := net.JoinHostPort(node, strconv.Itoa(port))
 	testutil.Eventually(t, "socket "+addr+" open", func() (bool, string) {
@@ -235,7 +235,7 @@ func (e *env) waitOpen(t *testing.T, node string, port int) {
 // httpsForward adds an HTTPS listener on lport (testCertARN) forwarding to
 // tgARN, waits until the load balancer is active and the listener's socket is
 // open, and returns the node IP that serves it.
-func (e *env) httpsForward(t *testing.T, lb *model.LoadBalancer, tgARN string, lport int) string {
+func (e *env) httpsForward(t testing.TB, lb *model.LoadBalancer, tgARN string, lport int) string {
 	t.Helper()
 	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{
 		LoadBalancerARN: lb.ARN, Protocol: "HTTPS", Port: lport,

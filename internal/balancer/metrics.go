@@ -10,11 +10,11 @@ import (
 // metrics are the balancer's counters. A nil Registerer leaves them
 // unregistered but usable.
 type metrics struct {
-	requests *prometheus.CounterVec
-	target   prometheus.Histogram
-	checks   *prometheus.CounterVec
-	retries  prometheus.Counter
-	suspects prometheus.Counter
+	requests  *prometheus.CounterVec
+	target    prometheus.Histogram
+	checks    *prometheus.CounterVec
+	retries   prometheus.Counter
+	ejections *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -34,15 +34,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"result"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "gatehouse", Subsystem: "balancer", Name: "target_retries_total",
-			Help: "Requests sent to another target because the connection to the chosen one failed.",
+			Help: "Requests sent to another target because a try on the chosen one failed or timed out.",
 		}),
-		suspects: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "gatehouse", Subsystem: "balancer", Name: "target_suspects_total",
-			Help: "Targets held down by passive health after a failed connection.",
-		}),
+		ejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "gatehouse", Subsystem: "balancer", Name: "target_ejections_total",
+			Help: "Targets taken out of rotation by passive health (outlier detection), by reason: " +
+				"connect (the connection failed), timeout (no response within the per-try timeout) or " +
+				"error (the connection failed after the request was sent), the last two after several in a row.",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.target, m.checks, m.retries, m.suspects)
+		reg.MustRegister(m.requests, m.target, m.checks, m.retries, m.ejections)
 	}
 	return m
 }
@@ -51,4 +53,4 @@ func (m *metrics) request(code int)             { m.requests.WithLabelValues(str
 func (m *metrics) targetDone(started time.Time) { m.target.Observe(time.Since(started).Seconds()) }
 func (m *metrics) check(result string)          { m.checks.WithLabelValues(result).Inc() }
 func (m *metrics) retry()                       { m.retries.Inc() }
-func (m *metrics) suspect()                     { m.suspects.Inc() }
+func (m *metrics) ejected(reason string)        { m.ejections.WithLabelValues(reason).Inc() }

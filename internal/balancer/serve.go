@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -109,7 +108,7 @@ func (s *Service) serveSocket(l net.Listener) {
 			return ctx
 		},
 	}
-	err := srv.Serve(&protoListener{Listener: pl, s: s, key: key, tls: tlsConf})
+	err := srv.Serve(&protoListener{Listener: s.acceptHandoffs(pl, l), s: s, key: key, tls: tlsConf})
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		s.d.Log.Warn("serve listener", "addr", key, "err", err)
 	}
@@ -197,6 +196,9 @@ func (p *protoListener) Accept() (net.Conn, error) {
 			c.Close() // the listener is going away
 			continue
 		}
+		if pc, ok := c.(*proxyproto.Conn); ok {
+			c = &headerReadConn{Conn: pc}
+		}
 		ic := newIdleConn(c, configured(le.idle, p.s.d.IdleTimeoutSecond))
 		if le.protocol == "HTTPS" {
 			return tls.Server(ic, p.tls), nil
@@ -243,17 +245,19 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 		// The connection waits for the target from the end of the request
 		// body until the response (or error): that wait is bounded by
 		// responseTimeout (504), not by the client connection's idle timeout.
-		wait := &targetWait{c: connFrom(r.Context())}
+		// One allocation holds the route and its wait.
+		rt := &route{node: node, le: le, group: act.group, target: tgt, started: time.Now()}
+		rt.waitState.c = connFrom(r.Context())
+		wait := &rt.waitState
+		rt.wait = wait
 		defer wait.release()
-		var body *reqbody.Body
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 			wait.hold()
 		} else {
-			body = reqbody.New(r.Body)
-			r.Body = &eofBody{ReadCloser: body, onEOF: wait.hold}
+			rt.body = reqbody.New(r.Body)
+			r.Body = &eofBody{ReadCloser: rt.body, onEOF: wait.hold}
 		}
-		rt := route{node: node, le: le, group: act.group, target: tgt, started: time.Now(), wait: wait, body: body}
-		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, &rt)))
+		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 	default:
 		s.errorPage(w, http.StatusInternalServerError)
 	}
@@ -359,6 +363,8 @@ type route struct {
 	started time.Time
 	wait    *targetWait
 	body    *reqbody.Body // the client's request body; nil when there is none
+
+	waitState targetWait // what wait points to (handle)
 }
 
 type routeKey struct{}
@@ -370,9 +376,10 @@ func routeFrom(ctx context.Context) *route {
 
 func (s *Service) newProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:   rewrite,
-		Transport: forwarder{s},
-		ErrorLog:  slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
+		Rewrite:    rewrite,
+		Transport:  forwarder{s},
+		BufferPool: newBufferPool(),
+		ErrorLog:   slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
 		ModifyResponse: func(res *http.Response) error {
 			if rt := routeFrom(res.Request.Context()); rt != nil {
 				rt.wait.release()
@@ -431,30 +438,49 @@ func rewrite(pr *httputil.ProxyRequest) {
 	if prior := pr.In.Header.Values("X-Forwarded-For"); len(prior) > 0 {
 		xff = strings.Join(prior, ", ") + ", " + client
 	}
-	pr.Out.Header.Set("X-Forwarded-For", xff)
+	// The headers are set by their canonical keys directly: Header.Set
+	// would canonicalize each name again, per request.
+	// The four values share one backing array, each capped at its own
+	// element so that an append to one cannot write into the next.
+	h := pr.Out.Header
 	proto := "http"
 	if rt.le.protocol == "HTTPS" {
 		proto = "https"
 	}
-	pr.Out.Header.Set("X-Forwarded-Proto", proto)
-	pr.Out.Header.Set("X-Forwarded-Port", strconv.Itoa(rt.le.port))
-	pr.Out.Header.Set("X-Amzn-Trace-Id", traceID(pr.In.Header.Get("X-Amzn-Trace-Id"), time.Now()))
+	vals := [...]string{xff, proto, portString(rt.le.port), traceID(pr.In.Header.Get("X-Amzn-Trace-Id"), time.Now())}
+	all := vals[:]
+	h["X-Forwarded-For"] = all[0:1:1]
+	h["X-Forwarded-Proto"] = all[1:2:2]
+	h["X-Forwarded-Port"] = all[2:3:3]
+	h["X-Amzn-Trace-Id"] = all[3:4:4]
+}
+
+// portString is strconv.Itoa without an allocation for the ports nearly
+// every listener uses.
+func portString(port int) string {
+	switch port {
+	case 80:
+		return "80"
+	case 443:
+		return "443"
+	}
+	return strconv.Itoa(port)
 }
 
 // traceID returns ALB's X-Amzn-Trace-Id: a new Root, or the caller's Root
 // kept with this hop's Self added.
 func traceID(in string, now time.Time) string {
-	id := fmt.Sprintf("1-%08x-%s", uint32(now.Unix()), model.RandomHex(24))
-	if strings.Contains(in, "Root=") && len(in) <= 1024 {
-		var kept []string
-		for f := range strings.SplitSeq(in, ";") {
-			if !strings.HasPrefix(strings.TrimSpace(f), "Self=") {
-				kept = append(kept, f)
-			}
-		}
-		return "Self=" + id + ";" + strings.Join(kept, ";")
+	root := newTraceRoot(now) // "Root=<id>"
+	if !strings.Contains(in, "Root=") || len(in) > 1024 {
+		return root
 	}
-	return "Root=" + id
+	var kept []string
+	for f := range strings.SplitSeq(in, ";") {
+		if !strings.HasPrefix(strings.TrimSpace(f), "Self=") {
+			kept = append(kept, f)
+		}
+	}
+	return "Self=" + root[len("Root="):] + ";" + strings.Join(kept, ";")
 }
 
 // classify maps a forwarding error to ALB's status: a connect timeout or no
@@ -483,11 +509,14 @@ func classify(err error) int {
 // target is dialed from the node that accepted the client, and a pooled
 // connection is never reused across nodes (forwarder uses them).
 type transports struct {
-	mu sync.Mutex
-	by map[string]*http.Transport
+	mu   sync.Mutex
+	by   map[string]*http.Transport
+	fast *fastPools // the HTTP/1.1 fast path's connections (fast.go)
 }
 
-func newTransports() *transports { return &transports{by: map[string]*http.Transport{}} }
+func newTransports() *transports {
+	return &transports{by: map[string]*http.Transport{}, fast: newFastPools()}
+}
 
 func (ts *transports) get(node string) *http.Transport {
 	ts.mu.Lock()
@@ -502,6 +531,7 @@ func (ts *transports) get(node string) *http.Transport {
 
 // keep drops the transports of node IPs that no longer exist.
 func (ts *transports) keep(nodes map[string]bool) {
+	ts.fast.keep(nodes)
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	for n, tr := range ts.by {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"gatehouse/internal/handoff"
 	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
@@ -58,6 +59,10 @@ type Deps struct {
 	// checks its targets' health; a follower routes by its own checks and
 	// writes none of it.
 	Leader func() bool
+	// Handoff is the in-process hand-off registry (handoff.go): node
+	// listeners take connections handed over, and targets it serves are
+	// forwarded to without a socket. nil: sockets only.
+	Handoff *handoff.Registry
 }
 
 // Service is the application load balancer: data plane and ELBv2 operations.

@@ -47,6 +47,7 @@ import (
 	"gatehouse/internal/certs"
 	"gatehouse/internal/cluster"
 	"gatehouse/internal/gateway"
+	"gatehouse/internal/handoff"
 	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
@@ -94,6 +95,13 @@ type Config struct {
 	NodeName    string
 	NodeAddress string
 	NodeTTL     time.Duration
+	// Handoff passes traffic between hops this process serves in process
+	// (package handoff): the accelerator hands its client connections to
+	// the balancer node's listener, the balancer runs requests to an
+	// interface endpoint through the endpoint's admission and the gateway's
+	// handler. false: every hop is a real socket (serve --handoff=false),
+	// to watch with ss or tcpdump. Defaults: true.
+	Handoff bool
 }
 
 // DefaultAWSKeys is the embedded default's key pair, test/test, as local AWS
@@ -115,6 +123,7 @@ func Defaults() Config {
 		Log:          slog.Default(),
 		NodeName:     defaultNodeName(),
 		NodeTTL:      cluster.DefaultTTL,
+		Handoff:      true,
 	}
 }
 
@@ -263,12 +272,17 @@ func build(ctx context.Context, cfg Config, st store.Store, node *cluster.Node, 
 	d.Gateway = gateway.New(gateway.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "gateway"), Env: env, Metrics: reg, DefaultCert: endpointCert,
 		AccountThrottle: cfg.AccountThrottle, AWSKeys: cfg.AWSKeys, // AWS_IAM methods verify signatures with the AWS API's keys
 		AccessLogDir: cmp.Or(cfg.AccessLogDir, filepath.Join(cfg.DataDir, "logs"))})
+	var handoffs *handoff.Registry // nil: sockets between every hop
+	if cfg.Handoff {
+		handoffs = handoff.New()
+	}
 	d.Network = network.New(network.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "network"), Env: env, Metrics: reg,
-		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn, Budget: d.budgets.endpoint, Leader: leader})
-	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, Budget: d.budgets.balancer, Leader: leader})
+		VPCCIDR: cfg.VPCCIDR, Subnets: subnets, Port: cfg.EndpointPort, Handoff: d.Gateway.ServeConn, Budget: d.budgets.endpoint, Leader: leader,
+		Handoffs: handoffs, ServeHTTP: d.Gateway.ServeHTTPFrom})
+	d.Balancer = balancer.New(balancer.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "balancer"), Env: env, Metrics: reg, Budget: d.budgets.balancer, Leader: leader, Handoff: handoffs})
 	d.Accelerator = accelerator.New(accelerator.Deps{Store: st, Feed: d.Feed, Log: log.With("svc", "accelerator"), Env: env, Metrics: reg, Pools: cfg.Pools, Budget: d.budgets.staticIP, Leader: leader,
 		// A node announces a static IP on its own health checks' word.
-		LocalHealth: d.Balancer.LoadBalancerHealthy})
+		LocalHealth: d.Balancer.LoadBalancerHealthy, Handoff: handoffs})
 	if _, _, err := d.Network.EnsureDefaultVPC(ctx); err != nil {
 		return nil, fmt.Errorf("default VPC: %w", err)
 	}

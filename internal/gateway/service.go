@@ -79,6 +79,7 @@ type Service struct {
 	conns     chan net.Conn // ServeConn → the http.Server's listener
 	stopped   chan struct{} // closed when Run stops serving (or fails to start)
 	stopOnce  sync.Once
+	inproc    inflight // requests handed over in process (ServeHTTPFrom, handoff.go)
 	runOnce   sync.Once
 }
 
@@ -182,6 +183,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		_ = srv.Close()
 	}
+	s.inproc.wait(shutdownTimeout)
 	ln.Close()
 	wg.Wait()
 	s.accessLogs.close()

@@ -267,19 +267,21 @@ func sourceOf(c net.Conn) netip.Addr {
 	return netip.Addr{}
 }
 
-// Conn is a connection accepted under a Budget: closing it releases its
-// count, once however often it is closed.
+// Conn is a connection accepted by a Set: closing it releases its count in the
+// Budget, if any, once however often it is closed, and its first writes are
+// followed by quick ACKs (Opening, quickack.go).
 type Conn struct {
 	net.Conn
-	l        *limitedListener
+	l        *limitedListener // nil: no budget
 	src      netip.Addr
 	released atomic.Bool
+	opening  Opening
 }
 
 // Close closes the connection and releases its count.
 func (c *Conn) Close() error {
 	err := c.Conn.Close()
-	if c.released.CompareAndSwap(false, true) {
+	if c.l != nil && c.released.CompareAndSwap(false, true) {
 		c.l.release(c.src)
 	}
 	return err

@@ -10,10 +10,18 @@
 // a new connection is reset at once; those already open carry on. The daemon
 // splits the file descriptor limit into the classes' budgets.
 //
+// Every connection a Set accepts is a *Conn whose first writes are followed
+// by a TCP quick ACK (Opening, quickack.go), so that a client that leaves
+// Nagle's algorithm on never waits on our delayed ACK (40 ms) to send its
+// first request: the TLS listeners (load balancer nodes, endpoints) get it
+// from the Conn, and code that works on the bare socket calls Opening itself
+// (the accelerator's copy loop) or wraps it (OpeningConn: a connection handed
+// over in process).
+//
 // Concurrency: Set's methods may be called from any goroutine; the Set owns
 // one goroutine per socket that runs its Serve. A Budget's counts are atomics
 // (class, socket) and one mutex-guarded map (sources); a Conn releases its
-// count on its first Close.
+// count on its first Close. An Opening's count of writes is an atomic.
 package listen
 
 import (
@@ -24,6 +32,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"syscall"
 )
 
 // Serve accepts and handles connections on l until l is closed. The Set owns the
@@ -107,7 +116,11 @@ func (s *Set) Reconcile(ctx context.Context, addrs []string) Failures {
 			failed[addr] = fmt.Sprintf("listen %s: %v", addr, unwrapSyscall(err))
 			continue
 		}
-		l = s.budget.Listener(l)
+		if s.budget != nil {
+			l = s.budget.Listener(l)
+		} else {
+			l = openingListener{l}
+		}
 		s.open[addr] = l
 		s.wg.Add(1)
 		go func() {
@@ -149,4 +162,24 @@ func unwrapSyscall(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+// openingListener hands out its connections as *Conn without a budget: their
+// first writes are followed by quick ACKs (Opening) as under one.
+type openingListener struct{ net.Listener }
+
+func (l openingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{Conn: c}, nil
+}
+
+// SyscallConn is the listening socket's, as a budgeted listener's is.
+func (l openingListener) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := l.Listener.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }

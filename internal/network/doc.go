@@ -23,6 +23,10 @@
 //     source IP against those prefixes (binding.allows).
 //  4. An allowed connection goes to Deps.Handoff with the endpoint id; a denied one
 //     is closed at once, before a byte is read (a security group has no reply).
+//  5. In-process hand-off (handoff.go): while a socket is open its address has
+//     an entry in Deps.Handoffs; a request the balancer hands over is admitted
+//     as a connection from its source would be (serveHandedOff) and served by
+//     Deps.ServeHTTP (the gateway's ServeHTTPFrom) with the endpoint id.
 //
 // Outbound rules are stored and reported (egress.go) but filter nothing: the
 // endpoints only answer.

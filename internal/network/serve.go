@@ -14,6 +14,7 @@ const maxAcceptBackoff = time.Second
 // serveListener accepts connections on one endpoint address until the listener
 // closes. The listen.Set owns the goroutine that runs it.
 func (s *Service) serveListener(l net.Listener) {
+	defer s.addHandoff(l)()
 	var backoff time.Duration
 	for {
 		c, err := l.Accept()

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"gatehouse/internal/handoff"
 	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
@@ -53,6 +56,12 @@ type Deps struct {
 	// shutdown, so it must return once the daemon's context ends. nil closes
 	// admitted connections at once.
 	Handoff func(c net.Conn, vpceID string)
+	// Handoffs, when set, gets an in-process entry for every endpoint
+	// address while its socket is open (handoff.go): a request handed over
+	// is admitted as a connection would be and served by ServeHTTP (the
+	// gateway's ServeHTTPFrom). nil, or no ServeHTTP: sockets only.
+	Handoffs  *handoff.Registry
+	ServeHTTP func(w http.ResponseWriter, r *http.Request, vpceID string, source netip.AddrPort) error
 	// Budget caps the connections open on the endpoint addresses (nil: none);
 	// the daemon sizes it from the file descriptor limit.
 	Budget *listen.Budget
@@ -114,6 +123,10 @@ type Service struct {
 	leader  func() bool // nil: always leader
 	m       *metrics
 
+	// handoffs and serveHTTP are Deps.Handoffs and Deps.ServeHTTP (handoff.go).
+	handoffs  *handoff.Registry
+	serveHTTP func(http.ResponseWriter, *http.Request, string, netip.AddrPort) error
+
 	table live.Table[table]
 	conns sync.WaitGroup // Handoff goroutines
 }
@@ -133,6 +146,7 @@ func New(d Deps) *Service {
 		quotas:  d.Quotas.orDefault(),
 		leader:  d.Leader,
 	}
+	s.handoffs, s.serveHTTP = d.Handoffs, d.ServeHTTP
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -187,18 +187,14 @@ func (a *applier) modelsOf(ctx context.Context, api *model.RestAPI) (map[string]
 	if api.ID == planned {
 		return models, validators, nil
 	}
-	ms, err := a.Gateway.GetModels(ctx, api.ID)
+	// Read from the store, as loadAPI does: a plan without a daemon (gatehouse
+	// diff on a stopped daemon's store) has no gateway service.
+	tree, err := gateway.RestAPITree(ctx, a.Store, api.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, m := range ms {
-		models[m.Name] = m
-	}
-	vs, err := a.Gateway.GetRequestValidators(ctx, api.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, v := range vs {
+	maps.Copy(models, tree.Models)
+	for _, v := range tree.RequestValidators {
 		validators[v.Name] = v
 	}
 	return models, validators, nil

@@ -42,7 +42,7 @@ func needRoot(t *testing.T) {
 }
 
 // freeAddr returns a free UDP+TCP port on 127.0.0.1 for the nameserver.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	for range 20 {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -96,6 +96,7 @@ func start(t *testing.T, plan ...func(*daemon.Config)) *running {
 	cfg.AWSListen = freeAddr(t)
 	addressPlan("127.32.0.0/16", "127.78.1.0/24", "127.78.2.0/24")(&cfg)
 	cfg.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Handoff = os.Getenv("GATEHOUSE_HANDOFF") != "off" // .ci/run runs the suite both ways
 	for _, p := range plan {
 		p(&cfg)
 	}
@@ -149,7 +150,7 @@ func (r *running) apply(t *testing.T, f *stack.File) {
 
 // caPool holds only gatehouse's CA, <data-dir>/ca.pem: what a client of the
 // APIs it serves trusts.
-func caPool(t *testing.T, dataDir string) *x509.CertPool {
+func caPool(t testing.TB, dataDir string) *x509.CertPool {
 	t.Helper()
 	pem, err := os.ReadFile(filepath.Join(dataDir, "ca.pem"))
 	if err != nil {

@@ -1,0 +1,461 @@
+package balancer
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"gatehouse/internal/listen"
+)
+
+// The HTTP/1.1 fast path: a GET, HEAD or OPTIONS without a body to an HTTP
+// or HTTPS target is sent and its response read on the handler's own goroutine,
+// over a connection from a small pool of this file, instead of through
+// http.Transport, whose two goroutines per connection (readLoop, writeLoop)
+// and the channel hand-offs between them and the caller cost more than the
+// rest of the hop. Everything else goes through http.Transport: requests
+// with a body (a target may answer before it has read the body, which needs
+// the concurrent write), upgrades, Expect: 100-continue. What the fast path
+// does is what the transport does for these requests: the same dial (from
+// the node IP), the same TLS (HTTP/1.1 without ALPN, no certificate check
+// and no SNI to an IP, as ALB; sessions resumed; a failed handshake is
+// ALB's 502), the same limits (response header bytes, response timeout),
+// Accept-Encoding:
+// gzip added and undone as the transport does, 1xx responses passed to the
+// proxy's trace, a stale pooled connection retried once on a new one (these
+// methods are safe to send again), keep-alive unless either side closes.
+
+// fastEligible reports whether the fast path may send req to a target of
+// protocol.
+func fastEligible(req *http.Request, protocol string) bool {
+	if protocol != "HTTP" && protocol != "HTTPS" || !idempotent(req.Method) || req.Close {
+		return false
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		return false
+	}
+	h := req.Header
+	return len(h["Upgrade"]) == 0 && len(h["Expect"]) == 0 && len(h["Transfer-Encoding"]) == 0
+}
+
+// fastPools are the fast path's idle connections, per (node IP, target
+// address): a connection is never shared across nodes, as with transports.
+type fastPools struct {
+	mu     sync.Mutex
+	byDest map[fastKey]*fastPool
+}
+
+type fastKey struct {
+	node, addr string
+	tls        bool
+}
+
+// fastPool is one destination's idle connections, the newest last (reused
+// first: it is the least likely to have been closed by the target).
+type fastPool struct {
+	dialer *net.Dialer
+	tls    *tls.Config // HTTPS targets; nil: plain HTTP
+	mu     sync.Mutex
+	idle   []*fastConn
+}
+
+// fastConn is a connection to a target with its buffers.
+type fastConn struct {
+	net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	limit    int64 // bytes left to read before the response headers are too big; <0: no limit
+	lastUsed time.Time
+}
+
+func (c *fastConn) Read(p []byte) (int, error) {
+	if c.limit >= 0 {
+		if c.limit == 0 {
+			return 0, errHeadersTooLarge
+		}
+		if int64(len(p)) > c.limit {
+			p = p[:c.limit]
+		}
+	}
+	n, err := c.Conn.Read(p)
+	if c.limit >= 0 {
+		c.limit -= int64(n)
+	}
+	return n, err
+}
+
+var errHeadersTooLarge = errors.New("target's response headers exceed the limit")
+
+// maxIdlePerDest bounds the idle connections kept per destination, as
+// http.Transport's MaxIdleConnsPerHost does in newTransport.
+const maxIdlePerDest = 1024
+
+func newFastPools() *fastPools { return &fastPools{byDest: map[fastKey]*fastPool{}} }
+
+func (fp *fastPools) get(node, addr string, https bool) *fastPool {
+	k := fastKey{node, addr, https}
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	p := fp.byDest[k]
+	if p == nil {
+		d := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+		if ip := net.ParseIP(node); ip != nil {
+			d.LocalAddr = &net.TCPAddr{IP: ip}
+			d.Control = listen.DialControl
+		}
+		p = &fastPool{dialer: d}
+		if https {
+			// Resumed sessions spare a new connection the full handshake.
+			p.tls = &tls.Config{InsecureSkipVerify: true, ClientSessionCache: tls.NewLRUClientSessionCache(64)} //nolint:gosec // ALB does not validate targets
+		}
+		fp.byDest[k] = p
+	}
+	return p
+}
+
+// keep closes the idle connections of node IPs not in nodes and forgets them.
+func (fp *fastPools) keep(nodes map[string]bool) {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for k, p := range fp.byDest {
+		if !nodes[k.node] {
+			p.closeIdle()
+			delete(fp.byDest, k)
+		}
+	}
+}
+
+// keepTargets closes the idle connections to addresses that are no target
+// of any group in t and forgets them.
+func (fp *fastPools) keepTargets(t *table) {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	if len(fp.byDest) == 0 {
+		return
+	}
+	targets := map[string]bool{}
+	for _, g := range t.groups {
+		for i := range g.targets {
+			targets[g.targets[i].addr] = true
+		}
+	}
+	for k, p := range fp.byDest {
+		if !targets[k.addr] {
+			p.closeIdle()
+			delete(fp.byDest, k)
+		}
+	}
+}
+
+func (p *fastPool) closeIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.Close()
+	}
+}
+
+// take is an idle connection, or nil. Connections idle for longer than the
+// transport's IdleConnTimeout are closed on the way.
+func (p *fastPool) take() *fastConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for n := len(p.idle); n > 0; n = len(p.idle) {
+		c := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		if time.Since(c.lastUsed) < defaultIdleTimeout {
+			return c
+		}
+		c.Close()
+	}
+	return nil
+}
+
+// put keeps c for the next request. The oldest idle connection goes when it
+// has been idle for the transport's IdleConnTimeout: take reuses the newest,
+// so after a burst the oldest would otherwise stay open for good.
+func (p *fastPool) put(c *fastConn) {
+	now := time.Now()
+	c.lastUsed = now
+	var expired *fastConn
+	p.mu.Lock()
+	if len(p.idle) > 0 && now.Sub(p.idle[0].lastUsed) >= defaultIdleTimeout {
+		expired = p.idle[0]
+		p.idle[0] = nil
+		p.idle = p.idle[1:]
+	}
+	if len(p.idle) < maxIdlePerDest {
+		p.idle = append(p.idle, c)
+		c = nil
+	}
+	p.mu.Unlock()
+	if expired != nil {
+		expired.Close()
+	}
+	if c != nil {
+		c.Close()
+	}
+}
+
+// dial connects to addr, and shakes hands when the target is HTTPS, within
+// wait at most (a per-try timeout bounds the connection too). A handshake
+// that fails is a handshakeError (ALB's 502); one cut short by wait is
+// os.ErrDeadlineExceeded, as a response that does not come in time.
+func (p *fastPool) dial(ctx context.Context, addr string, wait time.Duration) (*fastConn, error) {
+	if wait < connectTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	c, err := p.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if p.tls != nil {
+		limit := min(wait, targetTLSTimeout)
+		tc := tls.Client(c, p.tls)
+		_ = tc.SetDeadline(time.Now().Add(limit))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			tc.Close()
+			cut := errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)
+			if limit < targetTLSTimeout && cut {
+				return nil, fmt.Errorf("tls handshake with target: %w", os.ErrDeadlineExceeded)
+			}
+			return nil, &handshakeError{err}
+		}
+		_ = tc.SetDeadline(time.Time{})
+		c = tc
+	}
+	fc := &fastConn{Conn: c, bw: bufio.NewWriterSize(c, 4<<10), limit: -1}
+	fc.br = bufio.NewReaderSize(fc, 4<<10) // through fc: its limit bounds the response headers
+	return fc, nil
+}
+
+// fastRoundTrip sends req (fastEligible) to its URL's host through pool and
+// reads the response headers within wait (the per-try or the response
+// timeout).
+func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http.Response, error) {
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		var c *fastConn
+		if attempt == 0 {
+			c = pool.take()
+		}
+		reused := c != nil
+		if c == nil {
+			var err error
+			if c, err = pool.dial(ctx, req.URL.Host, wait); err != nil {
+				return nil, err
+			}
+		}
+		// A client that goes away (or a stopping server) aborts the exchange
+		// as the transport's cancellation does: by closing the connection.
+		stop := context.AfterFunc(ctx, func() { c.Close() })
+		res, err := c.exchange(req, wait)
+		if err == nil && res.Body == http.NoBody {
+			// HEAD, 204, 304: the response is whole already.
+			if stop() && !res.Close {
+				pool.put(c)
+			} else {
+				c.Close()
+			}
+			return res, nil
+		}
+		if err == nil {
+			res.Body = &fastBody{src: res.Body, c: c, pool: pool, stop: stop, reusable: !res.Close}
+			if res.Uncompressed {
+				res.Body = &gunzip{src: res.Body}
+			}
+			return res, nil
+		}
+		stop()
+		c.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// A pooled connection the target closed while it was idle fails
+		// before a byte of response: send again on a new one, once. The
+		// connections idle longer than this one (a target's keep-alive
+		// timeout) or since before it (a restart) are likely closed too.
+		var stale *staleError
+		if reused && attempt == 0 && errors.As(err, &stale) {
+			pool.closeIdle()
+			continue
+		}
+		if errors.As(err, &stale) {
+			err = stale.err
+		}
+		return nil, err
+	}
+}
+
+// staleError is a failure before any byte of the response came back.
+type staleError struct{ err error }
+
+func (e *staleError) Error() string { return e.err.Error() }
+func (e *staleError) Unwrap() error { return e.err }
+
+// exchange writes req and reads the response headers, skipping (and tracing)
+// 1xx responses as http.Transport does.
+func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Response, error) {
+	// Ask for gzip when the client did not say what it accepts, and undo it
+	// on the way back, as the transport does: the target sees the same
+	// request either way. The header is the proxy's own copy, and goes
+	// again once written, so a later try through the transport decides
+	// afresh.
+	addedGzip := false
+	if req.Method != http.MethodHead && len(req.Header["Accept-Encoding"]) == 0 && len(req.Header["Range"]) == 0 {
+		req.Header["Accept-Encoding"] = []string{"gzip"}
+		addedGzip = true
+	}
+	// wait bounds the write too: a target that stopped reading (its
+	// window full) must not hold the try past it.
+	if err := c.SetDeadline(time.Now().Add(wait)); err != nil {
+		return nil, err
+	}
+	err := req.Write(c.bw)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	if addedGzip {
+		delete(req.Header, "Accept-Encoding")
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, err // a target that stopped reading, not a closed connection
+		}
+		return nil, &staleError{err}
+	}
+	c.limit = maxResponseHeaders
+	trace := httptrace.ContextClientTrace(req.Context())
+	var res *http.Response
+	for n1xx := 0; ; n1xx++ {
+		if n1xx == 0 {
+			if _, err := c.br.Peek(1); err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					return nil, err
+				}
+				return nil, &staleError{err}
+			}
+		}
+		res, err = http.ReadResponse(c.br, req)
+		if err != nil {
+			if errors.Is(err, errHeadersTooLarge) {
+				return nil, errHeadersTooLarge
+			}
+			return nil, err
+		}
+		code := res.StatusCode
+		if code < 100 || code > 199 || code == http.StatusSwitchingProtocols {
+			break
+		}
+		if n1xx >= 5 {
+			return nil, errors.New("target sent too many 1xx responses")
+		}
+		if trace != nil && trace.Got1xxResponse != nil {
+			if err := trace.Got1xxResponse(code, textproto.MIMEHeader(res.Header)); err != nil {
+				return nil, err
+			}
+			c.limit = maxResponseHeaders
+		}
+	}
+	c.limit = -1
+	if err := c.SetDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		// Not asked for (no Upgrade header was sent): nothing can follow it.
+		res.Body.Close()
+		return nil, errors.New("target switched protocols unasked")
+	}
+	if addedGzip && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
+		res.Header.Del("Content-Encoding")
+		res.Header.Del("Content-Length")
+		res.ContentLength = -1
+		res.Uncompressed = true
+	}
+	return res, nil
+}
+
+// fastBody is a response body on a fast connection: read to its end, the
+// connection goes back to the pool; closed before, or with either side
+// closing, the connection closes.
+type fastBody struct {
+	src      io.ReadCloser
+	c        *fastConn
+	pool     *fastPool
+	stop     func() bool // unregisters the context's close
+	reusable bool
+	done     bool
+}
+
+func (b *fastBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.src.Read(p)
+	if err == io.EOF {
+		b.finish(true)
+	}
+	return n, err
+}
+
+func (b *fastBody) Close() error {
+	if !b.done {
+		b.finish(false)
+	}
+	return nil
+}
+
+// finish releases the connection: to the pool when the body was read whole
+// and nothing cancelled the exchange meanwhile, else closed.
+func (b *fastBody) finish(whole bool) {
+	b.done = true
+	b.src.Close()
+	if b.stop() && whole && b.reusable {
+		b.pool.put(b.c)
+		return
+	}
+	b.c.Close()
+}
+
+// gunzip decompresses a body the fast path asked gzip for, lazily as the
+// transport's gzipReader does.
+type gunzip struct {
+	src io.ReadCloser
+	zr  *gzip.Reader
+	err error
+}
+
+func (g *gunzip) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.zr == nil {
+		if g.zr, g.err = gzip.NewReader(g.src); g.err != nil {
+			return 0, g.err
+		}
+	}
+	n, err := g.zr.Read(p)
+	if err != nil {
+		g.err = err
+	}
+	return n, err
+}
+
+func (g *gunzip) Close() error { return g.src.Close() }

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package listen
+
+// setQuickAck does nothing: TCP_QUICKACK is Linux's (gatehouse targets Linux).
+func setQuickAck(uintptr) {}
