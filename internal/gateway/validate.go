@@ -119,22 +119,9 @@ func attachValidation(root *node, api *model.RestAPI) {
 		schemas[name], schemaErrs[name] = sch, err
 		return sch, err
 	}
-	var walk func(n *node)
-	walk = func(n *node) {
-		for _, rt := range n.methods {
-			rt.validation = compileValidation(rt.method, api, compileModel)
-		}
-		for _, c := range n.literal {
-			walk(c)
-		}
-		if n.param != nil {
-			walk(n.param)
-		}
-		if n.greedy != nil {
-			walk(n.greedy)
-		}
-	}
-	walk(root)
+	root.eachRoute(func(_ *node, _ string, rt *route) {
+		rt.validation = compileValidation(rt.method, api, compileModel)
+	})
 }
 
 func compileValidation(m *model.Method, api *model.RestAPI, compileModel func(string) (*jsonschema.Schema, error)) *validation {

@@ -3,7 +3,9 @@ package nameserver
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -12,18 +14,68 @@ import (
 	"gatehouse/internal/model"
 )
 
-// compile builds the DNS table of a snapshot. Pure: no I/O. Records that do not
-// parse are left out and listed in table.problems (the operations never store
-// such records, so they only come from hand-edited stores); one bad record must
-// not stop every other name from answering.
+// compile builds the DNS table of a snapshot from nothing. Pure: no I/O.
+// Records that do not parse are left out and listed in table.problems (the
+// operations never store such records, so they only come from hand-edited
+// stores); one bad record must not stop every other name from answering.
 func compile(snap *model.Snapshot) (*table, error) {
+	return new(compiler).compile(snap)
+}
+
+// compiler compiles snapshots one after the other, keeping what it compiled
+// for the zones that did not change. A snapshot shares unchanged records with
+// its predecessor (model.Snapshot.With), so a zone whose hosted zone record
+// and record sets are the same pointers as last time, with the same names
+// answered by AWS (services), compiles to the same zone: it is kept, parsed
+// records, resolved aliases and wire answers (zone.wire) included. A record
+// change thus costs its own zone, and a change DNS does not read (a
+// deployment, a target's health) costs a pass over the pointers and keeps the
+// whole table, wire answers and all. One goroutine at a time.
+type compiler struct {
+	prev  *table
+	zones map[string]zoneCopy // by hosted zone id
+	// hosted and records are the maps prev was compiled from: a snapshot
+	// that did not touch a kind shares its map (model.Snapshot.With), so
+	// the same two maps and the same services mean the same table. Held,
+	// not just their addresses, so that no new map can take their place.
+	hosted  map[string]*model.HostedZone
+	records map[string]*model.RecordSet
+}
+
+// zoneCopy is a compiled zone with the records it was compiled from.
+type zoneCopy struct {
+	hosted   *model.HostedZone
+	byID     map[string]*model.RecordSet // the zone's record sets
+	zone     *zone
+	problems []string
+	// parsed are the records of each set (not aliases), for the zone's
+	// next compile to keep those of the sets that did not change.
+	parsed map[*model.RecordSet][]dns.RR
+}
+
+// compile builds the table of snap, reusing the previous snapshot's zones
+// that did not change (see compiler).
+func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
+	if snap == nil {
+		return nil, fmt.Errorf("no snapshot")
+	}
 	t := &table{
 		zones:        map[string]*zone{},
 		services:     map[string][]netip.Addr{},
 		wildServices: map[string][]netip.Addr{},
-		wire:         newWireCache(),
+		wire:         newWireCache(maxWireAnswers),
 	}
 	compileServices(snap, t)
+	prev := c.prev
+	servicesKept := prev != nil && sameServices(prev.services, t.services) && sameServices(prev.wildServices, t.wildServices)
+	if servicesKept {
+		// The previous maps, so that a kept table shares them.
+		t.services, t.wildServices = prev.services, prev.wildServices
+		if sameMap(c.hosted, snap.HostedZones) && sameMap(c.records, snap.RecordSets) {
+			return prev, nil
+		}
+	}
+	c.hosted, c.records = snap.HostedZones, snap.RecordSets
 
 	// Route 53 allows several zones with one name; the oldest one answers, the
 	// way a registrar's delegation points at one delegation set.
@@ -34,39 +86,119 @@ func compile(snap *model.Snapshot) (*table, error) {
 	slices.SortFunc(zones, func(a, b *model.HostedZone) int {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
-	byID := map[string]*zone{}
+	answering := map[string]*model.HostedZone{} // by id: the zones that answer their name
 	for _, hz := range zones {
 		name := canonical(hz.Name)
 		if _, taken := t.zones[name]; taken || name == "" {
 			continue
 		}
-		z := &zone{id: hz.ID, name: name, nodes: map[string]*node{name: {}}}
-		t.zones[name] = z
-		byID[hz.ID] = z
+		t.zones[name] = nil // claimed; compiled below
+		answering[hz.ID] = hz
 	}
 
-	ids := make([]string, 0, len(snap.RecordSets))
-	for id := range snap.RecordSets {
-		ids = append(ids, id)
+	// Which zones kept their record sets: one pass over the pointers, no
+	// sorting, since a record set unchanged is the same pointer under the
+	// same id. A zone kept is one whose every set is as before and that has
+	// no other.
+	kept := map[string]bool{}
+	for zid, hz := range answering {
+		if old, ok := c.zones[zid]; ok && servicesKept && old.hosted == hz {
+			kept[zid] = true
+		}
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		rs := snap.RecordSets[id]
-		z := byID[rs.ZoneID]
-		if z == nil {
+	seen := map[string]int{} // by zone id: the sets found as before
+	for id, rs := range snap.RecordSets {
+		if !kept[rs.ZoneID] {
 			continue
 		}
-		if err := z.add(rs); err != nil {
-			t.problems = append(t.problems, fmt.Sprintf("record set %s: %v", id, err))
+		if c.zones[rs.ZoneID].byID[id] != rs {
+			kept[rs.ZoneID] = false
+			continue
+		}
+		seen[rs.ZoneID]++
+	}
+	// The record sets of the zones to compile, in id order: the order
+	// compile adds them in, so a zone compiles the same from the same sets.
+	ids := map[string][]string{}
+	for zid := range answering {
+		if kept[zid] && seen[zid] != len(c.zones[zid].byID) {
+			kept[zid] = false // a set went
+		}
+		if !kept[zid] {
+			ids[zid] = []string{}
 		}
 	}
-	for _, z := range t.zones {
-		if z.soa == nil {
-			z.soa = defaultSOA(z.name)
+	if len(ids) > 0 {
+		for id, rs := range snap.RecordSets {
+			if list, ok := ids[rs.ZoneID]; ok {
+				ids[rs.ZoneID] = append(list, id)
+			}
 		}
-		z.finish(t)
 	}
+	next := make(map[string]zoneCopy, len(answering))
+	// Every zone kept and none gone: the same apex names, the same answers.
+	allKept := servicesKept && len(ids) == 0 && len(answering) == len(c.zones)
+	for zid, hz := range answering {
+		if kept[zid] {
+			next[zid] = c.zones[zid]
+			continue
+		}
+		zids := ids[zid]
+		slices.Sort(zids)
+		sets := make(map[string]*model.RecordSet, len(zids))
+		for _, id := range zids {
+			sets[id] = snap.RecordSets[id]
+		}
+		next[zid] = compileZone(t, hz, zids, sets, c.zones[zid].parsed)
+	}
+	c.zones = next
+	if allKept {
+		// Nothing DNS reads changed: the previous table, with its wire
+		// answers, stays in force.
+		return prev, nil
+	}
+	for _, zc := range next {
+		t.zones[zc.zone.name] = zc.zone
+		t.problems = append(t.problems, zc.problems...)
+	}
+	slices.Sort(t.problems)
+	c.prev = t
 	return t, nil
+}
+
+// compileZone parses a zone's record sets (by id; ids in order) and
+// finishes it against t's services. A set in parsed (the zone's previous
+// compile) keeps its records: parsing is most of a zone's cost.
+func compileZone(t *table, hz *model.HostedZone, ids []string, sets map[string]*model.RecordSet, parsed map[*model.RecordSet][]dns.RR) zoneCopy {
+	name := canonical(hz.Name)
+	z := &zone{id: hz.ID, name: name, nodes: map[string]*node{name: {}}, wire: newWireCache(maxZoneWireAnswers)}
+	zc := zoneCopy{hosted: hz, byID: sets, zone: z, parsed: make(map[*model.RecordSet][]dns.RR, len(sets))}
+	for _, id := range ids {
+		rs := sets[id]
+		rrs, err := z.add(rs, parsed[rs])
+		if err != nil {
+			zc.problems = append(zc.problems, fmt.Sprintf("record set %s: %v", id, err))
+			continue
+		}
+		if rrs != nil {
+			zc.parsed[rs] = rrs
+		}
+	}
+	if z.soa == nil {
+		z.soa = defaultSOA(z.name)
+	}
+	z.finish(t)
+	return zc
+}
+
+// sameMap reports whether a and b are the same map (not merely equal).
+func sameMap[V any](a, b map[string]V) bool {
+	return a != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+// sameServices reports whether two tables' AWS-answered names are equal.
+func sameServices(a, b map[string][]netip.Addr) bool {
+	return maps.EqualFunc(a, b, slices.Equal)
 }
 
 // finish does once what answers would otherwise do per query: aliases resolved
@@ -202,31 +334,34 @@ func appendAddrs(dst []netip.Addr, ips ...string) []netip.Addr {
 	return dst
 }
 
-// add parses a record set into the zone.
-func (z *zone) add(rs *model.RecordSet) error {
+// add parses a record set into the zone and returns its records (nil for
+// an alias). parsed, if not nil, are the set's records already parsed.
+func (z *zone) add(rs *model.RecordSet, parsed []dns.RR) ([]dns.RR, error) {
 	name := canonical(rs.Name)
 	if !inZone(name, z.name) {
-		return fmt.Errorf("name %s is not in zone %s", name, z.name)
+		return nil, fmt.Errorf("name %s is not in zone %s", name, z.name)
 	}
 	typ, ok := dns.StringToType[rs.Type]
 	if !ok {
-		return fmt.Errorf("unknown type %q", rs.Type)
+		return nil, fmt.Errorf("unknown type %q", rs.Type)
 	}
 	set := &rrset{typ: typ}
 	if rs.Alias != nil {
 		a := *rs.Alias
 		a.DNSName = canonical(a.DNSName)
 		set.alias = &a
+	} else if parsed != nil {
+		set.rrs = parsed
 	} else {
 		for _, v := range rs.Records {
 			rr, err := parseRR(name, rs.TTL, rs.Type, v)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			set.rrs = append(set.rrs, rr)
 		}
 		if len(set.rrs) == 0 {
-			return fmt.Errorf("no records")
+			return nil, fmt.Errorf("no records")
 		}
 	}
 	if typ == dns.TypeSOA && name == z.name && set.alias == nil {
@@ -247,7 +382,7 @@ func (z *zone) add(rs *model.RecordSet) error {
 			z.nodes[p] = &node{}
 		}
 	}
-	return nil
+	return set.rrs, nil
 }
 
 // parseRR parses one value in presentation format. Relative names are taken as

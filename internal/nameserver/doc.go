@@ -36,11 +36,15 @@
 // errors.go holds Route 53's errors and quotas, pages.go its marker paging
 // (zone IDs, record name and type: wire format, so not paging.Keyset). The
 // live feed delivers the new snapshot; compile builds a new immutable table
-// (pure, no I/O) and it is swapped in atomically.
+// (pure, no I/O) and it is swapped in atomically. Compile is incremental
+// (compiler): a zone whose records and the names AWS answers did not change
+// is kept, parsed records and wire answers included, so a record change
+// costs its zone, and a snapshot DNS does not read keeps the whole table.
 //
 // Concurrency: queries run on miekg/dns's goroutines or the fast path's readers
-// and only read the immutable table; its wire answers (table.wire) are the one
-// part filled while it serves, under their own lock, and bounded. Run owns the UDP and TCP servers and the table follower and waits for
+// and only read the immutable table; its wire answers (table.wire, and each
+// zone's zone.wire) are the one part filled while it serves, under their own
+// lock, and bounded. Run owns the UDP and TCP servers and the table follower and waits for
 // them on shutdown. Operations take no process lock: each write is a store Txn
 // conditioned on the zone and its record sets being as the batch read them
 // (changes.go, guard), so a concurrent writer on this node or any other sharing

@@ -70,6 +70,9 @@ type Service struct {
 	log *slog.Logger
 	m   *metrics
 	tab live.Table[table]
+	// compiler builds tab from each snapshot, keeping unchanged zones
+	// (compile.go); Run's first compile, then follow's, one at a time.
+	compiler compiler
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -129,7 +132,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	// Compile before listening so the first query already has a table.
 	snap, _ := s.d.Feed.Current()
-	if err := s.tab.Compile(snap, compile); err != nil {
+	if err := s.tab.Compile(snap, s.compiler.compile); err != nil {
 		s.m.rejected.Inc()
 		s.log.Error("dns table rejected", "err", err)
 	} else {
@@ -230,7 +233,7 @@ func (s *Service) follow(ctx context.Context) {
 		if snap.Rev == s.tab.Rev() && s.tab.Load() != nil {
 			return
 		}
-		if err := s.tab.Compile(snap, compile); err != nil {
+		if err := s.tab.Compile(snap, s.compiler.compile); err != nil {
 			s.m.rejected.Inc()
 			s.log.Error("dns table rejected", "err", err)
 			return

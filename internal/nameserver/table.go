@@ -39,6 +39,13 @@ type zone struct {
 	soa    *dns.SOA
 	negSOA dns.RR           // the SOA that NXDOMAIN and NODATA answers carry (negativeSOA)
 	nodes  map[string]*node // every owner name, and the empty non-terminals between them and the apex
+	// wire holds the zone's wire answers (wire.go): unlike table.wire, it
+	// outlives the table, kept with the zone while neither its records nor
+	// the names AWS answers change (compiler). An answer from a zone is the
+	// zone's and the services' alone, and lookup asks the zone a new table
+	// answers the name from, so a zone that came or went (a sub-zone) never
+	// leaves a stale answer here.
+	wire *wireCache
 }
 
 // node is the data at one owner name; no sets means an empty non-terminal.

@@ -32,6 +32,9 @@ const (
 	// (each a distinct NXDOMAIN) fills it and is then answered by building each
 	// answer without keeping it, rather than growing without bound.
 	maxWireAnswers = 1 << 15
+	// maxZoneWireAnswers bounds one zone's answers kept across tables
+	// (zone.wire): every zone has its own, so the bound is smaller.
+	maxZoneWireAnswers = 1 << 12
 	// optRRLen is the OPT record respond adds to an EDNS answer: root name, type
 	// OPT, class udpBufferSize, TTL 0 (version 0, no DO), no options.
 	optRRLen = 11
@@ -175,39 +178,66 @@ type wireAnswer struct {
 	ok         bool   // false: the answer needs what the fast path leaves to the slow one (TC, compression)
 }
 
-// wireCache holds a table's wire answers, filled on first ask.
+// wireCache holds a table's (or a zone's) wire answers, filled on first ask.
 type wireCache struct {
-	mu sync.RWMutex
-	m  map[string]*wireAnswer
+	mu    sync.RWMutex
+	m     map[string]*wireAnswer
+	limit int // the most answers kept; the rest are built and dropped
 }
 
-func newWireCache() *wireCache { return &wireCache{m: map[string]*wireAnswer{}} }
+func newWireCache(limit int) *wireCache { return &wireCache{m: map[string]*wireAnswer{}, limit: limit} }
 
-// lookup returns the answer to q from t, building it on a miss.
-func (t *table) lookup(q *fastQuery) *wireAnswer {
-	c := t.wire
+func (c *wireCache) get(key []byte) *wireAnswer {
 	c.mu.RLock()
-	a := c.m[string(q.key[:q.keyN])] // no allocation: the compiler reads the bytes in place
-	c.mu.RUnlock()
-	if a != nil {
+	defer c.mu.RUnlock()
+	return c.m[string(key)] // no allocation: the compiler reads the bytes in place
+}
+
+func (c *wireCache) put(key []byte, a *wireAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) < c.limit {
+		c.m[string(key)] = a
+	}
+}
+
+// lookup returns the answer to q from t, building it on a miss. A miss in
+// the table's answers tries the zone's (zone.wire), which a new table keeps
+// for the zones that did not change: after a record change only its own
+// zone's answers are built again.
+func (t *table) lookup(q *fastQuery) *wireAnswer {
+	key := q.key[:q.keyN]
+	if a := t.wire.get(key); a != nil {
 		return a
 	}
-	a = t.buildWire(q)
-	c.mu.Lock()
-	if len(c.m) < maxWireAnswers {
-		c.m[string(q.key[:q.keyN])] = a
+	name := wireName(q.key[:q.keyN-2])
+	var zc *wireCache
+	if _, isService := t.service(name); !isService {
+		if z := t.zoneFor(name); z != nil {
+			zc = z.wire
+		}
 	}
-	c.mu.Unlock()
+	var a *wireAnswer
+	if zc != nil {
+		a = zc.get(key)
+	}
+	if a == nil {
+		a = t.buildWire(name, q)
+		if zc != nil {
+			zc.put(key, a)
+		}
+	}
+	t.wire.put(key, a)
 	return a
 }
 
 // buildWire builds q's answer the way the slow path does: respond to the
 // lowercase question (over TCP's size, so nothing is truncated), packed without
 // compression as miekg/dns packs every answer that fits the client's size.
-func (t *table) buildWire(q *fastQuery) *wireAnswer {
+func (t *table) buildWire(name string, q *fastQuery) *wireAnswer {
 	nameLen := q.keyN - 2
 	req := new(dns.Msg)
-	req.Question = []dns.Question{{Name: wireName(q.key[:nameLen]), Qtype: q.qtype, Qclass: dns.ClassINET}}
+	req.Question = []dns.Question{{Name: name, Qtype: q.qtype, Qclass: dns.ClassINET}}
 	resp := respond(t, req, false)
 	resp.Compress = false
 	b, err := resp.Pack()
