@@ -2,7 +2,6 @@ package balancer
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,10 +30,11 @@ import (
 // the node IP), the same TLS (HTTP/1.1 without ALPN, no certificate check
 // and no SNI to an IP, as ALB; sessions resumed; a failed handshake is
 // ALB's 502), the same limits (response header bytes, response timeout),
-// Accept-Encoding:
-// gzip added and undone as the transport does, 1xx responses passed to the
-// proxy's trace, a stale pooled connection retried once on a new one (these
-// methods are safe to send again), keep-alive unless either side closes.
+// the client's Accept-Encoding and the target's Content-Encoding passed as
+// they are (the transport's DisableCompression, as ALB: newTransport), 1xx
+// responses passed to the proxy's trace, a stale pooled connection retried
+// once on a new one (these methods are safe to send again), keep-alive
+// unless either side closes.
 
 // fastEligible reports whether the fast path may send req to a target of
 // protocol.
@@ -278,9 +277,6 @@ func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http
 		}
 		if err == nil {
 			res.Body = &fastBody{src: res.Body, c: c, pool: pool, stop: stop, reusable: !res.Close}
-			if res.Uncompressed {
-				res.Body = &gunzip{src: res.Body}
-			}
 			return res, nil
 		}
 		stop()
@@ -313,16 +309,6 @@ func (e *staleError) Unwrap() error { return e.err }
 // exchange writes req and reads the response headers, skipping (and tracing)
 // 1xx responses as http.Transport does.
 func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Response, error) {
-	// Ask for gzip when the client did not say what it accepts, and undo it
-	// on the way back, as the transport does: the target sees the same
-	// request either way. The header is the proxy's own copy, and goes
-	// again once written, so a later try through the transport decides
-	// afresh.
-	addedGzip := false
-	if req.Method != http.MethodHead && len(req.Header["Accept-Encoding"]) == 0 && len(req.Header["Range"]) == 0 {
-		req.Header["Accept-Encoding"] = []string{"gzip"}
-		addedGzip = true
-	}
 	// wait bounds the write too: a target that stopped reading (its
 	// window full) must not hold the try past it.
 	if err := c.SetDeadline(time.Now().Add(wait)); err != nil {
@@ -331,9 +317,6 @@ func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Respon
 	err := req.Write(c.bw)
 	if err == nil {
 		err = c.bw.Flush()
-	}
-	if addedGzip {
-		delete(req.Header, "Accept-Encoding")
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -383,12 +366,6 @@ func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Respon
 		res.Body.Close()
 		return nil, errors.New("target switched protocols unasked")
 	}
-	if addedGzip && strings.EqualFold(res.Header.Get("Content-Encoding"), "gzip") {
-		res.Header.Del("Content-Encoding")
-		res.Header.Del("Content-Length")
-		res.ContentLength = -1
-		res.Uncompressed = true
-	}
 	return res, nil
 }
 
@@ -433,29 +410,3 @@ func (b *fastBody) finish(whole bool) {
 	}
 	b.c.Close()
 }
-
-// gunzip decompresses a body the fast path asked gzip for, lazily as the
-// transport's gzipReader does.
-type gunzip struct {
-	src io.ReadCloser
-	zr  *gzip.Reader
-	err error
-}
-
-func (g *gunzip) Read(p []byte) (int, error) {
-	if g.err != nil {
-		return 0, g.err
-	}
-	if g.zr == nil {
-		if g.zr, g.err = gzip.NewReader(g.src); g.err != nil {
-			return 0, g.err
-		}
-	}
-	n, err := g.zr.Read(p)
-	if err != nil {
-		g.err = err
-	}
-	return n, err
-}
-
-func (g *gunzip) Close() error { return g.src.Close() }

@@ -19,9 +19,10 @@ import (
 const fastTargetIP = "127.0.14.216"
 
 // TestFastPath: GET, HEAD and OPTIONS to a plain HTTP target take the
-// HTTP/1.1 fast path (fast.go) and answer as http.Transport did: gzip asked
-// for and undone when the client did not say what it accepts, the client's
-// own Accept-Encoding passed through, HEAD without a body, chunked and
+// HTTP/1.1 fast path (fast.go) and answer as the balancer's http.Transport
+// does: Accept-Encoding passed as the client sent it (none added when it
+// sent none, as ALB) and a gzip body returned as the target encoded it,
+// HEAD without a body, chunked and
 // close-delimited responses, 1xx before the response, a target that closes
 // its keep-alive connections without saying so (the stale pooled connection
 // is replaced), and ALB's 502 for response headers over 32 KiB.
@@ -32,6 +33,12 @@ func TestFastPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	hello := strings.Repeat("hello ", 200)
+	var zipped bytes.Buffer // hello as the target gzips it: the bytes a client must get unchanged
+	zw := gzip.NewWriter(&zipped)
+	_, _ = io.WriteString(zw, hello)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Echo-Accept-Encoding", r.Header.Get("Accept-Encoding"))
 		switch r.URL.Path {
@@ -40,12 +47,8 @@ func TestFastPath(t *testing.T) {
 				_, _ = io.WriteString(w, hello)
 				return
 			}
-			var buf bytes.Buffer
-			zw := gzip.NewWriter(&buf)
-			_, _ = io.WriteString(zw, hello)
-			zw.Close()
 			w.Header().Set("Content-Encoding", "gzip")
-			_, _ = w.Write(buf.Bytes())
+			_, _ = w.Write(zipped.Bytes())
 		case "/chunked":
 			for range 3 {
 				_, _ = io.WriteString(w, "part ")
@@ -116,19 +119,23 @@ func TestFastPath(t *testing.T) {
 		name           string
 		method, path   string
 		acceptEncoding string
-		repeat         int // sent this many times in a row; 0: once
+		body           string // non-empty: sent, so the request goes through http.Transport instead
+		repeat         int    // sent this many times in a row; 0: once
 		wantCode       int
 		wantBody       string
 		wantEncoding   string // the response's Content-Encoding
 		wantTargetAE   string // the Accept-Encoding the target saw
 	}{
-		{name: "plain GET", method: "GET", path: "/", wantCode: 200, wantBody: hello, wantTargetAE: "gzip"},
-		{name: "gzip asked for and undone", method: "GET", path: "/gzip", wantCode: 200, wantBody: hello, wantTargetAE: "gzip"},
+		{name: "plain GET", method: "GET", path: "/", wantCode: 200, wantBody: hello},
+		{name: "no Accept-Encoding from the client: none to the target", method: "GET", path: "/gzip", wantCode: 200, wantBody: hello},
+		{name: "client's gzip: the target's gzip body untouched", method: "GET", path: "/gzip", acceptEncoding: "gzip", wantCode: 200, wantBody: zipped.String(), wantEncoding: "gzip", wantTargetAE: "gzip"},
 		{name: "client's Accept-Encoding passed through", method: "GET", path: "/gzip", acceptEncoding: "identity", wantCode: 200, wantBody: hello, wantTargetAE: "identity"},
-		{name: "HEAD has no body and asks no gzip", method: "HEAD", path: "/", wantCode: 200, wantBody: "", wantTargetAE: ""},
-		{name: "OPTIONS", method: "OPTIONS", path: "/", wantCode: 200, wantBody: hello, wantTargetAE: "gzip"},
-		{name: "chunked response", method: "GET", path: "/chunked", wantCode: 200, wantBody: "part part part ", wantTargetAE: "gzip"},
-		{name: "1xx before the response", method: "GET", path: "/early-hints", wantCode: 200, wantBody: "after hints", wantTargetAE: "gzip"},
+		{name: "transport: no Accept-Encoding from the client, none to the target", method: "POST", path: "/gzip", body: "b", wantCode: 200, wantBody: hello},
+		{name: "transport: client's gzip, the target's gzip body untouched", method: "POST", path: "/gzip", body: "b", acceptEncoding: "gzip", wantCode: 200, wantBody: zipped.String(), wantEncoding: "gzip", wantTargetAE: "gzip"},
+		{name: "HEAD has no body", method: "HEAD", path: "/", wantCode: 200, wantBody: ""},
+		{name: "OPTIONS", method: "OPTIONS", path: "/", wantCode: 200, wantBody: hello},
+		{name: "chunked response", method: "GET", path: "/chunked", wantCode: 200, wantBody: "part part part "},
+		{name: "1xx before the response", method: "GET", path: "/early-hints", wantCode: 200, wantBody: "after hints"},
 		{name: "target closes keep-alive connections unannounced", method: "GET", path: "/close-unannounced", repeat: 5, wantCode: 200, wantBody: "closed"},
 		{name: "close-delimited response", method: "GET", path: "/close-delimited", repeat: 3, wantCode: 200, wantBody: "until close"},
 		{name: "response headers over 32 KiB", method: "GET", path: "/huge-headers", wantCode: 502, wantBody: errorBody(502)},
@@ -136,7 +143,11 @@ func TestFastPath(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for i := range max(c.repeat, 1) {
-				req, err := http.NewRequest(c.method, base+c.path, nil)
+				var sent io.Reader
+				if c.body != "" {
+					sent = strings.NewReader(c.body)
+				}
+				req, err := http.NewRequest(c.method, base+c.path, sent)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -2,7 +2,6 @@ package balancer
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -167,8 +166,8 @@ func (f forwarder) tryInProcess(rt *route, req *http.Request, serve handoff.Requ
 // timeout for the response headers.
 func roundTripInProcess(req *http.Request, serve handoff.RequestHandler, from handoff.Peer, timeout time.Duration) (*http.Response, error) {
 	ctx, cancel := context.WithCancel(req.Context())
-	in, gzipped := serverRequest(ctx, req)
-	w := newInProcessWriter(req, cancel, in.Method == http.MethodHead, gzipped)
+	in := serverRequest(ctx, req)
+	w := newInProcessWriter(req, cancel, in.Method == http.MethodHead)
 	go w.run(serve, in, from)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
@@ -202,10 +201,10 @@ func (e *timeoutError) Temporary() bool { return true }
 // the target's http.Server would read it from the wire: the path and query
 // parsed from the request line, the Host line in Host, the framing headers
 // http.Transport writes (Content-Length, chunked), an empty User-Agent left
-// out, and the "Accept-Encoding: gzip" the transport adds when the client
-// sent none (gzipped: then the transport decompresses what comes back, and
-// so does inProcessWriter). The entry sets RemoteAddr and TLS.
-func serverRequest(ctx context.Context, out *http.Request) (in *http.Request, gzipped bool) {
+// out. Accept-Encoding is the client's, or none: the balancer's transport
+// adds none (DisableCompression, as ALB: newTransport). The entry sets
+// RemoteAddr and TLS.
+func serverRequest(ctx context.Context, out *http.Request) *http.Request {
 	uri := out.URL.RequestURI()
 	u, err := url.ParseRequestURI(uri)
 	if err != nil {
@@ -220,15 +219,11 @@ func serverRequest(ctx context.Context, out *http.Request) (in *http.Request, gz
 	} else if len(ua) == 0 || ua[0] == "" {
 		delete(h, "User-Agent")
 	}
-	if h.Get("Accept-Encoding") == "" && h.Get("Range") == "" && out.Method != http.MethodHead {
-		h["Accept-Encoding"] = []string{"gzip"}
-		gzipped = true
-	}
 	host := out.Host
 	if host == "" {
 		host = out.URL.Host
 	}
-	in = &http.Request{
+	in := &http.Request{
 		Method: out.Method, URL: u, RequestURI: uri, Host: host, Header: h,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Body: out.Body, ContentLength: out.ContentLength, Trailer: out.Trailer,
@@ -245,7 +240,7 @@ func serverRequest(ctx context.Context, out *http.Request) (in *http.Request, gz
 	default:
 		h["Content-Length"] = []string{strconv.FormatInt(out.ContentLength, 10)}
 	}
-	return in.WithContext(ctx), gzipped
+	return in.WithContext(ctx)
 }
 
 // chunkingBuffer is what net/http's server buffers of a response before it
@@ -261,13 +256,12 @@ const sniffLen = 512
 // net/http's server would (Content-Length for a short body the handler
 // finished, a sniffed Content-Type, streaming past chunkingBuffer or on
 // Flush) and delivers it as http.Transport would (headers over ALB's limit
-// are an error; a gzip body the transport asked for is decompressed).
+// are an error; the body as the handler encoded it).
 type inProcessWriter struct {
-	req     *http.Request // the proxy's outbound request: Response.Request
-	cancel  context.CancelFunc
-	head    bool
-	gzipped bool
-	ready   chan ready // one value: the response, or why there is none
+	req    *http.Request // the proxy's outbound request: Response.Request
+	cancel context.CancelFunc
+	head   bool
+	ready  chan ready // one value: the response, or why there is none
 
 	h      http.Header
 	mu     sync.Mutex
@@ -284,8 +278,8 @@ type ready struct {
 	err error
 }
 
-func newInProcessWriter(req *http.Request, cancel context.CancelFunc, head, gzipped bool) *inProcessWriter {
-	return &inProcessWriter{req: req, cancel: cancel, head: head, gzipped: gzipped, ready: make(chan ready, 1), h: http.Header{}}
+func newInProcessWriter(req *http.Request, cancel context.CancelFunc, head bool) *inProcessWriter {
+	return &inProcessWriter{req: req, cancel: cancel, head: head, ready: make(chan ready, 1), h: http.Header{}}
 }
 
 // run serves in through the entry and finishes the response; a handler that
@@ -443,18 +437,11 @@ func (w *inProcessWriter) responseLocked(length int64, body io.ReadCloser, sniff
 			length = 0
 		}
 	}
-	res := &http.Response{
+	return &http.Response{
 		Status: strconv.Itoa(w.status) + " " + http.StatusText(w.status), StatusCode: w.status,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, ContentLength: length, Request: w.req, Body: body,
 	}
-	if w.gzipped && h.Get("Content-Encoding") == "gzip" && res.Body != http.NoBody {
-		h.Del("Content-Encoding")
-		h.Del("Content-Length")
-		res.ContentLength, res.Uncompressed = -1, true
-		res.Body = &gunzipBody{src: res.Body}
-	}
-	return res
 }
 
 func (w *inProcessWriter) deliverLocked(res *http.Response) {
@@ -519,25 +506,6 @@ func (b *inProcessBody) Close() error {
 	b.w.cancel()
 	return nil
 }
-
-// gunzipBody decompresses lazily, as http.Transport's gzip reader does.
-type gunzipBody struct {
-	src io.ReadCloser
-	zr  *gzip.Reader
-	err error
-}
-
-func (g *gunzipBody) Read(p []byte) (int, error) {
-	if g.zr == nil && g.err == nil {
-		g.zr, g.err = gzip.NewReader(g.src)
-	}
-	if g.err != nil {
-		return 0, g.err
-	}
-	return g.zr.Read(p)
-}
-
-func (g *gunzipBody) Close() error { return g.src.Close() }
 
 // bodyAllowed is net/http's rule: no body for 1xx, 204 and 304.
 func bodyAllowed(code int) bool {

@@ -203,21 +203,20 @@ var inProcessCases = []struct {
 	}},
 	{"no content", "GET", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }},
 	{"not found page", "GET", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "nope", 404) }},
-	{"gzip the transport asked for", "GET", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Accept-Encoding") != "gzip" {
-			_, _ = w.Write([]byte("plain"))
-			return
-		}
+	{"gzip body passed as encoded", "GET", func(w http.ResponseWriter, _ *http.Request) {
+		// A target may compress unasked: the balancer passes the body on
+		// as it came, as ALB does.
 		w.Header().Set("Content-Encoding", "gzip")
 		zw := gzip.NewWriter(w)
-		_, _ = zw.Write([]byte("unzipped by the transport"))
+		_, _ = zw.Write([]byte("left compressed by the balancer"))
 		_ = zw.Close()
 	}},
 	{"HEAD", "HEAD", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("a body HEAD does not send")) }},
 }
 
 // TestInProcessResponseMatchesHTTP compares each case's response in process
-// with the same handler behind net/http's server, read by http.Transport.
+// with the same handler behind net/http's server, read by the balancer's
+// http.Transport (newTransport).
 func TestInProcessResponseMatchesHTTP(t *testing.T) {
 	for _, tc := range inProcessCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,7 +227,9 @@ func TestInProcessResponseMatchesHTTP(t *testing.T) {
 				r.Header.Set("User-Agent", "")
 				return r
 			}
-			want, err := (&http.Transport{}).RoundTrip(req())
+			tr := newTransport("", false) // keep-alive, as the balancer's: oneShot would add Connection: close
+			defer tr.CloseIdleConnections()
+			want, err := tr.RoundTrip(req())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -270,7 +271,9 @@ func describe(t *testing.T, res *http.Response) string {
 
 // TestInProcessRequestMatchesHTTP compares what a handler reads of a request
 // in process with what it reads behind net/http's server, the request sent
-// by http.Transport as the proxy would send it.
+// by the balancer's http.Transport (newTransport) as the proxy would send
+// it; either way the handler sees the client's Accept-Encoding, none when
+// the client sent none, as behind ALB.
 func TestInProcessRequestMatchesHTTP(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -283,7 +286,8 @@ func TestInProcessRequestMatchesHTTP(t *testing.T) {
 		{"GET with query", "GET", "/a/b%2Fc?x=1&y=%20", nil, 0, map[string]string{"User-Agent": "client/1", "X-Forwarded-For": "10.0.0.1"}},
 		{"no User-Agent", "GET", "/", nil, 0, map[string]string{"User-Agent": ""}},
 		{"client's Accept-Encoding kept", "GET", "/", nil, 0, map[string]string{"Accept-Encoding": "br"}},
-		{"Range: no gzip added", "GET", "/", nil, 0, map[string]string{"Range": "bytes=0-1"}},
+		{"client's gzip kept", "GET", "/", nil, 0, map[string]string{"Accept-Encoding": "gzip"}},
+		{"Range", "GET", "/", nil, 0, map[string]string{"Range": "bytes=0-1"}},
 		{"POST with a body", "POST", "/items", func() io.Reader { return strings.NewReader(`{"a":1}`) }, 7, map[string]string{"Content-Type": "application/json"}},
 		{"POST without a body", "POST", "/items", nil, 0, nil},
 		{"DELETE without a body", "DELETE", "/items/1", nil, 0, nil},
@@ -325,7 +329,9 @@ func TestInProcessRequestMatchesHTTP(t *testing.T) {
 				}
 				return r
 			}
-			res, err := (&http.Transport{}).RoundTrip(req())
+			tr := newTransport("", false) // keep-alive, as the balancer's: oneShot would add Connection: close
+			defer tr.CloseIdleConnections()
+			res, err := tr.RoundTrip(req())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -342,6 +348,80 @@ func TestInProcessRequestMatchesHTTP(t *testing.T) {
 			res.Body.Close()
 			if g, w := fmt.Sprintf("%+v", got), fmt.Sprintf("%+v", want); g != w {
 				t.Errorf("in process:\n%s\nover a socket:\n%s", g, w)
+			}
+			var clientAE []string // what the client sent: nil for none
+			if v, ok := tt.header["Accept-Encoding"]; ok {
+				clientAE = []string{v}
+			}
+			if g, w := got.Header["Accept-Encoding"], want.Header["Accept-Encoding"]; !slices.Equal(g, clientAE) || !slices.Equal(w, clientAE) {
+				t.Errorf("Accept-Encoding the target saw: got %q in process and %q over a socket, want the client's %q", g, w, clientAE)
+			}
+		})
+	}
+}
+
+// TestInProcessGzipUntouched: in process as over a socket, a client that
+// sent no Accept-Encoding reaches the target without one, and a client
+// that asked for gzip gets the target's gzip body byte for byte, with its
+// Content-Encoding and length: the balancer neither asks for compression
+// nor undoes it, as ALB.
+func TestInProcessGzipUntouched(t *testing.T) {
+	var zipped bytes.Buffer
+	zw := gzip.NewWriter(&zipped)
+	_, _ = io.WriteString(zw, strings.Repeat("compress me ", 100))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	plain := "not compressed"
+	// The target compresses only when asked, as most servers do.
+	target := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Echo-Accept-Encoding", r.Header.Get("Accept-Encoding"))
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			_, _ = io.WriteString(w, plain)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(zipped.Bytes())
+	}
+	tests := []struct {
+		name           string
+		acceptEncoding string // "": the client sent none
+		wantTargetAE   string
+		wantEncoding   string
+		wantBody       string
+		wantLength     int64
+	}{
+		{"no Accept-Encoding", "", "", "", plain, int64(len(plain))},
+		{"gzip asked", "gzip", "gzip", "gzip", zipped.String(), int64(zipped.Len())},
+		{"identity asked", "identity", "identity", "", plain, int64(len(plain))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", "http://"+targetIP+":443/", nil)
+			if tt.acceptEncoding != "" {
+				req.Header.Set("Accept-Encoding", tt.acceptEncoding)
+			}
+			res, err := roundTripInProcess(req, func(w http.ResponseWriter, r *http.Request, _ handoff.Peer) error {
+				target(w, r)
+				return nil
+			}, handoff.Peer{}, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Header.Get("Echo-Accept-Encoding"); got != tt.wantTargetAE {
+				t.Errorf("Accept-Encoding the target saw: got %q, want %q", got, tt.wantTargetAE)
+			}
+			if got := res.Header.Get("Content-Encoding"); got != tt.wantEncoding {
+				t.Errorf("Content-Encoding: got %q, want %q", got, tt.wantEncoding)
+			}
+			if string(body) != tt.wantBody || res.ContentLength != tt.wantLength || res.Uncompressed {
+				t.Errorf("body: got %d bytes %.20q (length %d, uncompressed %v), want %d bytes %.20q (length %d, uncompressed false)",
+					len(body), body, res.ContentLength, res.Uncompressed, len(tt.wantBody), tt.wantBody, tt.wantLength)
 			}
 		})
 	}
@@ -416,7 +496,7 @@ func FuzzServerRequest(f *testing.F) {
 			t.Fatal(err)
 		}
 		out.URL.Path, out.URL.RawQuery = "/"+strings.TrimPrefix(path, "/"), query
-		in, _ := serverRequest(out.Context(), out)
+		in := serverRequest(out.Context(), out)
 		if in.RequestURI != out.URL.RequestURI() {
 			t.Fatalf("RequestURI: got %q, want %q", in.RequestURI, out.URL.RequestURI())
 		}

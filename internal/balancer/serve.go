@@ -567,5 +567,21 @@ func newTransport(source string, oneShot bool) *http.Transport {
 		IdleConnTimeout:       defaultIdleTimeout,
 		DisableKeepAlives:     oneShot,
 		ExpectContinueTimeout: time.Second,
+		// ALB passes Accept-Encoding as the client sent it, none included,
+		// and the target's response body as the target encoded it: it
+		// neither compresses nor decompresses. The request headers it
+		// documents adding are X-Forwarded-For/Proto/Port ("HTTP headers
+		// and Application Load Balancers",
+		// docs.aws.amazon.com/elasticloadbalancing/latest/application/x-forwarded-headers.html)
+		// and X-Amzn-Trace-Id, none about encoding; a curl sending
+		// "Accept-Encoding: gzip" through a real ALB got its nginx
+		// target's "Content-Encoding: gzip" body as is
+		// (github.com/localstack/localstack/issues/11665), and compression
+		// at the ALB is a feature request the ALB team tracks
+		// (github.com/kubernetes-sigs/aws-load-balancer-controller/issues/1132).
+		// Go's default would add "Accept-Encoding: gzip" to a request
+		// without one and gunzip the answer: the target would see a header
+		// the client never sent, and answer differently.
+		DisableCompression: true,
 	}
 }
