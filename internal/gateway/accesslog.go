@@ -19,7 +19,7 @@ import (
 
 // Access logs: a stage with accessLogSettings writes one line per request,
 // its format with the $context variables filled in (the same variables
-// templates see, contextVars, plus the access-log-only ones: status,
+// templates see, contextVar, plus the access-log-only ones: status,
 // responseLength, responseLatency). A variable without a value prints "-", as
 // in CloudWatch.
 //
@@ -226,8 +226,8 @@ func (s *Service) logAccess(x *exchange) {
 			if x.failed != nil {
 				v, ok = x.failed.errorVar(p.name)
 			}
-			if !ok && x.vars != nil {
-				v, ok = x.vars(p.name)
+			if !ok && x.varsReady {
+				v, ok = x.contextVar(p.name)
 			}
 		}
 		if !ok || v == "" {
@@ -240,10 +240,10 @@ func (s *Service) logAccess(x *exchange) {
 }
 
 func varOr(x *exchange, name string) string {
-	if x.vars == nil {
+	if !x.varsReady {
 		return ""
 	}
-	v, _ := x.vars(name)
+	v, _ := x.contextVar(name)
 	return v
 }
 

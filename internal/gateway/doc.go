@@ -42,7 +42,7 @@
 //     statusCode, response template by Accept, $context overrides. Templates
 //     (package vtl), patterns, mappings and the method response check are
 //     compiled with the table (compile.go), so a request only fills in its
-//     own values ($context: contextVars, shared with gateway responses).
+//     own values ($context: contextVar, shared with gateway responses).
 //  7. Service.refuse: every step returns a *refusal (the failure, whether the
 //     API's gateway responses apply, what to log) or nil; refuse is the one
 //     place a refusal is logged and answered (writeFailure: API Gateway's own

@@ -118,7 +118,7 @@ func (s *Service) refuse(x *exchange, rf *refusal) {
 		s.writeFailure(x.w, rf.failure, nil, nil)
 		return
 	}
-	s.writeFailure(x.w, rf.failure, x.res.stage, x.vars)
+	s.writeFailure(x.w, rf.failure, x.res.stage, x.vars())
 }
 
 // logAttrs names the request in a log line: its id, and the API, stage,

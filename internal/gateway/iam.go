@@ -108,7 +108,7 @@ func accessDeniedTo(principal, arn string) *failure {
 }
 
 // setIdentity records a $context.identity variable this request's
-// authorization learned (contextVars reads them).
+// authorization learned (contextVar reads them).
 func (x *exchange) setIdentity(field, value string) {
 	if x.identity == nil {
 		x.identity = make(map[string]string, 8)

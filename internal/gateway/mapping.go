@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -215,31 +216,65 @@ func failBadPayload(why error) *failure {
 type mapper struct {
 	x  *exchange
 	in vtl.Input // Body is set per rendering
+	// deadline is a MOCK's rendering context, kept here so that it costs no
+	// allocation of its own (serveMock).
+	deadline renderDeadline
 }
 
-// newMapper gathers the method request's parameters and $context.
+// newMapper starts a request's mapping state. What a template may read is
+// gathered when a template first reads it (the vtl.Loader methods below):
+// most MOCK request templates read nothing, and pay for nothing.
 func (s *Service) newMapper(x *exchange) *mapper {
-	m := &mapper{x: x}
+	x.m = mapper{x: x}
+	m := &x.m
+	m.in.Loader = m
+	return m
+}
+
+// LoadParams gathers the method request's parameters ($input.params), each
+// kind sorted by name, in slices sized once.
+func (m *mapper) LoadParams(in *vtl.Input) {
+	x := m.x
 	r := x.r
-	for _, k := range slices.Sorted(maps.Keys(x.res.params)) {
-		m.in.Path = append(m.in.Path, vtl.Param{Name: k, Value: x.res.params[k]})
+	var buf [32]string // the names, sorted: on the stack for a usual request
+	in.Path = make([]vtl.Param, 0, len(x.res.params))
+	for _, k := range sortedKeys(buf[:0], x.res.params) {
+		in.Path = append(in.Path, vtl.Param{Name: k, Value: x.res.params[k]})
 	}
 	q := r.URL.Query()
-	for _, k := range slices.Sorted(maps.Keys(q)) {
-		m.in.Query = append(m.in.Query, vtl.Param{Name: k, Value: last(q[k])})
+	in.Query = make([]vtl.Param, 0, len(q))
+	for _, k := range sortedKeys(buf[:0], q) {
+		in.Query = append(in.Query, vtl.Param{Name: k, Value: last(q[k])})
 	}
+	in.Header = make([]vtl.Param, 0, len(r.Header)+1)
 	if r.Host != "" {
-		m.in.Header = append(m.in.Header, vtl.Param{Name: "Host", Value: r.Host})
+		in.Header = append(in.Header, vtl.Param{Name: "Host", Value: r.Host})
 	}
-	for _, k := range slices.Sorted(maps.Keys(r.Header)) {
-		m.in.Header = append(m.in.Header, vtl.Param{Name: k, Value: last(r.Header[k])})
+	for _, k := range sortedKeys(buf[:0], r.Header) {
+		in.Header = append(in.Header, vtl.Param{Name: k, Value: last(r.Header[k])})
 	}
-	m.in.Context = contextMap(x.vars)
-	m.in.StageVariables = vtl.NewMap(len(x.res.stage.variables))
-	for _, k := range slices.Sorted(maps.Keys(x.res.stage.variables)) {
-		m.in.StageVariables.Set(k, x.res.stage.variables[k])
+}
+
+// sortedKeys appends m's keys to buf, sorted.
+func sortedKeys[V any](buf []string, m map[string]V) []string {
+	for k := range m {
+		buf = append(buf, k)
 	}
-	return m
+	slices.Sort(buf)
+	return buf
+}
+
+// LoadContext builds $context.
+func (m *mapper) LoadContext() *vtl.Map { return contextMap(m.x.contextVar) }
+
+// LoadStageVariables builds $stageVariables.
+func (m *mapper) LoadStageVariables() *vtl.Map {
+	vars := m.x.res.stage.variables
+	sv := vtl.NewMap(len(vars))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		sv.Set(k, vars[k])
+	}
+	return sv
 }
 
 // last is a repeated parameter's value as a template sees it: the last one
@@ -261,13 +296,28 @@ var (
 		"userAgent", "userArn", "vpcId", "vpceId"}
 )
 
+// contextRefs and identityRefs are contextNames and identityNames as
+// templateVars names them, joined once rather than per request.
+var (
+	contextRefs  = prefixed("context.", contextNames)
+	identityRefs = prefixed("context.identity.", identityNames)
+)
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + n
+	}
+	return out
+}
+
 // contextMap is $context as a template sees it, from the same values access
-// logs and gateway responses read (contextVars). A variable with no value is
+// logs and gateway responses read (contextVar). A variable with no value is
 // null; apiKey/apiKeyId exist only when the method requires a key.
 func contextMap(vars templateVars) *vtl.Map {
 	c := vtl.NewMap(len(contextNames) + 3)
-	for _, n := range contextNames {
-		v, ok := vars("context." + n)
+	for i, n := range contextNames {
+		v, ok := vars(contextRefs[i])
 		switch {
 		case !ok:
 			c.Set(n, nil)
@@ -283,8 +333,8 @@ func contextMap(vars templateVars) *vtl.Map {
 		}
 	}
 	id := vtl.NewMap(len(identityNames))
-	for _, n := range identityNames {
-		v, ok := vars("context.identity." + n)
+	for i, n := range identityNames {
+		v, ok := vars(identityRefs[i])
 		switch {
 		case ok:
 			id.Set(n, v)
@@ -360,7 +410,7 @@ func (m *mapper) resolve(ctx context.Context, src paramSource, reqBody []byte, e
 	case fromMethodMultiHeader:
 		return r.Header.Values(src.name), nil
 	case fromContext:
-		v, ok := m.x.vars("context." + src.name)
+		v, ok := m.x.contextVar("context." + src.name)
 		return one(v, ok && v != ""), nil
 	case fromStageVariable:
 		v, ok := m.x.res.stage.variables[src.name]
@@ -402,11 +452,24 @@ var mockStatusCode = regexp.MustCompile(`(?:^|[{,\s])(?:"statusCode"|'statusCode
 // request: a JSON object with an integer statusCode, 100–599. A string
 // ("200"), a decimal or no statusCode is an error (API Gateway: 500).
 func mockStatus(payload []byte) (int, error) {
+	n, plain := plainStatusObject(payload) // the common template, {"statusCode": 200}, without a decoder
+	if !plain {
+		var err error
+		if n, err = statusCodeOf(payload); err != nil {
+			return 0, err
+		}
+	}
+	if n < 100 || n > 599 {
+		return 0, fmt.Errorf("statusCode %d is not an HTTP status", n)
+	}
+	return int(n), nil
+}
+
+// statusCodeOf reads statusCode from a MOCK's rendered request: strict JSON
+// first, else the permissive form (mockStatusCode).
+func statusCodeOf(payload []byte) (int64, error) {
 	var doc map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.UseNumber()
-	var n int64
-	if err := dec.Decode(&doc); err == nil && !dec.More() {
+	if dec := newNumberDecoder(payload); dec.Decode(&doc) == nil && !dec.More() {
 		v, ok := doc["statusCode"]
 		num, isNum := v.(json.Number)
 		switch {
@@ -415,23 +478,76 @@ func mockStatus(payload []byte) (int, error) {
 		case !isNum:
 			return 0, fmt.Errorf("statusCode %v is not an integer", v)
 		}
-		if n, err = strconv.ParseInt(num.String(), 10, 64); err != nil {
+		n, err := strconv.ParseInt(num.String(), 10, 64)
+		if err != nil {
 			return 0, fmt.Errorf("statusCode %s is not an integer", num)
 		}
-	} else {
-		text := strings.TrimSpace(string(payload))
-		sm := mockStatusCode.FindStringSubmatch(text)
-		if !strings.HasPrefix(text, "{") || sm == nil {
-			return 0, errors.New("no integer statusCode in the request template's output")
-		}
-		if n, err = strconv.ParseInt(sm[1], 10, 64); err != nil {
-			return 0, fmt.Errorf("statusCode %s is not an integer", sm[1])
+		return n, nil
+	}
+	text := strings.TrimSpace(string(payload))
+	sm := mockStatusCode.FindStringSubmatch(text)
+	if !strings.HasPrefix(text, "{") || sm == nil {
+		return 0, errors.New("no integer statusCode in the request template's output")
+	}
+	n, err := strconv.ParseInt(sm[1], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("statusCode %s is not an integer", sm[1])
+	}
+	return n, nil
+}
+
+func newNumberDecoder(payload []byte) *json.Decoder {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	return dec
+}
+
+// plainStatusObject reads a payload that is exactly one JSON object with the
+// one member "statusCode" and a plain integer value (no sign, no leading
+// zero, at most 9 digits), between JSON whitespace: what the decoder in
+// mockStatus would read as that integer. ok is false for anything else,
+// which mockStatus then reads as before.
+func plainStatusObject(p []byte) (n int64, ok bool) {
+	i := 0
+	ws := func() {
+		for i < len(p) && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r') {
+			i++
 		}
 	}
-	if n < 100 || n > 599 {
-		return 0, fmt.Errorf("statusCode %d is not an HTTP status", n)
+	lit := func(s string) bool {
+		if !bytes.HasPrefix(p[i:], []byte(s)) {
+			return false
+		}
+		i += len(s)
+		return true
 	}
-	return int(n), nil
+	ws()
+	if !lit("{") {
+		return 0, false
+	}
+	ws()
+	if !lit(`"statusCode"`) {
+		return 0, false
+	}
+	ws()
+	if !lit(":") {
+		return 0, false
+	}
+	ws()
+	start := i
+	for i < len(p) && p[i] >= '0' && p[i] <= '9' {
+		n = n*10 + int64(p[i]-'0')
+		i++
+	}
+	if digits := i - start; digits == 0 || digits > 9 || (p[start] == '0' && digits > 1) {
+		return 0, false
+	}
+	ws()
+	if !lit("}") {
+		return 0, false
+	}
+	ws()
+	return n, i == len(p)
 }
 
 // selectResponse picks the integration response for the endpoint's status

@@ -66,9 +66,11 @@ func (t *table) resolve(in routeInput) resolution {
 	if !ok {
 		return res
 	}
-	res.params = make(map[string]string, len(params))
-	for _, p := range params {
-		res.params[p.name] = p.value
+	if len(params) > 0 { // none (most routes): a nil map, read as empty
+		res.params = make(map[string]string, len(params))
+		for _, p := range params {
+			res.params[p.name] = p.value
+		}
 	}
 	sr, rt := res.stage, res.route
 	// 4. Resource policy, evaluated as the anonymous caller.
@@ -77,6 +79,31 @@ func (t *table) resolve(in routeInput) resolution {
 		res.fail, res.logNote = accessDenied(res.arn, false), sr.policyErr.Error()
 		return res
 	}
+	req := policy.Request{Action: "execute-api:Invoke", Resource: res.arn}
+	if hasConditions(sr.policy) {
+		// Only conditions read the keys: a policy without any (the usual
+		// open one) costs no map per request.
+		req.Context = conditionKeys(t, in)
+	}
+	if rt.auth == "AWS_IAM" {
+		res.policyDeferred, res.policyReq = true, req
+		return res
+	}
+	switch sr.policy.Evaluate(req) {
+	case policy.Allow:
+	case policy.ExplicitDeny:
+		res.fail, res.logNote = accessDenied(res.arn, true), "resource policy denies explicitly"
+		return res
+	default:
+		res.fail, res.logNote = accessDenied(res.arn, false), "resource policy does not allow"
+		return res
+	}
+	return res
+}
+
+// conditionKeys are the condition keys a request brings to a resource
+// policy.
+func conditionKeys(t *table, in routeInput) map[string]string {
 	now := in.now
 	if now.IsZero() {
 		now = time.Now()
@@ -97,21 +124,20 @@ func (t *table) resolve(in routeInput) resolution {
 	if in.userAgent != "" {
 		ctx["aws:UserAgent"] = in.userAgent
 	}
-	req := policy.Request{Action: "execute-api:Invoke", Resource: res.arn, Context: ctx}
-	if rt.auth == "AWS_IAM" {
-		res.policyDeferred, res.policyReq = true, req
-		return res
+	return ctx
+}
+
+// hasConditions says whether any statement of p has a condition.
+func hasConditions(p *policy.Policy) bool {
+	if p == nil {
+		return false
 	}
-	switch sr.policy.Evaluate(req) {
-	case policy.Allow:
-	case policy.ExplicitDeny:
-		res.fail, res.logNote = accessDenied(res.arn, true), "resource policy denies explicitly"
-		return res
-	default:
-		res.fail, res.logNote = accessDenied(res.arn, false), "resource policy does not allow"
-		return res
+	for i := range p.Statements {
+		if len(p.Statements[i].Conditions) > 0 {
+			return true
+		}
 	}
-	return res
+	return false
 }
 
 // pathParam is one path parameter of a match: the {name} or {name+} and the

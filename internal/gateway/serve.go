@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gatehouse/internal/gateway/vtl"
@@ -50,9 +52,9 @@ type connInfo struct {
 // respond (6); failures answer as gateway responses (7).
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.serve(rec, r)
-	s.metrics.observe(rec.status, time.Since(start))
+	x := &exchange{rec: statusRecorder{ResponseWriter: w, status: http.StatusOK}}
+	s.serve(x, r)
+	s.metrics.observe(x.rec.status, time.Since(start))
 }
 
 // exchange is one request on its way through the steps: what every step reads.
@@ -62,20 +64,34 @@ type exchange struct {
 	reqID    string
 	sourceIP string
 	res      resolution
-	vars     templateVars // the request's $context and $stageVariables
+	// What contextVar reads besides the request, fixed when invoke resolved
+	// the request (varsReady): $context and $stageVariables come from them.
+	s          *Service
+	vpce       string
+	varsAt     time.Time // $context.requestTime
+	extendedID string
+	varsReady  bool
 	// identity is $context.identity.* an authorization step learned (the
-	// AWS_IAM caller, the API key): contextVars reads it.
+	// AWS_IAM caller, the API key): contextVar reads it.
 	identity map[string]string
 	failed   *failure // what refuse answered: the access log's $context.error.*
+	// rec (w) and m (newMapper) live here so that a request allocates them
+	// with the exchange, not one by one.
+	rec statusRecorder
+	m   mapper
 }
 
 // serve runs the steps in order; each returns a refusal or nil, and the first
 // refusal is the answer, rendered by refuse.
-func (s *Service) serve(w http.ResponseWriter, r *http.Request) {
-	x := &exchange{w: w, r: r, reqID: model.UUID(), sourceIP: remoteIP(r.RemoteAddr)}
+func (s *Service) serve(x *exchange, r *http.Request) {
+	x.w, x.r, x.s, x.reqID, x.sourceIP = &x.rec, r, s, newRequestID(), remoteIP(r.RemoteAddr)
+	w := x.w
+	// The two ids in canonical form, in one backing array: what h.Set would
+	// store, without canonicalising the names or allocating twice per request.
+	ids := []string{x.reqID, apigwID()}
 	h := w.Header()
-	h.Set("x-amzn-RequestId", x.reqID)
-	h.Set("x-amz-apigw-id", apigwID())
+	h[hdrRequestID] = ids[0:1:1]
+	h[hdrAPIGWID] = ids[1:2:2]
 	if rf := s.invoke(x); rf != nil {
 		s.refuse(x, rf)
 	}
@@ -91,10 +107,10 @@ func (s *Service) invoke(x *exchange) *refusal {
 	}
 	t := s.table.Load()
 	x.res = t.resolve(routeInput{
-		host: r.Host, path: r.URL.Path, apiID: r.Header.Get("x-apigw-api-id"), method: r.Method,
+		host: r.Host, path: r.URL.Path, apiID: headerValue(r.Header, hdrAPIID), method: r.Method,
 		vpce: vpce, sourceIP: x.sourceIP, userAgent: r.UserAgent(), now: time.Now(),
 	})
-	x.vars = s.contextVars(x)
+	x.startVars(vpce)
 	if x.res.fail != nil {
 		return &refusal{failure: x.res.fail, level: slog.LevelDebug, msg: "request refused",
 			args: []any{"host", r.Host, "path", r.URL.Path, "vpce", vpce, "status", x.res.fail.status, "why", x.res.logNote}}
@@ -145,9 +161,11 @@ func (s *Service) serveMock(x *exchange) *refusal {
 	if rf != nil {
 		return rf
 	}
-	ctx, cancel := context.WithTimeout(x.r.Context(), x.res.route.timeout)
-	defer cancel()
 	m := s.newMapper(x)
+	// The integration timeout bounds the templates, the only work a MOCK
+	// does: they poll ctx.Err(), so a deadline without a timer does.
+	m.deadline = renderDeadline{Context: x.r.Context(), at: time.Now().Add(x.res.route.timeout)}
+	ctx := &m.deadline
 	req, rf := requestPayload(ctx, m, body)
 	if rf != nil {
 		return rf
@@ -164,10 +182,40 @@ func (s *Service) serveMock(x *exchange) *refusal {
 	return executionFailed(failConfig, "Unable to parse statusCode. It should be an integer that is defined in the request template.", "err", err)
 }
 
+// renderDeadline is the request's context with the integration's deadline,
+// for work that polls Err (vtl.Render) and never waits on Done: Err reads
+// the clock, so there is no timer to start and stop, nor a registration with
+// the parent, per request. Done is the parent's: it does not close at the
+// deadline, so nothing that waits may be given this context.
+type renderDeadline struct {
+	context.Context
+	at time.Time
+}
+
+func (c *renderDeadline) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.at) {
+		return d, true
+	}
+	return c.at, true
+}
+
+func (c *renderDeadline) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.at) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // readBody reads the whole request body, at most maxBodyBytes (413 beyond). A
 // body that stops arriving (the read deadline passed) or a caller gone aborts
 // the exchange: there is no one to answer.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *refusal) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return []byte{}, nil // what io.ReadAll reads (empty, not nil), without its buffer
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err == nil {
 		return body, nil
@@ -339,7 +387,7 @@ func (s *Service) serveHTTPProxy(x *exchange) *refusal {
 			if xff != "" {
 				pr.Out.Header.Set("X-Forwarded-For", xff)
 			}
-			pr.Out.Header.Del("x-apigw-api-id")
+			delete(pr.Out.Header, hdrAPIID) // Del("x-apigw-api-id"), canonical already
 			pr.Out.Header.Set("X-Amzn-Apigateway-Api-Id", apiID)
 			dropSigV4Authorization(pr.Out.Header)
 		},
@@ -364,10 +412,26 @@ func (s *Service) serveHTTPProxy(x *exchange) *refusal {
 				s.refuse(x, endpointFailed(err, inCtx, target, true))
 			}
 		},
-		ErrorLog: s.errorLog,
+		ErrorLog:   s.errorLog,
+		BufferPool: proxyBuffers,
 	}
 	rp.ServeHTTP(x.w, r)
 	return nil
+}
+
+// proxyBuffers lends the proxy its copy buffers: without a pool it makes a
+// 32 KB one per request.
+var proxyBuffers = &bufferPool{pool: sync.Pool{New: func() any { return new([32 << 10]byte) }}}
+
+// bufferPool is an httputil.BufferPool of 32 KB buffers.
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() []byte { return p.pool.Get().(*[32 << 10]byte)[:] }
+
+func (p *bufferPool) Put(b []byte) {
+	if len(b) == 32<<10 {
+		p.pool.Put((*[32 << 10]byte)(b))
+	}
 }
 
 // serveHTTP is step 5 for HTTP (custom): the integration request (parameter
@@ -391,7 +455,8 @@ func (s *Service) serveHTTP(x *exchange) *refusal {
 	// Path parameters named in the URI are substituted as the method request
 	// has them; everything else reaches an HTTP (non-proxy) backend only when
 	// mapped: the query string is not passed unless mapped.
-	path := maps.Clone(x.res.params)
+	path := make(map[string]string, len(x.res.params))
+	maps.Copy(path, x.res.params)
 	query := url.Values{}
 	header := http.Header{}
 	for _, p := range rt.params {
@@ -478,89 +543,100 @@ func endpointFailed(err error, callerCtx context.Context, target *url.URL, bodyS
 	return executionFailed(failIntegration, "endpoint request failed", "uri", target.Redacted(), "err", err)
 }
 
-// contextVars resolves the $context and $stageVariables references (named
+// startVars fixes what contextVar reads besides the request and what later
+// steps learn: from here on, $context resolves (vars).
+func (x *exchange) startVars(vpce string) {
+	x.vpce = vpce
+	x.varsAt = time.Now()
+	// AWS's extendedRequestId is the x-amz-apigw-id it answers with.
+	x.extendedID = cmp.Or(headerValue(x.w.Header(), hdrAPIGWID), x.reqID)
+	x.varsReady = true
+}
+
+// vars is contextVar as templateVars, nil before startVars.
+func (x *exchange) vars() templateVars {
+	if !x.varsReady {
+		return nil
+	}
+	return x.contextVar
+}
+
+// contextVar resolves the $context and $stageVariables references (named
 // as written after "$": "context.requestId", "stageVariables.backend") that
 // mapping templates (through contextMap), parameter mappings, gateway
 // responses and access logs read: one source for all of them. It reads x when
-// called, so what a later step learns (x.res, x.identity) shows.
-func (s *Service) contextVars(x *exchange) templateVars {
-	now := time.Now()
-	r := x.r
-	vpce := ""
-	if ci, ok := r.Context().Value(keyConn).(*connInfo); ok {
-		vpce = ci.vpce
+// called, so what a later step learns (x.res, x.identity) shows. A method
+// rather than a closure, so that a request whose templates read nothing
+// costs nothing.
+func (x *exchange) contextVar(name string) (string, bool) {
+	s, r, vpce, now := x.s, x.r, x.vpce, x.varsAt
+	res := &x.res
+	if sv, ok := strings.CutPrefix(name, "stageVariables."); ok && res.stage != nil {
+		v, ok := res.stage.variables[sv]
+		return v, ok
 	}
-	// AWS's extendedRequestId is the x-amz-apigw-id it answers with.
-	extendedID := cmp.Or(x.w.Header().Get("x-amz-apigw-id"), x.reqID)
-	return func(name string) (string, bool) {
-		res := &x.res
-		if sv, ok := strings.CutPrefix(name, "stageVariables."); ok && res.stage != nil {
-			v, ok := res.stage.variables[sv]
-			return v, ok
+	if id, ok := strings.CutPrefix(name, "context.identity."); ok {
+		if v, ok := x.identity[id]; ok {
+			return v, true
 		}
-		if id, ok := strings.CutPrefix(name, "context.identity."); ok {
-			if v, ok := x.identity[id]; ok {
-				return v, true
+		switch id {
+		case "sourceIp":
+			return x.sourceIP, true
+		case "userAgent":
+			return r.UserAgent(), true
+		case "vpceId":
+			return vpce, vpce != ""
+		case "vpcId":
+			if t := s.table.Load(); t != nil && t.vpcs[vpce] != "" {
+				return t.vpcs[vpce], true
 			}
-			switch id {
-			case "sourceIp":
-				return x.sourceIP, true
-			case "userAgent":
-				return r.UserAgent(), true
-			case "vpceId":
-				return vpce, vpce != ""
-			case "vpcId":
-				if t := s.table.Load(); t != nil && t.vpcs[vpce] != "" {
-					return t.vpcs[vpce], true
-				}
-			}
-			return "", false
-		}
-		switch name {
-		case "context.requestId":
-			return x.reqID, true
-		case "context.extendedRequestId":
-			return extendedID, true
-		case "context.accountId":
-			return s.env.Account, true
-		case "context.httpMethod":
-			return r.Method, true
-		case "context.protocol":
-			return r.Proto, true
-		case "context.requestTime":
-			return now.UTC().Format("02/Jan/2006:15:04:05 -0700"), true
-		case "context.requestTimeEpoch":
-			return strconv.FormatInt(now.UnixMilli(), 10), true
-		case "context.domainName":
-			return hostName(r.Host), true
-		case "context.domainPrefix":
-			d, _, _ := strings.Cut(hostName(r.Host), ".")
-			return d, true
-		}
-		if res.stage == nil {
-			return "", false
-		}
-		switch name {
-		case "context.apiId":
-			return res.stage.apiID, true
-		case "context.stage":
-			return res.stage.name, true
-		case "context.deploymentId":
-			return res.stage.deploymentID, true
-		case "context.path":
-			return "/" + res.stage.name + strings.TrimSuffix(res.path, "/"), true
-		}
-		if res.route == nil {
-			return "", false
-		}
-		switch name {
-		case "context.resourcePath":
-			return res.route.resourcePath, true
-		case "context.resourceId":
-			return res.route.resourceID, true
 		}
 		return "", false
 	}
+	switch name {
+	case "context.requestId":
+		return x.reqID, true
+	case "context.extendedRequestId":
+		return x.extendedID, true
+	case "context.accountId":
+		return s.env.Account, true
+	case "context.httpMethod":
+		return r.Method, true
+	case "context.protocol":
+		return r.Proto, true
+	case "context.requestTime":
+		return now.UTC().Format("02/Jan/2006:15:04:05 -0700"), true
+	case "context.requestTimeEpoch":
+		return strconv.FormatInt(now.UnixMilli(), 10), true
+	case "context.domainName":
+		return hostName(r.Host), true
+	case "context.domainPrefix":
+		d, _, _ := strings.Cut(hostName(r.Host), ".")
+		return d, true
+	}
+	if res.stage == nil {
+		return "", false
+	}
+	switch name {
+	case "context.apiId":
+		return res.stage.apiID, true
+	case "context.stage":
+		return res.stage.name, true
+	case "context.deploymentId":
+		return res.stage.deploymentID, true
+	case "context.path":
+		return "/" + res.stage.name + strings.TrimSuffix(res.path, "/"), true
+	}
+	if res.route == nil {
+		return "", false
+	}
+	switch name {
+	case "context.resourcePath":
+		return res.route.resourcePath, true
+	case "context.resourceId":
+		return res.route.resourceID, true
+	}
+	return "", false
 }
 
 func remoteIP(addr string) string {
@@ -571,11 +647,54 @@ func remoteIP(addr string) string {
 	return host
 }
 
+// headerValue is h.Get(key) for a key already canonical: Get would
+// canonicalise it again, and a name in lower case costs an allocation each
+// time.
+func headerValue(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// hdrAPIID is x-apigw-api-id, the header that names the API on a request to
+// the endpoint's own DNS name, canonical.
+var hdrAPIID = http.CanonicalHeaderKey("x-apigw-api-id")
+
+// The canonical forms of the id headers AWS sends as x-amzn-RequestId and
+// x-amz-apigw-id (net/http writes every name canonical).
+var (
+	hdrRequestID = http.CanonicalHeaderKey("x-amzn-RequestId")
+	hdrAPIGWID   = http.CanonicalHeaderKey("x-amz-apigw-id")
+)
+
 // apigwID imitates the x-amz-apigw-id header: 16 base64 characters.
 func apigwID() string {
-	b := make([]byte, 11)
-	_, _ = rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
+	var b [11]byte
+	_, _ = rand.Read(b[:])
+	var out [16]byte
+	base64.StdEncoding.Encode(out[:], b[:])
+	return string(out[:])
+}
+
+// newRequestID is a random (version 4) UUID, as model.UUID makes, built in
+// one allocation: it is made for every request.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }
 
 // statusRecorder remembers the status for the metrics.

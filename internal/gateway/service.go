@@ -122,6 +122,10 @@ func New(d Deps) *Service {
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      false, // API Gateway calls backends with HTTP/1.1 (§A5)
+		// A backend gets the caller's Accept-Encoding, not one Go adds, and its
+		// body goes back as it sent it: compressing answers is API Gateway's
+		// own opt-in (minimumCompressionSize), not a side effect of the client.
+		DisableCompression: true,
 	}
 	return s
 }

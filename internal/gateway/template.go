@@ -76,7 +76,7 @@ func parseTemplate(tmpl string) *template {
 
 // templateVars resolves a template reference, named as written after "$"
 // ("context.requestId", "stageVariables.backend"), to its value; ok is false
-// for a name it does not know. A request's are contextVars; a gateway
+// for a name it does not know. A request's are contextVar; a gateway
 // response's add $context.error.
 type templateVars func(name string) (value string, ok bool)
 

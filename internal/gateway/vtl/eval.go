@@ -32,6 +32,8 @@ type renderer struct {
 	bodyErr    error
 	bodyParsed bool
 	params     *Map
+	// noStageVars is $stageVariables when the Input has none.
+	noStageVars *Map
 	// written records, per override map, the keys set in this rendering.
 	written map[*Map]map[string]bool
 }
@@ -137,7 +139,7 @@ func (r *renderer) node(n node, macros map[string]*macroDef) error {
 	case *stopNode:
 		return errStop
 	case *defineNode:
-		r.vars[n.name] = &block{body: n.body, macros: macros}
+		r.setVar(n.name, &block{body: n.body, macros: macros})
 	case *macroCallNode:
 		return r.callMacro(n, macros)
 	case *evaluateNode:
@@ -188,12 +190,12 @@ func (r *renderer) callMacro(n *macroCallNode, macros map[string]*macroDef) erro
 	had := make([]bool, len(def.params))
 	for i, name := range def.params {
 		saved[i], had[i] = r.vars[name]
-		r.vars[name] = args[i]
+		r.setVar(name, args[i])
 	}
 	err := r.block(def.body, macros)
 	for i, name := range def.params {
 		if had[i] {
-			r.vars[name] = saved[i]
+			r.setVar(name, saved[i])
 		} else {
 			delete(r.vars, name)
 		}
@@ -282,12 +284,12 @@ func (r *renderer) foreach(n *foreachNode, macros map[string]*macroDef) error {
 	scope := &foreachScope{parent: r.scope}
 	r.scope = scope
 	savedScope, hadScope := r.vars["foreach"]
-	r.vars["foreach"] = scope
+	r.setVar("foreach", scope)
 	restore := func() {
 		r.scope = scope.parent
 		put := func(k string, v any, had bool) {
 			if had {
-				r.vars[k] = v
+				r.setVar(k, v)
 			} else {
 				delete(r.vars, k)
 			}
@@ -314,9 +316,9 @@ func (r *renderer) foreach(n *foreachNode, macros map[string]*macroDef) error {
 		}
 		scope.index = i
 		scope.hasNext = i+1 < count
-		r.vars[n.varName] = item
-		r.vars["velocityCount"] = int64(i + 1)
-		r.vars["velocityHasNext"] = scope.hasNext
+		r.setVar(n.varName, item)
+		r.setVar("velocityCount", int64(i+1))
+		r.setVar("velocityHasNext", scope.hasNext)
 		err := r.block(n.body, macros)
 		if errors.Is(err, errBreak) {
 			return nil
@@ -375,7 +377,7 @@ func (r *renderer) set(n *setNode) error {
 	}
 	ref := n.target
 	if len(ref.mods) == 0 {
-		r.vars[ref.root] = v
+		r.setVar(ref.root, v)
 		return nil
 	}
 	container, err := r.resolve(ref, len(ref.mods)-1)
@@ -439,6 +441,33 @@ func (r *renderer) checkOverride(m *Map, key string, pos int) error {
 	return nil
 }
 
+// lookup is the variable name: one the template set (or a macro's or
+// #foreach's), else the built-in objects, which a template may shadow.
+func (r *renderer) lookup(name string) (any, bool) {
+	if v, ok := r.vars[name]; ok {
+		return v, true
+	}
+	switch name {
+	case "input":
+		return theInput, true
+	case "util":
+		return theUtil, true
+	case "context":
+		return r.context(), true
+	case "stageVariables":
+		return r.stageVariables(), true
+	}
+	return nil, false
+}
+
+// setVar sets a template variable, making the map on first use.
+func (r *renderer) setVar(name string, v any) {
+	if r.vars == nil {
+		r.vars = make(map[string]any, 8)
+	}
+	r.vars[name] = v
+}
+
 // ref evaluates a whole reference.
 func (r *renderer) ref(ref *refExpr) (any, error) {
 	return r.resolve(ref, len(ref.mods))
@@ -447,7 +476,7 @@ func (r *renderer) ref(ref *refExpr) (any, error) {
 // resolve evaluates $root and the first n modifiers. A null anywhere yields
 // null (AWS prints it as nothing).
 func (r *renderer) resolve(ref *refExpr, n int) (any, error) {
-	cur, ok := r.vars[ref.root]
+	cur, ok := r.lookup(ref.root)
 	if !ok {
 		return nil, nil
 	}

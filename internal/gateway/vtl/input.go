@@ -71,14 +71,15 @@ func (r *renderer) inputMethod(name string, args []any, pos int) (any, error) {
 			return "", nil
 		}
 		want := display(args[0])
-		for _, ps := range [][]Param{r.in.Path, r.in.Query} {
+		path, query, header := r.requestParams()
+		for _, ps := range [][]Param{path, query} {
 			for _, p := range ps {
 				if p.Name == want {
 					return p.Value, nil
 				}
 			}
 		}
-		for _, p := range r.in.Header {
+		for _, p := range header {
 			if strings.EqualFold(p.Name, want) {
 				return p.Value, nil
 			}
@@ -97,10 +98,11 @@ func (r *renderer) allParams() *Map {
 		return r.params
 	}
 	m := NewMap(3)
+	path, query, header := r.requestParams()
 	for _, k := range []struct {
 		name string
 		ps   []Param
-	}{{"path", r.in.Path}, {"querystring", r.in.Query}, {"header", r.in.Header}} {
+	}{{"path", path}, {"querystring", query}, {"header", header}} {
 		sub := NewMap(len(k.ps))
 		for _, p := range k.ps {
 			sub.Set(p.Name, p.Value)

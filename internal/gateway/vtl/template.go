@@ -138,6 +138,28 @@ type Input struct {
 	Context *Map
 	// StageVariables is $stageVariables.
 	StageVariables *Map
+	// Loader, when set, fills in Context, StageVariables and the parameters
+	// the first time a rendering reads them, so that a template that never
+	// reads $context (most MOCK request templates) costs no $context.
+	Loader Loader
+
+	paramsLoaded bool // Loader.LoadParams ran
+}
+
+// Loader builds the parts of an Input that cost the most to gather, on
+// demand. Each method is called at most once per Input, and only while the
+// part is unset.
+type Loader interface {
+	// LoadContext returns $context, called the first time a rendering reads
+	// $context while Input.Context is nil; the result is kept in
+	// Input.Context (nil: an empty map).
+	LoadContext() *Map
+	// LoadStageVariables returns $stageVariables, likewise kept in
+	// Input.StageVariables.
+	LoadStageVariables() *Map
+	// LoadParams fills in in.Path, in.Query and in.Header, called the first
+	// time a rendering reads the request parameters ($input.params).
+	LoadParams(in *Input)
 }
 
 // Field is one override a template set: a header, query string or path
@@ -171,26 +193,19 @@ type Output struct {
 // the output passes MaxOutput, and when the template fails (an *Error with
 // the line and column and why): API Gateway answers such failures with 500.
 func (t *Template) Render(ctx context.Context, in *Input, out *Output) error {
-	if in.Context == nil {
-		in.Context = NewMap(4)
+	if in.Context != nil {
+		prepareContext(in.Context)
 	}
-	prepareContext(in.Context)
+	// $input, $util, $context and $stageVariables are not in vars: lookup
+	// falls back to them, so a rendering that sets no variable allocates no
+	// map, and $context is built only when read.
 	r := &renderer{
 		ctx:  ctx,
 		t:    t,
 		in:   in,
 		out:  out.Body[:0],
 		work: maxWork,
-		vars: make(map[string]any, 8),
 	}
-	r.vars["input"] = theInput
-	r.vars["util"] = theUtil
-	r.vars["context"] = in.Context
-	sv := in.StageVariables
-	if sv == nil {
-		sv = NewMap(0)
-	}
-	r.vars["stageVariables"] = sv
 	err := r.block(t.nodes, t.macros)
 	if errors.Is(err, errStop) || errors.Is(err, errBreak) {
 		err = nil
@@ -199,12 +214,60 @@ func (t *Template) Render(ctx context.Context, in *Input, out *Output) error {
 	if err != nil {
 		return err
 	}
+	out.Overrides = Overrides{}
+	if in.Context == nil {
+		return nil // nothing read $context, so nothing set an override
+	}
 	ov, err := overridesOf(in.Context)
 	if err != nil {
 		return &Error{Line: 1, Col: 1, Msg: err.Error()}
 	}
 	out.Overrides = ov
 	return nil
+}
+
+// context is $context, built (through the Loader) when first read.
+func (r *renderer) context() *Map {
+	in := r.in
+	if in.Context == nil {
+		if in.Loader != nil {
+			in.Context = in.Loader.LoadContext()
+		}
+		if in.Context == nil {
+			in.Context = NewMap(4)
+		}
+		prepareContext(in.Context)
+	}
+	return in.Context
+}
+
+// stageVariables is $stageVariables, built (through the Loader) when first
+// read; without any, an empty map of this rendering's own.
+func (r *renderer) stageVariables() *Map {
+	in := r.in
+	if in.StageVariables == nil && in.Loader != nil {
+		in.StageVariables = in.Loader.LoadStageVariables()
+	}
+	if in.StageVariables != nil {
+		return in.StageVariables
+	}
+	if r.noStageVars == nil {
+		r.noStageVars = NewMap(0)
+	}
+	return r.noStageVars
+}
+
+// requestParams returns the request parameters, gathered (through the Loader) when
+// first read.
+func (r *renderer) requestParams() (path, query, header []Param) {
+	in := r.in
+	if !in.paramsLoaded {
+		in.paramsLoaded = true
+		if in.Loader != nil {
+			in.Loader.LoadParams(in)
+		}
+	}
+	return in.Path, in.Query, in.Header
 }
 
 // prepareContext adds the override maps a template may write to, and makes

@@ -48,8 +48,9 @@ func NewMap(n int) *Map {
 }
 
 // indexAfter is the size past which a Map keeps a hash index; smaller maps
-// (most JSON objects and $context's) are scanned, which allocates nothing.
-const indexAfter = 8
+// (most JSON objects, and $context's 20 keys, built per request) are
+// scanned, which allocates nothing and compares few strings.
+const indexAfter = 24
 
 func (m *Map) find(key string) int {
 	if m.index != nil {
