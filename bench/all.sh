@@ -192,12 +192,19 @@ to_ms() { # wrk duration (12.3us, 4.5ms, 1.2s) → milliseconds
 
 # gh_start name stack [serve args...]: runs gatehouse (prefix it with GH_WRAP, e.g.
 # taskset), waits until it applied the stack; sets GH_PID and GH_OUT.
+# API Gateway's account throttle (10,000 rps, as AWS) would turn the chain's
+# requests into cheap 429s past that rate: every gatehouse here runs with it
+# raised, as an AWS account can have it raised.
 GH_WRAP=()
+GH_ARGS=()
 gh_start() {
 	local name=$1 stack=$2
 	shift 2
 	log "starting gatehouse ($name)"
-	"${GH_WRAP[@]}" "$GATEHOUSE_BIN" serve --data-dir "$WORK/$name" "$@" -f "$stack" \
+	if [[ ${#GH_ARGS[@]} -eq 0 ]] && "$GATEHOUSE_BIN" serve --help 2>&1 | grep -q -- --account-throttle-rate; then
+		GH_ARGS=(--account-throttle-rate 1000000000 --account-throttle-burst 1000000000)
+	fi
+	"${GH_WRAP[@]}" "$GATEHOUSE_BIN" serve --data-dir "$WORK/$name" "${GH_ARGS[@]}" "$@" -f "$stack" \
 		>"$RESULTS/$name.out" 2>"$RESULTS/$name.log" &
 	GH_PID=$!
 	GH_OUT=$RESULTS/$name.out

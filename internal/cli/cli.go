@@ -84,6 +84,8 @@ func serveCmd(out io.Writer) *cobra.Command {
 	fl.StringVar(&cfg.VPCCIDR, "vpc-cidr", cfg.VPCCIDR, "the default VPC; subnets a, b, c are its 2nd, 3rd and 4th /24")
 	fl.Var(prefixList{&cfg.Pools}, "static-ip-pools", "the two network zones' pools that accelerators' static IPs come from")
 	fl.BoolVar(&cfg.Handoff, "handoff", cfg.Handoff, "pass traffic between hops this process serves in process (accelerator → load balancer → endpoint); false: a real socket at every hop, for ss and tcpdump")
+	fl.Float64Var(&cfg.AccountThrottle.Rate, "account-throttle-rate", 0, "API Gateway's account-level throttle, requests per second over every private API (0: AWS's default, 10000); AWS raises it on request, so may you")
+	fl.IntVar(&cfg.AccountThrottle.Burst, "account-throttle-burst", 0, "the account-level throttle's burst (0: AWS's default, 5000)")
 	fl.StringVar(&cfg.MetricsAddr, "metrics-listen", "", "address to serve Prometheus /metrics and /debug/pprof on (off when empty)")
 	fl.StringVar(&cfg.AWSListen, "aws-listen", cfg.AWSListen, "address of the AWS-compatible API (aws --endpoint-url http://ADDR); empty: off")
 	fl.StringVar(&keysFile, "aws-keys-file", "", "file of 'ACCESS_KEY_ID SECRET_ACCESS_KEY' lines the API accepts (default: the pair test/test, loopback only)")
