@@ -256,7 +256,11 @@ var (
 // (/proc/net/tcp, as ss lists them) whose local and remote addresses match.
 func establishedTCP(t *testing.T, match func(local, remote netip.AddrPort) bool) int {
 	t.Helper()
-	f, err := os.Open("/proc/net/tcp")
+	// thread-self, not /proc/net (self): that is the main thread's namespace,
+	// and TestClusterThreeNodes may have left the main thread in one of its
+	// namespaces (inNetns locks a thread it never gives back). Every other
+	// thread, this one included, is in the root namespace with the daemon.
+	f, err := os.Open("/proc/thread-self/net/tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
