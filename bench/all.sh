@@ -192,6 +192,30 @@ to_ms() { # wrk duration (12.3us, 4.5ms, 1.2s) → milliseconds
 
 # gh_start name stack [serve args...]: runs gatehouse (prefix it with GH_WRAP, e.g.
 # taskset), waits until it applied the stack; sets GH_PID and GH_OUT.
+# nginx_conf dir workers http [top]: writes dir/nginx.conf, an nginx whose
+# logs, pid and temporary files stay in dir, with http inside its http block
+# (top: main-context lines such as "master_process off;").
+nginx_conf() {
+	local dir=$1 workers=$2 http=$3 top=${4:-}
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<-EOF
+		$top
+		worker_processes $workers;
+		error_log $dir/error.log warn;
+		pid $dir/nginx.pid;
+		events { worker_connections 4096; }
+		http {
+		  access_log off;
+		  client_body_temp_path $dir/body;
+		  proxy_temp_path $dir/proxy;
+		  fastcgi_temp_path $dir/fastcgi;
+		  uwsgi_temp_path $dir/uwsgi;
+		  scgi_temp_path $dir/scgi;
+		$http
+		}
+	EOF
+}
+
 # API Gateway's account throttle (10,000 rps, as AWS) would turn the chain's
 # requests into cheap 429s past that rate: every gatehouse here runs with it
 # raised, as an AWS account can have it raised.
@@ -346,35 +370,21 @@ chain_group() {
 		  http-reuse always
 		  server o $NET.0.2:443 ssl verify none
 	EOF
-	mkdir -p "$WORK/nginx-chain"
-	cat >"$WORK/nginx-chain.conf" <<-EOF
-		worker_processes $(nproc);
-		error_log $WORK/nginx-chain/error.log warn;
-		pid $WORK/nginx-chain/nginx.pid;
-		events { worker_connections 4096; }
-		http {
-		  access_log off;
-		  client_body_temp_path $WORK/nginx-chain/body;
-		  proxy_temp_path $WORK/nginx-chain/proxy;
-		  fastcgi_temp_path $WORK/nginx-chain/fastcgi;
-		  uwsgi_temp_path $WORK/nginx-chain/uwsgi;
-		  scgi_temp_path $WORK/nginx-chain/scgi;
+	nginx_conf "$WORK/nginx-chain" "$(nproc)" "
 		  server {
 		    listen $NET.0.2:443 ssl;
 		    ssl_certificate $WORK/peer.crt;
 		    ssl_certificate_key $WORK/peer.key;
 		    keepalive_requests 1000000;
 		    location / { return 200; }
-		  }
-		}
-	EOF
+		  }"
 	haproxy -db -f "$WORK/chain-tcp.cfg" >"$RESULTS/chain-haproxy-tcp.log" 2>&1 &
 	local tcp_pid=$!
 	started "$tcp_pid"
 	haproxy -db -f "$WORK/chain-tls.cfg" >"$RESULTS/chain-haproxy-tls.log" 2>&1 &
 	local tls_pid=$!
 	started "$tls_pid"
-	nginx -c "$WORK/nginx-chain.conf" -g 'daemon off;' >"$RESULTS/chain-nginx.log" 2>&1 &
+	nginx -c "$WORK/nginx-chain/nginx.conf" -g 'daemon off;' >"$RESULTS/chain-nginx.log" 2>&1 &
 	local ngx_pid=$!
 	started "$ngx_pid"
 	wait_200 "https://$on_ip/"
@@ -469,39 +479,14 @@ EOF
 l7_group() {
 	log "== l7: one HTTP hop to an nginx backend (1 KB), proxies pinned to core $PROXY_CPU"
 	local backend=$NET.1.1
-	mkdir -p "$WORK/nginx-be" "$WORK/nginx-px"
-	cat >"$WORK/nginx-be.conf" <<-EOF
-		worker_processes 1;
-		error_log $WORK/nginx-be/error.log warn;
-		pid $WORK/nginx-be/nginx.pid;
-		events { worker_connections 4096; }
-		http {
-		  access_log off;
-		  client_body_temp_path $WORK/nginx-be/body;
-		  proxy_temp_path $WORK/nginx-be/proxy;
-		  fastcgi_temp_path $WORK/nginx-be/fastcgi;
-		  uwsgi_temp_path $WORK/nginx-be/uwsgi;
-		  scgi_temp_path $WORK/nginx-be/scgi;
+	nginx_conf "$WORK/nginx-be" 1 "
 		  default_type text/plain;
 		  server {
 		    listen $backend:8080;
 		    keepalive_requests 1000000;
-		    location / { return 200 "$(cat "$WORK/1k.txt")"; }
-		  }
-		}
-	EOF
-	cat >"$WORK/nginx-px.conf" <<-EOF
-		worker_processes 1;
-		error_log $WORK/nginx-px/error.log warn;
-		pid $WORK/nginx-px/nginx.pid;
-		events { worker_connections 4096; }
-		http {
-		  access_log off;
-		  client_body_temp_path $WORK/nginx-px/body;
-		  proxy_temp_path $WORK/nginx-px/proxy;
-		  fastcgi_temp_path $WORK/nginx-px/fastcgi;
-		  uwsgi_temp_path $WORK/nginx-px/uwsgi;
-		  scgi_temp_path $WORK/nginx-px/scgi;
+		    location / { return 200 \"$(cat "$WORK/1k.txt")\"; }
+		  }"
+	nginx_conf "$WORK/nginx-px" 1 "
 		  upstream backend { server $backend:8080; keepalive 64; }
 		  server {
 		    listen $NET.0.2:80;
@@ -509,13 +494,11 @@ l7_group() {
 		    location / {
 		      proxy_pass http://backend;
 		      proxy_http_version 1.1;
-		      proxy_set_header Connection "";
+		      proxy_set_header Connection \"\";
 		      proxy_set_header Host \$host;
 		      proxy_set_header X-Forwarded-For \$remote_addr;
 		    }
-		  }
-		}
-	EOF
+		  }"
 	cat >"$WORK/haproxy-px.cfg" <<-EOF
 		global
 		  maxconn 4096
@@ -564,7 +547,7 @@ l7_group() {
 		    listeners:
 		      - {protocol: HTTP, port: 80, forward: backend}
 	EOF
-	taskset -c "$CLIENT_CPU" nginx -c "$WORK/nginx-be.conf" -g 'daemon off;' >"$RESULTS/l7-backend.log" 2>&1 &
+	taskset -c "$CLIENT_CPU" nginx -c "$WORK/nginx-be/nginx.conf" -g 'daemon off;' >"$RESULTS/l7-backend.log" 2>&1 &
 	started $!
 	local pin=(taskset -c "$PROXY_CPU")
 	GH_WRAP=(env GOMAXPROCS=1 "${pin[@]}")
@@ -572,7 +555,7 @@ l7_group() {
 	local gh_pid=$GH_PID node
 	node=$(listeners "$gh_pid" | sed -n 's/:80$//p' | sort -V | head -1)
 	[[ -n $node ]] || die "l7: no balancer listener on :80"
-	"${pin[@]}" nginx -c "$WORK/nginx-px.conf" -g 'daemon off;' >"$RESULTS/l7-nginx.log" 2>&1 &
+	"${pin[@]}" nginx -c "$WORK/nginx-px/nginx.conf" -g 'daemon off;' >"$RESULTS/l7-nginx.log" 2>&1 &
 	local ngx_pid=$!
 	started "$ngx_pid"
 	"${pin[@]}" haproxy -db -f "$WORK/haproxy-px.cfg" >"$RESULTS/l7-haproxy.log" 2>&1 &
@@ -609,23 +592,7 @@ l7_group() {
 HUNG_PIDS=()
 start_target() { # index ip: (re)starts target index on ip:8080
 	local dir=$WORK/target-$1
-	mkdir -p "$dir"
-	cat >"$dir/nginx.conf" <<-EOF
-		master_process off;
-		worker_processes 1;
-		error_log $dir/error.log warn;
-		pid $dir/nginx.pid;
-		events { worker_connections 4096; }
-		http {
-		  access_log off;
-		  client_body_temp_path $dir/body;
-		  proxy_temp_path $dir/proxy;
-		  fastcgi_temp_path $dir/fastcgi;
-		  uwsgi_temp_path $dir/uwsgi;
-		  scgi_temp_path $dir/scgi;
-		  server { listen $2:8080; keepalive_requests 1000000; location / { return 200 "$2\n"; } }
-		}
-	EOF
+	nginx_conf "$dir" 1 "  server { listen $2:8080; keepalive_requests 1000000; location / { return 200 \"$2\\n\"; } }" "master_process off;"
 	nginx -c "$dir/nginx.conf" -g 'daemon off;' >>"$RESULTS/hung-targets.log" 2>&1 &
 	HUNG_PIDS[$1]=$!
 	disown "$!" # killed on purpose: no "Killed" line from bash

@@ -34,7 +34,7 @@ const (
 	waitLimit   = 60 * time.Second // upper bound for polled state; never asserted as a timing
 )
 
-func needRoot(t *testing.T) {
+func needRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("the default address plan binds port 443: run as root")
@@ -61,7 +61,7 @@ func freeAddr(t testing.TB) string {
 	return ""
 }
 
-func loadExample(t *testing.T) *stack.File {
+func loadExample(t testing.TB) *stack.File {
 	t.Helper()
 	r, err := os.Open(exampleFile)
 	if err != nil {
@@ -85,7 +85,7 @@ type running struct {
 // start runs a daemon on the tests' default address plan; plan, if given,
 // changes the config first (tests that run beside each other take their own
 // VPC CIDR and static IP pools, an addressPlan, so their sockets never collide).
-func start(t *testing.T, plan ...func(*daemon.Config)) *running {
+func start(t testing.TB, plan ...func(*daemon.Config)) *running {
 	t.Helper()
 	cfg := daemon.Defaults()
 	cfg.DataDir = t.TempDir()
@@ -136,7 +136,7 @@ func addressPlan(vpcCIDR string, pools ...string) func(*daemon.Config) {
 	}
 }
 
-func (r *running) apply(t *testing.T, f *stack.File) {
+func (r *running) apply(t testing.TB, f *stack.File) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
@@ -233,7 +233,7 @@ func addresses(in *dns.Msg) []string {
 	return ips
 }
 
-func acceleratorIPs(t *testing.T, st store.Store) []string {
+func acceleratorIPs(t testing.TB, st store.Store) []string {
 	t.Helper()
 	accs, err := store.LoadAll[model.Accelerator](context.Background(), st, model.Prefix(model.KindAccelerator))
 	if err != nil || len(accs) != 1 {
@@ -270,7 +270,7 @@ func waitTargets(t *testing.T, st store.Store, state, reason string) []model.Tar
 	return last
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

@@ -7,16 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"gatehouse/internal/daemon"
 	"gatehouse/internal/gateway"
-	"gatehouse/internal/model"
-	"gatehouse/internal/stack"
-	"gatehouse/internal/store"
 )
 
 // BenchmarkChain is the whole chain in one process: HTTPS keep-alive GET /
@@ -26,13 +22,10 @@ import (
 //
 //	go test ./test/e2e -run XXX -bench BenchmarkChain -benchtime 5s
 func BenchmarkChain(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("binds port 443 on loopback addresses: run as root")
-	}
+	needRoot(b)
 	for _, on := range []bool{true, false} {
 		b.Run("handoff="+strconv.FormatBool(on), func(b *testing.B) {
-			ip, dataDir, stop := benchDaemon(b, on)
-			defer stop()
+			ip, dataDir := benchDaemon(b, on)
 			tr := &http.Transport{
 				TLSClientConfig:     &tls.Config{RootCAs: caPool(b, dataDir)},
 				MaxIdleConnsPerHost: 64,
@@ -65,53 +58,16 @@ func BenchmarkChain(b *testing.B) {
 }
 
 // benchDaemon serves the example stack on the hand-off tests' address plan
-// and returns its first static IP, its data directory and how to stop it.
-func benchDaemon(b *testing.B, handoff bool) (ip, dataDir string, stop func()) {
+// and returns its first static IP and its data directory; it stops with b.
+func benchDaemon(b *testing.B, handoff bool) (ip, dataDir string) {
 	b.Helper()
-	cfg := daemon.Defaults()
-	cfg.DataDir = b.TempDir()
-	cfg.DNSListen = freeAddr(b) // the certificate validation asks it: a real port
-	cfg.AWSListen = ""
-	addressPlan("127.105.0.0/16", "127.106.1.0/24", "127.106.2.0/24")(&cfg)
-	cfg.Handoff = handoff
-	// API Gateway's account throttle (10,000 rps) would answer 429 to a chain
-	// faster than that: the benchmark measures serving, not refusing.
-	cfg.AccountThrottle = gateway.ThrottleSettings{Rate: 1e9, Burst: 1e9}
-	cfg.Log = slog.New(slog.DiscardHandler)
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.Open(ctx, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx, ready) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		b.Fatalf("daemon stopped at start: %v", err)
-	}
-	stop = func() { cancel(); <-done }
-	f, err := os.Open(exampleFile)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	file, err := stack.Parse(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	actx, acancel := context.WithTimeout(ctx, waitLimit)
-	defer acancel()
-	if err := stack.Apply(actx, d.Services(), file); err != nil {
-		b.Fatal(err)
-	}
-	if err := stack.WaitReady(actx, d.Services(), file); err != nil {
-		b.Fatal(err)
-	}
-	accs, err := store.LoadAll[model.Accelerator](ctx, d.Store, model.Prefix(model.KindAccelerator))
-	if err != nil || len(accs) != 1 || len(accs[0].IPSets) == 0 || len(accs[0].IPSets[0].IPAddresses) == 0 {
-		b.Fatalf("accelerators: got %d, %v; want one with static IPs", len(accs), err)
-	}
-	return accs[0].IPSets[0].IPAddresses[0], cfg.DataDir, stop
+	r := start(b, addressPlan("127.105.0.0/16", "127.106.1.0/24", "127.106.2.0/24"), func(c *daemon.Config) {
+		c.Handoff = handoff
+		// API Gateway's account throttle (10,000 rps) would answer 429 to a
+		// chain faster than that: the benchmark measures serving, not refusing.
+		c.AccountThrottle = gateway.ThrottleSettings{Rate: 1e9, Burst: 1e9}
+		c.Log = slog.New(slog.DiscardHandler)
+	})
+	r.apply(b, loadExample(b))
+	return acceleratorIPs(b, r.d.Store)[0], r.cfg.DataDir
 }
