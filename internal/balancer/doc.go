@@ -34,7 +34,11 @@
 //     the load balancer's idle timeout with no bytes either way; a configured
 //     second lasts Deps.IdleTimeoutSecond) and in TLS
 //     when the listener in the current table is HTTPS (listenerTLS: minimum
-//     version by SslPolicy; certSet.get picks the certificate).
+//     version by SslPolicy; certSet.get picks the certificate). Package h1
+//     reads and answers the common HTTP/1.1 request on the connection's
+//     goroutine; net/http's server takes HTTP/2 and a connection from its
+//     first request h1 does not take (a body, an upgrade, a head over 8 KiB),
+//     the same handler serving both.
 //  2. handle: loads the table once per request; checkLimits answers 414 for
 //     a request line over ALB's 16 KiB and 400 for a header over 16 KiB or
 //     all headers over 64 KiB; listenerEntry.route picks
@@ -50,11 +54,13 @@
 //     ALB's 502/503/504 pages (classify, errorPage), or 400 when reading the
 //     client's body failed on malformed framing (reqbody.Body). A try that
 //     fails in a way another target may fix goes to the next target
-//     (failover.go, below). A GET, HEAD or OPTIONS without a body takes the
-//     HTTP/1.1 fast path (fast.go: written and read on the handler's
-//     goroutine over a pooled connection, TLS to HTTPS targets with resumed
-//     sessions, no transport goroutines); the rest goes through
-//     http.Transport. Per request the hop allocates no
+//     (failover.go, below). A GET, HEAD or OPTIONS without a body skips
+//     ReverseProxy (forwardDirect, direct.go: what ReverseProxy does for it,
+//     without its clones) and takes the HTTP/1.1 fast path (fast.go:
+//     written with h1.WriteRequest and read on the handler's goroutine over
+//     a pooled connection, TLS to HTTPS targets with resumed sessions, no
+//     transport goroutines) or the hand-off; the rest goes through
+//     ReverseProxy and http.Transport. Per request the hop allocates no
 //     copy buffer (bufferPool), draws trace ids from math/rand rather than a
 //     getrandom call, and sets a PROXY connection's deadlines on the socket
 //     itself (lean.go).

@@ -254,11 +254,16 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 	tried := append(triedBuf[:0], rt.target.addr)
 	// The transport's own TLS handshake timeout is a net.Error like any
 	// other timeout; the trace tells that the handshake is what failed. Only
-	// HTTPS targets have a handshake: a plain one spares the trace's
-	// allocations.
+	// the transport (try) needs it, and only to HTTPS targets: the fast path
+	// and the hand-off tell a handshake failure themselves.
 	var handshakeFailed atomic.Bool
-	if rt.group == nil || rt.group.protocol == "HTTPS" {
-		req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+	traced := false
+	trace := func(req *http.Request) *http.Request {
+		if traced || rt.group != nil && rt.group.protocol != "HTTPS" {
+			return req
+		}
+		traced = true
+		return req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
 			TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
 				if err != nil {
 					handshakeFailed.Store(true)
@@ -290,6 +295,7 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else if fast {
 			res, err = f.tryFast(rt, req, perTry)
 		} else {
+			req = trace(req)
 			res, err = f.try(tr, req, perTry)
 		}
 		if err == nil {

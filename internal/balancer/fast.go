@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"gatehouse/internal/h1"
 	"gatehouse/internal/listen"
 )
 
@@ -314,7 +315,7 @@ func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Respon
 	if err := c.SetDeadline(time.Now().Add(wait)); err != nil {
 		return nil, err
 	}
-	err := req.Write(c.bw)
+	err := h1.WriteRequest(c.bw, req)
 	if err == nil {
 		err = c.bw.Flush()
 	}
@@ -354,8 +355,10 @@ func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Respon
 			if err := trace.Got1xxResponse(code, textproto.MIMEHeader(res.Header)); err != nil {
 				return nil, err
 			}
-			c.limit = maxResponseHeaders
+		} else if rt := routeFrom(req.Context()); rt != nil && rt.client != nil {
+			rt.relay1xx(code, textproto.MIMEHeader(res.Header))
 		}
+		c.limit = maxResponseHeaders
 	}
 	c.limit = -1
 	if err := c.SetDeadline(time.Time{}); err != nil {

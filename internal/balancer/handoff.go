@@ -168,7 +168,7 @@ func roundTripInProcess(req *http.Request, serve handoff.RequestHandler, from ha
 	ctx, cancel := context.WithCancel(req.Context())
 	in := serverRequest(ctx, req)
 	w := newInProcessWriter(req, cancel, in.Method == http.MethodHead)
-	go w.run(serve, in, from)
+	inProcessWorkers.run(func() { w.run(serve, in, from) })
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
@@ -184,6 +184,40 @@ func roundTripInProcess(req *http.Request, serve handoff.RequestHandler, from ha
 	case <-req.Context().Done():
 		w.abandon()
 		return nil, req.Context().Err()
+	}
+}
+
+// inProcessWorkers run in-process handlers on goroutines that outlive a
+// request: the gateway's handler needs a deeper stack than a new goroutine
+// starts with, and growing (copying) it on every request cost ~5% of the
+// chain.
+var inProcessWorkers = &workers{jobs: make(chan func())}
+
+// workers is a pool of goroutines: a job goes to an idle one, or to a new
+// one when none is idle; a worker idle for workerIdle exits.
+type workers struct{ jobs chan func() }
+
+const workerIdle = 10 * time.Second
+
+func (p *workers) run(job func()) {
+	select {
+	case p.jobs <- job:
+	default:
+		go p.work(job)
+	}
+}
+
+func (p *workers) work(job func()) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		job()
+		idle.Reset(workerIdle)
+		select {
+		case job = <-p.jobs:
+		case <-idle.C:
+			return
+		}
 	}
 }
 
@@ -279,7 +313,7 @@ type ready struct {
 }
 
 func newInProcessWriter(req *http.Request, cancel context.CancelFunc, head bool) *inProcessWriter {
-	return &inProcessWriter{req: req, cancel: cancel, head: head, ready: make(chan ready, 1), h: http.Header{}}
+	return &inProcessWriter{req: req, cancel: cancel, head: head, ready: make(chan ready, 1)}
 }
 
 // run serves in through the entry and finishes the response; a handler that
@@ -302,7 +336,12 @@ func (w *inProcessWriter) run(serve handoff.RequestHandler, in *http.Request, fr
 	w.finish()
 }
 
-func (w *inProcessWriter) Header() http.Header { return w.h }
+func (w *inProcessWriter) Header() http.Header {
+	if w.h == nil {
+		w.h = http.Header{} // after WriteHeader: changes no longer matter
+	}
+	return w.h
+}
 
 func (w *inProcessWriter) WriteHeader(code int) {
 	w.mu.Lock()
@@ -315,7 +354,12 @@ func (w *inProcessWriter) writeHeaderLocked(code int) {
 		return // informational responses are not relayed; a second call is ignored, as by net/http
 	}
 	w.status = code
-	w.header = w.h.Clone()
+	// The response takes the handler's header as it is now; the handler's
+	// later changes go to a new one (Header), as a server's would not be sent.
+	w.header, w.h = w.h, nil
+	if w.header == nil {
+		w.header = http.Header{}
+	}
 }
 
 func (w *inProcessWriter) Write(b []byte) (int, error) {

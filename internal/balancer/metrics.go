@@ -2,6 +2,7 @@ package balancer
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,10 @@ type metrics struct {
 	checks    *prometheus.CounterVec
 	retries   prometheus.Counter
 	ejections *prometheus.CounterVec
+
+	// byCode holds requests' counter of each status code once used: the
+	// vector's lookup formats and hashes the label on every request.
+	byCode [600]atomic.Pointer[prometheus.Counter]
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -49,7 +54,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) request(code int)             { m.requests.WithLabelValues(strconv.Itoa(code)).Inc() }
+func (m *metrics) request(code int) {
+	if code < 0 || code >= len(m.byCode) {
+		m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+		return
+	}
+	c := m.byCode[code].Load()
+	if c == nil {
+		counter := m.requests.WithLabelValues(strconv.Itoa(code))
+		c = &counter
+		m.byCode[code].Store(c)
+	}
+	(*c).Inc()
+}
+
 func (m *metrics) targetDone(started time.Time) { m.target.Observe(time.Since(started).Seconds()) }
 func (m *metrics) check(result string)          { m.checks.WithLabelValues(result).Inc() }
 func (m *metrics) retry()                       { m.retries.Inc() }

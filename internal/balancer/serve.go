@@ -16,6 +16,7 @@ import (
 
 	"github.com/pires/go-proxyproto"
 
+	"gatehouse/internal/h1"
 	"gatehouse/internal/listen"
 	"gatehouse/internal/model"
 	"gatehouse/internal/reqbody"
@@ -83,29 +84,35 @@ func (s *Service) serveSocket(l net.Listener) {
 	// which srv.Shutdown and srv.Close do not see once hijacked.
 	base, cancel := context.WithCancel(context.Background())
 	var handlers inflight
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !handlers.enter() {
-				s.errorPage(w, http.StatusServiceUnavailable)
-				return
-			}
-			defer handlers.leave()
-			s.handle(w, r, key, node)
-		}),
-		ReadHeaderTimeout: readHeaderTimeout,
-		// No IdleTimeout: idleConn closes a connection idle for the load
-		// balancer's idle timeout, between requests as well as within one.
-		MaxHeaderBytes: maxParsed,
-		ErrorLog:       slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug),
-		BaseContext:    func(net.Listener) context.Context { return base },
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if tc, ok := c.(*tls.Conn); ok {
-				c = tc.NetConn()
-			}
-			if ic, ok := c.(*idleConn); ok {
-				ctx = context.WithValue(ctx, idleKey{}, ic)
-			}
-			return ctx
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !handlers.enter() {
+			s.errorPage(w, http.StatusServiceUnavailable)
+			return
+		}
+		defer handlers.leave()
+		s.handle(w, r, key, node)
+	})
+	errorLog := slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug)
+	// The common HTTP/1.1 request is read and answered by package h1 on the
+	// connection's goroutine; net/http's server takes HTTP/2, and a
+	// connection from its first request h1 does not take (a body, an
+	// upgrade, a head over h1's buffer: then checkLimits and net/http's
+	// own limits judge it).
+	srv := &h1.Server{
+		Handler:       handler,
+		BaseContext:   base,
+		ConnContext:   withIdleConn,
+		HeaderTimeout: readHeaderTimeout,
+		Log:           s.d.Log,
+		Fallback: &http.Server{
+			Handler:           handler,
+			ReadHeaderTimeout: readHeaderTimeout,
+			// No IdleTimeout: idleConn closes a connection idle for the load
+			// balancer's idle timeout, between requests as well as within one.
+			MaxHeaderBytes: maxParsed,
+			ErrorLog:       errorLog,
+			BaseContext:    func(net.Listener) context.Context { return base },
+			ConnContext:    withIdleConn,
 		},
 	}
 	err := srv.Serve(&protoListener{Listener: s.acceptHandoffs(pl, l), s: s, key: key, tls: tlsConf})
@@ -117,11 +124,24 @@ func (s *Service) serveSocket(l net.Listener) {
 	// streams included, and wait for every handler.
 	ctx, cancelDrain := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancelDrain()
-	if err := srv.Shutdown(ctx); err != nil {
-		srv.Close()
-	}
+	_ = srv.Shutdown(ctx) // closes what is left when ctx ends
 	cancel()
 	handlers.close()
+}
+
+// withIdleConn puts the connection's idleConn, under its TLS and h1's
+// buffer, into its requests' context (connFrom).
+func withIdleConn(ctx context.Context, c net.Conn) context.Context {
+	for {
+		if ic, ok := c.(*idleConn); ok {
+			return context.WithValue(ctx, idleKey{}, ic)
+		}
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return ctx
+		}
+		c = u.NetConn()
+	}
 }
 
 // inflight counts running handlers so the socket's owner can wait for them,
@@ -257,6 +277,10 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 			rt.body = reqbody.New(r.Body)
 			r.Body = &eofBody{ReadCloser: rt.body, onEOF: wait.hold}
 		}
+		if rt.body == nil && directEligible(r, act.group.protocol) {
+			s.forwardDirect(w, r, rt)
+			return
+		}
 		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 	default:
 		s.errorPage(w, http.StatusInternalServerError)
@@ -362,7 +386,8 @@ type route struct {
 	target  *target        // the target of the latest attempt
 	started time.Time
 	wait    *targetWait
-	body    *reqbody.Body // the client's request body; nil when there is none
+	body    *reqbody.Body       // the client's request body; nil when there is none
+	client  http.ResponseWriter // forwardDirect's: 1xx responses go to it (relay1xx)
 
 	waitState targetWait // what wait points to (handle)
 }

@@ -136,9 +136,13 @@ func (s *Service) invoke(x *exchange) *refusal {
 	}
 	// The body is read (MOCK, HTTP) or streamed (HTTP_PROXY) from here: a caller
 	// trickling it must not hold the connection or stream past the integration's
-	// timeout. The deadline works for HTTP/1.1 and h2 streams alike.
-	if err := http.NewResponseController(x.w).SetReadDeadline(time.Now().Add(rt.timeout + s.d.BodyReadSlack)); err != nil {
-		s.log.Debug("set body read deadline", "requestId", x.reqID, "err", err)
+	// timeout. The deadline works for HTTP/1.1 and h2 streams alike; a request
+	// without a body has nothing to bound (and an in-process writer, which has
+	// no deadline, would build an error per request to say so).
+	if x.r.Body != nil && x.r.Body != http.NoBody {
+		if err := http.NewResponseController(x.w).SetReadDeadline(time.Now().Add(rt.timeout + s.d.BodyReadSlack)); err != nil {
+			s.log.Debug("set body read deadline", "requestId", x.reqID, "err", err)
+		}
 	}
 	if rf := s.validateRequest(x); rf != nil {
 		return rf

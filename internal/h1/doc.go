@@ -1,0 +1,23 @@
+// Package h1 serves the common case of HTTP/1.1 on a connection without
+// net/http's server, and hands the connection to net/http for the rest.
+//
+// net/http's server costs a hop more than the hop's own work: a goroutine
+// started and stopped per request (its background read), a context and a
+// cancel per request, its chunking writer and header canonicalization. h1
+// reads a request head from its buffer and, when the head is one it can
+// take whole with certainty (ParseHead: HTTP/1.1, origin-form target, one
+// valid Host, no body, no Transfer-Encoding, Expect, Upgrade or connection
+// options, the whole head within the buffer), builds the *http.Request
+// net/http would have built and calls the same http.Handler on the
+// connection's goroutine. At the first head it does not take, Serve gives
+// the connection, with every byte it read and did not serve, to a fallback
+// (net/http's server), which then serves it to its end: its answers, 400s
+// and limits included, are net/http's. A fuzz test holds the parser to
+// that: whatever ParseHead takes, net/http reads the same request from the
+// same bytes.
+//
+// The response side is net/http's as a client sees it: the status line, the
+// handler's headers, Date, Content-Length when the handler's whole body fits
+// the buffer (else chunked), Content-Type sniffed when the handler set none,
+// no body for HEAD, 204 and 304, Connection: close when either side asks.
+package h1

@@ -1,0 +1,226 @@
+package h1
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+var (
+	// ErrIncomplete: the bytes hold no whole head yet; read more.
+	ErrIncomplete = errors.New("h1: incomplete request head")
+	// ErrUnsupported: a head ParseHead does not take, valid or not; net/http
+	// decides what it is.
+	ErrUnsupported = errors.New("h1: request head for net/http")
+)
+
+// ParseHead reads the request head at the start of b into req, as net/http's
+// server would have read it (but for RemoteAddr, TLS and the context, which
+// belong to the connection: the caller's WithContext makes the request it
+// serves, so req may be a template it reuses). It returns the head's
+// length, or ErrIncomplete, or ErrUnsupported for anything but the common
+// case: an
+// HTTP/1.1 request line with an origin-form target, header fields of token
+// names and visible values on CRLF lines, exactly one valid Host, no body
+// (no Content-Length but 0), no Transfer-Encoding, Trailer, Expect or
+// Upgrade, and a Connection of keep-alive or close only.
+func ParseHead(b []byte, req *http.Request) (int, error) {
+	// Find the head's end first, counting its fields: the header map is
+	// made at its size, an incomplete head costs nothing, and the head
+	// becomes one string whose pieces are the request's strings.
+	fields, n := 0, 0
+	for p := b; ; fields++ {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return 0, ErrIncomplete
+		}
+		if i == 0 || p[i-1] != '\r' {
+			return 0, ErrUnsupported // a bare LF: net/http takes it; nothing common sends it
+		}
+		n += i + 1
+		if i == 1 {
+			break
+		}
+		p = p[i+1:]
+	}
+	head := string(b[:n])
+	line, rest := nextLine(head)
+	method, target, ok := requestLine(line)
+	if !ok {
+		return 0, ErrUnsupported
+	}
+	header := make(http.Header, fields-1)
+	var host string
+	hosts := 0
+	closeConn := false
+	for {
+		line, rest = nextLine(rest)
+		if line == "" {
+			break
+		}
+		name, value, ok := field(line)
+		if !ok {
+			return 0, ErrUnsupported
+		}
+		key := canonicalKey(name)
+		switch key {
+		case "Host":
+			hosts++
+			host = value
+			continue // net/http keeps Host out of the header map
+		case "Content-Length":
+			if len(header["Content-Length"]) > 0 || value != "0" {
+				return 0, ErrUnsupported
+			}
+		case "Transfer-Encoding", "Trailer", "Expect", "Upgrade":
+			return 0, ErrUnsupported
+		case "Connection":
+			c, ok := connectionClose(value)
+			if !ok {
+				return 0, ErrUnsupported
+			}
+			closeConn = closeConn || c
+		}
+		header[key] = append(header[key], value)
+	}
+	if hosts != 1 || !httpguts.ValidHostHeader(host) {
+		return 0, ErrUnsupported
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return 0, ErrUnsupported
+	}
+	*req = http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     header,
+		Body:       http.NoBody,
+		Host:       host,
+		RequestURI: target,
+		Close:      closeConn,
+	}
+	return n, nil
+}
+
+// nextLine splits a whole head after its first line, the line without its
+// CRLF (ParseHead checked that every line ends in one).
+func nextLine(s string) (line, rest string) {
+	i := strings.IndexByte(s, '\n')
+	return s[:i-1], s[i+1:]
+}
+
+// requestLine splits "METHOD /target HTTP/1.1". The target is printable
+// ASCII without spaces, in origin form.
+func requestLine(line string) (method, target string, ok bool) {
+	line, ok = strings.CutSuffix(line, " HTTP/1.1")
+	if !ok {
+		return "", "", false
+	}
+	method, target, ok = strings.Cut(line, " ")
+	if !ok || method == "" || target == "" || target[0] != '/' {
+		return "", "", false
+	}
+	for i := 0; i < len(method); i++ {
+		if !isToken(method[i]) {
+			return "", "", false
+		}
+	}
+	for i := 0; i < len(target); i++ {
+		if c := target[i]; c <= ' ' || c >= 0x7f {
+			return "", "", false
+		}
+	}
+	if method == "CONNECT" || method == "PRI" {
+		return "", "", false
+	}
+	return method, target, true
+}
+
+// field splits "Name: value": a token name right before the colon, the
+// value without the spaces and tabs around it, of visible characters,
+// spaces, tabs and obs-text. A line starting with a space or tab (obs-fold)
+// fails: its name is no token.
+func field(line string) (name, value string, ok bool) {
+	name, value, ok = strings.Cut(line, ":")
+	if !ok || name == "" {
+		return "", "", false
+	}
+	for i := 0; i < len(name); i++ {
+		if !isToken(name[i]) {
+			return "", "", false
+		}
+	}
+	value = strings.Trim(value, " \t")
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return "", "", false
+		}
+	}
+	return name, value, true
+}
+
+// connectionClose reads a Connection value of keep-alive and close tokens
+// only: whether it says close, and false for any other option (a hop-by-hop
+// header it names is net/http's and the proxy's business).
+func connectionClose(v string) (closeConn, ok bool) {
+	for tok := range strings.SplitSeq(v, ",") {
+		tok = strings.Trim(tok, " \t")
+		switch {
+		case tok == "":
+		case strings.EqualFold(tok, "close"):
+			closeConn = true
+		case strings.EqualFold(tok, "keep-alive"):
+		default:
+			return false, false
+		}
+	}
+	return closeConn, true
+}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey of a token name, without
+// an allocation for the common names sent in canonical form.
+func canonicalKey(name string) string {
+	if _, ok := commonKeys[name]; ok {
+		return name
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+var commonKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range []string{
+		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization",
+		"Cache-Control", "Connection", "Content-Length", "Content-Type", "Cookie", "Host",
+		"If-Modified-Since", "If-None-Match", "Origin", "Pragma", "Referer", "User-Agent",
+		"X-Amz-Date", "X-Amz-Security-Token", "X-Amzn-Trace-Id", "X-Api-Key",
+		"X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Requested-With",
+	} {
+		m[k] = true
+	}
+	return m
+}()
+
+// isToken reports whether c is a tchar (RFC 9110 5.6.2).
+func isToken(c byte) bool { return c < 0x80 && tokenTable[c] }
+
+var tokenTable = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()

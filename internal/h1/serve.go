@@ -1,0 +1,522 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// Sizes of a connection's buffers. A head that does not fit readBufferSize
+// goes to the fallback: net/http's limits judge it.
+const (
+	readBufferSize  = 8 << 10
+	writeBufferSize = 4 << 10
+	// bodyBufferSize is how much of a body the response holds before it
+	// commits to its headers: a handler that writes less in all gets a
+	// Content-Length, one that writes more a chunked body (net/http's
+	// bufferBeforeChunkingSize).
+	bodyBufferSize = 2 << 10
+)
+
+// Conn is one client connection served by Serve.
+type Conn struct {
+	// Conn is the connection: a *tls.Conn whose handshake is done, or a
+	// plain one.
+	Conn net.Conn
+	// Context is every request's context: it should end when the
+	// connection's server stops.
+	Context context.Context
+	// Handler serves each request Serve takes.
+	Handler http.Handler
+	// Fallback serves the connection from the first request Serve does not
+	// take, to its end; the connection it gets reads the bytes Serve read
+	// and did not serve first. A *tls.Conn's fallback gets a plain
+	// net.Conn: net/http then serves it as HTTP/1.1 without TLS facts.
+	Fallback func(net.Conn)
+	// HeaderTimeout bounds reading a request head from its first byte (and
+	// the first head from the start).
+	HeaderTimeout time.Duration
+	// Log gets a handler's panic.
+	Log *slog.Logger
+	// Idle, when set, is told whether the connection waits between
+	// requests (true) or serves one (false), for a graceful stop (Closer).
+	Idle func(idle bool)
+	// stop, set by Stop, makes the connection close after the response in
+	// flight.
+	stop atomic.Bool
+}
+
+// Stop makes Serve close the connection once the response in flight (if
+// any) is written, as net/http's Shutdown does with keep-alive connections.
+// The caller closes an idle connection itself.
+func (c *Conn) Stop() { c.stop.Store(true) }
+
+var bufReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
+var bufWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, writeBufferSize) }}
+
+// Serve serves c.Conn until it closes, either side asks to, a head is not
+// taken (then c.Fallback has the connection) or a read fails. It closes the
+// connection unless the fallback has it.
+func Serve(c *Conn) {
+	br := bufReaders.Get().(*bufio.Reader)
+	br.Reset(c.Conn)
+	bw := bufWriters.Get().(*bufio.Writer)
+	bw.Reset(c.Conn)
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			c.Conn.Close()
+			br.Reset(nil)
+			bufReaders.Put(br)
+		}
+		bw.Reset(nil)
+		bufWriters.Put(bw)
+	}()
+	remote := c.Conn.RemoteAddr().String()
+	var state *tls.ConnectionState
+	if tc, ok := c.Conn.(*tls.Conn); ok {
+		cs := tc.ConnectionState()
+		state = &cs
+	}
+	w := &response{conn: c.Conn, bw: bw, header: http.Header{}, stop: &c.stop}
+	deadline := time.Now().Add(c.HeaderTimeout) // the first head counts from the start
+	var head http.Request                       // parsed into, then copied with the context
+	for {
+		err := readHead(c.Conn, br, &head, deadline, c.HeaderTimeout)
+		if errors.Is(err, ErrUnsupported) {
+			handedOver = true
+			c.Fallback(&bufferedConn{Conn: c.Conn, br: br})
+			return
+		}
+		if err != nil {
+			return
+		}
+		deadline = time.Time{}
+		head.RemoteAddr = remote
+		head.TLS = state
+		req := head.WithContext(c.Context)
+		if c.Idle != nil {
+			c.Idle(false)
+		}
+		w.reset(req)
+		if !serveOne(c, w, req) || w.closeAfter || c.stop.Load() {
+			return
+		}
+		if c.Idle != nil {
+			c.Idle(true)
+		}
+		if c.stop.Load() {
+			return
+		}
+	}
+}
+
+// readHead reads the next request head from br into req: it waits for the first byte
+// without a deadline (the connection's idle timeout is its owner's), unless
+// deadline is set (the first request), then for the rest of the head at
+// most timeout.
+func readHead(conn net.Conn, br *bufio.Reader, req *http.Request, deadline time.Time, timeout time.Duration) error {
+	if !deadline.IsZero() {
+		if err := conn.SetReadDeadline(deadline); err != nil {
+			return err
+		}
+	}
+	if _, err := br.Peek(1); err != nil {
+		return err
+	}
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		n, err := ParseHead(buf, req)
+		if err == nil {
+			_, _ = br.Discard(n)
+			if !deadline.IsZero() {
+				return conn.SetReadDeadline(time.Time{})
+			}
+			return nil
+		}
+		if !errors.Is(err, ErrIncomplete) {
+			return err
+		}
+		if len(buf) == br.Size() {
+			return ErrUnsupported // larger than the buffer: net/http's limits judge it
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(timeout)
+			if err := conn.SetReadDeadline(deadline); err != nil {
+				return err
+			}
+		}
+		if _, err := br.Peek(len(buf) + 1); err != nil {
+			return err
+		}
+	}
+}
+
+// serveOne runs the handler for req and finishes its response. It reports
+// whether the connection may serve another request.
+func serveOne(c *Conn, w *response, req *http.Request) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				ok = false
+				return
+			}
+			buf := make([]byte, 64<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			if c.Log != nil {
+				c.Log.Error("handler panic", "remote", req.RemoteAddr, "panic", fmt.Sprint(p), "stack", string(buf))
+			}
+			ok = false
+		}
+	}()
+	c.Handler.ServeHTTP(w, req)
+	return w.finish() == nil
+}
+
+// bufferedConn is a connection whose first bytes were read into br.
+type bufferedConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) {
+	if c.br == nil {
+		return c.Conn.Read(p)
+	}
+	if c.br.Buffered() == 0 {
+		// Drained: from now on straight from the connection, and the
+		// buffer goes back to the pool.
+		br := c.br
+		c.br = nil
+		br.Reset(nil)
+		bufReaders.Put(br)
+		return c.Conn.Read(p)
+	}
+	return c.br.Read(p)
+}
+
+// NetConn is the connection under the buffer (as tls.Conn's).
+func (c *bufferedConn) NetConn() net.Conn { return c.Conn }
+
+// response is the http.ResponseWriter of one request at a time on a
+// connection (reset between them).
+type response struct {
+	conn   net.Conn
+	bw     *bufio.Writer
+	header http.Header
+	req    *http.Request
+	stop   *atomic.Bool // the server stops: the response says close
+
+	status      int
+	wroteHeader bool // WriteHeader called with a final status
+	committed   bool // the status line and headers are in bw
+	chunked     bool
+	noBody      bool // 1xx, 204, 304: nothing to send, a write fails
+	head        bool // HEAD: writes are counted, not sent
+	declared    int64
+	written     int64
+	closeAfter  bool
+	err         error
+	body        [bodyBufferSize]byte
+	nbody       int
+
+	keys     []string // scratch for sorting header keys
+	trailers []string // declared in Trailer when the headers went
+}
+
+func (w *response) reset(req *http.Request) {
+	clear(w.header)
+	*w = response{conn: w.conn, bw: w.bw, header: w.header, stop: w.stop, req: req, keys: w.keys[:0], trailers: w.trailers[:0], declared: -1}
+	w.closeAfter = req.Close
+	w.head = req.Method == http.MethodHead
+}
+
+func (w *response) Header() http.Header { return w.header }
+
+func (w *response) WriteHeader(code int) {
+	if w.wroteHeader || w.err != nil {
+		return
+	}
+	if code < 100 || code > 999 {
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		// An informational response goes out now; the final one follows.
+		w.writeStatus(code)
+		w.writeHeaderFields(false)
+		_, _ = w.bw.WriteString("\r\n")
+		w.err = w.bw.Flush()
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	if cl := w.header.Get("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			w.declared = n
+		} else {
+			w.header.Del("Content-Length") // as net/http: an invalid one is not sent
+		}
+	}
+	w.noBody = !bodyAllowed(code)
+}
+
+func (w *response) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if w.noBody {
+		return 0, http.ErrBodyNotAllowed
+	}
+	if w.declared >= 0 && w.written+int64(len(p)) > w.declared {
+		return 0, http.ErrContentLength
+	}
+	w.written += int64(len(p))
+	if !w.committed {
+		if w.nbody+len(p) <= len(w.body) {
+			w.nbody += copy(w.body[w.nbody:], p)
+			return len(p), nil
+		}
+		w.commit(false, p)
+	}
+	if w.head {
+		return len(p), nil // as net/http: counted, not sent
+	}
+	return len(p), w.writeBody(p)
+}
+
+// Flush sends what the handler wrote so far (http.Flusher).
+func (w *response) Flush() {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.err != nil {
+		return
+	}
+	if !w.committed {
+		w.commit(false, nil)
+	}
+	w.err = w.bw.Flush()
+}
+
+// commit writes the status line and headers, and the body held so far.
+// done says the handler returned: a body it wrote whole gets its length.
+// next is the write that did not fit the buffer, if any: with the buffer, a
+// missing Content-Type is sniffed from it.
+func (w *response) commit(done bool, next []byte) {
+	w.committed = true
+	h := w.header
+	for _, v := range h["Trailer"] {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				w.trailers = append(w.trailers, http.CanonicalHeaderKey(k))
+			}
+		}
+	}
+	if w.declared < 0 && !w.noBody {
+		switch {
+		case done && len(w.trailers) == 0 && (!w.head || w.nbody > 0):
+			h["Content-Length"] = []string{strconv.Itoa(w.nbody)}
+		case !w.head:
+			w.chunked = true
+			h["Transfer-Encoding"] = chunkedValue
+		}
+	}
+	if _, ok := h["Content-Type"]; !ok && !w.noBody && (w.nbody > 0 || len(next) > 0) {
+		sniff := w.body[:w.nbody]
+		if w.nbody == 0 {
+			sniff = next[:min(len(next), 512)]
+		}
+		h["Content-Type"] = []string{http.DetectContentType(sniff)}
+	}
+	if _, ok := h["Date"]; !ok {
+		h["Date"] = []string{httpDate()}
+	}
+	if w.closeAfter || w.stop.Load() {
+		w.closeAfter = true
+		h["Connection"] = closeValue
+	} else if httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
+		w.closeAfter = true
+	}
+	if w.declared < 0 && !w.chunked && !done && !w.head && !w.noBody {
+		w.closeAfter = true // no length and no chunking: the close ends the body
+	}
+	w.writeStatus(w.status)
+	w.writeHeaderFields(true)
+	_, _ = w.bw.WriteString("\r\n")
+	if w.nbody > 0 && !w.head {
+		n := w.nbody
+		w.nbody = 0
+		w.err = w.writeBody(w.body[:n])
+	}
+}
+
+var (
+	chunkedValue = []string{"chunked"}
+	closeValue   = []string{"close"}
+)
+
+func (w *response) writeBody(p []byte) error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.chunked {
+		_, _ = w.bw.WriteString(strconv.FormatInt(int64(len(p)), 16))
+		_, _ = w.bw.WriteString("\r\n")
+		_, _ = w.bw.Write(p)
+		_, err := w.bw.WriteString("\r\n")
+		return err
+	}
+	_, err := w.bw.Write(p)
+	return err
+}
+
+// finish completes the response after the handler returned.
+func (w *response) finish() error {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if !w.committed {
+		w.commit(true, nil)
+	}
+	if w.chunked {
+		_, _ = w.bw.WriteString("0\r\n")
+		w.writeTrailers()
+		_, _ = w.bw.WriteString("\r\n")
+	}
+	if w.declared >= 0 && !w.noBody && !w.head && w.written != w.declared {
+		// Shorter than declared: the client cannot frame what follows.
+		w.closeAfter = true
+	}
+	if w.err == nil {
+		w.err = w.bw.Flush()
+	}
+	return w.err
+}
+
+// writeTrailers writes the trailer fields as net/http does: the values of
+// the fields declared in Trailer when the headers went, and the fields set
+// under http.TrailerPrefix.
+func (w *response) writeTrailers() {
+	t := http.Header{}
+	for _, k := range w.trailers {
+		for _, v := range w.header[k] {
+			t.Add(k, v)
+		}
+	}
+	for k, vv := range w.header {
+		if name, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
+			t[http.CanonicalHeaderKey(name)] = append(t[http.CanonicalHeaderKey(name)], vv...)
+		}
+	}
+	w.keys = writeFields(w.bw, t, w.keys, func(k string) bool {
+		return k == "Content-Length" || k == "Transfer-Encoding" || k == "Trailer"
+	})
+}
+
+func (w *response) writeStatus(code int) {
+	_, _ = w.bw.WriteString("HTTP/1.1 ")
+	if text := http.StatusText(code); text != "" {
+		_, _ = w.bw.WriteString(strconv.Itoa(code))
+		_ = w.bw.WriteByte(' ')
+		_, _ = w.bw.WriteString(text)
+	} else {
+		_, _ = fmt.Fprintf(w.bw, "%03d status code %d", code, code)
+	}
+	_, _ = w.bw.WriteString("\r\n")
+}
+
+// writeHeaderFields writes the header in key order, as net/http does; the
+// framing fields only on a final response.
+func (w *response) writeHeaderFields(final bool) {
+	w.keys = writeFields(w.bw, w.header, w.keys, func(k string) bool {
+		return !final && (k == "Content-Length" || k == "Transfer-Encoding") || strings.HasPrefix(k, http.TrailerPrefix)
+	})
+}
+
+// writeFields writes h's fields but the skipped ones in key order, as
+// net/http's Header.Write: fields of invalid names dropped, CR and LF in
+// values turned into spaces, spaces and tabs around values trimmed. keys is
+// scratch space, returned for the next call.
+func writeFields(bw *bufio.Writer, h http.Header, keys []string, skip func(string) bool) []string {
+	keys = keys[:0]
+	for k := range h {
+		if !skip(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !httpguts.ValidHeaderFieldName(k) {
+			continue
+		}
+		for _, v := range h[k] {
+			_, _ = bw.WriteString(k)
+			_, _ = bw.WriteString(": ")
+			writeValue(bw, v)
+			_, _ = bw.WriteString("\r\n")
+		}
+	}
+	return keys
+}
+
+func writeValue(bw *bufio.Writer, v string) {
+	v = strings.Trim(v, " \t\r\n") // as net/http: CR and LF become spaces, then spaces are trimmed
+	start := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\r' || v[i] == '\n' {
+			_, _ = bw.WriteString(v[start:i])
+			_ = bw.WriteByte(' ')
+			start = i + 1
+		}
+	}
+	_, _ = bw.WriteString(v[start:])
+}
+
+func bodyAllowed(code int) bool {
+	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
+}
+
+// httpDate is the Date header's value, formatted once a second.
+func httpDate() string {
+	now := time.Now().Unix()
+	if d := cachedDate.Load(); d != nil && d.unix == now {
+		return d.text
+	}
+	d := &dateText{unix: now, text: time.Unix(now, 0).UTC().Format(http.TimeFormat)}
+	cachedDate.Store(d)
+	return d.text
+}
+
+type dateText struct {
+	unix int64
+	text string
+}
+
+var cachedDate atomic.Pointer[dateText]
+
+var _ http.Flusher = (*response)(nil)
+var _ io.Writer = (*response)(nil)

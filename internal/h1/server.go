@@ -1,0 +1,204 @@
+package h1
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Server accepts connections and serves each with Serve, giving net/http's
+// server (Fallback) the connections that speak HTTP/2 and those from their
+// first request Serve does not take. It is http.Server's Serve and Shutdown
+// for a listener whose TLS connections (*tls.Conn) have not shaken hands
+// yet: Server shakes hands within HeaderTimeout, as http.Server does.
+type Server struct {
+	Handler http.Handler
+	// Fallback serves what Serve does not; its Handler should be Handler,
+	// its ConnContext should see through a NetConn method (the buffered
+	// connection a fallback gets has one).
+	Fallback *http.Server
+	// BaseContext is every request's context's parent; ConnContext may add
+	// to it per connection (the net.Conn it gets is the accepted one).
+	BaseContext context.Context
+	ConnContext func(context.Context, net.Conn) context.Context
+	// HeaderTimeout bounds a TLS handshake and a request head.
+	HeaderTimeout time.Duration
+	Log           *slog.Logger
+
+	mu       sync.Mutex
+	conns    map[*Conn]bool // value: idle between requests
+	stopping bool
+	wg       sync.WaitGroup
+	queue    *connQueue
+}
+
+// Serve accepts from l until it fails; it returns that error (net.ErrClosed
+// once l is closed) and closes l, as http.Server's Serve.
+func (s *Server) Serve(l net.Listener) error {
+	defer l.Close()
+	s.mu.Lock()
+	s.conns = map[*Conn]bool{}
+	s.queue = &connQueue{addr: l.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	s.mu.Unlock()
+	go func() { _ = s.Fallback.Serve(s.queue) }() // ends with Shutdown or Close
+	backoff := time.Duration(0)
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && !errors.Is(err, net.ErrClosed) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		s.wg.Add(1)
+		go s.serve(c)
+	}
+}
+
+func (s *Server) serve(c net.Conn) {
+	defer s.wg.Done()
+	// As net/http's: ReverseProxy aborts (panics with http.ErrAbortHandler)
+	// on a body cut short only when it sees a server in the context.
+	ctx := context.WithValue(s.BaseContext, http.ServerContextKey, s.Fallback)
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, c.LocalAddr())
+	if s.ConnContext != nil {
+		ctx = s.ConnContext(ctx, c)
+	}
+	if tc, ok := c.(*tls.Conn); ok {
+		_ = tc.SetDeadline(time.Now().Add(s.HeaderTimeout))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			if s.Log != nil {
+				s.Log.Debug("tls handshake error", "remote", c.RemoteAddr().String(), "err", err)
+			}
+			c.Close()
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+		if tc.ConnectionState().NegotiatedProtocol == "h2" {
+			s.queue.give(c)
+			return
+		}
+	}
+	hc := &Conn{Conn: c, Context: ctx, Handler: s.Handler, Fallback: s.queue.give, HeaderTimeout: s.HeaderTimeout, Log: s.Log}
+	hc.Idle = func(idle bool) { s.setIdle(hc, idle) }
+	if !s.track(hc) {
+		c.Close()
+		return
+	}
+	defer s.untrack(hc)
+	Serve(hc)
+}
+
+func (s *Server) track(c *Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return false
+	}
+	s.conns[c] = true
+	return true
+}
+
+func (s *Server) untrack(c *Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// setIdle records whether c waits for a request; a connection that goes
+// idle while the server stops is closed.
+func (s *Server) setIdle(c *Conn, idle bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns[c] = idle
+	if idle && s.stopping {
+		c.Conn.Close()
+	}
+}
+
+// Shutdown stops as http.Server's Shutdown does, once the listener given to
+// Serve is closed: idle connections close now, busy ones after their
+// response, the fallback shuts down too; it waits for all of them until ctx
+// ends, then closes what is left and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	for c, idle := range s.conns {
+		c.Stop()
+		if idle {
+			c.Conn.Close()
+		}
+	}
+	queue := s.queue
+	s.mu.Unlock()
+	if queue != nil {
+		queue.Close()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	ferr := s.Fallback.Shutdown(ctx)
+	select {
+	case <-done:
+		return ferr
+	case <-ctx.Done():
+		s.Close()
+		return ctx.Err()
+	}
+}
+
+// Close closes every connection at once, the fallback's too.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.stopping = true
+	for c := range s.conns {
+		c.Conn.Close()
+	}
+	queue := s.queue
+	s.mu.Unlock()
+	if queue != nil {
+		queue.Close()
+	}
+	s.Fallback.Close()
+}
+
+// connQueue is the fallback server's listener: it accepts the connections
+// given to it.
+type connQueue struct {
+	addr  net.Addr
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (q *connQueue) give(c net.Conn) {
+	select {
+	case q.conns <- c:
+	case <-q.done:
+		c.Close()
+	}
+}
+
+func (q *connQueue) Accept() (net.Conn, error) {
+	select {
+	case c := <-q.conns:
+		return c, nil
+	case <-q.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (q *connQueue) Close() error {
+	q.once.Do(func() { close(q.done) })
+	return nil
+}
+
+func (q *connQueue) Addr() net.Addr { return q.addr }
