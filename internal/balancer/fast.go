@@ -337,7 +337,7 @@ func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Respon
 				return nil, &staleError{err}
 			}
 		}
-		res, err = http.ReadResponse(c.br, req)
+		res, err = h1.ReadResponse(c.br, req)
 		if err != nil {
 			if errors.Is(err, errHeadersTooLarge) {
 				return nil, errHeadersTooLarge

@@ -169,8 +169,12 @@ func roundTripInProcess(req *http.Request, serve handoff.RequestHandler, from ha
 	in := serverRequest(ctx, req)
 	w := newInProcessWriter(req, cancel, in.Method == http.MethodHead)
 	inProcessWorkers.run(func() { w.run(serve, in, from) })
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	timer := timers.Get().(*time.Timer)
+	timer.Reset(timeout)
+	defer func() {
+		timer.Stop() // since Go 1.23 nothing stale stays in its channel
+		timers.Put(timer)
+	}()
 	select {
 	case r := <-w.ready:
 		if r.err != nil {
@@ -186,6 +190,14 @@ func roundTripInProcess(req *http.Request, serve handoff.RequestHandler, from ha
 		return nil, req.Context().Err()
 	}
 }
+
+// timers are stopped timers for roundTripInProcess's wait: a timer per
+// request was a fifth of the hand-off's allocations.
+var timers = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
 
 // inProcessWorkers run in-process handlers on goroutines that outlive a
 // request: the gateway's handler needs a deeper stack than a new goroutine
@@ -240,9 +252,14 @@ func (e *timeoutError) Temporary() bool { return true }
 // RemoteAddr and TLS.
 func serverRequest(ctx context.Context, out *http.Request) *http.Request {
 	uri := out.URL.RequestURI()
-	u, err := url.ParseRequestURI(uri)
-	if err != nil {
-		u = &url.URL{Path: out.URL.Path, RawPath: out.URL.RawPath, RawQuery: out.URL.RawQuery}
+	// The URL a server parses from that line has the outbound URL's path
+	// and query (RequestURI writes them as EscapedPath and RawQuery, which
+	// parse back to the same); an opaque URL's line is parsed.
+	u := &url.URL{Path: out.URL.Path, RawPath: out.URL.RawPath, RawQuery: out.URL.RawQuery, ForceQuery: out.URL.ForceQuery}
+	if out.URL.Opaque != "" {
+		if parsed, err := url.ParseRequestURI(uri); err == nil {
+			u = parsed
+		}
 	}
 	h := make(http.Header, len(out.Header)+2)
 	for k, v := range out.Header {

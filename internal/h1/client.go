@@ -3,7 +3,9 @@ package h1
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 
 	"golang.org/x/net/http/httpguts"
@@ -84,3 +86,142 @@ func skipOnRequest(k string) bool {
 	}
 	return false
 }
+
+// ReadResponse reads a response to req from br as http.ReadResponse does,
+// for the common case only: an HTTP/1.1 status line, header fields as
+// ParseHead takes them, and a body framed by one Content-Length (or none for
+// 204 and 304). Anything else, a response to HEAD, a 1xx, chunked or
+// close-delimited bodies, a Trailer field, a head over br's buffer, goes to
+// http.ReadResponse itself: ReadResponse consumes nothing before it decides.
+func ReadResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodHead {
+		return http.ReadResponse(br, req)
+	}
+	if _, err := br.Peek(1); err != nil {
+		return http.ReadResponse(br, req) // its error for an empty or failed read
+	}
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		res, n, err := parseResponse(buf)
+		if err == nil {
+			_, _ = br.Discard(n)
+			res.Request = req
+			if res.ContentLength > 0 {
+				res.Body = &lengthBody{r: br, left: res.ContentLength}
+			}
+			return res, nil
+		}
+		if err != ErrIncomplete || len(buf) == br.Size() {
+			return http.ReadResponse(br, req)
+		}
+		if _, err := br.Peek(len(buf) + 1); err != nil {
+			return http.ReadResponse(br, req)
+		}
+	}
+}
+
+// parseResponse reads a response head at the start of b (see ReadResponse),
+// its body left to the caller.
+func parseResponse(b []byte) (*http.Response, int, error) {
+	fields, n, err := headEnd(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	head := string(b[:n])
+	line, rest := nextLine(head)
+	status, ok := strings.CutPrefix(line, "HTTP/1.1 ")
+	if !ok || len(status) < 3 || len(status) > 3 && status[3] != ' ' {
+		return nil, 0, ErrUnsupported
+	}
+	code := 0
+	for i := 0; i < 3; i++ {
+		if status[i] < '0' || status[i] > '9' {
+			return nil, 0, ErrUnsupported
+		}
+		code = code*10 + int(status[i]-'0')
+	}
+	if code < 200 {
+		return nil, 0, ErrUnsupported // 1xx: http.ReadResponse (the caller loops over them)
+	}
+	header := make(http.Header, fields-1)
+	length := int64(-1)
+	for {
+		line, rest = nextLine(rest)
+		if line == "" {
+			break
+		}
+		name, value, ok := field(line)
+		if !ok {
+			return nil, 0, ErrUnsupported
+		}
+		key := canonicalKey(name)
+		switch key {
+		case "Content-Length":
+			if length >= 0 || value == "" || len(value) > 18 {
+				return nil, 0, ErrUnsupported
+			}
+			length = 0
+			for i := 0; i < len(value); i++ {
+				if value[i] < '0' || value[i] > '9' {
+					return nil, 0, ErrUnsupported
+				}
+				length = length*10 + int64(value[i]-'0')
+			}
+		case "Transfer-Encoding", "Trailer":
+			return nil, 0, ErrUnsupported
+		}
+		header[key] = append(header[key], value)
+	}
+	if code == http.StatusNoContent || code == http.StatusNotModified {
+		length = 0 // no body, whatever the field says (net/http's fixLength)
+	} else if length < 0 {
+		return nil, 0, ErrUnsupported // until the connection closes: http.ReadResponse
+	}
+	// As net/http: Pragma: no-cache implies Cache-Control: no-cache, and a
+	// Connection: close is the response's Close, its field removed.
+	if p := header["Pragma"]; len(p) > 0 && p[0] == "no-cache" && header["Cache-Control"] == nil {
+		header["Cache-Control"] = []string{"no-cache"}
+	}
+	closeConn := httpguts.HeaderValuesContainsToken(header["Connection"], "close")
+	if closeConn {
+		delete(header, "Connection")
+	}
+	return &http.Response{
+		Status:        strings.TrimLeft(status, " "),
+		StatusCode:    code,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        header,
+		Body:          http.NoBody,
+		ContentLength: length,
+		Close:         closeConn,
+	}, n, nil
+}
+
+// lengthBody is a body of a known length: ending early is
+// io.ErrUnexpectedEOF, as net/http's.
+type lengthBody struct {
+	r    *bufio.Reader
+	left int64
+}
+
+func (b *lengthBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	if b.left == 0 {
+		return n, io.EOF
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+func (b *lengthBody) Close() error { return nil }

@@ -3,8 +3,11 @@ package h1
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -75,6 +78,57 @@ func FuzzWriteRequest(f *testing.F) {
 		}
 		if gerr == nil && got != want {
 			t.Fatalf("got\n%q\nnet/http\n%q", got, want)
+		}
+	})
+}
+
+// readBoth reads b as a response to a GET with ReadResponse and with
+// http.ReadResponse: the response, its body and what was left unread.
+func readBoth(b []byte) (got, want string) {
+	read := func(f func(*bufio.Reader, *http.Request) (*http.Response, error)) string {
+		br := bufio.NewReaderSize(bytes.NewReader(b), 256)
+		res, err := f(br, &http.Request{Method: "GET"})
+		if err != nil {
+			return "error"
+		}
+		body, err := io.ReadAll(res.Body)
+		rest, _ := io.ReadAll(br)
+		return fmt.Sprintf("%q %d %s %v length=%d close=%v body=%q err=%v rest=%q",
+			res.Status, res.StatusCode, res.Proto, res.Header, res.ContentLength, res.Close, body, err != nil, rest)
+	}
+	return read(ReadResponse), read(http.ReadResponse)
+}
+
+func TestReadResponseAsNetHTTP(t *testing.T) {
+	for _, raw := range []string{
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1",
+		"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nConnection: close\r\n\r\n",
+		"HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 2\r\n\r\nhi",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n\r\nuntil close",
+		"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+		"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200\r\nContent-Length: 1\r\n\r\nx",
+		"HTTP/1.1 200 OK\r\nContent-Length: " + strings.Repeat("9", 30) + "\r\n\r\n",
+		"HTTP/1.1 2x0 OK\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nX: " + strings.Repeat("y", 300) + "\r\nContent-Length: 0\r\n\r\n", // over the buffer
+	} {
+		if got, want := readBoth([]byte(raw)); got != want {
+			t.Errorf("%q:\ngot      %s\nnet/http %s", raw, got, want)
+		}
+	}
+}
+
+// FuzzReadResponse holds ReadResponse to http.ReadResponse: the same
+// response, body and unread rest from any bytes.
+func FuzzReadResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive, close\r\n\r\nhello"))
+	f.Add([]byte("HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\nHTTP/1.1 200 OK\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := readBoth(b); got != want {
+			t.Fatalf("%q:\ngot      %s\nnet/http %s", b, got, want)
 		}
 	})
 }

@@ -19,5 +19,13 @@
 // The response side is net/http's as a client sees it: the status line, the
 // handler's headers, Date, Content-Length when the handler's whole body fits
 // the buffer (else chunked), Content-Type sniffed when the handler set none,
-// no body for HEAD, 204 and 304, Connection: close when either side asks.
+// no body for HEAD, 204 and 304, Connection: close when either side asks,
+// trailers, and an aborted handler (http.ErrAbortHandler) cutting the
+// connection.
+//
+// The client side of the same common case, for a proxy's hot path:
+// WriteRequest writes a request without a body as http.Request's Write does,
+// ReadResponse reads a response with a Content-Length as http.ReadResponse
+// does and gives it every other response. Fuzz tests hold both to net/http,
+// byte for byte.
 package h1

@@ -30,23 +30,9 @@ var (
 // (no Content-Length but 0), no Transfer-Encoding, Trailer, Expect or
 // Upgrade, and a Connection of keep-alive or close only.
 func ParseHead(b []byte, req *http.Request) (int, error) {
-	// Find the head's end first, counting its fields: the header map is
-	// made at its size, an incomplete head costs nothing, and the head
-	// becomes one string whose pieces are the request's strings.
-	fields, n := 0, 0
-	for p := b; ; fields++ {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			return 0, ErrIncomplete
-		}
-		if i == 0 || p[i-1] != '\r' {
-			return 0, ErrUnsupported // a bare LF: net/http takes it; nothing common sends it
-		}
-		n += i + 1
-		if i == 1 {
-			break
-		}
-		p = p[i+1:]
+	fields, n, err := headEnd(b)
+	if err != nil {
+		return 0, err
 	}
 	head := string(b[:n])
 	line, rest := nextLine(head)
@@ -108,6 +94,27 @@ func ParseHead(b []byte, req *http.Request) (int, error) {
 		Close:      closeConn,
 	}
 	return n, nil
+}
+
+// headEnd finds the end of the head at the start of b, counting its lines
+// (the request or status line included): a header map is then made at its
+// size, an incomplete head costs nothing, and the head becomes one string
+// whose pieces are the message's strings.
+func headEnd(b []byte) (lines, n int, err error) {
+	for p := b; ; lines++ {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			return 0, 0, ErrIncomplete
+		}
+		if i == 0 || p[i-1] != '\r' {
+			return 0, 0, ErrUnsupported // a bare LF: net/http takes it; nothing common sends it
+		}
+		n += i + 1
+		if i == 1 {
+			return lines, n, nil
+		}
+		p = p[i+1:]
+	}
 }
 
 // nextLine splits a whole head after its first line, the line without its

@@ -93,7 +93,12 @@ func Serve(c *Conn) {
 		cs := tc.ConnectionState()
 		state = &cs
 	}
-	w := &response{conn: c.Conn, bw: bw, header: http.Header{}, stop: &c.stop}
+	w := &response{bw: bw, header: http.Header{}, stop: &c.stop}
+	// The requests' context ends with the connection, as net/http's: what a
+	// request registers on it (context.AfterFunc) stays with this
+	// connection, not with the server's context all connections share.
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
 	deadline := time.Now().Add(c.HeaderTimeout) // the first head counts from the start
 	var head http.Request                       // parsed into, then copied with the context
 	for {
@@ -109,7 +114,7 @@ func Serve(c *Conn) {
 		deadline = time.Time{}
 		head.RemoteAddr = remote
 		head.TLS = state
-		req := head.WithContext(c.Context)
+		req := head.WithContext(ctx)
 		if c.Idle != nil {
 			c.Idle(false)
 		}
@@ -216,7 +221,6 @@ func (c *bufferedConn) NetConn() net.Conn { return c.Conn }
 // response is the http.ResponseWriter of one request at a time on a
 // connection (reset between them).
 type response struct {
-	conn   net.Conn
 	bw     *bufio.Writer
 	header http.Header
 	req    *http.Request
@@ -241,7 +245,7 @@ type response struct {
 
 func (w *response) reset(req *http.Request) {
 	clear(w.header)
-	*w = response{conn: w.conn, bw: w.bw, header: w.header, stop: w.stop, req: req, keys: w.keys[:0], trailers: w.trailers[:0], declared: -1}
+	*w = response{bw: w.bw, header: w.header, stop: w.stop, req: req, keys: w.keys[:0], trailers: w.trailers[:0], declared: -1}
 	w.closeAfter = req.Close
 	w.head = req.Method == http.MethodHead
 }
@@ -333,48 +337,64 @@ func (w *response) commit(done bool, next []byte) {
 			}
 		}
 	}
+	// The fields the server adds go out after the handler's, as net/http's
+	// do, straight into the buffer: the handler's map is not touched.
+	var length = -1
 	if w.declared < 0 && !w.noBody {
 		switch {
 		case done && len(w.trailers) == 0 && (!w.head || w.nbody > 0):
-			h["Content-Length"] = []string{strconv.Itoa(w.nbody)}
+			length = w.nbody
 		case !w.head:
 			w.chunked = true
-			h["Transfer-Encoding"] = chunkedValue
 		}
 	}
+	ctype := ""
 	if _, ok := h["Content-Type"]; !ok && !w.noBody && (w.nbody > 0 || len(next) > 0) {
 		sniff := w.body[:w.nbody]
 		if w.nbody == 0 {
 			sniff = next[:min(len(next), 512)]
 		}
-		h["Content-Type"] = []string{http.DetectContentType(sniff)}
-	}
-	if _, ok := h["Date"]; !ok {
-		h["Date"] = []string{httpDate()}
+		ctype = http.DetectContentType(sniff)
 	}
 	if w.closeAfter || w.stop.Load() {
 		w.closeAfter = true
-		h["Connection"] = closeValue
 	} else if httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
 		w.closeAfter = true
 	}
 	if w.declared < 0 && !w.chunked && !done && !w.head && !w.noBody {
 		w.closeAfter = true // no length and no chunking: the close ends the body
 	}
+	bw := w.bw
 	w.writeStatus(w.status)
 	w.writeHeaderFields(true)
-	_, _ = w.bw.WriteString("\r\n")
+	if length >= 0 {
+		_, _ = bw.WriteString("Content-Length: ")
+		_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(length), 10))
+		_, _ = bw.WriteString("\r\n")
+	}
+	if w.chunked {
+		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+	if ctype != "" {
+		_, _ = bw.WriteString("Content-Type: ")
+		_, _ = bw.WriteString(ctype)
+		_, _ = bw.WriteString("\r\n")
+	}
+	if w.closeAfter {
+		_, _ = bw.WriteString("Connection: close\r\n")
+	}
+	if _, ok := h["Date"]; !ok {
+		_, _ = bw.WriteString("Date: ")
+		_, _ = bw.WriteString(httpDate())
+		_, _ = bw.WriteString("\r\n")
+	}
+	_, _ = bw.WriteString("\r\n")
 	if w.nbody > 0 && !w.head {
 		n := w.nbody
 		w.nbody = 0
 		w.err = w.writeBody(w.body[:n])
 	}
 }
-
-var (
-	chunkedValue = []string{"chunked"}
-	closeValue   = []string{"close"}
-)
 
 func (w *response) writeBody(p []byte) error {
 	if w.err != nil {
@@ -453,7 +473,15 @@ func (w *response) writeStatus(code int) {
 // framing fields only on a final response.
 func (w *response) writeHeaderFields(final bool) {
 	w.keys = writeFields(w.bw, w.header, w.keys, func(k string) bool {
-		return !final && (k == "Content-Length" || k == "Transfer-Encoding") || strings.HasPrefix(k, http.TrailerPrefix)
+		switch {
+		case !final:
+			return k == "Content-Length" || k == "Transfer-Encoding" || strings.HasPrefix(k, http.TrailerPrefix)
+		case k == "Connection":
+			return w.closeAfter // commit writes Connection: close instead
+		case k == "Transfer-Encoding":
+			return w.chunked // commit writes it
+		}
+		return strings.HasPrefix(k, http.TrailerPrefix)
 	})
 }
 
