@@ -74,9 +74,11 @@ func (f *udpFast) stop() {
 	f.wg.Wait()
 }
 
-// serve answers batches until the socket is closed.
+// serve answers batches until the socket is closed. Metrics are counted per
+// batch (one add per response code seen, one time for the batch) rather than
+// per query.
 func (f *udpFast) serve(b *batch) {
-	m := f.s.m
+	var byRcode [maskRcode + 1]uint32
 	for {
 		n, err := b.read()
 		if err != nil {
@@ -88,33 +90,55 @@ func (f *udpFast) serve(b *batch) {
 		}
 		start := time.Now()
 		t := f.s.tab.Load()
-		answered := 0
+		answered, declined := 0, false
 		for i := range n {
 			pkt, out := b.packet(i), b.out(i)
 			size := answerFast(t, pkt, out)
 			if size == 0 {
 				f.slow.push(pkt, b.from(i))
+				declined = true
 				continue
 			}
 			b.reply(i, size)
-			m.udpRcode(int(out[3] & maskRcode)).Inc()
+			byRcode[out[3]&maskRcode]++
 			answered++
 		}
-		if answered == 0 {
-			continue
-		}
-		if err := b.flush(); err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+		if answered > 0 {
+			f.countRcodes(&byRcode)
+			if err := b.flush(); err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				f.s.log.Debug("dns udp write", "err", err)
 			}
-			f.s.log.Debug("dns udp write", "err", err)
+			f.observe(answered, start)
 		}
-		// Every answer of a batch waited for the whole batch: that is its time.
-		d := time.Since(start).Seconds()
-		obs := m.udpDuration()
-		for range answered {
-			obs.Observe(d)
+		if declined {
+			// With one P the slow path's goroutine runs only when this one
+			// yields, and a busy reader may not park for a long while.
+			runtime.Gosched()
 		}
+	}
+}
+
+// countRcodes adds a batch's answers to the query counter, one add per
+// response code seen, before they are sent (a client that has its answer
+// finds it counted).
+func (f *udpFast) countRcodes(byRcode *[maskRcode + 1]uint32) {
+	for rcode, c := range byRcode {
+		if c != 0 {
+			f.s.m.udpRcode(rcode).Add(float64(c))
+			byRcode[rcode] = 0
+		}
+	}
+}
+
+// observe records the batch's time once per answer: each waited for all of it.
+func (f *udpFast) observe(answered int, start time.Time) {
+	d := time.Since(start).Seconds()
+	obs := f.s.m.udpDuration()
+	for range answered {
+		obs.Observe(d)
 	}
 }
 

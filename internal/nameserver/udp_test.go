@@ -3,6 +3,8 @@ package nameserver
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -225,5 +227,113 @@ func BenchmarkUDPQuery(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestFastPathBurst keeps many queries in flight from several sockets at once,
+// so the readers take them in batches of many datagrams, with some the fast
+// path declines (ANY) among them: every query gets
+// the answer the slow path gives to it alone, with its own ID, and the UDP
+// query counter (counted per batch) counts each answer once by response code.
+func TestFastPathBurst(t *testing.T) {
+	h := start(t)
+	populate(h)
+	slow := startSlowTwin(t, h)
+
+	const (
+		sockets  = 3
+		inFlight = 32 // per socket and wave: well within a default socket buffer
+		waves    = 8
+	)
+	kinds := []struct {
+		name  string
+		qtype uint16
+		rcode int
+	}{
+		{"api.example.test.", dns.TypeA, dns.RcodeSuccess},
+		{"nothing.example.test.", dns.TypeA, dns.RcodeNameError},
+		{"www.example.test.", dns.TypeA, dns.RcodeSuccess},
+		{"api.example.test.", dns.TypeANY, dns.RcodeSuccess}, // the slow path's
+	}
+	// want[k] is kind k's answer from the slow twin; only the ID differs per query.
+	want := make([][]byte, len(kinds))
+	for k, kind := range kinds {
+		want[k] = exchangeRaw(t, slow.Addr(), packQuery(t, kind.name, kind.qtype, nil))
+	}
+	count := func(rcode int) float64 {
+		return counterValue(t, h.svc.m.queries.WithLabelValues("udp", dns.RcodeToString[rcode]))
+	}
+	noerror, nxdomain := count(dns.RcodeSuccess), count(dns.RcodeNameError)
+
+	wantCount := map[int]float64{}
+	errs := make(chan error, sockets)
+	for s := range sockets {
+		c, err := net.Dial("udp", h.svc.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for i := range waves * inFlight {
+			wantCount[kinds[(s+i)%len(kinds)].rcode]++
+		}
+		go func() {
+			errs <- func() error {
+				buf := make([]byte, 65535)
+				c.SetReadDeadline(time.Now().Add(time.Minute))
+				for w := range waves {
+					for i := range inFlight {
+						kind := kinds[(s+w*inFlight+i)%len(kinds)]
+						m := new(dns.Msg)
+						m.SetQuestion(kind.name, kind.qtype)
+						m.Id = uint16(w*inFlight + i)
+						pkt, err := m.Pack()
+						if err != nil {
+							return err
+						}
+						if _, err := c.Write(pkt); err != nil {
+							return fmt.Errorf("send: %w", err)
+						}
+					}
+					for range inFlight {
+						n, err := c.Read(buf)
+						if err != nil {
+							return fmt.Errorf("socket %d wave %d: %w", s, w, err)
+						}
+						id := int(binary.BigEndian.Uint16(buf))
+						k := (s + id) % len(kinds)
+						if id/inFlight != w {
+							return fmt.Errorf("socket %d wave %d: got the answer to query %d", s, w, id)
+						}
+						got := append([]byte(nil), buf[:n]...)
+						binary.BigEndian.PutUint16(got, binary.BigEndian.Uint16(want[k]))
+						if !bytes.Equal(got, want[k]) {
+							return fmt.Errorf("socket %d query %d (%s %s): got % x, want % x", s, id,
+								kinds[k].name, dns.TypeToString[kinds[k].qtype], buf[:n], want[k])
+						}
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range sockets {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	// miekg/dns's handler counts after it writes the answer (ANY): poll.
+	counted := func() (float64, float64) {
+		return count(dns.RcodeSuccess) - noerror, count(dns.RcodeNameError) - nxdomain
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if ok, nx := counted(); ok >= wantCount[dns.RcodeSuccess] && nx >= wantCount[dns.RcodeNameError] {
+			break
+		}
+	}
+	if got, _ := counted(); got != wantCount[dns.RcodeSuccess] {
+		t.Errorf("udp NOERROR answers counted: got %v, want %v", got, wantCount[dns.RcodeSuccess])
+	}
+	if _, got := counted(); got != wantCount[dns.RcodeNameError] {
+		t.Errorf("udp NXDOMAIN answers counted: got %v, want %v", got, wantCount[dns.RcodeNameError])
 	}
 }
