@@ -37,8 +37,8 @@ type Server struct {
 	queue    *connQueue
 }
 
-// Serve accepts from l until it fails; it returns that error (net.ErrClosed
-// once l is closed) and closes l, as http.Server's Serve.
+// Serve accepts from l until l is closed; it returns net.ErrClosed then and
+// closes l, as http.Server's Serve.
 func (s *Server) Serve(l net.Listener) error {
 	defer l.Close()
 	s.mu.Lock()
@@ -50,13 +50,18 @@ func (s *Server) Serve(l net.Listener) error {
 	for {
 		c, err := l.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && !errors.Is(err, net.ErrClosed) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Anything else (out of file descriptors, a connection reset
+			// before it was accepted) passes: wait and accept again, as
+			// http.Server does with its temporary errors.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if s.Log != nil {
+				s.Log.Debug("accept", "err", err, "retry_in", backoff)
+			}
+			time.Sleep(backoff)
+			continue
 		}
 		backoff = 0
 		s.wg.Add(1)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -308,4 +310,39 @@ func TestServeAbortsACutResponse(t *testing.T) {
 	if b, err := io.ReadAll(res.Body); err == nil {
 		t.Errorf("read a whole body of %d bytes, want an error", len(b))
 	}
+}
+
+// flakyListener fails its first Accepts as a listener out of file
+// descriptors does.
+type flakyListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
+	}
+	return l.Listener.Accept()
+}
+
+func TestServeOutlivesAcceptErrors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &flakyListener{Listener: ln}
+	fl.fails.Store(3)
+	srv := &Server{Handler: echo, BaseContext: context.Background(), HeaderTimeout: 5 * time.Second, Fallback: &http.Server{Handler: echo}}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(fl) }()
+	res := exchange(t, ln.Addr().String(), "GET /x?size=2 HTTP/1.1\r\nHost: h\r\n\r\n", "GET")[0]
+	if got := bodyOf(res); got != "xx" {
+		t.Errorf("after three failed accepts: got %q, want xx", got)
+	}
+	ln.Close()
+	if err := <-done; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Serve returned %v, want net.ErrClosed", err)
+	}
+	_ = srv.Shutdown(context.Background())
 }
