@@ -1,10 +1,8 @@
 package balancer
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -138,17 +136,10 @@ func TestHandoffSeams(t *testing.T) {
 		if !take(accepted, source) {
 			t.Fatal("the node's listener did not take the connection")
 		}
-		tc := tls.Client(clientSide, &tls.Config{RootCAs: e.pool, ServerName: testDomain, NextProtos: []string{"http/1.1"}})
-		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
-		req, _ := http.NewRequest(http.MethodGet, "https://"+testDomain+"/", nil)
-		if err := req.Write(tc); err != nil {
-			t.Fatal(err)
-		}
-		res, err := http.ReadResponse(bufio.NewReader(tc), req)
+		res, err := e.getOverTLS(clientSide)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res.Body.Close()
 		if got := res.Header.Get("Echo-XFF"); res.StatusCode != 200 || got != source.Addr().String() {
 			t.Fatalf("got %d with X-Forwarded-For %q, want 200 with the handed-over client %s", res.StatusCode, got, source.Addr())
 		}

@@ -1,10 +1,13 @@
 package balancer
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -185,6 +188,43 @@ func (e *env) waitState(t testing.TB, arn, state string) *model.LoadBalancer {
 		return got.State == state, got.State + " " + got.StateReason
 	})
 	return got
+}
+
+// getOverTLS shakes TLS hands on c (HTTP/1.1, the test certificate for
+// testDomain) and sends GET https://testDomain/ on it; the response's body is
+// read and closed.
+func (e *env) getOverTLS(c net.Conn) (*http.Response, error) {
+	tc := tls.Client(c, &tls.Config{RootCAs: e.pool, ServerName: testDomain, NextProtos: []string{"http/1.1"}})
+	_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+	req, _ := http.NewRequest(http.MethodGet, "https://"+testDomain+"/", nil)
+	if err := req.Write(tc); err != nil {
+		return nil, err
+	}
+	res, err := http.ReadResponse(bufio.NewReader(tc), req)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res, nil
+}
+
+// waitAllHealthy waits until every one of n targets of tgARN is healthy.
+func (e *env) waitAllHealthy(t testing.TB, tgARN string, n int) {
+	t.Helper()
+	testutil.Eventually(t, "every target healthy", func() (bool, string) {
+		hs, err := e.svc.DescribeTargetHealth(e.ctx, tgARN)
+		if err != nil {
+			return false, err.Error()
+		}
+		healthy := 0
+		for _, h := range hs {
+			if h.State == model.TargetHealthy {
+				healthy++
+			}
+		}
+		return healthy == n, fmt.Sprint(hs)
+	})
 }
 
 func (e *env) waitHealth(t *testing.T, tgARN, state, reason string) model.TargetState {

@@ -147,19 +147,7 @@ func testStoppedProcess(t *testing.T, protocol string, lport int) {
 	}
 	node := e.httpsForward(t, lb, tg.ARN, lport)
 	url := "https://" + net.JoinHostPort(node, strconv.Itoa(lport)) + "/"
-	testutil.Eventually(t, "every target healthy", func() (bool, string) {
-		hs, err := e.svc.DescribeTargetHealth(e.ctx, tg.ARN)
-		if err != nil {
-			return false, err.Error()
-		}
-		healthy := 0
-		for _, h := range hs {
-			if h.State == model.TargetHealthy {
-				healthy++
-			}
-		}
-		return healthy == len(targets), fmt.Sprint(hs)
-	})
+	e.waitAllHealthy(t, tg.ARN, len(targets))
 	stop := e.load(t, url, 6)
 	testutil.Eventually(t, "a latency window closed", func() (bool, string) {
 		return e.svc.passive.latencyOf(tg.ARN).p99.Load() > 0, ""

@@ -190,19 +190,7 @@ func TestHungTarget(t *testing.T) {
 	const lport = 18460
 	node := e.httpsForward(t, lb, tg.ARN, lport)
 	url := "https://" + net.JoinHostPort(node, strconv.Itoa(lport)) + "/"
-	testutil.Eventually(t, "every target healthy", func() (bool, string) {
-		hs, err := e.svc.DescribeTargetHealth(e.ctx, tg.ARN)
-		if err != nil {
-			return false, err.Error()
-		}
-		healthy := 0
-		for _, h := range hs {
-			if h.State == model.TargetHealthy {
-				healthy++
-			}
-		}
-		return healthy == len(backends), fmt.Sprint(hs)
-	})
+	e.waitAllHealthy(t, tg.ARN, len(backends))
 	ejections := func(reason string) float64 {
 		return counterValue(t, e.svc.metrics.ejections.WithLabelValues(reason))
 	}

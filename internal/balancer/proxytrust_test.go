@@ -1,10 +1,7 @@
 package balancer
 
 import (
-	"bufio"
-	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -103,18 +100,10 @@ func tryProxied(e *env, src, node string, port int) (string, error) {
 	if _, err := proxyHeader(node, port).WriteTo(c); err != nil {
 		return "", err
 	}
-	tc := tls.Client(c, &tls.Config{RootCAs: e.pool, ServerName: testDomain, NextProtos: []string{"http/1.1"}})
-	_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
-	req, _ := http.NewRequest(http.MethodGet, "https://"+testDomain+"/", nil)
-	if err := req.Write(tc); err != nil {
-		return "", err
-	}
-	res, err := http.ReadResponse(bufio.NewReader(tc), req)
+	res, err := e.getOverTLS(c)
 	if err != nil {
 		return "", err
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("got status %d, want 200", res.StatusCode)
 	}

@@ -1,7 +1,6 @@
 package balancer
 
 import (
-	"bufio"
 	"crypto/tls"
 	"io"
 	"net"
@@ -148,18 +147,10 @@ func proxied(t *testing.T, e *env, src, node string, port int) *http.Response {
 	}
 	defer c.Close()
 	writeProxyHeader(t, c, node, port)
-	tc := tls.Client(c, &tls.Config{RootCAs: e.pool, ServerName: testDomain, NextProtos: []string{"http/1.1"}})
-	_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
-	req, _ := http.NewRequest(http.MethodGet, "https://"+testDomain+"/", nil)
-	if err := req.Write(tc); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(tc), req)
+	res, err := e.getOverTLS(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
 	if res.StatusCode != 200 {
 		t.Fatalf("got %d, want 200", res.StatusCode)
 	}

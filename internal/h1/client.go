@@ -145,32 +145,27 @@ func parseResponse(b []byte) (*http.Response, int, error) {
 	}
 	header := make(http.Header, fields-1)
 	length := int64(-1)
-	for {
-		line, rest = nextLine(rest)
-		if line == "" {
-			break
-		}
-		name, value, ok := field(line)
-		if !ok {
-			return nil, 0, ErrUnsupported
-		}
-		key := canonicalKey(name)
+	taken := eachField(rest, func(key, value string) bool {
 		switch key {
 		case "Content-Length":
 			if length >= 0 || value == "" || len(value) > 18 {
-				return nil, 0, ErrUnsupported
+				return false
 			}
 			length = 0
 			for i := 0; i < len(value); i++ {
 				if value[i] < '0' || value[i] > '9' {
-					return nil, 0, ErrUnsupported
+					return false
 				}
 				length = length*10 + int64(value[i]-'0')
 			}
 		case "Transfer-Encoding", "Trailer":
-			return nil, 0, ErrUnsupported
+			return false
 		}
 		header[key] = append(header[key], value)
+		return true
+	})
+	if !taken {
+		return nil, 0, ErrUnsupported
 	}
 	if code == http.StatusNoContent || code == http.StatusNotModified {
 		length = 0 // no body, whatever the field says (net/http's fixLength)

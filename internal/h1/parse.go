@@ -44,37 +44,29 @@ func ParseHead(b []byte, req *http.Request) (int, error) {
 	var host string
 	hosts := 0
 	closeConn := false
-	for {
-		line, rest = nextLine(rest)
-		if line == "" {
-			break
-		}
-		name, value, ok := field(line)
-		if !ok {
-			return 0, ErrUnsupported
-		}
-		key := canonicalKey(name)
+	taken := eachField(rest, func(key, value string) bool {
 		switch key {
 		case "Host":
 			hosts++
 			host = value
-			continue // net/http keeps Host out of the header map
+			return true // net/http keeps Host out of the header map
 		case "Content-Length":
 			if len(header["Content-Length"]) > 0 || value != "0" {
-				return 0, ErrUnsupported
+				return false
 			}
 		case "Transfer-Encoding", "Trailer", "Expect", "Upgrade":
-			return 0, ErrUnsupported
+			return false
 		case "Connection":
 			c, ok := connectionClose(value)
 			if !ok {
-				return 0, ErrUnsupported
+				return false
 			}
 			closeConn = closeConn || c
 		}
 		header[key] = append(header[key], value)
-	}
-	if hosts != 1 || !httpguts.ValidHostHeader(host) {
+		return true
+	})
+	if !taken || hosts != 1 || !httpguts.ValidHostHeader(host) {
 		return 0, ErrUnsupported
 	}
 	u, err := url.ParseRequestURI(target)
@@ -114,6 +106,23 @@ func headEnd(b []byte) (lines, n int, err error) {
 			return lines, n, nil
 		}
 		p = p[i+1:]
+	}
+}
+
+// eachField calls visit with each field of a whole head after its first line,
+// the name canonical. It reports false when a line is no field ParseHead
+// takes, or visit returned false.
+func eachField(rest string, visit func(key, value string) bool) bool {
+	for {
+		line, r := nextLine(rest)
+		if line == "" {
+			return true
+		}
+		rest = r
+		name, value, ok := field(line)
+		if !ok || !visit(canonicalKey(name), value) {
+			return false
+		}
 	}
 }
 
