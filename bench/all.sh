@@ -9,7 +9,9 @@
 #   first   the first request on a new TLS connection from Python's http.client with
 #           Nagle on: gatehouse's chain against nginx TLS (same processes as chain)
 #   l7      one L7 hop, HTTP keep-alive to an nginx backend answering 1 KB, every proxy
-#           pinned to one core: gatehouse's ALB against nginx, HAProxy and Caddy
+#           pinned to one core: gatehouse's ALB against nginx, HAProxy and Caddy, and
+#           against Go's floor on this machine (bench/cmd/floorproxy: the least a Go
+#           proxy does per request)
 #   hung    a target stopped (SIGSTOP) and then one killed under load, 3 targets:
 #           gatehouse's ALB against HAProxy (retries 3, redispatch)
 #   dns     bench/dns.sh: gatehouse against BIND and NSD, one core
@@ -148,6 +150,9 @@ if [[ -z $GATEHOUSE_BIN ]]; then
 fi
 if has deploy; then
 	(cd "$REPO" && go build -o "$WORK/deployserved" ./bench/cmd/deployserved)
+fi
+if has l7; then
+	(cd "$REPO" && go build -o "$WORK/floorproxy" ./bench/cmd/floorproxy)
 fi
 "$GATEHOUSE_BIN" version >"$RESULTS/version.txt" 2>&1 || true
 # The "hand-off off" instance runs with OFF_ARGS; HANDOFF=1 forces it (e.g. with
@@ -561,7 +566,11 @@ l7_group() {
 	"${pin[@]}" haproxy -db -f "$WORK/haproxy-px.cfg" >"$RESULTS/l7-haproxy.log" 2>&1 &
 	local hap_pid=$!
 	started "$hap_pid"
-	local specs=("l7.gatehouse|http://$node/|$gh_pid" "l7.nginx|http://$NET.0.2/|$ngx_pid" "l7.haproxy|http://$NET.0.3/|$hap_pid")
+	GOMAXPROCS=1 "${pin[@]}" "$WORK/floorproxy" -listen "$NET.0.5:80" -target "$backend:8080" >"$RESULTS/l7-floor.log" 2>&1 &
+	local floor_pid=$!
+	started "$floor_pid"
+	local specs=("l7.gatehouse|http://$node/|$gh_pid" "l7.nginx|http://$NET.0.2/|$ngx_pid" "l7.haproxy|http://$NET.0.3/|$hap_pid"
+		"l7.gofloor|http://$NET.0.5/|$floor_pid")
 	if command -v caddy >/dev/null; then
 		XDG_DATA_HOME=$WORK/caddy XDG_CONFIG_HOME=$WORK/caddy GOMAXPROCS=1 "${pin[@]}" \
 			caddy run --adapter caddyfile --config "$WORK/Caddyfile" >"$RESULTS/l7-caddy.log" 2>&1 &
@@ -571,7 +580,7 @@ l7_group() {
 	fi
 	local s
 	for s in "${specs[@]}"; do wait_200 "$(cut -d'|' -f2 <<<"$s")"; done
-	log "l7 paths answer 200: gatehouse $node, nginx $NET.0.2, haproxy $NET.0.3${caddy_pid:+, caddy $NET.0.4} → $backend:8080"
+	log "l7 paths answer 200: gatehouse $node, nginx $NET.0.2, haproxy $NET.0.3${caddy_pid:+, caddy $NET.0.4}, Go floor $NET.0.5 → $backend:8080"
 	WRK_WRAP=(taskset -c "$CLIENT_CPU")
 	if ! ab_rounds "${specs[@]}"; then
 		row "2 l7: a process died during $DIED, group stopped" "-" "-" "-" "see the logs"
@@ -583,6 +592,9 @@ l7_group() {
 	wrk_rows "2 one L7 hop" l7.gatehouse l7.nginx "≥ 0.85" "≤ 1.2"
 	wrk_rows "2 one L7 hop" l7.gatehouse l7.haproxy ""
 	[[ -n ${caddy_pid:-} ]] && wrk_rows "2 one L7 hop" l7.gatehouse l7.caddy ""
+	# Go's floor: how much of the gap to nginx any Go proxy pays on this machine.
+	wrk_rows "2 one L7 hop" l7.gatehouse l7.gofloor ""
+	wrk_rows "2 one L7 hop" l7.gofloor l7.nginx ""
 	GH_WRAP=()
 	stop_group
 }
