@@ -3,6 +3,8 @@ package balancer
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"gatehouse/internal/model"
+	"gatehouse/internal/testutil"
 )
 
 // fastTargetIP is the fast path tests' backend, inside subnet t.
@@ -39,6 +42,7 @@ func TestFastPath(t *testing.T) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	waiting, waited := make(chan struct{}, 1), make(chan error, 1)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Echo-Accept-Encoding", r.Header.Get("Accept-Encoding"))
 		switch r.URL.Path {
@@ -76,6 +80,16 @@ func TestFastPath(t *testing.T) {
 			_, _ = brw.WriteString("HTTP/1.1 200 OK\r\n\r\nuntil close")
 			_ = brw.Flush()
 			c.Close()
+		case "/wait":
+			// Answers when the balancer gives up on it: its client went away.
+			waiting <- struct{}{}
+			select {
+			case <-r.Context().Done():
+				waited <- nil
+			case <-time.After(20 * time.Second):
+				waited <- errors.New("the balancer kept the request open")
+			}
+			return
 		case "/huge-headers":
 			w.Header().Set("Huge", strings.Repeat("h", 40<<10))
 			_, _ = io.WriteString(w, "too big")
@@ -177,6 +191,27 @@ func TestFastPath(t *testing.T) {
 			}
 		})
 	}
+
+	// A client that leaves while its target has not answered: the request
+	// to the target ends too, and the balancer counts ALB's 460.
+	t.Run("client gone while the target works", func(t *testing.T) {
+		gone := e.svc.metrics.requests.WithLabelValues("460")
+		before := counterValue(t, gone)
+		c, err := d.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(c, "GET /wait HTTP/1.1\r\nHost: "+testDomain+"\r\n\r\n")
+		<-waiting
+		c.Close()
+		if err := <-waited; err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, "a 460 counted", func() (bool, string) {
+			got := counterValue(t, gone) - before
+			return got == 1, fmt.Sprint(got)
+		})
+	})
 
 	t.Run("connection kept for the next request", func(t *testing.T) {
 		res, err := client.Get(base + "/")

@@ -16,6 +16,10 @@
 // that: whatever ParseHead takes, net/http reads the same request from the
 // same bytes.
 //
+// A client that goes away while a handler runs cancels the request's
+// context, as with net/http; h1 starts watching for it once a request has run
+// for watchDelay instead of on every request (watch.go).
+//
 // The response side is net/http's as a client sees it: the status line, the
 // handler's headers, Date, Content-Length when the handler's whole body fits
 // the buffer (else chunked), Content-Type sniffed when the handler set none,

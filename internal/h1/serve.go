@@ -99,6 +99,7 @@ func Serve(c *Conn) {
 	// connection, not with the server's context all connections share.
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
+	watch := newWatch(c.Conn, br, cancel)       // a client gone mid-request cancels ctx
 	deadline := time.Now().Add(c.HeaderTimeout) // the first head counts from the start
 	var head http.Request                       // parsed into, then copied with the context
 	for {
@@ -119,7 +120,9 @@ func Serve(c *Conn) {
 			c.Idle(false)
 		}
 		w.reset(req)
-		if !serveOne(c, w, req) || w.closeAfter || c.stop.Load() {
+		watch.start()
+		ok := serveOne(c, w, req)
+		if gone := watch.stop(); gone || !ok || w.closeAfter || c.stop.Load() {
 			return
 		}
 		if c.Idle != nil {

@@ -137,8 +137,12 @@ func (s *Server) setIdle(c *Conn, idle bool) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
-	for c, idle := range s.conns {
+	// Every busy connection is told before any idle one closes: a response
+	// finished by then already says close.
+	for c := range s.conns {
 		c.Stop()
+	}
+	for c, idle := range s.conns {
 		if idle {
 			c.Conn.Close()
 		}

@@ -1,0 +1,110 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// watchDelay is how long a request runs before its connection is watched for
+// the client going away. net/http watches every request at once, with a read
+// started on a goroutine of its own and stopped when the handler returns: a
+// cost paid by every request to notice what matters only for slow ones. Here a
+// request that answers within watchDelay costs a timer reset and stop; one
+// that runs longer gets the same watch, started late.
+const watchDelay = 50 * time.Millisecond
+
+// aLongTimeAgo is a deadline in the past: it ends a read in progress.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// watch notices a client that closes its connection (or resets it) while a
+// handler runs, and cancels the requests' context then, as net/http's
+// background read does: a proxy stops waiting for its target and logs the
+// client's departure (ALB's 460) instead of answering no one.
+//
+// The watch reads through the connection's buffer, with Peek: bytes a client
+// pipelines behind the request stay there for the next head.
+type watch struct {
+	conn   net.Conn
+	br     *bufio.Reader
+	cancel context.CancelFunc
+	timer  *time.Timer
+
+	mu      sync.Mutex
+	armed   bool          // a request runs: the timer may start a read
+	reading chan struct{} // a read in progress; closed when it ends
+	gone    bool          // the read failed: the client went away
+}
+
+func newWatch(conn net.Conn, br *bufio.Reader, cancel context.CancelFunc) *watch {
+	return &watch{conn: conn, br: br, cancel: cancel}
+}
+
+// start is called before the handler runs. A request whose next bytes are
+// already buffered needs no watch: the client was there after sending it.
+func (w *watch) start() {
+	if w.br.Buffered() > 0 {
+		return
+	}
+	w.mu.Lock()
+	w.armed = true
+	w.mu.Unlock()
+	if w.timer == nil {
+		w.timer = time.AfterFunc(watchDelay, w.read)
+	} else {
+		w.timer.Reset(watchDelay)
+	}
+}
+
+// read runs when the timer fires: it waits on the connection for a byte or
+// its end.
+func (w *watch) read() {
+	w.mu.Lock()
+	if !w.armed || w.reading != nil {
+		w.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	w.reading = done
+	w.mu.Unlock()
+	go func() {
+		defer close(done)
+		_, err := w.br.Peek(1)
+		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			return // more bytes (the client is there), or stop stopped us
+		}
+		w.mu.Lock()
+		w.gone = true
+		w.mu.Unlock()
+		w.cancel()
+	}()
+}
+
+// stop is called when the handler returned, before the connection is read
+// again: it ends a read in progress and waits for it. It reports whether
+// the client went away.
+func (w *watch) stop() (gone bool) {
+	if w.timer == nil {
+		return false
+	}
+	w.timer.Stop()
+	w.mu.Lock()
+	w.armed = false
+	done := w.reading
+	w.mu.Unlock()
+	if done == nil {
+		return false
+	}
+	_ = w.conn.SetReadDeadline(aLongTimeAgo)
+	<-done
+	_ = w.conn.SetReadDeadline(time.Time{})
+	w.mu.Lock()
+	w.reading = nil
+	gone = w.gone
+	w.mu.Unlock()
+	return gone
+}
