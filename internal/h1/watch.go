@@ -37,7 +37,7 @@ type watch struct {
 	mu      sync.Mutex
 	armed   bool          // a request runs: the timer may start a read
 	reading chan struct{} // a read in progress; closed when it ends
-	gone    bool          // the read failed: the client went away
+	gone    bool          // the read failed: the client went away (written before reading closes)
 }
 
 func newWatch(conn net.Conn, br *bufio.Reader, cancel context.CancelFunc) *watch {
@@ -60,8 +60,8 @@ func (w *watch) start() {
 	}
 }
 
-// read runs when the timer fires: it waits on the connection for a byte or
-// its end.
+// read runs when the timer fires, on the timer's goroutine: it waits on the
+// connection for a byte or its end.
 func (w *watch) read() {
 	w.mu.Lock()
 	if !w.armed || w.reading != nil {
@@ -71,17 +71,13 @@ func (w *watch) read() {
 	done := make(chan struct{})
 	w.reading = done
 	w.mu.Unlock()
-	go func() {
-		defer close(done)
-		_, err := w.br.Peek(1)
-		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-			return // more bytes (the client is there), or stop stopped us
-		}
-		w.mu.Lock()
-		w.gone = true
-		w.mu.Unlock()
-		w.cancel()
-	}()
+	defer close(done)
+	_, err := w.br.Peek(1)
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		return // more bytes (the client is there), or stop stopped us
+	}
+	w.gone = true // read by stop after done closes
+	w.cancel()
 }
 
 // stop is called when the handler returned, before the connection is read
@@ -104,7 +100,6 @@ func (w *watch) stop() (gone bool) {
 	_ = w.conn.SetReadDeadline(time.Time{})
 	w.mu.Lock()
 	w.reading = nil
-	gone = w.gone
 	w.mu.Unlock()
-	return gone
+	return w.gone
 }
