@@ -143,7 +143,7 @@ func TestDirectMatchesReverseProxy(t *testing.T) {
 		hints, header, trailer, te string
 		body                       string
 	}
-	exchange := func(base string, tc struct {
+	exchange := func(t *testing.T, base string, tc struct {
 		name, method, query string
 		header              http.Header
 	}) got {
@@ -180,7 +180,7 @@ func TestDirectMatchesReverseProxy(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, p := exchange(directURL, tc), exchange(proxyURL, tc)
+			d, p := exchange(t, directURL, tc), exchange(t, proxyURL, tc)
 			if d != p {
 				t.Errorf("direct:\n%+v\nReverseProxy:\n%+v", d, p)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"gatehouse/internal/listen"
 	"gatehouse/internal/live"
 	"gatehouse/internal/model"
 	"gatehouse/internal/store"
@@ -78,7 +79,7 @@ type Service struct {
 
 	tlsConfig *tls.Config
 	transport *http.Transport
-	conns     chan net.Conn // ServeConn → the http.Server's listener
+	conns     *listen.Queue // ServeConn → the http.Server's listener
 	stopped   chan struct{} // closed when Run stops serving (or fails to start)
 	stopOnce  sync.Once
 	inproc    inflight // requests handed over in process (ServeHTTPFrom, handoff.go)
@@ -102,7 +103,7 @@ func New(d Deps) *Service {
 		log:     d.Log,
 		metrics: newMetrics(d.Metrics),
 		meter:   newMeter(d.AccountThrottle, d.UsageFlushInterval),
-		conns:   make(chan net.Conn),
+		conns:   listen.NewQueue(endpointAddr{}),
 		stopped: make(chan struct{}),
 		// net/http reports peers that abort (TLS handshakes reset by clients
 		// that hang up): routine under load, so debug, as the balancer does.
@@ -164,7 +165,6 @@ func (s *Service) Run(ctx context.Context) error {
 			func(*table) bool { s.metrics.tableRev(s.table.Rev()); return false })
 	})
 
-	ln := &chanListener{conns: s.conns, done: make(chan struct{})}
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -180,7 +180,7 @@ func (s *Service) Run(ctx context.Context) error {
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	serveErr := make(chan error, 1)
-	wg.Go(func() { serveErr <- srv.Serve(ln) })
+	wg.Go(func() { serveErr <- srv.Serve(s.conns) })
 
 	<-ctx.Done()
 	s.stop()
@@ -190,7 +190,6 @@ func (s *Service) Run(ctx context.Context) error {
 		_ = srv.Close()
 	}
 	s.inproc.wait(shutdownTimeout)
-	ln.Close()
 	wg.Wait()
 	s.accessLogs.close()
 	s.transport.CloseIdleConnections()
@@ -200,8 +199,14 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// stop makes ServeConn refuse connections from now on.
-func (s *Service) stop() { s.stopOnce.Do(func() { close(s.stopped) }) }
+// stop makes ServeConn refuse connections from now on, and the server's
+// Accept end.
+func (s *Service) stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopped)
+		s.conns.Close()
+	})
+}
 
 // ServeConn serves a connection accepted on an interface endpoint's address:
 // TLS (certificate by SNI), then HTTP/1.1 or h2. vpceID is the endpoint it came
@@ -209,11 +214,7 @@ func (s *Service) stop() { s.stopOnce.Do(func() { close(s.stopped) }) }
 // Run starts serving waits for it; one offered after Run stopped is closed.
 func (s *Service) ServeConn(c net.Conn, vpceID string) {
 	tc := tls.Server(&endpointConn{Conn: c, vpce: vpceID}, s.tlsConfig)
-	select {
-	case s.conns <- tc:
-	case <-s.stopped:
-		_ = c.Close()
-	}
+	s.conns.Give(tc)
 }
 
 // endpointConn carries the endpoint id under the TLS layer, where ConnContext finds it.
@@ -231,29 +232,6 @@ func connInfoOf(c net.Conn) *connInfo {
 	}
 	return &connInfo{}
 }
-
-// chanListener is the net.Listener the http.Server accepts from: ServeConn sends.
-type chanListener struct {
-	conns <-chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func (l *chanListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *chanListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *chanListener) Addr() net.Addr { return endpointAddr{} }
 
 type endpointAddr struct{}
 

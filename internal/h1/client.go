@@ -62,18 +62,10 @@ func WriteRequest(bw *bufio.Writer, req *http.Request) error {
 	return err
 }
 
-// plainHost reports whether Write would send host as it is: printable
-// ASCII, valid, no IPv6 zone.
+// plainHost reports whether Write would send host as it is: valid (which
+// is printable ASCII) and without an IPv6 zone.
 func plainHost(host string) bool {
-	if host == "" || !httpguts.ValidHostHeader(host) {
-		return false
-	}
-	for i := 0; i < len(host); i++ {
-		if host[i] <= ' ' || host[i] >= 0x7f || host[i] == '%' {
-			return false
-		}
-	}
-	return true
+	return host != "" && httpguts.ValidHostHeader(host) && !strings.Contains(host, "%")
 }
 
 var requestKeys = sync.Pool{New: func() any { return new([]string) }}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"gatehouse/internal/listen"
 )
 
 // FuzzServe drives the whole connection loop with any bytes from a client:
@@ -27,14 +29,14 @@ func FuzzServe(f *testing.F) {
 			_, _ = io.WriteString(w, r.URL.Path)
 		})
 		fallback := &http.Server{Handler: handler, ReadHeaderTimeout: time.Second, ErrorLog: nil}
-		queue := &connQueue{conns: make(chan net.Conn), done: make(chan struct{})}
+		queue := listen.NewQueue(nil)
 		go func() { _ = fallback.Serve(queue) }()
 		defer func() {
 			queue.Close()
 			_ = fallback.Close()
 		}()
 		client, server := net.Pipe()
-		c := &Conn{Conn: server, Context: context.Background(), Handler: handler, Fallback: queue.give,
+		c := &Conn{Conn: server, Context: context.Background(), Handler: handler, Fallback: queue.Give,
 			HeaderTimeout: time.Second, Log: slog.New(slog.DiscardHandler)}
 		done := make(chan struct{})
 		go func() { Serve(c); close(done) }()

@@ -110,7 +110,8 @@ func headEnd(b []byte) (lines, n int, err error) {
 }
 
 // eachField calls visit with each field of a whole head after its first line,
-// the name canonical. It reports false when a line is no field ParseHead
+// the name canonical (CanonicalMIMEHeaderKey returns a canonical name as it
+// is, and a common one from its table: no allocation either way). It reports false when a line is no field ParseHead
 // takes, or visit returned false.
 func eachField(rest string, visit func(key, value string) bool) bool {
 	for {
@@ -120,7 +121,7 @@ func eachField(rest string, visit func(key, value string) bool) bool {
 		}
 		rest = r
 		name, value, ok := field(line)
-		if !ok || !visit(canonicalKey(name), value) {
+		if !ok || !visit(textproto.CanonicalMIMEHeaderKey(name), value) {
 			return false
 		}
 	}
@@ -144,10 +145,8 @@ func requestLine(line string) (method, target string, ok bool) {
 	if !ok || method == "" || target == "" || target[0] != '/' {
 		return "", "", false
 	}
-	for i := 0; i < len(method); i++ {
-		if !isToken(method[i]) {
-			return "", "", false
-		}
+	if !httpguts.ValidHeaderFieldName(method) { // a method is a token, as a field name
+		return "", "", false
 	}
 	for i := 0; i < len(target); i++ {
 		if c := target[i]; c <= ' ' || c >= 0x7f {
@@ -166,19 +165,9 @@ func requestLine(line string) (method, target string, ok bool) {
 // fails: its name is no token.
 func field(line string) (name, value string, ok bool) {
 	name, value, ok = strings.Cut(line, ":")
-	if !ok || name == "" {
-		return "", "", false
-	}
-	for i := 0; i < len(name); i++ {
-		if !isToken(name[i]) {
-			return "", "", false
-		}
-	}
 	value = strings.Trim(value, " \t")
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return "", "", false
-		}
+	if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
+		return "", "", false
 	}
 	return name, value, true
 }
@@ -200,43 +189,3 @@ func connectionClose(v string) (closeConn, ok bool) {
 	}
 	return closeConn, true
 }
-
-// canonicalKey is textproto.CanonicalMIMEHeaderKey of a token name, without
-// an allocation for the common names sent in canonical form.
-func canonicalKey(name string) string {
-	if _, ok := commonKeys[name]; ok {
-		return name
-	}
-	return textproto.CanonicalMIMEHeaderKey(name)
-}
-
-var commonKeys = func() map[string]bool {
-	m := map[string]bool{}
-	for _, k := range []string{
-		"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization",
-		"Cache-Control", "Connection", "Content-Length", "Content-Type", "Cookie", "Host",
-		"If-Modified-Since", "If-None-Match", "Origin", "Pragma", "Referer", "User-Agent",
-		"X-Amz-Date", "X-Amz-Security-Token", "X-Amzn-Trace-Id", "X-Api-Key",
-		"X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Requested-With",
-	} {
-		m[k] = true
-	}
-	return m
-}()
-
-// isToken reports whether c is a tchar (RFC 9110 5.6.2).
-func isToken(c byte) bool { return c < 0x80 && tokenTable[c] }
-
-var tokenTable = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()

@@ -359,11 +359,7 @@ func (w *response) commit(done bool, next []byte) {
 		}
 		ctype = http.DetectContentType(sniff)
 	}
-	if w.closeAfter || w.stop.Load() {
-		w.closeAfter = true
-	} else if httpguts.HeaderValuesContainsToken(h["Connection"], "close") {
-		w.closeAfter = true
-	}
+	w.closeAfter = w.closeAfter || w.stop.Load() || httpguts.HeaderValuesContainsToken(h["Connection"], "close")
 	if w.declared < 0 && !w.chunked && !done && !w.head && !w.noBody {
 		w.closeAfter = true // no length and no chunking: the close ends the body
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"gatehouse/internal/listen"
 )
 
 // Server accepts connections and serves each with Serve, giving net/http's
@@ -34,7 +36,7 @@ type Server struct {
 	conns    map[*Conn]bool // value: idle between requests
 	stopping bool
 	wg       sync.WaitGroup
-	queue    *connQueue
+	queue    *listen.Queue // the fallback's listener
 }
 
 // Serve accepts from l until l is closed; it returns net.ErrClosed then and
@@ -43,7 +45,7 @@ func (s *Server) Serve(l net.Listener) error {
 	defer l.Close()
 	s.mu.Lock()
 	s.conns = map[*Conn]bool{}
-	s.queue = &connQueue{addr: l.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	s.queue = listen.NewQueue(l.Addr())
 	s.mu.Unlock()
 	go func() { _ = s.Fallback.Serve(s.queue) }() // ends with Shutdown or Close
 	backoff := time.Duration(0)
@@ -89,11 +91,11 @@ func (s *Server) serve(c net.Conn) {
 		}
 		_ = tc.SetDeadline(time.Time{})
 		if tc.ConnectionState().NegotiatedProtocol == "h2" {
-			s.queue.give(c)
+			s.queue.Give(c)
 			return
 		}
 	}
-	hc := &Conn{Conn: c, Context: ctx, Handler: s.Handler, Fallback: s.queue.give, HeaderTimeout: s.HeaderTimeout, Log: s.Log}
+	hc := &Conn{Conn: c, Context: ctx, Handler: s.Handler, Fallback: s.queue.Give, HeaderTimeout: s.HeaderTimeout, Log: s.Log}
 	hc.Idle = func(idle bool) { s.setIdle(hc, idle) }
 	if !s.track(hc) {
 		c.Close()
@@ -178,36 +180,3 @@ func (s *Server) Close() {
 	}
 	s.Fallback.Close()
 }
-
-// connQueue is the fallback server's listener: it accepts the connections
-// given to it.
-type connQueue struct {
-	addr  net.Addr
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func (q *connQueue) give(c net.Conn) {
-	select {
-	case q.conns <- c:
-	case <-q.done:
-		c.Close()
-	}
-}
-
-func (q *connQueue) Accept() (net.Conn, error) {
-	select {
-	case c := <-q.conns:
-		return c, nil
-	case <-q.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (q *connQueue) Close() error {
-	q.once.Do(func() { close(q.done) })
-	return nil
-}
-
-func (q *connQueue) Addr() net.Addr { return q.addr }

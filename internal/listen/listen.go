@@ -18,6 +18,9 @@
 // (the accelerator's copy loop) or wraps it (OpeningConn: a connection handed
 // over in process).
 //
+// A Queue is a listener of connections handed over in process rather than
+// accepted from a socket (the gateway's server, h1's fallback).
+//
 // Concurrency: Set's methods may be called from any goroutine; the Set owns
 // one goroutine per socket that runs its Serve. A Budget's counts are atomics
 // (class, socket) and one mutex-guarded map (sources); a Conn releases its
