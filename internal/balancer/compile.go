@@ -184,7 +184,7 @@ func compileGroup(tg *model.TargetGroup, targets []model.Target, h *model.Target
 			continue // only ip targets are served; ops never store others
 		}
 		addr := net.JoinHostPort(a.String(), strconv.Itoa(port))
-		tgt := target{id: a.String(), port: port, addr: addr, key: checkKey(tg.ARN, addr)}
+		tgt := target{id: a.String(), port: port, addr: addr, ap: netip.AddrPortFrom(a, uint16(port)), key: checkKey(tg.ARN, addr)}
 		g.targets = append(g.targets, tgt)
 		if g.stored[tgt.addr].State == model.TargetHealthy {
 			g.healthy = append(g.healthy, tgt)

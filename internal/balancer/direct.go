@@ -32,6 +32,18 @@ func directEligible(r *http.Request, protocol string) bool {
 // its header becomes the outbound request's.
 func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request, rt *route) {
 	rt.client = w
+	out := outbound(r, rt)
+	res, err := forwarder{s}.RoundTrip(out)
+	if err != nil {
+		s.proxy.ErrorHandler(w, out, err)
+		return
+	}
+	s.respond(w, res)
+}
+
+// outbound is the request to the target made of r (directEligible), with
+// rt in its context: ReverseProxy's rewrite of it, sharing r's header.
+func outbound(r *http.Request, rt *route) *http.Request {
 	out := r.WithContext(context.WithValue(r.Context(), routeKey{}, rt))
 	u := *r.URL
 	out.URL = &u
@@ -49,12 +61,11 @@ func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request, rt *rout
 	// the client's X-Forwarded-For and trace id from In before it writes
 	// Out's, so the shared header is read first.
 	rewrite(&httputil.ProxyRequest{In: out, Out: out})
+	return out
+}
 
-	res, err := forwarder{s}.RoundTrip(out)
-	if err != nil {
-		s.proxy.ErrorHandler(w, out, err)
-		return
-	}
+// respond sends the target's response to the client as ReverseProxy does.
+func (s *Service) respond(w http.ResponseWriter, res *http.Response) {
 	removeHopByHop(res.Header)
 	_ = s.proxy.ModifyResponse(res) // never fails
 	dst := w.Header()

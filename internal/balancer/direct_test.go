@@ -14,8 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gatehouse/internal/model"
 )
 
 // TestDirectMatchesReverseProxy sends the same requests through
@@ -76,24 +74,8 @@ func TestDirectMatchesReverseProxy(t *testing.T) {
 	defer target.Close()
 	port := l.Addr().(*net.TCPAddr).Port
 
-	lb := e.createLB(t, "direct")
-	tg, err := e.svc.CreateTargetGroup(e.ctx, CreateTGInput{
-		Name: "direct-targets", Protocol: "HTTP", TargetType: "ip", VpcID: testVPC, Port: port,
-		HealthCheck: HealthCheckInput{IntervalSeconds: ptr(300)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.RegisterTargets(e.ctx, tg.ARN, []model.Target{{ID: targetIP, Port: port}}); err != nil {
-		t.Fatal(err)
-	}
 	const lport = 18490
-	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: "HTTP", Port: lport,
-		DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tg.ARN}}}); err != nil {
-		t.Fatal(err)
-	}
-	node := e.waitState(t, lb.ARN, "active").Nodes[0].IP
-	e.waitOpen(t, node, lport)
+	node := e.forwardHTTP(t, "direct", targetIP, port, lport)
 	le := e.svc.table.Load().listeners[net.JoinHostPort(node, strconv.Itoa(lport))]
 	if le == nil || le.action.group == nil {
 		t.Fatal("no listener entry forwarding to the group")

@@ -54,9 +54,14 @@
 //     ALB's 502/503/504 pages (classify, errorPage), or 400 when reading the
 //     client's body failed on malformed framing (reqbody.Body). A try that
 //     fails in a way another target may fix goes to the next target
-//     (failover.go, below). A GET, HEAD or OPTIONS without a body skips
-//     ReverseProxy (forwardDirect, direct.go: what ReverseProxy does for it,
-//     without its clones) and takes the HTTP/1.1 fast path (fast.go:
+//     (failover.go, below). The most common request, a GET or OPTIONS to a
+//     listener without rules that forwards to an HTTP or HTTPS group, is
+//     passed on as bytes (verbatim.go: h1 offers it before it builds an
+//     *http.Request, and the response's head is copied with ALB's edits,
+//     without a header map on either side). Another GET, HEAD or OPTIONS
+//     without a body skips ReverseProxy (forwardDirect, direct.go: what
+//     ReverseProxy does for it, without its clones) and takes the HTTP/1.1
+//     fast path (fast.go:
 //     written with h1.WriteRequest and read on the handler's goroutine over
 //     a pooled connection, TLS to HTTPS targets with resumed sessions, no
 //     transport goroutines) or the hand-off; the rest goes through

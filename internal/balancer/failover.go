@@ -250,8 +250,6 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, errors.New("request without a route")
 	}
 	tr := f.s.transports.get(rt.node)
-	var triedBuf [maxTries]string
-	tried := append(triedBuf[:0], rt.target.addr)
 	// The transport's own TLS handshake timeout is a net.Error like any
 	// other timeout; the trace tells that the handshake is what failed. Only
 	// the transport (try) needs it, and only to HTTPS targets: the fast path
@@ -271,13 +269,47 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 			},
 		}))
 	}
+	fast := rt.group != nil && fastEligible(req, rt.group.protocol)
+	try := func(perTry time.Duration) (*http.Response, error) {
+		if serve, ok := f.s.inProcessTarget(rt.target); ok {
+			return f.tryInProcess(rt, req, serve, perTry) // hand-off: the target is served here (handoff.go)
+		}
+		if fast {
+			return f.tryFast(rt, req, perTry)
+		}
+		req = trace(req)
+		res, err := f.try(tr, req, perTry)
+		if err != nil && handshakeFailed.Load() {
+			return nil, &handshakeError{err}
+		}
+		return res, err
+	}
+	next := func(addr string) error {
+		again, err := retarget(req, addr)
+		if err == nil {
+			req = again
+		}
+		return err
+	}
+	return forward(f, rt, req.Context(), req.Method, replayable(req), try, next)
+}
+
+// forward makes the tries of one request (forwarder): try sends it to
+// rt.target within a per-try timeout (0: the response timeout) and next aims
+// it at another target's address before a retry. method and replay tell
+// which failures may be retried: an idempotent method, and a request that can
+// be sent again as it was.
+func forward[R any](f forwarder, rt *route, ctx context.Context, method string, replay bool,
+	try func(perTry time.Duration) (R, error), next func(addr string) error) (R, error) {
+	var none R
+	var triedBuf [maxTries]string
+	tried := append(triedBuf[:0], rt.target.addr)
 	p := f.s.passive
 	var lat *latency
 	if rt.group != nil {
 		lat = p.latencyOf(rt.group.arn)
 	}
-	retryable := rt.group != nil && idempotent(req.Method) && replayable(req)
-	fast := rt.group != nil && fastEligible(req, rt.group.protocol)
+	retryable := rt.group != nil && idempotent(method) && replay
 	// Targets this request timed out on, and the least per-try timeout it
 	// was given: a later try slower than that forgives them.
 	var timedOut [maxTries]*target
@@ -288,16 +320,7 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 			perTry = lat.perTry(responseTimeout)
 		}
 		start := time.Now()
-		var res *http.Response
-		var err error
-		if serve, ok := f.s.inProcessTarget(rt.target); ok {
-			res, err = f.tryInProcess(rt, req, serve, perTry) // hand-off: the target is served here (handoff.go)
-		} else if fast {
-			res, err = f.tryFast(rt, req, perTry)
-		} else {
-			req = trace(req)
-			res, err = f.try(tr, req, perTry)
-		}
+		res, err := try(perTry)
 		if err == nil {
 			took := time.Since(start)
 			if lat != nil {
@@ -311,14 +334,11 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return res, nil
 		}
-		if handshakeFailed.Load() {
-			return nil, &handshakeError{err}
-		}
 		if hs := (*handshakeError)(nil); errors.As(err, &hs) {
-			return nil, err // the fast path's or the hand-off's own: ALB's 502, not retried
+			return none, err // ALB's 502, not retried
 		}
-		if rt.group == nil || req.Context().Err() != nil || rt.body.Err() != nil {
-			return nil, err
+		if rt.group == nil || ctx.Err() != nil || rt.body.Err() != nil {
+			return none, err
 		}
 		switch {
 		case dialFailed(err):
@@ -329,8 +349,8 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 			// may go elsewhere; but a body the client streams is read once:
 			// only a request without one (or that can make a new one) is
 			// sent again.
-			if !replayable(req) {
-				return nil, err
+			if !replay {
+				return none, err
 			}
 		case retryable && (errors.Is(err, errPerTryTimeout) || connectionFailed(err)):
 			reason := "error"
@@ -345,25 +365,20 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 				f.eject(rt, reason, err)
 			}
 		default:
-			return nil, err
+			return none, err
 		}
 		if len(tried) >= maxTries {
-			return nil, err
+			return none, err
 		}
-		next := rt.group.pick(p, tried)
-		if next == nil {
-			return nil, err
-		}
-		again, rerr := retarget(req, next.addr)
-		if rerr != nil {
-			return nil, err
+		to := rt.group.pick(p, tried)
+		if to == nil || next(to.addr) != nil {
+			return none, err
 		}
 		f.s.metrics.retry()
 		f.s.d.Log.Debug("retry on another target", "target_group", rt.group.arn,
-			"failed", rt.target.addr, "next", next.addr, "err", err)
-		rt.target = next // same goroutine as the proxy: the error page logs the last one
-		tried = append(tried, next.addr)
-		req = again
+			"failed", rt.target.addr, "next", to.addr, "err", err)
+		rt.target = to // same goroutine as the proxy: the error page logs the last one
+		tried = append(tried, to.addr)
 	}
 }
 

@@ -78,6 +78,7 @@ type fastConn struct {
 	bw       *bufio.Writer
 	limit    int64 // bytes left to read before the response headers are too big; <0: no limit
 	lastUsed time.Time
+	fields   []h1.Field // the latest response head's (peekVerbatim), reused
 }
 
 func (c *fastConn) Read(p []byte) (int, error) {
@@ -250,7 +251,42 @@ func (p *fastPool) dial(ctx context.Context, addr string, wait time.Duration) (*
 // reads the response headers within wait (the per-try or the response
 // timeout).
 func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http.Response, error) {
-	ctx := req.Context()
+	var res *http.Response
+	c, stop, err := pool.send(req.Context(), req.URL.Host, wait, func(c *fastConn) (err error) {
+		if err = c.writeRequest(req, wait); err == nil {
+			res, err = c.receive(req)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pool.withBody(c, stop, res), nil
+}
+
+// withBody gives res, read from c (send), its body: c goes back to the pool
+// once the body is read whole.
+func (pool *fastPool) withBody(c *fastConn, stop func() bool, res *http.Response) *http.Response {
+	if res.Body == http.NoBody {
+		// HEAD, 204, 304: the response is whole already.
+		if stop() && !res.Close {
+			pool.put(c)
+		} else {
+			c.Close()
+		}
+		return res
+	}
+	res.Body = &fastBody{src: res.Body, c: c, pool: pool, stop: stop, reusable: !res.Close}
+	return res
+}
+
+// send runs exchange (a request written and its response's headers read)
+// on an idle connection to addr, else a new one, and returns the connection
+// with the response's body still to read. stop unregisters what closes the
+// connection when ctx ends (a client that goes away, or a stopping server,
+// aborts the exchange as the transport's cancellation does); it reports
+// false when that happened. On error the connection is closed.
+func (pool *fastPool) send(ctx context.Context, addr string, wait time.Duration, exchange func(*fastConn) error) (*fastConn, func() bool, error) {
 	for attempt := 0; ; attempt++ {
 		var c *fastConn
 		if attempt == 0 {
@@ -259,31 +295,19 @@ func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http
 		reused := c != nil
 		if c == nil {
 			var err error
-			if c, err = pool.dial(ctx, req.URL.Host, wait); err != nil {
-				return nil, err
+			if c, err = pool.dial(ctx, addr, wait); err != nil {
+				return nil, nil, err
 			}
 		}
-		// A client that goes away (or a stopping server) aborts the exchange
-		// as the transport's cancellation does: by closing the connection.
 		stop := context.AfterFunc(ctx, func() { c.Close() })
-		res, err := c.exchange(req, wait)
-		if err == nil && res.Body == http.NoBody {
-			// HEAD, 204, 304: the response is whole already.
-			if stop() && !res.Close {
-				pool.put(c)
-			} else {
-				c.Close()
-			}
-			return res, nil
-		}
+		err := exchange(c)
 		if err == nil {
-			res.Body = &fastBody{src: res.Body, c: c, pool: pool, stop: stop, reusable: !res.Close}
-			return res, nil
+			return c, stop, nil
 		}
 		stop()
 		c.Close()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		// A pooled connection the target closed while it was idle fails
 		// before a byte of response: send again on a new one, once. The
@@ -297,7 +321,7 @@ func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http
 		if errors.As(err, &stale) {
 			err = stale.err
 		}
-		return nil, err
+		return nil, nil, err
 	}
 }
 
@@ -307,36 +331,53 @@ type staleError struct{ err error }
 func (e *staleError) Error() string { return e.err.Error() }
 func (e *staleError) Unwrap() error { return e.err }
 
-// exchange writes req and reads the response headers, skipping (and tracing)
-// 1xx responses as http.Transport does.
-func (c *fastConn) exchange(req *http.Request, wait time.Duration) (*http.Response, error) {
-	// wait bounds the write too: a target that stopped reading (its
-	// window full) must not hold the try past it.
+// writeRequest writes req, and bounds the exchange (the write and the
+// response's headers) by wait: a target that stopped reading (its window
+// full) must not hold the try past it.
+func (c *fastConn) writeRequest(req *http.Request, wait time.Duration) error {
+	return c.write(wait, func(bw *bufio.Writer) error { return h1.WriteRequest(bw, req) })
+}
+
+func (c *fastConn) write(wait time.Duration, head func(*bufio.Writer) error) error {
 	if err := c.SetDeadline(time.Now().Add(wait)); err != nil {
-		return nil, err
+		return err
 	}
-	err := h1.WriteRequest(c.bw, req)
+	err := head(c.bw)
 	if err == nil {
 		err = c.bw.Flush()
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, err // a target that stopped reading, not a closed connection
+			return err // a target that stopped reading, not a closed connection
 		}
-		return nil, &staleError{err}
+		return &staleError{err}
 	}
+	return nil
+}
+
+// awaitResponse waits for the response's first byte, within the limit on
+// its headers: a connection that fails before it is stale.
+func (c *fastConn) awaitResponse() error {
 	c.limit = maxResponseHeaders
+	if _, err := c.br.Peek(1); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		return &staleError{err}
+	}
+	return nil
+}
+
+// receive reads the response headers to req, skipping (and tracing) 1xx
+// responses as http.Transport does.
+func (c *fastConn) receive(req *http.Request) (*http.Response, error) {
+	if err := c.awaitResponse(); err != nil {
+		return nil, err
+	}
 	trace := httptrace.ContextClientTrace(req.Context())
 	var res *http.Response
+	var err error
 	for n1xx := 0; ; n1xx++ {
-		if n1xx == 0 {
-			if _, err := c.br.Peek(1); err != nil {
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					return nil, err
-				}
-				return nil, &staleError{err}
-			}
-		}
 		res, err = h1.ReadResponse(c.br, req)
 		if err != nil {
 			if errors.Is(err, errHeadersTooLarge) {

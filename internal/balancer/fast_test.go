@@ -104,24 +104,8 @@ func TestFastPath(t *testing.T) {
 	t.Cleanup(srv.Close)
 	port := l.Addr().(*net.TCPAddr).Port
 
-	lb := e.createLB(t, "fast")
-	tg, err := e.svc.CreateTargetGroup(e.ctx, CreateTGInput{
-		Name: "fast-targets", Protocol: "HTTP", TargetType: "ip", VpcID: testVPC, Port: port,
-		HealthCheck: HealthCheckInput{IntervalSeconds: ptr(300)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.svc.RegisterTargets(e.ctx, tg.ARN, []model.Target{{ID: fastTargetIP, Port: port}}); err != nil {
-		t.Fatal(err)
-	}
 	const lport = 18472
-	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: "HTTP", Port: lport,
-		DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tg.ARN}}}); err != nil {
-		t.Fatal(err)
-	}
-	node := e.waitState(t, lb.ARN, "active").Nodes[0].IP
-	e.waitOpen(t, node, lport)
+	node := e.forwardHTTP(t, "fast", fastTargetIP, port, lport)
 	base := "http://" + net.JoinHostPort(node, strconv.Itoa(lport))
 
 	// A keep-alive client that sends Accept-Encoding only when told to.

@@ -124,12 +124,7 @@ func (s *Service) inProcessTarget(t *target) (handoff.RequestHandler, bool) {
 	if !s.d.Handoff.Enabled() {
 		return nil, false
 	}
-	return s.d.Handoff.Request(t.addrPort())
-}
-
-func (t *target) addrPort() netip.AddrPort {
-	ap, _ := netip.ParseAddrPort(t.addr)
-	return ap
+	return s.d.Handoff.Request(t.ap)
 }
 
 // tryInProcess is forwarder.try for a target this process serves: the
@@ -150,7 +145,7 @@ func (f forwarder) tryInProcess(rt *route, req *http.Request, serve handoff.Requ
 	if perTry > 0 {
 		wait = perTry
 	}
-	dst := rt.target.addrPort()
+	dst := rt.target.ap
 	res, err := roundTripInProcess(req, serve, handoff.Peer{Source: netip.AddrPortFrom(node, 0), Local: dst}, wait)
 	switch {
 	case errors.Is(err, handoff.ErrUnavailable):

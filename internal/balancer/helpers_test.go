@@ -264,6 +264,32 @@ func (e *env) get(h2 bool, url string) (*http.Response, error) {
 // waitOpen waits until the balancer has the socket open: a load balancer is
 // active as soon as the sockets it had were open, which may be before a
 // listener created just now has its socket.
+// forwardHTTP creates a load balancer name with an HTTP listener on lport
+// forwarding to an HTTP target group of one target, ip:port (health checks
+// every 300 s, that is rarely), and returns the node IP once the listener is
+// open.
+func (e *env) forwardHTTP(t testing.TB, name, ip string, port, lport int) string {
+	t.Helper()
+	lb := e.createLB(t, name)
+	tg, err := e.svc.CreateTargetGroup(e.ctx, CreateTGInput{
+		Name: name + "-targets", Protocol: "HTTP", TargetType: "ip", VpcID: testVPC, Port: port,
+		HealthCheck: HealthCheckInput{IntervalSeconds: ptr(300)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RegisterTargets(e.ctx, tg.ARN, []model.Target{{ID: ip, Port: port}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: "HTTP", Port: lport,
+		DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tg.ARN}}}); err != nil {
+		t.Fatal(err)
+	}
+	node := e.waitState(t, lb.ARN, "active").Nodes[0].IP
+	e.waitOpen(t, node, lport)
+	return node
+}
+
 func (e *env) waitOpen(t testing.TB, node string, port int) {
 	t.Helper()
 	addr := net.JoinHostPort(node, strconv.Itoa(port))

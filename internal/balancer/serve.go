@@ -92,14 +92,23 @@ func (s *Service) serveSocket(l net.Listener) {
 		defer handlers.leave()
 		s.handle(w, r, key, node)
 	})
+	verbatim := func(x *h1.Exchange) bool {
+		if !handlers.enter() {
+			return false // the handler answers 503
+		}
+		defer handlers.leave()
+		return s.serveVerbatim(x, key, node)
+	}
 	errorLog := slog.NewLogLogger(s.d.Log.Handler(), slog.LevelDebug)
 	// The common HTTP/1.1 request is read and answered by package h1 on the
-	// connection's goroutine; net/http's server takes HTTP/2, and a
+	// connection's goroutine, the most common of those passed on as bytes
+	// (serveVerbatim); net/http's server takes HTTP/2, and a
 	// connection from its first request h1 does not take (a body, an
 	// upgrade, a head over h1's buffer: then checkLimits and net/http's
 	// own limits judge it).
 	srv := &h1.Server{
 		Handler:       handler,
+		Direct:        verbatim,
 		BaseContext:   base,
 		ConnContext:   withIdleConn,
 		HeaderTimeout: readHeaderTimeout,
@@ -265,11 +274,8 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 		// The connection waits for the target from the end of the request
 		// body until the response (or error): that wait is bounded by
 		// responseTimeout (504), not by the client connection's idle timeout.
-		// One allocation holds the route and its wait.
-		rt := &route{node: node, le: le, group: act.group, target: tgt, started: time.Now()}
-		rt.waitState.c = connFrom(r.Context())
-		wait := &rt.waitState
-		rt.wait = wait
+		rt := newRoute(node, le, act.group, tgt, connFrom(r.Context()))
+		wait := rt.wait
 		defer wait.release()
 		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 			wait.hold()
@@ -310,26 +316,33 @@ func (s *Service) fixed(w http.ResponseWriter, f *model.FixedResponse) {
 // over theirs, 0 when within. Sizes are as on an HTTP/1.1 wire ("Name: value"
 // without CRLF for a field; the Host header, which Go keeps apart, counts).
 func checkLimits(r *http.Request) int {
-	if len(r.Method)+1+len(r.RequestURI)+1+len(r.Proto) > maxRequestLine {
+	return checkSizes(len(r.Method)+1+len(r.RequestURI)+1+len(r.Proto), func(field func(name, value string) bool) bool {
+		if r.Host != "" && !field("Host", r.Host) {
+			return false
+		}
+		for name, values := range r.Header {
+			for _, v := range values {
+				if !field(name, v) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// checkSizes is checkLimits for a request line of length line and the
+// fields fields visits (until its visit returns false).
+func checkSizes(line int, fields func(visit func(name, value string) bool) bool) int {
+	if line > maxRequestLine {
 		return http.StatusRequestURITooLong
 	}
 	total := 0
-	field := func(name, value string) bool {
+	if !fields(func(name, value string) bool {
 		n := len(name) + 2 + len(value)
 		total += n + 2
 		return n <= maxHeaderField
-	}
-	if r.Host != "" && !field("Host", r.Host) {
-		return http.StatusBadRequest
-	}
-	for name, values := range r.Header {
-		for _, v := range values {
-			if !field(name, v) {
-				return http.StatusBadRequest
-			}
-		}
-	}
-	if total > maxHeaderBytes {
+	}) || total > maxHeaderBytes {
 		return http.StatusBadRequest
 	}
 	return 0
@@ -390,6 +403,15 @@ type route struct {
 	client  http.ResponseWriter // forwardDirect's: 1xx responses go to it (relay1xx)
 
 	waitState targetWait // what wait points to (handle)
+}
+
+// newRoute is the route of a request the connection c serves, to tgt of g;
+// one allocation holds the route and its wait.
+func newRoute(node string, le *listenerEntry, g *group, tgt *target, c *idleConn) *route {
+	rt := &route{node: node, le: le, group: g, target: tgt, started: time.Now()}
+	rt.waitState.c = c
+	rt.wait = &rt.waitState
+	return rt
 }
 
 type routeKey struct{}

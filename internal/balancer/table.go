@@ -67,6 +67,7 @@ type target struct {
 	id   string
 	port int
 	addr string // "ip:port"
+	ap   netip.AddrPort
 	key  string // checkKey(group ARN, addr): its passive health and prober
 }
 

@@ -115,51 +115,12 @@ func ReadResponse(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 // parseResponse reads a response head at the start of b (see ReadResponse),
 // its body left to the caller.
 func parseResponse(b []byte) (*http.Response, int, error) {
-	fields, n, err := headEnd(b)
+	h, header, n, err := scanResponse(b, true, nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	head := string(b[:n])
-	line, rest := nextLine(head)
-	status, ok := strings.CutPrefix(line, "HTTP/1.1 ")
-	if !ok || len(status) < 3 || len(status) > 3 && status[3] != ' ' {
-		return nil, 0, ErrUnsupported
-	}
-	code := 0
-	for i := 0; i < 3; i++ {
-		if status[i] < '0' || status[i] > '9' {
-			return nil, 0, ErrUnsupported
-		}
-		code = code*10 + int(status[i]-'0')
-	}
-	if code < 200 {
-		return nil, 0, ErrUnsupported // 1xx: http.ReadResponse (the caller loops over them)
-	}
-	header := make(http.Header, fields-1)
-	length := int64(-1)
-	taken := eachField(rest, func(key, value string) bool {
-		switch key {
-		case "Content-Length":
-			if length >= 0 || value == "" || len(value) > 18 {
-				return false
-			}
-			length = 0
-			for i := 0; i < len(value); i++ {
-				if value[i] < '0' || value[i] > '9' {
-					return false
-				}
-				length = length*10 + int64(value[i]-'0')
-			}
-		case "Transfer-Encoding", "Trailer":
-			return false
-		}
-		header[key] = append(header[key], value)
-		return true
-	})
-	if !taken {
-		return nil, 0, ErrUnsupported
-	}
-	if code == http.StatusNoContent || code == http.StatusNotModified {
+	length := h.ContentLength
+	if h.StatusCode == http.StatusNoContent || h.StatusCode == http.StatusNotModified {
 		length = 0 // no body, whatever the field says (net/http's fixLength)
 	} else if length < 0 {
 		return nil, 0, ErrUnsupported // until the connection closes: http.ReadResponse
@@ -169,21 +130,106 @@ func parseResponse(b []byte) (*http.Response, int, error) {
 	if p := header["Pragma"]; len(p) > 0 && p[0] == "no-cache" && header["Cache-Control"] == nil {
 		header["Cache-Control"] = []string{"no-cache"}
 	}
-	closeConn := httpguts.HeaderValuesContainsToken(header["Connection"], "close")
-	if closeConn {
+	if h.Close {
 		delete(header, "Connection")
 	}
 	return &http.Response{
-		Status:        strings.TrimLeft(status, " "),
-		StatusCode:    code,
+		Status:        h.status,
+		StatusCode:    h.StatusCode,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        header,
 		Body:          http.NoBody,
 		ContentLength: length,
-		Close:         closeConn,
+		Close:         h.Close,
 	}, n, nil
+}
+
+// ResponseHead is a response head as ReadResponse takes it (ScanResponse):
+// its strings are pieces of one copy of the head.
+type ResponseHead struct {
+	StatusCode int
+	// ContentLength is the Content-Length field's; -1 when there is none.
+	ContentLength int64
+	// Close: the Connection field says close.
+	Close bool
+	// Fields are the header fields in the order sent, names canonical.
+	Fields []Field
+	status string // "200 OK"
+}
+
+// ScanResponse checks the response head at the start of b as ReadResponse
+// takes it: an HTTP/1.1 status line of a final status (200 to 999),
+// header fields as ParseHead takes them, at most one Content-Length (digits),
+// no Transfer-Encoding or Trailer. It returns the head's length, or
+// ErrIncomplete, or ErrUnsupported. The fields are appended to list, which
+// it reuses.
+func ScanResponse(b []byte, list []Field) (ResponseHead, int, error) {
+	h, _, n, err := scanResponse(b, false, list)
+	return h, n, err
+}
+
+// scanResponse is ScanResponse, with the fields as net/http's header map
+// instead when withHeader.
+func scanResponse(b []byte, withHeader bool, list []Field) (ResponseHead, http.Header, int, error) {
+	fields, n, err := headEnd(b)
+	if err != nil {
+		return ResponseHead{}, nil, 0, err
+	}
+	head := string(b[:n])
+	line, rest := nextLine(head)
+	status, ok := strings.CutPrefix(line, "HTTP/1.1 ")
+	if !ok || len(status) < 3 || len(status) > 3 && status[3] != ' ' {
+		return ResponseHead{}, nil, 0, ErrUnsupported
+	}
+	code := 0
+	for i := 0; i < 3; i++ {
+		if status[i] < '0' || status[i] > '9' {
+			return ResponseHead{}, nil, 0, ErrUnsupported
+		}
+		code = code*10 + int(status[i]-'0')
+	}
+	if code < 200 {
+		return ResponseHead{}, nil, 0, ErrUnsupported // 1xx: http.ReadResponse (the caller loops over them)
+	}
+	var header http.Header
+	if withHeader {
+		header = make(http.Header, fields-1)
+	}
+	h := ResponseHead{StatusCode: code, ContentLength: -1, status: strings.TrimLeft(status, " ")}
+	taken := eachField(rest, func(key, value string) bool {
+		if !withHeader {
+			list = append(list, Field{key, value})
+		}
+		switch key {
+		case "Content-Length":
+			if h.ContentLength >= 0 || value == "" || len(value) > 18 {
+				return false
+			}
+			length := int64(0)
+			for i := 0; i < len(value); i++ {
+				if value[i] < '0' || value[i] > '9' {
+					return false
+				}
+				length = length*10 + int64(value[i]-'0')
+			}
+			h.ContentLength = length
+		case "Transfer-Encoding", "Trailer":
+			return false
+		case "Connection":
+			h.Close = h.Close || httpguts.HeaderValuesContainsToken([]string{value}, "close")
+		}
+		if withHeader {
+			header[key] = append(header[key], value)
+		}
+		return true
+	})
+	if !taken {
+		return ResponseHead{}, nil, 0, ErrUnsupported
+	}
+	h.Fields = list
+	return h, header, n, nil
 }
 
 // lengthBody is a body of a known length: ending early is

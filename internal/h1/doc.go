@@ -16,6 +16,11 @@
 // that: whatever ParseHead takes, net/http reads the same request from the
 // same bytes.
 //
+// Before it builds a request, Serve offers the head to Conn.Direct, when set,
+// if the target is one net/http would send on unchanged (Exchange): a proxy
+// may then pass the request on as bytes and write the response itself, or
+// answer through the usual ResponseWriter, or decline (Handler serves it).
+//
 // A client that goes away while a handler runs cancels the request's
 // context, as with net/http; h1 starts watching for it once a request has run
 // for watchDelay instead of on every request (watch.go).

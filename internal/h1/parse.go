@@ -30,28 +30,59 @@ var (
 // (no Content-Length but 0), no Transfer-Encoding, Trailer, Expect or
 // Upgrade, and a Connection of keep-alive or close only.
 func ParseHead(b []byte, req *http.Request) (int, error) {
-	fields, n, err := headEnd(b)
+	h, header, n, err := scanHead(b, true, nil)
 	if err != nil {
 		return 0, err
 	}
-	head := string(b[:n])
-	line, rest := nextLine(head)
+	return n, h.build(req, header)
+}
+
+// Head is a request head ParseHead takes, before a request is built from it
+// (Conn.Direct): its strings are pieces of one copy of the head.
+type Head struct {
+	Method, Target, Host string
+	// Close: the client's Connection says close.
+	Close bool
+	// Fields are the header fields in the order sent, Host included, names
+	// canonical.
+	Fields []Field
+}
+
+// Field is a header field, its name canonical.
+type Field struct{ Name, Value string }
+
+// scanHead checks the head at the start of b as ParseHead takes it and
+// returns its fields but Host as net/http's header map when withHeader, else
+// all of them in Head.Fields (appended to list, which it reuses).
+func scanHead(b []byte, withHeader bool, list []Field) (Head, http.Header, int, error) {
+	fields, n, err := headEnd(b)
+	if err != nil {
+		return Head{}, nil, 0, err
+	}
+	s := string(b[:n])
+	line, rest := nextLine(s)
 	method, target, ok := requestLine(line)
 	if !ok {
-		return 0, ErrUnsupported
+		return Head{}, nil, 0, ErrUnsupported
 	}
-	header := make(http.Header, fields-1)
-	var host string
-	hosts := 0
-	closeConn := false
+	var header http.Header
+	if withHeader {
+		header = make(http.Header, fields-1)
+	}
+	h := Head{Method: method, Target: target}
+	hosts, lengths := 0, 0
 	taken := eachField(rest, func(key, value string) bool {
+		if !withHeader {
+			list = append(list, Field{key, value})
+		}
 		switch key {
 		case "Host":
 			hosts++
-			host = value
+			h.Host = value
 			return true // net/http keeps Host out of the header map
 		case "Content-Length":
-			if len(header["Content-Length"]) > 0 || value != "0" {
+			lengths++
+			if lengths > 1 || value != "0" {
 				return false
 			}
 		case "Transfer-Encoding", "Trailer", "Expect", "Upgrade":
@@ -61,31 +92,51 @@ func ParseHead(b []byte, req *http.Request) (int, error) {
 			if !ok {
 				return false
 			}
-			closeConn = closeConn || c
+			h.Close = h.Close || c
 		}
-		header[key] = append(header[key], value)
+		if withHeader {
+			header[key] = append(header[key], value)
+		}
 		return true
 	})
-	if !taken || hosts != 1 || !httpguts.ValidHostHeader(host) {
-		return 0, ErrUnsupported
+	if !taken || hosts != 1 || !httpguts.ValidHostHeader(h.Host) {
+		return Head{}, nil, 0, ErrUnsupported
 	}
-	u, err := url.ParseRequestURI(target)
+	h.Fields = list
+	return h, header, n, nil
+}
+
+// build makes req from the head and its header map; a target url cannot
+// parse is ErrUnsupported.
+func (h *Head) build(req *http.Request, header http.Header) error {
+	u, err := url.ParseRequestURI(h.Target)
 	if err != nil {
-		return 0, ErrUnsupported
+		return ErrUnsupported
 	}
 	*req = http.Request{
-		Method:     method,
+		Method:     h.Method,
 		URL:        u,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Header:     header,
 		Body:       http.NoBody,
-		Host:       host,
-		RequestURI: target,
-		Close:      closeConn,
+		Host:       h.Host,
+		RequestURI: h.Target,
+		Close:      h.Close,
 	}
-	return n, nil
+	return nil
+}
+
+// header is the head's fields but Host as net/http's header map.
+func (h *Head) header() http.Header {
+	header := make(http.Header, len(h.Fields))
+	for _, f := range h.Fields {
+		if f.Name != "Host" {
+			header[f.Name] = append(header[f.Name], f.Value)
+		}
+	}
+	return header
 }
 
 // headEnd finds the end of the head at the start of b, counting its lines

@@ -56,9 +56,15 @@ type Conn struct {
 	// Idle, when set, is told whether the connection waits between
 	// requests (true) or serves one (false), for a graceful stop (Closer).
 	Idle func(idle bool)
+	// Direct, when set, is offered each request before Serve builds its
+	// *http.Request, when the request's target is one net/http would send
+	// on as it is (Exchange); it reports whether it served the request.
+	// Handler serves the requests it declines.
+	Direct func(x *Exchange) bool
 	// stop, set by Stop, makes the connection close after the response in
 	// flight.
 	stop atomic.Bool
+	idle atomic.Bool // for Server: waiting between requests
 }
 
 // Stop makes Serve close the connection once the response in flight (if
@@ -102,8 +108,18 @@ func Serve(c *Conn) {
 	watch := newWatch(c.Conn, br, cancel)       // a client gone mid-request cancels ctx
 	deadline := time.Now().Add(c.HeaderTimeout) // the first head counts from the start
 	var head http.Request                       // parsed into, then copied with the context
+	x := &Exchange{RemoteAddr: remote, c: c, w: w, tls: state}
+	var fields []Field // the head's for Direct, reused
 	for {
-		err := readHead(c.Conn, br, &head, deadline, c.HeaderTimeout)
+		h, header, n, err := readHead(c.Conn, br, deadline, c.HeaderTimeout, c.Direct == nil, fields[:0])
+		fields = h.Fields
+		direct := err == nil && header == nil && verbatimTarget(h.Target)
+		if err == nil && !direct {
+			if header == nil {
+				header = h.header()
+			}
+			err = h.build(&head, header)
+		}
 		if errors.Is(err, ErrUnsupported) {
 			handedOver = true
 			c.Fallback(&bufferedConn{Conn: c.Conn, br: br})
@@ -112,16 +128,27 @@ func Serve(c *Conn) {
 		if err != nil {
 			return
 		}
+		_, _ = br.Discard(n)
 		deadline = time.Time{}
-		head.RemoteAddr = remote
-		head.TLS = state
-		req := head.WithContext(ctx)
 		if c.Idle != nil {
 			c.Idle(false)
 		}
-		w.reset(req)
 		watch.start()
-		ok := serveOne(c, w, req)
+		var ok bool
+		if direct {
+			*x = Exchange{Head: h, Context: ctx, RemoteAddr: remote, c: c, w: w, tls: state}
+			w.reset(h.Method, h.Close)
+			ok = serveOne(c, remote, func() bool { return x.serve() })
+		} else {
+			head.RemoteAddr = remote
+			head.TLS = state
+			req := head.WithContext(ctx)
+			w.reset(req.Method, req.Close)
+			ok = serveOne(c, remote, func() bool {
+				c.Handler.ServeHTTP(w, req)
+				return w.finish() == nil
+			})
+		}
 		if gone := watch.stop(); gone || !ok || w.closeAfter || c.stop.Load() {
 			return
 		}
@@ -134,50 +161,51 @@ func Serve(c *Conn) {
 	}
 }
 
-// readHead reads the next request head from br into req: it waits for the first byte
-// without a deadline (the connection's idle timeout is its owner's), unless
-// deadline is set (the first request), then for the rest of the head at
-// most timeout.
-func readHead(conn net.Conn, br *bufio.Reader, req *http.Request, deadline time.Time, timeout time.Duration) error {
+// readHead reads the next request head from br, and its header map when
+// withHeader: it waits for the first byte without a deadline (the
+// connection's idle timeout is its owner's), unless deadline is set (the
+// first request), then for the rest of the head at most timeout; else its
+// fields, appended to list. The head stays in br: n is its length.
+func readHead(conn net.Conn, br *bufio.Reader, deadline time.Time, timeout time.Duration, withHeader bool, list []Field) (h Head, header http.Header, n int, err error) {
 	if !deadline.IsZero() {
 		if err := conn.SetReadDeadline(deadline); err != nil {
-			return err
+			return h, nil, 0, err
 		}
 	}
 	if _, err := br.Peek(1); err != nil {
-		return err
+		return h, nil, 0, err
 	}
 	for {
 		buf, _ := br.Peek(br.Buffered())
-		n, err := ParseHead(buf, req)
+		h, header, n, err = scanHead(buf, withHeader, list)
 		if err == nil {
-			_, _ = br.Discard(n)
 			if !deadline.IsZero() {
-				return conn.SetReadDeadline(time.Time{})
+				err = conn.SetReadDeadline(time.Time{})
 			}
-			return nil
+			return h, header, n, err
 		}
 		if !errors.Is(err, ErrIncomplete) {
-			return err
+			return h, nil, 0, err
 		}
 		if len(buf) == br.Size() {
-			return ErrUnsupported // larger than the buffer: net/http's limits judge it
+			return h, nil, 0, ErrUnsupported // larger than the buffer: net/http's limits judge it
 		}
 		if deadline.IsZero() {
 			deadline = time.Now().Add(timeout)
 			if err := conn.SetReadDeadline(deadline); err != nil {
-				return err
+				return h, nil, 0, err
 			}
 		}
 		if _, err := br.Peek(len(buf) + 1); err != nil {
-			return err
+			return h, nil, 0, err
 		}
 	}
 }
 
-// serveOne runs the handler for req and finishes its response. It reports
-// whether the connection may serve another request.
-func serveOne(c *Conn, w *response, req *http.Request) (ok bool) {
+// serveOne runs serve, which answers one request, and reports whether the
+// connection may serve another: not when serve says so, nor after a panic
+// (http.ErrAbortHandler cuts the connection quietly, any other is logged).
+func serveOne(c *Conn, remote string, serve func() bool) (ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -187,13 +215,12 @@ func serveOne(c *Conn, w *response, req *http.Request) (ok bool) {
 			buf := make([]byte, 64<<10)
 			buf = buf[:runtime.Stack(buf, false)]
 			if c.Log != nil {
-				c.Log.Error("handler panic", "remote", req.RemoteAddr, "panic", fmt.Sprint(p), "stack", string(buf))
+				c.Log.Error("handler panic", "remote", remote, "panic", fmt.Sprint(p), "stack", string(buf))
 			}
 			ok = false
 		}
 	}()
-	c.Handler.ServeHTTP(w, req)
-	return w.finish() == nil
+	return serve()
 }
 
 // bufferedConn is a connection whose first bytes were read into br.
@@ -226,7 +253,6 @@ func (c *bufferedConn) NetConn() net.Conn { return c.Conn }
 type response struct {
 	bw     *bufio.Writer
 	header http.Header
-	req    *http.Request
 	stop   *atomic.Bool // the server stops: the response says close
 
 	status      int
@@ -246,11 +272,14 @@ type response struct {
 	trailers []string // declared in Trailer when the headers went
 }
 
-func (w *response) reset(req *http.Request) {
+// reset readies w for the next request.
+// Each field is set on its own: a struct literal would clear body's 2 KiB
+// too, for every request.
+func (w *response) reset(method string, closeConn bool) {
 	clear(w.header)
-	*w = response{bw: w.bw, header: w.header, stop: w.stop, req: req, keys: w.keys[:0], trailers: w.trailers[:0], declared: -1}
-	w.closeAfter = req.Close
-	w.head = req.Method == http.MethodHead
+	w.status, w.wroteHeader, w.committed, w.chunked, w.noBody = 0, false, false, false, false
+	w.head, w.declared, w.written, w.closeAfter, w.err, w.nbody = method == http.MethodHead, -1, 0, closeConn, nil, 0
+	w.keys, w.trailers = w.keys[:0], w.trailers[:0]
 }
 
 func (w *response) Header() http.Header { return w.header }
@@ -384,7 +413,7 @@ func (w *response) commit(done bool, next []byte) {
 	}
 	if _, ok := h["Date"]; !ok {
 		_, _ = bw.WriteString("Date: ")
-		_, _ = bw.WriteString(httpDate())
+		_, _ = bw.WriteString(Date())
 		_, _ = bw.WriteString("\r\n")
 	}
 	_, _ = bw.WriteString("\r\n")
@@ -456,16 +485,19 @@ func (w *response) writeTrailers() {
 	})
 }
 
-func (w *response) writeStatus(code int) {
-	_, _ = w.bw.WriteString("HTTP/1.1 ")
+func (w *response) writeStatus(code int) { WriteStatusLine(w.bw, code) }
+
+// WriteStatusLine writes the status line net/http's server writes for code.
+func WriteStatusLine(bw *bufio.Writer, code int) {
+	_, _ = bw.WriteString("HTTP/1.1 ")
 	if text := http.StatusText(code); text != "" {
-		_, _ = w.bw.WriteString(strconv.Itoa(code))
-		_ = w.bw.WriteByte(' ')
-		_, _ = w.bw.WriteString(text)
+		_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(code), 10))
+		_ = bw.WriteByte(' ')
+		_, _ = bw.WriteString(text)
 	} else {
-		_, _ = fmt.Fprintf(w.bw, "%03d status code %d", code, code)
+		_, _ = fmt.Fprintf(bw, "%03d status code %d", code, code)
 	}
-	_, _ = w.bw.WriteString("\r\n")
+	_, _ = bw.WriteString("\r\n")
 }
 
 // writeHeaderFields writes the header in key order, as net/http does; the
@@ -527,8 +559,9 @@ func bodyAllowed(code int) bool {
 	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
 }
 
-// httpDate is the Date header's value, formatted once a second.
-func httpDate() string {
+// Date is the Date field's value now, as net/http's server sends it
+// (formatted once a second).
+func Date() string {
 	now := time.Now().Unix()
 	if d := cachedDate.Load(); d != nil && d.unix == now {
 		return d.text

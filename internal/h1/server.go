@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gatehouse/internal/listen"
@@ -20,6 +21,8 @@ import (
 // yet: Server shakes hands within HeaderTimeout, as http.Server does.
 type Server struct {
 	Handler http.Handler
+	// Direct, when set, is every connection's Conn.Direct.
+	Direct func(*Exchange) bool
 	// Fallback serves what Serve does not; its Handler should be Handler,
 	// its ConnContext should see through a NetConn method (the buffered
 	// connection a fallback gets has one).
@@ -33,8 +36,8 @@ type Server struct {
 	Log           *slog.Logger
 
 	mu       sync.Mutex
-	conns    map[*Conn]bool // value: idle between requests
-	stopping bool
+	conns    map[*Conn]struct{}
+	stopping atomic.Bool // written under mu
 	wg       sync.WaitGroup
 	queue    *listen.Queue // the fallback's listener
 }
@@ -44,7 +47,7 @@ type Server struct {
 func (s *Server) Serve(l net.Listener) error {
 	defer l.Close()
 	s.mu.Lock()
-	s.conns = map[*Conn]bool{}
+	s.conns = map[*Conn]struct{}{}
 	s.queue = listen.NewQueue(l.Addr())
 	s.mu.Unlock()
 	go func() { _ = s.Fallback.Serve(s.queue) }() // ends with Shutdown or Close
@@ -95,7 +98,7 @@ func (s *Server) serve(c net.Conn) {
 			return
 		}
 	}
-	hc := &Conn{Conn: c, Context: ctx, Handler: s.Handler, Fallback: s.queue.Give, HeaderTimeout: s.HeaderTimeout, Log: s.Log}
+	hc := &Conn{Conn: c, Context: ctx, Handler: s.Handler, Direct: s.Direct, Fallback: s.queue.Give, HeaderTimeout: s.HeaderTimeout, Log: s.Log}
 	hc.Idle = func(idle bool) { s.setIdle(hc, idle) }
 	if !s.track(hc) {
 		c.Close()
@@ -108,10 +111,11 @@ func (s *Server) serve(c net.Conn) {
 func (s *Server) track(c *Conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopping {
+	if s.stopping.Load() {
 		return false
 	}
-	s.conns[c] = true
+	c.idle.Store(true)
+	s.conns[c] = struct{}{}
 	return true
 }
 
@@ -121,13 +125,13 @@ func (s *Server) untrack(c *Conn) {
 	s.mu.Unlock()
 }
 
-// setIdle records whether c waits for a request; a connection that goes
-// idle while the server stops is closed.
+// setIdle records whether c waits for a request (without the lock: it
+// runs twice per request); a connection that goes idle while the server
+// stops is closed. Shutdown sets stopping before it reads the flags, so
+// either it sees this one idle or this sees it stopping.
 func (s *Server) setIdle(c *Conn, idle bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conns[c] = idle
-	if idle && s.stopping {
+	c.idle.Store(idle)
+	if idle && s.stopping.Load() {
 		c.Conn.Close()
 	}
 }
@@ -138,14 +142,14 @@ func (s *Server) setIdle(c *Conn, idle bool) {
 // ends, then closes what is left and returns ctx's error.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	s.stopping = true
+	s.stopping.Store(true)
 	// Every busy connection is told before any idle one closes: a response
 	// finished by then already says close.
 	for c := range s.conns {
 		c.Stop()
 	}
-	for c, idle := range s.conns {
-		if idle {
+	for c := range s.conns {
+		if c.idle.Load() {
 			c.Conn.Close()
 		}
 	}
@@ -169,7 +173,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes every connection at once, the fallback's too.
 func (s *Server) Close() {
 	s.mu.Lock()
-	s.stopping = true
+	s.stopping.Store(true)
 	for c := range s.conns {
 		c.Conn.Close()
 	}

@@ -47,7 +47,7 @@ var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	}
 })
 
-func serve(t *testing.T, h http.Handler, tlsConf *tls.Config) *served {
+func serve(t *testing.T, h http.Handler, tlsConf *tls.Config, opts ...func(*Server)) *served {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -63,6 +63,9 @@ func serve(t *testing.T, h http.Handler, tlsConf *tls.Config) *served {
 			s.fallback.Add(1)
 			return ctx
 		}},
+	}
+	for _, o := range opts {
+		o(s.srv)
 	}
 	var l net.Listener = ln
 	if tlsConf != nil {
