@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gatehouse/internal/h1"
@@ -252,7 +253,8 @@ func (p *fastPool) dial(ctx context.Context, addr string, wait time.Duration) (*
 // timeout).
 func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http.Response, error) {
 	var res *http.Response
-	c, stop, err := pool.send(req.Context(), req.URL.Host, wait, func(c *fastConn) (err error) {
+	ab := &abort{ctx: req.Context(), once: true}
+	c, err := pool.send(ab, req.URL.Host, wait, func(c *fastConn) (err error) {
 		if err = c.writeRequest(req, wait); err == nil {
 			res, err = c.receive(req)
 		}
@@ -261,32 +263,30 @@ func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http
 	if err != nil {
 		return nil, err
 	}
-	return pool.withBody(c, stop, res), nil
+	return pool.withBody(c, ab, res), nil
 }
 
 // withBody gives res, read from c (send), its body: c goes back to the pool
 // once the body is read whole.
-func (pool *fastPool) withBody(c *fastConn, stop func() bool, res *http.Response) *http.Response {
+func (pool *fastPool) withBody(c *fastConn, ab *abort, res *http.Response) *http.Response {
 	if res.Body == http.NoBody {
 		// HEAD, 204, 304: the response is whole already.
-		if stop() && !res.Close {
+		if ab.disarm(c) && !res.Close {
 			pool.put(c)
 		} else {
 			c.Close()
 		}
 		return res
 	}
-	res.Body = &fastBody{src: res.Body, c: c, pool: pool, stop: stop, reusable: !res.Close}
+	res.Body = &fastBody{src: res.Body, c: c, pool: pool, abort: ab, reusable: !res.Close}
 	return res
 }
 
 // send runs exchange (a request written and its response's headers read)
 // on an idle connection to addr, else a new one, and returns the connection
-// with the response's body still to read. stop unregisters what closes the
-// connection when ctx ends (a client that goes away, or a stopping server,
-// aborts the exchange as the transport's cancellation does); it reports
-// false when that happened. On error the connection is closed.
-func (pool *fastPool) send(ctx context.Context, addr string, wait time.Duration, exchange func(*fastConn) error) (*fastConn, func() bool, error) {
+// with the response's body still to read, armed in ab: the caller disarms
+// it. On error the connection is closed.
+func (pool *fastPool) send(ab *abort, addr string, wait time.Duration, exchange func(*fastConn) error) (*fastConn, error) {
 	for attempt := 0; ; attempt++ {
 		var c *fastConn
 		if attempt == 0 {
@@ -295,19 +295,19 @@ func (pool *fastPool) send(ctx context.Context, addr string, wait time.Duration,
 		reused := c != nil
 		if c == nil {
 			var err error
-			if c, err = pool.dial(ctx, addr, wait); err != nil {
-				return nil, nil, err
+			if c, err = pool.dial(ab.ctx, addr, wait); err != nil {
+				return nil, err
 			}
 		}
-		stop := context.AfterFunc(ctx, func() { c.Close() })
+		ab.arm(c)
 		err := exchange(c)
 		if err == nil {
-			return c, stop, nil
+			return c, nil
 		}
-		stop()
+		ab.disarm(c)
 		c.Close()
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+		if ab.ctx.Err() != nil {
+			return nil, ab.ctx.Err()
 		}
 		// A pooled connection the target closed while it was idle fails
 		// before a byte of response: send again on a new one, once. The
@@ -321,8 +321,48 @@ func (pool *fastPool) send(ctx context.Context, addr string, wait time.Duration,
 		if errors.As(err, &stale) {
 			err = stale.err
 		}
-		return nil, nil, err
+		return nil, err
 	}
+}
+
+// abort closes the target connection of an exchange in flight when its
+// client's context ends (a client that goes away, or a stopping server), as
+// the transport's cancellation does. A client connection the verbatim
+// forward serves keeps one for all its requests (idleConn.abort): one
+// registration on its context instead of one per request; a once abort
+// serves one exchange and unregisters with it.
+type abort struct {
+	ctx   context.Context
+	once  bool
+	cur   atomic.Pointer[fastConn]
+	unreg func() bool // the registration (context.AfterFunc), from the first arm
+}
+
+// arm makes c the connection to close.
+func (a *abort) arm(c *fastConn) {
+	a.cur.Store(c)
+	if a.unreg == nil {
+		a.unreg = context.AfterFunc(a.ctx, a.fire)
+	}
+	if a.ctx.Err() != nil {
+		a.fire() // ended before: the registration may have run already
+	}
+}
+
+func (a *abort) fire() {
+	if c := a.cur.Swap(nil); c != nil {
+		c.Close()
+	}
+}
+
+// disarm ends c's exchange; it reports false when the context's end closed
+// c first.
+func (a *abort) disarm(c *fastConn) bool {
+	ok := a.cur.CompareAndSwap(c, nil)
+	if a.once && a.unreg != nil {
+		a.unreg()
+	}
+	return ok
 }
 
 // staleError is a failure before any byte of the response came back.
@@ -420,7 +460,7 @@ type fastBody struct {
 	src      io.ReadCloser
 	c        *fastConn
 	pool     *fastPool
-	stop     func() bool // unregisters the context's close
+	abort    *abort
 	reusable bool
 	done     bool
 }
@@ -448,7 +488,7 @@ func (b *fastBody) Close() error {
 func (b *fastBody) finish(whole bool) {
 	b.done = true
 	b.src.Close()
-	if b.stop() && whole && b.reusable {
+	if b.abort.disarm(b.c) && whole && b.reusable {
 		b.pool.put(b.c)
 		return
 	}

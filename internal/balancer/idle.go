@@ -29,6 +29,17 @@ type idleConn struct {
 	mu     sync.Mutex // guards timer and closed
 	timer  *time.Timer
 	closed bool
+
+	abort abort // the verbatim forward's (abortFor)
+}
+
+// abortFor is the abort of the connection's requests, whose context is ctx
+// (package h1 gives them all the same, and serves one at a time).
+func (c *idleConn) abortFor(ctx context.Context) *abort {
+	if c.abort.ctx == nil {
+		c.abort.ctx = ctx
+	}
+	return &c.abort
 }
 
 func newIdleConn(c net.Conn, idle time.Duration) *idleConn {

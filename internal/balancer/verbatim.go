@@ -62,7 +62,7 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 		s.forwardDirect(x.Writer(), x.Request(), rt)
 		return true
 	}
-	s.forwardVerbatim(x, in, rt)
+	s.forwardVerbatim(x, &in, rt)
 	return true
 }
 
@@ -71,7 +71,6 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 type verbatimResult struct {
 	pool *fastPool
 	c    *fastConn
-	stop func() bool // from fastPool.send
 	head h1.ResponseHead
 	n    int
 	res  *http.Response
@@ -81,6 +80,14 @@ type verbatimResult struct {
 func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route) {
 	f := forwarder{s}
 	ctx := x.Context
+	// The client connection's abort (one request at a time on it), else one
+	// for this request.
+	var ab *abort
+	if ic := connFrom(ctx); ic != nil {
+		ab = ic.abortFor(ctx)
+	} else {
+		ab = &abort{ctx: ctx, once: true}
+	}
 	// What forwardDirect would send the target, built only when a try needs
 	// it: an in-process target (a retry may land on one), or a response
 	// verbatim does not pass on.
@@ -103,7 +110,7 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 		}
 		var v verbatimResult
 		pool := s.transports.fast.get(rt.node, rt.target.addr, rt.group.protocol == "HTTPS")
-		c, stop, err := pool.send(ctx, rt.target.addr, wait, func(c *fastConn) error {
+		c, err := pool.send(ab, rt.target.addr, wait, func(c *fastConn) error {
 			if err := c.write(wait, in.write); err != nil {
 				return err
 			}
@@ -128,10 +135,10 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 			return v, err
 		}
 		if v.res != nil {
-			v.res = pool.withBody(c, stop, v.res)
+			v.res = pool.withBody(c, ab, v.res)
 			return v, nil
 		}
-		v.pool, v.c, v.stop = pool, c, stop
+		v.pool, v.c = pool, c
 		return v, nil
 	}
 	v, err := forward(f, rt, ctx, x.Head.Method, true, try, func(string) error { return nil })
@@ -147,7 +154,7 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 	s.metrics.targetDone(rt.started)
 	s.metrics.request(v.head.StatusCode)
 	whole := relayVerbatim(x, v.c, &v.head, v.n)
-	if v.stop() && whole && !v.head.Close {
+	if ab.disarm(v.c) && whole && !v.head.Close {
 		v.pool.put(v.c)
 	} else {
 		v.c.Close()
@@ -169,9 +176,9 @@ type inboundRequest struct {
 // makes what rewrite makes of the head: X-Forwarded-For with the client's
 // address after the values it sent, and a trace id that keeps the client's
 // root.
-func inbound(h *h1.Head, remote string, le *listenerEntry) (*inboundRequest, bool) {
+func inbound(h *h1.Head, remote string, le *listenerEntry) (inboundRequest, bool) {
 	if h.Method != http.MethodGet && h.Method != http.MethodOptions || h.Close {
-		return nil, false
+		return inboundRequest{}, false
 	}
 	var prior []string
 	trace, ua, uaSeen := "", "", false
@@ -188,7 +195,7 @@ func inbound(h *h1.Head, remote string, le *listenerEntry) (*inboundRequest, boo
 				uaSeen, ua = true, f.Value
 			}
 		case "Te":
-			return nil, false
+			return inboundRequest{}, false
 		}
 	}
 	fields := func(visit func(name, value string) bool) bool {
@@ -200,13 +207,13 @@ func inbound(h *h1.Head, remote string, le *listenerEntry) (*inboundRequest, boo
 		return true
 	}
 	if checkSizes(len(h.Method)+1+len(h.Target)+1+len("HTTP/1.1"), fields) != 0 {
-		return nil, false
+		return inboundRequest{}, false
 	}
 	client := remote
 	if host, _, err := net.SplitHostPort(remote); err == nil {
 		client = host
 	}
-	in := &inboundRequest{head: h, userAgent: ua, xff: client, proto: "http", port: portString(le.port), trace: traceID(trace, time.Now())}
+	in := inboundRequest{head: h, userAgent: ua, xff: client, proto: "http", port: portString(le.port), trace: traceID(trace, time.Now())}
 	if len(prior) > 0 {
 		in.xff = strings.Join(prior, ", ") + ", " + client
 	}

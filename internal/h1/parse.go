@@ -216,11 +216,23 @@ func requestLine(line string) (method, target string, ok bool) {
 // fails: its name is no token.
 func field(line string) (name, value string, ok bool) {
 	name, value, ok = strings.Cut(line, ":")
-	value = strings.Trim(value, " \t")
+	value = trimSpaceTab(value)
 	if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
 		return "", "", false
 	}
 	return name, value, true
+}
+
+// trimSpaceTab is strings.Trim(s, " \t") without building its set of
+// characters on every call.
+func trimSpaceTab(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // connectionClose reads a Connection value of keep-alive and close tokens
@@ -228,7 +240,7 @@ func field(line string) (name, value string, ok bool) {
 // header it names is net/http's and the proxy's business).
 func connectionClose(v string) (closeConn, ok bool) {
 	for tok := range strings.SplitSeq(v, ",") {
-		tok = strings.Trim(tok, " \t")
+		tok = trimSpaceTab(tok)
 		switch {
 		case tok == "":
 		case strings.EqualFold(tok, "close"):
