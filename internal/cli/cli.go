@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"gatehouse/internal/daemon"
-	"gatehouse/internal/gcpace"
 	"gatehouse/internal/stack"
 )
 
@@ -71,10 +70,6 @@ func serveCmd(out io.Writer) *cobra.Command {
 					return err
 				}
 			}
-			// A server's live heap is small and its allocation steady:
-			// collect every 64 MiB of growth at least, not at every doubling
-			// (gcpace; GOGC in the environment overrides).
-			gcpace.Headroom(64 << 20)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// A second signal ends the process at once, even while draining.
