@@ -16,7 +16,9 @@ import (
 // FuzzServe drives the whole connection loop with any bytes from a client:
 // h1's answers, a fallback to net/http part way, a close. It must not panic
 // or hang, and every request the handler sees must be one net/http would
-// also have read from the bytes the client sent.
+// also have read from the bytes the client sent. Half the inputs run with a
+// Direct that declines every request, so the handler gets the requests
+// Exchange.Request builds.
 func FuzzServe(f *testing.F) {
 	f.Add([]byte("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"))
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\nHost: h\r\n\r\n"))
@@ -38,6 +40,14 @@ func FuzzServe(f *testing.F) {
 		client, server := net.Pipe()
 		c := &Conn{Conn: server, Context: context.Background(), Handler: handler, Fallback: queue.Give,
 			HeaderTimeout: time.Second, Log: slog.New(slog.DiscardHandler)}
+		if len(in)%2 == 1 {
+			c.Direct = func(x *Exchange) bool {
+				if x.Request().RequestURI != x.Head.Target {
+					t.Errorf("Request: target %q, head %q", x.Request().RequestURI, x.Head.Target)
+				}
+				return false
+			}
+		}
 		done := make(chan struct{})
 		go func() { Serve(c); close(done) }()
 		go func() {

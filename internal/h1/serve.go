@@ -108,8 +108,8 @@ func Serve(c *Conn) {
 	watch := newWatch(c.Conn, br, cancel)       // a client gone mid-request cancels ctx
 	deadline := time.Now().Add(c.HeaderTimeout) // the first head counts from the start
 	var head http.Request                       // parsed into, then copied with the context
-	x := &Exchange{RemoteAddr: remote, c: c, w: w, tls: state}
-	var fields []Field // the head's for Direct, reused
+	var x Exchange                              // the request offered to Direct
+	var fields []Field                          // the head's for Direct, reused
 	for {
 		h, header, n, err := readHead(c.Conn, br, deadline, c.HeaderTimeout, c.Direct == nil, fields[:0])
 		fields = h.Fields
@@ -136,7 +136,7 @@ func Serve(c *Conn) {
 		watch.start()
 		var ok bool
 		if direct {
-			*x = Exchange{Head: h, Context: ctx, RemoteAddr: remote, c: c, w: w, tls: state}
+			x = Exchange{Head: h, Context: ctx, RemoteAddr: remote, c: c, w: w, tls: state}
 			w.reset(h.Method, h.Close)
 			ok = serveOne(c, remote, func() bool { return x.serve() })
 		} else {
