@@ -361,6 +361,7 @@ func (a *abort) disarm(c *fastConn) bool {
 	ok := a.cur.CompareAndSwap(c, nil)
 	if a.once && a.unreg != nil {
 		a.unreg()
+		a.unreg = nil // a next arm (send's retry on a new connection) registers again
 	}
 	return ok
 }

@@ -3,12 +3,14 @@ package balancer
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -374,5 +376,43 @@ func TestFastPathHTTPS(t *testing.T) {
 	}
 	if got := counterValue(t, e.svc.metrics.retries) - retries; got != 0 {
 		t.Errorf("retries after a failed handshake: got %v, want 0", got)
+	}
+}
+
+// TestAbort: the end of the context closes the connection armed at that
+// moment, for a once abort after a retry too, and for a connection's abort
+// on every request; a disarmed connection stays open.
+func TestAbort(t *testing.T) {
+	conn := func() (*fastConn, net.Conn) {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		return &fastConn{Conn: a}, b
+	}
+	closed := func(peer net.Conn) bool {
+		_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := peer.Read(make([]byte, 1))
+		return errors.Is(err, io.EOF)
+	}
+	for _, once := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		ab := &abort{ctx: ctx, once: once}
+		first, firstPeer := conn()
+		ab.arm(first)
+		if !ab.disarm(first) {
+			t.Fatalf("once=%v: disarm of a connection nothing aborted reported false", once)
+		}
+		second, secondPeer := conn()
+		ab.arm(second)
+		cancel()
+		if !closed(secondPeer) {
+			t.Errorf("once=%v: the armed connection is open after the context ended", once)
+		}
+		if ab.disarm(second) {
+			t.Errorf("once=%v: disarm after the abort reported true", once)
+		}
+		_ = firstPeer.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := firstPeer.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("once=%v: the disarmed connection: %v, want it open", once, err)
+		}
 	}
 }
