@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/textproto"
 	"os"
 	"strings"
 	"time"
@@ -271,10 +272,11 @@ func writeField(bw *bufio.Writer, name, value string) {
 
 // peekVerbatim reads the response head into c's buffer and reports whether
 // verbatim passes it on: a final status other than 204 and 304 (their
-// framing is net/http's business); a Content-Length; a Content-Type unless the body is empty (else
-// net/http sniffs one); no Pragma (net/http adds a Cache-Control for it);
-// Connection options of keep-alive and close only; the whole head in the
-// buffer. Anything else is left for receive, which also reports the errors.
+// framing is net/http's business); a Content-Length; a Content-Type unless
+// the body is empty (else net/http sniffs one); no Pragma (net/http adds a
+// Cache-Control for it); Connection options of keep-alive and close only;
+// the whole head in the buffer. Anything else is left for receive, which
+// also reports the errors.
 func (c *fastConn) peekVerbatim() (h1.ResponseHead, int, bool) {
 	for {
 		buf, _ := c.br.Peek(c.br.Buffered())
@@ -306,7 +308,7 @@ func verbatimResponse(h *h1.ResponseHead) bool {
 			return false
 		case "Connection":
 			for tok := range strings.SplitSeq(f.Value, ",") {
-				tok = strings.Trim(tok, " \t")
+				tok = textproto.TrimString(tok)
 				if tok != "" && !strings.EqualFold(tok, "close") && !strings.EqualFold(tok, "keep-alive") {
 					return false
 				}

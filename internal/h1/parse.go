@@ -106,8 +106,8 @@ func scanHead(b []byte, withHeader bool, list []Field) (Head, http.Header, int, 
 	return h, header, n, nil
 }
 
-// build makes req from the head and its header map; a target url cannot
-// parse is ErrUnsupported.
+// build makes req from the head and its header map; a target that does not
+// parse as a request URI is ErrUnsupported.
 func (h *Head) build(req *http.Request, header http.Header) error {
 	u, err := url.ParseRequestURI(h.Target)
 	if err != nil {
