@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gatehouse/internal/daemon"
+	"gatehouse/internal/gcpace"
 	"gatehouse/internal/stack"
 )
 
@@ -70,6 +71,10 @@ func serveCmd(out io.Writer) *cobra.Command {
 					return err
 				}
 			}
+			// A small live heap and fast allocation would collect many
+			// times a second: at most about four (gcpace; GOGC in the
+			// environment overrides).
+			gcpace.Start(4)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			// A second signal ends the process at once, even while draining.
