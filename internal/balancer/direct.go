@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
+	"slices"
 	"strings"
 )
 
@@ -170,6 +171,9 @@ var hopByHop = []string{
 	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
+
+// hopByHopField reports whether name (canonical) is one of hopByHop.
+func hopByHopField(name string) bool { return slices.Contains(hopByHop, name) }
 
 func removeHopByHop(h http.Header) {
 	for _, f := range h["Connection"] {

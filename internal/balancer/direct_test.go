@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,8 +21,7 @@ import (
 // got: status, 1xx, fields, body, trailers.
 func TestDirectMatchesReverseProxy(t *testing.T) {
 	e := newEnv(t)
-	type seen struct{ line, header string }
-	seenCh := make(chan seen, 1)
+	seenCh := make(chan seenRequest, 1)
 	// The target echoes nothing: it records the request as it came and
 	// answers as the query asks.
 	l, err := net.Listen("tcp", net.JoinHostPort(targetIP, "0"))
@@ -34,14 +32,7 @@ func TestDirectMatchesReverseProxy(t *testing.T) {
 		if r.Header.Get("X-Test") == "" {
 			return // a health check
 		}
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range r.Header {
-				if k != "X-Amzn-Trace-Id" && !yield(k+": "+strings.Join(r.Header[k], " | ")) {
-					return
-				}
-			}
-		})
-		seenCh <- seen{r.Method + " " + r.RequestURI + " host=" + r.Host, strings.Join(keys, "\n")}
+		seenCh <- recordRequest(r)
 		q := r.URL.Query()
 		h := w.Header()
 		if q.Has("hint") {
@@ -120,7 +111,7 @@ func TestDirectMatchesReverseProxy(t *testing.T) {
 		{"204", "GET", "nocontent", nil},
 	}
 	type got struct {
-		seen                       seen
+		seen                       seenRequest
 		status                     int
 		hints, header, trailer, te string
 		body                       string
@@ -152,7 +143,7 @@ func TestDirectMatchesReverseProxy(t *testing.T) {
 		res.Body.Close()
 		h := res.Header.Clone()
 		h.Del("Date")
-		var s seen
+		var s seenRequest
 		select {
 		case s = <-seenCh:
 		case <-time.After(10 * time.Second):

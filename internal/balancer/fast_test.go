@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/internal/model"
 	"gatehouse/internal/testutil"
 )
 
@@ -327,23 +326,7 @@ func TestFastPathHTTPS(t *testing.T) {
 	lb := e.createLB(t, "fast-tls")
 	forward := func(name string, l net.Listener, lport int) string {
 		t.Helper()
-		port := l.Addr().(*net.TCPAddr).Port
-		tg, err := e.svc.CreateTargetGroup(e.ctx, CreateTGInput{
-			Name: name, Protocol: "HTTPS", TargetType: "ip", VpcID: testVPC, Port: port,
-			HealthCheck: HealthCheckInput{IntervalSeconds: ptr(300)},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.svc.RegisterTargets(e.ctx, tg.ARN, []model.Target{{ID: fastTargetIP, Port: port}}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.svc.CreateListener(e.ctx, CreateListenerInput{LoadBalancerARN: lb.ARN, Protocol: "HTTP", Port: lport,
-			DefaultActions: []model.Action{{Type: "forward", TargetGroupARN: tg.ARN}}}); err != nil {
-			t.Fatal(err)
-		}
-		node := e.waitState(t, lb.ARN, "active").Nodes[0].IP
-		e.waitOpen(t, node, lport)
+		node := e.forwardTo(t, lb, name, "HTTPS", fastTargetIP, l.Addr().(*net.TCPAddr).Port, lport)
 		return "http://" + net.JoinHostPort(node, strconv.Itoa(lport)) + "/"
 	}
 	tlsURL := forward("fast-tls-targets", tlsListener, 18473)

@@ -265,14 +265,20 @@ func (e *env) get(h2 bool, url string) (*http.Response, error) {
 // active as soon as the sockets it had were open, which may be before a
 // listener created just now has its socket.
 // forwardHTTP creates a load balancer name with an HTTP listener on lport
-// forwarding to an HTTP target group of one target, ip:port (health checks
-// every 300 s, that is rarely), and returns the node IP once the listener is
-// open.
+// forwarding to an HTTP target group of one target, ip:port (forwardTo),
+// and returns the node IP once the listener is open.
 func (e *env) forwardHTTP(t testing.TB, name, ip string, port, lport int) string {
 	t.Helper()
-	lb := e.createLB(t, name)
+	return e.forwardTo(t, e.createLB(t, name), name+"-targets", "HTTP", ip, port, lport)
+}
+
+// forwardTo adds to lb an HTTP listener on lport forwarding to a new target
+// group tgName of protocol with one target, ip:port (health checks every
+// 300 s, that is rarely), and returns the node IP once the listener is open.
+func (e *env) forwardTo(t testing.TB, lb *model.LoadBalancer, tgName, protocol, ip string, port, lport int) string {
+	t.Helper()
 	tg, err := e.svc.CreateTargetGroup(e.ctx, CreateTGInput{
-		Name: name + "-targets", Protocol: "HTTP", TargetType: "ip", VpcID: testVPC, Port: port,
+		Name: tgName, Protocol: protocol, TargetType: "ip", VpcID: testVPC, Port: port,
 		HealthCheck: HealthCheckInput{IntervalSeconds: ptr(300)},
 	})
 	if err != nil {
@@ -288,6 +294,22 @@ func (e *env) forwardHTTP(t testing.TB, name, ip string, port, lport int) string
 	node := e.waitState(t, lb.ARN, "active").Nodes[0].IP
 	e.waitOpen(t, node, lport)
 	return node
+}
+
+// seenRequest is what a test target records of a request as it came: its
+// method, target and Host, and its fields but the trace id (random each
+// time), sorted, the values of each joined.
+type seenRequest struct{ line, header string }
+
+func recordRequest(r *http.Request) seenRequest {
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range r.Header {
+			if k != "X-Amzn-Trace-Id" && !yield(k+": "+strings.Join(r.Header[k], " | ")) {
+				return
+			}
+		}
+	})
+	return seenRequest{r.Method + " " + r.RequestURI + " host=" + r.Host, strings.Join(keys, "\n")}
 }
 
 func (e *env) waitOpen(t testing.TB, node string, port int) {

@@ -477,29 +477,39 @@ func rewrite(pr *httputil.ProxyRequest) {
 	pr.Out.URL.Host = rt.target.addr
 	pr.Out.Host = pr.In.Host
 
-	client := pr.In.RemoteAddr
-	if host, _, err := net.SplitHostPort(client); err == nil {
-		client = host
-	}
-	xff := client
-	if prior := pr.In.Header.Values("X-Forwarded-For"); len(prior) > 0 {
-		xff = strings.Join(prior, ", ") + ", " + client
-	}
 	// The headers are set by their canonical keys directly: Header.Set
 	// would canonicalize each name again, per request.
 	// The four values share one backing array, each capped at its own
 	// element so that an append to one cannot write into the next.
 	h := pr.Out.Header
-	proto := "http"
-	if rt.le.protocol == "HTTPS" {
-		proto = "https"
-	}
-	vals := [...]string{xff, proto, portString(rt.le.port), traceID(pr.In.Header.Get("X-Amzn-Trace-Id"), time.Now())}
+	vals := [...]string{forwardedFor(pr.In.Header.Values("X-Forwarded-For"), pr.In.RemoteAddr),
+		rt.le.forwardedProto(), portString(rt.le.port), traceID(pr.In.Header.Get("X-Amzn-Trace-Id"), time.Now())}
 	all := vals[:]
 	h["X-Forwarded-For"] = all[0:1:1]
 	h["X-Forwarded-Proto"] = all[1:2:2]
 	h["X-Forwarded-Port"] = all[2:3:3]
 	h["X-Amzn-Trace-Id"] = all[3:4:4]
+}
+
+// forwardedFor is ALB's X-Forwarded-For: the values the client sent, then
+// its address (remote without the port).
+func forwardedFor(prior []string, remote string) string {
+	client := remote
+	if host, _, err := net.SplitHostPort(remote); err == nil {
+		client = host
+	}
+	if len(prior) == 0 {
+		return client
+	}
+	return strings.Join(prior, ", ") + ", " + client
+}
+
+// forwardedProto is ALB's X-Forwarded-Proto for the listener.
+func (le *listenerEntry) forwardedProto() string {
+	if le.protocol == "HTTPS" {
+		return "https"
+	}
+	return "http"
 }
 
 // portString is strconv.Itoa without an allocation for the ports nearly

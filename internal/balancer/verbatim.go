@@ -3,11 +3,8 @@ package balancer
 import (
 	"bufio"
 	"errors"
-	"net"
 	"net/http"
-	"net/textproto"
 	"os"
-	"strings"
 	"time"
 
 	"gatehouse/internal/h1"
@@ -48,8 +45,7 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 	if g.protocol != "HTTP" && g.protocol != "HTTPS" {
 		return false
 	}
-	in, ok := inbound(&x.Head, x.RemoteAddr, le)
-	if !ok {
+	if !verbatimEligible(&x.Head) {
 		return false
 	}
 	tgt := g.pick(s.passive, nil)
@@ -63,8 +59,30 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 		s.forwardDirect(x.Writer(), x.Request(), rt)
 		return true
 	}
+	in := inbound(&x.Head, x.RemoteAddr, le)
 	s.forwardVerbatim(x, &in, rt)
 	return true
+}
+
+// verbatimEligible reports whether the verbatim forward takes a request
+// head: a GET or OPTIONS (fastEligible's methods but HEAD, whose response
+// has no body to frame it) that keeps its connection, without a TE field
+// (directEligible), within ALB's size limits (checkSizes, as checkLimits).
+func verbatimEligible(h *h1.Head) bool {
+	if h.Method != http.MethodGet && h.Method != http.MethodOptions || h.Close {
+		return false
+	}
+	te := false
+	fields := func(visit func(name, value string) bool) bool {
+		for _, f := range h.Fields {
+			te = te || f.Name == "Te"
+			if !visit(f.Name, f.Value) {
+				return false
+			}
+		}
+		return true
+	}
+	return checkSizes(len(h.Method)+1+len(h.Target)+1+len("HTTP/1.1"), fields) == 0 && !te
 }
 
 // verbatimResult is one try's answer: a target connection whose response
@@ -170,17 +188,10 @@ type inboundRequest struct {
 	xff, proto, port, trace string
 }
 
-// inbound reads a client's request head for verbatim, and reports whether
-// verbatim takes it: a GET or OPTIONS (fastEligible's methods but HEAD,
-// whose response has no body to frame it) that keeps its connection, without
-// a TE field (directEligible), within ALB's size limits (checkLimits). It
-// makes what rewrite makes of the head: X-Forwarded-For with the client's
-// address after the values it sent, and a trace id that keeps the client's
-// root.
-func inbound(h *h1.Head, remote string, le *listenerEntry) (inboundRequest, bool) {
-	if h.Method != http.MethodGet && h.Method != http.MethodOptions || h.Close {
-		return inboundRequest{}, false
-	}
+// inbound is what rewrite makes of an eligible head: X-Forwarded-For
+// (forwardedFor), -Proto, -Port, a trace id that keeps the client's root,
+// and the first User-Agent.
+func inbound(h *h1.Head, remote string, le *listenerEntry) inboundRequest {
 	var prior []string
 	trace, ua, uaSeen := "", "", false
 	for _, f := range h.Fields {
@@ -195,33 +206,10 @@ func inbound(h *h1.Head, remote string, le *listenerEntry) (inboundRequest, bool
 			if !uaSeen {
 				uaSeen, ua = true, f.Value
 			}
-		case "Te":
-			return inboundRequest{}, false
 		}
 	}
-	fields := func(visit func(name, value string) bool) bool {
-		for _, f := range h.Fields {
-			if !visit(f.Name, f.Value) {
-				return false
-			}
-		}
-		return true
-	}
-	if checkSizes(len(h.Method)+1+len(h.Target)+1+len("HTTP/1.1"), fields) != 0 {
-		return inboundRequest{}, false
-	}
-	client := remote
-	if host, _, err := net.SplitHostPort(remote); err == nil {
-		client = host
-	}
-	in := inboundRequest{head: h, userAgent: ua, xff: client, proto: "http", port: portString(le.port), trace: traceID(trace, time.Now())}
-	if len(prior) > 0 {
-		in.xff = strings.Join(prior, ", ") + ", " + client
-	}
-	if le.protocol == "HTTPS" {
-		in.proto = "https"
-	}
-	return in, true
+	return inboundRequest{head: h, userAgent: ua, xff: forwardedFor(prior, remote), proto: le.forwardedProto(),
+		port: portString(le.port), trace: traceID(trace, time.Now())}
 }
 
 // write writes the request head to a target (fastConn.write).
@@ -256,11 +244,10 @@ func (in *inboundRequest) write(bw *bufio.Writer) error {
 func replacedOnRequest(name string) bool {
 	switch name {
 	case "Host", "User-Agent", "Content-Length",
-		"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 		"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Amzn-Trace-Id":
 		return true
 	}
-	return false
+	return hopByHopField(name)
 }
 
 func writeField(bw *bufio.Writer, name, value string) {
@@ -299,6 +286,9 @@ func verbatimResponse(h *h1.ResponseHead) bool {
 	if code == http.StatusNoContent || code == http.StatusNotModified || h.ContentLength < 0 {
 		return false
 	}
+	if h.ConnectionOptions {
+		return false
+	}
 	typed := false
 	for _, f := range h.Fields {
 		switch f.Name {
@@ -306,13 +296,6 @@ func verbatimResponse(h *h1.ResponseHead) bool {
 			typed = true
 		case "Pragma":
 			return false
-		case "Connection":
-			for tok := range strings.SplitSeq(f.Value, ",") {
-				tok = textproto.TrimString(tok)
-				if tok != "" && !strings.EqualFold(tok, "close") && !strings.EqualFold(tok, "keep-alive") {
-					return false
-				}
-			}
 		}
 	}
 	return typed || h.ContentLength == 0
@@ -325,12 +308,10 @@ func relayVerbatim(x *h1.Exchange, c *fastConn, h *h1.ResponseHead, n int) bool 
 	h1.WriteStatusLine(bw, h.StatusCode)
 	dated := false
 	for _, f := range h.Fields {
-		switch f.Name {
-		case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		if hopByHopField(f.Name) {
 			continue
-		case "Date":
-			dated = true
 		}
+		dated = dated || f.Name == "Date"
 		writeField(bw, f.Name, f.Value)
 	}
 	if x.Closing() {

@@ -154,6 +154,9 @@ type ResponseHead struct {
 	ContentLength int64
 	// Close: the Connection field says close.
 	Close bool
+	// ConnectionOptions: the Connection field names more than keep-alive
+	// and close (fields a proxy must not pass on).
+	ConnectionOptions bool
 	// Fields are the header fields in the order sent, names canonical.
 	Fields []Field
 	status string // "200 OK"
@@ -218,7 +221,12 @@ func scanResponse(b []byte, withHeader bool, list []Field) (ResponseHead, http.H
 		case "Transfer-Encoding", "Trailer":
 			return false
 		case "Connection":
-			h.Close = h.Close || httpguts.HeaderValuesContainsToken([]string{value}, "close")
+			c, ok := connectionClose(value)
+			if !ok {
+				c = httpguts.HeaderValuesContainsToken([]string{value}, "close")
+			}
+			h.Close = h.Close || c
+			h.ConnectionOptions = h.ConnectionOptions || !ok
 		}
 		if withHeader {
 			header[key] = append(header[key], value)
