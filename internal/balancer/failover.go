@@ -402,8 +402,30 @@ func (f forwarder) try(tr *http.Transport, req *http.Request, perTry time.Durati
 	}
 	if err != nil {
 		cancel(nil)
+		return nil, err
 	}
-	return res, err
+	// The try's context ends when the proxy is done with the body. Left
+	// registered on the request's, it would stay, with what it holds, until
+	// the client's connection closes.
+	switch {
+	case res.Body == http.NoBody:
+		cancel(nil)
+	case res.StatusCode != http.StatusSwitchingProtocols: // an upgrade's body is the connection: left as it is
+		res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
+	}
+	return res, nil
+}
+
+// cancelOnClose is a response body that ends the try's context when closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelCauseFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel(nil)
+	return err
 }
 
 // tryFast is try over the HTTP/1.1 fast path (fast.go): the per-try

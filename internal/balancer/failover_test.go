@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -329,5 +330,41 @@ func TestPassiveHold(t *testing.T) {
 	}
 	if n := p.n.Load(); n != 0 {
 		t.Errorf("entries left: got %d, want 0", n)
+	}
+}
+
+// TestTryReleasesContext: a try registers a context on the request's (the
+// client connection's; its own under a per-try timeout, else the
+// transport's); it is released when the proxy is done with the response,
+// whatever the response.
+func TestTryReleasesContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/body":
+			_, _ = w.Write([]byte("hello"))
+		case "/no-content":
+			w.WriteHeader(http.StatusNoContent)
+		case "/cut":
+			panic(http.ErrAbortHandler) // the connection closes: no response
+		}
+	}))
+	defer srv.Close()
+	tr := newTransport("", false)
+	defer tr.CloseIdleConnections()
+	for _, perTry := range []time.Duration{0, time.Minute} {
+		for _, path := range []string{"/empty", "/body", "/no-content", "/cut"} {
+			t.Run(fmt.Sprintf("per-try %v %s", perTry, path), func(t *testing.T) {
+				conn := newRegistrations()
+				req, _ := http.NewRequestWithContext(conn, "GET", srv.URL+path, nil)
+				res, err := forwarder{}.try(tr, req, perTry)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				} else if path != "/cut" {
+					t.Fatal(err)
+				}
+				conn.released(t)
+			})
+		}
 	}
 }

@@ -329,8 +329,13 @@ func newInProcessWriter(req *http.Request, cancel context.CancelFunc, head bool)
 }
 
 // run serves in through the entry and finishes the response; a handler that
-// panics fails the request as a server's dropped connection would.
+// panics fails the request as a server's dropped connection would. The
+// handler's context ends when it returns, as a server's request context
+// does: it is a child of the client connection's, and a child never
+// cancelled stays registered there, with everything it holds, for as long
+// as the client keeps the connection.
 func (w *inProcessWriter) run(serve handoff.RequestHandler, in *http.Request, from handoff.Peer) {
+	defer w.cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			w.fail(errors.New("in-process target: handler panicked"))

@@ -224,7 +224,8 @@ func TestInProcessResponseMatchesHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := roundTripInProcess(req(), func(w http.ResponseWriter, r *http.Request, _ handoff.Peer) error {
+			conn := newRegistrations()
+			got, err := roundTripInProcess(req().WithContext(conn), func(w http.ResponseWriter, r *http.Request, _ handoff.Peer) error {
 				tc.handler(w, r)
 				return nil
 			}, handoff.Peer{}, 10*time.Second)
@@ -234,6 +235,7 @@ func TestInProcessResponseMatchesHTTP(t *testing.T) {
 			if g, w := describe(t, got), describe(t, want); g != w {
 				t.Errorf("in process:\n%s\nover a socket:\n%s", g, w)
 			}
+			conn.released(t)
 		})
 	}
 }
@@ -448,7 +450,8 @@ func TestInProcessFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			done := make(chan struct{})
-			req, _ := http.NewRequest("GET", "http://"+targetIP+":443/", nil)
+			conn := newRegistrations()
+			req, _ := http.NewRequestWithContext(conn, "GET", "http://"+targetIP+":443/", nil)
 			req.Header.Set("User-Agent", "")
 			res, err := roundTripInProcess(req, func(w http.ResponseWriter, r *http.Request, _ handoff.Peer) error {
 				defer close(done)
@@ -470,8 +473,48 @@ func TestInProcessFailures(t *testing.T) {
 			case <-time.After(testutil.WaitLimit):
 				t.Fatal("the handler is still running: want it released")
 			}
+			conn.released(t)
 		})
 	}
+}
+
+// registrations stands for a client connection's context, which every
+// request on the connection shares: it counts the contexts registered on it
+// (a context.WithCancel of it registers through AfterFunc) and not yet
+// released. One a request leaves registered lives, with all it holds, for
+// as long as the client keeps the connection: on a keep-alive connection,
+// memory that grows with every request.
+type registrations struct {
+	done chan struct{} // never closed
+	live atomic.Int64
+}
+
+func newRegistrations() *registrations { return &registrations{done: make(chan struct{})} }
+
+func (c *registrations) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *registrations) Done() <-chan struct{}       { return c.done }
+func (c *registrations) Err() error                  { return nil }
+func (c *registrations) Value(any) any               { return nil }
+
+func (c *registrations) AfterFunc(func()) (stop func() bool) {
+	c.live.Add(1)
+	var stopped atomic.Bool
+	return func() bool {
+		if stopped.CompareAndSwap(false, true) {
+			c.live.Add(-1)
+			return true
+		}
+		return false
+	}
+}
+
+// released waits until every context registered on c was released.
+func (c *registrations) released(t *testing.T) {
+	t.Helper()
+	testutil.Eventually(t, "every context registered on the connection's released", func() (bool, string) {
+		n := c.live.Load()
+		return n == 0, fmt.Sprintf("%d registered", n)
+	})
 }
 
 // FuzzServerRequest: whatever path and query a client sent, the request a

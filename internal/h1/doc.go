@@ -23,7 +23,12 @@
 //
 // A client that goes away while a handler runs cancels the request's
 // context, as with net/http; h1 starts watching for it once a request has run
-// for watchDelay instead of on every request (watch.go).
+// for watchDelay instead of on every request (watch.go). Unlike net/http's,
+// the context does not end when the handler returns: every request on a
+// connection shares the connection's, so a handler must release what it
+// registers on it (the cancel of a context.WithCancel, the stop of an
+// AfterFunc) when its request ends. What it leaves stays, with all it
+// holds, until the client closes the connection.
 //
 // The response side is net/http's as a client sees it: the status line, the
 // handler's headers, Date, Content-Length when the handler's whole body fits
