@@ -3,6 +3,7 @@ package balancer
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -48,12 +49,16 @@ func TestHandoffSeams(t *testing.T) {
 	var mode atomic.Value
 	mode.Store("serve")
 	target := netip.AddrPortFrom(netip.MustParseAddr(targetIP), uint16(port))
+	handlerCtx := make(chan context.Context, 1)
 	remove := reg.AddRequest(target, func(w http.ResponseWriter, r *http.Request, from handoff.Peer) error {
 		switch mode.Load() {
 		case "refuse":
 			return handoff.ErrRefused
 		case "unavailable":
 			return handoff.ErrUnavailable
+		case "empty":
+			handlerCtx <- r.Context()
+			return nil
 		}
 		h := w.Header()
 		h.Set("Echo-XFF", r.Header.Get("X-Forwarded-For"))
@@ -110,6 +115,31 @@ func TestHandoffSeams(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("L7 the handler's context ends with its request", func(t *testing.T) {
+		// As a server's: a context still open would stay registered on the
+		// client's keep-alive connection, with all it holds, until the
+		// client closes it (a response without a body did so).
+		mode.Store("empty")
+		tr := e.client(false).Transport.(*http.Transport)
+		tr.DisableKeepAlives = false
+		defer tr.CloseIdleConnections()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Host = testDomain
+		res, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close() // the connection stays open, idle in tr
+		if res.StatusCode != 200 || res.ContentLength != 0 {
+			t.Fatalf("got %d with length %d, want 200 without a body", res.StatusCode, res.ContentLength)
+		}
+		select {
+		case <-(<-handlerCtx).Done():
+		case <-time.After(testutil.WaitLimit):
+			t.Fatal("the handler's context is still open after its response")
+		}
+	})
 
 	t.Run("L4 connection handed to the node", func(t *testing.T) {
 		mode.Store("serve")
