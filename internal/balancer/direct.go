@@ -1,7 +1,6 @@
 package balancer
 
 import (
-	"context"
 	"io"
 	"mime"
 	"net/http"
@@ -30,7 +29,7 @@ func directEligible(r *http.Request, protocol string) bool {
 }
 
 // forwardDirect forwards r, which the caller serves and does not read again:
-// its header becomes the outbound request's.
+// outbound makes it the request to the target.
 func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request, rt *route) {
 	rt.client = w
 	out := outbound(r, rt)
@@ -43,11 +42,17 @@ func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request, rt *rout
 }
 
 // outbound is the request to the target made of r (directEligible), with
-// rt in its context: ReverseProxy's rewrite of it, sharing r's header.
+// rt in its context: ReverseProxy's rewrite of it. r is the caller's to
+// change: one that carries rt already (the verbatim forward builds it so,
+// routedRequest) becomes the outbound request itself; any other is copied
+// with rt in its context, sharing r's header.
 func outbound(r *http.Request, rt *route) *http.Request {
-	out := r.WithContext(context.WithValue(r.Context(), routeKey{}, rt))
-	u := *r.URL
-	out.URL = &u
+	out := r
+	if routeFrom(r.Context()) != rt {
+		out = r.WithContext(withRoute(r.Context(), rt))
+		u := *r.URL
+		out.URL = &u
+	}
 	out.Body = nil
 	out.RequestURI = ""
 	h := out.Header

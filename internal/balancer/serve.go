@@ -287,7 +287,7 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 			s.forwardDirect(w, r, rt)
 			return
 		}
-		s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+		s.proxy.ServeHTTP(w, r.WithContext(withRoute(r.Context(), rt)))
 	default:
 		s.errorPage(w, http.StatusInternalServerError)
 	}
@@ -415,6 +415,10 @@ func newRoute(node string, le *listenerEntry, g *group, tgt *target, c *idleConn
 }
 
 type routeKey struct{}
+
+func withRoute(ctx context.Context, rt *route) context.Context {
+	return context.WithValue(ctx, routeKey{}, rt)
+}
 
 func routeFrom(ctx context.Context) *route {
 	rt, _ := ctx.Value(routeKey{}).(*route)

@@ -56,12 +56,19 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 	defer rt.wait.release()
 	rt.wait.hold() // no body: the wait for the target starts now
 	if _, ok := s.inProcessTarget(tgt); ok {
-		s.forwardDirect(x.Writer(), x.Request(), rt)
+		s.forwardDirect(x.Writer(), routedRequest(x, rt), rt)
 		return true
 	}
 	in := inbound(&x.Head, x.RemoteAddr, le)
 	s.forwardVerbatim(x, &in, rt)
 	return true
+}
+
+// routedRequest is x's request (built once) with rt in its context, so that
+// outbound makes it the request to the target without a copy.
+func routedRequest(x *h1.Exchange, rt *route) *http.Request {
+	x.Context = withRoute(x.Context, rt)
+	return x.Request()
 }
 
 // verbatimEligible reports whether the verbatim forward takes a request
@@ -114,7 +121,7 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 	request := func() *http.Request {
 		if out == nil {
 			rt.client = x.Writer()
-			out = outbound(x.Request(), rt)
+			out = outbound(routedRequest(x, rt), rt)
 		}
 		return out
 	}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/tls"
 	"net/http"
 	"net/netip"
@@ -14,7 +13,7 @@ import (
 // ServeHTTPFrom serves one request handed over in process (package handoff)
 // as if it had arrived on a connection from source through the interface
 // endpoint vpceID: what ServeConn's connection gives every request (the
-// endpoint in connInfo, RemoteAddr, a TLS connection state) is set here, so
+// endpoint, RemoteAddr, a TLS connection state) is set here, so
 // $context.identity.sourceIp, the endpoint id, policies (aws:SourceVpce,
 // aws:SourceIp), access logs and headers are those of the socket path. The
 // request is r as the gateway's http.Server would have parsed it (the
@@ -41,7 +40,7 @@ func (s *Service) ServeHTTPFrom(w http.ResponseWriter, r *http.Request, vpceID s
 	}
 	r.RemoteAddr = source.String()
 	r.TLS = &inProcessTLS
-	s.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyConn, &connInfo{vpce: vpceID})))
+	s.serveFrom(w, r, vpceID)
 	return nil
 }
 

@@ -49,10 +49,21 @@ type connInfo struct {
 }
 
 // ServeHTTP is the request path: tableFor → resolve (steps 1–4) → invoke (5) →
-// respond (6); failures answer as gateway responses (7).
+// respond (6); failures answer as gateway responses (7). The interface
+// endpoint the request came through is its connection's (ServeConn).
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	vpce := ""
+	if ci, ok := r.Context().Value(keyConn).(*connInfo); ok {
+		vpce = ci.vpce
+	}
+	s.serveFrom(w, r, vpce)
+}
+
+// serveFrom is ServeHTTP for a request that came through the interface
+// endpoint vpce ("" for none).
+func (s *Service) serveFrom(w http.ResponseWriter, r *http.Request, vpce string) {
 	start := time.Now()
-	x := &exchange{rec: statusRecorder{ResponseWriter: w, status: http.StatusOK}}
+	x := &exchange{rec: statusRecorder{ResponseWriter: w, status: http.StatusOK}, vpce: vpce}
 	s.serve(x, r)
 	s.metrics.observe(x.rec.status, time.Since(start))
 }
@@ -100,17 +111,13 @@ func (s *Service) serve(x *exchange, r *http.Request) {
 
 // invoke is steps 1–6: it answers the request, or returns why it cannot.
 func (s *Service) invoke(x *exchange) *refusal {
-	r := x.r
-	vpce := ""
-	if ci, ok := r.Context().Value(keyConn).(*connInfo); ok {
-		vpce = ci.vpce
-	}
+	r, vpce := x.r, x.vpce
 	t := s.table.Load()
 	x.res = t.resolve(routeInput{
 		host: r.Host, path: r.URL.Path, apiID: headerValue(r.Header, hdrAPIID), method: r.Method,
 		vpce: vpce, sourceIP: x.sourceIP, userAgent: r.UserAgent(), now: time.Now(),
 	})
-	x.startVars(vpce)
+	x.startVars()
 	if x.res.fail != nil {
 		return &refusal{failure: x.res.fail, level: slog.LevelDebug, msg: "request refused",
 			args: []any{"host", r.Host, "path", r.URL.Path, "vpce", vpce, "status", x.res.fail.status, "why", x.res.logNote}}
@@ -549,8 +556,7 @@ func endpointFailed(err error, callerCtx context.Context, target *url.URL, bodyS
 
 // startVars fixes what contextVar reads besides the request and what later
 // steps learn: from here on, $context resolves (vars).
-func (x *exchange) startVars(vpce string) {
-	x.vpce = vpce
+func (x *exchange) startVars() {
 	x.varsAt = time.Now()
 	// AWS's extendedRequestId is the x-amz-apigw-id it answers with.
 	x.extendedID = cmp.Or(headerValue(x.w.Header(), hdrAPIGWID), x.reqID)

@@ -16,7 +16,8 @@ import (
 type Exchange struct {
 	Head Head
 	// Context is the request's context: it ends when the client goes away
-	// or the connection closes.
+	// or the connection closes. Direct may add values to it before it
+	// calls Request: the request carries them.
 	Context    context.Context
 	RemoteAddr string
 
