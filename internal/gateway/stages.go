@@ -23,7 +23,9 @@ type StageInput struct {
 var (
 	stageNameRe = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
 	stageVarKey = regexp.MustCompile(`^[a-zA-Z0-9_]{1,64}$`)
-	stageVarVal = regexp.MustCompile(`^[a-zA-Z0-9\-._~:/?#&=,]{0,512}$`)
+	// AWS's pattern is [A-Za-z0-9-._~:/?#&=,]+ (CreateDeployment,
+	// CreateStage: "the values must match"): an empty value is refused.
+	stageVarVal = regexp.MustCompile(`^[a-zA-Z0-9\-._~:/?#&=,]{1,512}$`)
 )
 
 func validStageName(name string) error {

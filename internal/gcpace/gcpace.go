@@ -4,8 +4,9 @@
 // Go's default pacing (GOGC=100) starts a collection when the heap has grown
 // by as much as was live after the last one. gatehouse's live heap is a few
 // MiB, and the hop that allocates the most per request (the chain through
-// the in-process hand-off: ~4.5 KiB) then collects about twenty times a
-// second, a quarter of its CPU in marking. A fixed headroom (collect every
+// the in-process hand-off: ~4.5 KiB) then collects about twenty-five times
+// a second: by hand, 45 µs of CPU a request with GOGC=100 against 37 with
+// this package's pacing. A fixed headroom (collect every
 // 64 MiB at least) cured that but cost the L7 hop, which allocates ~350 B
 // per request: its allocations then walked through 64 MiB the caches do not
 // hold, for no collection saved worth it.

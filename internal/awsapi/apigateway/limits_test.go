@@ -309,6 +309,8 @@ func TestLimits(t *testing.T) {
 		{"CreateStage variables over 100", createStage("limits2", apigw.CreateStageInput{Variables: variables(101, 2, 1)}), tooMany("stage variables", 100)},
 		{"CreateStage variable value over 512", createStage("limits2", apigw.CreateStageInput{Variables: map[string]string{"v": long(513)}}),
 			badVariableValue(long(513))},
+		{"CreateStage variable with an empty value", createStage("limits2", apigw.CreateStageInput{Variables: map[string]string{"v": ""}}),
+			badVariableValue("")},
 		{"CreateStage tags over 50", createStage("limits2", apigw.CreateStageInput{Tags: entries(51, 1, 1)}), "A resource can have at most 50 tags"},
 		{"UpdateStage description over 4096", updateStage(replace("/description", megabyte)), tooLong("description", 4096, "characters")},
 		// prod holds the 100 variables CreateDeployment merged in: replace one.
