@@ -110,7 +110,11 @@ func main() {
 			// daemon compiles with on a small machine.
 			time.Sleep(200 * time.Microsecond)
 		}
-		lags = append(lags, time.Since(deployed))
+		lag := time.Since(deployed)
+		lags = append(lags, lag)
+		// Each deploy's lag with the clock, to line a slow one up with the
+		// daemon's log (GODEBUG=gctrace=1, for one).
+		fmt.Printf("deploy %d at %s served after %.2f ms\n", i+1, deployed.UTC().Format("15:04:05.000"), float64(lag)/float64(time.Millisecond))
 	}
 	slices.Sort(lags)
 	// Nearest rank: the smallest lag at least a fraction q of the deployments
