@@ -74,11 +74,12 @@ type exchange struct {
 	r        *http.Request
 	reqID    string
 	sourceIP string
+	vpce     string // the interface endpoint the request came through, "" for none
 	res      resolution
 	// What contextVar reads besides the request, fixed when invoke resolved
-	// the request (varsReady): $context and $stageVariables come from them.
+	// the request (varsReady): $context and $stageVariables come from them
+	// and from vpce.
 	s          *Service
-	vpce       string
 	varsAt     time.Time // $context.requestTime
 	extendedID string
 	varsReady  bool
