@@ -30,6 +30,12 @@ const (
 	// to reach the router and be installed, it must stay under a client's
 	// initial SYN retransmission timeout, 1 s.
 	quietBound = 500 * time.Millisecond
+	// quietMin is step 2's least: a handshake that began before step 1
+	// (its SYN got through) completes a round trip later and waits in the
+	// accept queue before the accelerator counts it as a flow. Withdrawing
+	// at once, on no flows counted, moved such a connection to another
+	// node, which reset it (the cluster test saw one in ~7,600).
+	quietMin = 100 * time.Millisecond
 	// updateBound bounds how long step 3 waits for the UPDATE to be sent.
 	updateBound = 2 * time.Second
 	// withdrawGrace is step 4: how long after the UPDATE went out the
@@ -107,7 +113,8 @@ func (d *Daemon) runBGP(stop, ctx context.Context, stopServices context.CancelFu
 //     retransmission timeout, 1 s; a reset or a closed port would fail it.
 //     Established connections and handshakes under way carry on.
 //  2. Let the connections open here finish, for at most quietBound (500 ms,
-//     or the drain timeout if shorter). Requests on a connection of their
+//     or the drain timeout if shorter) and at least quietMin (100 ms: the
+//     handshakes under way become flows). Requests on a connection of their
 //     own finish within it; long-lived connections do not, and nothing can
 //     save them from step 3 behind a stateless router.
 //  3. Withdraw the /32s and wait until the UPDATE is sent to every router
@@ -141,6 +148,12 @@ func (d *Daemon) drain(ctx context.Context, speaker *bgp.Speaker, stopServices c
 	if err := d.Accelerator.StopAccepting(); err != nil {
 		log.Warn("stopping: some static IP sockets still accept new connections", "err", err)
 	}
+	settle := time.NewTimer(min(quietMin, timeout))
+	select {
+	case <-settle.C:
+	case <-ctx.Done():
+	}
+	settle.Stop()
 	flows := d.waitFlows(ctx, start.Add(min(quietBound, timeout)))
 	log.Info("stopping: withdrawing the static IPs", "after", time.Since(start).Round(time.Millisecond), "flows_open", flows)
 	wctx, cancel := context.WithTimeout(ctx, updateBound)
