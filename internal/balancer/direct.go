@@ -28,11 +28,12 @@ func directEligible(r *http.Request, protocol string) bool {
 	return fastEligible(r, protocol) && len(r.Header["Te"]) == 0
 }
 
-// forwardDirect forwards r, which the caller serves and does not read again:
-// outbound makes it the request to the target.
+// forwardDirect forwards r, which carries rt in its context (withRoute) and
+// which the caller serves and does not read again: outbound makes it the
+// request to the target.
 func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request, rt *route) {
 	rt.client = w
-	out := outbound(r, rt)
+	out := outbound(r)
 	res, err := forwarder{s}.RoundTrip(out)
 	if err != nil {
 		s.proxy.ErrorHandler(w, out, err)
@@ -41,18 +42,10 @@ func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request, rt *rout
 	s.respond(w, res)
 }
 
-// outbound is the request to the target made of r (directEligible), with
-// rt in its context: ReverseProxy's rewrite of it. r is the caller's to
-// change: one that carries rt already (the verbatim forward builds it so,
-// routedRequest) becomes the outbound request itself; any other is copied
-// with rt in its context, sharing r's header.
-func outbound(r *http.Request, rt *route) *http.Request {
+// outbound makes r (directEligible, its route in its context) the request
+// to the target, in place: ReverseProxy's rewrite of it.
+func outbound(r *http.Request) *http.Request {
 	out := r
-	if routeFrom(r.Context()) != rt {
-		out = r.WithContext(withRoute(r.Context(), rt))
-		u := *r.URL
-		out.URL = &u
-	}
 	out.Body = nil
 	out.RequestURI = ""
 	h := out.Header

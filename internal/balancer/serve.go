@@ -283,11 +283,12 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 			rt.body = reqbody.New(r.Body)
 			r.Body = &eofBody{ReadCloser: rt.body, onEOF: wait.hold}
 		}
+		r = r.WithContext(withRoute(r.Context(), rt))
 		if rt.body == nil && directEligible(r, act.group.protocol) {
 			s.forwardDirect(w, r, rt)
 			return
 		}
-		s.proxy.ServeHTTP(w, r.WithContext(withRoute(r.Context(), rt)))
+		s.proxy.ServeHTTP(w, r)
 	default:
 		s.errorPage(w, http.StatusInternalServerError)
 	}

@@ -64,8 +64,8 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 	return true
 }
 
-// routedRequest is x's request (built once) with rt in its context, so that
-// outbound makes it the request to the target without a copy.
+// routedRequest is x's request (built once) with rt in its context, as
+// forwardDirect and outbound take it.
 func routedRequest(x *h1.Exchange, rt *route) *http.Request {
 	x.Context = withRoute(x.Context, rt)
 	return x.Request()
@@ -121,7 +121,7 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 	request := func() *http.Request {
 		if out == nil {
 			rt.client = x.Writer()
-			out = outbound(routedRequest(x, rt), rt)
+			out = outbound(routedRequest(x, rt))
 		}
 		return out
 	}
