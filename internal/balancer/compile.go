@@ -19,7 +19,8 @@ import (
 // (an unusable certificate, a bad node IP) is left out and noted in
 // table.problems instead of failing the whole table, so one resource can never
 // take every load balancer down.
-func compile(snap *model.Snapshot) (*table, error) {
+func compile(snap *model.Snapshot, certs *model.TLSCache) (*table, error) {
+	defer certs.Done()
 	t := &table{
 		listeners: map[string]*listenerEntry{},
 		lbs:       map[string]*lbEntry{},
@@ -50,7 +51,6 @@ func compile(snap *model.Snapshot) (*table, error) {
 
 	// sources: for each target group, the node IPs of the load balancers that use it.
 	sources := map[string][]string{}
-	certs := map[string]*tls.Certificate{} // parsed once per table
 	lbARNs := sortedKeys(snap.LoadBalancers)
 	listenerARNs := sortedKeys(snap.Listeners)
 	for _, lbARN := range lbARNs {
@@ -193,7 +193,7 @@ func compileGroup(tg *model.TargetGroup, targets []model.Target, h *model.Target
 	return g
 }
 
-func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]*group, cache map[string]*tls.Certificate) (*listenerEntry, error) {
+func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]*group, certs *model.TLSCache) (*listenerEntry, error) {
 	le := &listenerEntry{lbARN: l.LoadBalancerARN, arn: l.ARN, protocol: l.Protocol, port: l.Port}
 	if l.Port < 1 || l.Port > 65535 {
 		return nil, fmt.Errorf("port %d out of range", l.Port)
@@ -201,7 +201,7 @@ func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]
 	switch l.Protocol {
 	case "HTTP":
 	case "HTTPS":
-		cs, err := compileCerts(snap, l.Certificates, cache)
+		cs, err := compileCerts(snap, l.Certificates, certs)
 		if err != nil {
 			return nil, err
 		}
@@ -251,21 +251,16 @@ func listenerTLS(policy string, certs *certSet) *tls.Config {
 	}
 }
 
-func compileCerts(snap *model.Snapshot, lcs []model.ListenerCertificate, cache map[string]*tls.Certificate) (*certSet, error) {
+func compileCerts(snap *model.Snapshot, lcs []model.ListenerCertificate, certs *model.TLSCache) (*certSet, error) {
 	cs := &certSet{exact: map[string]*tls.Certificate{}, wild: map[string]*tls.Certificate{}}
 	for _, lc := range lcs {
 		c := snap.Certificates[lc.CertificateARN]
 		if c == nil {
 			continue
 		}
-		tc := cache[c.ARN]
-		if tc == nil {
-			parsed, err := c.TLS()
-			if err != nil {
-				continue // not issued yet, or broken: served without it
-			}
-			tc = &parsed
-			cache[c.ARN] = tc
+		tc, err := certs.TLS(c)
+		if err != nil {
+			continue // not issued yet, or broken: served without it
 		}
 		if cs.def == nil {
 			cs.def = tc

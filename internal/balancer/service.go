@@ -125,8 +125,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	// The table routes by this node's own health checks where it has made
 	// them (localHealth), from the moment it is swapped in.
+	var certs model.TLSCache
 	compileLocal := func(snap *model.Snapshot) (*table, error) {
-		t, err := compile(snap)
+		t, err := compile(snap, &certs)
 		if err == nil {
 			s.localHealth(t)
 		}

@@ -34,6 +34,7 @@ type compiler struct {
 	frozen map[string]frozenCopy // by RestAPIID/deployment ID
 	stages map[string]stageCopy  // by RestAPIID/StageName
 	fresh  *freshDeployments     // APIs this node's CreateDeployment froze (fresh.go); nil: none
+	certs  model.TLSCache        // the domain names' certificates
 }
 
 type frozenCopy struct {
@@ -79,7 +80,7 @@ func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 	}
 	env := c.env
 	frozen, stages := map[string]frozenCopy{}, map[string]stageCopy{}
-	defer func() { c.frozen, c.stages = frozen, stages }()
+	defer func() { c.frozen, c.stages = frozen, stages; c.certs.Done() }()
 	t := &table{env: env, domains: map[string]*domainRoute{}, apis: map[string]*apiRoute{}, vpcs: map[string]string{},
 		apiHostSuffix: ".execute-api." + env.Region + ".amazonaws.com"}
 	t.keys = compileKeys(snap)
@@ -119,9 +120,9 @@ func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 		name := model.DomainKey(d.Name)
 		dr := &domainRoute{name: name}
 		arn := cmp.Or(d.RegionalCertificateARN, d.CertificateARN)
-		if c := snap.Certificates[arn]; c != nil && c.CertificatePEM != "" {
-			if tc, err := c.TLS(); err == nil {
-				dr.cert = &tc
+		if cert := snap.Certificates[arn]; cert != nil && cert.CertificatePEM != "" {
+			if tc, err := c.certs.TLS(cert); err == nil {
+				dr.cert = tc
 			}
 		}
 		t.domains[name] = dr

@@ -41,8 +41,7 @@ func (s *Service) CreateDeployment(ctx context.Context, apiID string, in CreateD
 // when they fit in one (an API of MOCK methods compresses to a few tens of
 // KB), else the parts first, in Txns of their own, and the header last: a
 // deployment exists once its header does, and the parts of an attempt that
-// lost its race are deleted again (or, after a crash, by a later
-// CreateDeployment, see removeOrphanParts).
+// lost its race are deleted again (or, after a crash, by sweepOrphanParts).
 func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateDeploymentInput) (dep *model.Deployment, done bool, err error) {
 	tree, err := s.readTree(ctx, apiID)
 	if err != nil {
@@ -73,7 +72,6 @@ func (s *Service) createDeployment(ctx context.Context, apiID string, in CreateD
 		}
 		return nil, true, err
 	}
-	s.removeOrphanParts(ctx, apiID)
 	dep = &model.Deployment{
 		ID:          model.RandomID(6),
 		RestAPIID:   apiID,
@@ -183,7 +181,7 @@ func deleteDeploymentOps(apiID, depID string) []store.Op {
 }
 
 // dropParts deletes the parts an attempt wrote before its header failed;
-// best effort: removeOrphanParts takes what it leaves.
+// best effort: sweepOrphanParts takes what it leaves.
 func (s *Service) dropParts(ctx context.Context, apiID, depID string) {
 	if _, err := s.d.Store.Txn(ctx, nil, []store.Op{store.DelPrefix(under(model.KindDeploymentPart, apiID, depID))}); err != nil {
 		s.log.Warn("remove the parts of a deployment not made", "deployment", depID, "err", err)
@@ -191,31 +189,57 @@ func (s *Service) dropParts(ctx context.Context, apiID, depID string) {
 }
 
 // orphanAge is how old the parts of a deployment without a header must be
-// before removeOrphanParts takes them: far longer than any attempt takes
+// before sweepOrphanParts takes them: far longer than any attempt takes
 // between its first part and its header, so that it never takes the parts of
 // an attempt still under way on another node.
 const orphanAge = 10 * time.Minute
 
-// removeOrphanParts deletes parts whose header never came (a node that
-// stopped between writing them and the header) once they are orphanAge old,
-// as the gzip header of part 0 dates them. Best effort: compile ignores such
-// parts anyway, and DeleteRestAPI removes them with the API.
-func (s *Service) removeOrphanParts(ctx context.Context, apiID string) {
-	kvs, _, err := s.d.Store.List(ctx, under(model.KindDeploymentPart, apiID))
+// sweepOrphanParts deletes parts whose header never came (a node that stopped
+// between writing them and the header) once they are orphanAge old, as the
+// gzip header of part 0 dates them. Run calls it every orphanAge/2: such parts
+// come only from a crash, and looking for them on every deployment cost each
+// one a listing of all its API's deployments. Best effort: compile ignores
+// such parts anyway, and DeleteRestAPI removes them with the API.
+func (s *Service) sweepOrphanParts(ctx context.Context) {
+	headers, _, err := s.d.Store.List(ctx, model.Prefix(model.KindDeployment))
 	if err != nil {
 		return
 	}
-	for _, kv := range kvs {
+	parts, _, err := s.d.Store.List(ctx, model.Prefix(model.KindDeploymentPart))
+	if err != nil {
+		return
+	}
+	made := make(map[string]bool, len(headers)) // "apiID/depID"
+	for _, kv := range headers {
+		_, id := model.SplitKey(kv.Key)
+		made[id] = true
+	}
+	for _, kv := range parts {
 		_, id := model.SplitKey(kv.Key)
 		segs := strings.Split(id, "/") // apiID, depID, n
-		if len(segs) != 3 || segs[2] != "0" {
+		if len(segs) != 3 || segs[2] != "0" || made[segs[0]+"/"+segs[1]] {
 			continue
 		}
-		if _, err := s.d.Store.Get(ctx, model.Key(model.KindDeployment, apiID+"/"+segs[1])); !errors.Is(err, store.ErrNotFound) {
+		// The listings are a moment old: the header may have come since.
+		if _, err := s.d.Store.Get(ctx, model.Key(model.KindDeployment, segs[0]+"/"+segs[1])); !errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if written, ok := partTime(kv.Value); ok && time.Since(written) > orphanAge {
-			s.dropParts(ctx, apiID, segs[1])
+			s.dropParts(ctx, segs[0], segs[1])
+		}
+	}
+}
+
+// sweepOrphansEvery runs sweepOrphanParts every orphanAge/2 until ctx ends.
+func (s *Service) sweepOrphansEvery(ctx context.Context) {
+	t := time.NewTicker(orphanAge / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sweepOrphanParts(ctx)
 		}
 	}
 }
@@ -270,7 +294,6 @@ func (s *Service) DeleteDeployment(ctx context.Context, apiID, deploymentID stri
 			return fmt.Errorf("delete deployment %s: %w", deploymentID, err)
 		}
 		if ok {
-			s.removeOrphanParts(ctx, apiID)
 			return nil
 		}
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"gatehouse/internal/model"
@@ -27,15 +29,12 @@ import (
 const partBytes = min(512<<10, store.MaxValueBytes/2)
 
 // packParts encodes api as a deployment's parts and returns them with their
-// hash. created dates the gzip stream, which removeOrphanParts reads.
+// hash. created dates the gzip stream, which sweepOrphanParts reads.
 func packParts(api *model.RestAPI, created time.Time) ([][]byte, string, error) {
 	var buf bytes.Buffer
-	// BestSpeed: 290 resources pack in 2 ms instead of 7 ms at
-	// BestCompression, for parts 18% larger; CreateDeployment waits for it.
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if err != nil {
-		return nil, "", err
-	}
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
 	zw.ModTime = created
 	if err := json.NewEncoder(zw).Encode(api); err != nil {
 		return nil, "", fmt.Errorf("encode deployment of %s: %w", api.ID, err)
@@ -53,6 +52,15 @@ func packParts(api *model.RestAPI, created time.Time) ([][]byte, string, error) 
 	}
 	return parts, hash, nil
 }
+
+// gzipWriters keeps packParts' compressors: a new one allocates ~1 MiB of
+// state, as much garbage as the rest of a deployment of 290 resources.
+// BestSpeed: 290 resources pack in 2 ms instead of 7 ms at BestCompression,
+// for parts 18% larger; CreateDeployment waits for it.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed) // a valid level: no error
+	return zw
+}}
 
 // hashOf is the hash a deployment header names: hex SHA-256 of its parts'
 // bytes in order.
@@ -89,11 +97,12 @@ func unpackParts(dep *model.Deployment, parts map[string][]byte) (*model.RestAPI
 	return api, nil
 }
 
-// partTime is when a deployment's part 0 was written, from its gzip header.
+// partTime is when a deployment's part 0 was written: the MTIME of its gzip
+// header (RFC 1952, section 2.3), read without starting a decompressor.
 func partTime(part0 []byte) (time.Time, bool) {
-	zr, err := gzip.NewReader(bytes.NewReader(part0))
-	if err != nil {
+	if len(part0) < 10 || part0[0] != 0x1f || part0[1] != 0x8b || part0[2] != 8 {
 		return time.Time{}, false
 	}
-	return zr.ModTime, !zr.ModTime.IsZero()
+	mtime := binary.LittleEndian.Uint32(part0[4:8])
+	return time.Unix(int64(mtime), 0), mtime != 0
 }

@@ -159,6 +159,7 @@ func (s *Service) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wg.Go(func() { s.runMeter(ctx) })
+	wg.Go(func() { s.sweepOrphansEvery(ctx) })
 	wg.Go(func() {
 		c := &compiler{env: s.env, log: s.log, fresh: &s.fresh}
 		s.table.Run(ctx, s.d.Feed, s.log, c.compile,

@@ -220,6 +220,7 @@ func TestPartsWithoutHeader(t *testing.T) {
 				t.Fatal(err)
 			}
 			testutil.Must[*model.Deployment](t)(s.CreateDeployment(ctx, api, CreateDeploymentInput{}))
+			s.sweepOrphanParts(ctx)
 			_, err = h.st.Get(ctx, key)
 			if got := err == nil; got != tt.kept {
 				t.Errorf("orphan part kept: got %v, want %v", got, tt.kept)

@@ -38,3 +38,31 @@ func TestHubHistoryBoundedInBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestHubHistoryBoundedInCount publishes many times the count bound: the
+// history keeps the newest events in order, its array does not grow with
+// the writes, and a Watch from within it replays the rest.
+func TestHubHistoryBoundedInCount(t *testing.T) {
+	const limit = 100
+	h := newHub(0, limit, 1<<20)
+	for rev := int64(1); rev <= 20*limit; rev++ {
+		h.publish(Event{Rev: rev, Key: "k", Value: []byte("v")})
+	}
+	if len(h.history) != limit || h.history[0].Rev != 19*limit+1 {
+		t.Fatalf("got %d events from rev %d, want the newest %d", len(h.history), h.history[0].Rev, limit)
+	}
+	if c := cap(h.history); c > 3*limit {
+		t.Fatalf("history's array holds %d events for a bound of %d", c, limit)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch, err := h.watch(ctx, "", 20*limit-3)
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	for want := int64(20*limit - 2); want <= 20*limit; want++ {
+		if e := <-ch; e.Rev != want {
+			t.Fatalf("got rev %d, want %d", e.Rev, want)
+		}
+	}
+}
