@@ -62,7 +62,8 @@ func (h *hub) publish(events ...Event) {
 		h.oldest = h.history[drop-1].Rev
 		// Slide the window instead of copying it: a full history drops a few
 		// events a write, and copying the rest each time cost every write
-		// the whole history (~0.6 MB at the limit). Clearing the dropped
+		// the whole history (at the limit ~250 µs and 565 KB a write:
+		// BenchmarkPublishFullHistory). Clearing the dropped
 		// events frees their keys and values now; append moves the live
 		// part to a new array once the slid window runs out of capacity.
 		clear(h.history[:drop])
