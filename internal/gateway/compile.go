@@ -89,7 +89,7 @@ func (c *compiler) compile(snap *model.Snapshot) (*table, error) {
 	}
 
 	for key, st := range snap.Stages {
-		dep := snap.Deployments[st.RestAPIID+"/"+st.DeploymentID]
+		dep := snap.Deployments[st.RestAPIID][st.DeploymentID]
 		if dep == nil || snap.RestAPIs[st.RestAPIID] == nil {
 			continue // a stage without its deployment or API serves nothing: 403 Forbidden
 		}

@@ -48,7 +48,7 @@ func benchTable(tb testing.TB) *table {
 		// A private API serves nothing without a policy that allows it.
 		api.Policy = `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`
 		snap.RestAPIs[api.ID] = api
-		snap.Deployments[api.ID+"/d1"] = &model.Deployment{ID: "d1", RestAPIID: api.ID, API: *api}
+		snap.Deployments[api.ID] = map[string]*model.Deployment{"d1": {ID: "d1", RestAPIID: api.ID, API: *api}}
 		snap.Stages[api.ID+"/prod"] = &model.Stage{RestAPIID: api.ID, StageName: "prod", DeploymentID: "d1"}
 	}
 	snap.DomainNames["api.example.test"] = &model.DomainName{Name: "api.example.test"}

@@ -226,7 +226,7 @@ func fuzzTable(tb testing.TB) *table {
 		{"Effect":"Deny","Principal":"*","Action":"*","Resource":"execute-api:/prod/DELETE/*"},
 		{"Effect":"Deny","Principal":"*","Action":"*","Resource":"execute-api:/prod/GET/admin"}]}`
 	snap.RestAPIs[api.ID] = api
-	snap.Deployments[api.ID+"/d1"] = &model.Deployment{ID: "d1", RestAPIID: api.ID, API: *api}
+	snap.Deployments[api.ID] = map[string]*model.Deployment{"d1": {ID: "d1", RestAPIID: api.ID, API: *api}}
 	snap.Stages[api.ID+"/prod"] = &model.Stage{RestAPIID: api.ID, StageName: "prod", DeploymentID: "d1"}
 	snap.DomainNames["api.example.test"] = &model.DomainName{Name: "api.example.test"}
 	snap.BasePathMappings["api.example.test/(none)"] = &model.BasePathMapping{DomainName: "api.example.test", RestAPIID: api.ID}
@@ -324,7 +324,7 @@ func TestResolveStandardPolicies(t *testing.T) {
 			api.EndpointConfiguration = model.EndpointConfiguration{Types: []string{"PRIVATE"}, VpcEndpointIDs: []string{"vpce-1", "vpce-2", "vpce-3"}}
 			api.Policy = tt.policy
 			snap.RestAPIs[api.ID] = api
-			snap.Deployments[api.ID+"/d1"] = &model.Deployment{ID: "d1", RestAPIID: api.ID, API: *api}
+			snap.Deployments[api.ID] = map[string]*model.Deployment{"d1": {ID: "d1", RestAPIID: api.ID, API: *api}}
 			snap.Stages[api.ID+"/prod"] = &model.Stage{RestAPIID: api.ID, StageName: "prod", DeploymentID: "d1"}
 			for id, vpc := range map[string]string{"vpce-1": "vpc-111", "vpce-2": "vpc-111", "vpce-3": "vpc-222"} {
 				snap.VpcEndpoints[id] = &model.VpcEndpoint{ID: id, VpcID: vpc, ServiceName: model.ExecuteAPIService("us-west-2"), Type: "Interface"}

@@ -97,7 +97,7 @@ func benchService(b *testing.B, backendURL string) *Service {
 	}
 	snap := model.EmptySnapshot()
 	snap.RestAPIs[api.ID] = api
-	snap.Deployments[api.ID+"/d1"] = &model.Deployment{ID: "d1", RestAPIID: api.ID, API: *api}
+	snap.Deployments[api.ID] = map[string]*model.Deployment{"d1": {ID: "d1", RestAPIID: api.ID, API: *api}}
 	snap.Stages[api.ID+"/prod"] = &model.Stage{RestAPIID: api.ID, StageName: "prod", DeploymentID: "d1"}
 	// The account's throttle would answer 429 past 10,000 requests a second:
 	// the benchmark measures serving, not refusing.
