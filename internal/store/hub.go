@@ -63,9 +63,9 @@ func (h *hub) publish(events ...Event) {
 		// Slide the window instead of copying it: a full history drops a few
 		// events a write, and copying the rest each time cost every write
 		// the whole history (at the limit ~250 µs and 565 KB a write:
-		// BenchmarkPublishFullHistory). Clearing the dropped
-		// events frees their keys and values now; append moves the live
-		// part to a new array once the slid window runs out of capacity.
+		// BenchmarkPublishFullHistory). Clearing the dropped events frees
+		// their keys and values now; append moves the live part to a new
+		// array once the slid window runs out of capacity.
 		clear(h.history[:drop])
 		h.history = h.history[drop:]
 	}
