@@ -28,11 +28,11 @@ func directEligible(r *http.Request, protocol string) bool {
 	return fastEligible(r, protocol) && len(r.Header["Te"]) == 0
 }
 
-// forwardDirect forwards r, which carries rt in its context (withRoute) and
-// which the caller serves and does not read again: outbound makes it the
-// request to the target.
-func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request, rt *route) {
-	rt.client = w
+// forwardDirect forwards r, which carries its route in its context
+// (withRoute) and which the caller serves and does not read again: outbound
+// makes it the request to the target.
+func (s *Service) forwardDirect(w http.ResponseWriter, r *http.Request) {
+	routeFrom(r.Context()).client = w
 	out := outbound(r)
 	res, err := forwarder{s}.RoundTrip(out)
 	if err != nil {

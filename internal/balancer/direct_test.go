@@ -83,7 +83,7 @@ func TestDirectMatchesReverseProxy(t *testing.T) {
 				if !directEligible(r, g.protocol) {
 					t.Errorf("%s %s: not eligible for the direct path", r.Method, r.RequestURI)
 				}
-				e.svc.forwardDirect(w, r, rt)
+				e.svc.forwardDirect(w, r)
 				return
 			}
 			e.svc.proxy.ServeHTTP(w, r)

@@ -285,7 +285,7 @@ func (s *Service) handle(w http.ResponseWriter, r *http.Request, key, node strin
 		}
 		r = r.WithContext(withRoute(r.Context(), rt))
 		if rt.body == nil && directEligible(r, act.group.protocol) {
-			s.forwardDirect(w, r, rt)
+			s.forwardDirect(w, r)
 			return
 		}
 		s.proxy.ServeHTTP(w, r)

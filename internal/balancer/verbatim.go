@@ -56,7 +56,7 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 	defer rt.wait.release()
 	rt.wait.hold() // no body: the wait for the target starts now
 	if _, ok := s.inProcessTarget(tgt); ok {
-		s.forwardDirect(x.Writer(), routedRequest(x, rt), rt)
+		s.forwardDirect(x.Writer(), routedRequest(x, rt))
 		return true
 	}
 	in := inbound(&x.Head, x.RemoteAddr, le)

@@ -148,13 +148,7 @@ func (d *Daemon) drain(ctx context.Context, speaker *bgp.Speaker, stopServices c
 	if err := d.Accelerator.StopAccepting(); err != nil {
 		log.Warn("stopping: some static IP sockets still accept new connections", "err", err)
 	}
-	settle := time.NewTimer(min(quietMin, timeout))
-	select {
-	case <-settle.C:
-	case <-ctx.Done():
-	}
-	settle.Stop()
-	flows := d.waitFlows(ctx, start.Add(min(quietBound, timeout)))
+	flows := d.waitFlows(ctx, start.Add(min(quietMin, timeout)), start.Add(min(quietBound, timeout)))
 	log.Info("stopping: withdrawing the static IPs", "after", time.Since(start).Round(time.Millisecond), "flows_open", flows)
 	wctx, cancel := context.WithTimeout(ctx, updateBound)
 	werr := speaker.Withdraw(wctx)
@@ -168,7 +162,7 @@ func (d *Daemon) drain(ctx context.Context, speaker *bgp.Speaker, stopServices c
 	case <-ctx.Done():
 	}
 	grace.Stop()
-	flows = d.waitFlows(ctx, deadline)
+	flows = d.waitFlows(ctx, start, deadline)
 	log.Info("drained", "after", time.Since(start).Round(time.Millisecond), "flows_left", flows)
 	err := speaker.Close()
 	if err = errors.Join(werr, err); err != nil {
@@ -177,14 +171,15 @@ func (d *Daemon) drain(ctx context.Context, speaker *bgp.Speaker, stopServices c
 	return nil
 }
 
-// waitFlows waits until the accelerator has no open flow, deadline passes or
-// ctx ends, and returns the flows still open.
-func (d *Daemon) waitFlows(ctx context.Context, deadline time.Time) int {
+// waitFlows waits until the accelerator has no open flow once earliest has
+// passed, or deadline passes, or ctx ends, and returns the flows still open.
+func (d *Daemon) waitFlows(ctx context.Context, earliest, deadline time.Time) int {
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
 	for {
 		n := d.Accelerator.OpenFlows()
-		if n == 0 || !time.Now().Before(deadline) {
+		now := time.Now()
+		if n == 0 && !now.Before(earliest) || !now.Before(deadline) {
 			return n
 		}
 		select {

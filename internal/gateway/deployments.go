@@ -196,8 +196,8 @@ const orphanAge = 10 * time.Minute
 
 // sweepOrphanParts deletes parts whose header never came (a node that stopped
 // between writing them and the header) once they are orphanAge old, as the
-// gzip header of part 0 dates them. Run calls it every orphanAge/2: such parts
-// come only from a crash, and looking for them on every deployment cost each
+// gzip header of part 0 dates them. Run calls it every orphanAge/2 (by
+// default, Deps.OrphanSweepInterval): such parts come only from a crash, and looking for them on every deployment cost each
 // one a listing of all its API's deployments. Best effort: compile ignores
 // such parts anyway, and DeleteRestAPI removes them with the API.
 func (s *Service) sweepOrphanParts(ctx context.Context) {
@@ -230,9 +230,10 @@ func (s *Service) sweepOrphanParts(ctx context.Context) {
 	}
 }
 
-// sweepOrphansEvery runs sweepOrphanParts every orphanAge/2 until ctx ends.
+// sweepOrphansEvery runs sweepOrphanParts every Deps.OrphanSweepInterval
+// until ctx ends.
 func (s *Service) sweepOrphansEvery(ctx context.Context) {
-	t := time.NewTicker(orphanAge / 2)
+	t := time.NewTicker(s.d.OrphanSweepInterval)
 	defer t.Stop()
 	for {
 		select {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -97,12 +96,11 @@ func unpackParts(dep *model.Deployment, parts map[string][]byte) (*model.RestAPI
 	return api, nil
 }
 
-// partTime is when a deployment's part 0 was written: the MTIME of its gzip
-// header (RFC 1952, section 2.3), read without starting a decompressor.
+// partTime is when a deployment's part 0 was written, from its gzip header.
 func partTime(part0 []byte) (time.Time, bool) {
-	if len(part0) < 10 || part0[0] != 0x1f || part0[1] != 0x8b || part0[2] != 8 {
+	zr, err := gzip.NewReader(bytes.NewReader(part0))
+	if err != nil {
 		return time.Time{}, false
 	}
-	mtime := binary.LittleEndian.Uint32(part0[4:8])
-	return time.Unix(int64(mtime), 0), mtime != 0
+	return zr.ModTime, !zr.ModTime.IsZero()
 }

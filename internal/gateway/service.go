@@ -43,6 +43,9 @@ type Deps struct {
 	// usage is added to the store (0: one second). See throttle.go.
 	AccountThrottle    ThrottleSettings
 	UsageFlushInterval time.Duration
+	// OrphanSweepInterval is how often the parts of deployments whose
+	// header never came are looked for (sweepOrphanParts; 0: orphanAge/2).
+	OrphanSweepInterval time.Duration
 	// AccessLogDir is where stages' access logs are written (accesslog.go):
 	// one file per destination ARN; "-" writes them to standard output, ""
 	// turns access logs off.
@@ -96,6 +99,9 @@ func New(d Deps) *Service {
 	}
 	if d.BodyReadSlack == 0 {
 		d.BodyReadSlack = defaultBodyReadSlack
+	}
+	if d.OrphanSweepInterval == 0 {
+		d.OrphanSweepInterval = orphanAge / 2
 	}
 	s := &Service{
 		d:       d,
