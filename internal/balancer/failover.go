@@ -319,10 +319,16 @@ func forward[R any](f forwarder, rt *route, ctx context.Context, method string, 
 		if retryable && len(tried) < min(maxTries, rt.group.candidates()) {
 			perTry = lat.perTry(responseTimeout)
 		}
-		start := time.Now()
+		// A first try without a body starts as its route did (one clock
+		// read less); a body's upload is not the target's latency.
+		start := rt.started
+		if rt.body != nil || len(tried) > 1 {
+			start = time.Now()
+		}
 		res, err := try(perTry)
 		if err == nil {
-			took := time.Since(start)
+			rt.answered = time.Now()
+			took := rt.answered.Sub(start)
 			if lat != nil {
 				lat.observe(took)
 			}

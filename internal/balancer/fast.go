@@ -79,6 +79,7 @@ type fastConn struct {
 	bw       *bufio.Writer
 	limit    int64 // bytes left to read before the response headers are too big; <0: no limit
 	lastUsed time.Time
+	deadline time.Time  // the connection's (bound, unbound); zero: none
 	fields   []h1.Field // the latest response head's (peekVerbatim), reused
 }
 
@@ -380,7 +381,7 @@ func (c *fastConn) writeRequest(req *http.Request, wait time.Duration) error {
 }
 
 func (c *fastConn) write(wait time.Duration, head func(*bufio.Writer) error) error {
-	if err := c.SetDeadline(time.Now().Add(wait)); err != nil {
+	if err := c.bound(wait); err != nil {
 		return err
 	}
 	err := head(c.bw)
@@ -394,6 +395,31 @@ func (c *fastConn) write(wait time.Duration, head func(*bufio.Writer) error) err
 		return &staleError{err}
 	}
 	return nil
+}
+
+// bound sets the connection's deadline wait from now. A deadline already
+// set up to wait/64 before that stays (a response timeout of 60 s is moved
+// about once a second): with a response whose body comes with its head,
+// which needs no unbound, a busy connection's exchanges move no timer.
+func (c *fastConn) bound(wait time.Duration) error {
+	d := time.Now().Add(wait)
+	if !c.deadline.IsZero() && !c.deadline.After(d) && d.Sub(c.deadline) <= wait/64 {
+		return nil
+	}
+	if err := c.SetDeadline(d); err != nil {
+		return err
+	}
+	c.deadline = d
+	return nil
+}
+
+// unbound clears the deadline, for a body read at the target's pace.
+func (c *fastConn) unbound() error {
+	if c.deadline.IsZero() {
+		return nil
+	}
+	c.deadline = time.Time{}
+	return c.SetDeadline(time.Time{})
 }
 
 // awaitResponse waits for the response's first byte, within the limit on
@@ -443,7 +469,7 @@ func (c *fastConn) receive(req *http.Request) (*http.Response, error) {
 		c.limit = maxResponseHeaders
 	}
 	c.limit = -1
-	if err := c.SetDeadline(time.Time{}); err != nil {
+	if err := c.unbound(); err != nil {
 		return nil, err
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {

@@ -1,6 +1,8 @@
 package balancer
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -32,28 +34,27 @@ func (bp *bufferPool) Put(b []byte) {
 	bp.p.Put((*[copyBufferSize]byte)(b[:copyBufferSize]))
 }
 
-// newTraceRoot is a new X-Amzn-Trace-Id root, "Root=1-<8 hex: epoch
-// seconds>-<24 hex: random>", built in one allocation. The random part comes
-// from math/rand/v2 (a per-thread ChaCha8), not crypto/rand: a trace id needs
-// to be unique, not secret, and a system call per request is the most a hop
-// spends on anything.
+// newTraceRoot is a new X-Amzn-Trace-Id root (appendTraceRoot), in one
+// allocation.
 func newTraceRoot(now time.Time) string {
-	const digits = "0123456789abcdef"
 	var b [len("Root=1-") + 8 + 1 + 24]byte
-	copy(b[:], "Root=1-")
-	sec := uint32(now.Unix())
-	for i := range 8 {
-		b[7+i] = digits[sec>>(28-4*i)&0xf]
-	}
-	b[15] = '-'
-	hi, lo := rand.Uint64(), rand.Uint32()
-	for i := range 16 {
-		b[16+i] = digits[hi>>(60-4*i)&0xf]
-	}
-	for i := range 8 {
-		b[32+i] = digits[lo>>(28-4*i)&0xf]
-	}
-	return string(b[:])
+	return string(appendTraceRoot(b[:0], now))
+}
+
+// appendTraceRoot appends a new X-Amzn-Trace-Id root, "Root=1-<8 hex: epoch
+// seconds>-<24 hex: random>". The random part comes from math/rand/v2 (a
+// per-thread ChaCha8), not crypto/rand: a trace id needs to be unique, not
+// secret, and a system call per request is the most a hop spends on
+// anything.
+func appendTraceRoot(b []byte, now time.Time) []byte {
+	var raw [4 + 12]byte
+	binary.BigEndian.PutUint32(raw[:4], uint32(now.Unix()))
+	binary.BigEndian.PutUint64(raw[4:12], rand.Uint64())
+	binary.BigEndian.PutUint32(raw[12:], rand.Uint32())
+	b = append(b, "Root=1-"...)
+	b = hex.AppendEncode(b, raw[:4])
+	b = append(b, '-')
+	return hex.AppendEncode(b, raw[4:])
 }
 
 // headerReadConn is a PROXY protocol connection whose read deadlines go

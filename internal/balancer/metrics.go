@@ -68,7 +68,15 @@ func (m *metrics) request(code int) {
 	(*c).Inc()
 }
 
-func (m *metrics) targetDone(started time.Time) { m.target.Observe(time.Since(started).Seconds()) }
-func (m *metrics) check(result string)          { m.checks.WithLabelValues(result).Inc() }
-func (m *metrics) retry()                       { m.retries.Inc() }
-func (m *metrics) ejected(reason string)        { m.ejections.WithLabelValues(reason).Inc() }
+// targetDone observes the wait for rt's target: from the route to the
+// response headers (forward notes when they came).
+func (m *metrics) targetDone(rt *route) {
+	if rt.answered.IsZero() {
+		rt.answered = time.Now()
+	}
+	m.target.Observe(rt.answered.Sub(rt.started).Seconds())
+}
+
+func (m *metrics) check(result string)   { m.checks.WithLabelValues(result).Inc() }
+func (m *metrics) retry()                { m.retries.Inc() }
+func (m *metrics) ejected(reason string) { m.ejections.WithLabelValues(reason).Inc() }

@@ -59,7 +59,7 @@ func (s *Service) serveVerbatim(x *h1.Exchange, key, node string) bool {
 		s.forwardDirect(x.Writer(), routedRequest(x, rt))
 		return true
 	}
-	in := inbound(&x.Head, x.RemoteAddr, le)
+	in := inbound(&x.Head, x.RemoteAddr, le, rt.started)
 	s.forwardVerbatim(x, &in, rt)
 	return true
 }
@@ -146,7 +146,10 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 			if head, n, ok := c.peekVerbatim(); ok {
 				v.head, v.n = head, n
 				c.limit = -1
-				return c.SetDeadline(time.Time{})
+				if int64(c.br.Buffered()-n) >= head.ContentLength {
+					return nil // the body is here too: no read left to bound
+				}
+				return c.unbound()
 			}
 			// The request went as bytes; the response is read as the
 			// fast path reads it, for the request it stands for.
@@ -177,7 +180,7 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 		s.respond(x.Writer(), v.res)
 		return
 	}
-	s.metrics.targetDone(rt.started)
+	s.metrics.targetDone(rt)
 	s.metrics.request(v.head.StatusCode)
 	whole := relayVerbatim(x, v.c, &v.head, v.n)
 	if ab.disarm(v.c) && whole && !v.head.Close {
@@ -191,56 +194,62 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 // inboundRequest is a client's request head as verbatim sends it on.
 type inboundRequest struct {
 	head                    *h1.Head
-	userAgent               string // the first, as net/http's Write sends
-	xff, proto, port, trace string
+	userAgent               *h1.Field // the first, as net/http's Write sends
+	xff, proto, port, trace string    // trace is empty for a new root, written as it goes (appendTraceRoot)
+	now                     time.Time // the request's start, the new root's time
 }
 
 // inbound is what rewrite makes of an eligible head: X-Forwarded-For
 // (forwardedFor), -Proto, -Port, a trace id that keeps the client's root,
 // and the first User-Agent.
-func inbound(h *h1.Head, remote string, le *listenerEntry) inboundRequest {
+func inbound(h *h1.Head, remote string, le *listenerEntry, now time.Time) inboundRequest {
 	var prior []string
-	trace, ua, uaSeen := "", "", false
-	for _, f := range h.Fields {
-		switch f.Name {
+	in := inboundRequest{head: h, proto: le.forwardedProto(), port: portString(le.port), now: now}
+	for i := range h.Fields {
+		switch f := &h.Fields[i]; f.Name {
 		case "X-Forwarded-For":
 			prior = append(prior, f.Value)
 		case "X-Amzn-Trace-Id":
-			if trace == "" {
-				trace = f.Value
+			if in.trace == "" && f.Value != "" {
+				in.trace = traceID(f.Value, now)
 			}
 		case "User-Agent":
-			if !uaSeen {
-				uaSeen, ua = true, f.Value
+			if in.userAgent == nil {
+				in.userAgent = f
 			}
 		}
 	}
-	return inboundRequest{head: h, userAgent: ua, xff: forwardedFor(prior, remote), proto: le.forwardedProto(),
-		port: portString(le.port), trace: traceID(trace, time.Now())}
+	in.xff = forwardedFor(prior, remote)
+	return in
 }
 
-// write writes the request head to a target (fastConn.write).
+// write writes the request head to a target (fastConn.write): the fields
+// that pass as they came, then ALB's own.
 func (in *inboundRequest) write(bw *bufio.Writer) error {
 	h := in.head
-	_, _ = bw.WriteString(h.Method)
-	_ = bw.WriteByte(' ')
-	_, _ = bw.WriteString(h.Target) // h1 offers only targets net/http sends as they are
-	_, _ = bw.WriteString(" HTTP/1.1\r\nHost: ")
-	_, _ = bw.WriteString(h.Host)
-	_, _ = bw.WriteString("\r\n")
-	if in.userAgent != "" {
-		writeField(bw, "User-Agent", in.userAgent)
+	_, _ = bw.WriteString(h.RequestLine()) // h1 offers only targets net/http sends as they are
+	h1.WriteField(bw, h.HostField())
+	if in.userAgent != nil && in.userAgent.Value != "" {
+		h1.WriteField(bw, in.userAgent)
 	}
-	for _, f := range h.Fields {
-		if !replacedOnRequest(f.Name) {
-			writeField(bw, f.Name, f.Value)
+	for i := range h.Fields {
+		if !replacedOnRequest(h.Fields[i].Name) {
+			h1.WriteField(bw, &h.Fields[i])
 		}
 	}
-	writeField(bw, "X-Forwarded-For", in.xff)
-	writeField(bw, "X-Forwarded-Proto", in.proto)
-	writeField(bw, "X-Forwarded-Port", in.port)
-	writeField(bw, "X-Amzn-Trace-Id", in.trace)
-	_, err := bw.WriteString("\r\n")
+	_, _ = bw.WriteString("X-Forwarded-For: ")
+	_, _ = bw.WriteString(in.xff)
+	_, _ = bw.WriteString("\r\nX-Forwarded-Proto: ")
+	_, _ = bw.WriteString(in.proto)
+	_, _ = bw.WriteString("\r\nX-Forwarded-Port: ")
+	_, _ = bw.WriteString(in.port)
+	_, _ = bw.WriteString("\r\nX-Amzn-Trace-Id: ")
+	if in.trace != "" {
+		_, _ = bw.WriteString(in.trace)
+	} else {
+		_, _ = bw.Write(appendTraceRoot(bw.AvailableBuffer(), in.now))
+	}
+	_, err := bw.WriteString("\r\n\r\n")
 	return err
 }
 
@@ -255,13 +264,6 @@ func replacedOnRequest(name string) bool {
 		return true
 	}
 	return hopByHopField(name)
-}
-
-func writeField(bw *bufio.Writer, name, value string) {
-	_, _ = bw.WriteString(name)
-	_, _ = bw.WriteString(": ")
-	_, _ = bw.WriteString(value)
-	_, _ = bw.WriteString("\r\n")
 }
 
 // peekVerbatim reads the response head into c's buffer and reports whether
@@ -314,18 +316,21 @@ func relayVerbatim(x *h1.Exchange, c *fastConn, h *h1.ResponseHead, n int) bool 
 	bw := x.Out()
 	h1.WriteStatusLine(bw, h.StatusCode)
 	dated := false
-	for _, f := range h.Fields {
+	for i := range h.Fields {
+		f := &h.Fields[i]
 		if hopByHopField(f.Name) {
 			continue
 		}
 		dated = dated || f.Name == "Date"
-		writeField(bw, f.Name, f.Value)
+		h1.WriteField(bw, f)
 	}
 	if x.Closing() {
 		_, _ = bw.WriteString("Connection: close\r\n")
 	}
 	if !dated {
-		writeField(bw, "Date", h1.Date())
+		_, _ = bw.WriteString("Date: ")
+		_, _ = bw.WriteString(h1.Date())
+		_, _ = bw.WriteString("\r\n")
 	}
 	_, _ = bw.WriteString("\r\n")
 	_, _ = c.br.Discard(n)

@@ -201,9 +201,10 @@ func scanResponse(b []byte, withHeader bool, list []Field) (ResponseHead, http.H
 		header = make(http.Header, fields-1)
 	}
 	h := ResponseHead{StatusCode: code, ContentLength: -1, status: strings.TrimLeft(status, " ")}
-	taken := eachField(rest, func(key, value string) bool {
+	taken := eachField(rest, func(f Field) bool {
+		key, value := f.Name, f.Value
 		if !withHeader {
-			list = append(list, Field{key, value})
+			list = append(list, f)
 		}
 		switch key {
 		case "Content-Length":

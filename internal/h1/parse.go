@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"net/http"
@@ -46,10 +47,37 @@ type Head struct {
 	// Fields are the header fields in the order sent, Host included, names
 	// canonical.
 	Fields []Field
+	line   string // the request line, CRLF included
+	host   int    // Fields[host] is Host
 }
 
+// RequestLine is the request line as it came, CRLF included: Method,
+// Target and HTTP/1.1 with one space between, as a proxy sends it on.
+func (h *Head) RequestLine() string { return h.line }
+
+// HostField is the Host field, the one a head has.
+func (h *Head) HostField() *Field { return &h.Fields[h.host] }
+
 // Field is a header field, its name canonical.
-type Field struct{ Name, Value string }
+type Field struct {
+	Name, Value string
+	// line is the field's line as it came, CRLF included, when it reads
+	// Name + ": " + Value + CRLF; else empty.
+	line string
+}
+
+// WriteField writes f as "Name: value\r\n": the line it came in when that
+// reads so, in one piece.
+func WriteField(bw *bufio.Writer, f *Field) {
+	if f.line != "" {
+		_, _ = bw.WriteString(f.line)
+		return
+	}
+	_, _ = bw.WriteString(f.Name)
+	_, _ = bw.WriteString(": ")
+	_, _ = bw.WriteString(f.Value)
+	_, _ = bw.WriteString("\r\n")
+}
 
 // scanHead checks the head at the start of b as ParseHead takes it and
 // returns its fields but Host as net/http's header map when withHeader, else
@@ -65,20 +93,22 @@ func scanHead(b []byte, withHeader bool, list []Field) (Head, http.Header, int, 
 	if !ok {
 		return Head{}, nil, 0, ErrUnsupported
 	}
+	h := Head{Method: method, Target: target, line: s[:len(line)+2]}
 	var header http.Header
 	if withHeader {
 		header = make(http.Header, fields-1)
 	}
-	h := Head{Method: method, Target: target}
 	hosts, lengths := 0, 0
-	taken := eachField(rest, func(key, value string) bool {
+	taken := eachField(rest, func(f Field) bool {
+		key, value := f.Name, f.Value
 		if !withHeader {
-			list = append(list, Field{key, value})
+			list = append(list, f)
 		}
 		switch key {
 		case "Host":
 			hosts++
 			h.Host = value
+			h.host = len(list) - 1
 			return true // net/http keeps Host out of the header map
 		case "Content-Length":
 			lengths++
@@ -161,21 +191,99 @@ func headEnd(b []byte) (lines, n int, err error) {
 }
 
 // eachField calls visit with each field of a whole head after its first line,
-// the name canonical (CanonicalMIMEHeaderKey returns a canonical name as it
-// is, and a common one from its table: no allocation either way). It reports false when a line is no field ParseHead
-// takes, or visit returned false.
-func eachField(rest string, visit func(key, value string) bool) bool {
-	for {
-		line, r := nextLine(rest)
-		if line == "" {
-			return true
-		}
-		rest = r
-		name, value, ok := field(line)
-		if !ok || !visit(textproto.CanonicalMIMEHeaderKey(name), value) {
+// the name canonical (CanonicalMIMEHeaderKey returns a common name from its
+// table: no allocation for the names the common fields have). It reports
+// false when a line is no field ParseHead takes, or visit returned false.
+func eachField(rest string, visit func(f Field) bool) bool {
+	for rest != "\r\n" {
+		f, r, canonical, ok := nextField(rest)
+		if !ok {
 			return false
 		}
+		if !canonical {
+			f.Name = textproto.CanonicalMIMEHeaderKey(f.Name)
+		}
+		if !visit(f) {
+			return false
+		}
+		rest = r
 	}
+	return true
+}
+
+// Byte classes of a header field (headChars).
+const (
+	tokenChar = 1 << iota // tchar: a name's byte
+	lowerChar             // a to z
+	upperChar             // A to Z
+	valueChar             // a value's: visible, space, tab, obs-text
+)
+
+// headChars classes every byte, so that nextField reads a line in one pass.
+var headChars = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		if httpguts.IsTokenRune(rune(c)) {
+			t[c] |= tokenChar
+		}
+		if c == '\t' || c >= ' ' && c != 0x7f {
+			t[c] |= valueChar
+		}
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= lowerChar
+		t[c-'a'+'A'] |= upperChar
+	}
+	return t
+}()
+
+// nextField reads the field line at the start of s (every line of a whole
+// head ends in CRLF: headEnd checked) in one pass: a token name right before
+// the colon, whether it is canonical (as CanonicalMIMEHeaderKey would leave
+// it), the value without the spaces and tabs around it, of visible
+// characters, spaces, tabs and obs-text (httpguts.ValidHeaderFieldValue), and
+// the rest after the line. A line starting with a space or tab (obs-fold)
+// fails: its name is no token.
+func nextField(s string) (f Field, rest string, canonical, ok bool) {
+	i := 0
+	canonical = true
+	notAt := uint8(lowerChar) // at a word's start a lower-case letter is not canonical, elsewhere an upper-case one
+	for ; i < len(s); i++ {
+		k := headChars[s[i]]
+		if k&tokenChar == 0 {
+			break
+		}
+		if k&notAt != 0 {
+			canonical = false
+		}
+		notAt = upperChar
+		if s[i] == '-' {
+			notAt = lowerChar
+		}
+	}
+	if i == 0 || i == len(s) || s[i] != ':' {
+		return Field{}, "", false, false
+	}
+	name := s[:i]
+	i++
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	start := i
+	for i < len(s) && headChars[s[i]]&valueChar != 0 {
+		i++
+	}
+	if i+1 >= len(s) || s[i] != '\r' || s[i+1] != '\n' {
+		return Field{}, "", false, false // a control character in the value
+	}
+	end := i
+	for end > start && (s[end-1] == ' ' || s[end-1] == '\t') {
+		end--
+	}
+	f = Field{Name: name, Value: s[start:end]}
+	if canonical && start == len(name)+2 && s[len(name)+1] == ' ' && end == i {
+		f.line = s[:i+2]
+	}
+	return f, s[i+2:], canonical, true
 }
 
 // nextLine splits a whole head after its first line, the line without its
@@ -210,19 +318,6 @@ func requestLine(line string) (method, target string, ok bool) {
 	return method, target, true
 }
 
-// field splits "Name: value": a token name right before the colon, the
-// value without the spaces and tabs around it, of visible characters,
-// spaces, tabs and obs-text. A line starting with a space or tab (obs-fold)
-// fails: its name is no token.
-func field(line string) (name, value string, ok bool) {
-	name, value, ok = strings.Cut(line, ":")
-	value = trimSpaceTab(value)
-	if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
-		return "", "", false
-	}
-	return name, value, true
-}
-
 // trimSpaceTab is strings.Trim(s, " \t") without building its set of
 // characters on every call.
 func trimSpaceTab(s string) string {
@@ -239,6 +334,12 @@ func trimSpaceTab(s string) string {
 // only: whether it says close, and false for any other option (a hop-by-hop
 // header it names is net/http's and the proxy's business).
 func connectionClose(v string) (closeConn, ok bool) {
+	switch v { // what nearly every client and target sends
+	case "keep-alive":
+		return false, true
+	case "close":
+		return true, true
+	}
 	for tok := range strings.SplitSeq(v, ",") {
 		tok = trimSpaceTab(tok)
 		switch {

@@ -162,3 +162,36 @@ func FuzzParseHead(f *testing.F) {
 		compare(t, req, n, want)
 	})
 }
+
+// TestWriteFieldAsSent checks that a head's fields are written back as
+// "Name: value" lines with canonical names and trimmed values, whether they
+// came in so (one piece of the head) or not (rebuilt), and that the request
+// line and Host are the head's own.
+func TestWriteFieldAsSent(t *testing.T) {
+	head := "GET /a?b HTTP/1.1\r\nhost: x.test\r\nAccept: */*\r\nx-lower: v\r\nX-Spaces:  \tv w \t\r\nX-Tight:v\r\nDate: Sun, 06 Dec 2026 09:00:00 GMT\r\n\r\n"
+	h, _, _, err := scanHead([]byte(head), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	bw := bufio.NewWriter(&out)
+	_, _ = bw.WriteString(h.RequestLine())
+	WriteField(bw, h.HostField())
+	for i := range h.Fields {
+		if h.Fields[i].Name != "Host" {
+			WriteField(bw, &h.Fields[i])
+		}
+	}
+	_ = bw.Flush()
+	want := "GET /a?b HTTP/1.1\r\nHost: x.test\r\nAccept: */*\r\nX-Lower: v\r\nX-Spaces: v w\r\nX-Tight: v\r\nDate: Sun, 06 Dec 2026 09:00:00 GMT\r\n"
+	if out.String() != want {
+		t.Errorf("wrote\n%q\nwant\n%q", out.String(), want)
+	}
+	// Only the lines that read as written go as they came.
+	asSent := map[string]bool{"Host": false, "Accept": true, "X-Lower": false, "X-Spaces": false, "X-Tight": false, "Date": true}
+	for _, f := range h.Fields {
+		if got := f.line != ""; got != asSent[f.Name] {
+			t.Errorf("%s: written as it came %v, want %v", f.Name, got, asSent[f.Name])
+		}
+	}
+}
