@@ -195,6 +195,7 @@ func compileGroup(tg *model.TargetGroup, targets []model.Target, h *model.Target
 
 func compileListener(snap *model.Snapshot, l *model.Listener, groups map[string]*group, certs *model.TLSCache) (*listenerEntry, error) {
 	le := &listenerEntry{lbARN: l.LoadBalancerARN, arn: l.ARN, protocol: l.Protocol, port: l.Port}
+	le.forwarded = "\r\nX-Forwarded-Proto: " + le.forwardedProto() + "\r\nX-Forwarded-Port: " + strconv.Itoa(le.port) + "\r\nX-Amzn-Trace-Id: "
 	if l.Port < 1 || l.Port > 65535 {
 		return nil, fmt.Errorf("port %d out of range", l.Port)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
-	"slices"
 	"strings"
 )
 
@@ -170,8 +169,17 @@ var hopByHop = []string{
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// hopByHopField reports whether name (canonical) is one of hopByHop.
-func hopByHopField(name string) bool { return slices.Contains(hopByHop, name) }
+// hopByHopField reports whether name (canonical) is one of hopByHop
+// (TestHopByHopField holds the two to the same names): a switch, as every
+// field of a verbatim request and response asks.
+func hopByHopField(name string) bool {
+	switch name {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
+}
 
 func removeHopByHop(h http.Header) {
 	for _, f := range h["Connection"] {

@@ -177,3 +177,17 @@ func TestEventStream(t *testing.T) {
 		}
 	}
 }
+
+// TestHopByHopField holds the switch to the list removeHopByHop deletes.
+func TestHopByHopField(t *testing.T) {
+	for _, name := range hopByHop {
+		if !hopByHopField(name) {
+			t.Errorf("hopByHopField(%q) = false, want true", name)
+		}
+	}
+	for _, name := range []string{"Content-Length", "Host", "Date", "Connections", "te", ""} {
+		if hopByHopField(name) {
+			t.Errorf("hopByHopField(%q) = true, want false", name)
+		}
+	}
+}

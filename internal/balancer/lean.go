@@ -1,8 +1,6 @@
 package balancer
 
 import (
-	"encoding/binary"
-	"encoding/hex"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -47,15 +45,30 @@ func newTraceRoot(now time.Time) string {
 // secret, and a system call per request is the most a hop spends on
 // anything.
 func appendTraceRoot(b []byte, now time.Time) []byte {
-	var raw [4 + 12]byte
-	binary.BigEndian.PutUint32(raw[:4], uint32(now.Unix()))
-	binary.BigEndian.PutUint64(raw[4:12], rand.Uint64())
-	binary.BigEndian.PutUint32(raw[12:], rand.Uint32())
 	b = append(b, "Root=1-"...)
-	b = hex.AppendEncode(b, raw[:4])
+	b = appendHex(b, uint64(uint32(now.Unix())), 8)
 	b = append(b, '-')
-	return hex.AppendEncode(b, raw[4:])
+	b = appendHex(b, rand.Uint64(), 16)
+	return appendHex(b, uint64(rand.Uint32()), 8)
 }
+
+// appendHex appends the n lowest hex digits of v, two at a time.
+func appendHex(b []byte, v uint64, n int) []byte {
+	for i := n - 2; i >= 0; i -= 2 {
+		pair := hexPairs[v>>(4*i)&0xff]
+		b = append(b, pair[0], pair[1])
+	}
+	return b
+}
+
+// hexPairs is every byte's two hex digits.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&0xf]}
+	}
+	return t
+}()
 
 // headerReadConn is a PROXY protocol connection whose read deadlines go
 // straight to the socket once the header is behind it. go-proxyproto's Conn

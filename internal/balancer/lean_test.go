@@ -67,3 +67,17 @@ func FuzzTraceID(f *testing.F) {
 		}
 	})
 }
+
+// TestTraceRootFormat checks a new root's shape, "Root=1-" and 8 hex digits
+// of the epoch seconds, a dash, 24 hex digits, and that two differ.
+func TestTraceRootFormat(t *testing.T) {
+	now := time.Unix(0x5f1e2d3c, 0)
+	a, b := newTraceRoot(now), newTraceRoot(now)
+	re := regexp.MustCompile(`^Root=1-5f1e2d3c-[0-9a-f]{24}$`)
+	if !re.MatchString(a) || !re.MatchString(b) {
+		t.Fatalf("roots %q, %q: want Root=1-5f1e2d3c-<24 hex>", a, b)
+	}
+	if a == b {
+		t.Errorf("two roots are the same: %q", a)
+	}
+}

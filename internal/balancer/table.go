@@ -45,6 +45,9 @@ type listenerEntry struct {
 	idle       time.Duration // the load balancer's idle_timeout.timeout_seconds
 	rules      []rule        // by priority; see route
 	action     action        // the default action
+	// forwarded is what verbatim writes between X-Forwarded-For's value
+	// and the trace id's: the listener's X-Forwarded-Proto and -Port.
+	forwarded string
 }
 
 // group is a target group as the data path needs it.

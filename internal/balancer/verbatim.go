@@ -193,10 +193,12 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 
 // inboundRequest is a client's request head as verbatim sends it on.
 type inboundRequest struct {
-	head                    *h1.Head
-	userAgent               *h1.Field // the first, as net/http's Write sends
-	xff, proto, port, trace string    // trace is empty for a new root, written as it goes (appendTraceRoot)
-	now                     time.Time // the request's start, the new root's time
+	head      *h1.Head
+	le        *listenerEntry // X-Forwarded-Proto and -Port
+	userAgent *h1.Field      // the first, as net/http's Write sends
+	xff       string
+	trace     string    // empty for a new root, written as it goes (appendTraceRoot)
+	now       time.Time // the request's start, the new root's time
 }
 
 // inbound is what rewrite makes of an eligible head: X-Forwarded-For
@@ -204,7 +206,7 @@ type inboundRequest struct {
 // and the first User-Agent.
 func inbound(h *h1.Head, remote string, le *listenerEntry, now time.Time) inboundRequest {
 	var prior []string
-	in := inboundRequest{head: h, proto: le.forwardedProto(), port: portString(le.port), now: now}
+	in := inboundRequest{head: h, le: le, now: now}
 	for i := range h.Fields {
 		switch f := &h.Fields[i]; f.Name {
 		case "X-Forwarded-For":
@@ -239,11 +241,7 @@ func (in *inboundRequest) write(bw *bufio.Writer) error {
 	}
 	_, _ = bw.WriteString("X-Forwarded-For: ")
 	_, _ = bw.WriteString(in.xff)
-	_, _ = bw.WriteString("\r\nX-Forwarded-Proto: ")
-	_, _ = bw.WriteString(in.proto)
-	_, _ = bw.WriteString("\r\nX-Forwarded-Port: ")
-	_, _ = bw.WriteString(in.port)
-	_, _ = bw.WriteString("\r\nX-Amzn-Trace-Id: ")
+	_, _ = bw.WriteString(in.le.forwarded)
 	if in.trace != "" {
 		_, _ = bw.WriteString(in.trace)
 	} else {

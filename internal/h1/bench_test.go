@@ -83,3 +83,18 @@ func BenchmarkWriteRequest(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkScanResponse is the verbatim forward's read of a response head
+// (nginx's five fields), without a header map.
+func BenchmarkScanResponse(b *testing.B) {
+	head := []byte("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Sun, 06 Dec 2026 09:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 1024\r\nConnection: keep-alive\r\n\r\n")
+	var fields []Field
+	b.ReportAllocs()
+	for b.Loop() {
+		h, _, err := ScanResponse(head, fields[:0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		fields = h.Fields
+	}
+}

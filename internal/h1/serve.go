@@ -489,6 +489,10 @@ func (w *response) writeStatus(code int) { WriteStatusLine(w.bw, code) }
 
 // WriteStatusLine writes the status line net/http's server writes for code.
 func WriteStatusLine(bw *bufio.Writer, code int) {
+	if code >= 0 && code < len(statusLines) && statusLines[code] != "" {
+		_, _ = bw.WriteString(statusLines[code])
+		return
+	}
 	_, _ = bw.WriteString("HTTP/1.1 ")
 	if text := http.StatusText(code); text != "" {
 		_, _ = bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(code), 10))
@@ -554,6 +558,16 @@ func writeValue(bw *bufio.Writer, v string) {
 	}
 	_, _ = bw.WriteString(v[start:])
 }
+
+// statusLines are the status lines of the codes net/http names, made once.
+var statusLines = func() (t [600]string) {
+	for code := range t {
+		if text := http.StatusText(code); text != "" {
+			t[code] = "HTTP/1.1 " + strconv.Itoa(code) + " " + text + "\r\n"
+		}
+	}
+	return t
+}()
 
 func bodyAllowed(code int) bool {
 	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
