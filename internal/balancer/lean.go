@@ -45,20 +45,22 @@ func newTraceRoot(now time.Time) string {
 // secret, and a system call per request is the most a hop spends on
 // anything.
 func appendTraceRoot(b []byte, now time.Time) []byte {
-	b = append(b, "Root=1-"...)
-	b = appendHex(b, uint64(uint32(now.Unix())), 8)
-	b = append(b, '-')
-	b = appendHex(b, rand.Uint64(), 16)
-	return appendHex(b, uint64(rand.Uint32()), 8)
+	var id [len("Root=1-") + 8 + 1 + 24]byte
+	copy(id[:], "Root=1-")
+	putHex(id[7:15], uint64(now.Unix()))
+	id[15] = '-'
+	putHex(id[16:32], rand.Uint64())
+	putHex(id[32:], uint64(rand.Uint32()))
+	return append(b, id[:]...)
 }
 
-// appendHex appends the n lowest hex digits of v, two at a time.
-func appendHex(b []byte, v uint64, n int) []byte {
-	for i := n - 2; i >= 0; i -= 2 {
-		pair := hexPairs[v>>(4*i)&0xff]
-		b = append(b, pair[0], pair[1])
+// putHex fills dst with the lowest hex digits of v, two at a time.
+func putHex(dst []byte, v uint64) {
+	for i := len(dst) - 2; i >= 0; i -= 2 {
+		pair := hexPairs[v&0xff]
+		dst[i], dst[i+1] = pair[0], pair[1]
+		v >>= 8
 	}
-	return b
 }
 
 // hexPairs is every byte's two hex digits.

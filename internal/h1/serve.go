@@ -105,7 +105,8 @@ func Serve(c *Conn) {
 	// connection, not with the server's context all connections share.
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
-	watch := newWatch(c.Conn, br, cancel)       // a client gone mid-request cancels ctx
+	watch := newWatch(c.Conn, br, cancel) // a client gone mid-request cancels ctx
+	defer watch.close()
 	deadline := time.Now().Add(c.HeaderTimeout) // the first head counts from the start
 	var head http.Request                       // parsed into, then copied with the context
 	var x Exchange                              // the request offered to Direct

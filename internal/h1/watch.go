@@ -10,12 +10,14 @@ import (
 	"time"
 )
 
-// watchDelay is how long a request runs before its connection is watched for
-// the client going away. net/http watches every request at once, with a read
-// started on a goroutine of its own and stopped when the handler returns: a
-// cost paid by every request to notice what matters only for slow ones. Here a
-// request that answers within watchDelay costs a timer reset and stop; one
-// that runs longer gets the same watch, started late.
+// watchDelay is how long a request runs, at least, before its connection is
+// watched for the client going away (at most twice as long). net/http
+// watches every request at once, with a read started on a goroutine of its
+// own and stopped when the handler returns: a cost paid by every request to
+// notice what matters only for slow ones. Here the connection's timer ticks
+// every watchDelay while requests come, instead of being set and stopped for
+// each, and a tick that finds the request of the tick before still running
+// starts the same watch, late.
 const watchDelay = 50 * time.Millisecond
 
 // aLongTimeAgo is a deadline in the past: it ends a read in progress.
@@ -35,7 +37,10 @@ type watch struct {
 	timer  *time.Timer
 
 	mu      sync.Mutex
-	armed   bool          // a request runs: the timer may start a read
+	running bool          // a request runs (between start and stop)
+	seq     uint64        // requests started
+	seen    uint64        // the request running at the latest tick (seq then)
+	ticking bool          // the timer is set
 	reading chan struct{} // a read in progress; closed when it ends
 	gone    bool          // the read failed: the client went away (written before reading closes)
 }
@@ -51,26 +56,46 @@ func (w *watch) start() {
 		return
 	}
 	w.mu.Lock()
-	w.armed = true
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	w.running = true
+	w.seq++
+	if w.ticking {
+		return
+	}
+	w.ticking = true
 	if w.timer == nil {
-		w.timer = time.AfterFunc(watchDelay, w.read)
+		w.timer = time.AfterFunc(watchDelay, w.tick)
 	} else {
 		w.timer.Reset(watchDelay)
 	}
 }
 
-// read runs when the timer fires, on the timer's goroutine: it waits on the
-// connection for a byte or its end.
-func (w *watch) read() {
+// tick runs when the timer fires, on the timer's goroutine: with no request
+// running the timer rests until the next start; a request seen running at
+// the tick before, still running, gets the watch; any other is noted for
+// the next tick.
+func (w *watch) tick() {
 	w.mu.Lock()
-	if !w.armed || w.reading != nil {
+	if !w.running || w.reading != nil {
+		w.ticking = false
 		w.mu.Unlock()
 		return
 	}
+	if w.seen != w.seq {
+		w.seen = w.seq
+		w.timer.Reset(watchDelay)
+		w.mu.Unlock()
+		return
+	}
+	w.ticking = false
 	done := make(chan struct{})
 	w.reading = done
 	w.mu.Unlock()
+	w.read(done)
+}
+
+// read waits on the connection for a byte or its end.
+func (w *watch) read(done chan struct{}) {
 	defer close(done)
 	_, err := w.br.Peek(1)
 	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
@@ -84,12 +109,8 @@ func (w *watch) read() {
 // again: it ends a read in progress and waits for it. It reports whether
 // the client went away.
 func (w *watch) stop() (gone bool) {
-	if w.timer == nil {
-		return false
-	}
-	w.timer.Stop()
 	w.mu.Lock()
-	w.armed = false
+	w.running = false
 	done := w.reading
 	w.mu.Unlock()
 	if done == nil {
@@ -102,4 +123,14 @@ func (w *watch) stop() (gone bool) {
 	w.reading = nil
 	w.mu.Unlock()
 	return w.gone
+}
+
+// close stops the timer for good, when the connection's serving ends.
+func (w *watch) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.running = false
+	if w.timer != nil {
+		w.timer.Stop()
+	}
 }

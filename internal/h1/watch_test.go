@@ -84,7 +84,7 @@ func TestServeWatchKeepsTheConnection(t *testing.T) {
 					case <-r.Context().Done():
 						http.Error(w, "cancelled", http.StatusInternalServerError)
 						return
-					case <-time.After(4 * watchDelay):
+					case <-time.After(5 * watchDelay):
 					}
 				}
 				_, _ = io.WriteString(w, "done "+r.URL.Path)
@@ -119,7 +119,7 @@ func TestServeWatchKeepsTheConnection(t *testing.T) {
 			<-started
 			<-started
 			<-started
-			time.Sleep(2 * watchDelay) // not a timing assertion: lets the watch start reading first
+			time.Sleep(3 * watchDelay) // not a timing assertion: lets the watch start reading first
 			_, _ = io.WriteString(c, "GET /pipelined HTTP/1.1\r\nHost: h\r\n\r\n")
 			read("done /slow")
 			read("done /pipelined")
@@ -132,7 +132,7 @@ func TestServeWatchKeepsTheConnection(t *testing.T) {
 func TestServeWatchThenFallback(t *testing.T) {
 	s := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
-			time.Sleep(3 * watchDelay)
+			time.Sleep(4 * watchDelay)
 		}
 		body, _ := io.ReadAll(r.Body)
 		_, _ = io.WriteString(w, r.URL.Path+" "+string(body))
@@ -140,7 +140,7 @@ func TestServeWatchThenFallback(t *testing.T) {
 	c := dialBoth(t, s.addr, false)
 	defer c.Close()
 	_, _ = io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
-	time.Sleep(2 * watchDelay) // the watch reads when the POST arrives
+	time.Sleep(3 * watchDelay) // the watch reads when the POST arrives
 	_, _ = io.WriteString(c, "POST /post HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
 	br := bufio.NewReader(c)
 	for _, want := range []string{"/slow ", "/post hello"} {
