@@ -162,6 +162,17 @@ func (p *passive) drop(key string) {
 	p.n.Add(-1)
 }
 
+// latency is p.latencyOf(g.arn), kept in g (a table's groups live as long
+// as the table): one atomic load a request instead of a lock and a lookup.
+func (g *group) latency(p *passive) *latency {
+	if l := g.lat.Load(); l != nil {
+		return l
+	}
+	l := p.latencyOf(g.arn)
+	g.lat.Store(l)
+	return l
+}
+
 // latencyOf is the group's latency record, made on first use.
 func (p *passive) latencyOf(arn string) *latency {
 	p.latMu.RLock()
@@ -307,7 +318,7 @@ func forward[R any](f forwarder, rt *route, ctx context.Context, method string, 
 	p := f.s.passive
 	var lat *latency
 	if rt.group != nil {
-		lat = p.latencyOf(rt.group.arn)
+		lat = rt.group.latency(p)
 	}
 	retryable := rt.group != nil && idempotent(method) && replay
 	// Targets this request timed out on, and the least per-try timeout it
@@ -327,8 +338,8 @@ func forward[R any](f forwarder, rt *route, ctx context.Context, method string, 
 		}
 		res, err := try(perTry)
 		if err == nil {
-			rt.answered = time.Now()
-			took := rt.answered.Sub(start)
+			rt.took = time.Since(rt.started)
+			took := rt.took - start.Sub(rt.started)
 			if lat != nil {
 				lat.observe(took)
 			}

@@ -66,10 +66,12 @@ type fastKey struct {
 // fastPool is one destination's idle connections, the newest last (reused
 // first: it is the least likely to have been closed by the target).
 type fastPool struct {
-	dialer *net.Dialer
-	tls    *tls.Config // HTTPS targets; nil: plain HTTP
-	mu     sync.Mutex
-	idle   []*fastConn
+	addr    string
+	dialer  *net.Dialer
+	tls     *tls.Config // HTTPS targets; nil: plain HTTP
+	retired atomic.Bool // forgotten by fastPools: a connection put back closes
+	mu      sync.Mutex
+	idle    []*fastConn
 }
 
 // fastConn is a connection to a target with its buffers.
@@ -118,7 +120,7 @@ func (fp *fastPools) get(node, addr string, https bool) *fastPool {
 			d.LocalAddr = &net.TCPAddr{IP: ip}
 			d.Control = listen.DialControl
 		}
-		p = &fastPool{dialer: d}
+		p = &fastPool{addr: addr, dialer: d}
 		if https {
 			// Resumed sessions spare a new connection the full handshake.
 			p.tls = &tls.Config{InsecureSkipVerify: true, ClientSessionCache: tls.NewLRUClientSessionCache(64)} //nolint:gosec // ALB does not validate targets
@@ -134,7 +136,7 @@ func (fp *fastPools) keep(nodes map[string]bool) {
 	defer fp.mu.Unlock()
 	for k, p := range fp.byDest {
 		if !nodes[k.node] {
-			p.closeIdle()
+			p.retire()
 			delete(fp.byDest, k)
 		}
 	}
@@ -156,7 +158,7 @@ func (fp *fastPools) keepTargets(t *table) {
 	}
 	for k, p := range fp.byDest {
 		if !targets[k.addr] {
-			p.closeIdle()
+			p.retire()
 			delete(fp.byDest, k)
 		}
 	}
@@ -172,16 +174,27 @@ func (p *fastPool) closeIdle() {
 	}
 }
 
+// retire closes the idle connections and, from now on, the ones put back:
+// the pool is forgotten, but requests in flight may still hold it.
+func (p *fastPool) retire() {
+	p.mu.Lock()
+	p.retired.Store(true)
+	p.mu.Unlock()
+	p.closeIdle()
+}
+
 // take is an idle connection, or nil. Connections idle for longer than the
-// transport's IdleConnTimeout are closed on the way.
-func (p *fastPool) take() *fastConn {
+// transport's IdleConnTimeout at now are closed on the way. (The pool's
+// callers pass the times they already have: a clock read costs a busy hop
+// more than it would seem, 30 to 55 ns in a VM.)
+func (p *fastPool) take(now time.Time) *fastConn {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for n := len(p.idle); n > 0; n = len(p.idle) {
 		c := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		if time.Since(c.lastUsed) < defaultIdleTimeout {
+		if now.Sub(c.lastUsed) < defaultIdleTimeout {
 			return c
 		}
 		c.Close()
@@ -189,11 +202,11 @@ func (p *fastPool) take() *fastConn {
 	return nil
 }
 
-// put keeps c for the next request. The oldest idle connection goes when it
-// has been idle for the transport's IdleConnTimeout: take reuses the newest,
-// so after a burst the oldest would otherwise stay open for good.
-func (p *fastPool) put(c *fastConn) {
-	now := time.Now()
+// put keeps c, last used at now, for the next request. The oldest idle
+// connection goes when it has been idle for the transport's IdleConnTimeout:
+// take reuses the newest, so after a burst the oldest would otherwise stay
+// open for good.
+func (p *fastPool) put(c *fastConn, now time.Time) {
 	c.lastUsed = now
 	var expired *fastConn
 	p.mu.Lock()
@@ -202,7 +215,7 @@ func (p *fastPool) put(c *fastConn) {
 		p.idle[0] = nil
 		p.idle = p.idle[1:]
 	}
-	if len(p.idle) < maxIdlePerDest {
+	if len(p.idle) < maxIdlePerDest && !p.retired.Load() {
 		p.idle = append(p.idle, c)
 		c = nil
 	}
@@ -255,8 +268,9 @@ func (p *fastPool) dial(ctx context.Context, addr string, wait time.Duration) (*
 func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http.Response, error) {
 	var res *http.Response
 	ab := &abort{ctx: req.Context(), once: true}
-	c, err := pool.send(ab, req.URL.Host, wait, func(c *fastConn) (err error) {
-		if err = c.writeRequest(req, wait); err == nil {
+	now := time.Now()
+	c, err := pool.send(ab, req.URL.Host, now, wait, func(c *fastConn) (err error) {
+		if err = c.writeRequest(req, now, wait); err == nil {
 			res, err = c.receive(req)
 		}
 		return err
@@ -273,7 +287,7 @@ func (pool *fastPool) withBody(c *fastConn, ab *abort, res *http.Response) *http
 	if res.Body == http.NoBody {
 		// HEAD, 204, 304: the response is whole already.
 		if ab.disarm(c) && !res.Close {
-			pool.put(c)
+			pool.put(c, time.Now())
 		} else {
 			c.Close()
 		}
@@ -286,12 +300,12 @@ func (pool *fastPool) withBody(c *fastConn, ab *abort, res *http.Response) *http
 // send runs exchange (a request written and its response's headers read)
 // on an idle connection to addr, else a new one, and returns the connection
 // with the response's body still to read, armed in ab: the caller disarms
-// it. On error the connection is closed.
-func (pool *fastPool) send(ab *abort, addr string, wait time.Duration, exchange func(*fastConn) error) (*fastConn, error) {
+// it. On error the connection is closed. now is when the try started.
+func (pool *fastPool) send(ab *abort, addr string, now time.Time, wait time.Duration, exchange func(*fastConn) error) (*fastConn, error) {
 	for attempt := 0; ; attempt++ {
 		var c *fastConn
 		if attempt == 0 {
-			c = pool.take()
+			c = pool.take(now)
 		}
 		reused := c != nil
 		if c == nil {
@@ -376,12 +390,13 @@ func (e *staleError) Unwrap() error { return e.err }
 // writeRequest writes req, and bounds the exchange (the write and the
 // response's headers) by wait: a target that stopped reading (its window
 // full) must not hold the try past it.
-func (c *fastConn) writeRequest(req *http.Request, wait time.Duration) error {
-	return c.write(wait, func(bw *bufio.Writer) error { return h1.WriteRequest(bw, req) })
+func (c *fastConn) writeRequest(req *http.Request, now time.Time, wait time.Duration) error {
+	return c.write(now, wait, func(bw *bufio.Writer) error { return h1.WriteRequest(bw, req) })
 }
 
-func (c *fastConn) write(wait time.Duration, head func(*bufio.Writer) error) error {
-	if err := c.bound(wait); err != nil {
+// write writes a request head with head, within wait from now.
+func (c *fastConn) write(now time.Time, wait time.Duration, head func(*bufio.Writer) error) error {
+	if err := c.bound(now, wait); err != nil {
 		return err
 	}
 	err := head(c.bw)
@@ -401,8 +416,8 @@ func (c *fastConn) write(wait time.Duration, head func(*bufio.Writer) error) err
 // set up to wait/64 before that stays (a response timeout of 60 s is moved
 // about once a second): with a response whose body comes with its head,
 // which needs no unbound, a busy connection's exchanges move no timer.
-func (c *fastConn) bound(wait time.Duration) error {
-	d := time.Now().Add(wait)
+func (c *fastConn) bound(now time.Time, wait time.Duration) error {
+	d := now.Add(wait)
 	if !c.deadline.IsZero() && !c.deadline.After(d) && d.Sub(c.deadline) <= wait/64 {
 		return nil
 	}
@@ -516,7 +531,7 @@ func (b *fastBody) finish(whole bool) {
 	b.done = true
 	b.src.Close()
 	if b.abort.disarm(b.c) && whole && b.reusable {
-		b.pool.put(b.c)
+		b.pool.put(b.c, time.Now())
 		return
 	}
 	b.c.Close()

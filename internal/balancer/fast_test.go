@@ -252,7 +252,8 @@ func TestFastEligible(t *testing.T) {
 }
 
 // TestFastPoolIdle: take reuses the newest idle connection; one idle past
-// the idle timeout is closed rather than reused, by take and by put.
+// the idle timeout is closed rather than reused, by take and by put; a
+// retired pool keeps none.
 func TestFastPoolIdle(t *testing.T) {
 	newConn := func() (*fastConn, net.Conn) {
 		a, b := net.Pipe()
@@ -267,13 +268,13 @@ func TestFastPoolIdle(t *testing.T) {
 	p := &fastPool{}
 	old, oldPeer := newConn()
 	fresh, _ := newConn()
-	p.put(old)
-	p.put(fresh)
-	if got := p.take(); got != fresh {
+	p.put(old, time.Now())
+	p.put(fresh, time.Now())
+	if got := p.take(time.Now()); got != fresh {
 		t.Fatalf("take: got %p, want the newest %p", got, fresh)
 	}
 	old.lastUsed = time.Now().Add(-2 * defaultIdleTimeout)
-	if got := p.take(); got != nil {
+	if got := p.take(time.Now()); got != nil {
 		t.Errorf("take with only an expired connection: got %p, want nil", got)
 	}
 	if !closed(oldPeer) {
@@ -282,15 +283,28 @@ func TestFastPoolIdle(t *testing.T) {
 
 	p = &fastPool{}
 	stale, stalePeer := newConn()
-	p.put(stale)
+	p.put(stale, time.Now())
 	stale.lastUsed = time.Now().Add(-2 * defaultIdleTimeout)
 	next, _ := newConn()
-	p.put(next)
+	p.put(next, time.Now())
 	if !closed(stalePeer) {
 		t.Error("put kept the connection idle past the timeout")
 	}
 	if n := len(p.idle); n != 1 {
 		t.Errorf("idle after put: got %d, want 1", n)
+	}
+
+	// A pool fastPools forgot (its target or node went) while a request
+	// held it: the connection that request puts back closes.
+	p = &fastPool{}
+	p.retire()
+	late, latePeer := newConn()
+	p.put(late, time.Now())
+	if !closed(latePeer) {
+		t.Error("a retired pool kept a connection put back")
+	}
+	if n := len(p.idle); n != 0 {
+		t.Errorf("idle in a retired pool: got %d, want 0", n)
 	}
 }
 

@@ -18,20 +18,38 @@ import (
 // It is a watchdog timer rather than conn deadlines pushed on every Read and
 // Write, because http.Server sets read deadlines of its own (the header
 // timeout, and a deadline in the past to abort its background read) that such
-// pushes would override.
+// pushes would override. A read or write only raises a flag, with no clock
+// read; the timer looks at the flag idleChecks times per idle timeout, so the
+// connection closes after idle to idle + idle/idleChecks of silence.
 type idleConn struct {
 	net.Conn
 	idle  time.Duration
-	start time.Time
-	last  atomic.Int64 // time of the latest byte moved, as time.Since(start)
+	moved atomic.Bool  // a byte moved since the timer's latest look
 	held  atomic.Int32 // requests waiting for their target (see targetWait)
 
-	mu     sync.Mutex // guards timer and closed
+	mu     sync.Mutex // guards timer, closed and quiet
 	timer  *time.Timer
 	closed bool
+	quiet  time.Duration // silence the timer has seen so far
 
-	abort abort // the verbatim forward's (abortFor)
+	abort abort     // the verbatim forward's (abortFor)
+	pool  *fastPool // the verbatim forward's latest (poolFor)
 }
+
+// poolFor is the fast pool to rt's target: the connection's latest when it
+// is that target's and not retired (a connection's requests mostly go to one
+// target), else fastPools'. Only the connection's goroutine calls it.
+func (c *idleConn) poolFor(s *Service, rt *route) *fastPool {
+	https := rt.group.protocol == "HTTPS"
+	if p := c.pool; p != nil && p.addr == rt.target.addr && (p.tls != nil) == https && !p.retired.Load() {
+		return p
+	}
+	c.pool = s.transports.fast.get(rt.node, rt.target.addr, https)
+	return c.pool
+}
+
+// idleChecks is how often per idle timeout the watchdog looks.
+const idleChecks = 8
 
 // abortFor is the abort of the connection's requests, whose context is ctx
 // (package h1 gives them all the same, and serves one at a time).
@@ -46,14 +64,20 @@ func newIdleConn(c net.Conn, idle time.Duration) *idleConn {
 	if idle <= 0 {
 		idle = defaultIdleTimeout
 	}
-	ic := &idleConn{Conn: c, idle: idle, start: time.Now()}
+	ic := &idleConn{Conn: c, idle: idle}
 	ic.mu.Lock()
-	ic.timer = time.AfterFunc(idle, ic.expire)
+	ic.timer = time.AfterFunc(idle/idleChecks, ic.expire)
 	ic.mu.Unlock()
 	return ic
 }
 
-func (c *idleConn) touch() { c.last.Store(int64(time.Since(c.start))) }
+// touch notes that a byte moved (the load spares a busy connection a
+// store to the flag the timer clears).
+func (c *idleConn) touch() {
+	if !c.moved.Load() {
+		c.moved.Store(true)
+	}
+}
 
 func (c *idleConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
@@ -79,20 +103,23 @@ func (c *idleConn) Close() error {
 	return c.Conn.Close()
 }
 
-// expire runs when the timer fires: it closes the connection if it has been
-// idle long enough, else rearms for the rest.
+// expire runs when the timer fires: it closes the connection once it has
+// seen idle of silence, else looks again a step later. A request waiting
+// for its target is not silence (responseTimeout bounds that wait).
 func (c *idleConn) expire() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
-	left := c.idle - (time.Since(c.start) - time.Duration(c.last.Load()))
-	if c.held.Load() > 0 {
-		left = c.idle // look again later; responseTimeout bounds the wait
+	step := c.idle / idleChecks
+	if c.moved.Swap(false) || c.held.Load() > 0 {
+		c.quiet = 0
+	} else {
+		c.quiet += step
 	}
-	if left > 0 {
-		c.timer.Reset(left)
+	if c.quiet < c.idle {
+		c.timer.Reset(step)
 		return
 	}
 	c.closed = true

@@ -71,10 +71,10 @@ func (m *metrics) request(code int) {
 // targetDone observes the wait for rt's target: from the route to the
 // response headers (forward notes when they came).
 func (m *metrics) targetDone(rt *route) {
-	if rt.answered.IsZero() {
-		rt.answered = time.Now()
+	if rt.took == 0 {
+		rt.took = time.Since(rt.started)
 	}
-	m.target.Observe(rt.answered.Sub(rt.started).Seconds())
+	m.target.Observe(rt.took.Seconds())
 }
 
 func (m *metrics) check(result string)   { m.checks.WithLabelValues(result).Inc() }

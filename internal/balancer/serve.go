@@ -394,15 +394,15 @@ func statusText(code int) string {
 
 // route is what handle decided for one forwarded request.
 type route struct {
-	node     string         // node IP that accepted the connection: the source of the dial
-	le       *listenerEntry // the socket's listener: X-Forwarded-Proto and -Port
-	group    *group         // forwarded to (its protocol is the target's); forwarder retries on it
-	target   *target        // the target of the latest attempt
-	started  time.Time
-	answered time.Time // the latest try's response headers came (forward)
-	wait     *targetWait
-	body     *reqbody.Body       // the client's request body; nil when there is none
-	client   http.ResponseWriter // forwardDirect's: 1xx responses go to it (relay1xx)
+	node    string         // node IP that accepted the connection: the source of the dial
+	le      *listenerEntry // the socket's listener: X-Forwarded-Proto and -Port
+	group   *group         // forwarded to (its protocol is the target's); forwarder retries on it
+	target  *target        // the target of the latest attempt
+	started time.Time
+	took    time.Duration // from started to the response headers (forward)
+	wait    *targetWait
+	body    *reqbody.Body       // the client's request body; nil when there is none
+	client  http.ResponseWriter // forwardDirect's: 1xx responses go to it (relay1xx)
 
 	waitState targetWait // what wait points to (handle)
 }

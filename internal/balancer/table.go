@@ -64,6 +64,7 @@ type group struct {
 	// found healthy (Service.localHealthOf). It changes with every check
 	// that changes a state, without a new table.
 	local atomic.Pointer[[]target]
+	lat   atomic.Pointer[latency] // latency's
 }
 
 type target struct {

@@ -21,8 +21,12 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// Sizes of a connection's buffers. A head that does not fit readBufferSize
-// goes to the fallback: net/http's limits judge it.
+// MaxHead is the largest request head Serve reads itself (its read
+// buffer): a larger one goes to the fallback, where net/http's limits judge
+// it.
+const MaxHead = readBufferSize
+
+// Sizes of a connection's buffers.
 const (
 	readBufferSize  = 8 << 10
 	writeBufferSize = 4 << 10
