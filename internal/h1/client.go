@@ -167,7 +167,8 @@ type ResponseHead struct {
 // header fields as ParseHead takes them, at most one Content-Length (digits),
 // no Transfer-Encoding or Trailer. It returns the head's length, or
 // ErrIncomplete, or ErrUnsupported. The fields are appended to list, which
-// it reuses.
+// it reuses: list's array holds the connection's previous head's fields,
+// whose lines a new head repeats (eachField).
 func ScanResponse(b []byte, list []Field) (ResponseHead, int, error) {
 	h, _, n, err := scanResponse(b, false, list)
 	return h, n, err
@@ -201,7 +202,10 @@ func scanResponse(b []byte, withHeader bool, list []Field) (ResponseHead, http.H
 		header = make(http.Header, fields-1)
 	}
 	h := ResponseHead{StatusCode: code, ContentLength: -1, status: strings.TrimLeft(status, " ")}
-	taken := eachField(rest, func(f Field) bool {
+	// The fields of the head list held last, which the visit below
+	// overwrites only at positions eachField has passed.
+	prev := list[:cap(list)]
+	taken := eachField(rest, prev, func(f Field) bool {
 		key, value := f.Name, f.Value
 		if !withHeader {
 			list = append(list, f)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,39 @@ func FuzzReadResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if got, want := readBoth(b); got != want {
 			t.Fatalf("%q:\ngot      %s\nnet/http %s", b, got, want)
+		}
+	})
+}
+
+// FuzzRepeatedHeads holds a head read after another on the same connection
+// (its fields as the list, whose lines eachField may know again) to the
+// same head read alone: the same fields, length and error, whatever the
+// two heads are, a request's or a response's.
+func FuzzRepeatedHeads(f *testing.F) {
+	res := "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Sun, 06 Dec 2026 09:00:00 GMT\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n"
+	f.Add([]byte(res), []byte(strings.Replace(res, "09:00:00", "09:00:01", 1)))
+	f.Add([]byte(res), []byte("HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n"))
+	req := "GET / HTTP/1.1\r\nHost: a.test\r\nAccept: */*\r\n\r\n"
+	f.Add([]byte(req), []byte("GET /x HTTP/1.1\r\nHost: a.test\r\nAccept: */*\r\nConnection: close\r\n\r\n"))
+	f.Add([]byte(req), []byte("GET / HTTP/1.1\r\nAccept: */*\r\nHost: a.test\r\nHost: a.test\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		prior, _, _ := ScanResponse(first, nil)
+		got, gn, gerr := ScanResponse(second, prior.Fields[:0])
+		want, wn, werr := ScanResponse(second, nil)
+		if len(got.Fields) == 0 && len(want.Fields) == 0 {
+			got.Fields, want.Fields = nil, nil
+		}
+		if gn != wn || gerr != werr || !reflect.DeepEqual(got, want) {
+			t.Fatalf("response %q after %q:\ngot  %+v %d %v\nwant %+v %d %v", second, first, got, gn, gerr, want, wn, werr)
+		}
+		priorReq, _, _, _ := scanHead(first, false, nil)
+		gotReq, _, gn, gerr := scanHead(second, false, priorReq.Fields[:0])
+		wantReq, _, wn, werr := scanHead(second, false, nil)
+		if len(gotReq.Fields) == 0 && len(wantReq.Fields) == 0 {
+			gotReq.Fields, wantReq.Fields = nil, nil
+		}
+		if gn != wn || gerr != werr || !reflect.DeepEqual(gotReq, wantReq) {
+			t.Fatalf("request %q after %q:\ngot  %+v %d %v\nwant %+v %d %v", second, first, gotReq, gn, gerr, wantReq, wn, werr)
 		}
 	})
 }

@@ -99,7 +99,10 @@ func scanHead(b []byte, withHeader bool, list []Field) (Head, http.Header, int, 
 		header = make(http.Header, fields-1)
 	}
 	hosts, lengths := 0, 0
-	taken := eachField(rest, func(f Field) bool {
+	// The fields of the head list held last, which the visit below
+	// overwrites only at positions eachField has passed.
+	prev := list[:cap(list)]
+	taken := eachField(rest, prev, func(f Field) bool {
 		key, value := f.Name, f.Value
 		if !withHeader {
 			list = append(list, f)
@@ -194,8 +197,25 @@ func headEnd(b []byte) (lines, n int, err error) {
 // the name canonical (CanonicalMIMEHeaderKey returns a common name from its
 // table: no allocation for the names the common fields have). It reports
 // false when a line is no field ParseHead takes, or visit returned false.
-func eachField(rest string, visit func(f Field) bool) bool {
-	for rest != "\r\n" {
+//
+// prev are fields an earlier head of the same connection had, each at its
+// line's position: a line that came in again, byte for byte, is that field
+// again, without reading it anew (a target's responses and a client's
+// requests repeat most of their lines: Server, Content-Type, Host...). Only
+// a field whose line is kept (Field.line) can be known again so, and any
+// field prev holds came out of nextField: what it checked holds of the
+// same bytes.
+func eachField(rest string, prev []Field, visit func(f Field) bool) bool {
+	for k := 0; rest != "\r\n"; k++ {
+		if k < len(prev) {
+			if p := prev[k]; p.line != "" && strings.HasPrefix(rest, p.line) {
+				if !visit(p) {
+					return false
+				}
+				rest = rest[len(p.line):]
+				continue
+			}
+		}
 		f, r, canonical, ok := nextField(rest)
 		if !ok {
 			return false
