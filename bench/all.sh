@@ -197,30 +197,6 @@ to_ms() { # wrk duration (12.3us, 4.5ms, 1.2s) → milliseconds
 
 # gh_start name stack [serve args...]: runs gatehouse (prefix it with GH_WRAP, e.g.
 # taskset), waits until it applied the stack; sets GH_PID and GH_OUT.
-# nginx_conf dir workers http [top]: writes dir/nginx.conf, an nginx whose
-# logs, pid and temporary files stay in dir, with http inside its http block
-# (top: main-context lines such as "master_process off;").
-nginx_conf() {
-	local dir=$1 workers=$2 http=$3 top=${4:-}
-	mkdir -p "$dir"
-	cat >"$dir/nginx.conf" <<-EOF
-		$top
-		worker_processes $workers;
-		error_log $dir/error.log warn;
-		pid $dir/nginx.pid;
-		events { worker_connections 4096; }
-		http {
-		  access_log off;
-		  client_body_temp_path $dir/body;
-		  proxy_temp_path $dir/proxy;
-		  fastcgi_temp_path $dir/fastcgi;
-		  uwsgi_temp_path $dir/uwsgi;
-		  scgi_temp_path $dir/scgi;
-		$http
-		}
-	EOF
-}
-
 # API Gateway's account throttle (10,000 rps, as AWS) would turn the chain's
 # requests into cheap 429s past that rate: every gatehouse here runs with it
 # raised, as an AWS account can have it raised.
@@ -532,26 +508,7 @@ l7_group() {
 		  reverse_proxy $backend:8080
 		}
 	EOF
-	cat >"$WORK/l7.yaml" <<-EOF
-		region: us-west-2
-		securityGroups:
-		  - name: alb-sg
-		    description: HTTP from anywhere
-		    ingress: [{protocol: tcp, port: 80, cidr: 0.0.0.0/0}]
-		targetGroups:
-		  - name: backend
-		    protocol: HTTP
-		    port: 8080
-		    targetType: ip
-		    targets: {ips: [$backend]}
-		    healthCheck: {protocol: HTTP, path: /, matcher: "200", intervalSeconds: 5, timeoutSeconds: 2, healthyThreshold: 2}
-		loadBalancers:
-		  - name: l7
-		    subnets: [a, b]
-		    securityGroups: [alb-sg]
-		    listeners:
-		      - {protocol: HTTP, port: 80, forward: backend}
-	EOF
+	l7_stack "$WORK/l7.yaml" l7 "$backend"
 	taskset -c "$CLIENT_CPU" nginx -c "$WORK/nginx-be/nginx.conf" -g 'daemon off;' >"$RESULTS/l7-backend.log" 2>&1 &
 	started $!
 	local pin=(taskset -c "$PROXY_CPU")
@@ -627,26 +584,7 @@ hung_group() {
 	log "== hung: one of 3 targets stopped (SIGSTOP), then killed, under load"
 	local gh_t=("$NET.1.1" "$NET.1.2" "$NET.1.3") hap_t=("$NET.0.21" "$NET.0.22" "$NET.0.23") i
 	for i in 0 1 2; do start_target "$i" "${gh_t[$i]}"; start_target $((i + 3)) "${hap_t[$i]}"; done
-	cat >"$WORK/hung.yaml" <<-EOF
-		region: us-west-2
-		securityGroups:
-		  - name: alb-sg
-		    description: HTTP from anywhere
-		    ingress: [{protocol: tcp, port: 80, cidr: 0.0.0.0/0}]
-		targetGroups:
-		  - name: three
-		    protocol: HTTP
-		    port: 8080
-		    targetType: ip
-		    targets: {ips: [${gh_t[0]}, ${gh_t[1]}, ${gh_t[2]}]}
-		    healthCheck: {protocol: HTTP, path: /, matcher: "200", intervalSeconds: 5, timeoutSeconds: 2, healthyThreshold: 2, unhealthyThreshold: 2}
-		loadBalancers:
-		  - name: hung
-		    subnets: [a, b]
-		    securityGroups: [alb-sg]
-		    listeners:
-		      - {protocol: HTTP, port: 80, forward: three}
-	EOF
+	l7_stack "$WORK/hung.yaml" three "${gh_t[@]}"
 	# HAProxy as the issue ran it: retries 3 and redispatch, health checks as the
 	# target group's (every 5 s, 2 s timeout, 2 to fall or rise), 5 s server timeout.
 	cat >"$WORK/haproxy-hung.cfg" <<-EOF
