@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -41,15 +42,19 @@ func needRoot(t testing.TB) {
 	}
 }
 
-// freeAddr returns a free UDP+TCP port on 127.0.0.1 for the nameserver.
+// freeAddr returns a port on 127.0.0.1 free for UDP and TCP (the nameserver
+// takes both). It is picked below the kernel's ephemeral range (32768 up, by
+// default): a port from that range, free when checked, can become a
+// connection's local port or another test's ":0" listener before the daemon
+// binds it (CI saw "address already in use" so); none is handed out here.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	for range 100 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		pc, err := net.ListenPacket("udp", addr)
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		addr := pc.LocalAddr().String()
 		l, err := net.Listen("tcp", addr)
 		pc.Close()
 		if err == nil {
