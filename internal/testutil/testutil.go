@@ -1,7 +1,7 @@
 // Package testutil is the support every package's tests share: polling for a
 // state that arrives asynchronously, unwrapping a result that must not fail,
-// self-signed certificates, and replacing a value for one test. It is imported
-// by tests only.
+// self-signed certificates, free ports, and replacing a value for one test.
+// It is imported by tests only.
 package testutil
 
 import (
@@ -12,9 +12,43 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	mrand "math/rand/v2"
+	"net"
+	"strconv"
 	"testing"
 	"time"
 )
+
+// FreePort returns a port free on ip for TCP, and for UDP too when udp, for
+// a server a test starts next. It is picked below the kernel's ephemeral
+// range (32768 up, by default): a port from that range, free when checked,
+// can become a connection's local port or another test's ":0" listener
+// before the server binds it (CI saw "address already in use" so); none is
+// handed out here.
+func FreePort(t testing.TB, ip string, udp bool) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + mrand.IntN(12000)
+		addr := net.JoinHostPort(ip, strconv.Itoa(port))
+		var pc net.PacketConn
+		if udp {
+			var err error
+			if pc, err = net.ListenPacket("udp", addr); err != nil {
+				continue
+			}
+		}
+		l, err := net.Listen("tcp", addr)
+		if pc != nil {
+			pc.Close()
+		}
+		if err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatalf("no free port on %s", ip)
+	return 0
+}
 
 // WaitLimit bounds every Eventually: long enough for a loaded 2-core CI
 // machine, never a measure of speed (no test asserts timing).

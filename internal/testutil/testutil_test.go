@@ -3,6 +3,8 @@ package testutil
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"net"
+	"strconv"
 	"testing"
 )
 
@@ -39,4 +41,24 @@ func TestEventually(t *testing.T) {
 	if n != 3 {
 		t.Errorf("polls: got %d, want 3", n)
 	}
+}
+
+// TestFreePort: the port is below the ephemeral range and free for both
+// protocols when asked for both.
+func TestFreePort(t *testing.T) {
+	port := FreePort(t, "127.0.0.1", true)
+	if port < 1024 || port >= 32768 {
+		t.Fatalf("got port %d, want one in [1024, 32768)", port)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("tcp %s: %v", addr, err)
+	}
+	l.Close()
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatalf("udp %s: %v", addr, err)
+	}
+	pc.Close()
 }

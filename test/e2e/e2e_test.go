@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -16,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,28 +42,10 @@ func needRoot(t testing.TB) {
 	}
 }
 
-// freeAddr returns a port on 127.0.0.1 free for UDP and TCP (the nameserver
-// takes both). It is picked below the kernel's ephemeral range (32768 up, by
-// default): a port from that range, free when checked, can become a
-// connection's local port or another test's ":0" listener before the daemon
-// binds it (CI saw "address already in use" so); none is handed out here.
+// freeAddr returns an address on 127.0.0.1 free for UDP and TCP (the
+// nameserver takes both).
 func freeAddr(t testing.TB) string {
-	t.Helper()
-	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
-		pc, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			continue
-		}
-		l, err := net.Listen("tcp", addr)
-		pc.Close()
-		if err == nil {
-			l.Close()
-			return addr
-		}
-	}
-	t.Fatal("no free port for the nameserver")
-	return ""
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(testutil.FreePort(t, "127.0.0.1", true)))
 }
 
 func loadExample(t testing.TB) *stack.File {

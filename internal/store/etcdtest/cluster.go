@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+
+	"gatehouse/internal/testutil"
 )
 
 // Cluster is a real etcd cluster of several members, all embedded in the test
@@ -172,12 +174,4 @@ func (m *Member) start() error {
 }
 
 // freePortOn is a port free on ip now.
-func freePortOn(t testing.TB, ip netip.Addr) int {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePortOn(t testing.TB, ip netip.Addr) int { return testutil.FreePort(t, ip.String(), false) }

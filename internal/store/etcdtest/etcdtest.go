@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap"
 
 	"gatehouse/internal/store"
+	"gatehouse/internal/testutil"
 )
 
 // Server is one etcd member. Endpoint stays the same across Restart.
@@ -242,12 +243,5 @@ func OpenAt(t testing.TB, endpoint, prefix string) *store.Etcd {
 	return st
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freePort is a port free on 127.0.0.1 for an etcd listener.
+func freePort(t testing.TB) int { return testutil.FreePort(t, "127.0.0.1", false) }
