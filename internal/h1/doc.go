@@ -14,7 +14,9 @@
 // (net/http's server), which then serves it to its end: its answers, 400s
 // and limits included, are net/http's. A fuzz test holds the parser to
 // that: whatever ParseHead takes, net/http reads the same request from the
-// same bytes.
+// same bytes. A header line is read in one pass, and a line that repeats,
+// byte for byte, the connection's previous head's line at its place (a
+// client's Host, a target's Server) is that field again, not read anew.
 //
 // Before it builds a request, Serve offers the head to Conn.Direct, when set,
 // if the target is one net/http would send on unchanged (Exchange): a proxy
@@ -22,13 +24,13 @@
 // answer through the usual ResponseWriter, or decline (Handler serves it).
 //
 // A client that goes away while a handler runs cancels the request's
-// context, as with net/http; h1 starts watching for it once a request has run
-// for watchDelay instead of on every request (watch.go). Unlike net/http's,
-// the context does not end when the handler returns: every request on a
-// connection shares the connection's, so a handler must release what it
-// registers on it (the cancel of a context.WithCancel, the stop of an
-// AfterFunc) when its request ends. What it leaves stays, with all it
-// holds, until the client closes the connection.
+// context, as with net/http; h1 starts watching for it once a request has
+// run for watchDelay to twice that, instead of on every request (watch.go).
+// Unlike net/http's, the context does not end when the handler returns:
+// every request on a connection shares the connection's, so a handler must
+// release what it registers on it (the cancel of a context.WithCancel, the
+// stop of an AfterFunc) when its request ends. What it leaves stays, with
+// all it holds, until the client closes the connection.
 //
 // The response side is net/http's as a client sees it: the status line, the
 // handler's headers, Date, Content-Length when the handler's whole body fits
