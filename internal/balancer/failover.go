@@ -281,7 +281,7 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}))
 	}
 	fast := rt.group != nil && fastEligible(req, rt.group.protocol)
-	try := func(perTry time.Duration) (*http.Response, error) {
+	try := func(_ time.Time, perTry time.Duration) (*http.Response, error) {
 		if serve, ok := f.s.inProcessTarget(rt.target); ok {
 			return f.tryInProcess(rt, req, serve, perTry) // hand-off: the target is served here (handoff.go)
 		}
@@ -311,7 +311,7 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 // which failures may be retried: an idempotent method, and a request that can
 // be sent again as it was.
 func forward[R any](f forwarder, rt *route, ctx context.Context, method string, replay bool,
-	try func(perTry time.Duration) (R, error), next func(addr string) error) (R, error) {
+	try func(start time.Time, perTry time.Duration) (R, error), next func(addr string) error) (R, error) {
 	var none R
 	var triedBuf [maxTries]string
 	tried := append(triedBuf[:0], rt.target.addr)
@@ -336,7 +336,7 @@ func forward[R any](f forwarder, rt *route, ctx context.Context, method string, 
 		if rt.body != nil || len(tried) > 1 {
 			start = time.Now()
 		}
-		res, err := try(perTry)
+		res, err := try(start, perTry)
 		if err == nil {
 			rt.took = time.Since(rt.started)
 			took := rt.took - start.Sub(rt.started)

@@ -38,9 +38,13 @@ type idleConn struct {
 
 // poolFor is the fast pool to rt's target: the connection's latest when it
 // is that target's and not retired (a connection's requests mostly go to one
-// target), else fastPools'. Only the connection's goroutine calls it.
+// target), else fastPools' (always, for a nil c). Only the connection's
+// goroutine calls it.
 func (c *idleConn) poolFor(s *Service, rt *route) *fastPool {
 	https := rt.group.protocol == "HTTPS"
+	if c == nil {
+		return s.transports.fast.get(rt.node, rt.target.addr, https)
+	}
 	if p := c.pool; p != nil && p.addr == rt.target.addr && (p.tls != nil) == https && !p.retired.Load() {
 		return p
 	}

@@ -125,13 +125,10 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 		}
 		return out
 	}
-	tries := 0
-	try := func(perTry time.Duration) (verbatimResult, error) {
-		// The first try starts as its route did, to the target
-		// serveVerbatim found not served here: no clock read, no lookup.
-		now := rt.started
-		if tries++; tries > 1 {
-			now = time.Now()
+	try := func(now time.Time, perTry time.Duration) (verbatimResult, error) {
+		// The first try (forward starts it as the route) goes to the target
+		// serveVerbatim found not served here: no second lookup.
+		if !now.Equal(rt.started) {
 			if serve, ok := s.inProcessTarget(rt.target); ok {
 				res, err := f.tryInProcess(rt, request(), serve, perTry)
 				return verbatimResult{res: res}, err
@@ -142,12 +139,7 @@ func (s *Service) forwardVerbatim(x *h1.Exchange, in *inboundRequest, rt *route)
 			wait = perTry
 		}
 		var v verbatimResult
-		var pool *fastPool
-		if ic != nil {
-			pool = ic.poolFor(s, rt)
-		} else {
-			pool = s.transports.fast.get(rt.node, rt.target.addr, rt.group.protocol == "HTTPS")
-		}
+		pool := ic.poolFor(s, rt)
 		c, err := pool.send(ab, rt.target.addr, now, wait, func(c *fastConn) error {
 			if err := c.write(now, wait, in.write); err != nil {
 				return err

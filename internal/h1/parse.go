@@ -111,8 +111,8 @@ func scanHead(b []byte, withHeader bool, list []Field) (Head, http.Header, int, 
 		case "Host":
 			hosts++
 			h.Host = value
-			h.host = len(list) - 1
-			return true // net/http keeps Host out of the header map
+			h.host = len(list) - 1 // Fields' index; only Direct's heads (!withHeader) have Fields
+			return true            // net/http keeps Host out of the header map
 		case "Content-Length":
 			lengths++
 			if lengths > 1 || value != "0" {
