@@ -4,9 +4,17 @@
 # Serves one zone (bench.test: the SOA and NS gatehouse gives it, plus NAMES A
 # records) from gatehouse, BIND and NSD, each pinned to one core (taskset -c
 # SERVER_CPU; gatehouse with GOMAXPROCS=1, BIND with -n 1, NSD with one server
-# process), drives each with dnsperf pinned to the other core, same query file,
-# same duration, and prints queries/s and the RATIOS gatehouse/BIND and
-# gatehouse/NSD, median over ROUNDS rounds. See bench/README.md.
+# process), drives each with a client pinned to the other core, same query
+# file, same duration, and prints queries/s and the RATIOS gatehouse/BIND and
+# gatehouse/NSD, median over ROUNDS rounds, for each client of LOADERS.
+#
+# Two clients, each a measurement: dnsperf (DNS-OARC's, from Debian) and
+# bench/cmd/dnsload (the same load: -c sockets, -q queries in flight, the same
+# query file, but up to 64 datagrams a system call). On a 2-core machine
+# dnsperf needs more CPU a query (~8 µs) than these servers (~4-7 µs), so its
+# core, not theirs, sets their qps and all three read alike; dnsload needs
+# less, each server's core is the limit (its core use near 100 %), and qps is
+# the server's qps on one core. See bench/README.md.
 #
 # Needs root: it installs dnsperf, bind9 and nsd from Debian when they are
 # missing, and runs BIND and NSD as root with their files in a temporary
@@ -16,19 +24,20 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # ---- knobs ----------------------------------------------------------------
-DURATION=${DURATION:-10}         # dnsperf -l, seconds, per measured run
-WARMUP=${WARMUP:-2}              # dnsperf -l of the discarded run before each measured one
+DURATION=${DURATION:-10}         # the client's -l, seconds, per measured run
+WARMUP=${WARMUP:-2}              # the client's -l of the discarded run before each measured one
 ROUNDS=${ROUNDS:-3}              # every server once per round; even rounds in reverse order; medians reported
 NAMES=${NAMES:-1000}             # A records in the zone; the query file asks each once, shuffled
-CLIENTS=${CLIENTS:-4}            # dnsperf -c (sockets)
-OUTSTANDING=${OUTSTANDING:-200}  # dnsperf -q (queries in flight)
-TIMEOUT=${TIMEOUT:-1}            # dnsperf -t: a lost query holds its slot this long (default 5 s)
+CLIENTS=${CLIENTS:-4}            # the client's -c (sockets)
+OUTSTANDING=${OUTSTANDING:-200}  # the client's -q (queries in flight)
+TIMEOUT=${TIMEOUT:-1}            # the client's -t: a lost query holds its slot this long (dnsperf's default 5 s)
+LOADERS=${LOADERS:-"dnsload dnsperf"} # the clients, one measurement each (see above)
 SERVER_CPU=${SERVER_CPU:-1}      # the core every server is pinned to
-CLIENT_CPU=${CLIENT_CPU:-0}      # the core dnsperf is pinned to
+CLIENT_CPU=${CLIENT_CPU:-0}      # the core the client is pinned to
 IP=${IP:-127.0.0.1}              # every server on this address (BIND listens only on interface addresses)
 PORT=${PORT:-15331}              # gatehouse PORT, BIND PORT+1, NSD PORT+2
 ZONE=bench.test
-# bench/run.sh's DURATION and WARMUP are wrk's ("10s"); dnsperf takes seconds.
+# bench/run.sh's DURATION and WARMUP are wrk's ("10s"); the clients take seconds.
 DURATION=${DURATION%s}
 WARMUP=${WARMUP%s}
 RESULTS=${RESULTS:-/tmp/gatehouse-bench-results/dns-$(date +%Y%m%d-%H%M%S)}
@@ -39,7 +48,7 @@ log() { printf '[dns-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "run as root: BIND and NSD start as root"
-(($(nproc) >= 2)) || die "needs two cores: one for the server, one for dnsperf"
+(($(nproc) >= 2)) || die "needs two cores: one for the server, one for the client"
 
 # ---- tools -----------------------------------------------------------------
 need=()
@@ -85,12 +94,25 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+descendants() { # pid → it and every process below it (NSD: xfrd → main → server)
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do descendants "$c"; done
+}
+
 # ---- gatehouse -----------------------------------------------------------------
 if [[ -z $GATEHOUSE_BIN ]]; then
 	log "building gatehouse"
 	(cd "$REPO" && go build -o "$WORK/gatehouse" ./cmd/gatehouse)
 	GATEHOUSE_BIN=$WORK/gatehouse
 fi
+for l in $LOADERS; do
+	case $l in
+	dnsperf) ;;
+	dnsload) (cd "$REPO" && go build -o "$WORK/dnsload" ./bench/cmd/dnsload) || die "building bench/cmd/dnsload" ;;
+	*) die "LOADERS: $l is neither dnsperf nor dnsload" ;;
+	esac
+done
 # records FORMAT: one line per name, FORMAT given i and host<i>'s address in the
 # documentation ranges (RFC 5737), 250 names each. awk, not a subshell per name:
 # 1000 of those take half a minute on a busy box.
@@ -193,11 +215,6 @@ done
 # ---- measurement -----------------------------------------------------------------
 for i in $(seq 0 $((NAMES - 1))); do echo "host$i.$ZONE A"; done | shuf >"$WORK/queries.txt"
 CLK_TCK=$(getconf CLK_TCK)
-descendants() { # pid → it and every process below it (NSD: xfrd → main → server)
-	local c
-	echo "$1"
-	for c in $(pgrep -P "$1"); do descendants "$c"; done
-}
 cpu_ticks() { # pid and its descendants → utime+stime, clock ticks
 	local sum=0 p t
 	for p in $(descendants "$1"); do
@@ -211,15 +228,17 @@ core_busy() { # busy and total ticks of the server core
 }
 
 TSV=$RESULTS/results.tsv
-printf 'server\tround\tqps\tlost_pct\tcpu_us_per_query\tserver_cpu_pct\tcore_busy_pct\n' >"$TSV"
-run_one() { # name ip pid round
-	local name=$1 ip=$2 pid=$3 round=$4 raw="$RESULTS/raw/$1.r$4.txt"
-	local perf=(taskset -c "$CLIENT_CPU" dnsperf -s "${ip%:*}" -p "${ip#*:}" -d "$WORK/queries.txt" -c "$CLIENTS" -T 1 -q "$OUTSTANDING" -t "$TIMEOUT")
-	"${perf[@]}" -l "$WARMUP" >"$RESULTS/raw/$name.r$round.warmup.txt" 2>&1 || true
+printf 'server\tclient\tround\tqps\tlost_pct\tcpu_us_per_query\tserver_cpu_pct\tcore_busy_pct\n' >"$TSV"
+run_one() { # name ip pid client round
+	local name=$1 ip=$2 pid=$3 client=$4 round=$5 raw="$RESULTS/raw/$1.$4.r$5.txt"
+	local perf=(taskset -c "$CLIENT_CPU" dnsperf -T 1)
+	[[ $client == dnsload ]] && perf=(taskset -c "$CLIENT_CPU" "$WORK/dnsload")
+	perf+=(-s "${ip%:*}" -p "${ip#*:}" -d "$WORK/queries.txt" -c "$CLIENTS" -q "$OUTSTANDING" -t "$TIMEOUT")
+	"${perf[@]}" -l "$WARMUP" >"${raw%.txt}.warmup.txt" 2>&1 || true
 	local c0 c1 b0 t0 b1 t1
 	c0=$(cpu_ticks "$pid")
 	read -r b0 t0 <<<"$(core_busy)"
-	"${perf[@]}" -l "$DURATION" >"$raw" 2>&1 || log "dnsperf failed for $name (see $raw)"
+	"${perf[@]}" -l "$DURATION" >"$raw" 2>&1 || log "$client failed for $name (see $raw)"
 	read -r b1 t1 <<<"$(core_busy)"
 	c1=$(cpu_ticks "$pid")
 	local qps lost done_ cpu own core
@@ -229,52 +248,62 @@ run_one() { # name ip pid round
 	cpu=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="${done_:-0}" 'BEGIN { if (n > 0) printf "%.2f", d * 1e6 / hz / n; else print "-" }')
 	own=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d * 100 / hz / s }')
 	core=$(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", (t > 0) ? b * 100 / t : 0 }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core" >>"$TSV"
-	log "$(printf '%-9s r%s %8s qps  lost %s%%  %s µs CPU/query  server %s%% of its core (core busy %s%%)' "$name" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core")"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$client" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core" >>"$TSV"
+	log "$(printf '%-9s %-7s r%s %8s qps  lost %s%%  %s µs CPU/query  server %s%% of its core (core busy %s%%)' "$name" "$client" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core")"
 }
 
 SERVERS=("gatehouse $GH $GH_PID" "bind $BIND $BIND_PID" "nsd $NSD $NSD_PID")
-for round in $(seq "$ROUNDS"); do
-	order=("${SERVERS[@]}")
-	if ((round % 2 == 0)); then order=("${SERVERS[2]}" "${SERVERS[1]}" "${SERVERS[0]}"); fi
-	for s in "${order[@]}"; do
-		# shellcheck disable=SC2086 # three fields
-		run_one $s "$round"
-	done
-	for p in "$GH_PID" "$BIND_PID" "$NSD_PID"; do
-		kill -0 "$p" 2>/dev/null || die "server $p died during round $round"
+for client in $LOADERS; do
+	for round in $(seq "$ROUNDS"); do
+		order=("${SERVERS[@]}")
+		if ((round % 2 == 0)); then order=("${SERVERS[2]}" "${SERVERS[1]}" "${SERVERS[0]}"); fi
+		for s in "${order[@]}"; do
+			# shellcheck disable=SC2086 # three fields
+			run_one $s "$client" "$round"
+		done
+		for p in "$GH_PID" "$BIND_PID" "$NSD_PID"; do
+			kill -0 "$p" 2>/dev/null || die "server $p died during round $round"
+		done
 	done
 done
 
 # ---- report --------------------------------------------------------------------------
 med() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-col() { awk -F'\t' -v s="$1" -v c="$2" 'NR > 1 && $1 == s { print $c }' "$TSV"; }
+col() { # server client column [round] → the column's values, one per round (or that round's)
+	awk -F'\t' -v s="$1" -v cl="$2" -v c="$3" -v r="${4:-}" 'NR > 1 && $1 == s && $2 == cl && (r == "" || $3 == r) { print $c }' "$TSV"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+rounds() { # server peer client → the qps ratio of each round
+	local r
+	for r in $(seq "$ROUNDS"); do printf ' %s' "$(ratio "$(col "$1" "$3" 4 "$r")" "$(col "$2" "$3" 4 "$r")")"; done
+}
 {
 	echo
-	echo "gatehouse dns bench: dnsperf -c $CLIENTS -q $OUTSTANDING on core $CLIENT_CPU, servers on core $SERVER_CPU, ${DURATION}s runs, $NAMES names, median of $ROUNDS round(s), $(date -u +%FT%TZ)"
-	printf '%-10s %8s %8s %8s %9s %7s %9s %7s  %s\n' server "qps" min max "µs CPU/q" "qps/cpu" "core use" "lost %" "qps per round"
-	for s in gatehouse bind nsd; do
-		cpu=$(col $s 5 | med)
-		printf '%-10s %8.0f %8s %8s %9s %7.0f %8s%% %7s  %s\n' "$s" "$(col $s 3 | med)" "$(col $s 3 | sort -n | head -1)" "$(col $s 3 | sort -n | tail -1)" \
-			"$cpu" "$(awk -v c="$cpu" 'BEGIN { print (c > 0) ? 1e6 / c : 0 }')" "$(col $s 6 | med)" "$(col $s 4 | med)" "$(col $s 3 | tr '\n' ' ')"
+	echo "gatehouse dns bench: -c $CLIENTS -q $OUTSTANDING on core $CLIENT_CPU, servers on core $SERVER_CPU, ${DURATION}s runs, $NAMES names, median of $ROUNDS round(s), $(date -u +%FT%TZ)"
+	for client in $LOADERS; do
+		echo
+		echo "client $client"
+		printf '%-10s %8s %8s %8s %9s %7s %9s %7s  %s\n' server "qps" min max "µs CPU/q" "qps/cpu" "core use" "lost %" "qps per round"
+		busy=1
+		for s in gatehouse bind nsd; do
+			cpu=$(col $s "$client" 6 | med)
+			use=$(col $s "$client" 7 | med)
+			awk -v u="$use" 'BEGIN { exit !(u < 90) }' && busy=0
+			printf '%-10s %8.0f %8s %8s %9s %7.0f %8s%% %7s  %s\n' "$s" "$(col $s "$client" 4 | med)" "$(col $s "$client" 4 | sort -n | head -1)" "$(col $s "$client" 4 | sort -n | tail -1)" \
+				"$cpu" "$(awk -v c="$cpu" 'BEGIN { print (c > 0) ? 1e6 / c : 0 }')" "$use" "$(col $s "$client" 5 | med)" "$(col $s "$client" 4 | tr '\n' ' ')"
+		done
+		gh=$(col gatehouse "$client" 4 | med)
+		echo "qps, gatehouse / BIND: $(ratio "$gh" "$(col bind "$client" 4 | med)") (rounds$(rounds gatehouse bind "$client"))   gatehouse / NSD: $(ratio "$gh" "$(col nsd "$client" 4 | med)") (rounds$(rounds gatehouse nsd "$client"))"
+		echo "qps per CPU second, gatehouse / BIND: $(ratio "$(col bind "$client" 6 | med)" "$(col gatehouse "$client" 6 | med)")   gatehouse / NSD: $(ratio "$(col nsd "$client" 6 | med)" "$(col gatehouse "$client" 6 | med)")"
+		if ((busy)); then
+			echo "every server used at least 90 % of its core: each was its own limit, qps is the server's"
+		else
+			echo "a server used less than 90 % of its core: the client's core (or the box) was its limit"
+		fi
 	done
-	gh=$(col gatehouse 3 | med)
 	echo
-	echo "qps, gatehouse / BIND: $(ratio "$gh" "$(col bind 3 | med)")   gatehouse / NSD: $(ratio "$gh" "$(col nsd 3 | med)")   (medians)"
-	printf 'per round, gatehouse/BIND:'
-	for r in $(seq "$ROUNDS"); do
-		printf ' %s' "$(ratio "$(awk -F'\t' -v r="$r" '$1 == "gatehouse" && $2 == r {print $3}' "$TSV")" "$(awk -F'\t' -v r="$r" '$1 == "bind" && $2 == r {print $3}' "$TSV")")"
-	done
-	printf '   gatehouse/NSD:'
-	for r in $(seq "$ROUNDS"); do
-		printf ' %s' "$(ratio "$(awk -F'\t' -v r="$r" '$1 == "gatehouse" && $2 == r {print $3}' "$TSV")" "$(awk -F'\t' -v r="$r" '$1 == "nsd" && $2 == r {print $3}' "$TSV")")"
-	done
-	echo
-	echo "qps per CPU second (1e6 / µs CPU per query), gatehouse / BIND: $(ratio "$(col bind 5 | med)" "$(col gatehouse 5 | med)")   gatehouse / NSD: $(ratio "$(col nsd 5 | med)" "$(col gatehouse 5 | med)")"
-	echo "core use = the server's CPU time / run time (100% = it had its core to itself); core busy"
-	echo "(every process) per run is in $TSV. When the core is shared, qps measures the scheduler"
-	echo "as much as the server: read qps/cpu, which holds whatever share the server got."
+	echo "core use = the server's CPU time / run time; core busy (every process on the server's core)"
+	echo "per run is in $TSV."
 	cat "$RESULTS/answers.txt"
-	echo "Raw dnsperf output: $RESULTS/raw; every run: $TSV"
+	echo "Raw client output: $RESULTS/raw; every run: $TSV"
 } | tee "$RESULTS/table.txt"
