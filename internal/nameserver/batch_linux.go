@@ -64,16 +64,14 @@ func (b *batch) read() (int, error) {
 	return b.n, nil
 }
 
-// recv and send use Syscall6, not RawSyscall6, on purpose. With the raw call
-// (MSG_DONTWAIT never blocks) sysmon no longer hands the P to another thread
-// during a long sendmmsg, which cut the process's CPU per query by a third
-// (7.5 → ~5 µs at ~100k queries/s, GOMAXPROCS=1); but bench/dns.sh is bound
-// by dnsperf's core, and the leaner server then answers in smaller batches,
-// waking the client more often (its CPU per query rose ~8.3 → ~9.5 µs), and on
-// this shared VM, with one thread instead of several, it got a smaller share of
-// a contended core: qps fell (0.93-0.95× BIND against the old build's 1.15-2.1×
-// in back-to-back runs). A 50 µs busy poll before parking won back the
-// client's cost in one quiet run but not reliably. See bench/README.md (DNS).
+// recv and send use Syscall6, not RawSyscall6 (MSG_DONTWAIT never blocks, so
+// the raw call would do), on purpose: it lets sysmon hand the P to another
+// thread during a long sendmmsg, so the slow path and the control plane are
+// not held up behind a batch of 64 answers. What the raw call saves is not
+// measurable where it would matter: loaded to its core's limit by
+// bench/dns.sh's dnsload, gatehouse spent 2.8-3.2 µs a query with either.
+// (At dnsperf's lighter load it once cut the CPU a query by a third, but that
+// client, bound by its own core, got no more answers.) See bench/README.md (DNS).
 func (b *batch) recv(fd uintptr) bool {
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.hdrs[0])), batchSize, unix.MSG_DONTWAIT, 0, 0)
