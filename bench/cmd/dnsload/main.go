@@ -51,6 +51,9 @@ func main() {
 	if *inFlight < 1 || *inFlight > 1<<16 || *socks < 1 || *socks > *inFlight {
 		log.Fatal("dnsload: want 1 <= -c <= -q <= 65536")
 	}
+	if *port < 1 || *port > 65535 {
+		log.Fatalf("dnsload: -p %d: want a port, 1-65535", *port)
+	}
 	addr, err := netip.ParseAddr(*server)
 	if err != nil {
 		log.Fatalf("dnsload: -s: %v", err)
