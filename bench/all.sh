@@ -154,6 +154,9 @@ fi
 if has l7; then
 	(cd "$REPO" && go build -o "$WORK/floorproxy" ./bench/cmd/floorproxy)
 fi
+if has dns; then
+	(cd "$REPO" && go build -o "$WORK/dnsload" ./bench/cmd/dnsload)
+fi
 "$GATEHOUSE_BIN" version >"$RESULTS/version.txt" 2>&1 || true
 # The "hand-off off" instance runs with OFF_ARGS; HANDOFF=1 forces it (e.g. with
 # OFF_ARGS=--log-level=info to try the two-instance setup on a binary without the flag).
@@ -704,15 +707,17 @@ EOF
 # ---- dns: bench/dns.sh -------------------------------------------------------------------
 dns_group() {
 	log "== dns: bench/dns.sh (gatehouse, BIND, NSD on one core; dnsload, then dnsperf)"
-	DURATION=$DNS_DURATION ROUNDS=$DNS_ROUNDS GATEHOUSE_BIN=$GATEHOUSE_BIN RESULTS=$RESULTS/dns \
+	DURATION=$DNS_DURATION ROUNDS=$DNS_ROUNDS GATEHOUSE_BIN=$GATEHOUSE_BIN DNSLOAD_BIN=$WORK/dnsload RESULTS=$RESULTS/dns \
 		"$REPO/bench/dns.sh" >"$RESULTS/dns.txt" 2>&1 || { log "bench/dns.sh failed: $(tail -n 3 "$RESULTS/dns.txt")"; return 0; }
 	local d=$RESULTS/dns/results.tsv
 	dcol() { awk -F'\t' -v s="$1" -v cl="$2" -v c="$3" 'NR > 1 && $1 == s && $2 == cl { print $c }' "$d" | med; }
-	# dnsload loads each server to its core's limit (core use ~100 %): the bar. dnsperf's core
+	# dnsload loads BIND and NSD to their core's limit (busy ≥ 90 %; gatehouse's core may be
+	# less busy, dnsload then its limit and the ratio a lower bound): the bar. dnsperf's core
 	# is the limit of all three on this machine: parity, and the CPU each spends at its rate.
 	row "5 DNS qps on one core (dnsload), gatehouse / BIND" "$(dcol gatehouse dnsload 4)" "$(dcol bind dnsload 4)" "$(ratio "$(dcol gatehouse dnsload 4)" "$(dcol bind dnsload 4)")" "≥ 1.0"
 	row "5 DNS qps on one core (dnsload), gatehouse / NSD" "$(dcol gatehouse dnsload 4)" "$(dcol nsd dnsload 4)" "$(ratio "$(dcol gatehouse dnsload 4)" "$(dcol nsd dnsload 4)")" ""
-	row "5 DNS server core use % (dnsload), gatehouse / BIND" "$(dcol gatehouse dnsload 7)" "$(dcol bind dnsload 7)" "" "≥ 90 each"
+	row "5 DNS server core busy % (dnsload), gatehouse / BIND" "$(dcol gatehouse dnsload 8)" "$(dcol bind dnsload 8)" "" "BIND ≥ 90"
+	row "5 DNS answers NOERROR % (dnsload), gatehouse / BIND" "$(dcol gatehouse dnsload 10)" "$(dcol bind dnsload 10)" "" "100 each"
 	row "5 DNS qps, dnsperf (its core the limit), gatehouse / BIND" "$(dcol gatehouse dnsperf 4)" "$(dcol bind dnsperf 4)" "$(ratio "$(dcol gatehouse dnsperf 4)" "$(dcol bind dnsperf 4)")" ""
 	row "5 DNS CPU µs/query (dnsperf), gatehouse / BIND" "$(dcol gatehouse dnsperf 6)" "$(dcol bind dnsperf 6)" "$(ratio "$(dcol gatehouse dnsperf 6)" "$(dcol bind dnsperf 6)")" ""
 }

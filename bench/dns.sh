@@ -11,10 +11,13 @@
 # Two clients, each a measurement: dnsperf (DNS-OARC's, from Debian) and
 # bench/cmd/dnsload (the same load: -c sockets, -q queries in flight, the same
 # query file, but up to 64 datagrams a system call). On a 2-core machine
-# dnsperf needs more CPU a query (~8 µs) than these servers (~4-7 µs), so its
+# dnsperf needs more CPU a query (~8 µs) than these servers (~3-8 µs), so its
 # core, not theirs, sets their qps and all three read alike; dnsload needs
-# less, each server's core is the limit (its core use near 100 %), and qps is
-# the server's qps on one core. See bench/README.md.
+# less, each server's core is the limit (near 100 % busy), and qps is the
+# server's qps on one core. Every server asks for a 1 MiB receive buffer
+# (gatehouse and NSD by themselves, BIND by udp-receive-buffer): a query
+# dropped for want of room holds a client's slot for the timeout. See
+# bench/README.md.
 #
 # Needs root: it installs dnsperf, bind9 and nsd from Debian when they are
 # missing, and runs BIND and NSD as root with their files in a temporary
@@ -42,6 +45,7 @@ DURATION=${DURATION%s}
 WARMUP=${WARMUP%s}
 RESULTS=${RESULTS:-/tmp/gatehouse-bench-results/dns-$(date +%Y%m%d-%H%M%S)}
 GATEHOUSE_BIN=${GATEHOUSE_BIN:-} # prebuilt binary; empty: go build
+DNSLOAD_BIN=${DNSLOAD_BIN:-}     # prebuilt bench/cmd/dnsload; empty: go build when LOADERS has it
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[dns-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -109,7 +113,12 @@ fi
 for l in $LOADERS; do
 	case $l in
 	dnsperf) ;;
-	dnsload) (cd "$REPO" && go build -o "$WORK/dnsload" ./bench/cmd/dnsload) || die "building bench/cmd/dnsload" ;;
+	dnsload)
+		if [[ -z $DNSLOAD_BIN ]]; then
+			(cd "$REPO" && go build -o "$WORK/dnsload" ./bench/cmd/dnsload) || die "building bench/cmd/dnsload"
+			DNSLOAD_BIN=$WORK/dnsload
+		fi
+		;;
 	*) die "LOADERS: $l is neither dnsperf nor dnsload" ;;
 	esac
 done
@@ -158,6 +167,7 @@ options {
   listen-on-v6 { none; };
   recursion no;
   minimal-responses yes;
+  udp-receive-buffer 1048576;
   notify no;
   dnssec-validation no;
 };
@@ -194,8 +204,9 @@ taskset -c "$SERVER_CPU" nsd -d -c "$WORK/nsd.conf" >"$RESULTS/nsd.log" 2>&1 &
 NSD_PID=$!
 PIDS+=("$NSD_PID")
 
-# Every server must give the same answer (records, flags) before anything is measured.
-answer() { ask "$1" "host7.$ZONE" A +noall +answer +comments | grep -E '^host7|^;; flags:' | sed 's/;; flags: \([a-z ]*\);.*/\1/'; }
+# Every server must give the same answer (records, flags) to the clients' query
+# (recursion desired) before anything is measured.
+answer() { ask "$1" "host7.$ZONE" A +rec +noall +answer +comments | grep -E '^host7|^;; flags:' | sed 's/;; flags: \([a-z ]*\);.*/\1/'; }
 want=$(answer "$GH")
 [[ -n $want ]] || die "gatehouse does not answer host7.$ZONE"
 for ip in "$BIND" "$NSD"; do
@@ -223,33 +234,41 @@ cpu_ticks() { # pid and its descendants → utime+stime, clock ticks
 	done
 	echo "$sum"
 }
-core_busy() { # busy and total ticks of the server core
-	awk -v c="cpu$SERVER_CPU" '$1 == c { b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 }' /proc/stat
+core_busy() { # cpu → busy and total ticks of that core (softirq, ksoftirqd and all)
+	awk -v c="cpu$1" '$1 == c { b = $2 + $3 + $4 + $7 + $8; print b, b + $5 + $6 }' /proc/stat
 }
+busy_pct() { awk -v b=$(($3 - $1)) -v t=$(($4 - $2)) 'BEGIN { printf "%.0f", (t > 0) ? b * 100 / t : 0 }'; }
 
 TSV=$RESULTS/results.tsv
-printf 'server\tclient\tround\tqps\tlost_pct\tcpu_us_per_query\tserver_cpu_pct\tcore_busy_pct\n' >"$TSV"
+printf 'server\tclient\tround\tqps\tlost_pct\tcpu_us_per_query\tserver_cpu_pct\tcore_busy_pct\tclient_core_busy_pct\tnoerror_pct\n' >"$TSV"
 run_one() { # name ip pid client round
 	local name=$1 ip=$2 pid=$3 client=$4 round=$5 raw="$RESULTS/raw/$1.$4.r$5.txt"
 	local perf=(taskset -c "$CLIENT_CPU" dnsperf -T 1)
-	[[ $client == dnsload ]] && perf=(taskset -c "$CLIENT_CPU" "$WORK/dnsload")
+	[[ $client == dnsload ]] && perf=(taskset -c "$CLIENT_CPU" "$DNSLOAD_BIN")
 	perf+=(-s "${ip%:*}" -p "${ip#*:}" -d "$WORK/queries.txt" -c "$CLIENTS" -q "$OUTSTANDING" -t "$TIMEOUT")
 	"${perf[@]}" -l "$WARMUP" >"${raw%.txt}.warmup.txt" 2>&1 || true
-	local c0 c1 b0 t0 b1 t1
+	local c0 c1 s0 s1 k0 k1
 	c0=$(cpu_ticks "$pid")
-	read -r b0 t0 <<<"$(core_busy)"
+	s0=$(core_busy "$SERVER_CPU")
+	k0=$(core_busy "$CLIENT_CPU")
 	"${perf[@]}" -l "$DURATION" >"$raw" 2>&1 || log "$client failed for $name (see $raw)"
-	read -r b1 t1 <<<"$(core_busy)"
+	k1=$(core_busy "$CLIENT_CPU")
+	s1=$(core_busy "$SERVER_CPU")
 	c1=$(cpu_ticks "$pid")
-	local qps lost done_ cpu own core
+	local qps lost done_ cpu own core kcore noerror
 	qps=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$raw")
 	lost=$(awk '/Queries lost:/ {gsub(/[()%]/, "", $4); print $4}' "$raw")
 	done_=$(awk '/Queries completed:/ {print $3}' "$raw")
 	cpu=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v n="${done_:-0}" 'BEGIN { if (n > 0) printf "%.2f", d * 1e6 / hz / n; else print "-" }')
 	own=$(awk -v d=$((c1 - c0)) -v hz="$CLK_TCK" -v s="$DURATION" 'BEGIN { printf "%.0f", d * 100 / hz / s }')
-	core=$(awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", (t > 0) ? b * 100 / t : 0 }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$client" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core" >>"$TSV"
-	log "$(printf '%-9s %-7s r%s %8s qps  lost %s%%  %s µs CPU/query  server %s%% of its core (core busy %s%%)' "$name" "$client" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core")"
+	# shellcheck disable=SC2086 # two numbers each
+	core=$(busy_pct $s0 $s1)
+	# shellcheck disable=SC2086
+	kcore=$(busy_pct $k0 $k1)
+	# Every query of the file has an answer: anything but NOERROR is a broken server.
+	noerror=$(awk '/Response codes:/ { for (i = 3; i + 2 <= NF; i += 3) if ($i == "NOERROR") { gsub(/[()%]/, "", $(i + 2)); p = $(i + 2) } } END { print p + 0 }' "$raw")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$client" "$round" "${qps:-0}" "${lost:-?}" "$cpu" "$own" "$core" "$kcore" "$noerror" >>"$TSV"
+	log "$(printf '%-9s %-7s r%s %8s qps  lost %s%%  NOERROR %s%%  %s µs CPU/query  server %s%% of its core (core busy %s%%, client core %s%%)' "$name" "$client" "$round" "${qps:-0}" "${lost:-?}" "$noerror" "$cpu" "$own" "$core" "$kcore")"
 }
 
 SERVERS=("gatehouse $GH $GH_PID" "bind $BIND $BIND_PID" "nsd $NSD $NSD_PID")
@@ -283,27 +302,39 @@ rounds() { # server peer client → the qps ratio of each round
 	for client in $LOADERS; do
 		echo
 		echo "client $client"
-		printf '%-10s %8s %8s %8s %9s %7s %9s %7s  %s\n' server "qps" min max "µs CPU/q" "qps/cpu" "core use" "lost %" "qps per round"
-		busy=1
+		printf '%-10s %8s %8s %8s %9s %7s %9s %9s %9s %7s %8s  %s\n' server "qps" min max "µs CPU/q" "qps/cpu" "core use" "core busy" "client" "lost %" "NOERROR" "qps per round"
+		ghbusy=0 peersbusy=1 broken=""
 		for s in gatehouse bind nsd; do
 			cpu=$(col $s "$client" 6 | med)
-			use=$(col $s "$client" 7 | med)
-			awk -v u="$use" 'BEGIN { exit !(u < 90) }' && busy=0
-			printf '%-10s %8.0f %8s %8s %9s %7.0f %8s%% %7s  %s\n' "$s" "$(col $s "$client" 4 | med)" "$(col $s "$client" 4 | sort -n | head -1)" "$(col $s "$client" 4 | sort -n | tail -1)" \
-				"$cpu" "$(awk -v c="$cpu" 'BEGIN { print (c > 0) ? 1e6 / c : 0 }')" "$use" "$(col $s "$client" 5 | med)" "$(col $s "$client" 4 | tr '\n' ' ')"
+			busy=$(col $s "$client" 8 | med)
+			if awk -v u="$busy" 'BEGIN { exit !(u >= 90) }'; then
+				[[ $s == gatehouse ]] && ghbusy=1
+			else
+				[[ $s == gatehouse ]] || peersbusy=0
+			fi
+			awk -v p="$(col $s "$client" 10 | sort -n | head -1)" 'BEGIN { exit !(p < 100) }' && broken+=" $s"
+			printf '%-10s %8.0f %8s %8s %9s %7.0f %8s%% %8s%% %8s%% %7s %7s%%  %s\n' "$s" "$(col $s "$client" 4 | med)" "$(col $s "$client" 4 | sort -n | head -1)" "$(col $s "$client" 4 | sort -n | tail -1)" \
+				"$cpu" "$(awk -v c="$cpu" 'BEGIN { print (c > 0) ? 1e6 / c : 0 }')" "$(col $s "$client" 7 | med)" "$busy" "$(col $s "$client" 9 | med)" \
+				"$(col $s "$client" 5 | med)" "$(col $s "$client" 10 | sort -n | head -1)" "$(col $s "$client" 4 | tr '\n' ' ')"
 		done
 		gh=$(col gatehouse "$client" 4 | med)
 		echo "qps, gatehouse / BIND: $(ratio "$gh" "$(col bind "$client" 4 | med)") (rounds$(rounds gatehouse bind "$client"))   gatehouse / NSD: $(ratio "$gh" "$(col nsd "$client" 4 | med)") (rounds$(rounds gatehouse nsd "$client"))"
 		echo "qps per CPU second, gatehouse / BIND: $(ratio "$(col bind "$client" 6 | med)" "$(col gatehouse "$client" 6 | med)")   gatehouse / NSD: $(ratio "$(col nsd "$client" 6 | med)" "$(col gatehouse "$client" 6 | med)")"
-		if ((busy)); then
-			echo "every server used at least 90 % of its core: each was its own limit, qps is the server's"
+		if ((peersbusy && ghbusy)); then
+			echo "every server's core was at least 90 % busy: each was its own limit, qps is its qps on one core"
+		elif ((peersbusy)); then
+			echo "BIND's and NSD's cores were at least 90 % busy, gatehouse's not: the client was gatehouse's limit,"
+			echo "so its qps and the ratios are lower bounds"
 		else
-			echo "a server used less than 90 % of its core: the client's core (or the box) was its limit"
+			echo "a peer's core was less than 90 % busy: the client (or the box) was its limit, not the server;"
+			echo "the ratios compare the client's speed against each, not the servers"
 		fi
+		[[ -z $broken ]] || echo "WARNING: answers other than NOERROR from$broken: that server's qps is not comparable"
 	done
 	echo
-	echo "core use = the server's CPU time / run time; core busy (every process on the server's core)"
-	echo "per run is in $TSV."
+	echo "core use = the server's CPU time / run time; core busy = its core's busy time (every process,"
+	echo "softirq included) / run time; client = the client's core, busy; NOERROR = the lowest share of"
+	echo "answers with NOERROR over the rounds. Every run: $TSV."
 	cat "$RESULTS/answers.txt"
-	echo "Raw client output: $RESULTS/raw; every run: $TSV"
+	echo "Raw client output: $RESULTS/raw"
 } | tee "$RESULTS/table.txt"

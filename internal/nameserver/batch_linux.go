@@ -164,3 +164,17 @@ func (b *batch) send(fd uintptr) bool {
 		return true
 	}
 }
+
+// setReceiveBuffer asks for n bytes of receive buffer on c: past
+// net.core.rmem_max when the process may (SO_RCVBUFFORCE, with
+// CAP_NET_ADMIN, as NSD does), else within it (208 KiB on a stock kernel). A
+// smaller buffer only drops a burst sooner: a refusal is not an error.
+func setReceiveBuffer(c *net.UDPConn, n int) {
+	if rc, err := c.SyscallConn(); err == nil {
+		var serr error
+		if rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) }) == nil && serr == nil {
+			return
+		}
+	}
+	_ = c.SetReadBuffer(n)
+}

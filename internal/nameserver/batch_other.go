@@ -45,3 +45,7 @@ func (b *batch) flush() error {
 	b.size = 0
 	return err
 }
+
+// setReceiveBuffer asks for n bytes of receive buffer on c, within what the
+// system allows; a refusal is not an error.
+func setReceiveBuffer(c *net.UDPConn, n int) { _ = c.SetReadBuffer(n) }

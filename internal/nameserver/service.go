@@ -24,7 +24,7 @@ import (
 // Limits on what a peer can hold.
 const (
 	udpBufferSize   = 4096             // largest query we read over UDP, and our advertised EDNS size
-	udpSocketBuffer = 1 << 20          // the UDP socket's receive buffer (SO_RCVBUF), within net.core.rmem_max
+	udpSocketBuffer = 1 << 20          // the UDP socket's receive buffer asked for (setReceiveBuffer)
 	tcpReadTimeout  = 5 * time.Second  // first query on a TCP connection
 	tcpIdleTimeout  = 10 * time.Second // between queries on one TCP connection (RFC 7766 suggests seconds)
 	writeTimeout    = 5 * time.Second
@@ -288,9 +288,8 @@ func bind(addr string) (net.PacketConn, net.Listener, error) {
 		// The default buffer (net.core.rmem_default, 208 KiB) holds ~200 small
 		// queries: a burst larger than that, arriving while the readers answer
 		// the one before, was dropped (bench/dns.sh's 200 in flight lost some).
-		// NSD asks for the same 1 MiB. The kernel caps it at rmem_max; a
-		// smaller buffer only drops sooner, so a failure is not fatal.
-		_ = pc.(*net.UDPConn).SetReadBuffer(udpSocketBuffer)
+		// NSD asks for the same 1 MiB.
+		setReceiveBuffer(pc.(*net.UDPConn), udpSocketBuffer)
 		bound := pc.LocalAddr().(*net.UDPAddr).Port
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(bound)))
 		if err == nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // TestUDPReceiveBuffer: the listener's socket holds a burst of 1 MiB of
-// queries (what the kernel allows: twice the request, within rmem_max).
+// queries, or as much as net.core.rmem_max allows when the test may not pass
+// it. The kernel reports twice what was asked (its bookkeeping's share).
 func TestUDPReceiveBuffer(t *testing.T) {
 	pc, ln, err := bind("127.0.0.1:0")
 	if err != nil {
@@ -18,10 +19,10 @@ func TestUDPReceiveBuffer(t *testing.T) {
 	}
 	defer pc.Close()
 	defer ln.Close()
-	want := udpSocketBuffer
-	if b, err := os.ReadFile("/proc/sys/net/core/rmem_max"); err == nil {
+	want := 2 * udpSocketBuffer
+	if b, err := os.ReadFile("/proc/sys/net/core/rmem_max"); err == nil && os.Geteuid() != 0 {
 		if limit, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			want = min(want, limit)
+			want = 2 * min(udpSocketBuffer, limit)
 		}
 	}
 	rc, err := pc.(*net.UDPConn).SyscallConn()

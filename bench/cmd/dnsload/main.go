@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net/netip"
 	"os"
@@ -71,20 +72,30 @@ func main() {
 	if err := l.run(start.Add(time.Duration(*seconds*float64(time.Second))), time.Duration(*timeout*float64(time.Second))); err != nil {
 		log.Fatalf("dnsload: %v", err)
 	}
-	elapsed := time.Since(start).Seconds()
-	fmt.Printf("  Queries sent:         %d\n", l.sent)
-	fmt.Printf("  Queries completed:    %d (%.2f%%)\n", l.completed, pct(l.completed, l.sent))
-	fmt.Printf("  Queries lost:         %d (%.2f%%)\n", l.lost, pct(l.lost, l.sent))
-	fmt.Printf("  Unexpected answers:   %d\n", l.unexpected)
-	fmt.Printf("  Response codes:      ")
+	l.report(os.Stdout, time.Since(start).Seconds())
+}
+
+// report prints dnsperf's summary lines, the fields bench/dns.sh reads where
+// dnsperf has them, and the CPU this process spent.
+func (l *load) report(w io.Writer, elapsed float64) {
+	fmt.Fprintf(w, "  Queries sent:         %d\n", l.sent)
+	fmt.Fprintf(w, "  Queries completed:    %d (%.2f%%)\n", l.completed, pct(l.completed, l.sent))
+	fmt.Fprintf(w, "  Queries lost:         %d (%.2f%%)\n", l.lost, pct(l.lost, l.sent))
+	fmt.Fprintf(w, "  Unexpected answers:   %d\n", l.unexpected)
+	fmt.Fprintf(w, "  Response codes:      ")
 	for rcode, n := range l.rcodes {
 		if n > 0 {
-			fmt.Printf(" %s %d (%.2f%%)", dns.RcodeToString[rcode], n, pct(n, l.completed))
+			fmt.Fprintf(w, " %s %d (%.2f%%)", dns.RcodeToString[rcode], n, pct(n, l.completed))
 		}
 	}
-	fmt.Println()
-	fmt.Printf("  Run time (s):         %.6f\n", elapsed)
-	fmt.Printf("  Queries per second:   %.6f\n", float64(l.completed)/elapsed)
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  Run time (s):         %.6f\n", elapsed)
+	fmt.Fprintf(w, "  Queries per second:   %.6f\n", float64(l.completed)/elapsed)
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) == nil && l.sent > 0 {
+		cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		fmt.Fprintf(w, "  Client CPU (s):       %.3f (%.2f µs a query sent)\n", cpu.Seconds(), float64(cpu.Microseconds())/float64(l.sent))
+	}
 }
 
 func pct(n, of int64) float64 {
@@ -223,6 +234,10 @@ func (l *load) run(end time.Time, timeout time.Duration) error {
 		if now >= stop {
 			return nil
 		}
+		if now-lastExpire > int64(10*time.Millisecond) {
+			l.expire(now, int64(timeout)) // before fill: a lost query's slot asks again at once
+			lastExpire = now
+		}
 		if err := l.fill(now); err != nil {
 			return err
 		}
@@ -233,10 +248,6 @@ func (l *load) run(end time.Time, timeout time.Duration) error {
 				return err
 			}
 			got += n
-		}
-		if now-lastExpire > int64(10*time.Millisecond) {
-			l.expire(now, int64(timeout))
-			lastExpire = now
 		}
 		if got == 0 {
 			// Every slot in flight (fill sent them all) and nothing came: sleep until something does.
