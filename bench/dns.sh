@@ -98,12 +98,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-descendants() { # pid → it and every process below it (NSD: xfrd → main → server)
-	local c
-	echo "$1"
-	for c in $(pgrep -P "$1"); do descendants "$c"; done
-}
-
 # ---- gatehouse -----------------------------------------------------------------
 if [[ -z $GATEHOUSE_BIN ]]; then
 	log "building gatehouse"
@@ -226,6 +220,11 @@ done
 # ---- measurement -----------------------------------------------------------------
 for i in $(seq 0 $((NAMES - 1))); do echo "host$i.$ZONE A"; done | shuf >"$WORK/queries.txt"
 CLK_TCK=$(getconf CLK_TCK)
+descendants() { # pid → it and every process below it (NSD: xfrd → main → server)
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do descendants "$c"; done
+}
 cpu_ticks() { # pid and its descendants → utime+stime, clock ticks
 	local sum=0 p t
 	for p in $(descendants "$1"); do

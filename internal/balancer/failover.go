@@ -281,12 +281,12 @@ func (f forwarder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}))
 	}
 	fast := rt.group != nil && fastEligible(req, rt.group.protocol)
-	try := func(_ time.Time, perTry time.Duration) (*http.Response, error) {
+	try := func(start time.Time, perTry time.Duration) (*http.Response, error) {
 		if serve, ok := f.s.inProcessTarget(rt.target); ok {
 			return f.tryInProcess(rt, req, serve, perTry) // hand-off: the target is served here (handoff.go)
 		}
 		if fast {
-			return f.tryFast(rt, req, perTry)
+			return f.tryFast(rt, req, start, perTry)
 		}
 		req = trace(req)
 		res, err := f.try(tr, req, perTry)
@@ -445,14 +445,14 @@ func (b *cancelOnClose) Close() error {
 	return err
 }
 
-// tryFast is try over the HTTP/1.1 fast path (fast.go): the per-try
-// timeout is a read deadline there, not a context.
-func (f forwarder) tryFast(rt *route, req *http.Request, perTry time.Duration) (*http.Response, error) {
+// tryFast is try over the HTTP/1.1 fast path (fast.go), started at start:
+// the per-try timeout is a read deadline there, not a context.
+func (f forwarder) tryFast(rt *route, req *http.Request, start time.Time, perTry time.Duration) (*http.Response, error) {
 	wait := responseTimeout
 	if perTry > 0 {
 		wait = perTry
 	}
-	res, err := fastRoundTrip(f.s.transports.fast.get(rt.node, req.URL.Host, rt.group.protocol == "HTTPS"), req, wait)
+	res, err := fastRoundTrip(f.s.transports.fast.get(rt.node, req.URL.Host, rt.group.protocol == "HTTPS"), req, start, wait)
 	if err != nil && perTry > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
 		return nil, errPerTryTimeout
 	}

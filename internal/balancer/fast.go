@@ -264,11 +264,10 @@ func (p *fastPool) dial(ctx context.Context, addr string, wait time.Duration) (*
 
 // fastRoundTrip sends req (fastEligible) to its URL's host through pool and
 // reads the response headers within wait (the per-try or the response
-// timeout).
-func fastRoundTrip(pool *fastPool, req *http.Request, wait time.Duration) (*http.Response, error) {
+// timeout) of now, when forward started the try.
+func fastRoundTrip(pool *fastPool, req *http.Request, now time.Time, wait time.Duration) (*http.Response, error) {
 	var res *http.Response
 	ab := &abort{ctx: req.Context(), once: true}
-	now := time.Now()
 	c, err := pool.send(ab, req.URL.Host, now, wait, func(c *fastConn) (err error) {
 		if err = c.writeRequest(req, now, wait); err == nil {
 			res, err = c.receive(req)

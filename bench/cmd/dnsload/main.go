@@ -151,7 +151,7 @@ type load struct {
 
 	sentAt []int64  // per slot: when its query left (ns since base, odd), 0 when free
 	sockOf []uint8  // per slot: the socket it left from
-	asked  []int32  // per slot: the query it asked
+	asked  []int    // per slot: the query it asked
 	free   []uint16 // the free slots
 	turn   int      // the socket the next query goes to
 
@@ -184,14 +184,14 @@ func newVec() *vec {
 }
 
 func newLoad(server netip.AddrPort, socks, inFlight int, queries [][]byte) (*load, error) {
-	if socks > 255 || len(queries) > 1<<31-1 {
-		return nil, errors.New("at most 255 sockets and 2^31-1 queries")
+	if socks > 255 {
+		return nil, errors.New("at most 255 sockets")
 	}
 	l := &load{
 		queries: queries,
 		sentAt:  make([]int64, inFlight),
 		sockOf:  make([]uint8, inFlight),
-		asked:   make([]int32, inFlight),
+		asked:   make([]int, inFlight),
 		nout:    make([]int, socks),
 		in:      newVec(),
 		base:    time.Now(),
@@ -271,7 +271,7 @@ func (l *load) fill(now int64) error {
 		v.bufs[i][0], v.bufs[i][1] = byte(id>>8), byte(id)
 		v.iovs[i].SetLen(n)
 		l.nout[s]++
-		l.sentAt[id], l.sockOf[id], l.asked[id] = now|1, uint8(s), int32(l.next) // |1: never 0, which marks a free slot
+		l.sentAt[id], l.sockOf[id], l.asked[id] = now|1, uint8(s), l.next // |1: never 0, which marks a free slot
 		l.next = (l.next + 1) % len(l.queries)
 		if l.nout[s] == batch {
 			if err := l.flush(s); err != nil {

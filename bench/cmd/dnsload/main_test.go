@@ -16,20 +16,51 @@ import (
 	"github.com/miekg/dns"
 )
 
-// serve answers every query on a loopback socket with answer(query) until
-// the test ends, and returns its address.
-func serve(t *testing.T, answer func(*dns.Msg) *dns.Msg) netip.AddrPort {
+// server reads the queries sent to a loopback socket and hands each to
+// reply, with the client addresses seen so far; asked counts them.
+type server struct {
+	pc    net.PacketConn
+	asked atomic.Int64
+}
+
+type replyFunc func(pc net.PacketConn, q *dns.Msg, from net.Addr, clients []net.Addr)
+
+func startServer(t *testing.T, reply replyFunc) *server {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
-		w.WriteMsg(answer(r))
-	})}
-	go srv.ActivateAndServe()
-	t.Cleanup(func() { srv.Shutdown() })
-	return pc.LocalAddr().(*net.UDPAddr).AddrPort()
+	t.Cleanup(func() { pc.Close() })
+	s := &server{pc: pc}
+	go func() {
+		var clients []net.Addr
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			s.asked.Add(1)
+			if !slices.ContainsFunc(clients, func(c net.Addr) bool { return c.String() == from.String() }) {
+				clients = append(clients, from)
+			}
+			reply(pc, q, from, clients)
+		}
+	}()
+	return s
+}
+
+func (s *server) addr() netip.AddrPort { return s.pc.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+func write(pc net.PacketConn, m *dns.Msg, to net.Addr) {
+	if b, err := m.Pack(); err == nil {
+		pc.WriteTo(b, to)
+	}
 }
 
 // queryFile is three queries, read from a file as dnsperf's.
@@ -62,14 +93,14 @@ func run(t *testing.T, addr netip.AddrPort, queries [][]byte, timeout time.Durat
 }
 
 func TestLoadCountsAnswers(t *testing.T) {
-	addr := serve(t, func(q *dns.Msg) *dns.Msg {
+	srv := startServer(t, func(pc net.PacketConn, q *dns.Msg, from net.Addr, _ []net.Addr) {
 		m := new(dns.Msg).SetReply(q)
 		if q.Question[0].Name == "b.bench.test." {
 			m.Rcode = dns.RcodeNameError
 		}
-		return m
+		write(pc, m, from)
 	})
-	l := run(t, addr, queryFile(t), 100*time.Millisecond)
+	l := run(t, srv.addr(), queryFile(t), 100*time.Millisecond)
 	if l.completed == 0 || l.lost != 0 || l.unexpected != 0 {
 		t.Fatalf("completed %d, lost %d, unexpected %d: want answers, none lost or unexpected", l.completed, l.lost, l.unexpected)
 	}
@@ -86,10 +117,8 @@ func TestLoadCountsAnswers(t *testing.T) {
 // from the socket it left, never counts.
 func TestLoadCountsOnlyAnswers(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		// reply writes what the server sends back for query q from from;
-		// clients are the client addresses seen so far.
-		reply func(pc net.PacketConn, q *dns.Msg, from net.Addr, clients []net.Addr)
+		name  string
+		reply replyFunc // what the server sends back
 		// some: answers may count (the first of two); else none may.
 		some bool
 		// one: every slot asks the same question, so only the id tells a
@@ -126,61 +155,28 @@ func TestLoadCountsOnlyAnswers(t *testing.T) {
 		}, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pc.Close()
-			var asked atomic.Int64 // queries the server read
-			go func() {
-				var clients []net.Addr
-				buf := make([]byte, 512)
-				for {
-					n, from, err := pc.ReadFrom(buf)
-					if err != nil {
-						return
-					}
-					q := new(dns.Msg)
-					if q.Unpack(buf[:n]) != nil {
-						continue
-					}
-					asked.Add(1)
-					if !slices.ContainsFunc(clients, func(c net.Addr) bool { return c.String() == from.String() }) {
-						clients = append(clients, from)
-					}
-					tc.reply(pc, q, from, clients)
-				}
-			}()
+			srv := startServer(t, tc.reply)
 			queries := queryFile(t)
 			if tc.one {
 				queries = queries[:1]
 			}
-			l := run(t, pc.LocalAddr().(*net.UDPAddr).AddrPort(), queries, 50*time.Millisecond)
-			pc.Close() // the server reads no more: asked is final
+			l := run(t, srv.addr(), queries, 50*time.Millisecond)
+			srv.pc.Close() // the server reads no more: asked is final
+			asked := srv.asked.Load()
 			// A second answer can be taken for the first of the query its
 			// slot asks next (the same id and, here, question), whose own
 			// answer is then unexpected: at most the 16 in flight at the end
 			// count more than the server was asked. Counted twice, each would.
-			if l.unexpected == 0 || l.completed > asked.Load()+16 || (!tc.some && l.completed != 0) {
-				t.Fatalf("server asked %d, completed %d, unexpected %d: want every stray answer unexpected, at most one counted a query", asked.Load(), l.completed, l.unexpected)
+			if l.unexpected == 0 || l.completed > asked+16 || (!tc.some && l.completed != 0) {
+				t.Fatalf("server asked %d, completed %d, unexpected %d: want every stray answer unexpected, at most one counted a query", asked, l.completed, l.unexpected)
 			}
 		})
 	}
 }
 
-func write(pc net.PacketConn, m *dns.Msg, to net.Addr) {
-	if b, err := m.Pack(); err == nil {
-		pc.WriteTo(b, to)
-	}
-}
-
 func TestLoadLosesUnanswered(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0") // reads nothing, answers nothing
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	l := run(t, pc.LocalAddr().(*net.UDPAddr).AddrPort(), queryFile(t), 50*time.Millisecond)
+	srv := startServer(t, func(net.PacketConn, *dns.Msg, net.Addr, []net.Addr) {}) // answers nothing
+	l := run(t, srv.addr(), queryFile(t), 50*time.Millisecond)
 	if l.completed != 0 || l.lost <= 16 || l.sent <= 16 {
 		t.Fatalf("sent %d, completed %d, lost %d: want every query lost after its timeout, and its slot asking again", l.sent, l.completed, l.lost)
 	}
