@@ -80,9 +80,9 @@ type fastConn struct {
 	net.Conn
 	br       *bufio.Reader
 	bw       *bufio.Writer
-	raw      syscall.RawConn // a plain TCP connection's (sendAndRead); nil over TLS
-	unsent   bool            // a request head waits in bw for sendAndRead
-	limit    int64           // bytes left to read before the response headers are too big; <0: no limit
+	rx       *rawExchange // a plain TCP connection's (sendAndRead); nil over TLS
+	unsent   bool         // a request head waits in bw for sendAndRead
+	limit    int64        // bytes left to read before the response headers are too big; <0: no limit
 	lastUsed time.Time
 	deadline time.Time  // the connection's (bound, unbound); zero: none
 	fields   []h1.Field // the latest response head's (peekVerbatim), reused
@@ -266,7 +266,8 @@ func (p *fastPool) dial(ctx context.Context, addr string, wait time.Duration) (*
 		_ = tc.SetDeadline(time.Time{})
 		c = tc
 	}
-	fc := &fastConn{Conn: c, bw: bufio.NewWriterSize(c, 4<<10), raw: rawConn(c), limit: -1}
+	fc := &fastConn{Conn: c, bw: bufio.NewWriterSize(c, 4<<10), limit: -1}
+	fc.rx = newRawExchange(c, fc.bw)
 	fc.br = bufio.NewReaderSize(fc, 4<<10) // through fc: its limit bounds the response headers
 	return fc, nil
 }
@@ -408,7 +409,7 @@ func (c *fastConn) write(now time.Time, wait time.Duration, head func(*bufio.Wri
 		return err
 	}
 	err := head(c.bw)
-	if err == nil && c.raw != nil {
+	if err == nil && c.rx != nil {
 		c.unsent = true // the read that waits for the response sends it
 		return nil
 	}
@@ -438,21 +439,11 @@ func (c *fastConn) write(now time.Time, wait time.Duration, head func(*bufio.Wri
 // its Write reports it, a read's as its Read.
 func (c *fastConn) sendAndRead(p []byte) (int, error) {
 	c.unsent = false
-	var n int
-	var werr, rerr error
-	sent := false
-	err := c.raw.Read(func(fd uintptr) bool {
-		if !sent {
-			sent = true
-			werr = c.bw.Flush()
-			return werr != nil // sent: wait for the answer
-		}
-		n, rerr = readFD(fd, p)
-		for rerr == syscall.EINTR {
-			n, rerr = readFD(fd, p)
-		}
-		return rerr != syscall.EAGAIN
-	})
+	x := c.rx
+	x.p, x.n, x.sent, x.werr, x.rerr = p, 0, false, nil, nil
+	err := x.conn.Read(x.step)
+	n, werr, rerr := x.n, x.werr, x.rerr
+	x.p, x.werr, x.rerr = nil, nil, nil
 	switch {
 	case werr != nil:
 		return 0, werr
@@ -468,6 +459,46 @@ func (c *fastConn) sendAndRead(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// rawExchange is sendAndRead's raw read, kept with its connection: the
+// function a raw read calls escapes, and so would all it captures, four
+// allocations per request.
+type rawExchange struct {
+	conn       syscall.RawConn
+	bw         *bufio.Writer
+	step       func(fd uintptr) bool // x.run, bound once
+	p          []byte
+	n          int
+	sent       bool
+	werr, rerr error
+}
+
+// newRawExchange is c's rawExchange, or nil when c is not plain TCP.
+func newRawExchange(c net.Conn, bw *bufio.Writer) *rawExchange {
+	raw := rawConn(c)
+	if raw == nil {
+		return nil
+	}
+	x := &rawExchange{conn: raw, bw: bw}
+	x.step = x.run
+	return x
+}
+
+// run is called by the raw read: first to send the head (then the read
+// waits), then whenever the socket is readable, until a read gets bytes, the
+// end or an error.
+func (x *rawExchange) run(fd uintptr) bool {
+	if !x.sent {
+		x.sent = true
+		x.werr = x.bw.Flush()
+		return x.werr != nil
+	}
+	x.n, x.rerr = readFD(fd, x.p)
+	for x.rerr == syscall.EINTR {
+		x.n, x.rerr = readFD(fd, x.p)
+	}
+	return x.rerr != syscall.EAGAIN
 }
 
 // bound sets the connection's deadline wait from now. A deadline already
