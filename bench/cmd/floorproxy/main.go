@@ -5,7 +5,10 @@
 //
 // Each client connection gets one goroutine and one connection to the target
 // of its own. A request head (no body: the bench sends GETs) is passed on as
-// it came; a response framed by Content-Length is passed back as it came.
+// it came, written by the read that waits for the response, as gatehouse
+// does (the balancer's sendAndRead: net.Conn's Read after a Write would read
+// first and find nothing, one system call in vain); a response framed by
+// Content-Length is passed back as it came.
 // Nothing is parsed beyond that, no header is added or removed, nothing is
 // counted or logged, and anything else (a body, a chunked response, an error)
 // closes the connection. It is not a proxy to use: it is a lower bound.
@@ -17,9 +20,11 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
+	"io"
 	"log"
 	"net"
 	"strconv"
+	"syscall"
 )
 
 func main() {
@@ -52,16 +57,20 @@ func serve(c net.Conn, target string) {
 		return
 	}
 	defer t.Close()
+	raw, err := t.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return
+	}
+	tc := &targetConn{Conn: t, raw: raw}
+	tc.step = tc.run
 	fromClient := bufio.NewReaderSize(c, 8<<10)
-	fromTarget := bufio.NewReaderSize(t, 8<<10)
+	fromTarget := bufio.NewReaderSize(tc, 8<<10)
 	for {
 		req, ok := next(fromClient, false)
 		if !ok {
 			return
 		}
-		if _, err := t.Write(req); err != nil {
-			return
-		}
+		tc.unsent = req // valid until fromClient reads again, after the response
 		res, ok := next(fromTarget, true)
 		if !ok {
 			return
@@ -105,4 +114,47 @@ func next(r *bufio.Reader, withBody bool) ([]byte, bool) {
 			return nil, false
 		}
 	}
+}
+
+// targetConn is the connection to the target: its first read after a
+// request writes the request from inside a raw read, whose reset of the
+// socket's readiness comes before the write, then waits for the response.
+type targetConn struct {
+	net.Conn
+	raw    syscall.RawConn
+	step   func(fd uintptr) bool // run, bound once: a closure per read would allocate
+	unsent []byte
+	p      []byte
+	n      int
+	err    error
+}
+
+func (t *targetConn) Read(p []byte) (int, error) {
+	if t.unsent == nil {
+		return t.Conn.Read(p)
+	}
+	t.p, t.n, t.err = p, 0, nil
+	if err := t.raw.Read(t.step); err != nil {
+		return 0, err
+	}
+	if t.err != nil {
+		return 0, t.err
+	}
+	if t.n == 0 {
+		return 0, io.EOF
+	}
+	return t.n, nil
+}
+
+func (t *targetConn) run(fd uintptr) bool {
+	if t.unsent != nil {
+		_, t.err = t.Conn.Write(t.unsent)
+		t.unsent = nil
+		return t.err != nil
+	}
+	t.n, t.err = syscall.Read(int(fd), t.p)
+	for t.err == syscall.EINTR {
+		t.n, t.err = syscall.Read(int(fd), t.p)
+	}
+	return t.err != syscall.EAGAIN
 }
