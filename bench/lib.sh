@@ -14,6 +14,15 @@ stop_pids() {
 	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 
+# loopback_xdp prints the XDP program attached to lo, if any: every loopback
+# packet then goes through generic XDP (a copy of the packet each), which
+# slows every server in a comparison by its packets, not by its code. Knot's
+# kxdpgun leaves one behind (xdp_redirect_dns); ip link set dev lo xdpgeneric
+# off removes it.
+loopback_xdp() {
+	ip link show dev lo 2>/dev/null | grep -oE 'prog/xdp id [0-9]+ name [^ ]+' || true
+}
+
 # nginx_conf dir workers http [top]: writes dir/nginx.conf, an nginx whose
 # logs, pid and temporary files stay in dir, with http inside its http block
 # (top: main-context lines such as "master_process off;").
