@@ -61,16 +61,16 @@ func TestSendAndReadWaitsFirst(t *testing.T) {
 			}()
 		}
 	}()
-	io, err := os.Open("/proc/thread-self/io")
+	stats, err := os.Open("/proc/thread-self/io")
 	if err != nil {
 		t.Skip(err)
 	}
-	defer io.Close()
+	defer stats.Close()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	buf := make([]byte, 512)
 	reads := func() int { // read system calls so far, its own included
-		n, _ := io.ReadAt(buf, 0)
+		n, _ := stats.ReadAt(buf, 0)
 		for _, line := range bytes.Split(buf[:n], []byte("\n")) {
 			if v, ok := bytes.CutPrefix(line, []byte("syscr: ")); ok {
 				r, _ := strconv.Atoi(string(v))
@@ -122,8 +122,8 @@ func TestSendAndReadWaitsFirst(t *testing.T) {
 		pool.put(c, time.Now())
 		conns = append(conns, c)
 	}
-	if conns[0] != conns[2] || conns[2] == conns[3] {
-		t.Errorf("connections used %p, want the first three the same, then a new one", conns)
+	if conns[0] != conns[1] || conns[1] != conns[2] || conns[2] == conns[3] {
+		t.Errorf("connections used %p %p %p %p, want the first three the same, then a new one", conns[0], conns[1], conns[2], conns[3])
 	}
 
 	// A pooled connection the target closed: the request goes again on a
