@@ -431,7 +431,7 @@ func (c *fastConn) write(now time.Time, wait time.Duration, head func(*bufio.Wri
 // bytes of the response into p, once they are there. net.Conn's Read, after
 // a Write, reads first and waits after: on a target that had no time to
 // answer, that read finds nothing, one system call in vain per request:
-// 4-7 % of the hop's CPU in a VM where a system call costs a microsecond
+// about 5 % of the hop's CPU in a VM where a system call costs a microsecond
 // (bench/README.md). The raw read resets the socket's readiness before it
 // calls its function, and the head is written from there: a response, or a
 // close or reset of the connection, comes after the reset and wakes the
