@@ -122,7 +122,7 @@ busy=$(ss -Hln -tu | awk -v p1="$DNS1" -v p2="$DNS2" -v p3="$AWS" -v net="$NET."
 	$5 == p1 || $5 == p2 || $5 == p3 || $5 ~ /^127\.0\.0\.1:1533[123]$/ { print $5 }' | sort -u)
 [[ -z $busy ]] || die "addresses in use (another bench or gatehouse, e.g. e2e tests?): $(echo $busy)"
 xdp=$(loopback_xdp)
-[[ -z $xdp ]] || die "an XDP program is attached to lo ($xdp): remove it (ip link set dev lo xdpgeneric off)"
+[[ -z $xdp ]] || die "$xdp"
 
 # ---- work dir, cleanup ------------------------------------------------------
 WORK=$(mktemp -d "/tmp/${MARK}XXXXXX")

@@ -80,7 +80,7 @@ NSD=$IP:$((PORT + 2))
 busy=$(ss -Hlnu | awk -v a="$GH" -v b="$BIND" -v c="$NSD" '$4 == a || $4 == b || $4 == c { print $4 }')
 [[ -z $busy ]] || die "addresses in use: $(echo $busy)"
 xdp=$(loopback_xdp)
-[[ -z $xdp ]] || die "an XDP program is attached to lo ($xdp): remove it (ip link set dev lo xdpgeneric off)"
+[[ -z $xdp ]] || die "$xdp"
 
 # ---- work dir, cleanup ------------------------------------------------------
 WORK=$(mktemp -d /tmp/gatehouse-dnsbench.XXXXXX)

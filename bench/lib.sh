@@ -14,13 +14,15 @@ stop_pids() {
 	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 
-# loopback_xdp prints the XDP program attached to lo, if any: every loopback
-# packet then goes through generic XDP (a copy of the packet each), which
-# slows every server in a comparison by its packets, not by its code. Knot's
-# kxdpgun leaves one behind (xdp_redirect_dns); ip link set dev lo xdpgeneric
-# off removes it.
+# loopback_xdp says so when an XDP program is attached to lo, and prints
+# nothing otherwise: every loopback packet then goes through generic XDP (a
+# copy of the packet each), which slows every server in a comparison by its
+# packets, not by its code. Knot's kxdpgun leaves one behind
+# (xdp_redirect_dns).
 loopback_xdp() {
-	ip link show dev lo 2>/dev/null | grep -oE 'prog/xdp id [0-9]+ name [^ ]+' || true
+	local prog
+	prog=$(ip link show dev lo 2>/dev/null | grep -oE 'prog/xdp id [0-9]+ name [^ ]+' || true)
+	[[ -z $prog ]] || echo "an XDP program is attached to lo ($prog): remove it (ip link set dev lo xdpgeneric off)"
 }
 
 # nginx_conf dir workers http [top]: writes dir/nginx.conf, an nginx whose

@@ -81,7 +81,6 @@ type fastConn struct {
 	br       *bufio.Reader
 	bw       *bufio.Writer
 	rx       *rawExchange // a plain TCP connection's (sendAndRead); nil over TLS
-	unsent   bool         // a request head waits in bw for sendAndRead
 	limit    int64        // bytes left to read before the response headers are too big; <0: no limit
 	lastUsed time.Time
 	deadline time.Time  // the connection's (bound, unbound); zero: none
@@ -99,7 +98,7 @@ func (c *fastConn) Read(p []byte) (int, error) {
 	}
 	var n int
 	var err error
-	if c.unsent {
+	if c.rx != nil && c.bw.Buffered() > 0 { // a request head waits (write)
 		n, err = c.sendAndRead(p)
 	} else {
 		n, err = c.Conn.Read(p)
@@ -412,8 +411,7 @@ func (c *fastConn) write(now time.Time, wait time.Duration, head func(*bufio.Wri
 	}
 	err := head(c.bw)
 	if err == nil && c.rx != nil {
-		c.unsent = true // the read that waits for the response sends it
-		return nil
+		return nil // the read that waits for the response sends it
 	}
 	if err == nil {
 		err = c.bw.Flush()
@@ -440,9 +438,8 @@ func (c *fastConn) write(now time.Time, wait time.Duration, head func(*bufio.Wri
 // come or the deadline (bound) passes. Errors are net.Conn's: a write's as
 // its Write reports it, a read's as its Read.
 func (c *fastConn) sendAndRead(p []byte) (int, error) {
-	c.unsent = false
 	x := c.rx
-	x.p, x.n, x.sent, x.werr, x.rerr = p, 0, false, nil, nil
+	x.p, x.n, x.werr, x.rerr = p, 0, nil, nil
 	err := x.conn.Read(x.step)
 	n, werr, rerr := x.n, x.werr, x.rerr
 	x.p, x.werr, x.rerr = nil, nil, nil
@@ -472,7 +469,6 @@ type rawExchange struct {
 	step       func(fd uintptr) bool // x.run, bound once
 	p          []byte
 	n          int
-	sent       bool
 	werr, rerr error
 }
 
@@ -487,12 +483,11 @@ func newRawExchange(c net.Conn, bw *bufio.Writer) *rawExchange {
 	return x
 }
 
-// run is called by the raw read: first to send the head (then the read
-// waits), then whenever the socket is readable, until a read gets bytes, the
-// end or an error.
+// run is called by the raw read: first to send the head waiting in bw (then
+// the read waits), then whenever the socket is readable, until a read gets
+// bytes, the end or an error.
 func (x *rawExchange) run(fd uintptr) bool {
-	if !x.sent {
-		x.sent = true
+	if x.bw.Buffered() > 0 {
 		x.werr = x.bw.Flush()
 		return x.werr != nil
 	}

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -142,5 +143,8 @@ func TestSendAndReadWaitsFirst(t *testing.T) {
 	}
 	if again == first {
 		t.Error("the closed connection was used again")
+	}
+	if err := first.Conn.SetReadDeadline(time.Time{}); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("the connection the target closed: %v, want it taken from the pool, found stale and closed", err)
 	}
 }
